@@ -1,0 +1,33 @@
+# The two commands: `make run` (set up and serve the portal) and `make test` (set up and run every test).
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 5000
+
+.PHONY: run test install migrate lint clean-dev
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+.env: | $(STAMP)
+	$(PY) devtools/make_env.py .env
+
+migrate: install .env
+	$(VENV)/bin/alembic upgrade head
+
+run: migrate
+	PORT=$(PORT) bash devtools/run.sh
+
+test: install
+	bash devtools/test.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean-dev:
+	rm -rf instance

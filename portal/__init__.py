@@ -1,0 +1,51 @@
+"""The licensing portal: `create_app` reads config, binds extensions, registers blueprints and commands."""
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal import config, db, errors
+from portal.extensions import csrf, limiter, login_manager
+from portal.jobs import huey
+from portal.rendering import add_security_headers
+from portal.security import Encryptor
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    config.refuse_unsafe_production(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.extensions["encryptor"] = (
+        Encryptor(app.config["ENCRYPTION_KEY"]) if app.config["ENCRYPTION_KEY"]
+        else Encryptor.for_development(app.config["SECRET_KEY"])
+    )
+    if app.config["JOBS_IMMEDIATE"]:
+        huey.immediate = True
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    app.after_request(add_security_headers)
+    errors.init_app(app)
+
+    from portal import accounts, customers, dashboard, dataobjects, outbox, signup, terms, vendors
+
+    for module in (vendors, customers, dataobjects, accounts, signup, terms, dashboard):
+        module.init_app(app)
+    if app.config["MAIL_BACKEND"] == "console":
+        outbox.init_app(app)
+
+    from portal import cli
+
+    cli.init_app(app)
+    return app

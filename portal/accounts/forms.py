@@ -1,0 +1,30 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, ValidationError
+
+from portal.forms import email_address, new_password, required, strip
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address()])
+    password = PasswordField("Password", validators=[required()])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address()])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=new_password())
+    confirm = PasswordField("Repeat the new password", validators=[required()])
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError("The two passwords differ.")
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current_password = PasswordField("Current password", validators=[required()])
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only the CSRF token: a button that changes something."""

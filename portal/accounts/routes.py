@@ -1,0 +1,147 @@
+from flask import abort, flash, g, redirect, render_template, request, url_for
+
+from portal.accounts import services, sessions
+from portal.accounts.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+)
+from portal.db import get_session
+from portal.domain import DomainError, show_on_form
+from portal.extensions import limiter
+from portal.mail import queue_mail
+from portal.tenancy import portal_blueprint, public
+from portal.urls import is_safe_next
+from portal.web import client_ip, email_from_form
+
+blueprint = portal_blueprint("accounts", __name__)
+
+
+def _status(form) -> int:
+    return 422 if form.errors or form.form_errors else 200
+
+
+def send_verification_mail(session, account) -> None:
+    token = services.issue_token(session, account=account, purpose=services.VERIFY_EMAIL)
+    queue_mail(session, to=account.email, subject=f"Confirm your e-mail for {g.vendor.name}",
+               template="verify_email", vendor=g.vendor, token=token)
+
+
+@blueprint.route("/Login", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], key_func=email_from_form)
+def login():
+    form = LoginForm()
+    target = request.args.get("next")
+    if form.validate_on_submit():
+        session = get_session()
+        account = services.authenticate(session, vendor_id=g.vendor.id, email=form.email.data,
+                                        password=form.password.data)
+        if account is None:
+            form.form_errors.append("That e-mail and password do not match an account.")
+        elif account.email_verified_at is None:
+            send_verification_mail(session, account)
+            session.commit()
+            form.form_errors.append("Confirm your e-mail first: we have sent you a new link.")
+        else:
+            services.record_login(session, account=account)
+            session.commit()
+            sessions.log_in(account)
+            return redirect(target if is_safe_next(target) else url_for("dashboard.index"), code=303)
+    return render_template("accounts/login.html", form=form, vendor=g.vendor), _status(form)
+
+
+@blueprint.route("/Logout", methods=["POST"])
+def logout():
+    session = get_session()
+    services.end_sessions(session, account_id=g.account.id)
+    session.commit()
+    sessions.log_out(g.vendor.id)
+    flash("You are logged out.", "success")
+    return redirect(url_for("accounts.login"), code=303)
+
+
+@blueprint.route("/ForgotPassword", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("5 per hour", methods=["POST"], key_func=email_from_form)
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        session = get_session()
+        account = services.find_account(session, vendor_id=g.vendor.id, email=form.email.data)
+        if account is not None:
+            token = services.issue_token(session, account=account, purpose=services.RESET_PASSWORD)
+            queue_mail(session, to=account.email, subject=f"Reset your {g.vendor.name} password",
+                       template="reset_password", vendor=g.vendor, token=token)
+            session.commit()
+        return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
+    return render_template("accounts/forgot_password.html", form=form, vendor=g.vendor), _status(form)
+
+
+@blueprint.route("/ResetPassword", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per minute", deduct_when=lambda response: response.status_code == 404)
+def reset_password():
+    token = request.args.get("token", "")
+    session = get_session()
+    try:
+        services.peek_token(session, vendor_id=g.vendor.id, purpose=services.RESET_PASSWORD, token=token)
+    except DomainError:
+        abort(404)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            account = services.reset_password(session, vendor_id=g.vendor.id, token=token,
+                                               password=form.password.data, ip=client_ip())
+        except DomainError:
+            session.rollback()
+            abort(404)
+        session.commit()
+        sessions.log_in(account)
+        flash("Your password is changed.", "success")
+        return redirect(url_for("dashboard.index"), code=303)
+    response = render_template("accounts/reset_password.html", form=form, vendor=g.vendor), _status(form)
+    return response
+
+
+@blueprint.route("/VerifyEmail", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per minute", deduct_when=lambda response: response.status_code == 404)
+def verify_email():
+    token = request.args.get("token", "")
+    session = get_session()
+    form = ConfirmForm()
+    try:
+        if form.validate_on_submit():
+            account = services.verify_email(session, vendor_id=g.vendor.id, token=token, ip=client_ip())
+            session.commit()
+            sessions.log_in(account)
+            flash("Your e-mail is confirmed. Welcome!", "success")
+            return redirect(url_for("dashboard.index"), code=303)
+        account = services.peek_token(session, vendor_id=g.vendor.id, purpose=services.VERIFY_EMAIL, token=token)
+    except DomainError:
+        session.rollback()
+        abort(404)
+    return render_template("accounts/verify_email.html", form=form, vendor=g.vendor, email=account.email)
+
+
+@blueprint.route("/ChangePassword", methods=["GET", "POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            account = services.change_password(session, account=g.account, current=form.current_password.data,
+                                               new=form.password.data, ip=client_ip())
+        except DomainError as error:
+            show_on_form(form, error)
+        else:
+            session.commit()
+            sessions.log_in(account)
+            flash("Your password is changed. Other devices have been logged out.", "success")
+            return redirect(url_for("dashboard.index"), code=303)
+    return render_template("accounts/change_password.html", form=form, vendor=g.vendor), _status(form)

@@ -1,0 +1,136 @@
+"""The portal account's verbs: create, authenticate, verify e-mail, reset and change the password."""
+
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from portal.audit import record_change
+from portal.domain import DomainError
+from portal.models import AccountToken, PortalAccount, utcnow
+from portal.security import hash_password, new_token, token_digest, verify_password
+
+VERIFY_EMAIL = "verify_email"
+RESET_PASSWORD = "reset_password"  # noqa: S105 - a token purpose, not a password
+TOKEN_LIFETIMES = {VERIFY_EMAIL: timedelta(days=3), RESET_PASSWORD: timedelta(hours=1)}
+
+
+class TokenNotValid(DomainError):
+    def __init__(self):
+        super().__init__("This link is not valid any more. Ask for a new one.")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_account(session: Session, *, vendor_id: int, email: str) -> PortalAccount | None:
+    return session.exec(select(PortalAccount).where(PortalAccount.vendor_id == vendor_id,
+                                                    PortalAccount.email_normalized == normalize_email(email))
+                        ).first()
+
+
+def create_account(session: Session, *, vendor_id: int, customer_id: int, email: str, password: str,
+                   name: str = "", verified: bool = False, ip: str = "") -> PortalAccount:
+    account = PortalAccount(vendor_id=vendor_id, customer_id=customer_id, email=email.strip(),
+                            email_normalized=normalize_email(email), name=name,
+                            password_hash=hash_password(password),
+                            email_verified_at=utcnow() if verified else None)
+    session.add(account)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:
+        raise DomainError("An account with this e-mail exists in this portal.", field="email") from error
+    record_change(session, vendor_id=vendor_id, actor=f"account:{account.id} {account.email}",
+                  action="account.created", subject_type="customer", subject_id=customer_id,
+                  after={"portal_account": account.email, "verified": verified}, ip=ip)
+    return account
+
+
+def authenticate(session: Session, *, vendor_id: int, email: str, password: str) -> PortalAccount | None:
+    """The account if the password matches; the same work is done for unknown e-mails."""
+    account = find_account(session, vendor_id=vendor_id, email=email)
+    if not verify_password(account.password_hash if account else None, password):
+        return None
+    return account
+
+
+def record_login(session: Session, *, account: PortalAccount) -> None:
+    account.last_login_at = utcnow()
+    session.add(account)
+
+
+def end_sessions(session: Session, *, account_id: int) -> None:
+    session.execute(update(PortalAccount).where(PortalAccount.id == account_id)
+                    .values(session_version=PortalAccount.session_version + 1))
+
+
+def issue_token(session: Session, *, account: PortalAccount, purpose: str) -> str:
+    token = new_token()
+    session.add(AccountToken(account_id=account.id, purpose=purpose, token_hash=token_digest(token),
+                             expires_at=utcnow() + TOKEN_LIFETIMES[purpose]))
+    return token
+
+
+def peek_token(session: Session, *, vendor_id: int, purpose: str, token: str) -> PortalAccount:
+    """The account a live token belongs to, without using the token up."""
+    row = session.exec(
+        select(AccountToken, PortalAccount)
+        .join(PortalAccount, PortalAccount.id == AccountToken.account_id)
+        .where(AccountToken.token_hash == token_digest(token or ""), AccountToken.purpose == purpose,
+               PortalAccount.vendor_id == vendor_id)
+    ).first()
+    if row is None or row[0].used_at is not None or row[0].expires_at <= utcnow():
+        raise TokenNotValid()
+    return row[1]
+
+
+def use_token(session: Session, *, vendor_id: int, purpose: str, token: str) -> PortalAccount:
+    """Use a token once: two simultaneous uses see one success and one `TokenNotValid`."""
+    account = peek_token(session, vendor_id=vendor_id, purpose=purpose, token=token)
+    used = session.execute(
+        update(AccountToken)
+        .where(AccountToken.token_hash == token_digest(token), AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if used.rowcount != 1:
+        raise TokenNotValid()
+    return account
+
+
+def verify_email(session: Session, *, vendor_id: int, token: str, ip: str = "") -> PortalAccount:
+    account = use_token(session, vendor_id=vendor_id, purpose=VERIFY_EMAIL, token=token)
+    if account.email_verified_at is None:
+        account.email_verified_at = utcnow()
+        session.add(account)
+        record_change(session, vendor_id=vendor_id, actor=f"account:{account.id} {account.email}",
+                      action="account.email_verified", subject_type="customer", subject_id=account.customer_id,
+                      after={"portal_account": account.email}, ip=ip)
+    return account
+
+
+def reset_password(session: Session, *, vendor_id: int, token: str, password: str, ip: str = "") -> PortalAccount:
+    account = use_token(session, vendor_id=vendor_id, purpose=RESET_PASSWORD, token=token)
+    _set_password(session, account, password, action="account.password_reset", ip=ip)
+    # Whoever could read the reset mail owns the address: the account counts as verified from now on.
+    account.email_verified_at = account.email_verified_at or utcnow()
+    return account
+
+
+def change_password(session: Session, *, account: PortalAccount, current: str, new: str,
+                    ip: str = "") -> PortalAccount:
+    if not verify_password(account.password_hash, current):
+        raise DomainError("That is not your current password.", field="current_password")
+    _set_password(session, account, new, action="account.password_changed", ip=ip)
+    return account
+
+
+def _set_password(session: Session, account: PortalAccount, password: str, *, action: str, ip: str) -> None:
+    account.password_hash = hash_password(password)
+    account.session_version += 1
+    session.add(account)
+    record_change(session, vendor_id=account.vendor_id, actor=f"account:{account.id} {account.email}",
+                  action=action, subject_type="customer", subject_id=account.customer_id,
+                  after={"portal_account": account.email}, ip=ip)

@@ -1,0 +1,59 @@
+"""The audit trail: every change of a customer, account or data object is recorded with before and after."""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from portal.models import AuditEvent
+
+
+def snapshot(record: Any, *, leave_out: tuple[str, ...] = ()) -> dict:
+    """The fields of a record worth keeping in the trail, as JSON-ready values."""
+    values = {}
+    for name, value in record.model_dump().items():
+        if name in leave_out or name.endswith(("_hash", "_encrypted")):
+            continue
+        values[name] = value.isoformat() if isinstance(value, datetime) else value
+    return values
+
+
+def record_change(
+    session: Session,
+    *,
+    vendor_id: int,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: int,
+    before: dict | None = None,
+    after: dict | None = None,
+    ip: str = "",
+) -> AuditEvent:
+    if before is not None and after is not None:
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        before = {k: v for k, v in before.items() if k in changed}
+        after = {k: v for k, v in after.items() if k in changed}
+    event = AuditEvent(
+        vendor_id=vendor_id,
+        actor=actor[:120],
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        before=None if before is None else json.dumps(before, sort_keys=True, default=str),
+        after=None if after is None else json.dumps(after, sort_keys=True, default=str),
+        ip=ip[:64],
+    )
+    session.add(event)
+    return event
+
+
+def events_for(session: Session, *, vendor_id: int, subject_type: str, subject_id: int, limit: int = 50):
+    return session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.vendor_id == vendor_id, AuditEvent.subject_type == subject_type,
+               AuditEvent.subject_id == subject_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    ).all()

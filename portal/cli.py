@@ -1,0 +1,82 @@
+"""Command-line verbs: `flask --app wsgi create-vendor`, `seed-demo`, `show-demo`."""
+
+import click
+from flask import Flask, current_app
+from sqlmodel import select
+
+from portal.customers import services as customers
+from portal.db import get_session
+from portal.domain import DomainError
+from portal.models import Customer, Vendor, VendorUser
+from portal.urls import absolute_url
+from portal.vendors.services import register_vendor
+
+DEMO_SLUG = "demo"
+DEMO_EMAIL = "owner@demo.test"
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo seed's documented login, never made in production
+
+
+@click.command("create-vendor")
+@click.option("--slug", required=True, help="The portal address, e.g. acme.io")
+@click.option("--name", required=True, help="The company name shown to customers")
+@click.option("--email", required=True, help="The owner's login")
+@click.password_option(help="The owner's password")
+def create_vendor_command(slug: str, name: str, email: str, password: str) -> None:
+    """Create a vendor and its owner's login."""
+    session = get_session()
+    try:
+        register_vendor(session, name=name, slug=slug, email=email, password=password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    session.commit()
+    click.echo(f"Vendor {slug} created; its owner logs in as {email}.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo vendor and a demo customer with association enabled (kept if they exist)."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("The demo seed is for development only.")
+    session = get_session()
+    vendor = session.exec(select(Vendor).where(Vendor.slug == DEMO_SLUG)).first()
+    if vendor is None:
+        user = register_vendor(session, name="Demo Software Ltd", slug=DEMO_SLUG, email=DEMO_EMAIL,
+                               password=DEMO_PASSWORD)
+        vendor = session.get(Vendor, user.vendor_id)
+    if session.exec(select(Customer.id).where(Customer.vendor_id == vendor.id)).first() is None:
+        customers.create_customer(session, vendor_id=vendor.id, actor="seed-demo",
+                                  encryptor=current_app.extensions["encryptor"],
+                                  enable_customer_association=True, name="Ada Lovelace",
+                                  email="ada@example.test", company_name="Analytical Engines Ltd")
+    session.commit()
+    click.echo("Demo vendor ready.")
+
+
+@click.command("show-demo")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+def show_demo_command(base_url: str) -> None:
+    """Print where to click and how to log in."""
+    current_app.config["PORTAL_BASE_URL"] = current_app.config["PORTAL_BASE_URL"] or base_url.rstrip("/")
+    session = get_session()
+    vendor = session.exec(select(Vendor).where(Vendor.slug == DEMO_SLUG)).first()
+    owner = session.exec(select(VendorUser).where(VendorUser.vendor_id == vendor.id)).first() if vendor else None
+    if owner is None:
+        raise click.ClickException("No demo vendor: run `flask --app wsgi seed-demo` first.")
+    customer = session.exec(select(Customer).where(Customer.vendor_id == vendor.id).order_by(Customer.id)).first()
+    code = customers.association_code(customer, current_app.extensions["encryptor"]) if customer else None
+    with current_app.test_request_context(base_url=base_url):
+        click.echo("")
+        click.echo(f"  Vendor dashboard:      {absolute_url('vendors.home')}")
+        click.echo(f"      log in as          {owner.email} / {DEMO_PASSWORD}")
+        click.echo(f"  Generic sign-up link:  {absolute_url('signup.sign_up', vendor_slug=vendor.slug)}")
+        if code:
+            click.echo(f"  Demo customer's association link ({customer.name}):")
+            click.echo(f"      {absolute_url('signup.associate', vendor_slug=vendor.slug, id=customer.id, auth=code)}")
+        if current_app.config["MAIL_BACKEND"] == "console":
+            click.echo(f"  Mail sent by the portal: {absolute_url('outbox.index')}")
+        click.echo("")
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_vendor_command, seed_demo_command, show_demo_command):
+        app.cli.add_command(command)

@@ -1,0 +1,79 @@
+"""Configuration read from the environment, with safe development defaults."""
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if os.environ.get("PORTAL_NO_DOTENV") != "1":
+    # Read before anything else looks at the environment (the job queue is built at import).
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+
+DEVELOPMENT_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - refused in production below
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return default if not value else value in _TRUE
+
+
+def env_str(name: str, default: str) -> str:
+    """An unset or empty variable means the default, so `.env` can list every name with no value."""
+    return os.environ.get(name) or default
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if not value else int(value)
+
+
+def from_environment(instance_path: str) -> dict:
+    """Settings for `create_app`; every name is documented in README.md and `.env.example`."""
+    instance = Path(instance_path)
+    return {
+        "ENV_NAME": env_str("PORTAL_ENV", "development"),
+        "SECRET_KEY": env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
+        "ENCRYPTION_KEY": env_str("ENCRYPTION_KEY", ""),
+        "DATABASE_URL": env_str("DATABASE_URL", f"sqlite:///{instance / 'portal.db'}"),
+        "REDIS_URL": env_str("REDIS_URL", ""),
+        "PORTAL_BASE_URL": env_str("PORTAL_BASE_URL", "").rstrip("/"),
+        "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+        "VENDOR_REGISTRATION": env_flag("VENDOR_REGISTRATION", True),
+        "MAIL_BACKEND": env_str("MAIL_BACKEND", "console"),
+        "MAIL_FROM": env_str("MAIL_FROM", "Licensing portal <no-reply@localhost>"),
+        "SMTP_HOST": env_str("SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": env_int("SMTP_PORT", 25),
+        "SMTP_USERNAME": env_str("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env_str("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": env_flag("SMTP_STARTTLS", False),
+        "MAIL_OUTBOX_DIR": env_str("MAIL_OUTBOX_DIR", str(instance / "outbox")),
+        "JOBS_SQLITE_PATH": env_str("JOBS_SQLITE_PATH", str(instance / "jobs.db")),
+        "JOBS_IMMEDIATE": env_flag("JOBS_IMMEDIATE", False),
+        "RATELIMIT_ENABLED": env_flag("RATELIMIT_ENABLED", True),
+        "SESSION_COOKIE_SECURE": env_flag("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PAGE_SIZE": env_int("PAGE_SIZE", 25),
+    }
+
+
+def refuse_unsafe_production(config: dict) -> None:
+    """Stop a production start that would run on development secrets."""
+    if config["ENV_NAME"] != "production":
+        return
+    problems = []
+    if config["SECRET_KEY"] in ("", DEVELOPMENT_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+    if not config["ENCRYPTION_KEY"]:
+        problems.append("ENCRYPTION_KEY must be set (a Fernet key)")
+    if config["DATABASE_URL"].startswith("sqlite"):
+        problems.append("DATABASE_URL must point at PostgreSQL")
+    if config["MAIL_BACKEND"] != "smtp":
+        problems.append("MAIL_BACKEND must be smtp")
+    if problems:
+        raise RuntimeError("Refusing to start in production: " + "; ".join(problems))

@@ -1,0 +1,42 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, StringField, TextAreaField
+from wtforms.validators import NumberRange
+
+from portal.forms import at_most, email_address, no_control_characters, optional, strip
+from portal.models import NAME_MAX, NOTES_MAX
+
+
+class CustomerForm(FlaskForm):
+    name = StringField("Name", filters=[strip], validators=[optional(), at_most(NAME_MAX), no_control_characters])
+    email = EmailField("E-mail", filters=[strip], validators=[optional(), *email_address(NAME_MAX)])
+    company_name = StringField("Company", filters=[strip],
+                               validators=[optional(), at_most(NAME_MAX), no_control_characters])
+    notes = TextAreaField("Notes", validators=[optional(), at_most(NOTES_MAX)])
+    allow_activation_management = BooleanField("Customer may deactivate machines in the portal")
+    allow_multiple_user_association = BooleanField("More than one portal login may join this customer")
+    max_no_of_devices = IntegerField("Maximum number of devices", default=0, validators=[
+        optional(), NumberRange(min=0, max=2**31 - 1, message="Give a whole number of 0 or more.")],
+        description="0 means no limit.")
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if not (self.name.data or self.email.data or self.company_name.data):
+            self.name.errors = [*self.name.errors, "Give at least a name, an e-mail or a company."]
+            return False
+        return True
+
+    def values(self) -> dict:
+        return {
+            "name": self.name.data or "",
+            "email": self.email.data or "",
+            "company_name": self.company_name.data or "",
+            "notes": self.notes.data or "",
+            "allow_activation_management": self.allow_activation_management.data,
+            "allow_multiple_user_association": self.allow_multiple_user_association.data,
+            "max_no_of_devices": self.max_no_of_devices.data or 0,
+        }
+
+
+class NewCustomerForm(CustomerForm):
+    enable_customer_association = BooleanField("Enable customer association (make a sign-up link for them)")

@@ -1,0 +1,133 @@
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.accounts.forms import ConfirmForm
+from portal.audit import events_for
+from portal.customers import services
+from portal.customers.forms import CustomerForm, NewCustomerForm
+from portal.db import get_session
+from portal.domain import NotFound
+from portal.models import Vendor
+from portal.rendering import is_htmx, render
+from portal.tenancy import vendor_blueprint
+from portal.terms.services import acceptances_for_customer
+from portal.urls import absolute_url
+from portal.web import client_ip
+
+blueprint = vendor_blueprint("customers", __name__, "/vendor/customers")
+
+
+def _owned(customer_id: int):
+    try:
+        return services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
+    except NotFound:
+        abort(404)
+
+
+def _association_link(customer) -> str | None:
+    code = services.association_code(customer, current_app.extensions["encryptor"])
+    if code is None:
+        return None
+    vendor = get_session().get(Vendor, g.vendor_id)
+    return absolute_url("signup.associate", vendor_slug=vendor.slug, id=customer.id, auth=code)
+
+
+@blueprint.route("/")
+def index():
+    query = request.args.get("q", "")[:200]
+    before = request.args.get("before", type=int)
+    page = services.search_customers(get_session(), vendor_id=g.vendor_id, query=query, before=before,
+                                     limit=current_app.config["PAGE_SIZE"])
+    return render("customers/index.html", "customers/_results.html", page=page, query=query, before=before)
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+def new():
+    form = NewCustomerForm()
+    if form.validate_on_submit():
+        session = get_session()
+        customer = services.create_customer(
+            session, vendor_id=g.vendor_id, actor=current_user.actor, ip=client_ip(),
+            encryptor=current_app.extensions["encryptor"],
+            enable_customer_association=form.enable_customer_association.data, **form.values())
+        session.commit()
+        flash("Customer created.", "success")
+        return redirect(url_for("customers.show", customer_id=customer.id), code=303)
+    return render_template("customers/new.html", form=form), 422 if form.errors else 200
+
+
+@blueprint.route("/<int:customer_id>")
+def show(customer_id: int):
+    session = get_session()
+    customer = _owned(customer_id)
+    return render_template(
+        "customers/show.html", customer=customer, link=_association_link(customer),
+        accounts=services.portal_accounts_of(session, customer=customer),
+        acceptances=acceptances_for_customer(session, customer_id=customer.id),
+        events=events_for(session, vendor_id=g.vendor_id, subject_type="customer", subject_id=customer.id),
+        confirm=ConfirmForm())
+
+
+@blueprint.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+def edit(customer_id: int):
+    customer = _owned(customer_id)
+    form = CustomerForm(obj=customer)
+    if form.validate_on_submit():
+        session = get_session()
+        services.update_customer(session, customer=customer, actor=current_user.actor, ip=client_ip(),
+                                 **form.values())
+        session.commit()
+        flash("Customer saved.", "success")
+        return redirect(url_for("customers.show", customer_id=customer.id), code=303)
+    return render_template("customers/edit.html", form=form, customer=customer), 422 if form.errors else 200
+
+
+@blueprint.route("/<int:customer_id>/delete", methods=["GET", "POST"])
+def delete(customer_id: int):
+    session = get_session()
+    customer = _owned(customer_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.delete_customer(session, customer=customer, actor=current_user.actor, ip=client_ip())
+        session.commit()
+        flash(f"Customer {customer.name or customer.email or customer.id} deleted.", "success")
+        return redirect(url_for("customers.index"), code=303)
+    accounts = services.portal_accounts_of(session, customer=customer)
+    return render_template("customers/delete.html", customer=customer, accounts=accounts, form=form)
+
+
+@blueprint.route("/<int:customer_id>/association", methods=["POST"])
+def association(customer_id: int):
+    action = request.form.get("action")
+    if action not in ("enable", "regenerate", "disable"):
+        abort(400)
+    session = get_session()
+    customer = _owned(customer_id)
+    services.set_association(session, customer=customer, action=action, actor=current_user.actor,
+                             encryptor=current_app.extensions["encryptor"], ip=client_ip())
+    session.commit()
+    message = {"enable": "Association link made.",
+               "regenerate": "New association link made; the old one no longer works.",
+               "disable": "Association turned off; the link no longer works."}[action]
+    if is_htmx():
+        return render("customers/_association.html", customer=customer, link=_association_link(customer),
+                      message=message)
+    flash(message, "success")
+    return redirect(url_for("customers.show", customer_id=customer.id), code=303)
+
+
+@blueprint.route("/<int:customer_id>/accounts/<int:account_id>/detach", methods=["POST"])
+def detach_account(customer_id: int, account_id: int):
+    session = get_session()
+    customer = _owned(customer_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.detach_account(session, customer=customer, account_id=account_id, actor=current_user.actor,
+                                ip=client_ip())
+    except NotFound:
+        abort(404)
+    session.commit()
+    flash("The portal login was detached and logged out.", "success")
+    return redirect(url_for("customers.show", customer_id=customer.id), code=303)

@@ -1,0 +1,211 @@
+"""The customer's verbs: create, update, delete, search, and the association link's life cycle."""
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, or_, update
+from sqlmodel import Session, select
+
+from portal.audit import record_change, snapshot
+from portal.domain import DomainError, NotFound
+from portal.models import Customer, CustomerSearchWord, PortalAccount, utcnow
+from portal.security import Encryptor, same_secret
+
+EDITABLE_FIELDS = (
+    "name", "email", "company_name", "notes", "allow_activation_management",
+    "allow_multiple_user_association", "max_no_of_devices",
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class LinkNotValid(DomainError):
+    def __init__(self):
+        super().__init__("This link is not valid.")
+
+
+def words_of(*texts: str) -> set[str]:
+    return {word[:100] for text in texts for word in _WORD.findall(text.lower())}
+
+
+def _prefix_range(column, prefix: str):
+    """`column` starts with `prefix`, as a range that a plain B-tree index serves."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return (column >= prefix) & (column < upper)
+
+
+def _index_words(session: Session, customer: Customer) -> None:
+    session.execute(delete(CustomerSearchWord).where(CustomerSearchWord.customer_id == customer.id))
+    for word in words_of(customer.name, customer.company_name):
+        session.add(CustomerSearchWord(vendor_id=customer.vendor_id, word=word, customer_id=customer.id))
+
+
+def get_customer(session: Session, *, vendor_id: int, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.vendor_id != vendor_id:
+        raise NotFound()
+    return customer
+
+
+def create_customer(session: Session, *, vendor_id: int, actor: str, encryptor: Encryptor, ip: str = "",
+                    origin: str = "vendor", enable_customer_association: bool = False, **fields) -> Customer:
+    customer = Customer(vendor_id=vendor_id, secret=str(uuid.uuid4()), origin=origin)
+    _apply(customer, fields)
+    session.add(customer)
+    session.flush()
+    _index_words(session, customer)
+    if enable_customer_association:
+        _new_association_code(customer, encryptor)
+    record_change(session, vendor_id=vendor_id, actor=actor, action="customer.created",
+                  subject_type="customer", subject_id=customer.id, after=snapshot(customer), ip=ip)
+    return customer
+
+
+def update_customer(session: Session, *, customer: Customer, actor: str, ip: str = "", **fields) -> Customer:
+    before = snapshot(customer)
+    _apply(customer, fields)
+    session.add(customer)
+    if (before["name"], before["company_name"]) != (customer.name, customer.company_name):
+        _index_words(session, customer)
+    record_change(session, vendor_id=customer.vendor_id, actor=actor, action="customer.updated",
+                  subject_type="customer", subject_id=customer.id, before=before, after=snapshot(customer),
+                  ip=ip)
+    return customer
+
+
+def _apply(customer: Customer, fields: dict) -> None:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not customer fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    customer.email_normalized = customer.email.strip().lower()
+
+
+def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str = "") -> None:
+    accounts = session.exec(select(PortalAccount.email).where(PortalAccount.customer_id == customer.id)).all()
+    before = snapshot(customer) | {"portal_accounts": list(accounts)}
+    record_change(session, vendor_id=customer.vendor_id, actor=actor, action="customer.deleted",
+                  subject_type="customer", subject_id=customer.id, before=before, ip=ip)
+    session.execute(delete(PortalAccount).where(PortalAccount.customer_id == customer.id))
+    session.execute(delete(CustomerSearchWord).where(CustomerSearchWord.customer_id == customer.id))
+    session.delete(customer)
+
+
+@dataclass
+class Page:
+    customers: list[Customer]
+    next_before: int | None
+
+
+def search_customers(session: Session, *, vendor_id: int, query: str = "", before: int | None = None,
+                     limit: int = 25) -> Page:
+    """Newest first, by keyset (`id < before`), matching an id, an e-mail prefix, a word prefix or a secret."""
+    statement = select(Customer).where(Customer.vendor_id == vendor_id)
+    query = query.strip()
+    if query:
+        statement = statement.where(or_(*_matches(vendor_id, query)))
+    if before is not None:
+        statement = statement.where(Customer.id < before)
+    rows = session.exec(statement.order_by(Customer.id.desc()).limit(limit + 1)).all()
+    next_before = rows[limit - 1].id if len(rows) > limit else None
+    return Page(customers=list(rows[:limit]), next_before=next_before)
+
+
+def _matches(vendor_id: int, query: str) -> list:
+    lowered = query.lower()
+    conditions = [_prefix_range(Customer.email_normalized, lowered), Customer.secret == query]
+    if query.isdigit() and len(query) < 19:
+        conditions.append(Customer.id == int(query))
+    words = words_of(query)
+    if words:
+        matching = None
+        for word in sorted(words):
+            ids = select(CustomerSearchWord.customer_id).where(
+                CustomerSearchWord.vendor_id == vendor_id, _prefix_range(CustomerSearchWord.word, word))
+            matching = Customer.id.in_(ids) if matching is None else matching & Customer.id.in_(ids)
+        conditions.append(matching)
+    return conditions
+
+
+def portal_accounts_of(session: Session, *, customer: Customer) -> list[PortalAccount]:
+    return list(session.exec(select(PortalAccount).where(PortalAccount.customer_id == customer.id)
+                             .order_by(PortalAccount.id)).all())
+
+
+def detach_account(session: Session, *, customer: Customer, account_id: int, actor: str, ip: str = "") -> None:
+    account = session.get(PortalAccount, account_id)
+    if account is None or account.customer_id != customer.id:
+        raise NotFound()
+    record_change(session, vendor_id=customer.vendor_id, actor=actor, action="account.detached",
+                  subject_type="customer", subject_id=customer.id,
+                  before={"portal_account": account.email}, ip=ip)
+    session.delete(account)
+
+
+# The association link: /Portal/@<slug>/Associate?id=<customer id>&auth=<code>
+
+
+def _new_association_code(customer: Customer, encryptor: Encryptor) -> None:
+    customer.enable_customer_association = True
+    customer.association_code_encrypted = encryptor.encrypt(secrets.token_urlsafe(24))  # 192 bits
+    customer.association_used_at = None
+
+
+def association_code(customer: Customer, encryptor: Encryptor) -> str | None:
+    if not customer.enable_customer_association or not customer.association_code_encrypted:
+        return None
+    return encryptor.decrypt(customer.association_code_encrypted)
+
+
+def set_association(session: Session, *, customer: Customer, action: str, encryptor: Encryptor,
+                    actor: str, ip: str = "") -> Customer:
+    """`enable` (keeps a live code), `regenerate` (the old link dies) or `disable`."""
+    before = {"enable_customer_association": customer.enable_customer_association}
+    if action == "enable" and association_code(customer, encryptor) is None:
+        _new_association_code(customer, encryptor)
+    elif action == "regenerate":
+        _new_association_code(customer, encryptor)
+    elif action == "disable":
+        customer.enable_customer_association = False
+        customer.association_code_encrypted = None
+    elif action != "enable":
+        raise ValueError(action)
+    session.add(customer)
+    record_change(session, vendor_id=customer.vendor_id, actor=actor, action=f"customer.association_{action}d",
+                  subject_type="customer", subject_id=customer.id, before=before,
+                  after={"enable_customer_association": customer.enable_customer_association}, ip=ip)
+    return customer
+
+
+def link_usable(customer: Customer) -> bool:
+    return customer.allow_multiple_user_association or customer.association_used_at is None
+
+
+def check_association_link(session: Session, *, vendor_id: int, customer_id: str, auth: str,
+                           encryptor: Encryptor) -> Customer:
+    """The customer behind a valid link; any fault of the link raises the same `LinkNotValid`."""
+    if not customer_id.isdigit() or len(customer_id) > 18 or not auth or len(auth) > 200:
+        raise LinkNotValid()
+    customer = session.get(Customer, int(customer_id))
+    if customer is None or customer.vendor_id != vendor_id:
+        raise LinkNotValid()
+    code = association_code(customer, encryptor)
+    if code is None or not same_secret(auth, code) or not link_usable(customer):
+        raise LinkNotValid()
+    return customer
+
+
+def claim_association_link(session: Session, *, customer: Customer) -> None:
+    """Use the link once, atomically: of two simultaneous uses of a single-use link exactly one wins."""
+    statement = (
+        update(Customer)
+        .where(Customer.id == customer.id, Customer.enable_customer_association.is_(True),
+               Customer.association_code_encrypted == customer.association_code_encrypted)
+        .values(association_used_at=utcnow())
+    )
+    if not customer.allow_multiple_user_association:
+        statement = statement.where(Customer.association_used_at.is_(None))
+    if session.execute(statement).rowcount != 1:
+        raise LinkNotValid()

@@ -1,0 +1,20 @@
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField, TextAreaField
+from wtforms.validators import NumberRange
+
+from portal.dataobjects.services import INT32
+from portal.forms import at_most, no_control_characters, optional, required, strip
+from portal.models import DATA_STRING_MAX, NAME_MAX
+
+
+class DataObjectForm(FlaskForm):
+    name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), no_control_characters])
+    string_value = TextAreaField("String value", filters=[lambda v: v or ""],
+                                 validators=[at_most(DATA_STRING_MAX)])
+    int_value = IntegerField("Integer value", default=0, validators=[
+        optional(),
+        NumberRange(min=INT32[0], max=INT32[1], message="Give a whole number between -2147483648 and 2147483647.")])
+
+    def validate_int_value(self, field):
+        if field.data is None:
+            field.data = 0

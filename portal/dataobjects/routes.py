@@ -1,0 +1,71 @@
+from flask import abort, flash, g, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.dataobjects import services
+from portal.dataobjects.forms import DataObjectForm
+from portal.db import get_session
+from portal.domain import DomainError, NotFound, show_on_form
+from portal.tenancy import vendor_blueprint
+from portal.web import client_ip
+
+blueprint = vendor_blueprint("dataobjects", __name__, "/vendor/data-objects")
+
+
+def _owned(object_id: int):
+    try:
+        return services.get_object(get_session(), vendor_id=g.vendor_id, object_id=object_id)
+    except NotFound:
+        abort(404)
+
+
+@blueprint.route("/", methods=["GET", "POST"])
+def index():
+    session = get_session()
+    form = DataObjectForm()
+    if form.validate_on_submit():
+        try:
+            services.add_object(session, vendor_id=g.vendor_id, name=form.name.data,
+                                string_value=form.string_value.data, int_value=form.int_value.data or 0,
+                                actor=current_user.actor, ip=client_ip())
+        except DomainError as error:
+            session.rollback()
+            show_on_form(form, error)
+        else:
+            session.commit()
+            flash(f"Data object {form.name.data} added.", "success")
+            return redirect(url_for("dataobjects.index"), code=303)
+    objects = services.list_objects(session, vendor_id=g.vendor_id)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("dataobjects/index.html", form=form, objects=objects,
+                           terms_name=services.TERMS_URL), status
+
+
+@blueprint.route("/<int:object_id>/edit", methods=["GET", "POST"])
+def edit(object_id: int):
+    session = get_session()
+    data_object = _owned(object_id)
+    form = DataObjectForm(obj=data_object)
+    if form.validate_on_submit():
+        try:
+            services.update_object(session, data_object=data_object, name=form.name.data,
+                                   string_value=form.string_value.data, int_value=form.int_value.data or 0,
+                                   actor=current_user.actor, ip=client_ip())
+        except DomainError as error:
+            session.rollback()
+            show_on_form(form, error)
+        else:
+            session.commit()
+            flash(f"Data object {data_object.name} saved.", "success")
+            return redirect(url_for("dataobjects.index"), code=303)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("dataobjects/edit.html", form=form, data_object=data_object), status
+
+
+@blueprint.route("/<int:object_id>/delete", methods=["POST"])
+def delete(object_id: int):
+    session = get_session()
+    data_object = _owned(object_id)
+    services.delete_object(session, data_object=data_object, actor=current_user.actor, ip=client_ip())
+    session.commit()
+    flash(f"Data object {data_object.name} deleted.", "success")
+    return redirect(url_for("dataobjects.index"), code=303)

@@ -1,0 +1,94 @@
+"""Data objects: named values on a vendor (user level), later on products and keys."""
+
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from portal.audit import record_change, snapshot
+from portal.domain import DomainError, NotFound
+from portal.models import DATA_STRING_MAX, NAME_MAX, DataObject
+
+USER, PRODUCT, KEY = 0, 1, 2
+RESERVED_PREFIX = "cryptolens_"
+TERMS_URL = "cryptolens_customtosurl"
+INT32 = (-(2**31), 2**31 - 1)
+
+
+def is_web_url(value: str) -> bool:
+    parts = urlsplit(value.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value.strip()
+
+
+def _validate(name: str, string_value: str, int_value: int) -> None:
+    if not name or len(name) > NAME_MAX:
+        raise DomainError(f"Give a name of 1 to {NAME_MAX} characters.", field="name")
+    if len(string_value) > DATA_STRING_MAX:
+        raise DomainError(f"At most {DATA_STRING_MAX} characters.", field="string_value")
+    if not INT32[0] <= int_value <= INT32[1]:
+        raise DomainError("Give a whole number between -2147483648 and 2147483647.", field="int_value")
+    if name == TERMS_URL and not is_web_url(string_value):
+        raise DomainError("The terms of use need an http:// or https:// address.", field="string_value")
+
+
+def list_objects(session: Session, *, vendor_id: int, referencer_type: int = USER, referencer_id: int = 0):
+    return session.exec(select(DataObject).where(
+        DataObject.vendor_id == vendor_id, DataObject.referencer_type == referencer_type,
+        DataObject.referencer_id == referencer_id).order_by(DataObject.name, DataObject.id)).all()
+
+
+def get_object(session: Session, *, vendor_id: int, object_id: int) -> DataObject:
+    found = session.get(DataObject, object_id)
+    if found is None or found.vendor_id != vendor_id:
+        raise NotFound()
+    return found
+
+
+def find_by_name(session: Session, *, vendor_id: int, name: str, referencer_type: int = USER,
+                 referencer_id: int = 0) -> DataObject | None:
+    return session.exec(select(DataObject).where(
+        DataObject.vendor_id == vendor_id, DataObject.referencer_type == referencer_type,
+        DataObject.referencer_id == referencer_id, DataObject.name == name).limit(1)).first()
+
+
+def add_object(session: Session, *, vendor_id: int, name: str, string_value: str = "", int_value: int = 0,
+               referencer_type: int = USER, referencer_id: int = 0, actor: str, ip: str = "") -> DataObject:
+    _validate(name, string_value, int_value)
+    if name.startswith(RESERVED_PREFIX) and find_by_name(session, vendor_id=vendor_id, name=name,
+                                                          referencer_type=referencer_type,
+                                                          referencer_id=referencer_id):
+        raise DomainError(f"There is already a data object named {name}: edit it instead.", field="name")
+    data_object = DataObject(vendor_id=vendor_id, name=name, string_value=string_value, int_value=int_value,
+                             referencer_type=referencer_type, referencer_id=referencer_id)
+    session.add(data_object)
+    _flush_or_explain(session, name)
+    record_change(session, vendor_id=vendor_id, actor=actor, action="data_object.added",
+                  subject_type="data_object", subject_id=data_object.id, after=snapshot(data_object), ip=ip)
+    return data_object
+
+
+def update_object(session: Session, *, data_object: DataObject, name: str, string_value: str, int_value: int,
+                  actor: str, ip: str = "") -> DataObject:
+    _validate(name, string_value, int_value)
+    before = snapshot(data_object)
+    data_object.name, data_object.string_value, data_object.int_value = name, string_value, int_value
+    session.add(data_object)
+    _flush_or_explain(session, name)
+    record_change(session, vendor_id=data_object.vendor_id, actor=actor, action="data_object.updated",
+                  subject_type="data_object", subject_id=data_object.id, before=before,
+                  after=snapshot(data_object), ip=ip)
+    return data_object
+
+
+def delete_object(session: Session, *, data_object: DataObject, actor: str, ip: str = "") -> None:
+    record_change(session, vendor_id=data_object.vendor_id, actor=actor, action="data_object.deleted",
+                  subject_type="data_object", subject_id=data_object.id, before=snapshot(data_object), ip=ip)
+    session.delete(data_object)
+
+
+def _flush_or_explain(session: Session, name: str) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:
+        raise DomainError(f"There is already a data object named {name}.", field="name") from error

@@ -1,0 +1,66 @@
+"""The database engine and the request's session, cached on `g` and closed at teardown."""
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    _make_sqlite_safe_for_concurrency(engine)
+    return engine
+
+
+def _make_sqlite_safe_for_concurrency(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # A writer takes the write lock up front, so two writers queue instead of one failing on upgrade.
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine for work that only reads: on SQLite its transactions do not take the write lock."""
+    return engine.execution_options(sqlite_begin="DEFERRED")
+
+
+def get_session() -> Session:
+    if "db_session" not in g:
+        engine = current_app.extensions["db_engine"]
+        if has_request_context() and request.method in SAFE_METHODS:
+            engine = current_app.extensions["db_read_engine"]
+        g.db_session = Session(engine, expire_on_commit=False)
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db_engine"] = engine
+    app.extensions["db_read_engine"] = read_only(engine)
+    app.teardown_appcontext(close_session)

@@ -1,0 +1,25 @@
+"""Error pages: neutral, in the site's layout, and JSON for the API."""
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(404)
+    def not_found(_error):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(405)
+    def method_not_allowed(_error):
+        return render_template("errors/error.html", title="Not allowed",
+                               message="This page cannot be used that way."), 405
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error):
+        return render_template("errors/error.html", title="Form expired",
+                               message="The form was out of date. Go back, reload the page and try again."), 400
+
+    @app.errorhandler(429)
+    def too_many_requests(_error):
+        return render_template("errors/error.html", title="Slow down",
+                               message="Too many attempts. Wait a minute and try again."), 429

@@ -1,0 +1,185 @@
+"""The domain nouns, in one module so that every package imports them from one place."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+NAME_MAX = 100
+NOTES_MAX = 1000
+DATA_STRING_MAX = 10_000
+EMAIL_MAX = 254
+URL_MAX = 2048
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC that always comes back timezone-aware, on SQLite as on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are refused: store times in UTC, timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(*, nullable: bool = False, index: bool = False):
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+def _fk(target: str, *, ondelete: str = "CASCADE", nullable: bool = False, index: bool = True):
+    return sa.Column(sa.Integer, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
+
+
+# On PostgreSQL, byte-order collation makes `col >= 'ab' AND col < 'ac'` a prefix range an index can serve.
+_BYTE_ORDER_TEXT = sa.String().with_variant(sa.String(collation="C"), "postgresql")
+
+
+class Vendor(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=63, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=NAME_MAX)
+    portal_enabled: bool = True
+    signup_enabled: bool = True
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class VendorUser(SQLModel, table=True):
+    __tablename__ = "vendor_user"
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=_fk("vendor.id"))
+    email: str = Field(max_length=EMAIL_MAX, sa_column_kwargs={"unique": True})
+    name: str = Field(default="", max_length=NAME_MAX)
+    password_hash: str
+    session_version: int = 1
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class Customer(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index("ix_customer_vendor_id_id", "vendor_id", "id"),
+        sa.Index("ix_customer_vendor_email", "vendor_id", "email_normalized"),
+        sa.UniqueConstraint("vendor_id", "secret", name="uq_customer_vendor_secret"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=_fk("vendor.id", index=False))
+    name: str = Field(default="", max_length=NAME_MAX)
+    email: str = Field(default="", max_length=NAME_MAX)
+    email_normalized: str = Field(default="", sa_column=sa.Column(_BYTE_ORDER_TEXT, nullable=False))
+    company_name: str = Field(default="", max_length=NAME_MAX)
+    notes: str = Field(default="", max_length=NOTES_MAX)
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())
+    enable_customer_association: bool = False
+    allow_activation_management: bool = False
+    allow_multiple_user_association: bool = False
+    max_no_of_devices: int = 0
+    secret: str = Field(max_length=64)
+    association_code_encrypted: str | None = None
+    association_used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # "vendor", "signup", "api" or "stripe": how the record came to be.
+    origin: str = Field(default="vendor", max_length=16)
+
+
+class CustomerSearchWord(SQLModel, table=True):
+    """One lowercased word of a customer's name or company, so a prefix of any word finds the customer."""
+
+    __tablename__ = "customer_search_word"
+    vendor_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("vendor.id", ondelete="CASCADE"),
+                                               primary_key=True))
+    word: str = Field(sa_column=sa.Column(_BYTE_ORDER_TEXT, primary_key=True))
+    customer_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("customer.id", ondelete="CASCADE"),
+                                                 primary_key=True, index=True))
+
+
+class PortalAccount(SQLModel, table=True):
+    __tablename__ = "portal_account"
+    __table_args__ = (sa.UniqueConstraint("vendor_id", "email_normalized", name="uq_portal_account_email"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=_fk("vendor.id", index=False))
+    customer_id: int = Field(sa_column=_fk("customer.id"))
+    email: str = Field(max_length=EMAIL_MAX)
+    email_normalized: str = Field(max_length=EMAIL_MAX)
+    name: str = Field(default="", max_length=NAME_MAX)
+    password_hash: str
+    email_verified_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    session_version: int = 1
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())
+    last_login_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class AccountToken(SQLModel, table=True):
+    """A single-use token mailed to an account (e-mail verification, password reset); only its hash is kept."""
+
+    __tablename__ = "account_token"
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(sa_column=_fk("portal_account.id"))
+    purpose: str = Field(max_length=32)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when())
+    used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class DataObject(SQLModel, table=True):
+    """A named value attached to a vendor (referencer type 0), a product (1) or a key (2)."""
+
+    __tablename__ = "data_object"
+    __table_args__ = (
+        sa.Index("ix_data_object_owner", "vendor_id", "referencer_type", "referencer_id", "name"),
+        sa.Index(
+            "uq_data_object_reserved_name", "vendor_id", "referencer_type", "referencer_id", "name",
+            unique=True,
+            sqlite_where=sa.text("substr(name, 1, 11) = 'cryptolens_'"),
+            postgresql_where=sa.text("substr(name, 1, 11) = 'cryptolens_'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=_fk("vendor.id", index=False))
+    referencer_type: int = 0
+    referencer_id: int = 0
+    name: str = Field(max_length=NAME_MAX)
+    string_value: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    int_value: int = 0
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class TermsAcceptance(SQLModel, table=True):
+    __tablename__ = "terms_acceptance"
+    __table_args__ = (sa.Index("ix_terms_acceptance_account_url", "account_id", "url"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=_fk("vendor.id"))
+    account_id: int = Field(sa_column=_fk("portal_account.id", index=False))
+    url: str = Field(max_length=URL_MAX)
+    accepted_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=512)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when, with the record before and after, as JSON."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_subject", "vendor_id", "subject_type", "subject_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=_fk("vendor.id", index=False))
+    actor: str = Field(max_length=120)
+    action: str = Field(max_length=64)
+    subject_type: str = Field(max_length=32)
+    subject_id: int
+    before: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    after: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    ip: str = Field(default="", max_length=64)
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())

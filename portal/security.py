@@ -1,0 +1,59 @@
+"""Password hashing, unguessable tokens and encryption of secrets at rest."""
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+
+_hasher = PasswordHasher()
+# Verified against when an e-mail has no account, so a login takes as long whether or not it exists.
+_DUMMY_HASH = _hasher.hash("not-a-password-anyone-has")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    """256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def same_secret(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+class Encryptor:
+    """Fernet encryption for secrets kept at rest (association codes, later Stripe keys)."""
+
+    def __init__(self, key: str):
+        self._fernet = Fernet(key.encode())
+
+    @classmethod
+    def for_development(cls, secret_key: str) -> "Encryptor":
+        digest = hashlib.sha256(b"portal-encryption:" + secret_key.encode()).digest()
+        return cls(base64.urlsafe_b64encode(digest).decode())
+
+    def encrypt(self, plaintext: str) -> str:
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, ciphertext: str) -> str | None:
+        try:
+            return self._fernet.decrypt(ciphertext.encode()).decode()
+        except (InvalidToken, ValueError):
+            return None

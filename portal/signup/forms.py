@@ -1,0 +1,34 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+
+from portal.forms import (
+    at_most,
+    email_address,
+    new_password,
+    no_control_characters,
+    optional,
+    required,
+    strip,
+)
+from portal.models import NAME_MAX
+
+
+class SignUpForm(FlaskForm):
+    name = StringField("Your name", filters=[strip],
+                       validators=[required(), at_most(NAME_MAX), no_control_characters])
+    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address(NAME_MAX)])
+    company_name = StringField("Company", filters=[strip],
+                               validators=[optional(), at_most(NAME_MAX), no_control_characters])
+    password = PasswordField("Password", validators=new_password())
+
+
+class AssociateNewForm(FlaskForm):
+    name = StringField("Your name", filters=[strip],
+                       validators=[required(), at_most(NAME_MAX), no_control_characters])
+    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address(NAME_MAX)])
+    password = PasswordField("Password", validators=new_password())
+
+
+class AssociateExistingForm(FlaskForm):
+    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address()])
+    password = PasswordField("Password", validators=[required()])

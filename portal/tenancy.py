@@ -1,0 +1,65 @@
+"""Which vendor a request belongs to: the vendor dashboard's logged-in user, or the portal's `@slug`."""
+
+import re
+
+from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from portal.db import get_session
+from portal.models import Vendor
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]$")
+PORTAL_PREFIX = "/Portal/@<vendor_slug>"
+
+
+def normalize_slug(slug: str) -> str:
+    return slug.strip().lower()
+
+
+def public(view):
+    """Mark a view that needs no login (sign-up, login, association, password reset)."""
+    view.is_public = True
+    return view
+
+
+def is_public_endpoint() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is None or getattr(view, "is_public", False)
+
+
+def portal_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint under `/Portal/@<slug>/` whose views see the portal's vendor as `g.vendor`."""
+    blueprint = Blueprint(name, import_name, url_prefix=PORTAL_PREFIX)
+
+    @blueprint.url_value_preprocessor
+    def _load_vendor(_endpoint, values):
+        slug = normalize_slug((values or {}).pop("vendor_slug", ""))
+        vendor = get_session().exec(select(Vendor).where(Vendor.slug == slug)).first() if slug else None
+        if vendor is None or not vendor.portal_enabled:
+            abort(404)
+        g.vendor = vendor
+        g.is_portal = True
+
+    @blueprint.url_defaults
+    def _add_vendor(_endpoint, values):
+        if "vendor_slug" not in values and "vendor" in g:
+            values["vendor_slug"] = g.vendor.slug
+
+    return blueprint
+
+
+def vendor_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
+    """A blueprint of the vendor dashboard: every view but the public ones needs a logged-in vendor user."""
+    blueprint = Blueprint(name, import_name, url_prefix=url_prefix)
+
+    @blueprint.before_request
+    def _require_vendor_user():
+        if is_public_endpoint():
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("vendors.login", next=request.full_path.rstrip("?")))
+        g.vendor_id = current_user.vendor_id
+        return None
+
+    return blueprint

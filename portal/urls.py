@@ -1,0 +1,17 @@
+"""Absolute links for mail and for pages that show a link to copy."""
+
+from flask import current_app, url_for
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    base = current_app.config["PORTAL_BASE_URL"]
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a path on this site: no scheme, no host, no protocol-relative `//`, no backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    return "\\" not in target and not any(ord(ch) < 32 for ch in target)

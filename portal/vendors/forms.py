@@ -1,0 +1,31 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+
+from portal.forms import (
+    at_most,
+    email_address,
+    new_password,
+    no_control_characters,
+    required,
+    strip,
+    valid_slug,
+)
+from portal.models import NAME_MAX
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("Company name", filters=[strip],
+                       validators=[required(), at_most(NAME_MAX), no_control_characters])
+    slug = StringField("Portal address", filters=[strip], validators=[required(), valid_slug])
+    email = EmailField("Your e-mail", filters=[strip], validators=[required(), *email_address()])
+    password = PasswordField("Password", validators=new_password())
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address()])
+    password = PasswordField("Password", validators=[required()])
+
+
+class SettingsForm(FlaskForm):
+    portal_enabled = BooleanField("Customer portal is on")
+    signup_enabled = BooleanField("Anyone with the sign-up link may create an account")

@@ -1,0 +1,91 @@
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from portal.db import get_session
+from portal.domain import DomainError, show_on_form
+from portal.extensions import limiter
+from portal.models import Vendor
+from portal.tenancy import public, vendor_blueprint
+from portal.urls import absolute_url, is_safe_next
+from portal.vendors import services
+from portal.vendors.forms import LoginForm, RegisterForm, SettingsForm
+from portal.vendors.sessions import identity_of
+from portal.web import client_ip, email_from_form
+
+blueprint = vendor_blueprint("vendors", __name__, "/vendor")
+
+
+@blueprint.route("/register", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per hour", methods=["POST"])
+def register():
+    if not current_app.config["VENDOR_REGISTRATION"]:
+        abort(404)
+    form = RegisterForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            user = services.register_vendor(session, name=form.name.data, slug=form.slug.data,
+                                            email=form.email.data, password=form.password.data)
+        except DomainError as error:
+            session.rollback()
+            show_on_form(form, error)
+        else:
+            session.commit()
+            login_user(identity_of(user))
+            flash("Welcome! Your portal is ready.", "success")
+            return redirect(url_for("vendors.home"), code=303)
+    return render_template("vendors/register.html", form=form), 422 if form.errors else 200
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], key_func=email_from_form)
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate_vendor_user(get_session(), email=form.email.data,
+                                                 password=form.password.data)
+        if user is not None:
+            login_user(identity_of(user))
+            target = request.args.get("next")
+            return redirect(target if is_safe_next(target) else url_for("vendors.home"), code=303)
+        form.form_errors.append("That e-mail and password do not match an account.")
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("vendors/login.html", form=form, registration=current_app.config[
+        "VENDOR_REGISTRATION"]), status
+
+
+@blueprint.route("/logout", methods=["POST"])
+def logout():
+    session = get_session()
+    services.end_sessions_of_vendor_user(session, user_id=current_user.id)
+    session.commit()
+    logout_user()
+    flash("You are logged out.", "success")
+    return redirect(url_for("vendors.login"), code=303)
+
+
+@blueprint.route("/")
+def home():
+    session = get_session()
+    vendor = session.get(Vendor, g.vendor_id)
+    summary = services.overview(session, vendor_id=g.vendor_id)
+    return render_template("vendors/home.html", vendor=vendor, summary=summary)
+
+
+@blueprint.route("/settings", methods=["GET", "POST"])
+def settings():
+    session = get_session()
+    vendor = session.get(Vendor, g.vendor_id)
+    form = SettingsForm(obj=vendor)
+    if form.validate_on_submit():
+        services.update_settings(session, vendor=vendor, portal_enabled=form.portal_enabled.data,
+                                 signup_enabled=form.signup_enabled.data, actor=current_user.actor,
+                                 ip=client_ip())
+        session.commit()
+        flash("Settings saved.", "success")
+        return redirect(url_for("vendors.settings"), code=303)
+    signup_url = absolute_url("signup.sign_up", vendor_slug=vendor.slug)
+    return render_template("vendors/settings.html", vendor=vendor, form=form, signup_url=signup_url)

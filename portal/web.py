@@ -1,0 +1,16 @@
+"""Facts about the current request that routes hand to services as plain values."""
+
+from flask import request
+
+
+def client_ip() -> str:
+    return (request.remote_addr or "")[:64]
+
+
+def user_agent() -> str:
+    return (request.user_agent.string or "")[:512]
+
+
+def email_from_form() -> str:
+    """Rate-limit key: the e-mail a login or reset names, so one address cannot be hammered from many IPs."""
+    return "email:" + (request.form.get("email") or "").strip().lower()[:254]

@@ -1,0 +1,160 @@
+"""Fixtures that make every test short: an app on a fresh database, vendors, customers, logged-in clients.
+
+The suite runs once per database: PORTAL_TEST_DATABASE is `sqlite` or a PostgreSQL URL (devtools/test.sh).
+Each xdist worker gets a database of its own, migrated with Alembic, and every test starts on empty tables.
+"""
+
+import os
+
+os.environ.setdefault("JOBS_IMMEDIATE", "1")
+os.environ.setdefault("PORTAL_NO_DOTENV", "1")
+
+import re  # noqa: E402
+from email import message_from_bytes, policy  # noqa: E402
+
+import psycopg  # noqa: E402
+import pytest  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
+
+from portal import create_app  # noqa: E402
+from portal.db import make_engine  # noqa: E402
+from tests.support import mail as mail_support  # noqa: E402
+from tests.support.factories import Factory  # noqa: E402
+from tests.support.migrate import upgrade  # noqa: E402
+
+TEST_DATABASE = os.environ.get("PORTAL_TEST_DATABASE", "sqlite")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if TEST_DATABASE == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
+    else:
+        server = make_url(TEST_DATABASE.replace("postgresql+psycopg", "postgresql"))
+        name = f"portal_test_{_worker()}"
+        admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
+        url = server.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    server = mail_support.SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    smtp_server.messages.clear()
+    return smtp_server
+
+
+def _empty_tables(url: str) -> None:
+    engine = make_engine(url)
+    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f'DELETE FROM "{table}"'))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, smtp_server, tmp_path):
+    _empty_tables(database_url)
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "MAIL_BACKEND": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp_server.port,
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "PORTAL_BASE_URL": "",
+        "VENDOR_REGISTRATION": True,
+    })
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    with Session(app.extensions["db_engine"], expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def make(app, db):
+    """Build domain records in one line: `make.vendor()`, `make.customer(vendor)`, `make.account(...)`."""
+    return Factory(app, db)
+
+
+@pytest.fixture
+def vendor(make):
+    return make.vendor(slug="acme.io", name="Acme <Software> & Co")
+
+
+@pytest.fixture
+def other_vendor(make):
+    return make.vendor(slug="globex", name="Globex")
+
+
+@pytest.fixture
+def vendor_client(app, make, vendor):
+    """A test client logged in to `vendor`'s dashboard."""
+    client = app.test_client()
+    make.login_vendor(client, vendor)
+    return client
+
+
+@pytest.fixture
+def customer(make, vendor):
+    return make.customer(vendor, name="Ada Lovelace", email="ada@example.test", company_name="Engines Ltd")
+
+
+@pytest.fixture
+def account(make, vendor, customer):
+    return make.account(vendor, customer, email="ada@example.test")
+
+
+@pytest.fixture
+def portal_client(app, make, vendor, account):
+    """A test client logged in to `vendor`'s portal as `account`."""
+    client = app.test_client()
+    make.login_portal(client, vendor, account)
+    return client
+
+
+def csrf_from(html: str) -> str:
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html) or re.search(r'"X-CSRFToken": "([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def parse_mail(raw: bytes):
+    return message_from_bytes(raw, policy=policy.default)
