@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlmodel import select
 
 from portal.customers import services as customers
@@ -17,6 +18,7 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo seed's documented login
 
 
 @click.command("create-vendor")
+@with_appcontext
 @click.option("--slug", required=True, help="The portal address, e.g. acme.io")
 @click.option("--name", required=True, help="The company name shown to customers")
 @click.option("--email", required=True, help="The owner's login")
@@ -33,6 +35,7 @@ def create_vendor_command(slug: str, name: str, email: str, password: str) -> No
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Create the demo vendor and a demo customer with association enabled (kept if they exist)."""
     if current_app.config["ENV_NAME"] == "production":
@@ -53,6 +56,7 @@ def seed_demo_command() -> None:
 
 
 @click.command("show-demo")
+@with_appcontext
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
 def show_demo_command(base_url: str) -> None:
     """Print where to click and how to log in."""

@@ -75,5 +75,7 @@ def refuse_unsafe_production(config: dict) -> None:
         problems.append("DATABASE_URL must point at PostgreSQL")
     if config["MAIL_BACKEND"] != "smtp":
         problems.append("MAIL_BACKEND must be smtp")
+    if os.environ.get("PORTAL_FAST_HASHING") == "1":
+        problems.append("PORTAL_FAST_HASHING is for the test suite only")
     if problems:
         raise RuntimeError("Refusing to start in production: " + "; ".join(problems))

@@ -12,13 +12,14 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.jobs import app_context, huey
+from portal.urls import absolute_url
 
 _OUTBOX_KEY = "portal.mail_outbox"
 
 
 def queue_mail(session: Session, *, to: str, subject: str, template: str, **context) -> None:
     """Send once the session's transaction commits; forget if it rolls back."""
-    body = render_template(f"mail/{template}.txt", **context)
+    body = render_template(f"mail/{template}.txt", absolute_url=absolute_url, **context)
     session.info.setdefault(_OUTBOX_KEY, []).append({"to": to, "subject": subject, "body": body})
 
 

@@ -8,7 +8,7 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
-def render(page: str, fragment: str | None = None, *, status: int = 200, **context) -> Response:
+def render(page: str, fragment: str | None = None, /, *, status: int = 200, **context) -> Response:
     """Render `fragment` for an htmx request that targets it, else the page that includes it."""
     template = fragment if fragment and is_htmx() else page
     response = make_response(render_template(template, **context), status)

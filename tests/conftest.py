@@ -8,6 +8,7 @@ import os
 
 os.environ.setdefault("JOBS_IMMEDIATE", "1")
 os.environ.setdefault("PORTAL_NO_DOTENV", "1")
+os.environ.setdefault("PORTAL_FAST_HASHING", "1")
 
 import re  # noqa: E402
 from email import message_from_bytes, policy  # noqa: E402
@@ -37,14 +38,18 @@ def database_url(tmp_path_factory) -> str:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
     else:
         server = make_url(TEST_DATABASE.replace("postgresql+psycopg", "postgresql"))
-        name = f"portal_test_{_worker()}"
+        # One database per worker and per run, so two runs on one machine never share one.
+        name = f"portal_test_{_worker()}_{os.getpid()}"
         admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             connection.execute(f'CREATE DATABASE "{name}"')
         url = server.set(database=name).render_as_string(hide_password=False)
     upgrade(url)
-    return url
+    yield url
+    if TEST_DATABASE != "sqlite":
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -101,9 +106,32 @@ def runner(app):
     return app.test_cli_runner()
 
 
+class FreshSession(Session):
+    """A test's view of the database: each query first ends the last read, so it sees what the app committed.
+
+    Its reads begin DEFERRED on SQLite, so a test holding a session never blocks the app's writers.
+    """
+
+    def _see_latest(self) -> None:
+        if self.in_transaction() and not (self.new or self.dirty or self.deleted):
+            self.commit()
+
+    def exec(self, *args, **kwargs):
+        self._see_latest()
+        return super().exec(*args, **kwargs)
+
+    def get(self, *args, **kwargs):
+        self._see_latest()
+        return super().get(*args, **kwargs)
+
+    def refresh(self, *args, **kwargs):
+        self._see_latest()
+        return super().refresh(*args, **kwargs)
+
+
 @pytest.fixture
 def db(app):
-    with Session(app.extensions["db_engine"], expire_on_commit=False) as session:
+    with FreshSession(app.extensions["db_read_engine"]) as session:
         yield session
 
 

@@ -1,0 +1,55 @@
+from tests.support.factories import CUSTOMER_PASSWORD, post_form
+
+
+def login(client, vendor, email, password=CUSTOMER_PASSWORD, query=""):
+    return post_form(client, f"/Portal/@{vendor.slug}/Login{query}", {"email": email, "password": password})
+
+
+def test_login_lands_on_the_dashboard(client, vendor, account):
+    response = login(client, vendor, account.email)
+    assert response.status_code == 303 and response.headers["Location"] == f"/Portal/@{vendor.slug}/"
+
+
+def test_login_follows_a_local_next(client, vendor, account):
+    response = login(client, vendor, account.email, query="?next=/Portal/@acme.io/ChangePassword")
+    assert response.headers["Location"] == "/Portal/@acme.io/ChangePassword"
+
+
+def test_wrong_password_and_unknown_email_answer_alike(client, vendor, account):
+    wrong = login(client, vendor, account.email, "wrong-password")
+    unknown = login(client, vendor, "nobody@example.test", "wrong-password")
+    assert wrong.status_code == unknown.status_code == 422
+    message = "That e-mail and password do not match an account."
+    assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
+
+
+def test_logout_ends_every_session_of_the_account(app, vendor, account, make):
+    first, second = app.test_client(), app.test_client()
+    make.login_portal(first, vendor, account)
+    make.login_portal(second, vendor, account)
+    post_form(first, f"/Portal/@{vendor.slug}/Logout", {}, page=f"/Portal/@{vendor.slug}/")
+    for client in (first, second):
+        assert client.get(f"/Portal/@{vendor.slug}/").status_code in (302, 303)
+
+
+def test_a_login_in_one_portal_is_no_login_in_another(portal_client, other_vendor):
+    response = portal_client.get(f"/Portal/@{other_vendor.slug}/")
+    assert response.status_code in (302, 303)
+    assert response.headers["Location"].startswith(f"/Portal/@{other_vendor.slug}/Login")
+
+
+def test_vendor_and_portal_logins_live_side_by_side(vendor_client, make, vendor, account):
+    make.login_portal(vendor_client, vendor, account)
+    assert vendor_client.get("/vendor/").status_code == 200
+    assert vendor_client.get(f"/Portal/@{vendor.slug}/").status_code == 200
+
+
+def test_detaching_an_account_ends_its_sessions(vendor_client, portal_client, vendor, customer, account):
+    post_form(vendor_client, f"/vendor/customers/{customer.id}/accounts/{account.id}/detach", {},
+              page=f"/vendor/customers/{customer.id}")
+    assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code in (302, 303)
+
+
+def test_deleting_the_customer_ends_its_accounts_sessions(vendor_client, portal_client, vendor, customer):
+    post_form(vendor_client, f"/vendor/customers/{customer.id}/delete", {})
+    assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code in (302, 303)

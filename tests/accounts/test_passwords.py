@@ -1,0 +1,58 @@
+from portal.models import PortalAccount
+from tests.support.factories import CUSTOMER_PASSWORD, post_form
+
+
+def forgot(client, vendor, email):
+    return post_form(client, f"/Portal/@{vendor.slug}/ForgotPassword", {"email": email})
+
+
+def local(link: str) -> str:
+    return link.split("localhost", 1)[1]
+
+
+def test_reset_by_mail_sets_a_new_password_once(client, app, vendor, account, mailbox, make):
+    other_device = app.test_client()
+    make.login_portal(other_device, vendor, account)
+    assert forgot(client, vendor, account.email).status_code == 200
+    link = local(mailbox.last_link(account.email, "ResetPassword"))
+    response = post_form(client, link, {"password": "brand-new-password", "confirm": "brand-new-password"})
+    assert response.status_code == 303
+    assert client.get(f"/Portal/@{vendor.slug}/").status_code == 200
+    assert other_device.get(f"/Portal/@{vendor.slug}/").status_code in (302, 303), "a reset ends other sessions"
+    assert client.get(link).status_code == 404, "the link works once"
+    make.login_portal(app.test_client(), vendor, account, password="brand-new-password")
+
+
+def test_forgot_password_answers_alike_and_mails_only_known_accounts(client, vendor, account, mailbox):
+    known = forgot(client, vendor, account.email)
+    unknown = forgot(client, vendor, "nobody@example.test")
+    assert known.status_code == unknown.status_code == 200
+    assert "Check your mail" in known.get_data(as_text=True) and "Check your mail" in unknown.get_data(as_text=True)
+    assert len(mailbox.messages) == 1
+
+
+def test_reset_token_of_another_portal_is_not_valid(client, vendor, other_vendor, account, mailbox):
+    forgot(client, vendor, account.email)
+    link = local(mailbox.last_link(account.email, "ResetPassword"))
+    assert client.get(link.replace(f"@{vendor.slug}", f"@{other_vendor.slug}")).status_code == 404
+
+
+def test_change_password_needs_the_current_one(portal_client, vendor, account, db):
+    url = f"/Portal/@{vendor.slug}/ChangePassword"
+    response = post_form(portal_client, url, {"current_password": "wrong", "password": "another-password-1",
+                                              "confirm": "another-password-1"})
+    assert response.status_code == 422
+    assert 'id="current_password-error"' in response.get_data(as_text=True)
+    response = post_form(portal_client, url, {"current_password": CUSTOMER_PASSWORD,
+                                              "password": "another-password-1", "confirm": "another-password-1"})
+    assert response.status_code == 303
+    assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code == 200, "this session stays"
+    assert db.get(PortalAccount, account.id).password_hash.startswith("$argon2id$")
+
+
+def test_change_password_ends_other_sessions(portal_client, app, make, vendor, account):
+    other = app.test_client()
+    make.login_portal(other, vendor, account)
+    post_form(portal_client, f"/Portal/@{vendor.slug}/ChangePassword", {
+        "current_password": CUSTOMER_PASSWORD, "password": "another-password-1", "confirm": "another-password-1"})
+    assert other.get(f"/Portal/@{vendor.slug}/").status_code in (302, 303)

@@ -1,0 +1,65 @@
+import json
+
+from sqlmodel import select
+
+from portal.models import AuditEvent, Customer, PortalAccount
+from tests.support.factories import post_form
+
+FIELDS = {"name": "O'Brien <ACME>", "email": "obrien@example.test", "company_name": "ACME & Sons",
+          "notes": "Met at <b>the fair</b>", "max_no_of_devices": "3"}
+
+
+def test_create_customer_stores_text_as_given_and_shows_it_escaped(vendor_client, db):
+    response = post_form(vendor_client, "/vendor/customers/new", FIELDS, page="/vendor/customers/new")
+    assert response.status_code == 303
+    customer = db.exec(select(Customer)).one()
+    assert customer.name == "O'Brien <ACME>" and customer.notes == "Met at <b>the fair</b>"
+    assert len(customer.secret) == 36 and customer.max_no_of_devices == 3
+    page = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "O&#39;Brien &lt;ACME&gt;" in page and "<b>the fair</b>" not in page
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "customer.created")).one()
+    assert json.loads(event.after)["name"] == "O'Brien <ACME>"
+    assert event.actor.startswith("vendor_user:")
+
+
+def test_edit_records_before_and_after(vendor_client, customer, db):
+    response = post_form(vendor_client, f"/vendor/customers/{customer.id}/edit", {"name": "Ada King"})
+    assert response.status_code == 303
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "customer.updated")).one()
+    assert json.loads(event.before)["name"] == "Ada Lovelace" and json.loads(event.after)["name"] == "Ada King"
+    page = vendor_client.get(f"/vendor/customers/{customer.id}").get_data(as_text=True)
+    assert "customer.updated" in page
+
+
+def test_delete_asks_first_and_says_what_happens(vendor_client, customer, account, db):
+    page = vendor_client.get(f"/vendor/customers/{customer.id}/delete").get_data(as_text=True)
+    assert "license keys stay" in page and account.email in page
+    customer_id = customer.id
+    response = post_form(vendor_client, f"/vendor/customers/{customer_id}/delete", {})
+    assert response.status_code == 303
+    assert db.get(Customer, customer_id) is None
+    assert db.exec(select(PortalAccount)).all() == []
+
+
+def test_association_toggle_with_htmx_replaces_the_component(vendor_client, customer, db):
+    page = f"/vendor/customers/{customer.id}"
+    response = post_form(vendor_client, f"{page}/association", {"action": "enable"}, page=page,
+                         headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<section id="association"')
+    assert "/Associate?id=" in html and "HX-Request" in response.headers["Vary"]
+    stored = db.get(Customer, customer.id)
+    assert stored.enable_customer_association and "auth=" not in (stored.association_code_encrypted or "")
+
+
+def test_association_code_is_encrypted_at_rest_and_long(make, vendor, db, app):
+    customer = make.customer(vendor, association=True)
+    link = make.association_link(vendor, customer)
+    code = link.split("auth=")[1]
+    assert len(code) >= 32  # 192 random bits, URL-safe
+    assert code not in db.get(Customer, customer.id).association_code_encrypted
+
+
+def test_unknown_association_action_is_refused(vendor_client, customer):
+    page = f"/vendor/customers/{customer.id}"
+    assert post_form(vendor_client, f"{page}/association", {"action": "explode"}, page=page).status_code == 400

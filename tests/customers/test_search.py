@@ -1,0 +1,82 @@
+import pytest
+
+from tests.support.factories import post_form
+
+
+@pytest.fixture
+def people(make, vendor, other_vendor):
+    made = {
+        "ada": make.customer(vendor, name="Ada Lovelace", email="Ada@Engines.test", company_name="Analytical Engines"),
+        "grace": make.customer(vendor, name="Grace Hopper", email="grace@navy.test", company_name="US Navy"),
+        "alan": make.customer(vendor, name="Alan Turing", email="alan@bletchley.test", company_name="GC&CS"),
+    }
+    make.customer(other_vendor, name="Ada Other", email="ada@other.test")
+    return made
+
+
+def names(client, query):
+    html = client.get("/vendor/customers/", query_string={"q": query}, headers={"HX-Request": "true"}).get_data(
+        as_text=True)
+    return {name for name in ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Ada Other") if name in html}
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("", {"Ada Lovelace", "Grace Hopper", "Alan Turing"}),
+    ("ada", {"Ada Lovelace"}),
+    ("ADA@eng", {"Ada Lovelace"}),
+    ("lov", {"Ada Lovelace"}),
+    ("engines", {"Ada Lovelace"}),
+    ("navy", {"Grace Hopper"}),
+    ("a", {"Ada Lovelace", "Alan Turing"}),
+    ("grace h", {"Grace Hopper"}),
+    ("hopper grace", {"Grace Hopper"}),
+    ("turing lovelace", set()),
+    ("zzz", set()),
+    ("gc&cs", {"Alan Turing"}),
+])
+def test_search_matches_words_emails_and_stays_in_the_vendor(vendor_client, people, query, expected):
+    assert names(vendor_client, query) == expected
+
+
+def test_search_by_exact_id_and_secret(vendor_client, people):
+    grace = people["grace"]
+    assert names(vendor_client, str(grace.id)) == {"Grace Hopper"}
+    assert names(vendor_client, grace.secret) == {"Grace Hopper"}
+
+
+def test_renamed_customer_is_found_by_its_new_words_only(vendor_client, people):
+    post_form(vendor_client, f"/vendor/customers/{people['alan'].id}/edit",
+              {"name": "Alan Mathison", "company_name": "Bletchley Park"})
+    html = vendor_client.get("/vendor/customers/", query_string={"q": "mathison"}).get_data(as_text=True)
+    assert "Alan Mathison" in html
+    assert "Alan Mathison" not in vendor_client.get("/vendor/customers/", query_string={"q": "turing"}).get_data(
+        as_text=True)
+
+
+def test_full_page_and_fragment_come_from_one_template(vendor_client, people):
+    page = vendor_client.get("/vendor/customers/?q=ada")
+    fragment = vendor_client.get("/vendor/customers/?q=ada", headers={"HX-Request": "true"})
+    assert "<html" in page.get_data(as_text=True) and "<html" not in fragment.get_data(as_text=True)
+    assert page.headers["Vary"] == fragment.headers["Vary"] == "HX-Request" or "HX-Request" in page.headers["Vary"]
+    assert 'hx-push-url="true"' in page.get_data(as_text=True)
+
+
+def test_keyset_pages_walk_every_customer_once(vendor_client, app, make, vendor):
+    app.config["PAGE_SIZE"] = 2
+    for n in range(5):
+        make.customer(vendor, name=f"Person {n}")
+    seen, url = [], "/vendor/customers/"
+    while url:
+        html = vendor_client.get(url).get_data(as_text=True)
+        seen += sorted((f"Person {n}" for n in range(5) if f">Person {n}<" in html),
+                       key=lambda name: html.index(f">{name}<"))
+        marker = 'rel="next"'
+        url = None
+        if marker in html:
+            url = html.split(marker)[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    assert sorted(seen) == [f"Person {n}" for n in range(5)] and len(seen) == 5
+    assert seen[0] == "Person 4", "newest first"
+
+
+def test_empty_state_says_what_to_do(vendor_client):
+    assert "No customers yet" in vendor_client.get("/vendor/customers/").get_data(as_text=True)

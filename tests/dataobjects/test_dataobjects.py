@@ -1,0 +1,45 @@
+from sqlmodel import select
+
+from portal.models import DataObject
+from tests.support.factories import post_form
+
+
+def add(client, **data):
+    return post_form(client, "/vendor/data-objects/", {"string_value": "", "int_value": "0"} | data)
+
+
+def test_add_edit_delete(vendor_client, db):
+    assert add(vendor_client, name="seats", int_value="5").status_code == 303
+    item = db.exec(select(DataObject)).one()
+    assert (item.name, item.int_value, item.referencer_type) == ("seats", 5, 0)
+    response = post_form(vendor_client, f"/vendor/data-objects/{item.id}/edit",
+                         {"name": "seats", "string_value": "x", "int_value": "-7"})
+    assert response.status_code == 303
+    assert db.get(DataObject, item.id).int_value == -7
+    item_id = item.id
+    post_form(vendor_client, f"/vendor/data-objects/{item_id}/delete", {}, page="/vendor/data-objects/")
+    assert db.get(DataObject, item_id) is None
+
+
+def test_reserved_names_are_unique_per_vendor(vendor_client, db):
+    add(vendor_client, name="cryptolens_customtosurl", string_value="https://acme.example/terms")
+    response = add(vendor_client, name="cryptolens_customtosurl", string_value="https://acme.example/other")
+    assert response.status_code == 422 and 'id="name-error"' in response.get_data(as_text=True)
+    assert len(db.exec(select(DataObject)).all()) == 1
+
+
+def test_ordinary_names_may_repeat(vendor_client, db):
+    add(vendor_client, name="note")
+    add(vendor_client, name="note")
+    assert len(db.exec(select(DataObject)).all()) == 2
+
+
+def test_other_vendors_objects_are_not_found(vendor_client, make, other_vendor, db):
+    make.terms(other_vendor)
+    foreign = db.exec(select(DataObject)).one()
+    assert vendor_client.get(f"/vendor/data-objects/{foreign.id}/edit").status_code == 404
+    response = post_form(vendor_client, f"/vendor/data-objects/{foreign.id}/delete", {},
+                         page="/vendor/data-objects/")
+    assert response.status_code == 404
+    assert db.get(DataObject, foreign.id) is not None
+    assert "No data objects yet" in vendor_client.get("/vendor/data-objects/").get_data(as_text=True)

@@ -1,0 +1,128 @@
+import pytest
+from sqlmodel import func, select
+
+from portal.models import Customer, PortalAccount
+from tests.support.factories import CUSTOMER_PASSWORD, post_form
+
+
+@pytest.fixture
+def invited(make, vendor):
+    return make.customer(vendor, name="Ada Lovelace", company_name="Engines Ltd", association=True)
+
+
+@pytest.fixture
+def link(make, vendor, invited):
+    return make.association_link(vendor, invited)
+
+
+def create_login(client, link, email="ada@example.test", **overrides):
+    data = {"which": "new", "new-name": "Ada", "new-email": email, "new-password": "a-long-password"}
+    return post_form(client, link, data | overrides)
+
+
+def join_with(client, link, email, password=CUSTOMER_PASSWORD):
+    return post_form(client, link, {"which": "existing", "existing-email": email, "existing-password": password})
+
+
+def test_valid_link_shows_vendor_and_customer_without_referrer(client, link):
+    response = client.get(link)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Acme &lt;Software&gt; &amp; Co" in page and "Ada Lovelace" in page
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_creating_a_login_joins_the_customer_and_logs_in(client, vendor, invited, link, db):
+    response = create_login(client, link)
+    assert response.status_code == 303
+    account = db.exec(select(PortalAccount)).one()
+    assert account.customer_id == invited.id and account.email_verified_at is not None
+    page = client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    assert "Ada Lovelace" in page
+
+
+def test_single_use_link_dies_after_use(client, app, link):
+    create_login(client, link)
+    response = app.test_client().get(link)
+    assert response.status_code == 404
+    assert "This link is not valid" in response.get_data(as_text=True)
+
+
+def test_multiple_association_link_works_again(make, vendor, app, db):
+    customer = make.customer(vendor, association=True, allow_multiple_user_association=True)
+    link = make.association_link(vendor, customer)
+    assert create_login(app.test_client(), link, "one@example.test").status_code == 303
+    assert create_login(app.test_client(), link, "two@example.test").status_code == 303
+    assert db.exec(select(func.count()).select_from(PortalAccount)
+                   .where(PortalAccount.customer_id == customer.id)).one() == 2
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda link: link.replace("auth=", "auth=x"),
+    lambda link: link.split("&auth=")[0],
+    lambda link: link.replace("?id=", "?id=9"),
+    lambda link: link.replace("?id=", "?id=abc"),
+    lambda link: link.split("auth=")[0] + "auth=",
+])
+def test_wrong_link_gets_the_neutral_page(client, link, mangle):
+    response = client.get(mangle(link))
+    assert response.status_code == 404
+    assert "This link is not valid" in response.get_data(as_text=True)
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_regenerated_or_disabled_link_dies(vendor_client, client, make, vendor, invited, link):
+    post_form(vendor_client, f"/vendor/customers/{invited.id}/association", {"action": "regenerate"},
+              page=f"/vendor/customers/{invited.id}")
+    assert client.get(link).status_code == 404
+    new_link = make.association_link(vendor, invited)
+    assert client.get(new_link).status_code == 200
+    post_form(vendor_client, f"/vendor/customers/{invited.id}/association", {"action": "disable"},
+              page=f"/vendor/customers/{invited.id}")
+    assert client.get(new_link).status_code == 404
+
+
+def test_other_vendors_link_is_not_valid_here(client, other_vendor, vendor, link):
+    assert client.get(link.replace(f"@{vendor.slug}", f"@{other_vendor.slug}")).status_code == 404
+
+
+def test_link_guessing_is_rate_limited(client, link):
+    wrong = link.replace("auth=", "auth=x")
+    statuses = [client.get(wrong).status_code for _ in range(21)]
+    assert statuses[:20] == [404] * 20 and statuses[20] == 429
+    assert client.get(link).status_code == 429
+
+
+def test_existing_empty_signup_account_joins_and_its_empty_record_goes(make, vendor, invited, link, client, db):
+    empty = make.customer(vendor, name="Ada (signup)", origin="signup")
+    empty_id, account_id = empty.id, make.account(vendor, empty, email="ada@example.test").id
+    response = join_with(client, link, "ada@example.test")
+    assert response.status_code == 303
+    assert db.get(PortalAccount, account_id).customer_id == invited.id
+    assert db.get(Customer, empty_id) is None
+
+
+def test_existing_account_of_a_vendor_made_customer_is_refused(make, vendor, invited, link, client, db):
+    owned = make.customer(vendor, name="Someone else")
+    account = make.account(vendor, owned, email="bob@example.test")
+    response = join_with(client, link, "bob@example.test")
+    assert response.status_code == 422
+    assert "already belongs to another customer record" in response.get_data(as_text=True)
+    assert db.get(PortalAccount, account.id).customer_id == owned.id
+    assert client.get(link).status_code == 200, "a refused join must not use the link up"
+
+
+def test_wrong_password_for_existing_account_is_refused(make, vendor, invited, link, client):
+    empty = make.customer(vendor, origin="signup")
+    make.account(vendor, empty, email="ada@example.test")
+    response = join_with(client, link, "ada@example.test", password="wrong-password")
+    assert response.status_code == 422
+    assert "do not match" in response.get_data(as_text=True)
+
+
+def test_new_login_with_taken_email_is_refused_at_the_field(make, vendor, invited, link, client, db):
+    make.account(vendor, make.customer(vendor, origin="signup"), email="ada@example.test")
+    response = create_login(client, link, "ADA@example.test")
+    assert response.status_code == 422
+    assert 'id="new-email-error"' in response.get_data(as_text=True)
+    assert client.get(link).status_code == 200

@@ -1,0 +1,44 @@
+"""Two processes use one single-use association link at the same moment: exactly one account joins."""
+
+import multiprocessing
+
+import pytest
+from sqlmodel import func, select
+
+from portal.models import PortalAccount
+
+pytestmark = pytest.mark.processes
+
+
+def _use_link(config: dict, link: str, email: str, barrier, results) -> None:
+    from portal import create_app
+    from tests.support.factories import csrf_token
+
+    client = create_app(config).test_client()
+    token = csrf_token(client, link)
+    barrier.wait(timeout=30)
+    response = client.post(link, data={"csrf_token": token, "which": "new", "new-name": email,
+                                       "new-email": email, "new-password": "a-long-password"})
+    results.put(response.status_code)
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_two_processes_join_exactly_one_account(app, make, vendor, db, round_):
+    customer = make.customer(vendor, association=True)
+    link = make.association_link(vendor, customer)
+    config = {key: app.config[key] for key in (
+        "TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND", "SMTP_HOST", "SMTP_PORT", "MAIL_OUTBOX_DIR")}
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    processes = [context.Process(target=_use_link, args=(config, link, f"p{n}@example.test", barrier, results))
+                 for n in range(2)]
+    for process in processes:
+        process.start()
+    statuses = sorted(results.get(timeout=60) for _ in processes)
+    for process in processes:
+        process.join(timeout=30)
+
+    assert statuses == [303, 404]
+    joined = db.exec(select(func.count()).select_from(PortalAccount)
+                     .where(PortalAccount.customer_id == customer.id)).one()
+    assert joined == 1

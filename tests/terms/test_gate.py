@@ -1,0 +1,65 @@
+from sqlmodel import select
+
+from portal.models import TermsAcceptance
+from tests.support.factories import post_form
+
+
+def test_without_terms_the_dashboard_opens(portal_client, vendor):
+    assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code == 200
+
+
+def test_terms_gate_sends_to_acceptance_and_back(portal_client, make, vendor, db, account):
+    make.terms(vendor, "https://acme.example/terms-v1")
+    response = portal_client.get(f"/Portal/@{vendor.slug}/ChangePassword")
+    assert response.status_code in (302, 303)
+    terms_page = response.headers["Location"]
+    assert terms_page.startswith(f"/Portal/@{vendor.slug}/Terms")
+    page = portal_client.get(terms_page).get_data(as_text=True)
+    assert 'href="https://acme.example/terms-v1"' in page
+
+    response = post_form(portal_client, terms_page, {}, headers={"User-Agent": "TermsTest/1.0"})
+    assert response.headers["Location"] == f"/Portal/@{vendor.slug}/ChangePassword"
+    acceptance = db.exec(select(TermsAcceptance)).one()
+    assert (acceptance.account_id, acceptance.url, acceptance.user_agent) == (
+        account.id, "https://acme.example/terms-v1", "TermsTest/1.0")
+    assert acceptance.accepted_at.tzinfo is not None
+    assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code == 200
+
+
+def test_htmx_requests_get_hx_redirect(portal_client, make, vendor):
+    make.terms(vendor)
+    response = portal_client.get(f"/Portal/@{vendor.slug}/", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"].startswith(f"/Portal/@{vendor.slug}/Terms")
+
+
+def test_a_changed_address_asks_again(portal_client, make, vendor):
+    make.terms(vendor, "https://acme.example/terms-v1")
+    post_form(portal_client, f"/Portal/@{vendor.slug}/Terms", {})
+    assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code == 200
+    make.terms(vendor, "https://acme.example/terms-v2")
+    assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code in (302, 303)
+
+
+def test_declining_logs_out(portal_client, make, vendor, db):
+    make.terms(vendor)
+    response = post_form(portal_client, f"/Portal/@{vendor.slug}/Terms/Decline", {},
+                         page=f"/Portal/@{vendor.slug}/Terms")
+    assert response.headers["Location"] == f"/Portal/@{vendor.slug}/Login"
+    assert portal_client.get(f"/Portal/@{vendor.slug}/").headers["Location"].startswith(
+        f"/Portal/@{vendor.slug}/Login")
+    assert db.exec(select(TermsAcceptance)).all() == []
+
+
+def test_acceptance_shows_on_the_customer_page(portal_client, vendor_client, make, vendor, customer, account):
+    make.terms(vendor, "https://acme.example/terms-v1")
+    post_form(portal_client, f"/Portal/@{vendor.slug}/Terms", {})
+    page = vendor_client.get(f"/vendor/customers/{customer.id}").get_data(as_text=True)
+    assert "https://acme.example/terms-v1" in page and account.email in page
+
+
+def test_off_site_next_after_acceptance_is_ignored(portal_client, make, vendor):
+    make.terms(vendor)
+    response = post_form(portal_client, f"/Portal/@{vendor.slug}/Terms?next=//evil.example/x", {},
+                         page=f"/Portal/@{vendor.slug}/Terms")
+    assert response.headers["Location"] == f"/Portal/@{vendor.slug}/"

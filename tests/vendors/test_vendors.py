@@ -1,0 +1,87 @@
+import pytest
+from sqlmodel import select
+
+from portal.models import PortalAccount, Vendor, VendorUser
+from tests.support.factories import post_form
+
+
+def register(client, **overrides):
+    data = {"name": "Initech", "slug": "Initech.io", "email": "boss@initech.test",
+            "password": "a-long-password"} | overrides
+    return post_form(client, "/vendor/register", data)
+
+
+def test_registration_creates_vendor_and_logs_in(client, db):
+    response = register(client)
+    assert response.status_code == 303
+    vendor = db.exec(select(Vendor)).one()
+    assert vendor.slug == "initech.io"
+    assert db.exec(select(VendorUser)).one().password_hash.startswith("$argon2id$")
+    assert "Initech" in client.get("/vendor/").get_data(as_text=True)
+
+
+def test_taken_slug_is_refused_at_the_field(client, vendor):
+    response = register(client, slug="ACME.io")
+    assert response.status_code == 422 and 'id="slug-error"' in response.get_data(as_text=True)
+
+
+def test_registration_can_be_turned_off(app, client):
+    app.config["VENDOR_REGISTRATION"] = False
+    assert client.get("/vendor/register").status_code == 404
+
+
+def test_cli_creates_a_vendor(runner, db):
+    result = runner.invoke(args=["create-vendor", "--slug", "umbrella", "--name", "Umbrella", "--email",
+                                 "ceo@umbrella.test", "--password", "a-long-password"])
+    assert result.exit_code == 0, result.output
+    assert db.exec(select(Vendor.slug)).all() == ["umbrella"]
+
+
+def test_demo_seed_is_idempotent(runner, db):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert db.exec(select(Vendor.slug)).all() == ["demo"]
+    result = runner.invoke(args=["show-demo"])
+    assert "owner@demo.test / demo-password" in result.output and "/Portal/@demo/Associate?id=" in result.output
+
+
+def test_home_counts_and_recent_signups(vendor_client, make, vendor, customer, account):
+    page = vendor_client.get("/vendor/").get_data(as_text=True)
+    assert 'data-testid="customer-count">1<' in page and 'data-testid="account-count">1<' in page
+    assert account.email in page
+
+
+def test_home_sees_only_its_own_vendor(vendor_client, make, other_vendor):
+    make.account(other_vendor, make.customer(other_vendor, name="Foreign"), email="foreign@example.test")
+    page = vendor_client.get("/vendor/").get_data(as_text=True)
+    assert "foreign@example.test" not in page and 'data-testid="customer-count">0<' in page
+
+
+def test_settings_show_link_and_escaped_snippet(vendor_client, vendor):
+    page = vendor_client.get("/vendor/settings").get_data(as_text=True)
+    assert "http://localhost/Portal/@acme.io/SignUp" in page
+    assert "&lt;a href=&#34;http://localhost/Portal/@acme.io/SignUp&#34;&gt;" in page or \
+        "&lt;a href=&#34;" in page or "&lt;a href=&quot;" in page
+    assert "Acme &amp;lt;Software&amp;gt;" in page, "the vendor name is escaped inside the snippet, then again"
+
+
+def test_turning_the_portal_off_hides_it_and_ends_sessions(vendor_client, portal_client, vendor, db, account):
+    version = account.session_version
+    post_form(vendor_client, "/vendor/settings", {"signup_enabled": "y"})
+    assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code == 404
+    post_form(vendor_client, "/vendor/settings", {"portal_enabled": "y", "signup_enabled": "y"})
+    assert db.get(PortalAccount, account.id).session_version == version + 1
+    assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code in (302, 303)
+
+
+def test_vendor_logout_ends_the_session(vendor_client, app, make, vendor):
+    other = app.test_client()
+    make.login_vendor(other, vendor)
+    post_form(vendor_client, "/vendor/logout", {}, page="/vendor/")
+    assert other.get("/vendor/").status_code == 302
+
+
+@pytest.mark.parametrize("password", ["wrong-password", ""])
+def test_vendor_login_refuses_bad_credentials(client, vendor, make, password):
+    response = post_form(client, "/vendor/login", {"email": make.owner(vendor).email, "password": password})
+    assert response.status_code == 422
