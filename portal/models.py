@@ -11,6 +11,8 @@ NOTES_MAX = 1000
 DATA_STRING_MAX = 10_000
 EMAIL_MAX = 254
 URL_MAX = 2048
+# Ids are INTEGER columns, 32-bit on PostgreSQL: a larger number names nothing and must not reach a query.
+ID_MAX = 2**31 - 1
 
 
 def utcnow() -> datetime:
@@ -54,6 +56,8 @@ class Vendor(SQLModel, table=True):
     name: str = Field(max_length=NAME_MAX)
     portal_enabled: bool = True
     signup_enabled: bool = True
+    # Block keys past their expiry (keys managed by a Stripe subscription excepted).
+    block_expired_keys: bool = False
     created: datetime = Field(default_factory=utcnow, sa_column=_when())
 
 
@@ -183,3 +187,97 @@ class AuditEvent(SQLModel, table=True):
     after: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     ip: str = Field(default="", max_length=64)
     created: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+FEATURES = tuple(f"f{n}" for n in range(1, 9))
+KEY_NOTES_MAX = 150
+FEATURE_NAME_MAX = 50
+
+
+class Product(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_product_vendor_id_name", "vendor_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=_fk("vendor.id", index=False))
+    name: str = Field(max_length=NAME_MAX)
+    description: str = Field(default="", max_length=NOTES_MAX)
+    f1_name: str = Field(default="", max_length=FEATURE_NAME_MAX)
+    f2_name: str = Field(default="", max_length=FEATURE_NAME_MAX)
+    f3_name: str = Field(default="", max_length=FEATURE_NAME_MAX)
+    f4_name: str = Field(default="", max_length=FEATURE_NAME_MAX)
+    f5_name: str = Field(default="", max_length=FEATURE_NAME_MAX)
+    f6_name: str = Field(default="", max_length=FEATURE_NAME_MAX)
+    f7_name: str = Field(default="", max_length=FEATURE_NAME_MAX)
+    f8_name: str = Field(default="", max_length=FEATURE_NAME_MAX)
+    # The next per-product key `ID`, taken with one atomic UPDATE … RETURNING, never max(id) + 1.
+    next_key_number: int = 1
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+    def feature_name(self, n: int) -> str:
+        return getattr(self, f"f{n}_name") or f"F{n}"
+
+
+class LicenseKey(SQLModel, table=True):
+    """A license key. `id` is Cryptolens' `GlobalId`; `key_number` is its per-product `ID` (`skm_key_id`)."""
+
+    __tablename__ = "license_key"
+    __table_args__ = (
+        sa.UniqueConstraint("product_id", "key_number", name="uq_license_key_product_number"),
+        sa.UniqueConstraint("product_id", "key", name="uq_license_key_product_key"),
+        sa.Index("ix_license_key_product_customer", "product_id", "customer_id", "key_number"),
+        sa.Index("ix_license_key_product_expires", "product_id", "expires", "key_number"),
+        sa.Index("ix_license_key_product_created", "product_id", "created", "key_number"),
+        sa.Index("ix_license_key_customer", "customer_id", "product_id", "key_number"),
+        sa.Index("ix_license_key_expiry_sweep", "vendor_id", "block", "expires"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=_fk("vendor.id", index=False))
+    product_id: int = Field(sa_column=_fk("product.id", index=False))
+    key_number: int
+    key: str = Field(max_length=23)
+    customer_id: int | None = Field(default=None, sa_column=_fk("customer.id", ondelete="SET NULL", nullable=True,
+                                                                  index=False))
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())
+    expires: datetime = Field(sa_column=_when())
+    period: int = 0
+    f1: bool = False
+    f2: bool = False
+    f3: bool = False
+    f4: bool = False
+    f5: bool = False
+    f6: bool = False
+    f7: bool = False
+    f8: bool = False
+    notes: str = Field(default="", max_length=KEY_NOTES_MAX)
+    block: bool = False
+    trial_activation: bool = False
+    max_no_of_machines: int = 0
+    allowed_machines: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+
+
+class ActivatedMachine(SQLModel, table=True):
+    __tablename__ = "activated_machine"
+    __table_args__ = (sa.UniqueConstraint("key_id", "mid", name="uq_activated_machine_key_mid"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: int = Field(sa_column=_fk("license_key.id", index=False))
+    mid: str = Field(max_length=200)
+    ip: str = Field(default="", max_length=64)
+    time: datetime = Field(default_factory=utcnow, sa_column=_when())
+    friendly_name: str = Field(default="", max_length=NAME_MAX)
+    floating_expires: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class KeyBatch(SQLModel, table=True):
+    """A bulk creation of keys run as a background job, committed in whole batches so it can resume."""
+
+    __tablename__ = "key_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=_fk("vendor.id", index=False))
+    product_id: int = Field(sa_column=_fk("product.id"))
+    requested: int
+    created_count: int = 0
+    # queued, running, done or failed; a running batch whose heartbeat stopped is shown as interrupted.
+    status: str = Field(default="queued", max_length=16)
+    settings: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    error: str = Field(default="", max_length=NOTES_MAX)
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())
+    heartbeat_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
