@@ -8,8 +8,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import config, db, errors
 from portal.extensions import csrf, limiter, login_manager
 from portal.jobs import huey
+from portal.models import utcnow
 from portal.rendering import add_security_headers
 from portal.security import Encryptor
+from portal.urls import DatabaseIdConverter
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -31,16 +33,30 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["JOBS_IMMEDIATE"]:
         huey.immediate = True
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     app.after_request(add_security_headers)
+    app.jinja_env.globals["utcnow"] = utcnow
     errors.init_app(app)
 
-    from portal import accounts, customers, dashboard, dataobjects, outbox, signup, terms, vendors
+    from portal import (
+        accounts,
+        customers,
+        dashboard,
+        dataobjects,
+        keys,
+        licenses,
+        outbox,
+        products,
+        signup,
+        terms,
+        vendors,
+    )
 
-    for module in (vendors, customers, dataobjects, accounts, signup, terms, dashboard):
+    for module in (vendors, customers, products, keys, dataobjects, accounts, signup, terms, licenses, dashboard):
         module.init_app(app)
     if app.config["MAIL_BACKEND"] == "console":
         outbox.init_app(app)

@@ -8,7 +8,9 @@ from sqlmodel import select
 from portal.customers import services as customers
 from portal.db import get_session
 from portal.domain import DomainError
-from portal.models import Customer, Vendor, VendorUser
+from portal.keys import services as keys
+from portal.models import Customer, Product, Vendor, VendorUser
+from portal.products.services import create_product
 from portal.urls import absolute_url
 from portal.vendors.services import register_vendor
 
@@ -46,13 +48,35 @@ def seed_demo_command() -> None:
         user = register_vendor(session, name="Demo Software Ltd", slug=DEMO_SLUG, email=DEMO_EMAIL,
                                password=DEMO_PASSWORD)
         vendor = session.get(Vendor, user.vendor_id)
-    if session.exec(select(Customer.id).where(Customer.vendor_id == vendor.id)).first() is None:
-        customers.create_customer(session, vendor_id=vendor.id, actor="seed-demo",
-                                  encryptor=current_app.extensions["encryptor"],
-                                  enable_customer_association=True, name="Ada Lovelace",
-                                  email="ada@example.test", company_name="Analytical Engines Ltd")
+    customer = session.exec(select(Customer).where(Customer.vendor_id == vendor.id).order_by(Customer.id)).first()
+    if customer is None:
+        customer = customers.create_customer(session, vendor_id=vendor.id, actor="seed-demo",
+                                             encryptor=current_app.extensions["encryptor"],
+                                             enable_customer_association=True, name="Ada Lovelace",
+                                             email="ada@example.test", company_name="Analytical Engines Ltd",
+                                             allow_activation_management=True)
+    if session.exec(select(Product.id).where(Product.vendor_id == vendor.id)).first() is None:
+        _seed_demo_product(session, vendor, customer)
     session.commit()
     click.echo("Demo vendor ready.")
+
+
+def _seed_demo_product(session, vendor: Vendor, customer: Customer) -> None:
+    """"Demo App" with named features and a dozen keys; two belong to the demo customer, one is in use."""
+    product = create_product(session, vendor_id=vendor.id, actor="seed-demo", name="Demo App",
+                             description="The demo vendor's product.", f1_name="Pro", f2_name="Export",
+                             f3_name="Cloud sync", f4_name="Priority support")
+    for n in range(10):
+        keys.create_key(session, product=product, actor="seed-demo", settings=keys.KeySettings(
+            period=30 * (n + 1), features={"f1": n % 2 == 0, "f2": n % 3 == 0}, notes=f"Demo key {n + 1}"))
+    pro = keys.create_key(session, product=product, actor="seed-demo", settings=keys.KeySettings(
+        period=365, features={"f1": True, "f2": True, "f3": True}, max_no_of_machines=3, customer_id=customer.id,
+        notes="Ada's Pro licence"))
+    keys.create_key(session, product=product, actor="seed-demo", settings=keys.KeySettings(
+        period=10, features={"f2": True}, max_no_of_machines=1, customer_id=customer.id, notes="Ada's trial",
+        trial_activation=True))
+    keys.activate_machine(session, key=pro, mid="5f1c9a7e-demo-laptop", ip="127.0.0.1",
+                          friendly_name="Ada's laptop", actor="seed-demo")
 
 
 @click.command("show-demo")

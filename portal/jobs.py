@@ -1,11 +1,13 @@
 """Background jobs on huey: SQLite storage by default, Redis when REDIS_URL is set, inline for tests."""
 
-import os
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
 from flask import has_app_context
 from huey import MemoryHuey, RedisHuey, SqliteHuey
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from portal.config import PROJECT_ROOT, env_flag, env_str
 
@@ -13,8 +15,8 @@ from portal.config import PROJECT_ROOT, env_flag, env_str
 def _build_huey():
     if env_flag("JOBS_IMMEDIATE", False):
         return MemoryHuey("portal", immediate=True)
-    if os.environ.get("REDIS_URL"):
-        return RedisHuey("portal", url=os.environ["REDIS_URL"])
+    if env_str("REDIS_URL", ""):
+        return RedisHuey("portal", url=env_str("REDIS_URL", ""))
     path = Path(env_str("JOBS_SQLITE_PATH", str(PROJECT_ROOT / "instance" / "jobs.db")))
     path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("portal", filename=str(path))
@@ -22,6 +24,11 @@ def _build_huey():
 
 huey = _build_huey()
 _worker_app = None
+
+
+def bind_worker_app(app) -> None:
+    global _worker_app
+    _worker_app = app
 
 
 def app_context():
@@ -34,3 +41,22 @@ def app_context():
 
         _worker_app = create_app()
     return _worker_app.app_context()
+
+
+_AFTER_COMMIT = "portal.after_commit"
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` (enqueue a job, send a mail) once the session's transaction commits; drop it on rollback."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for action in session.info.pop(_AFTER_COMMIT, []):
+        action()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)

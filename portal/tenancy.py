@@ -35,7 +35,8 @@ def portal_blueprint(name: str, import_name: str) -> Blueprint:
     @blueprint.url_value_preprocessor
     def _load_vendor(_endpoint, values):
         slug = normalize_slug((values or {}).pop("vendor_slug", ""))
-        vendor = get_session().exec(select(Vendor).where(Vendor.slug == slug)).first() if slug else None
+        possible = SLUG_PATTERN.match(slug)  # a slug no vendor can have (a NUL byte, say) never reaches the database
+        vendor = get_session().exec(select(Vendor).where(Vendor.slug == slug)).first() if possible else None
         if vendor is None or not vendor.portal_enabled:
             abort(404)
         g.vendor = vendor

@@ -1,6 +1,9 @@
 """Absolute links for mail and for pages that show a link to copy."""
 
 from flask import current_app, url_for
+from werkzeug.routing import IntegerConverter
+
+from portal.models import ID_MAX
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -15,3 +18,11 @@ def is_safe_next(target: str | None) -> bool:
     if not target or not target.startswith("/") or target.startswith("//"):
         return False
     return "\\" not in target and not any(ord(ch) < 32 for ch in target)
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in a route: a number beyond any id is a 404 instead of a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)

@@ -2,6 +2,8 @@
 
 from flask import request
 
+from portal.models import ID_MAX
+
 
 def client_ip() -> str:
     return (request.remote_addr or "")[:64]
@@ -14,3 +16,9 @@ def user_agent() -> str:
 def email_from_form() -> str:
     """Rate-limit key: the e-mail a login or reset names, so one address cannot be hammered from many IPs."""
     return "email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def id_arg(name: str) -> int | None:
+    """A query-string id, or None if it is missing, not a number or beyond any id."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= ID_MAX else None

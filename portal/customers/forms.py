@@ -11,7 +11,7 @@ class CustomerForm(FlaskForm):
     email = EmailField("E-mail", filters=[strip], validators=[optional(), *email_address(NAME_MAX)])
     company_name = StringField("Company", filters=[strip],
                                validators=[optional(), at_most(NAME_MAX), no_control_characters])
-    notes = TextAreaField("Notes", validators=[optional(), at_most(NOTES_MAX)])
+    notes = TextAreaField("Notes", validators=[optional(), at_most(NOTES_MAX), no_control_characters])
     allow_activation_management = BooleanField("Customer may deactivate machines in the portal")
     allow_multiple_user_association = BooleanField("More than one portal login may join this customer")
     max_no_of_devices = IntegerField("Maximum number of devices", default=0, validators=[

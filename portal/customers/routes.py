@@ -7,12 +7,13 @@ from portal.customers import services
 from portal.customers.forms import CustomerForm, NewCustomerForm
 from portal.db import get_session
 from portal.domain import NotFound
+from portal.licenses.services import licenses_of
 from portal.models import Vendor
 from portal.rendering import is_htmx, render
 from portal.tenancy import vendor_blueprint
 from portal.terms.services import acceptances_for_customer
 from portal.urls import absolute_url
-from portal.web import client_ip
+from portal.web import client_ip, id_arg
 
 blueprint = vendor_blueprint("customers", __name__, "/vendor/customers")
 
@@ -35,10 +36,26 @@ def _association_link(customer) -> str | None:
 @blueprint.route("/")
 def index():
     query = request.args.get("q", "")[:200]
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     page = services.search_customers(get_session(), vendor_id=g.vendor_id, query=query, before=before,
                                      limit=current_app.config["PAGE_SIZE"])
     return render("customers/index.html", "customers/_results.html", page=page, query=query, before=before)
+
+
+@blueprint.route("/picker")
+def picker():
+    """The choices of the customer picker (on key forms) as you type: an htmx fragment of radio buttons."""
+    query = request.args.get("customer_search", "")[:200]
+    page = services.search_customers(get_session(), vendor_id=g.vendor_id, query=query, limit=8)
+    selected = id_arg("customer_id")
+    chosen = [c for c in page.customers if c.id == selected]
+    if selected and not chosen:
+        try:
+            chosen = [services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=selected)]
+        except NotFound:
+            selected = None
+    others = [c for c in page.customers if c.id != selected]
+    return render("keys/_customer_choices.html", customers=chosen + others, selected=selected, query=query)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -64,6 +81,7 @@ def show(customer_id: int):
         "customers/show.html", customer=customer, link=_association_link(customer),
         accounts=services.portal_accounts_of(session, customer=customer),
         acceptances=acceptances_for_customer(session, customer_id=customer.id),
+        licenses=licenses_of(session, customer_id=customer.id),
         events=events_for(session, vendor_id=g.vendor_id, subject_type="customer", subject_id=customer.id),
         confirm=ConfirmForm())
 

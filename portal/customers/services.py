@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.domain import DomainError, NotFound
-from portal.models import Customer, CustomerSearchWord, PortalAccount, utcnow
+from portal.models import ID_MAX, Customer, CustomerSearchWord, PortalAccount, utcnow
 from portal.security import Encryptor, same_secret
 
 EDITABLE_FIELDS = (
@@ -103,7 +103,7 @@ def search_customers(session: Session, *, vendor_id: int, query: str = "", befor
                      limit: int = 25) -> Page:
     """Newest first, by keyset (`id < before`), matching an id, an e-mail prefix, a word prefix or a secret."""
     statement = select(Customer).where(Customer.vendor_id == vendor_id)
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     if query:
         statement = statement.where(or_(*_matches(vendor_id, query)))
     if before is not None:
@@ -116,7 +116,7 @@ def search_customers(session: Session, *, vendor_id: int, query: str = "", befor
 def _matches(vendor_id: int, query: str) -> list:
     lowered = query.lower()
     conditions = [_prefix_range(Customer.email_normalized, lowered), Customer.secret == query]
-    if query.isdigit() and len(query) < 19:
+    if query.isdecimal() and len(query) <= 10 and int(query) <= ID_MAX:
         conditions.append(Customer.id == int(query))
     words = words_of(query)
     if words:
@@ -186,7 +186,9 @@ def link_usable(customer: Customer) -> bool:
 def check_association_link(session: Session, *, vendor_id: int, customer_id: str, auth: str,
                            encryptor: Encryptor) -> Customer:
     """The customer behind a valid link; any fault of the link raises the same `LinkNotValid`."""
-    if not customer_id.isdigit() or len(customer_id) > 18 or not auth or len(auth) > 200:
+    if not customer_id.isdecimal() or len(customer_id) > 10 or int(customer_id) > ID_MAX:
+        raise LinkNotValid()
+    if not auth or len(auth) > 200:
         raise LinkNotValid()
     customer = session.get(Customer, int(customer_id))
     if customer is None or customer.vendor_id != vendor_id:

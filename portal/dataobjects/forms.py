@@ -10,7 +10,7 @@ from portal.models import DATA_STRING_MAX, NAME_MAX
 class DataObjectForm(FlaskForm):
     name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), no_control_characters])
     string_value = TextAreaField("String value", filters=[lambda v: v or ""],
-                                 validators=[at_most(DATA_STRING_MAX)])
+                                 validators=[at_most(DATA_STRING_MAX), no_control_characters])
     int_value = IntegerField("Integer value", default=0, validators=[
         optional(),
         NumberRange(min=INT32[0], max=INT32[1], message="Give a whole number between -2147483648 and 2147483647.")])

@@ -9,6 +9,7 @@ from portal.tenancy import vendor_blueprint
 from portal.web import client_ip
 
 blueprint = vendor_blueprint("dataobjects", __name__, "/vendor/data-objects")
+_OWNER_NAMES = {referencer_type: name for name, referencer_type in services.OWNER_TYPES.items()}
 
 
 def _owned(object_id: int):
@@ -18,14 +19,20 @@ def _owned(object_id: int):
         abort(404)
 
 
-@blueprint.route("/", methods=["GET", "POST"])
-def index():
+def _list_url(referencer_type: int, referencer_id: int) -> str:
+    if referencer_type == services.USER:
+        return url_for("dataobjects.index")
+    return url_for("dataobjects.owned", owner_type=_OWNER_NAMES[referencer_type], owner_id=referencer_id)
+
+
+def _list_and_add(referencer_type: int, referencer_id: int, owner_label: str):
     session = get_session()
     form = DataObjectForm()
     if form.validate_on_submit():
         try:
             services.add_object(session, vendor_id=g.vendor_id, name=form.name.data,
                                 string_value=form.string_value.data, int_value=form.int_value.data or 0,
+                                referencer_type=referencer_type, referencer_id=referencer_id,
                                 actor=current_user.actor, ip=client_ip())
         except DomainError as error:
             session.rollback()
@@ -33,11 +40,27 @@ def index():
         else:
             session.commit()
             flash(f"Data object {form.name.data} added.", "success")
-            return redirect(url_for("dataobjects.index"), code=303)
-    objects = services.list_objects(session, vendor_id=g.vendor_id)
+            return redirect(_list_url(referencer_type, referencer_id), code=303)
+    objects = services.list_objects(session, vendor_id=g.vendor_id, referencer_type=referencer_type,
+                                    referencer_id=referencer_id)
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("dataobjects/index.html", form=form, objects=objects,
+    return render_template("dataobjects/index.html", form=form, objects=objects, owner_label=owner_label,
+                           add_url=_list_url(referencer_type, referencer_id),
                            terms_name=services.TERMS_URL), status
+
+
+@blueprint.route("/", methods=["GET", "POST"])
+def index():
+    return _list_and_add(services.USER, 0, "your account")
+
+
+@blueprint.route("/<any(product, key):owner_type>/<int:owner_id>", methods=["GET", "POST"])
+def owned(owner_type: str, owner_id: int):
+    referencer_type = services.OWNER_TYPES[owner_type]
+    if not services.owner_exists(get_session(), vendor_id=g.vendor_id, referencer_type=referencer_type,
+                                 referencer_id=owner_id):
+        abort(404)
+    return _list_and_add(referencer_type, owner_id, f"{owner_type} {owner_id}")
 
 
 @blueprint.route("/<int:object_id>/edit", methods=["GET", "POST"])
@@ -56,16 +79,18 @@ def edit(object_id: int):
         else:
             session.commit()
             flash(f"Data object {data_object.name} saved.", "success")
-            return redirect(url_for("dataobjects.index"), code=303)
+            return redirect(_list_url(data_object.referencer_type, data_object.referencer_id), code=303)
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("dataobjects/edit.html", form=form, data_object=data_object), status
+    return render_template("dataobjects/edit.html", form=form, data_object=data_object,
+                           back_url=_list_url(data_object.referencer_type, data_object.referencer_id)), status
 
 
 @blueprint.route("/<int:object_id>/delete", methods=["POST"])
 def delete(object_id: int):
     session = get_session()
     data_object = _owned(object_id)
+    back = _list_url(data_object.referencer_type, data_object.referencer_id)
     services.delete_object(session, data_object=data_object, actor=current_user.actor, ip=client_ip())
     session.commit()
     flash(f"Data object {data_object.name} deleted.", "success")
-    return redirect(url_for("dataobjects.index"), code=303)
+    return redirect(back, code=303)

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.domain import DomainError, NotFound
-from portal.models import DATA_STRING_MAX, NAME_MAX, DataObject
+from portal.models import DATA_STRING_MAX, NAME_MAX, DataObject, LicenseKey, Product
 
 USER, PRODUCT, KEY = 0, 1, 2
 RESERVED_PREFIX = "cryptolens_"
@@ -92,3 +92,15 @@ def _flush_or_explain(session: Session, name: str) -> None:
             session.flush()
     except IntegrityError as error:
         raise DomainError(f"There is already a data object named {name}.", field="name") from error
+
+
+OWNER_TYPES = {"product": PRODUCT, "key": KEY}
+
+
+def owner_exists(session: Session, *, vendor_id: int, referencer_type: int, referencer_id: int) -> bool:
+    """Whether the product or key a data object would hang on is the vendor's own."""
+    model = {PRODUCT: Product, KEY: LicenseKey}.get(referencer_type)
+    if model is None:
+        return referencer_type == USER and referencer_id == 0
+    owner = session.get(model, referencer_id)
+    return owner is not None and owner.vendor_id == vendor_id

@@ -29,3 +29,4 @@ class LoginForm(FlaskForm):
 class SettingsForm(FlaskForm):
     portal_enabled = BooleanField("Customer portal is on")
     signup_enabled = BooleanField("Anyone with the sign-up link may create an account")
+    block_expired_keys = BooleanField("Block keys when they expire (keys managed by Stripe follow their subscription)")

@@ -82,7 +82,8 @@ def settings():
     form = SettingsForm(obj=vendor)
     if form.validate_on_submit():
         services.update_settings(session, vendor=vendor, portal_enabled=form.portal_enabled.data,
-                                 signup_enabled=form.signup_enabled.data, actor=current_user.actor,
+                                 signup_enabled=form.signup_enabled.data,
+                                 block_expired_keys=form.block_expired_keys.data, actor=current_user.actor,
                                  ip=client_ip())
         session.commit()
         flash("Settings saved.", "success")

@@ -51,11 +51,13 @@ def end_sessions_of_vendor_user(session: Session, *, user_id: int) -> None:
 
 
 def update_settings(session: Session, *, vendor: Vendor, portal_enabled: bool, signup_enabled: bool,
-                    actor: str, ip: str = "") -> Vendor:
+                    actor: str, block_expired_keys: bool | None = None, ip: str = "") -> Vendor:
     before = snapshot(vendor)
     turned_off = vendor.portal_enabled and not portal_enabled
     vendor.portal_enabled = portal_enabled
     vendor.signup_enabled = signup_enabled
+    if block_expired_keys is not None:
+        vendor.block_expired_keys = block_expired_keys
     session.add(vendor)
     if turned_off:
         session.execute(update(PortalAccount).where(PortalAccount.vendor_id == vendor.id)

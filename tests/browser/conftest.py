@@ -4,10 +4,8 @@ import threading
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from sqlmodel import Session
 from werkzeug.serving import make_server
 
-from portal.db import read_only
 from tests.support.factories import VENDOR_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,14 +34,6 @@ def live_server(app):
     server.shutdown()
     thread.join(timeout=5)
     server.server_close()
-
-
-@pytest.fixture
-def db(app):
-    """The suite's `db`, but its transactions begin DEFERRED: on SQLite a test's lingering read must not hold
-    the write lock that the live server's requests wait for."""
-    with Session(read_only(app.extensions["db_engine"]), expire_on_commit=False) as session:
-        yield session
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ def test_customer_search_updates_as_you_type(vendor_page, make, vendor, live_ser
     results = page.get_by_role("main")
     for name in ("Ada Lovelace", "Grace Hopper", "Alan Turing"):
         expect(results.get_by_role("link", name=name)).to_be_visible()
+    page.wait_for_load_state()  # htmx wires up the search box once the page has loaded
     page.evaluate("window.stillTheSamePage = true")
 
     search = page.get_by_role("searchbox", name="Search customers")

@@ -1,0 +1,97 @@
+"""Bulk creation of keys as a background job: whole batches commit together, so an interrupted job resumes."""
+
+import json
+from datetime import timedelta
+
+from flask import current_app
+from sqlmodel import Session, select
+
+from portal.audit import record_change
+from portal.domain import DomainError, NotFound
+from portal.jobs import after_commit, app_context, huey
+from portal.keys.services import KeySettings, create_keys
+from portal.models import KeyBatch, Product, utcnow
+
+MAX_KEYS = 10_000
+BATCH_SIZE = 500
+STALE_AFTER = timedelta(seconds=60)
+FINISHED = ("done", "failed")
+
+
+def is_interrupted(batch: KeyBatch) -> bool:
+    """A job that is not finished and has shown no sign of life for a while: its worker died."""
+    if batch.status in FINISHED:
+        return False
+    last_sign = batch.heartbeat_at or batch.created
+    return utcnow() - last_sign > STALE_AFTER
+
+
+def get_batch(session: Session, *, vendor_id: int, batch_id: int) -> KeyBatch:
+    batch = session.get(KeyBatch, batch_id)
+    if batch is None or batch.vendor_id != vendor_id:
+        raise NotFound()
+    return batch
+
+
+def start_batch(session: Session, *, product: Product, settings: KeySettings, count: int, actor: str,
+                ip: str = "") -> KeyBatch:
+    if not 1 <= count <= MAX_KEYS:
+        raise DomainError(f"Make between 1 and {MAX_KEYS:,} keys at a time.", field="count")
+    batch = KeyBatch(vendor_id=product.vendor_id, product_id=product.id, requested=count,
+                     settings=json.dumps(settings.to_json()))
+    session.add(batch)
+    session.flush()
+    record_change(session, vendor_id=product.vendor_id, actor=actor, action="key_batch.started",
+                  subject_type="product", subject_id=product.id, after={"batch": batch.id, "keys": count}, ip=ip)
+    _enqueue_after_commit(session, batch.id)
+    return batch
+
+
+def resume_batch(session: Session, *, batch: KeyBatch, actor: str, ip: str = "") -> KeyBatch:
+    if batch.status in FINISHED:
+        raise DomainError("This job has finished.")
+    batch.status, batch.heartbeat_at = "queued", utcnow()
+    session.add(batch)
+    record_change(session, vendor_id=batch.vendor_id, actor=actor, action="key_batch.resumed",
+                  subject_type="product", subject_id=batch.product_id,
+                  after={"batch": batch.id, "made": batch.created_count}, ip=ip)
+    _enqueue_after_commit(session, batch.id)
+    return batch
+
+
+def _enqueue_after_commit(session: Session, batch_id: int) -> None:
+    after_commit(session, lambda: make_batch_keys(batch_id))
+
+
+def run_step(session: Session, *, batch_id: int) -> bool:
+    """Make the next batch of keys in the caller's transaction; True while keys remain to be made."""
+    batch = session.exec(select(KeyBatch).where(KeyBatch.id == batch_id).with_for_update()).first()
+    if batch is None or batch.status in FINISHED:
+        return False
+    product = session.get(Product, batch.product_id)
+    remaining = batch.requested - batch.created_count
+    if product is None or remaining <= 0:
+        batch.status = "done" if product else "failed"
+        session.add(batch)
+        return False
+    made = create_keys(session, product=product, settings=KeySettings.from_json(json.loads(batch.settings)),
+                       count=min(BATCH_SIZE, remaining))
+    record_change(session, vendor_id=batch.vendor_id, actor=f"key batch {batch.id}", action="key_batch.keys_made",
+                  subject_type="product", subject_id=product.id,
+                  after={"batch": batch.id, "from_id": made[0].key_number, "to_id": made[-1].key_number})
+    batch.created_count += len(made)
+    batch.status = "done" if batch.created_count >= batch.requested else "running"
+    batch.heartbeat_at = utcnow()
+    session.add(batch)
+    return batch.status == "running"
+
+
+@huey.task()
+def make_batch_keys(batch_id: int) -> None:
+    with app_context():
+        engine = current_app.extensions["db_engine"]
+        more = True
+        while more:
+            with Session(engine) as session:
+                more = run_step(session, batch_id=batch_id)
+                session.commit()

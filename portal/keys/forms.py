@@ -1,0 +1,83 @@
+from datetime import UTC, date, datetime, time
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, ValidationError
+from wtforms.validators import NumberRange
+
+from portal.forms import at_most, optional, required
+from portal.keys.batches import MAX_KEYS
+from portal.keys.services import MAX_PERIOD_DAYS, KeySettings
+from portal.models import FEATURES, KEY_NOTES_MAX
+
+
+def _optional_customer(value):
+    return int(value) if value not in (None, "", "none") else None
+
+
+class KeyDetailsForm(FlaskForm):
+    """Notes, features, machine limit and trial flag: what the key page changes, and new keys start with."""
+
+    notes = StringField("Notes", validators=[optional(), at_most(KEY_NOTES_MAX)])
+    max_no_of_machines = IntegerField("Maximum number of machines", default=0, description="0 means no limit.",
+                                      validators=[optional(), NumberRange(min=0, max=2**31 - 1,
+                                                                          message="Give a whole number of 0 or more.")])
+    trial_activation = BooleanField("Trial key")
+    f1 = BooleanField("F1")
+    f2 = BooleanField("F2")
+    f3 = BooleanField("F3")
+    f4 = BooleanField("F4")
+    f5 = BooleanField("F5")
+    f6 = BooleanField("F6")
+    f7 = BooleanField("F7")
+    f8 = BooleanField("F8")
+
+    def name_features(self, product) -> None:
+        for n in range(1, 9):
+            getattr(self, f"f{n}").label.text = product.feature_name(n)
+
+    def feature_fields(self):
+        return [getattr(self, name) for name in FEATURES]
+
+    def features(self) -> dict[str, bool]:
+        return {name: bool(getattr(self, name).data) for name in FEATURES}
+
+
+class NewKeyForm(KeyDetailsForm):
+    product_id = SelectField("Product", coerce=int, validators=[required("Choose a product.")])
+    customer_id = StringField("Customer", filters=[_optional_customer])
+    period = IntegerField("Period in days", default=30, validators=[
+        optional(), NumberRange(min=0, max=MAX_PERIOD_DAYS, message=f"Give 0 to {MAX_PERIOD_DAYS} days.")])
+    expires = DateField("Or an explicit expiry date", validators=[optional()])
+
+    def validate_expires(self, field):
+        if field.data is not None and field.data < date.today():
+            raise ValidationError("Choose today or a later date.")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and self.period.data is None and self.expires.data is None:
+            self.period.errors = [*self.period.errors, "Give a period or an expiry date."]
+            return False
+        return valid
+
+    def settings(self) -> KeySettings:
+        expires = datetime.combine(self.expires.data, time(23, 59, 59), tzinfo=UTC) if self.expires.data else None
+        return KeySettings(period=self.period.data or 0, expires=expires, features=self.features(),
+                           notes=self.notes.data or "", max_no_of_machines=self.max_no_of_machines.data or 0,
+                           trial_activation=self.trial_activation.data, customer_id=self.customer_id.data)
+
+
+class BulkKeysForm(NewKeyForm):
+    count = IntegerField("How many keys", default=100, validators=[
+        required("Say how many keys to make."),
+        NumberRange(min=1, max=MAX_KEYS, message=f"Make between 1 and {MAX_KEYS:,} keys at a time.")])
+
+
+class ExtendForm(FlaskForm):
+    days = IntegerField("Extend by days", default=30, validators=[
+        required("Give a number of days."),
+        NumberRange(min=-MAX_PERIOD_DAYS, max=MAX_PERIOD_DAYS, message="Give a number of days.")])
+
+
+class ChangeCustomerForm(FlaskForm):
+    customer_id = StringField("Customer", filters=[_optional_customer])

@@ -1,0 +1,218 @@
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from portal.accounts.forms import ConfirmForm
+from portal.audit import events_for
+from portal.dataobjects import services as dataobjects
+from portal.db import get_session
+from portal.domain import DomainError, NotFound, show_on_form
+from portal.keys import batches, services
+from portal.keys.forms import BulkKeysForm, ChangeCustomerForm, ExtendForm, KeyDetailsForm, NewKeyForm
+from portal.models import Customer, Product
+from portal.rendering import render
+from portal.tenancy import vendor_blueprint
+from portal.web import client_ip, id_arg
+
+blueprint = vendor_blueprint("keys", __name__, "/vendor/keys")
+
+
+def _owned_key(key_id: int):
+    try:
+        return services.get_key(get_session(), vendor_id=g.vendor_id, key_id=key_id)
+    except NotFound:
+        abort(404)
+
+
+def _products():
+    return get_session().exec(select(Product).where(Product.vendor_id == g.vendor_id).order_by(Product.name)).all()
+
+
+def _customer(customer_id: int | None):
+    customer = get_session().get(Customer, customer_id) if customer_id else None
+    return customer if customer is not None and customer.vendor_id == g.vendor_id else None
+
+
+def _prepare(form: NewKeyForm):
+    products = _products()
+    if not products:
+        flash("Create a product first: keys belong to a product.", "info")
+        return None
+    form.product_id.choices = [(p.id, p.name) for p in products]
+    if request.method == "GET":
+        form.product_id.data = id_arg("product") or products[0].id
+        form.customer_id.data = id_arg("customer")
+    chosen = next((p for p in products if p.id == form.product_id.data), products[0])
+    form.name_features(chosen)
+    return chosen
+
+
+def _create(form_class, template: str, make):
+    form = form_class()
+    product = _prepare(form)
+    if product is None:
+        return redirect(url_for("products.new"), code=303)
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            target = make(session, product, form)
+        except DomainError as error:
+            session.rollback()
+            show_on_form(form, error)
+        else:
+            session.commit()
+            return redirect(target, code=303)
+    return render_template(template, form=form, product=product,
+                           customer=_customer(form.customer_id.data)), 422 if form.errors or form.form_errors else 200
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+def new():
+    def make(session, product, form):
+        key = services.create_key(session, product=product, settings=form.settings(), actor=current_user.actor,
+                                  ip=client_ip())
+        flash(f"Key {key.key} created (ID {key.key_number}).", "success")
+        return url_for("keys.show", key_id=key.id)
+
+    return _create(NewKeyForm, "keys/new.html", make)
+
+
+@blueprint.route("/bulk", methods=["GET", "POST"])
+def bulk():
+    def make(session, product, form):
+        batch = batches.start_batch(session, product=product, settings=form.settings(), count=form.count.data,
+                                    actor=current_user.actor, ip=client_ip())
+        flash(f"Making {batch.requested:,} keys for {product.name}.", "success")
+        return url_for("keys.batch", batch_id=batch.id)
+
+    return _create(BulkKeysForm, "keys/bulk.html", make)
+
+
+@blueprint.route("/batches/<int:batch_id>")
+def batch(batch_id: int):
+    session = get_session()
+    try:
+        found = batches.get_batch(session, vendor_id=g.vendor_id, batch_id=batch_id)
+    except NotFound:
+        abort(404)
+    product = session.get(Product, found.product_id)
+    return render("keys/batch.html", "keys/_batch_progress.html", batch=found, product=product)
+
+
+@blueprint.route("/batches/<int:batch_id>/resume", methods=["POST"])
+def resume(batch_id: int):
+    session = get_session()
+    try:
+        found = batches.get_batch(session, vendor_id=g.vendor_id, batch_id=batch_id)
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        batches.resume_batch(session, batch=found, actor=current_user.actor, ip=client_ip())
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        session.rollback()
+        flash(error.message, "error")
+    else:
+        session.commit()
+        flash("The job is running again.", "success")
+    return redirect(url_for("keys.batch", batch_id=batch_id), code=303)
+
+
+def _key_page(key, *, status: int = 200, **forms):
+    session = get_session()
+    product = session.get(Product, key.product_id)
+    details = forms.get("details") or KeyDetailsForm(obj=key)
+    details.name_features(product)
+    context = {
+        "key": key, "product": product, "customer": _customer(key.customer_id),
+        "machines": services.machines_of(session, key_ids=[key.id])[key.id],
+        "details": details, "extend": forms.get("extend") or ExtendForm(),
+        "reassign": forms.get("reassign") or ChangeCustomerForm(customer_id=key.customer_id),
+        "confirm": ConfirmForm(),
+        "data_objects": dataobjects.list_objects(session, vendor_id=g.vendor_id, referencer_type=dataobjects.KEY,
+                                                 referencer_id=key.id),
+        "events": events_for(session, vendor_id=g.vendor_id, subject_type="key", subject_id=key.id),
+    }
+    return render_template("keys/show.html", **context), status
+
+
+@blueprint.route("/<int:key_id>")
+def show(key_id: int):
+    return _key_page(_owned_key(key_id))
+
+
+def _apply(key, form, change, message: str, form_name: str):
+    """Validate `form`, run `change`, and come back to the key page with a message or the form's errors."""
+    session = get_session()
+    if form.validate_on_submit():
+        try:
+            change(session, form)
+        except DomainError as error:
+            session.rollback()
+            show_on_form(form, error)
+        else:
+            session.commit()
+            flash(message, "success")
+            return redirect(url_for("keys.show", key_id=key.id), code=303)
+    return _key_page(key, status=422, **{form_name: form})
+
+
+@blueprint.route("/<int:key_id>/block", methods=["POST"])
+def block(key_id: int):
+    key = _owned_key(key_id)
+    blocked = request.form.get("block") == "1"
+    return _apply(key, ConfirmForm(), lambda session, _form: services.set_blocked(
+        session, key=key, blocked=blocked, actor=current_user.actor, ip=client_ip()),
+        "Key blocked." if blocked else "Key unblocked.", "confirm")
+
+
+@blueprint.route("/<int:key_id>/extend", methods=["POST"])
+def extend(key_id: int):
+    key = _owned_key(key_id)
+    return _apply(key, ExtendForm(), lambda session, form: services.extend_key(
+        session, key=key, days=form.days.data, actor=current_user.actor, ip=client_ip()),
+        "Expiry changed.", "extend")
+
+
+@blueprint.route("/<int:key_id>/customer", methods=["POST"])
+def change_customer(key_id: int):
+    key = _owned_key(key_id)
+    return _apply(key, ChangeCustomerForm(), lambda session, form: services.change_customer(
+        session, key=key, customer_id=form.customer_id.data, actor=current_user.actor, ip=client_ip()),
+        "Customer changed.", "reassign")
+
+
+@blueprint.route("/<int:key_id>/details", methods=["POST"])
+def details(key_id: int):
+    key = _owned_key(key_id)
+    return _apply(key, KeyDetailsForm(), lambda session, form: services.change_details(
+        session, key=key, notes=form.notes.data or "", features=form.features(),
+        max_no_of_machines=form.max_no_of_machines.data or 0, trial_activation=form.trial_activation.data,
+        actor=current_user.actor, ip=client_ip()), "Key saved.", "details")
+
+
+@blueprint.route("/<int:key_id>/machines/<int:machine_id>/deactivate", methods=["POST"])
+def deactivate(key_id: int, machine_id: int):
+    key = _owned_key(key_id)
+    try:
+        response = _apply(key, ConfirmForm(), lambda session, _form: services.deactivate_machine(
+            session, key=key, machine_id=machine_id, actor=current_user.actor, ip=client_ip()),
+            "Machine deactivated.", "confirm")
+    except NotFound:
+        abort(404)
+    return response
+
+
+@blueprint.route("/<int:key_id>/delete", methods=["GET", "POST"])
+def delete(key_id: int):
+    session = get_session()
+    key = _owned_key(key_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        product_id = key.product_id
+        services.delete_key(session, key=key, actor=current_user.actor, ip=client_ip())
+        session.commit()
+        flash(f"Key {key.key} deleted.", "success")
+        return redirect(url_for("products.show", product_id=product_id), code=303)
+    return render_template("keys/delete.html", key=key, form=form,
+                           machines=len(services.machines_of(session, key_ids=[key.id])[key.id]))

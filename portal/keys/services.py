@@ -1,0 +1,291 @@
+"""The license key's verbs: create (one or in batches), block, extend, reassign, machines, the expiry sweep."""
+
+import secrets
+import string
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from portal.audit import record_change, snapshot
+from portal.domain import DomainError, NotFound
+from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, LicenseKey, Product, Vendor, utcnow
+
+KEY_REFERENCER = 2
+STRIPE_MANAGED = "cryptolens_stripesubscriptionitemid"
+MAX_PERIOD_DAYS = 365 * 100
+_LETTERS = string.ascii_uppercase
+
+
+def generate_key() -> str:
+    """`XXXXX-XXXXX-XXXXX-XXXXX` from the operating system's random source (about 94 bits)."""
+    return "-".join("".join(secrets.choice(_LETTERS) for _ in range(5)) for _ in range(4))
+
+
+@dataclass
+class KeySettings:
+    """What a new key gets: by period (days from creation) or an explicit expiry."""
+
+    period: int = 30
+    expires: datetime | None = None
+    features: dict[str, bool] = field(default_factory=dict)
+    notes: str = ""
+    max_no_of_machines: int = 0
+    trial_activation: bool = False
+    customer_id: int | None = None
+
+    def to_json(self) -> dict:
+        values = asdict(self)
+        values["expires"] = self.expires.isoformat() if self.expires else None
+        return values
+
+    @classmethod
+    def from_json(cls, values: dict) -> "KeySettings":
+        values = dict(values)
+        values["expires"] = datetime.fromisoformat(values["expires"]) if values.get("expires") else None
+        return cls(**values)
+
+
+def _check_customer(session: Session, vendor_id: int, customer_id: int | None) -> None:
+    if customer_id is None:
+        return
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.vendor_id != vendor_id:
+        raise DomainError("Choose one of your customers.", field="customer_id")
+
+
+def reserve_key_numbers(session: Session, *, product_id: int, count: int) -> int:
+    """Take `count` consecutive per-product IDs in one atomic UPDATE … RETURNING; returns the first."""
+    taken = session.execute(
+        update(Product).where(Product.id == product_id)
+        .values(next_key_number=Product.next_key_number + count)
+        .returning(Product.next_key_number)
+    ).scalar_one()
+    return taken - count
+
+
+def _new_key(product: Product, number: int, settings: KeySettings, now: datetime) -> LicenseKey:
+    period = settings.period if settings.expires is None else max(0, (settings.expires - now).days)
+    expires = settings.expires or now + timedelta(days=settings.period)
+    return LicenseKey(
+        vendor_id=product.vendor_id, product_id=product.id, key_number=number, key=generate_key(),
+        customer_id=settings.customer_id, created=now, expires=expires, period=period, notes=settings.notes,
+        max_no_of_machines=settings.max_no_of_machines, trial_activation=settings.trial_activation,
+        **{name: bool(settings.features.get(name)) for name in FEATURES})
+
+
+def create_keys(session: Session, *, product: Product, settings: KeySettings, count: int = 1) -> list[LicenseKey]:
+    """Make `count` keys with consecutive IDs; a clash of random keys (about 1 in 10^28) draws them again."""
+    _check_customer(session, product.vendor_id, settings.customer_id)
+    first = reserve_key_numbers(session, product_id=product.id, count=count)
+    now = utcnow()
+    for _attempt in range(3):
+        keys = [_new_key(product, first + n, settings, now) for n in range(count)]
+        try:
+            with session.begin_nested():
+                session.add_all(keys)
+                session.flush()
+            return keys
+        except IntegrityError:
+            continue
+    raise DomainError("Could not make unique keys; try again.")
+
+
+def create_key(session: Session, *, product: Product, settings: KeySettings, actor: str, ip: str = "") -> LicenseKey:
+    (key,) = create_keys(session, product=product, settings=settings)
+    _audit(session, key, actor, "key.created", after=_state(key), ip=ip)
+    return key
+
+
+def _state(key: LicenseKey) -> dict:
+    return snapshot(key, leave_out=("vendor_id",))
+
+
+def _audit(session: Session, key: LicenseKey, actor: str, action: str, *, before=None, after=None, ip="") -> None:
+    record_change(session, vendor_id=key.vendor_id, actor=actor, action=action, subject_type="key",
+                  subject_id=key.id, before=before, after=after, ip=ip)
+    if key.customer_id is not None:
+        record_change(session, vendor_id=key.vendor_id, actor=actor, action=action, subject_type="customer",
+                      subject_id=key.customer_id, before=None, after={"key": key.key_number, "product": key.product_id},
+                      ip=ip)
+
+
+def get_key(session: Session, *, vendor_id: int, key_id: int) -> LicenseKey:
+    key = session.get(LicenseKey, key_id)
+    if key is None or key.vendor_id != vendor_id:
+        raise NotFound()
+    return key
+
+
+def _change(session: Session, key: LicenseKey, actor: str, action: str, ip: str, **values) -> LicenseKey:
+    before = _state(key)
+    for name, value in values.items():
+        setattr(key, name, value)
+    session.add(key)
+    _audit(session, key, actor, action, before=before, after=_state(key), ip=ip)
+    return key
+
+
+def set_blocked(session: Session, *, key: LicenseKey, blocked: bool, actor: str, ip: str = "") -> LicenseKey:
+    return _change(session, key, actor, "key.blocked" if blocked else "key.unblocked", ip, block=blocked)
+
+
+def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: str = "") -> LicenseKey:
+    if not -MAX_PERIOD_DAYS <= days <= MAX_PERIOD_DAYS or days == 0:
+        raise DomainError("Give a number of days other than 0.", field="days")
+    return _change(session, key, actor, "key.extended", ip, expires=key.expires + timedelta(days=days),
+                   period=max(0, key.period + days))
+
+
+def change_customer(session: Session, *, key: LicenseKey, customer_id: int | None, actor: str,
+                    ip: str = "") -> LicenseKey:
+    _check_customer(session, key.vendor_id, customer_id)
+    old = key.customer_id
+    key = _change(session, key, actor, "key.customer_changed", ip, customer_id=customer_id)
+    if old is not None and old != customer_id:
+        record_change(session, vendor_id=key.vendor_id, actor=actor, action="key.customer_changed",
+                      subject_type="customer", subject_id=old, before={"key": key.key_number}, after=None, ip=ip)
+    return key
+
+
+def change_details(session: Session, *, key: LicenseKey, notes: str, features: dict[str, bool],
+                   max_no_of_machines: int, trial_activation: bool, actor: str, ip: str = "") -> LicenseKey:
+    return _change(session, key, actor, "key.changed", ip, notes=notes, max_no_of_machines=max_no_of_machines,
+                   trial_activation=trial_activation, **{name: bool(features.get(name)) for name in FEATURES})
+
+
+def delete_key(session: Session, *, key: LicenseKey, actor: str, ip: str = "") -> None:
+    _audit(session, key, actor, "key.deleted", before=_state(key), ip=ip)
+    session.execute(delete(DataObject).where(DataObject.vendor_id == key.vendor_id,
+                                             DataObject.referencer_type == KEY_REFERENCER,
+                                             DataObject.referencer_id == key.id))
+    session.delete(key)
+
+
+# Machines
+
+
+def machines_of(session: Session, *, key_ids: list[int]) -> dict[int, list[ActivatedMachine]]:
+    by_key: dict[int, list[ActivatedMachine]] = {key_id: [] for key_id in key_ids}
+    if key_ids:
+        for machine in session.exec(select(ActivatedMachine).where(ActivatedMachine.key_id.in_(key_ids))
+                                    .order_by(ActivatedMachine.time, ActivatedMachine.id)):
+            by_key[machine.key_id].append(machine)
+    return by_key
+
+
+def devices_of_customer(session: Session, *, customer_id: int) -> int:
+    """Distinct machine codes across all of a customer's keys (what `MaxNoOfDevices` limits)."""
+    return session.exec(select(func.count(func.distinct(ActivatedMachine.mid)))
+                        .join(LicenseKey, LicenseKey.id == ActivatedMachine.key_id)
+                        .where(LicenseKey.customer_id == customer_id)).one()
+
+
+def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "", friendly_name: str = "",
+                     actor: str = "") -> ActivatedMachine:
+    """Add a machine to a key, within the key's `MaxNoOfMachines` and its customer's `MaxNoOfDevices`."""
+    if not mid or len(mid) > 200:
+        raise DomainError("Give a machine code of 1 to 200 characters.", field="mid")
+    existing = session.exec(select(ActivatedMachine).where(ActivatedMachine.key_id == key.id,
+                                                           ActivatedMachine.mid == mid)).first()
+    if existing is not None:
+        return existing
+    if key.block:
+        raise DomainError("The key is blocked.")
+    used = session.exec(select(func.count()).select_from(ActivatedMachine)
+                        .where(ActivatedMachine.key_id == key.id)).one()
+    if key.max_no_of_machines and used >= key.max_no_of_machines:
+        raise DomainError("The key is used on as many machines as it allows.")
+    if key.customer_id is not None:
+        customer = session.get(Customer, key.customer_id)
+        known = session.exec(select(ActivatedMachine.id).join(LicenseKey, LicenseKey.id == ActivatedMachine.key_id)
+                             .where(LicenseKey.customer_id == customer.id, ActivatedMachine.mid == mid)).first()
+        if customer.max_no_of_devices and known is None and \
+                devices_of_customer(session, customer_id=customer.id) >= customer.max_no_of_devices:
+            raise DomainError("The customer uses as many devices as they are allowed.")
+    machine = ActivatedMachine(key_id=key.id, mid=mid, ip=ip, friendly_name=friendly_name)
+    session.add(machine)
+    session.flush()
+    _audit(session, key, actor or f"machine {ip}", "key.machine_activated", after={"mid": mid}, ip=ip)
+    return machine
+
+
+def deactivate_machine(session: Session, *, key: LicenseKey, machine_id: int, actor: str, ip: str = "") -> None:
+    machine = session.get(ActivatedMachine, machine_id)
+    if machine is None or machine.key_id != key.id:
+        raise NotFound()
+    _audit(session, key, actor, "key.machine_deactivated", before={"mid": machine.mid}, ip=ip)
+    session.delete(machine)
+
+
+# The expiry sweep
+
+
+def stripe_managed_key_ids():
+    return select(DataObject.referencer_id).where(DataObject.referencer_type == KEY_REFERENCER,
+                                                  DataObject.name == STRIPE_MANAGED)
+
+
+def block_expired_keys(session: Session, *, now: datetime | None = None, limit: int = 1000) -> int:
+    """Block up to `limit` expired keys of vendors who asked for it; keys managed by Stripe are left alone."""
+    now = now or utcnow()
+    keys = session.exec(
+        select(LicenseKey).join(Vendor, Vendor.id == LicenseKey.vendor_id)
+        .where(Vendor.block_expired_keys.is_(True), LicenseKey.block.is_(False), LicenseKey.expires < now,
+               LicenseKey.id.not_in(stripe_managed_key_ids()))
+        .limit(limit)
+    ).all()
+    for key in keys:
+        _change(session, key, "system: expiry sweep", "key.blocked_expired", "", block=True)
+    return len(keys)
+
+
+# Listing and export
+
+
+@dataclass
+class KeyPage:
+    keys: list[LicenseKey]
+    customers: dict[int, Customer]
+    next_before: int | None
+
+
+def search_keys(session: Session, *, product: Product, query: str = "", before: int | None = None,
+                limit: int = 25, now: datetime | None = None) -> KeyPage:
+    """The product's keys matching the search language, newest ID first, by keyset (`ID < before`)."""
+    from portal.keys.query import key_filter
+
+    statement = select(LicenseKey).where(LicenseKey.product_id == product.id,
+                                         key_filter(query, now=now or utcnow()))
+    if before is not None:
+        statement = statement.where(LicenseKey.key_number < before)
+    rows = list(session.exec(statement.order_by(LicenseKey.key_number.desc()).limit(limit + 1)).all())
+    keys = rows[:limit]
+    return KeyPage(keys=keys, customers=customers_of(session, keys),
+                   next_before=keys[-1].key_number if len(rows) > limit else None)
+
+
+def customers_of(session: Session, keys: list[LicenseKey]) -> dict[int, Customer]:
+    ids = {key.customer_id for key in keys if key.customer_id is not None}
+    if not ids:
+        return {}
+    return {customer.id: customer for customer in session.exec(select(Customer).where(Customer.id.in_(ids)))}
+
+
+def export_rows(session: Session, *, product: Product, query: str = "", chunk: int = 1000):
+    """Every matching key as a CSV row, read in keyset chunks so a million keys never sit in memory at once."""
+    yield ["ID", "Key", "Created", "Expires", "Period", *(product.feature_name(n) for n in range(1, 9)),
+           "Notes", "Block", "Customer", "MaxNoOfMachines", "GlobalId"]
+    before = None
+    while True:
+        page = search_keys(session, product=product, query=query, before=before, limit=chunk)
+        for key in page.keys:
+            yield [key.key_number, key.key, key.created.isoformat(), key.expires.isoformat(), key.period,
+                   *(getattr(key, name) for name in FEATURES), key.notes, key.block,
+                   key.customer_id or "", key.max_no_of_machines, key.id]
+        if page.next_before is None:
+            return
+        before = page.next_before
+        session.expunge_all()

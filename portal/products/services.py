@@ -1,0 +1,74 @@
+"""The product's verbs: create, update, delete, list with key counts."""
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from portal.audit import record_change, snapshot
+from portal.domain import NotFound
+from portal.models import DataObject, LicenseKey, Product
+
+EDITABLE_FIELDS = ("name", "description", *(f"f{n}_name" for n in range(1, 9)))
+PRODUCT_REFERENCER, KEY_REFERENCER = 1, 2
+
+
+def get_product(session: Session, *, vendor_id: int, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None or product.vendor_id != vendor_id:
+        raise NotFound()
+    return product
+
+
+def list_products(session: Session, *, vendor_id: int) -> list[tuple[Product, int]]:
+    counts = (select(LicenseKey.product_id, func.count().label("key_count")).where(LicenseKey.vendor_id == vendor_id)
+              .group_by(LicenseKey.product_id).subquery())
+    return list(session.exec(
+        select(Product, func.coalesce(counts.c.key_count, 0))
+        .outerjoin(counts, counts.c.product_id == Product.id)
+        .where(Product.vendor_id == vendor_id).order_by(Product.name, Product.id)).all())
+
+
+def count_keys(session: Session, *, product: Product) -> int:
+    return session.exec(select(func.count()).select_from(LicenseKey).where(LicenseKey.product_id == product.id)).one()
+
+
+def _apply(product: Product, fields: dict) -> None:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not product fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(product, name, value)
+
+
+def create_product(session: Session, *, vendor_id: int, actor: str, ip: str = "", **fields) -> Product:
+    product = Product(vendor_id=vendor_id)
+    _apply(product, fields)
+    session.add(product)
+    session.flush()
+    record_change(session, vendor_id=vendor_id, actor=actor, action="product.created", subject_type="product",
+                  subject_id=product.id, after=snapshot(product, leave_out=("next_key_number",)), ip=ip)
+    return product
+
+
+def update_product(session: Session, *, product: Product, actor: str, ip: str = "", **fields) -> Product:
+    before = snapshot(product, leave_out=("next_key_number",))
+    _apply(product, fields)
+    session.add(product)
+    record_change(session, vendor_id=product.vendor_id, actor=actor, action="product.updated",
+                  subject_type="product", subject_id=product.id, before=before,
+                  after=snapshot(product, leave_out=("next_key_number",)), ip=ip)
+    return product
+
+
+def delete_product(session: Session, *, product: Product, actor: str, ip: str = "") -> None:
+    """Delete the product with its keys, their machines and the data objects on the product."""
+    keys = count_keys(session, product=product)
+    record_change(session, vendor_id=product.vendor_id, actor=actor, action="product.deleted",
+                  subject_type="product", subject_id=product.id,
+                  before=snapshot(product, leave_out=("next_key_number",)) | {"keys": keys}, ip=ip)
+    session.execute(delete(DataObject).where(DataObject.vendor_id == product.vendor_id,
+                                             DataObject.referencer_type == PRODUCT_REFERENCER,
+                                             DataObject.referencer_id == product.id))
+    session.execute(delete(DataObject).where(
+        DataObject.vendor_id == product.vendor_id, DataObject.referencer_type == KEY_REFERENCER,
+        DataObject.referencer_id.in_(select(LicenseKey.id).where(LicenseKey.product_id == product.id))))
+    session.delete(product)
