@@ -15,7 +15,7 @@ from email import message_from_bytes, policy  # noqa: E402
 
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
@@ -107,18 +107,24 @@ def runner(app):
 
 
 class FreshSession(Session):
-    """A test's view of the database: each query first ends the last read, so it sees what the app committed.
+    """A test's view of the database: each read or new write first ends the last read, so it sees what the app
+    committed and, on SQLite, never tries to write from a stale snapshot (which fails at once as "locked").
 
     Its reads begin DEFERRED on SQLite, so a test holding a session never blocks the app's writers.
     """
 
     def _see_latest(self) -> None:
-        if self.in_transaction() and not (self.new or self.dirty or self.deleted):
+        idle = self.in_transaction() and not self.in_nested_transaction() and not self.info.get("flushed")
+        if idle and not (self.new or self.dirty or self.deleted):
             self.commit()
 
     def exec(self, *args, **kwargs):
         self._see_latest()
         return super().exec(*args, **kwargs)
+
+    def execute(self, *args, **kwargs):
+        self._see_latest()
+        return super().execute(*args, **kwargs)
 
     def get(self, *args, **kwargs):
         self._see_latest()
@@ -127,6 +133,21 @@ class FreshSession(Session):
     def refresh(self, *args, **kwargs):
         self._see_latest()
         return super().refresh(*args, **kwargs)
+
+    def add(self, *args, **kwargs):
+        self._see_latest()
+        return super().add(*args, **kwargs)
+
+
+@event.listens_for(FreshSession, "after_flush")
+def _remember_flush(session, _context):
+    session.info["flushed"] = True
+
+
+@event.listens_for(FreshSession, "after_transaction_end")
+def _forget_flush(session, transaction):
+    if transaction.parent is None:
+        session.info.pop("flushed", None)
 
 
 @pytest.fixture

@@ -7,11 +7,18 @@ from wtforms.validators import NumberRange
 from portal.forms import at_most, optional, required
 from portal.keys.batches import MAX_KEYS
 from portal.keys.services import MAX_PERIOD_DAYS, KeySettings
-from portal.models import FEATURES, KEY_NOTES_MAX
+from portal.models import FEATURES, ID_MAX, KEY_NOTES_MAX
 
 
 def _optional_customer(value):
-    return int(value) if value not in (None, "", "none") else None
+    """The picker's choice: None for "no customer", else an id (a ValueError becomes the field's error)."""
+    if value in (None, "", "none"):
+        return None
+    if isinstance(value, int):
+        return value
+    if not value.isdecimal() or len(value) > 10 or not 0 < int(value) <= ID_MAX:
+        raise ValueError("Choose one of your customers.")
+    return int(value)
 
 
 class KeyDetailsForm(FlaskForm):

@@ -245,7 +245,7 @@ class _Parser:
         return token
 
     def accept(self, kind: str, *words: str) -> Token | None:
-        """The next token if it is of `kind` or one of `words` (an operator may be a symbol or a word)."""
+        """The next token if it is of `kind` or one of `words` (and, or and not are symbols or words)."""
         token = self.peek()
         if token.kind == kind or (words and token.is_word(*words)):
             return self.advance()
@@ -477,7 +477,14 @@ def _comparison(comparison: Comparison, *, today: date) -> sa.ColumnElement[bool
         return _compare_customer(op, value)
     if kind == DATE:
         return _compare_date(column, op, _resolve_day(value, today))
+    if kind == NUMBER:
+        value = _big_integer(value)
     return COMPARE[op](column, value)
+
+
+def _big_integer(number: int) -> sa.BindParameter[int]:
+    # Bound as BIGINT: PostgreSQL would refuse a number past 32 bits cast to the column's INTEGER.
+    return sa.literal(number, sa.BigInteger())
 
 
 def _compare_customer(op: str, value: int | None) -> sa.ColumnElement[bool]:
@@ -485,8 +492,8 @@ def _compare_customer(op: str, value: int | None) -> sa.ColumnElement[bool]:
     if value is None:
         return column.is_(None) if op == "=" else column.is_not(None)
     if op == "!=":
-        return sa.or_(column.is_(None), column != value)
-    return sa.and_(column.is_not(None), COMPARE[op](column, value))
+        return sa.or_(column.is_(None), column != _big_integer(value))
+    return sa.and_(column.is_not(None), COMPARE[op](column, _big_integer(value)))
 
 
 def _resolve_day(value: Value, today: date) -> date | datetime:

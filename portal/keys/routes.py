@@ -28,8 +28,8 @@ def _products():
     return get_session().exec(select(Product).where(Product.vendor_id == g.vendor_id).order_by(Product.name)).all()
 
 
-def _customer(customer_id: int | None):
-    customer = get_session().get(Customer, customer_id) if customer_id else None
+def _customer(customer_id):
+    customer = get_session().get(Customer, customer_id) if isinstance(customer_id, int) else None
     return customer if customer is not None and customer.vendor_id == g.vendor_id else None
 
 
@@ -147,6 +147,8 @@ def _apply(key, form, change, message: str, form_name: str):
     if form.validate_on_submit():
         try:
             change(session, form)
+        except NotFound:
+            raise  # the caller answers 404; a record that is not there is no message on a form
         except DomainError as error:
             session.rollback()
             show_on_form(form, error)

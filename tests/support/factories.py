@@ -5,7 +5,9 @@ import re
 from portal.accounts import services as accounts
 from portal.customers import services as customers
 from portal.dataobjects import services as dataobjects
-from portal.models import PortalAccount, Vendor, VendorUser
+from portal.keys import services as keys
+from portal.models import FEATURES, LicenseKey, PortalAccount, Product, Vendor, VendorUser
+from portal.products.services import create_product
 from portal.vendors.services import register_vendor
 
 VENDOR_PASSWORD = "owner-password-1"
@@ -82,3 +84,18 @@ class Factory:
         url = f"/Portal/@{vendor.slug}/Login"
         response = post_form(client, url, {"email": account.email, "password": password})
         assert response.status_code == 303, response.get_data(as_text=True)
+
+    def product(self, vendor: Vendor, *, name: str = "Demo App", **feature_names) -> Product:
+        product = create_product(self.session, vendor_id=vendor.id, actor="test", name=name, **feature_names)
+        self.session.commit()
+        return product
+
+    def key(self, product: Product, *, customer=None, period: int = 30, machines: tuple[str, ...] = (),
+            **settings) -> LicenseKey:
+        features = {name: settings.pop(name) for name in list(settings) if name in FEATURES}
+        key = keys.create_key(self.session, product=product, actor="test", settings=keys.KeySettings(
+            period=period, customer_id=customer.id if customer else None, features=features, **settings))
+        for mid in machines:
+            keys.activate_machine(self.session, key=key, mid=mid, friendly_name=f"Machine {mid}", actor="test")
+        self.session.commit()
+        return key

@@ -1,0 +1,162 @@
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from portal.keys import services
+from portal.models import ActivatedMachine, AuditEvent, LicenseKey, utcnow
+from tests.support.factories import post_form
+
+KEY_SHAPE = r"^[A-Z]{5}-[A-Z]{5}-[A-Z]{5}-[A-Z]{5}$"
+
+
+@pytest.fixture
+def product(make, vendor):
+    return make.product(vendor, f1_name="Pro", f2_name="Export")
+
+
+def test_create_key_for_a_customer_from_the_form(vendor_client, product, customer, db):
+    page = f"/vendor/keys/new?product={product.id}&customer={customer.id}"
+    form = vendor_client.get(page).get_data(as_text=True)
+    assert "Pro" in form and "Export" in form and 'value="' + str(customer.id) + '" checked' in form
+    response = post_form(vendor_client, "/vendor/keys/new", {
+        "product_id": product.id, "customer_id": customer.id, "period": "30", "f1": "y", "notes": "first",
+        "max_no_of_machines": "2"}, page=page)
+    assert response.status_code == 303
+    key = db.exec(select(LicenseKey)).one()
+    assert (key.key_number, key.customer_id, key.f1, key.f2, key.notes, key.max_no_of_machines) == (
+        1, customer.id, True, False, "first", 2)
+    assert key.expires - key.created == timedelta(days=30)
+    assert key.expires.tzinfo is not None
+    import re
+    assert re.match(KEY_SHAPE, key.key)
+    shown = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert key.key in shown and "Pro" in shown and "key.created" in shown
+    customer_page = vendor_client.get(f"/vendor/customers/{customer.id}").get_data(as_text=True)
+    assert key.key in customer_page and "key.created" in customer_page
+
+
+def test_explicit_expiry_date(vendor_client, product, db):
+    day = (utcnow() + timedelta(days=100)).date()
+    response = post_form(vendor_client, "/vendor/keys/new", {"product_id": product.id, "customer_id": "",
+                                                            "period": "", "expires": day.isoformat()},
+                         page="/vendor/keys/new")
+    assert response.status_code == 303
+    key = db.exec(select(LicenseKey)).one()
+    assert key.expires.date() == day and key.customer_id is None
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"period": "", "expires": ""}, "period"),
+    ({"period": "-1"}, "period"),
+    ({"period": "abc"}, "period"),
+    ({"expires": "2001-01-01", "period": ""}, "expires"),
+    ({"notes": "x" * 151}, "notes"),
+    ({"max_no_of_machines": "-3"}, "max_no_of_machines"),
+    ({"customer_id": "999999"}, "customer_id"),
+    ({"customer_id": "abc"}, "customer_id"),
+])
+def test_bad_key_input_is_refused_and_nothing_stored(vendor_client, product, db, data, field):
+    base = {"product_id": product.id, "customer_id": "", "period": "30"}
+    response = post_form(vendor_client, "/vendor/keys/new", base | data, page="/vendor/keys/new")
+    assert response.status_code == 422
+    assert "field-error" in response.get_data(as_text=True)
+    assert db.exec(select(LicenseKey)).all() == []
+
+
+def test_other_vendors_customer_cannot_get_a_key(vendor_client, product, make, other_vendor, db):
+    foreign = make.customer(other_vendor)
+    response = post_form(vendor_client, "/vendor/keys/new", {"product_id": product.id, "customer_id": foreign.id,
+                                                            "period": "30"}, page="/vendor/keys/new")
+    assert response.status_code == 422 and db.exec(select(LicenseKey)).all() == []
+
+
+def test_other_vendors_product_is_not_a_choice(vendor_client, make, other_vendor, product, db):
+    foreign = make.product(other_vendor, name="Foreign")
+    response = post_form(vendor_client, "/vendor/keys/new", {"product_id": foreign.id, "period": "30"},
+                         page="/vendor/keys/new")
+    assert response.status_code == 422 and db.exec(select(LicenseKey)).all() == []
+
+
+def test_ids_count_per_product(make, vendor, product):
+    other = make.product(vendor, name="Other")
+    numbers = [make.key(product).key_number, make.key(product).key_number, make.key(other).key_number]
+    assert numbers == [1, 2, 1]
+
+
+def test_key_page_actions_are_audited(vendor_client, make, product, customer, db):
+    key = make.key(product, customer=customer, machines=("m-1",))
+    page = f"/vendor/keys/{key.id}"
+    assert post_form(vendor_client, f"{page}/block", {"block": "1"}, page=page).status_code == 303
+    assert db.get(LicenseKey, key.id).block
+    post_form(vendor_client, f"{page}/block", {"block": "0"}, page=page)
+    expires = db.get(LicenseKey, key.id).expires
+    post_form(vendor_client, f"{page}/extend", {"days": "10"}, page=page)
+    assert db.get(LicenseKey, key.id).expires == expires + timedelta(days=10)
+    post_form(vendor_client, f"{page}/details", {"notes": "changed", "f2": "y", "max_no_of_machines": "4"},
+              page=page)
+    stored = db.get(LicenseKey, key.id)
+    assert (stored.notes, stored.f1, stored.f2, stored.max_no_of_machines) == ("changed", False, True, 4)
+    post_form(vendor_client, f"{page}/customer", {"customer_id": ""}, page=page)
+    assert db.get(LicenseKey, key.id).customer_id is None
+    machine = db.exec(select(ActivatedMachine)).one()
+    post_form(vendor_client, f"{page}/machines/{machine.id}/deactivate", {}, page=page)
+    assert db.exec(select(ActivatedMachine)).all() == []
+    actions = [e.action for e in db.exec(select(AuditEvent).where(AuditEvent.subject_type == "key")
+                                         .order_by(AuditEvent.id))]
+    assert actions == ["key.created", "key.machine_activated", "key.blocked", "key.unblocked", "key.extended",
+                       "key.changed", "key.customer_changed", "key.machine_deactivated"]
+    blocked = db.exec(select(AuditEvent).where(AuditEvent.action == "key.blocked",
+                                               AuditEvent.subject_type == "key")).one()
+    assert json.loads(blocked.before) == {"block": False} and json.loads(blocked.after) == {"block": True}
+    history = vendor_client.get(f"/vendor/customers/{customer.id}").get_data(as_text=True)
+    assert "key.customer_changed" in history
+
+
+def test_bad_extension_is_refused(vendor_client, make, product, db):
+    key = make.key(product)
+    response = post_form(vendor_client, f"/vendor/keys/{key.id}/extend", {"days": "0"}, page=f"/vendor/keys/{key.id}")
+    assert response.status_code == 422 and 'id="days-error"' in response.get_data(as_text=True)
+
+
+def test_delete_key_asks_first(vendor_client, make, product, db):
+    key = make.key(product, machines=("m-1",))
+    key_id = key.id
+    assert "1 machine" in vendor_client.get(f"/vendor/keys/{key_id}/delete").get_data(as_text=True)
+    assert post_form(vendor_client, f"/vendor/keys/{key_id}/delete", {}).status_code == 303
+    assert db.get(LicenseKey, key_id) is None and db.exec(select(ActivatedMachine)).all() == []
+
+
+def test_machine_limits(make, product, vendor, db):
+    customer = make.customer(vendor, max_no_of_devices=2)
+    one = make.key(product, customer=customer, max_no_of_machines=2, machines=("a", "b"))
+    two = make.key(product, customer=customer, machines=("a",))
+    with pytest.raises(services.DomainError, match="as many machines"):
+        services.activate_machine(db, key=one, mid="c")
+    services.activate_machine(db, key=two, mid="b")  # a known device of the customer
+    with pytest.raises(services.DomainError, match="as many devices"):
+        services.activate_machine(db, key=two, mid="c")
+    db.rollback()
+    assert services.devices_of_customer(db, customer_id=customer.id) == 2
+
+
+def test_expiry_sweep_blocks_only_expired_keys_of_opted_in_vendors(make, vendor, other_vendor, product, db):
+    from portal.dataobjects import services as dataobjects
+    from portal.models import Vendor
+
+    expired = make.key(product, period=0)
+    fresh = make.key(product, period=30)
+    stripe = make.key(product, period=0)
+    dataobjects.add_object(db, vendor_id=vendor.id, name=services.STRIPE_MANAGED, string_value="si_1",
+                           referencer_type=dataobjects.KEY, referencer_id=stripe.id, actor="test")
+    elsewhere = make.key(make.product(other_vendor), period=0)
+    stored = db.get(Vendor, vendor.id)
+    stored.block_expired_keys = True
+    db.add(stored)
+    db.commit()
+    assert services.block_expired_keys(db, now=utcnow() + timedelta(seconds=1)) == 1
+    db.commit()
+    blocked = {k.id for k in db.exec(select(LicenseKey).where(LicenseKey.block.is_(True)))}
+    assert blocked == {expired.id}
+    assert fresh.id not in blocked and stripe.id not in blocked and elsewhere.id not in blocked

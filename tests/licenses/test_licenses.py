@@ -1,0 +1,108 @@
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from portal.models import ActivatedMachine, Customer
+from tests.support.factories import post_form
+
+
+@pytest.fixture
+def product(make, vendor):
+    return make.product(vendor, name="Demo App", f1_name="Pro", f2_name="Export")
+
+
+def dashboard(client, vendor) -> str:
+    response = client.get(f"/Portal/@{vendor.slug}/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_dashboard_lists_the_customers_licenses_masked(portal_client, make, vendor, customer, product):
+    key = make.key(product, customer=customer, f1=True, max_no_of_machines=3, machines=("m-1",))
+    make.key(product)  # nobody's
+    page = dashboard(portal_client, vendor)
+    first, *_, last = key.key.split("-")
+    assert f"{first}-•••••-•••••-{last}" in page and key.key not in page
+    assert "Demo App" in page and ">Pro<" in page and "1 of 3" in page and "Active" in page
+
+
+@pytest.mark.parametrize(("settings", "status"), [
+    ({"period": 100}, "Active"),
+    ({"period": 5}, "Expires within 14 days"),
+    ({"period": 0}, "Expired"),
+    ({"period": 100, "block": True}, "Blocked"),
+])
+def test_status_in_words(portal_client, make, vendor, customer, product, db, settings, status):
+    block = settings.pop("block", False)
+    key = make.key(product, customer=customer, **settings)
+    if block or settings["period"] == 0:
+        key.block = block
+        key.expires = key.expires - timedelta(seconds=1) if not block else key.expires
+        db.add(key)
+        db.commit()
+    assert status in dashboard(portal_client, vendor)
+
+
+def test_reveal_shows_the_full_key_only_to_its_customer(portal_client, app, make, vendor, customer, product):
+    key = make.key(product, customer=customer)
+    response = portal_client.get(f"/Portal/@{vendor.slug}/Licenses/{key.id}/Key", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and key.key in response.get_data(as_text=True)
+    other = make.key(product, customer=make.customer(vendor, name="Someone else"))
+    assert portal_client.get(f"/Portal/@{vendor.slug}/Licenses/{other.id}/Key").status_code == 404
+    assert other.key not in dashboard(portal_client, vendor)
+
+
+def allow_management(db, customer, allowed=True):
+    stored = db.get(Customer, customer.id)
+    stored.allow_activation_management = allowed
+    db.add(stored)
+    db.commit()
+
+
+def test_customer_deactivates_a_machine_when_allowed(portal_client, make, vendor, customer, product, db):
+    allow_management(db, customer)
+    key = make.key(product, customer=customer, machines=("m-1", "m-2"))
+    machine = db.exec(select(ActivatedMachine).where(ActivatedMachine.mid == "m-1")).one()
+    page = dashboard(portal_client, vendor)
+    assert "Deactivate" in page
+    url = f"/Portal/@{vendor.slug}/Licenses/{key.id}/Machines/{machine.id}/Deactivate"
+    response = post_form(portal_client, url, {}, page=f"/Portal/@{vendor.slug}/",
+                         headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    fragment = response.get_data(as_text=True)
+    assert "Machine m-2" in fragment and "Machine m-1" not in fragment and "1 of unlimited" in fragment
+    assert [m.mid for m in db.exec(select(ActivatedMachine))] == ["m-2"]
+
+
+def test_without_permission_the_button_is_absent_and_the_endpoint_refuses(portal_client, make, vendor, customer,
+                                                                          product, db):
+    allow_management(db, customer, allowed=False)
+    key = make.key(product, customer=customer, machines=("m-1",))
+    machine = db.exec(select(ActivatedMachine)).one()
+    assert "Deactivate" not in dashboard(portal_client, vendor)
+    url = f"/Portal/@{vendor.slug}/Licenses/{key.id}/Machines/{machine.id}/Deactivate"
+    assert post_form(portal_client, url, {}, page=f"/Portal/@{vendor.slug}/").status_code == 403
+    assert len(db.exec(select(ActivatedMachine)).all()) == 1
+
+
+def test_another_customers_machine_is_not_found(portal_client, make, vendor, customer, product, db):
+    allow_management(db, customer)
+    other = make.key(product, customer=make.customer(vendor, name="Other"), machines=("theirs",))
+    machine = db.exec(select(ActivatedMachine)).one()
+    url = f"/Portal/@{vendor.slug}/Licenses/{other.id}/Machines/{machine.id}/Deactivate"
+    assert post_form(portal_client, url, {}, page=f"/Portal/@{vendor.slug}/").status_code == 404
+    own = make.key(product, customer=customer)
+    url = f"/Portal/@{vendor.slug}/Licenses/{own.id}/Machines/{machine.id}/Deactivate"
+    assert post_form(portal_client, url, {}, page=f"/Portal/@{vendor.slug}/").status_code == 404
+    assert len(db.exec(select(ActivatedMachine)).all()) == 1
+
+
+def test_device_limit_is_shown(portal_client, make, vendor, customer, product, db):
+    stored = db.get(Customer, customer.id)
+    stored.max_no_of_devices = 3
+    db.add(stored)
+    db.commit()
+    make.key(product, customer=customer, machines=("a", "b"))
+    make.key(product, customer=customer, machines=("a",))
+    assert "Devices in use: 2 of 3" in dashboard(portal_client, vendor)
