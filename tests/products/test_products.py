@@ -1,0 +1,124 @@
+import csv
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import select
+
+from portal.models import DataObject, LicenseKey, Product
+from tests.support.factories import post_form
+
+
+@pytest.fixture
+def product(make, vendor):
+    return make.product(vendor, name="Demo App", f1_name="Pro", f2_name="Export")
+
+
+def test_create_product_with_named_features(vendor_client, db):
+    response = post_form(vendor_client, "/vendor/products/new", {"name": "Photo <Editor>", "f1_name": "Pro",
+                                                                 "f3_name": "RAW import"})
+    assert response.status_code == 303
+    product = db.exec(select(Product)).one()
+    assert (product.name, product.f1_name, product.feature_name(2), product.feature_name(3)) == (
+        "Photo <Editor>", "Pro", "F2", "RAW import")
+    page = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Photo &lt;Editor&gt;" in page and "F1 = Pro" in page and "F3 = RAW import" in page
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"name": ""}, "name"),
+    ({"name": "x" * 101}, "name"),
+    ({"name": "ok", "f1_name": "y" * 51}, "f1_name"),
+])
+def test_bad_product_input(vendor_client, db, data, field):
+    response = post_form(vendor_client, "/vendor/products/new", data)
+    assert response.status_code == 422 and f'id="{field}-error"' in response.get_data(as_text=True)
+    assert db.exec(select(Product)).all() == []
+
+
+def test_edit_product(vendor_client, product, db):
+    response = post_form(vendor_client, f"/vendor/products/{product.id}/edit", {"name": "Renamed", "f1_name": "Plus"})
+    assert response.status_code == 303
+    assert db.get(Product, product.id).f1_name == "Plus"
+
+
+def test_delete_with_keys_asks_and_removes_keys(vendor_client, make, product, db):
+    key = make.key(product, machines=("m",))
+    product_id, key_id = product.id, key.id
+    page = vendor_client.get(f"/vendor/products/{product_id}/delete").get_data(as_text=True)
+    assert "has 1 license key" in page
+    assert post_form(vendor_client, f"/vendor/products/{product_id}/delete", {}).status_code == 303
+    assert db.get(Product, product_id) is None and db.get(LicenseKey, key_id) is None
+
+
+def test_product_data_objects(vendor_client, product, db):
+    url = f"/vendor/data-objects/product/{product.id}"
+    response = post_form(vendor_client, url, {"name": "edition", "string_value": "gold", "int_value": "1"})
+    assert response.status_code == 303 and response.headers["Location"] == url
+    stored = db.exec(select(DataObject)).one()
+    assert (stored.referencer_type, stored.referencer_id) == (1, product.id)
+    assert "edition" in vendor_client.get(f"/vendor/products/{product.id}").get_data(as_text=True)
+
+
+def test_search_in_the_url_and_fragment(vendor_client, make, product):
+    keys = [make.key(product) for _ in range(3)]
+    page = vendor_client.get(f"/vendor/products/{product.id}?q=id%3D2")
+    html = page.get_data(as_text=True)
+    assert keys[1].key in html and keys[0].key not in html and keys[2].key not in html
+    fragment = vendor_client.get(f"/vendor/products/{product.id}?q=id%3D2", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True) and keys[1].key in fragment.get_data(as_text=True)
+    assert 'hx-push-url="true"' in html
+
+
+def test_bare_key_finds_the_key(vendor_client, make, product):
+    key, other = make.key(product), make.key(product)
+    html = vendor_client.get(f"/vendor/products/{product.id}", query_string={"q": key.key.lower()}).get_data(
+        as_text=True)
+    assert key.key in html and other.key not in html
+
+
+def test_malformed_query_points_at_the_place(vendor_client, product):
+    response = vendor_client.get(f"/vendor/products/{product.id}", query_string={"q": "id = 2 and (F1 = true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="query-error"' in html and "character" in html and "^" in html
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=60))
+def test_no_query_makes_a_server_error(vendor_client, product, query):
+    response = vendor_client.get(f"/vendor/products/{product.id}", query_string={"q": query},
+                                 headers={"HX-Request": "true"})
+    assert response.status_code in (200, 400)
+
+
+def test_keyset_pages_walk_every_key_once(vendor_client, app, make, product):
+    app.config["PAGE_SIZE"] = 2
+    made = {make.key(product).key for _ in range(5)}
+    seen, url = [], f"/vendor/products/{product.id}"
+    while url:
+        html = vendor_client.get(url).get_data(as_text=True)
+        seen += [k for k in made if k in html]
+        url = None
+        if 'rel="next"' in html:
+            url = html.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    assert sorted(seen) == sorted(made)
+
+
+def test_csv_export_streams_the_matching_keys_and_defuses_formulas(vendor_client, make, product):
+    make.key(product, notes="=HYPERLINK(\"http://evil\")")
+    make.key(product, notes="plain", f1=True)
+    response = vendor_client.get(f"/vendor/products/{product.id}/keys.csv", query_string={"q": "F1 = true"})
+    assert response.status_code == 200 and response.mimetype == "text/csv" and response.is_streamed
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:7] == ["ID", "Key", "Created", "Expires", "Period", "Pro", "Export"]
+    assert len(rows) == 2 and rows[1][rows[0].index("Notes")] == "plain"
+    everything = list(csv.reader(io.StringIO(vendor_client.get(
+        f"/vendor/products/{product.id}/keys.csv").get_data(as_text=True))))
+    assert any(row[rows[0].index("Notes")] == "'=HYPERLINK(\"http://evil\")" for row in everything[1:])
+
+
+def test_export_of_a_bad_query_is_a_clear_400(vendor_client, product):
+    response = vendor_client.get(f"/vendor/products/{product.id}/keys.csv", query_string={"q": "id <"})
+    assert response.status_code == 400 and "character" in response.get_data(as_text=True)
