@@ -8,12 +8,15 @@ from sqlmodel import Session, select
 
 from portal.models import AuditEvent
 
+# Secrets and values derived from other fields: the trail would only repeat or leak them.
+_NEVER_RECORDED = {"secret", "email_normalized", "next_key_number"}
+
 
 def snapshot(record: Any, *, leave_out: tuple[str, ...] = ()) -> dict:
     """The fields of a record worth keeping in the trail, as JSON-ready values."""
     values = {}
     for name, value in record.model_dump().items():
-        if name in leave_out or name.endswith(("_hash", "_encrypted")):
+        if name in leave_out or name in _NEVER_RECORDED or name.endswith(("_hash", "_encrypted")):
             continue
         values[name] = value.isoformat() if isinstance(value, datetime) else value
     return values

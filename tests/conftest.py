@@ -71,6 +71,8 @@ def _empty_tables(url: str) -> None:
     tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
+            # A connection a test left open in a transaction would make TRUNCATE wait for ever: fail instead.
+            connection.execute(text("SET LOCAL lock_timeout = '20s'"))
             connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             for table in tables:

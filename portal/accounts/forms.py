@@ -5,17 +5,20 @@ from portal.forms import email_address, new_password, required, strip
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address()])
-    password = PasswordField("Password", validators=[required()])
+    email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
+                       validators=[required(), *email_address()])
+    password = PasswordField("Password", render_kw={"autocomplete": "current-password"}, validators=[required()])
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address()])
+    email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
+                       validators=[required(), *email_address()])
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=new_password())
-    confirm = PasswordField("Repeat the new password", validators=[required()])
+    password = PasswordField("New password", render_kw={"autocomplete": "new-password"}, validators=new_password())
+    confirm = PasswordField("Repeat the new password", render_kw={"autocomplete": "new-password"},
+                            validators=[required()])
 
     def validate_confirm(self, field):
         if field.data != self.password.data:
@@ -23,7 +26,8 @@ class ResetPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(ResetPasswordForm):
-    current_password = PasswordField("Current password", validators=[required()])
+    current_password = PasswordField("Current password", render_kw={"autocomplete": "current-password"},
+                                     validators=[required()])
 
 
 class ConfirmForm(FlaskForm):

@@ -23,6 +23,8 @@ def is_web_url(value: str) -> bool:
 def _validate(name: str, string_value: str, int_value: int) -> None:
     if not name or len(name) > NAME_MAX:
         raise DomainError(f"Give a name of 1 to {NAME_MAX} characters.", field="name")
+    if "\x00" in name or "\x00" in string_value:
+        raise DomainError("Remove the NUL characters.", field="string_value" if "\x00" in string_value else "name")
     if len(string_value) > DATA_STRING_MAX:
         raise DomainError(f"At most {DATA_STRING_MAX} characters.", field="string_value")
     if not INT32[0] <= int_value <= INT32[1]:

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, ValidationError
 from wtforms.validators import NumberRange
 
-from portal.forms import at_most, optional, required
+from portal.forms import at_most, no_control_characters, optional, required
 from portal.keys.batches import MAX_KEYS
 from portal.keys.services import MAX_PERIOD_DAYS, KeySettings
 from portal.models import FEATURES, ID_MAX, KEY_NOTES_MAX
@@ -24,7 +24,7 @@ def _optional_customer(value):
 class KeyDetailsForm(FlaskForm):
     """Notes, features, machine limit and trial flag: what the key page changes, and new keys start with."""
 
-    notes = StringField("Notes", validators=[optional(), at_most(KEY_NOTES_MAX)])
+    notes = StringField("Notes", validators=[optional(), at_most(KEY_NOTES_MAX), no_control_characters])
     max_no_of_machines = IntegerField("Maximum number of machines", default=0, description="0 means no limit.",
                                       validators=[optional(), NumberRange(min=0, max=2**31 - 1,
                                                                           message="Give a whole number of 0 or more.")])

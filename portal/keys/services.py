@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.domain import DomainError, NotFound
+from portal.keys.query import key_filter
 from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, LicenseKey, Product, Vendor, utcnow
 
 KEY_REFERENCER = 2
@@ -255,16 +256,20 @@ class KeyPage:
 def search_keys(session: Session, *, product: Product, query: str = "", before: int | None = None,
                 limit: int = 25, now: datetime | None = None) -> KeyPage:
     """The product's keys matching the search language, newest ID first, by keyset (`ID < before`)."""
-    from portal.keys.query import key_filter
-
-    statement = select(LicenseKey).where(LicenseKey.product_id == product.id,
-                                         key_filter(query, now=now or utcnow()))
-    if before is not None:
-        statement = statement.where(LicenseKey.key_number < before)
-    rows = list(session.exec(statement.order_by(LicenseKey.key_number.desc()).limit(limit + 1)).all())
+    statement = key_search_statement(product_id=product.id, query=query, before=before, limit=limit + 1,
+                                     now=now or utcnow())
+    rows = list(session.exec(statement).all())
     keys = rows[:limit]
     return KeyPage(keys=keys, customers=customers_of(session, keys),
                    next_before=keys[-1].key_number if len(rows) > limit else None)
+
+
+def key_search_statement(*, product_id: int, query: str, before: int | None, limit: int, now: datetime):
+    """The one SQL query behind the product page: filter, keyset and order, so the indexes can serve it."""
+    statement = select(LicenseKey).where(LicenseKey.product_id == product_id, key_filter(query, now=now))
+    if before is not None:
+        statement = statement.where(LicenseKey.key_number < before)
+    return statement.order_by(LicenseKey.key_number.desc()).limit(limit)
 
 
 def customers_of(session: Session, keys: list[LicenseKey]) -> dict[int, Customer]:
@@ -275,7 +280,10 @@ def customers_of(session: Session, keys: list[LicenseKey]) -> dict[int, Customer
 
 
 def export_rows(session: Session, *, product: Product, query: str = "", chunk: int = 1000):
-    """Every matching key as a CSV row, read in keyset chunks so a million keys never sit in memory at once."""
+    """Every matching key as a CSV row, read in keyset chunks so a million keys never sit in memory at once.
+
+    Rows are made lazily: check the query with `parse` first to answer a malformed one before streaming.
+    """
     yield ["ID", "Key", "Created", "Expires", "Period", *(product.feature_name(n) for n in range(1, 9)),
            "Notes", "Block", "Customer", "MaxNoOfMachines", "GlobalId"]
     before = None

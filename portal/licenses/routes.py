@@ -24,6 +24,7 @@ def reveal(key_id: int):
 def deactivate(key_id: int, machine_id: int):
     session = get_session()
     try:
+        machine = services.machine_of(session, customer_id=g.customer.id, key_id=key_id, machine_id=machine_id)
         services.deactivate_own_machine(session, customer=g.customer, key_id=key_id, machine_id=machine_id,
                                         actor=f"account:{g.account.id} {g.account.email}", ip=client_ip())
     except NotFound:
@@ -32,7 +33,8 @@ def deactivate(key_id: int, machine_id: int):
         abort(403)
     session.commit()
     found = services.license_of(session, customer_id=g.customer.id, key_id=key_id)
-    return render("licenses/_license.html", license=found, customer=g.customer, now=services.now())
+    return render("licenses/_license.html", license=found, customer=g.customer, now=services.now(),
+                  message=f"{machine.friendly_name or machine.mid} deactivated.")
 
 
 def init_app(app: Flask) -> None:

@@ -12,7 +12,7 @@ def _feature_field(n: int) -> StringField:
 
 class ProductForm(FlaskForm):
     name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), no_control_characters])
-    description = TextAreaField("Description", validators=[optional(), at_most(NOTES_MAX)])
+    description = TextAreaField("Description", validators=[optional(), at_most(NOTES_MAX), no_control_characters])
     f1_name = _feature_field(1)
     f2_name = _feature_field(2)
     f3_name = _feature_field(3)

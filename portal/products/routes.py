@@ -10,11 +10,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from portal.accounts.forms import ConfirmForm
 from portal.audit import events_for
@@ -22,7 +21,7 @@ from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError, NotFound
 from portal.keys import services as keys
-from portal.keys.query import QueryError
+from portal.keys.query import QueryError, parse
 from portal.models import KeyBatch
 from portal.products import services
 from portal.products.forms import ProductForm
@@ -73,7 +72,8 @@ def show(product_id: int):
         page, error = keys.KeyPage(keys=[], customers={}, next_before=None), problem
     context = {"product": product, "page": page, "query": query, "before": before, "error": error}
     if request.headers.get("HX-Request"):
-        return render("products/show.html", "products/_keys.html", status=400 if error else 200, **context)
+        # 200 even for a malformed query: htmx 2 swaps no 4xx answer, so the error would never be shown.
+        return render("products/show.html", "products/_keys.html", **context)
     batches = session.exec(select(KeyBatch).where(KeyBatch.product_id == product.id)
                            .order_by(KeyBatch.id.desc()).limit(5)).all()
     return render_template(
@@ -94,27 +94,27 @@ def _csv_safe(value) -> str:
 def export(product_id: int):
     product = owned_product(product_id)
     query = request.args.get("q", "")[:1000]
-    session = get_session()
     try:
-        rows = keys.export_rows(session, product=product, query=query)
-        header = next(rows)
+        parse(query)
     except QueryError as problem:
         return Response(f"{problem.message}\n", status=400, mimetype="text/plain")
+    engine = current_app.extensions["db_read_engine"]
 
     def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([_csv_safe(value) for value in row])
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+        # A session of the stream's own, closed when the stream ends or the client goes away.
+        with Session(engine) as session:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            for row in keys.export_rows(session, product=product, query=query):
+                writer.writerow([_csv_safe(value) for value in row])
+                if buffer.tell() > 64_000:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
 
     filename = f"keys-product-{product.id}.csv"
-    return Response(stream_with_context(generate()), mimetype="text/csv",
+    return Response(generate(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

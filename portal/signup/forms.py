@@ -14,21 +14,24 @@ from portal.models import NAME_MAX
 
 
 class SignUpForm(FlaskForm):
-    name = StringField("Your name", filters=[strip],
+    name = StringField("Your name", filters=[strip], render_kw={"autocomplete": "name"},
                        validators=[required(), at_most(NAME_MAX), no_control_characters])
-    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address(NAME_MAX)])
-    company_name = StringField("Company", filters=[strip],
+    email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "email"},
+                       validators=[required(), *email_address(NAME_MAX)])
+    company_name = StringField("Company", filters=[strip], render_kw={"autocomplete": "organization"},
                                validators=[optional(), at_most(NAME_MAX), no_control_characters])
-    password = PasswordField("Password", validators=new_password())
+    password = PasswordField("Password", render_kw={"autocomplete": "new-password"}, validators=new_password())
 
 
 class AssociateNewForm(FlaskForm):
-    name = StringField("Your name", filters=[strip],
+    name = StringField("Your name", filters=[strip], render_kw={"autocomplete": "name"},
                        validators=[required(), at_most(NAME_MAX), no_control_characters])
-    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address(NAME_MAX)])
-    password = PasswordField("Password", validators=new_password())
+    email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "email"},
+                       validators=[required(), *email_address(NAME_MAX)])
+    password = PasswordField("Password", render_kw={"autocomplete": "new-password"}, validators=new_password())
 
 
 class AssociateExistingForm(FlaskForm):
-    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address()])
-    password = PasswordField("Password", validators=[required()])
+    email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
+                       validators=[required(), *email_address()])
+    password = PasswordField("Password", render_kw={"autocomplete": "current-password"}, validators=[required()])

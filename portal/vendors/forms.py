@@ -17,13 +17,15 @@ class RegisterForm(FlaskForm):
     name = StringField("Company name", filters=[strip],
                        validators=[required(), at_most(NAME_MAX), no_control_characters])
     slug = StringField("Portal address", filters=[strip], validators=[required(), valid_slug])
-    email = EmailField("Your e-mail", filters=[strip], validators=[required(), *email_address()])
-    password = PasswordField("Password", validators=new_password())
+    email = EmailField("Your e-mail", filters=[strip], render_kw={"autocomplete": "email"},
+                       validators=[required(), *email_address()])
+    password = PasswordField("Password", render_kw={"autocomplete": "new-password"}, validators=new_password())
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", filters=[strip], validators=[required(), *email_address()])
-    password = PasswordField("Password", validators=[required()])
+    email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
+                       validators=[required(), *email_address()])
+    password = PasswordField("Password", render_kw={"autocomplete": "current-password"}, validators=[required()])
 
 
 class SettingsForm(FlaskForm):
