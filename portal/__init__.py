@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config, db, errors
+from portal.audit import changes as audit_changes
 from portal.extensions import csrf, limiter, login_manager
 from portal.jobs import huey
 from portal.models import utcnow
@@ -39,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     app.after_request(add_security_headers)
-    app.jinja_env.globals["utcnow"] = utcnow
+    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes)
     errors.init_app(app)
 
     from portal import (
