@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from portal import create_app
@@ -29,3 +31,25 @@ def test_times_come_back_timezone_aware(make, vendor, db):
     from portal.models import Vendor
 
     assert db.get(Vendor, vendor.id).created.tzinfo is not None
+
+
+def test_rate_limits_are_shared_between_processes_through_redis(app, make, vendor):
+    """With REDIS_URL, every app process counts against the same limits (production runs several)."""
+    import uuid
+
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379") if os.environ.get("CI") != "true" else pytest.fail("no Redis")
+    config = {key: app.config[key] for key in ("TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND")}
+    first, second = (create_app(config | {"REDIS_URL": url}).test_client() for _ in range(2))
+    email = f"{uuid.uuid4().hex}@example.test"
+    from tests.support.factories import post_form
+
+    statuses = [post_form(client, "/vendor/login", {"email": email, "password": "wrong-password"}).status_code
+                for client in [first] * 5 + [second] * 5]
+    assert statuses == [422] * 10
+    assert post_form(second, "/vendor/login", {"email": email, "password": "wrong-password"}).status_code == 429
