@@ -75,6 +75,10 @@ def refuse_unsafe_production(config: dict) -> None:
         problems.append("DATABASE_URL must point at PostgreSQL")
     if config["MAIL_BACKEND"] != "smtp":
         problems.append("MAIL_BACKEND must be smtp")
+    if not config["REDIS_URL"]:
+        problems.append("REDIS_URL must be set (rate limits and jobs shared by every process)")
+    if not config["SESSION_COOKIE_SECURE"]:
+        problems.append("SESSION_COOKIE_SECURE must be true (the portal is served over HTTPS)")
     if os.environ.get("PORTAL_FAST_HASHING") == "1":
         problems.append("PORTAL_FAST_HASHING is for the test suite only")
     if problems:

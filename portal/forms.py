@@ -3,7 +3,8 @@
 import re
 
 from email_validator import EmailNotValidError, validate_email
-from wtforms import ValidationError
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.tenancy import SLUG_PATTERN
@@ -57,3 +58,21 @@ def no_control_characters(_form, field):
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def single_line(_form, field):
+    """A name or a title: one line, no control characters (it may end up in a mail header)."""
+    if field.data and re.search(r"[\x00-\x1f\x7f]", field.data):
+        raise ValidationError("Use one line without control characters.")
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only the CSRF token: a button that changes something."""
+
+
+class LoginForm(FlaskForm):
+    """E-mail and password, for the vendor login and a portal's login alike."""
+
+    email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
+                       validators=[required(), *email_address()])
+    password = PasswordField("Password", render_kw={"autocomplete": "current-password"}, validators=[required()])

@@ -57,6 +57,9 @@ def _run_after_commit(session: Session) -> None:
         action()
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_commit(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_after_commit(session: Session, transaction) -> None:
+    # Only the outermost transaction's end counts: a rolled-back savepoint keeps what the transaction queued.
+    # After a commit the queue is already empty; after a rollback, what it held is dropped here.
+    if transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)

@@ -8,30 +8,16 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from flask import current_app, render_template
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from portal.jobs import app_context, huey
+from portal.jobs import after_commit, app_context, huey
 from portal.urls import absolute_url
-
-_OUTBOX_KEY = "portal.mail_outbox"
 
 
 def queue_mail(session: Session, *, to: str, subject: str, template: str, **context) -> None:
     """Send once the session's transaction commits; forget if it rolls back."""
     body = render_template(f"mail/{template}.txt", absolute_url=absolute_url, **context)
-    session.info.setdefault(_OUTBOX_KEY, []).append({"to": to, "subject": subject, "body": body})
-
-
-@event.listens_for(Session, "after_commit")
-def _send_queued(session: Session) -> None:
-    for message in session.info.pop(_OUTBOX_KEY, []):
-        deliver_mail(**message)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_queued(session: Session) -> None:
-    session.info.pop(_OUTBOX_KEY, None)
+    after_commit(session, lambda: deliver_mail(to=to, subject=subject, body=body))
 
 
 @huey.task(retries=5, retry_delay=60)
@@ -41,7 +27,7 @@ def deliver_mail(to: str, subject: str, body: str) -> None:
         message = EmailMessage()
         message["From"] = config["MAIL_FROM"]
         message["To"] = to
-        message["Subject"] = subject
+        message["Subject"] = " ".join(subject.split())
         message["Message-ID"] = make_msgid(domain="portal.local")
         message.set_content(body)
         if config["MAIL_BACKEND"] == "smtp":

@@ -15,7 +15,8 @@ def user_agent() -> str:
 
 def email_from_form() -> str:
     """Rate-limit key: the e-mail a login or reset names, so one address cannot be hammered from many IPs."""
-    return "email:" + (request.form.get("email") or "").strip().lower()[:254]
+    email = next((value for name, value in request.form.items() if name == "email" or name.endswith("-email")), "")
+    return "email:" + email.strip().lower()[:254]
 
 
 def id_arg(name: str) -> int | None:

@@ -19,7 +19,7 @@ from sqlalchemy import event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
-from portal import create_app  # noqa: E402
+from portal import create_app, jobs  # noqa: E402
 from portal.db import make_engine  # noqa: E402
 from tests.support import mail as mail_support  # noqa: E402
 from tests.support.factories import Factory  # noqa: E402
@@ -94,6 +94,7 @@ def app(database_url, smtp_server, tmp_path):
         "PORTAL_BASE_URL": "",
         "VENDOR_REGISTRATION": True,
     })
+    jobs.bind_worker_app(app)  # a job started outside a request runs in this app, never on the default database
     yield app
     app.extensions["db_engine"].dispose()
 

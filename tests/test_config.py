@@ -6,7 +6,8 @@ from portal import create_app
 from portal.config import DEVELOPMENT_SECRET_KEY
 
 PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "ENCRYPTION_KEY": "k",
-              "DATABASE_URL": "postgresql://db/portal", "MAIL_BACKEND": "smtp"}
+              "DATABASE_URL": "postgresql://db/portal", "MAIL_BACKEND": "smtp", "REDIS_URL": "redis://cache:6379/0",
+              "SESSION_COOKIE_SECURE": True}
 
 
 @pytest.mark.parametrize(("override", "complaint"), [
@@ -15,6 +16,8 @@ PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "ENCRYPTION_KEY"
     ({"ENCRYPTION_KEY": ""}, "ENCRYPTION_KEY"),
     ({"DATABASE_URL": "sqlite:///x.db"}, "PostgreSQL"),
     ({"MAIL_BACKEND": "console"}, "MAIL_BACKEND"),
+    ({"REDIS_URL": ""}, "REDIS_URL"),
+    ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE"),
 ])
 def test_production_refuses_development_defaults(override, complaint, monkeypatch):
     monkeypatch.delenv("PORTAL_FAST_HASHING", raising=False)
@@ -39,14 +42,16 @@ def test_rate_limits_are_shared_between_processes_through_redis(app, make, vendo
 
     import redis
 
-    url = "redis://127.0.0.1:6379/15"
+    url = "redis://127.0.0.1:6379/14"
     try:
         redis.Redis.from_url(url).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis on 127.0.0.1:6379") if os.environ.get("CI") != "true" else pytest.fail("no Redis")
     config = {key: app.config[key] for key in ("TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND")}
-    first, second = (create_app(config | {"REDIS_URL": url}).test_client() for _ in range(2))
-    email = f"{uuid.uuid4().hex}@example.test"
+    run = uuid.uuid4().hex  # counts of other runs on the same Redis stay apart
+    first, second = (create_app(config | {"REDIS_URL": url, "RATELIMIT_KEY_PREFIX": run}).test_client()
+                     for _ in range(2))
+    email = f"{run}@example.test"
     from tests.support.factories import post_form
 
     statuses = [post_form(client, "/vendor/login", {"email": email, "password": "wrong-password"}).status_code

@@ -4,12 +4,6 @@ from wtforms import EmailField, PasswordField, ValidationError
 from portal.forms import email_address, new_password, required, strip
 
 
-class LoginForm(FlaskForm):
-    email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
-                       validators=[required(), *email_address()])
-    password = PasswordField("Password", render_kw={"autocomplete": "current-password"}, validators=[required()])
-
-
 class ForgotPasswordForm(FlaskForm):
     email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
                        validators=[required(), *email_address()])
@@ -28,7 +22,3 @@ class ResetPasswordForm(FlaskForm):
 class ChangePasswordForm(ResetPasswordForm):
     current_password = PasswordField("Current password", render_kw={"autocomplete": "current-password"},
                                      validators=[required()])
-
-
-class ConfirmForm(FlaskForm):
-    """A form with only the CSRF token: a button that changes something."""

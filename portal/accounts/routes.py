@@ -1,16 +1,11 @@
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from portal.accounts import services, sessions
-from portal.accounts.forms import (
-    ChangePasswordForm,
-    ConfirmForm,
-    ForgotPasswordForm,
-    LoginForm,
-    ResetPasswordForm,
-)
+from portal.accounts.forms import ChangePasswordForm, ForgotPasswordForm, ResetPasswordForm
 from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
+from portal.forms import ConfirmForm, LoginForm
 from portal.mail import queue_mail
 from portal.tenancy import portal_blueprint, public
 from portal.urls import is_safe_next
@@ -21,12 +16,6 @@ blueprint = portal_blueprint("accounts", __name__)
 
 def _status(form) -> int:
     return 422 if form.errors or form.form_errors else 200
-
-
-def send_verification_mail(session, account) -> None:
-    token = services.issue_token(session, account=account, purpose=services.VERIFY_EMAIL)
-    queue_mail(session, to=account.email, subject=f"Confirm your e-mail for {g.vendor.name}",
-               template="verify_email", vendor=g.vendor, token=token)
 
 
 @blueprint.route("/Login", methods=["GET", "POST"])
@@ -43,7 +32,7 @@ def login():
         if account is None:
             form.form_errors.append("That e-mail and password do not match an account.")
         elif account.email_verified_at is None:
-            send_verification_mail(session, account)
+            services.send_verification_mail(session, account=account, vendor=g.vendor)
             session.commit()
             form.form_errors.append("Confirm your e-mail first: we have sent you a new link.")
         else:

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change
 from portal.domain import DomainError
+from portal.mail import queue_mail
 from portal.models import AccountToken, PortalAccount, utcnow
 from portal.security import hash_password, new_token, token_digest, verify_password
 
@@ -23,6 +24,13 @@ class TokenNotValid(DomainError):
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def send_verification_mail(session: Session, *, account: PortalAccount, vendor) -> None:
+    """Mail a fresh single-use link that confirms the account's e-mail (sent once the session commits)."""
+    token = issue_token(session, account=account, purpose=VERIFY_EMAIL)
+    queue_mail(session, to=account.email, subject=f"Confirm your e-mail for {vendor.name}",
+               template="verify_email", vendor=vendor, token=token)
 
 
 def find_account(session: Session, *, vendor_id: int, email: str) -> PortalAccount | None:
@@ -128,6 +136,9 @@ def change_password(session: Session, *, account: PortalAccount, current: str, n
 
 
 def _set_password(session: Session, account: PortalAccount, password: str, *, action: str, ip: str) -> None:
+    session.execute(update(AccountToken).where(AccountToken.account_id == account.id,
+                                               AccountToken.purpose == RESET_PASSWORD, AccountToken.used_at.is_(None))
+                    .values(used_at=utcnow()))
     account.password_hash = hash_password(password)
     account.session_version += 1
     session.add(account)

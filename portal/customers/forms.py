@@ -2,15 +2,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange
 
-from portal.forms import at_most, email_address, no_control_characters, optional, strip
+from portal.forms import at_most, email_address, no_control_characters, optional, single_line, strip
 from portal.models import NAME_MAX, NOTES_MAX
 
 
 class CustomerForm(FlaskForm):
-    name = StringField("Name", filters=[strip], validators=[optional(), at_most(NAME_MAX), no_control_characters])
+    name = StringField("Name", filters=[strip], validators=[optional(), at_most(NAME_MAX), single_line])
     email = EmailField("E-mail", filters=[strip], validators=[optional(), *email_address(NAME_MAX)])
     company_name = StringField("Company", filters=[strip],
-                               validators=[optional(), at_most(NAME_MAX), no_control_characters])
+                               validators=[optional(), at_most(NAME_MAX), single_line])
     notes = TextAreaField("Notes", validators=[optional(), at_most(NOTES_MAX), no_control_characters])
     allow_activation_management = BooleanField("Customer may deactivate machines in the portal")
     allow_multiple_user_association = BooleanField("More than one portal login may join this customer")

@@ -1,12 +1,12 @@
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.accounts.forms import ConfirmForm
 from portal.audit import events_for
 from portal.customers import services
 from portal.customers.forms import CustomerForm, NewCustomerForm
 from portal.db import get_session
 from portal.domain import NotFound
+from portal.forms import ConfirmForm
 from portal.licenses.services import licenses_of
 from portal.models import Vendor
 from portal.rendering import is_htmx, render

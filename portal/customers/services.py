@@ -5,7 +5,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import Select, delete, intersect, union, update
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
@@ -31,6 +31,8 @@ def words_of(*texts: str) -> set[str]:
 
 def _prefix_range(column, prefix: str):
     """`column` starts with `prefix`, as a range that a plain B-tree index serves."""
+    if ord(prefix[-1]) >= 0x10FFFF:
+        return column >= prefix
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return (column >= prefix) & (column < upper)
 
@@ -105,7 +107,7 @@ def search_customers(session: Session, *, vendor_id: int, query: str = "", befor
     statement = select(Customer).where(Customer.vendor_id == vendor_id)
     query = query.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     if query:
-        statement = statement.where(or_(*_matches(vendor_id, query)))
+        statement = statement.where(Customer.id.in_(_matching_ids(vendor_id, query, before, limit + 1)))
     if before is not None:
         statement = statement.where(Customer.id < before)
     rows = session.exec(statement.order_by(Customer.id.desc()).limit(limit + 1)).all()
@@ -113,20 +115,35 @@ def search_customers(session: Session, *, vendor_id: int, query: str = "", befor
     return Page(customers=list(rows[:limit]), next_before=next_before)
 
 
-def _matches(vendor_id: int, query: str) -> list:
+def _matching_ids(vendor_id: int, query: str, before: int | None, limit: int):
+    """The ids of the newest `limit` customers below `before` in each way of matching, as one UNION.
+
+    One OR over the ways would be planned as a walk down the whole table testing every row (a quarter of a
+    second at a million customers); each branch here is served by its own index instead, and the page's newest
+    `limit` are among the branches' newest `limit`.
+    """
+
+    def newest(ids: Select, column) -> Select:
+        ids = ids.where(column < before) if before is not None else ids
+        page = ids.order_by(column.desc()).limit(limit).subquery()
+        return select(page.c[0])
+
     lowered = query.lower()
-    conditions = [_prefix_range(Customer.email_normalized, lowered), Customer.secret == query]
+    branches = [
+        newest(select(Customer.id).where(Customer.vendor_id == vendor_id,
+                                         _prefix_range(Customer.email_normalized, lowered)), Customer.id),
+        select(Customer.id).where(Customer.vendor_id == vendor_id, Customer.secret == query),
+    ]
     if query.isdecimal() and len(query) <= 10 and int(query) <= ID_MAX:
-        conditions.append(Customer.id == int(query))
-    words = words_of(query)
+        branches.append(select(Customer.id).where(Customer.vendor_id == vendor_id, Customer.id == int(query)))
+    words = [select(CustomerSearchWord.customer_id).where(CustomerSearchWord.vendor_id == vendor_id,
+                                                          _prefix_range(CustomerSearchWord.word, word))
+             for word in sorted(words_of(query))]
     if words:
-        matching = None
-        for word in sorted(words):
-            ids = select(CustomerSearchWord.customer_id).where(
-                CustomerSearchWord.vendor_id == vendor_id, _prefix_range(CustomerSearchWord.word, word))
-            matching = Customer.id.in_(ids) if matching is None else matching & Customer.id.in_(ids)
-        conditions.append(matching)
-    return conditions
+        # A customer matches every word of the query.
+        every = (intersect(*words) if len(words) > 1 else words[0]).subquery()
+        branches.append(newest(select(every.c[0]), every.c[0]))
+    return union(*branches)
 
 
 def portal_accounts_of(session: Session, *, customer: Customer) -> list[PortalAccount]:

@@ -2,7 +2,8 @@ from flask import Flask, g, render_template
 
 from portal.db import get_session
 from portal.keys.services import devices_of_customer
-from portal.licenses.services import licenses_of, now
+from portal.licenses.services import licenses_of
+from portal.models import utcnow
 from portal.tenancy import portal_blueprint
 
 blueprint = portal_blueprint("dashboard", __name__)
@@ -13,7 +14,7 @@ def index():
     session = get_session()
     devices = devices_of_customer(session, customer_id=g.customer.id) if g.customer.max_no_of_devices else None
     return render_template("dashboard/index.html", vendor=g.vendor, account=g.account, customer=g.customer,
-                           licenses=licenses_of(session, customer_id=g.customer.id), devices=devices, now=now())
+                           licenses=licenses_of(session, customer_id=g.customer.id), devices=devices, now=utcnow())
 
 
 def init_app(app: Flask) -> None:

@@ -3,12 +3,12 @@ from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange
 
 from portal.dataobjects.services import INT32
-from portal.forms import at_most, no_control_characters, optional, required, strip
+from portal.forms import at_most, no_control_characters, optional, required, single_line, strip
 from portal.models import DATA_STRING_MAX, NAME_MAX
 
 
 class DataObjectForm(FlaskForm):
-    name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), no_control_characters])
+    name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), single_line])
     string_value = TextAreaField("String value", filters=[lambda v: v or ""],
                                  validators=[at_most(DATA_STRING_MAX), no_control_characters])
     int_value = IntegerField("Integer value", default=0, validators=[

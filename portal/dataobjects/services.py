@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -86,6 +87,13 @@ def delete_object(session: Session, *, data_object: DataObject, actor: str, ip: 
     record_change(session, vendor_id=data_object.vendor_id, actor=actor, action="data_object.deleted",
                   subject_type="data_object", subject_id=data_object.id, before=snapshot(data_object), ip=ip)
     session.delete(data_object)
+
+
+def delete_objects_of(session: Session, *, vendor_id: int, referencer_type: int, referencer_ids) -> None:
+    """Remove the data objects of the given products or keys (`referencer_ids` may be a subquery)."""
+    session.execute(delete(DataObject).where(DataObject.vendor_id == vendor_id,
+                                             DataObject.referencer_type == referencer_type,
+                                             DataObject.referencer_id.in_(referencer_ids)))
 
 
 def _flush_or_explain(session: Session, name: str) -> None:

@@ -33,6 +33,11 @@ def get_batch(session: Session, *, vendor_id: int, batch_id: int) -> KeyBatch:
     return batch
 
 
+def recent_batches(session: Session, *, product_id: int, limit: int = 5) -> list[KeyBatch]:
+    return list(session.exec(select(KeyBatch).where(KeyBatch.product_id == product_id)
+                             .order_by(KeyBatch.id.desc()).limit(limit)).all())
+
+
 def start_batch(session: Session, *, product: Product, settings: KeySettings, count: int, actor: str,
                 ip: str = "") -> KeyBatch:
     if not 1 <= count <= MAX_KEYS:
@@ -86,6 +91,13 @@ def run_step(session: Session, *, batch_id: int) -> bool:
     return batch.status == "running"
 
 
+def fail_batch(session: Session, *, batch_id: int, reason: str) -> None:
+    batch = session.get(KeyBatch, batch_id)
+    if batch is not None and batch.status not in FINISHED:
+        batch.status, batch.error = "failed", reason[:1000]
+        session.add(batch)
+
+
 @huey.task()
 def make_batch_keys(batch_id: int) -> None:
     with app_context():
@@ -93,5 +105,11 @@ def make_batch_keys(batch_id: int) -> None:
         more = True
         while more:
             with Session(engine) as session:
-                more = run_step(session, batch_id=batch_id)
-                session.commit()
+                try:
+                    more = run_step(session, batch_id=batch_id)
+                    session.commit()
+                except DomainError as refusal:  # e.g. the chosen customer was deleted meanwhile
+                    session.rollback()
+                    fail_batch(session, batch_id=batch_id, reason=refusal.message)
+                    session.commit()
+                    return

@@ -1,13 +1,13 @@
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, ValidationError
 from wtforms.validators import NumberRange
 
-from portal.forms import at_most, no_control_characters, optional, required
+from portal.forms import at_most, optional, required, single_line
 from portal.keys.batches import MAX_KEYS
 from portal.keys.services import MAX_PERIOD_DAYS, KeySettings
-from portal.models import FEATURES, ID_MAX, KEY_NOTES_MAX
+from portal.models import FEATURES, ID_MAX, KEY_NOTES_MAX, utcnow
 
 
 def _optional_customer(value):
@@ -24,7 +24,7 @@ def _optional_customer(value):
 class KeyDetailsForm(FlaskForm):
     """Notes, features, machine limit and trial flag: what the key page changes, and new keys start with."""
 
-    notes = StringField("Notes", validators=[optional(), at_most(KEY_NOTES_MAX), no_control_characters])
+    notes = StringField("Notes", validators=[optional(), at_most(KEY_NOTES_MAX), single_line])
     max_no_of_machines = IntegerField("Maximum number of machines", default=0, description="0 means no limit.",
                                       validators=[optional(), NumberRange(min=0, max=2**31 - 1,
                                                                           message="Give a whole number of 0 or more.")])
@@ -57,7 +57,7 @@ class NewKeyForm(KeyDetailsForm):
     expires = DateField("Or an explicit expiry date", validators=[optional()])
 
     def validate_expires(self, field):
-        if field.data is not None and field.data < date.today():
+        if field.data is not None and field.data < utcnow().date():
             raise ValidationError("Choose today or a later date.")
 
     def validate(self, extra_validators=None):

@@ -2,11 +2,11 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
-from portal.accounts.forms import ConfirmForm
 from portal.audit import events_for
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError, NotFound, show_on_form
+from portal.forms import ConfirmForm
 from portal.keys import batches, services
 from portal.keys.forms import BulkKeysForm, ChangeCustomerForm, ExtendForm, KeyDetailsForm, NewKeyForm
 from portal.models import Customer, Product

@@ -5,16 +5,16 @@ import string
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
+from portal.dataobjects.services import KEY, delete_objects_of
 from portal.domain import DomainError, NotFound
 from portal.keys.query import key_filter
 from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, LicenseKey, Product, Vendor, utcnow
 
-KEY_REFERENCER = 2
 STRIPE_MANAGED = "cryptolens_stripesubscriptionitemid"
 MAX_PERIOD_DAYS = 365 * 100
 _LETTERS = string.ascii_uppercase
@@ -136,8 +136,11 @@ def set_blocked(session: Session, *, key: LicenseKey, blocked: bool, actor: str,
 def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: str = "") -> LicenseKey:
     if not -MAX_PERIOD_DAYS <= days <= MAX_PERIOD_DAYS or days == 0:
         raise DomainError("Give a number of days other than 0.", field="days")
-    return _change(session, key, actor, "key.extended", ip, expires=key.expires + timedelta(days=days),
-                   period=max(0, key.period + days))
+    try:
+        expires = key.expires + timedelta(days=days)
+    except OverflowError as error:
+        raise DomainError("That would take the expiry past the year 9999.", field="days") from error
+    return _change(session, key, actor, "key.extended", ip, expires=expires, period=max(0, key.period + days))
 
 
 def change_customer(session: Session, *, key: LicenseKey, customer_id: int | None, actor: str,
@@ -159,9 +162,7 @@ def change_details(session: Session, *, key: LicenseKey, notes: str, features: d
 
 def delete_key(session: Session, *, key: LicenseKey, actor: str, ip: str = "") -> None:
     _audit(session, key, actor, "key.deleted", before=_state(key), ip=ip)
-    session.execute(delete(DataObject).where(DataObject.vendor_id == key.vendor_id,
-                                             DataObject.referencer_type == KEY_REFERENCER,
-                                             DataObject.referencer_id == key.id))
+    delete_objects_of(session, vendor_id=key.vendor_id, referencer_type=KEY, referencer_ids=[key.id])
     session.delete(key)
 
 
@@ -225,7 +226,7 @@ def deactivate_machine(session: Session, *, key: LicenseKey, machine_id: int, ac
 
 
 def stripe_managed_key_ids():
-    return select(DataObject.referencer_id).where(DataObject.referencer_type == KEY_REFERENCER,
+    return select(DataObject.referencer_id).where(DataObject.referencer_type == KEY,
                                                   DataObject.name == STRIPE_MANAGED)
 
 

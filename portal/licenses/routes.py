@@ -3,6 +3,7 @@ from flask import Flask, abort, g
 from portal.db import get_session
 from portal.domain import DomainError, NotFound
 from portal.licenses import services
+from portal.models import utcnow
 from portal.rendering import render
 from portal.tenancy import portal_blueprint
 from portal.web import client_ip
@@ -24,16 +25,15 @@ def reveal(key_id: int):
 def deactivate(key_id: int, machine_id: int):
     session = get_session()
     try:
-        machine = services.machine_of(session, customer_id=g.customer.id, key_id=key_id, machine_id=machine_id)
-        services.deactivate_own_machine(session, customer=g.customer, key_id=key_id, machine_id=machine_id,
-                                        actor=f"account:{g.account.id} {g.account.email}", ip=client_ip())
+        found, machine = services.deactivate_own_machine(
+            session, customer=g.customer, key_id=key_id, machine_id=machine_id,
+            actor=f"account:{g.account.id} {g.account.email}", ip=client_ip())
     except NotFound:
         abort(404)
     except DomainError:
         abort(403)
     session.commit()
-    found = services.license_of(session, customer_id=g.customer.id, key_id=key_id)
-    return render("licenses/_license.html", license=found, customer=g.customer, now=services.now(),
+    return render("licenses/_license.html", license=found, customer=g.customer, now=utcnow(),
                   message=f"{machine.friendly_name or machine.mid} deactivated.")
 
 

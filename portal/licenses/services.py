@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from portal.domain import DomainError, NotFound
 from portal.keys import services as keys
-from portal.models import ActivatedMachine, Customer, LicenseKey, Product, utcnow
+from portal.models import ActivatedMachine, Customer, LicenseKey, Product
 
 EXPIRING_WITHIN = timedelta(days=14)
 
@@ -55,22 +55,15 @@ def license_of(session: Session, *, customer_id: int, key_id: int) -> License:
     return License(key=key, product=product, machines=keys.machines_of(session, key_ids=[key.id])[key.id])
 
 
-def machine_of(session: Session, *, customer_id: int, key_id: int, machine_id: int) -> ActivatedMachine:
-    found = license_of(session, customer_id=customer_id, key_id=key_id)
-    for machine in found.machines:
-        if machine.id == machine_id:
-            return machine
-    raise NotFound()
-
-
 def deactivate_own_machine(session: Session, *, customer: Customer, key_id: int, machine_id: int, actor: str,
-                           ip: str = "") -> None:
-    """The customer frees a machine slot, if the vendor allows customers to manage activations."""
+                           ip: str = "") -> tuple[License, ActivatedMachine]:
+    """The customer frees a machine slot, if the vendor allows it; returns the license after and the machine."""
     found = license_of(session, customer_id=customer.id, key_id=key_id)
+    machine = next((m for m in found.machines if m.id == machine_id), None)
+    if machine is None:
+        raise NotFound()
     if not customer.allow_activation_management:
         raise DomainError("Machines of this account are managed by the vendor.")
     keys.deactivate_machine(session, key=found.key, machine_id=machine_id, actor=actor, ip=ip)
-
-
-def now() -> datetime:
-    return utcnow()
+    found.machines.remove(machine)
+    return found, machine

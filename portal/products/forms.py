@@ -1,17 +1,17 @@
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
-from portal.forms import at_most, no_control_characters, optional, required, strip
+from portal.forms import at_most, no_control_characters, optional, required, single_line, strip
 from portal.models import FEATURE_NAME_MAX, NAME_MAX, NOTES_MAX
 
 
 def _feature_field(n: int) -> StringField:
     return StringField(f"F{n} name", filters=[strip],
-                       validators=[optional(), at_most(FEATURE_NAME_MAX), no_control_characters])
+                       validators=[optional(), at_most(FEATURE_NAME_MAX), single_line])
 
 
 class ProductForm(FlaskForm):
-    name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), no_control_characters])
+    name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), single_line])
     description = TextAreaField("Description", validators=[optional(), at_most(NOTES_MAX), no_control_characters])
     f1_name = _feature_field(1)
     f2_name = _feature_field(2)

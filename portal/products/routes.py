@@ -13,19 +13,19 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from portal.accounts.forms import ConfirmForm
 from portal.audit import events_for
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError, NotFound
+from portal.forms import ConfirmForm
 from portal.keys import services as keys
+from portal.keys.batches import recent_batches
 from portal.keys.query import QueryError, parse
-from portal.models import KeyBatch
 from portal.products import services
 from portal.products.forms import ProductForm
-from portal.rendering import render
+from portal.rendering import is_htmx, render
 from portal.tenancy import vendor_blueprint
 from portal.web import client_ip, id_arg
 
@@ -71,11 +71,10 @@ def show(product_id: int):
     except QueryError as problem:
         page, error = keys.KeyPage(keys=[], customers={}, next_before=None), problem
     context = {"product": product, "page": page, "query": query, "before": before, "error": error}
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         # 200 even for a malformed query: htmx 2 swaps no 4xx answer, so the error would never be shown.
         return render("products/show.html", "products/_keys.html", **context)
-    batches = session.exec(select(KeyBatch).where(KeyBatch.product_id == product.id)
-                           .order_by(KeyBatch.id.desc()).limit(5)).all()
+    batches = recent_batches(session, product_id=product.id)
     return render_template(
         "products/show.html", **context, batches=batches,
         data_objects=dataobjects.list_objects(session, vendor_id=g.vendor_id,

@@ -1,14 +1,14 @@
 """The product's verbs: create, update, delete, list with key counts."""
 
-from sqlalchemy import delete, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
+from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
 from portal.domain import NotFound
-from portal.models import DataObject, LicenseKey, Product
+from portal.models import LicenseKey, Product
 
 EDITABLE_FIELDS = ("name", "description", *(f"f{n}_name" for n in range(1, 9)))
-PRODUCT_REFERENCER, KEY_REFERENCER = 1, 2
 
 
 def get_product(session: Session, *, vendor_id: int, product_id: int) -> Product:
@@ -65,10 +65,7 @@ def delete_product(session: Session, *, product: Product, actor: str, ip: str = 
     record_change(session, vendor_id=product.vendor_id, actor=actor, action="product.deleted",
                   subject_type="product", subject_id=product.id,
                   before=snapshot(product, leave_out=("next_key_number",)) | {"keys": keys}, ip=ip)
-    session.execute(delete(DataObject).where(DataObject.vendor_id == product.vendor_id,
-                                             DataObject.referencer_type == PRODUCT_REFERENCER,
-                                             DataObject.referencer_id == product.id))
-    session.execute(delete(DataObject).where(
-        DataObject.vendor_id == product.vendor_id, DataObject.referencer_type == KEY_REFERENCER,
-        DataObject.referencer_id.in_(select(LicenseKey.id).where(LicenseKey.product_id == product.id))))
+    delete_objects_of(session, vendor_id=product.vendor_id, referencer_type=PRODUCT, referencer_ids=[product.id])
+    delete_objects_of(session, vendor_id=product.vendor_id, referencer_type=KEY,
+                      referencer_ids=select(LicenseKey.id).where(LicenseKey.product_id == product.id))
     session.delete(product)

@@ -5,9 +5,9 @@ from portal.forms import (
     at_most,
     email_address,
     new_password,
-    no_control_characters,
     optional,
     required,
+    single_line,
     strip,
 )
 from portal.models import NAME_MAX
@@ -15,17 +15,17 @@ from portal.models import NAME_MAX
 
 class SignUpForm(FlaskForm):
     name = StringField("Your name", filters=[strip], render_kw={"autocomplete": "name"},
-                       validators=[required(), at_most(NAME_MAX), no_control_characters])
+                       validators=[required(), at_most(NAME_MAX), single_line])
     email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "email"},
                        validators=[required(), *email_address(NAME_MAX)])
     company_name = StringField("Company", filters=[strip], render_kw={"autocomplete": "organization"},
-                               validators=[optional(), at_most(NAME_MAX), no_control_characters])
+                               validators=[optional(), at_most(NAME_MAX), single_line])
     password = PasswordField("Password", render_kw={"autocomplete": "new-password"}, validators=new_password())
 
 
 class AssociateNewForm(FlaskForm):
     name = StringField("Your name", filters=[strip], render_kw={"autocomplete": "name"},
-                       validators=[required(), at_most(NAME_MAX), no_control_characters])
+                       validators=[required(), at_most(NAME_MAX), single_line])
     email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "email"},
                        validators=[required(), *email_address(NAME_MAX)])
     password = PasswordField("Password", render_kw={"autocomplete": "new-password"}, validators=new_password())

@@ -2,7 +2,6 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 
 from portal.accounts import services as accounts
 from portal.accounts import sessions
-from portal.accounts.routes import send_verification_mail
 from portal.customers.services import LinkNotValid, check_association_link
 from portal.db import get_session
 from portal.domain import DomainError, show_on_form
@@ -11,7 +10,7 @@ from portal.mail import queue_mail
 from portal.signup import services
 from portal.signup.forms import AssociateExistingForm, AssociateNewForm, SignUpForm
 from portal.tenancy import portal_blueprint, public
-from portal.web import client_ip
+from portal.web import client_ip, email_from_form
 
 blueprint = portal_blueprint("signup", __name__)
 
@@ -41,7 +40,7 @@ def sign_up():
             company_name=form.company_name.data or "", password=form.password.data,
             encryptor=current_app.extensions["encryptor"], ip=client_ip())
         if created:
-            send_verification_mail(session, account)
+            accounts.send_verification_mail(session, account=account, vendor=g.vendor)
         else:
             queue_mail(session, to=account.email, subject=f"Your {g.vendor.name} account",
                        template="signup_exists", vendor=g.vendor)
@@ -54,6 +53,8 @@ def sign_up():
 @blueprint.route("/Associate", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per minute; 200 per day", deduct_when=_link_guess_failed)
+@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], key_func=email_from_form)
 def associate():
     session = get_session()
     encryptor = current_app.extensions["encryptor"]

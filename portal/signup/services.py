@@ -7,8 +7,8 @@ from portal.accounts import services as accounts
 from portal.audit import record_change
 from portal.customers import services as customers
 from portal.domain import DomainError
-from portal.models import Customer, PortalAccount, Vendor
-from portal.security import Encryptor
+from portal.models import Customer, LicenseKey, PortalAccount, Vendor
+from portal.security import Encryptor, hash_password
 
 
 def sign_up(session: Session, *, vendor: Vendor, name: str, email: str, company_name: str, password: str,
@@ -16,6 +16,7 @@ def sign_up(session: Session, *, vendor: Vendor, name: str, email: str, company_
     """A new customer and its unverified account, or the existing account (`created` False) for its owner."""
     existing = accounts.find_account(session, vendor_id=vendor.id, email=email)
     if existing is not None:
+        hash_password(password)  # the work a new account costs, so the answer takes as long either way
         return existing, False
     customer = customers.create_customer(session, vendor_id=vendor.id, actor=f"signup {email}", ip=ip,
                                          encryptor=encryptor, origin="signup", name=name, email=email,
@@ -61,4 +62,5 @@ def _is_empty_signup(session: Session, customer: Customer | None, account: Porta
         return False
     others = session.exec(select(func.count()).select_from(PortalAccount).where(
         PortalAccount.customer_id == customer.id, PortalAccount.id != account.id)).one()
-    return others == 0
+    keys = session.exec(select(func.count()).select_from(LicenseKey).where(LicenseKey.customer_id == customer.id)).one()
+    return others == 0 and keys == 0

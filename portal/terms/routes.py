@@ -2,8 +2,8 @@ from flask import Flask, flash, g, redirect, render_template, request, url_for
 
 from portal.accounts import services as accounts
 from portal.accounts import sessions
-from portal.accounts.forms import ConfirmForm
 from portal.db import get_session
+from portal.forms import ConfirmForm
 from portal.rendering import redirect_to
 from portal.tenancy import is_public_endpoint, portal_blueprint
 from portal.terms import services

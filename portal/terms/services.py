@@ -2,6 +2,7 @@
 
 from sqlmodel import Session, select
 
+from portal.audit import record_change
 from portal.dataobjects.services import TERMS_URL, find_by_name, is_web_url
 from portal.models import PortalAccount, TermsAcceptance
 
@@ -23,6 +24,10 @@ def accept_terms(session: Session, *, account: PortalAccount, url: str, ip: str 
     acceptance = TermsAcceptance(vendor_id=account.vendor_id, account_id=account.id, url=url, ip=ip,
                                  user_agent=user_agent)
     session.add(acceptance)
+    # The acceptance row goes with the account; the trail keeps the proof of consent after it.
+    record_change(session, vendor_id=account.vendor_id, actor=f"account:{account.id} {account.email}",
+                  action="account.terms_accepted", subject_type="customer", subject_id=account.customer_id,
+                  after={"portal_account": account.email, "url": url, "user_agent": user_agent}, ip=ip)
     return acceptance
 
 

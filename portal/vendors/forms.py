@@ -5,8 +5,8 @@ from portal.forms import (
     at_most,
     email_address,
     new_password,
-    no_control_characters,
     required,
+    single_line,
     strip,
     valid_slug,
 )
@@ -15,17 +15,13 @@ from portal.models import NAME_MAX
 
 class RegisterForm(FlaskForm):
     name = StringField("Company name", filters=[strip],
-                       validators=[required(), at_most(NAME_MAX), no_control_characters])
+                       validators=[required(), at_most(NAME_MAX), single_line])
     slug = StringField("Portal address", filters=[strip], validators=[required(), valid_slug])
     email = EmailField("Your e-mail", filters=[strip], render_kw={"autocomplete": "email"},
                        validators=[required(), *email_address()])
     password = PasswordField("Password", render_kw={"autocomplete": "new-password"}, validators=new_password())
 
 
-class LoginForm(FlaskForm):
-    email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
-                       validators=[required(), *email_address()])
-    password = PasswordField("Password", render_kw={"autocomplete": "current-password"}, validators=[required()])
 
 
 class SettingsForm(FlaskForm):

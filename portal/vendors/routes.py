@@ -4,11 +4,12 @@ from flask_login import current_user, login_user, logout_user
 from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
+from portal.forms import LoginForm
 from portal.models import Vendor
 from portal.tenancy import public, vendor_blueprint
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services
-from portal.vendors.forms import LoginForm, RegisterForm, SettingsForm
+from portal.vendors.forms import RegisterForm, SettingsForm
 from portal.vendors.sessions import identity_of
 from portal.web import client_ip, email_from_form
 

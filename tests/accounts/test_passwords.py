@@ -56,3 +56,13 @@ def test_change_password_ends_other_sessions(portal_client, app, make, vendor, a
     post_form(portal_client, f"/Portal/@{vendor.slug}/ChangePassword", {
         "current_password": CUSTOMER_PASSWORD, "password": "another-password-1", "confirm": "another-password-1"})
     assert other.get(f"/Portal/@{vendor.slug}/").status_code in (302, 303)
+
+
+def test_a_new_password_kills_every_reset_link_still_out(client, vendor, account, mailbox):
+    forgot(client, vendor, account.email)
+    first = local(mailbox.last_link(account.email, "ResetPassword"))
+    forgot(client, vendor, account.email)
+    second = local(mailbox.last_link(account.email, "ResetPassword"))
+    assert first != second
+    post_form(client, second, {"password": "brand-new-password", "confirm": "brand-new-password"})
+    assert client.get(first).status_code == 404

@@ -80,3 +80,7 @@ def test_keyset_pages_walk_every_customer_once(vendor_client, app, make, vendor)
 
 def test_empty_state_says_what_to_do(vendor_client):
     assert "No customers yet" in vendor_client.get("/vendor/customers/").get_data(as_text=True)
+
+
+def test_a_search_ending_in_the_last_code_point_is_no_error(vendor_client, people):
+    assert vendor_client.get("/vendor/customers/", query_string={"q": "ada\U0010ffff"}).status_code == 200

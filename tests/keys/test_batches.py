@@ -114,3 +114,20 @@ def test_progress_fragment_polls_while_running(vendor_client, product, db, monke
     fragment = vendor_client.get(f"/vendor/keys/batches/{batch.id}", headers={"HX-Request": "true"})
     html = fragment.get_data(as_text=True)
     assert 'hx-trigger="every 1s"' in html and "<html" not in html and "0 of 10 made" in html
+
+
+def test_a_job_whose_customer_was_deleted_stops_and_says_why(app, vendor_client, make, vendor, product, db,
+                                                             monkeypatch):
+    customer = make.customer(vendor)
+    monkeypatch.setattr(batches, "make_batch_keys", lambda batch_id: None)
+    batch = batches.start_batch(db, product=product, settings=KeySettings(customer_id=customer.id), count=10,
+                                actor="test")
+    db.commit()
+    post_form(vendor_client, f"/vendor/customers/{customer.id}/delete", {})
+    monkeypatch.undo()
+    with app.app_context():
+        batches.make_batch_keys.call_local(batch.id)
+    stored = db.get(KeyBatch, batch.id)
+    assert stored.status == "failed" and "customer" in stored.error
+    page = vendor_client.get(f"/vendor/keys/batches/{batch.id}").get_data(as_text=True)
+    assert "Stopped:" in page and "Resume" not in page

@@ -160,3 +160,14 @@ def test_expiry_sweep_blocks_only_expired_keys_of_opted_in_vendors(make, vendor,
     blocked = {k.id for k in db.exec(select(LicenseKey).where(LicenseKey.block.is_(True)))}
     assert blocked == {expired.id}
     assert fresh.id not in blocked and stripe.id not in blocked and elsewhere.id not in blocked
+
+
+def test_extending_past_the_year_9999_is_refused(vendor_client, make, product, db):
+    from datetime import UTC, datetime
+
+    key = make.key(product)
+    key.expires = datetime(9999, 12, 30, tzinfo=UTC)
+    db.add(key)
+    db.commit()
+    response = post_form(vendor_client, f"/vendor/keys/{key.id}/extend", {"days": "5"}, page=f"/vendor/keys/{key.id}")
+    assert response.status_code == 422 and "9999" in response.get_data(as_text=True)

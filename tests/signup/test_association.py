@@ -126,3 +126,21 @@ def test_new_login_with_taken_email_is_refused_at_the_field(make, vendor, invite
     assert response.status_code == 422
     assert 'id="new-email-error"' in response.get_data(as_text=True)
     assert client.get(link).status_code == 200
+
+
+def test_a_signup_record_that_holds_keys_is_not_folded_in(make, vendor, invited, link, client, db):
+    own = make.customer(vendor, origin="signup")
+    account = make.account(vendor, own, email="ada@example.test")
+    key = make.key(make.product(vendor), customer=own)
+    response = join_with(client, link, "ada@example.test")
+    assert response.status_code == 422
+    assert db.get(PortalAccount, account.id).customer_id == own.id
+    from portal.models import LicenseKey
+
+    assert db.get(LicenseKey, key.id).customer_id == own.id
+
+
+def test_password_guessing_through_the_link_is_rate_limited(make, vendor, invited, link, client):
+    make.account(vendor, make.customer(vendor, origin="signup"), email="victim@example.test")
+    statuses = [join_with(client, link, "victim@example.test", password=f"guess-{n}").status_code for n in range(11)]
+    assert statuses[:10] == [422] * 10 and statuses[10] == 429

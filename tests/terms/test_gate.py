@@ -63,3 +63,15 @@ def test_off_site_next_after_acceptance_is_ignored(portal_client, make, vendor):
     response = post_form(portal_client, f"/Portal/@{vendor.slug}/Terms?next=//evil.example/x", {},
                          page=f"/Portal/@{vendor.slug}/Terms")
     assert response.headers["Location"] == f"/Portal/@{vendor.slug}/"
+
+
+def test_acceptance_outlives_the_login_in_the_audit_trail(portal_client, vendor_client, make, vendor, customer,
+                                                          account, db):
+    from portal.models import AuditEvent
+
+    make.terms(vendor, "https://acme.example/terms-v1")
+    post_form(portal_client, f"/Portal/@{vendor.slug}/Terms", {})
+    post_form(vendor_client, f"/vendor/customers/{customer.id}/accounts/{account.id}/detach", {},
+              page=f"/vendor/customers/{customer.id}")
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "account.terms_accepted")).one()
+    assert "https://acme.example/terms-v1" in event.after and event.subject_id == customer.id
