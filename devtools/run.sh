@@ -6,7 +6,7 @@ PORT="${PORT:-5000}"
 VENV=.venv/bin
 
 "$VENV/flask" --app wsgi seed-demo
-"$VENV/huey_consumer" portal.worker.huey --workers 1 --worker-type thread --quiet &
+"$VENV/huey_consumer" portal.worker.huey --workers 1 --worker-type thread --delay 0.2 --max-delay 1 --quiet &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 

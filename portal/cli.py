@@ -97,9 +97,12 @@ def show_demo_command(base_url: str) -> None:
         click.echo(f"  Vendor dashboard:      {absolute_url('vendors.home')}")
         click.echo(f"      log in as          {owner.email} / {DEMO_PASSWORD}")
         click.echo(f"  Generic sign-up link:  {absolute_url('signup.sign_up', vendor_slug=vendor.slug)}")
-        if code:
+        if code and customers.link_usable(customer):
             click.echo(f"  Demo customer's association link ({customer.name}):")
             click.echo(f"      {absolute_url('signup.associate', vendor_slug=vendor.slug, id=customer.id, auth=code)}")
+        elif customer:
+            click.echo(f"  {customer.name}'s association link has been used; make a new one on the customer page:")
+            click.echo(f"      {absolute_url('customers.show', customer_id=customer.id)}")
         if current_app.config["MAIL_BACKEND"] == "console":
             click.echo(f"  Mail sent by the portal: {absolute_url('outbox.index')}")
         click.echo("")

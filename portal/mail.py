@@ -63,6 +63,7 @@ def outbox_messages(limit: int = 50) -> list[dict]:
     messages = []
     for path in files:
         parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-        messages.append({"to": parsed["To"], "subject": parsed["Subject"],
-                         "body": parsed.get_content(), "name": path.stem})
+        sent = datetime.strptime(path.stem, "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+        messages.append({"to": parsed["To"], "subject": parsed["Subject"], "body": parsed.get_content(),
+                         "sent": sent.strftime("%Y-%m-%d %H:%M:%S UTC")})
     return messages

@@ -18,7 +18,7 @@ from portal.products import services as products
 from portal.tenancy import PORTAL_PREFIX, portal_blueprint
 from tests.support.factories import CUSTOMER_PASSWORD, VENDOR_PASSWORD, csrf_token
 
-OUTSIDE_ENDPOINTS = {"static"}
+OUTSIDE_ENDPOINTS = {"static", "root"}  # root only redirects to /vendor/ (tested in tests/vendors)
 OUTSIDE_PREFIXES = ("/dev/outbox",)  # registered only with MAIL_BACKEND=console; tests send mail by SMTP
 # The records a route may name by id. `<any(product, key):owner_type>/<int:owner_id>` names a product or a key.
 ID_KINDS = {"customer_id", "account_id", "object_id", "product_id", "key_id", "machine_id", "batch_id"}

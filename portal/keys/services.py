@@ -101,7 +101,7 @@ def create_key(session: Session, *, product: Product, settings: KeySettings, act
 
 
 def _state(key: LicenseKey) -> dict:
-    return snapshot(key, leave_out=("vendor_id",))
+    return snapshot(key, leave_out=("vendor_id", "allowed_machines"))
 
 
 def _audit(session: Session, key: LicenseKey, actor: str, action: str, *, before=None, after=None, ip="") -> None:

@@ -11,6 +11,11 @@ def register(client, **overrides):
     return post_form(client, "/vendor/register", data)
 
 
+def test_the_site_root_leads_to_the_vendor_dashboard(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/vendor/"
+
+
 def test_registration_creates_vendor_and_logs_in(client, db):
     response = register(client)
     assert response.status_code == 303
