@@ -8,11 +8,12 @@ from sqlmodel import select
 from portal.customers import services as customers
 from portal.db import get_session
 from portal.domain import DomainError
+from portal.forms import PASSWORD_MIN
 from portal.keys import services as keys
 from portal.models import Customer, Product, Vendor, VendorUser
 from portal.products.services import create_product
 from portal.urls import absolute_url
-from portal.vendors.services import register_vendor
+from portal.vendors.services import register_vendor, set_vendor_password
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "owner@demo.test"
@@ -34,6 +35,23 @@ def create_vendor_command(slug: str, name: str, email: str, password: str) -> No
         raise click.ClickException(error.message) from error
     session.commit()
     click.echo(f"Vendor {slug} created; its owner logs in as {email}.")
+
+
+@click.command("set-vendor-password")
+@with_appcontext
+@click.option("--email", required=True, help="The vendor user's login")
+@click.password_option(help="The new password")
+def set_vendor_password_command(email: str, password: str) -> None:
+    """Set a vendor user's password (for one who is locked out); ends the user's sessions."""
+    session = get_session()
+    user = session.exec(select(VendorUser).where(VendorUser.email == email.strip().lower())).first()
+    if user is None:
+        raise click.ClickException(f"No vendor user {email}.")
+    if len(password) < PASSWORD_MIN:
+        raise click.ClickException(f"Use at least {PASSWORD_MIN} characters.")
+    set_vendor_password(session, user=user, password=password, actor="command line")
+    session.commit()
+    click.echo(f"Password of {user.email} set; their sessions are ended.")
 
 
 @click.command("seed-demo")
@@ -109,5 +127,5 @@ def show_demo_command(base_url: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_vendor_command, seed_demo_command, show_demo_command):
+    for command in (create_vendor_command, set_vendor_password_command, seed_demo_command, show_demo_command):
         app.cli.add_command(command)

@@ -70,6 +70,9 @@ FORMS = {
     "change password": Form("/Portal/@{slug}/ChangePassword", "portal", {
         "current_password": CUSTOMER_PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
         ("current_password", "password", "confirm")),
+    "vendor password": Form("/vendor/password", "vendor", {
+        "current_password": VENDOR_PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        ("current_password", "password", "confirm"), success=303),
     "associate, new login": Form("{association}", "stranger", {
         "name": "Carol", "email": "carol@example.test", "password": NEW_PASSWORD}, ("name", "email", "password"),
         prefix="new-", fixed={"which": "new"}),
@@ -136,6 +139,9 @@ SPECIFIC = [
     ("change password", "wrong current password", {"current_password": "wrong-password-1"}, ["current_password"]),
     ("change password", "too short", {"password": "nine-char", "confirm": "nine-char"}, ["password"]),
     ("change password", "repeated differently", {"confirm": NEW_PASSWORD + "x"}, ["confirm"]),
+    ("vendor password", "wrong current password", {"current_password": "wrong-password-1"}, ["current_password"]),
+    ("vendor password", "too short", {"password": "nine-char", "confirm": "nine-char"}, ["password"]),
+    ("vendor password", "repeated differently", {"confirm": NEW_PASSWORD + "x"}, ["confirm"]),
     ("associate, new login", "name too long", {"name": "n" * 101}, ["name"]),
     ("associate, new login", "e-mail too long", {"email": EMAIL_101}, ["email"]),
     ("associate, new login", "password too short", {"password": "nine-char"}, ["password"]),

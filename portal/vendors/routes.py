@@ -5,11 +5,12 @@ from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
 from portal.forms import LoginForm
-from portal.models import Vendor
+from portal.models import Vendor, VendorUser
+from portal.security import verify_password
 from portal.tenancy import public, vendor_blueprint
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services
-from portal.vendors.forms import RegisterForm, SettingsForm
+from portal.vendors.forms import PasswordForm, RegisterForm, SettingsForm
 from portal.vendors.sessions import identity_of
 from portal.web import client_ip, email_from_form
 
@@ -74,6 +75,24 @@ def home():
     vendor = session.get(Vendor, g.vendor_id)
     summary = services.overview(session, vendor_id=g.vendor_id)
     return render_template("vendors/home.html", vendor=vendor, summary=summary)
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        session = get_session()
+        user = session.get(VendorUser, current_user.id)
+        if not verify_password(user.password_hash, form.current_password.data):
+            form.current_password.errors = [*form.current_password.errors, "That is not your current password."]
+        else:
+            services.set_vendor_password(session, user=user, password=form.password.data, actor=current_user.actor,
+                                         ip=client_ip())
+            session.commit()
+            login_user(identity_of(user))
+            flash("Your password is changed. Your other sessions have been logged out.", "success")
+            return redirect(url_for("vendors.home"), code=303)
+    return render_template("vendors/password.html", form=form), 422 if form.errors else 200
 
 
 @blueprint.route("/settings", methods=["GET", "POST"])

@@ -45,6 +45,16 @@ def authenticate_vendor_user(session: Session, *, email: str, password: str) -> 
     return user
 
 
+def set_vendor_password(session: Session, *, user: VendorUser, password: str, actor: str, ip: str = "") -> VendorUser:
+    """A new password ends every session of the user; the caller logs the current one in again."""
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    session.add(user)
+    record_change(session, vendor_id=user.vendor_id, actor=actor, action="vendor_user.password_changed",
+                  subject_type="vendor", subject_id=user.vendor_id, after={"vendor_user": user.email}, ip=ip)
+    return user
+
+
 def end_sessions_of_vendor_user(session: Session, *, user_id: int) -> None:
     session.execute(update(VendorUser).where(VendorUser.id == user_id)
                     .values(session_version=VendorUser.session_version + 1))

@@ -90,3 +90,29 @@ def test_vendor_logout_ends_the_session(vendor_client, app, make, vendor):
 def test_vendor_login_refuses_bad_credentials(client, vendor, make, password):
     response = post_form(client, "/vendor/login", {"email": make.owner(vendor).email, "password": password})
     assert response.status_code == 422
+
+
+def test_vendor_changes_password_and_other_sessions_end(vendor_client, app, make, vendor, db):
+    other = app.test_client()
+    make.login_vendor(other, vendor)
+    wrong = post_form(vendor_client, "/vendor/password", {"current_password": "nope", "password": "a-new-password-1",
+                                                          "confirm": "a-new-password-1"})
+    assert wrong.status_code == 422 and 'id="current_password-error"' in wrong.get_data(as_text=True)
+    from tests.support.factories import VENDOR_PASSWORD
+
+    response = post_form(vendor_client, "/vendor/password", {"current_password": VENDOR_PASSWORD,
+                                                             "password": "a-new-password-1",
+                                                             "confirm": "a-new-password-1"})
+    assert response.status_code == 303
+    assert vendor_client.get("/vendor/").status_code == 200 and other.get("/vendor/").status_code == 302
+    relogin = post_form(app.test_client(), "/vendor/login", {"email": make.owner(vendor).email,
+                                                             "password": "a-new-password-1"})
+    assert relogin.status_code == 303
+
+
+def test_cli_sets_a_locked_out_vendors_password(runner, make, vendor, app):
+    email = make.owner(vendor).email
+    result = runner.invoke(args=["set-vendor-password", "--email", email, "--password", "reset-by-cli-1"])
+    assert result.exit_code == 0, result.output
+    response = post_form(app.test_client(), "/vendor/login", {"email": email, "password": "reset-by-cli-1"})
+    assert response.status_code == 303
