@@ -114,7 +114,7 @@ CASES = [
 def test_searches_use_their_index(million_keys, query, acceptable):
     found = plan(million_keys, query)
     assert any(index in found for index in acceptable), found
-    if not query.startswith("expires"):
+    if query in ("", "customer = 17"):  # many matches: the index must give them in ID order, unsorted
         assert "TEMP B-TREE" not in found and "Sort" not in found, "no sort of the matches: " + found
     assert "Seq Scan" not in found and "SCAN license_key\n" not in found + "\n", found
 
