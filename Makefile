@@ -31,3 +31,9 @@ lint: install
 
 clean-dev:
 	rm -rf instance
+
+# `make bench` (1,000,000 customers and keys) or `make bench SIZE=small`: see bench/README.md.
+SIZE ?= full
+.PHONY: bench
+bench: install
+	$(PY) bench/run.py --size $(SIZE)

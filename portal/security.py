@@ -13,8 +13,13 @@ from cryptography.fernet import Fernet, InvalidToken
 # The test suite asks for argon2's cheapest parameters (PORTAL_FAST_HASHING=1): hashes stay argon2id, tests fast.
 _hasher = (PasswordHasher.from_parameters(profiles.CHEAPEST) if os.environ.get("PORTAL_FAST_HASHING") == "1"
            else PasswordHasher())
-# Verified against when an e-mail has no account, so a login takes as long whether or not it exists.
-_DUMMY_HASH = _hasher.hash("not-a-password-anyone-has")
+# Verified against when an e-mail has no account, so a login takes as long whether or not it exists. Made once,
+# ahead of time, for the default parameters: hashing at import cost every worker argon2's 64 MiB as its peak memory
+# (and a tenth of a second) before it served anything. Made at import only if the parameters differ.
+_PREMADE_DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$keTELxTQSrz0/ShfQh/zlw$"
+                       "CzNneyNYdWjCDI13FS1CB6GcbNr2ywj3p2aGvgyUdu0")
+_DUMMY_HASH = (_hasher.hash("not-a-password-anyone-has") if _hasher.check_needs_rehash(_PREMADE_DUMMY_HASH)
+               else _PREMADE_DUMMY_HASH)
 
 
 def hash_password(password: str) -> str:

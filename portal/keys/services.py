@@ -5,14 +5,15 @@ import string
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func, union, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.dataobjects.services import KEY, delete_objects_of
 from portal.domain import DomainError, NotFound
-from portal.keys.query import key_filter
+from portal.keys.query import And, Comparison, Everything, Node, Or, key_filter, parse
 from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, LicenseKey, Product, Vendor, utcnow
 
 STRIPE_MANAGED = "cryptolens_stripesubscriptionitemid"
@@ -265,12 +266,48 @@ def search_keys(session: Session, *, product: Product, query: str = "", before: 
                    next_before=keys[-1].key_number if len(rows) > limit else None)
 
 
+# How many of the newest keys the product page walks before it looks for the matches through the filter's index.
+RECENT_KEYS = 1000
+
+
 def key_search_statement(*, product_id: int, query: str, before: int | None, limit: int, now: datetime):
-    """The one SQL query behind the product page: filter, keyset and order, so the indexes can serve it."""
-    statement = select(LicenseKey).where(LicenseKey.product_id == product_id, key_filter(query, now=now))
+    """The SQL behind the product page: the newest `limit` keys below `before` that match the query.
+
+    Searches an index serves (`id=`, `key=`, `customer=`) are one plain query. Any other filter is looked for
+    two ways, so that neither can take long: among the newest RECENT_KEYS keys in ID order (quick when matches
+    are many and recent), and only when that finds fewer than `limit`, through the filter's own index, all
+    matches sorted (quick when matches are few). Given a single ORDER BY … LIMIT, a planner assumes matches are
+    spread evenly over the IDs, and on `expires < …`, which selects the oldest keys, walked a million of them.
+    """
+    condition = key_filter(query, now=now)
+    keyset = [LicenseKey.product_id == product_id]
     if before is not None:
-        statement = statement.where(LicenseKey.key_number < before)
-    return statement.order_by(LicenseKey.key_number.desc()).limit(limit)
+        keyset.append(LicenseKey.key_number < before)
+    newest_first = LicenseKey.key_number.desc()
+    if _served_by_an_index(parse(query)):
+        return select(LicenseKey).where(*keyset, condition).order_by(newest_first).limit(limit)
+    recent = select(LicenseKey).where(*keyset).order_by(newest_first).limit(RECENT_KEYS).subquery("recent")
+    recent_matches = select(recent.c.id).where(ClauseAdapter(recent).traverse(condition)).cte("recent_matches")
+    # `key_number + 0` keeps the planner from walking the ID index here: this branch is for few matches.
+    anywhere = (select(LicenseKey.id).where(*keyset, condition).order_by((LicenseKey.key_number + 0).desc())
+                .limit(limit).subquery("anywhere"))
+    too_few = select(func.count()).select_from(recent_matches).scalar_subquery() < limit
+    matches = union(select(recent_matches.c.id), select(anywhere.c.id).where(too_few))
+    return select(LicenseKey).where(LicenseKey.id.in_(matches)).order_by(newest_first).limit(limit)
+
+
+def _served_by_an_index(node: Node) -> bool:
+    """Whether the query pins its keys with `id=`, `key=` or `customer=` (in and/or combinations), or is blank."""
+    match node:
+        case Everything():
+            return True
+        case Comparison(field=field, operator="="):
+            return field in ("id", "key", "customer")
+        case Or(operands):
+            return all(_served_by_an_index(operand) for operand in operands)
+        case And(operands):
+            return any(_served_by_an_index(operand) for operand in operands)
+    return False
 
 
 def customers_of(session: Session, keys: list[LicenseKey]) -> dict[int, Customer]:

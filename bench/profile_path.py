@@ -1,0 +1,93 @@
+"""Profile one benchmark path in-process with pyinstrument, on the database the last `make bench` built.
+
+    .venv/bin/python bench/profile_path.py dashboard [--size small] [--database sqlite] [--requests 300] [--html]
+
+Builds the app with the benchmark's settings, logs in with Flask's test client, sends the path a number of
+times under pyinstrument (installed into .venv on first use) and prints where the time went, plus the SQL
+statements of one request. Single-threaded: it shows the cost of one request, not the server's concurrency.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("PORTAL_NO_DOTENV", "1")
+
+import run  # noqa: E402 - bench/run.py, beside this file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ensure_pyinstrument() -> None:
+    try:
+        import pyinstrument  # noqa: F401
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "pyinstrument"], check=True)  # noqa: S603
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", help="a benchmark path name, e.g. dashboard or key_search_expires")
+    parser.add_argument("--size", default="small")
+    parser.add_argument("--database", default="sqlite")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--html", action="store_true", help="write bench/out/profile-<path>.html")
+    args = parser.parse_args()
+    ensure_pyinstrument()
+    from pyinstrument import Profiler
+    from sqlalchemy import event
+
+    facts = json.loads((run.OUT / f"facts-{args.database}-{args.size}.json").read_text())
+    env = run.portal_environment(args.database, facts, "redis" if run.redis_reachable() else "disabled")
+    os.environ.update(env)
+    from portal import create_app
+
+    app = create_app()
+    paths = {name: (path, who, htmx) for name, path, who, htmx, _ in run.portal_paths(facts, facts["queries"])}
+    path, who, htmx = paths[args.path]
+    client = app.test_client()
+    headers = {"User-Agent": run.USER_AGENT} | ({"HX-Request": "true"} if htmx else {})
+    login = (f"/Portal/@{facts['vendor_slug']}/Login", facts["customer_email"], facts["customer_password"]) \
+        if who == "customer" else ("/vendor/login", facts["vendor_email"], facts["vendor_password"])
+    html = client.get(login[0], headers=headers).get_data(as_text=True)
+    token = run.re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+    answer = client.post(login[0], data={"csrf_token": token, "email": login[1], "password": login[2]},
+                         headers=headers)
+    assert answer.status_code == 303, answer.status_code
+
+    statements = []
+
+    @event.listens_for(app.extensions["db_engine"], "before_cursor_execute")
+    def _count(_conn, _cursor, statement, _parameters, _context, _many):
+        statements.append(statement)
+
+    for _ in range(20):  # warm up: caches, compiled SQL, the database's pages
+        assert client.get(path, headers=headers).status_code == 200
+    statements.clear()
+    client.get(path, headers=headers)
+    print(f"{args.path}: {len(statements)} SQL statements in one request")
+    for statement in statements:
+        print("  " + " ".join(statement.split())[:160])
+
+    profiler = Profiler(interval=0.0005)
+    started = time.perf_counter()
+    profiler.start()
+    for _ in range(args.requests):
+        client.get(path, headers=headers)
+    profiler.stop()
+    elapsed = time.perf_counter() - started
+    print(f"{args.requests} requests in {elapsed:.2f} s: {1000 * elapsed / args.requests:.2f} ms each")
+    if args.html:
+        target = run.OUT / f"profile-{args.path}.html"
+        target.write_text(profiler.output_html())
+        print(f"Written {target}")
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,429 @@
+"""`make bench`: seed each database at scale, serve the portal and a bare Flask app with gunicorn, load both with wrk.
+
+    .venv/bin/python bench/run.py [--size full|small] [--databases sqlite,postgresql] [--reuse]
+
+Prints a table per database (path, requests/s, p50, p99, ratio to the bare app's requests/s) and the peak memory
+of a portal worker, and writes the same to bench/out/latest.json. bench/README.md explains every figure.
+"""
+
+import argparse
+import http.cookies
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("PORTAL_NO_DOTENV", "1")
+
+import seed  # noqa: E402 - bench/seed.py, beside this file
+from cryptography.fernet import Fernet  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+USER_AGENT = "portal-bench"
+DURATION = {"full": 10, "small": 5}  # seconds of each measured run
+WARM_UP = {"full": 3, "small": 2}
+
+# Each target: (minimum ratio to the bare app, maximum p99 in ms). Dashboard 0.35; searches 0.30; p99 30 ms.
+TARGETS = {"dashboard": (0.35, 30.0), "customer_search": (0.30, 30.0), "key_search": (0.30, 30.0)}
+MEMORY_TARGET_MB = 120
+SEED_TARGET_S = 120
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the portal's pages against a bare Flask app.")
+    parser.add_argument("--size", choices=sorted(seed.SIZES), default="full")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--duration", type=int, help="seconds of each measured run (default 10, small 5)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, the same for both apps")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker, both apps")
+    parser.add_argument("--paths", help="only these paths (comma-separated), for a quick look")
+    parser.add_argument("--reuse", action="store_true", help="keep the database of the last run of this size")
+    args = parser.parse_args()
+    duration = args.duration or DURATION[args.size]
+    ensure_wrk()
+    OUT.mkdir(parents=True, exist_ok=True)
+    rate_limits = "redis" if redis_reachable() else "disabled"
+
+    results: dict = {}
+    for database in args.databases.split(","):
+        facts = prepare_database(database, args.size, reuse=args.reuse)
+        print(f"\n=== {database}: {facts['customers']:,} customers, {facts['keys']:,} keys; "
+              f"seeding took {facts['seed_seconds']} s", flush=True)
+        results[database] = measure(database, facts, args, duration, rate_limits)
+        print_table(database, results[database])
+
+    results["meta"] = {
+        "size": args.size, "duration_s": duration, "warm_up_s": WARM_UP[args.size],
+        "connections": args.connections, "wrk_threads": args.wrk_threads,
+        "gunicorn": {"workers": args.workers, "worker_class": "gthread", "threads": args.threads},
+        "rate_limits": rate_limits, "search_requests": "htmx fragments (HX-Request: true)",
+        "machine": machine(), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    latest = OUT / "latest.json"
+    latest.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nWritten {latest.relative_to(ROOT)}")
+    return 0
+
+
+# --- The database -----------------------------------------------------------------------------------------------
+
+
+def prepare_database(database: str, size: str, *, reuse: bool) -> dict:
+    facts_file = OUT / f"facts-{database}-{size}.json"
+    if reuse and facts_file.exists():
+        return json.loads(facts_file.read_text())
+    print(f"Seeding {database} ({size})…", flush=True)
+    facts = seed.seed(database, size)
+    facts_file.write_text(json.dumps(facts, indent=2))
+    return facts
+
+
+# --- The servers ------------------------------------------------------------------------------------------------
+
+
+class Server:
+    """One gunicorn master serving an app on a free loopback port, with gunicorn.conf.py."""
+
+    def __init__(self, name: str, app: str, env: dict, *, workers: int, threads: int, extra: tuple = ()):
+        self.name = name
+        self.port = free_port()
+        self.log = open(OUT / f"{name}-server.log", "w")  # noqa: SIM115 - closed in stop()
+        environment = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                       "GUNICORN_WORKERS": str(workers), "GUNICORN_WORKER_CLASS": "gthread",
+                       "GUNICORN_THREADS": str(threads), "GUNICORN_ACCESSLOG": str(OUT / f"{name}-access.log")}
+        self.process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+            [str(GUNICORN), "-c", str(ROOT / "gunicorn.conf.py"), *extra, app], cwd=ROOT, env=environment,
+            stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, path: str = "/", timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.name} exited: see {self.log.name}")
+            try:
+                urllib.request.urlopen(self.base + path, timeout=2).close()  # noqa: S310 - loopback
+                return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"{self.name} did not answer within {timeout} s: see {self.log.name}")
+
+    def worker_pids(self) -> list[int]:
+        master = self.process.pid
+        try:
+            children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+            return [int(pid) for pid in children]
+        except OSError:
+            return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == master]
+
+    def worker_memory_mb(self) -> list[dict]:
+        """Each worker's peak resident set (VmHWM) and present one (VmRSS), in MB."""
+        workers = []
+        for pid in self.worker_pids():
+            status = Path(f"/proc/{pid}/status").read_text()
+            sizes = {name: int(re.search(rf"^{name}:\s+(\d+) kB", status, re.MULTILINE).group(1))
+                     for name in ("VmHWM", "VmRSS")}
+            workers.append({"peak_mb": round(sizes["VmHWM"] / 1024, 1), "now_mb": round(sizes["VmRSS"] / 1024, 1)})
+        return workers
+
+    def stop(self) -> None:
+        # SIGINT is gunicorn's quick shutdown; SIGTERM would wait out idle keep-alive connections.
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def _parent(proc: Path) -> int | None:
+    try:
+        return int(proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def portal_environment(database: str, facts: dict, rate_limits: str) -> dict:
+    """The production configuration of the README; SQLite runs as development, which production refuses."""
+    env = {
+        "PORTAL_ENV": "production" if database == "postgresql" else "development",
+        "PORTAL_NO_DOTENV": "1",
+        "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
+        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "DATABASE_URL": facts["url"],
+        "MAIL_BACKEND": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": "2525",
+        "VENDOR_REGISTRATION": "false",
+        "SESSION_COOKIE_SECURE": "true",
+        "JOBS_SQLITE_PATH": str(OUT / "jobs.db"),
+        "REDIS_URL": REDIS_URL,
+    }
+    if rate_limits != "redis":  # no Redis on this machine: production still needs the URL, limits are off
+        env["RATELIMIT_ENABLED"] = "false"
+    return env
+
+
+# --- Logging in -------------------------------------------------------------------------------------------------
+
+
+def log_in(base: str, page: str, email: str, password: str, expect: str) -> str:
+    """Log in as a browser does (GET the form for its CSRF token, POST it); return the Cookie header to send.
+
+    Cookies are kept by hand: the session cookie is `Secure` (SESSION_COOKIE_SECURE=true, as in production), which
+    a browser sends to a loopback address but Python's cookie jar keeps for HTTPS only.
+    """
+    cookies: dict[str, str] = {}
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def send(data: bytes | None = None):
+        headers = {"User-Agent": USER_AGENT, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+        try:
+            request = urllib.request.Request(base + page, data=data, headers=headers)  # noqa: S310 - loopback
+            response = opener.open(request, timeout=30)
+        except urllib.error.HTTPError as answer:  # the 303 after a successful login
+            response = answer
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar = http.cookies.SimpleCookie(header)
+            cookies.update({name: morsel.value for name, morsel in jar.items()})
+        return response
+
+    html = send().read().decode()
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    if token is None:
+        raise SystemExit(f"no CSRF token on {page}")
+    form = urllib.parse.urlencode({"csrf_token": token.group(1), "email": email, "password": password}).encode()
+    answer = send(form)
+    location = urllib.parse.urlsplit(answer.headers.get("Location", "")).path
+    if answer.status != 303 or location != expect:
+        raise SystemExit(f"logging in at {page} answered {answer.status} to {location!r}, not 303 to {expect}")
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def check(base: str, path: str, cookie: str, htmx: bool, marker: str) -> int:
+    """The page answers 200 with what it should show (never a redirect to a login); returns the body's size."""
+    headers = {"User-Agent": USER_AGENT, "Cookie": cookie}
+    if htmx:
+        headers["HX-Request"] = "true"
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        request = urllib.request.Request(base + path, headers=headers)  # noqa: S310 - loopback
+        response = opener.open(request, timeout=30)
+    except urllib.error.HTTPError as error:
+        raise SystemExit(f"{path} answered {error.code}, not 200") from error
+    body = response.read().decode()
+    if marker not in body:
+        raise SystemExit(f"{path} does not show {marker!r}")
+    return len(body)
+
+
+# --- Load -------------------------------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    print("Installing Debian's wrk…", flush=True)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)  # noqa: S603
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)  # noqa: S603
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed")
+
+
+def wrk(url: str, *, seconds: int, connections: int, threads: int, cookie: str = "", htmx: bool = False) -> dict:
+    env = {**os.environ, "BENCH_COOKIE": cookie, "BENCH_HX": "1" if htmx else "0", "BENCH_UA": USER_AGENT}
+    completed = subprocess.run(  # noqa: S603 - wrk with fixed arguments, a bounded run
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",  # noqa: S607
+         "-s", str(ROOT / "bench" / "report.lua"), url],
+        capture_output=True, text=True, env=env, timeout=seconds + 60, check=True)
+    line = next((line for line in completed.stdout.splitlines() if line.startswith("BENCH_RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no result:\n{completed.stdout}\n{completed.stderr}")
+    return json.loads(line.removeprefix("BENCH_RESULT "))
+
+
+def measure(database: str, facts: dict, args, duration: int, rate_limits: str) -> dict:
+    prefix = f"{database}-{facts['size']}"
+    bare = Server(f"{prefix}-bare", "bare_app:app", {"PORTAL_NO_DOTENV": "1"}, workers=args.workers,
+                  threads=args.threads, extra=("--pythonpath", str(ROOT / "bench")))
+    portal = Server(f"{prefix}-portal", "wsgi:app", portal_environment(database, facts, rate_limits),
+                    workers=args.workers, threads=args.threads)
+    try:
+        bare.wait_ready()
+        portal.wait_ready("/vendor/login")
+        slug, queries = facts["vendor_slug"], facts["queries"]
+        vendor_cookie = log_in(portal.base, "/vendor/login", facts["vendor_email"], facts["vendor_password"],
+                               "/vendor/")
+        customer_cookie = log_in(portal.base, f"/Portal/@{slug}/Login", facts["customer_email"],
+                                 facts["customer_password"], f"/Portal/@{slug}/")
+        paths = portal_paths(facts, queries)
+        if args.paths:
+            paths = [p for p in paths if p[0] in args.paths.split(",")]
+        load = {"seconds": duration, "connections": args.connections, "threads": args.wrk_threads}
+        warm = {**load, "seconds": WARM_UP[facts["size"]]}
+
+        def run(server: Server, name: str, path: str, cookie: str = "", htmx: bool = False,
+                warm_up: bool = True) -> dict:
+            if warm_up:
+                wrk(server.base + path, cookie=cookie, htmx=htmx, **warm)
+            figures = wrk(server.base + path, cookie=cookie, htmx=htmx, **load)
+            print(f"  {name:<24} {figures['rps']:>8.1f} req/s  p50 {figures['p50_ms']:>6.2f} ms  "
+                  f"p99 {figures['p99_ms']:>6.2f} ms", flush=True)
+            return figures
+
+        # The bare app is measured before the first path, between every two and after the last: each path's
+        # ratio is to the mean of the bare runs on either side of it, so a machine that slows down or speeds up
+        # during the run (it is shared) moves both figures of a ratio alike.
+        bares = [run(bare, "bare", "/")]
+        measured = {}
+        for name, path, who, htmx, marker in paths:
+            cookie = customer_cookie if who == "customer" else vendor_cookie
+            size = check(portal.base, path, cookie, htmx, marker)
+            measured[name] = run(portal, name, path, cookie, htmx) | {"path": path, "bytes": size}
+            check(portal.base, path, cookie, htmx, marker)  # still logged in, still the same page
+            bares.append(run(bare, "bare", "/", warm_up=False))
+
+        def mean(figure: str, runs: list[dict]) -> float:
+            return sum(run[figure] for run in runs) / len(runs)
+
+        result = {"bare": {"rps": round(mean("rps", bares), 1), "ratio": 1.0,
+                           "p50_ms": round(mean("p50_ms", bares), 2), "p99_ms": round(mean("p99_ms", bares), 2),
+                           "runs_rps": [run["rps"] for run in bares]}}
+        for index, (name, figures) in enumerate(measured.items()):
+            beside = mean("rps", bares[index:index + 2])
+            result[name] = {"rps": figures["rps"], "p50_ms": round(figures["p50_ms"], 2),
+                            "p99_ms": round(figures["p99_ms"], 2), "ratio": round(figures["rps"] / beside, 3),
+                            "bare_rps_beside": round(beside, 1), "p90_ms": round(figures["p90_ms"], 2),
+                            "requests": figures["requests"],
+                            "errors": figures["status_errors"] + figures["socket_errors"],
+                            "path": figures["path"], "bytes": figures["bytes"]}
+        result["seed_seconds"] = facts["seed_seconds"]
+        workers = portal.worker_memory_mb()
+        result["worker_peak_rss_mb"] = max(worker["peak_mb"] for worker in workers)
+        result["worker_memory"] = workers
+        result["bare_worker_peak_rss_mb"] = max(worker["peak_mb"] for worker in bare.worker_memory_mb())
+        result["portal_env"] = "production" if database == "postgresql" else "development (production refuses SQLite)"
+        return result
+    finally:
+        bare.stop()
+        portal.stop()
+
+
+def portal_paths(facts: dict, queries: dict) -> list[tuple[str, str, str, bool, str]]:
+    """(name, path, who is logged in, as an htmx request, what the answer must show)."""
+    slug, product = facts["vendor_slug"], facts["product_id"]
+
+    def customers(name: str) -> str:
+        return "/vendor/customers/?" + urllib.parse.urlencode({"q": queries[name]})
+
+    def keys(name: str) -> str:
+        return f"/vendor/products/{product}?" + urllib.parse.urlencode({"q": queries[name]})
+
+    surname = queries["customer_search_name"].capitalize()
+    return [
+        ("dashboard", f"/Portal/@{slug}/", "customer", False, "Licenses"),
+        ("customer_search_id", customers("customer_search_id"), "vendor", True,
+         f"<td>{queries['customer_search_id']}</td>"),
+        ("customer_search_email", customers("customer_search_email"), "vendor", True, "<tbody>"),
+        ("customer_search_name", customers("customer_search_name"), "vendor", True, surname),
+        ("key_search_id", keys("key_search_id"), "vendor", True, f"<td>{queries['key_search_id'][3:]}</td>"),
+        ("key_search_key", keys("key_search_key"), "vendor", True, queries["key_search_key"][5:-1]),
+        ("key_search_customer", keys("key_search_customer"), "vendor", True, "<tbody>"),
+        ("key_search_expires", keys("key_search_expires"), "vendor", True, "<tbody>"),
+    ]
+
+
+# --- Reporting --------------------------------------------------------------------------------------------------
+
+
+def target_of(name: str) -> tuple[float, float] | None:
+    for prefix, target in TARGETS.items():
+        if name.startswith(prefix):
+            return target
+    return None
+
+
+def print_table(database: str, result: dict) -> None:
+    memory = ", ".join(f"{worker['peak_mb']} MB peak / {worker['now_mb']} MB now" for worker in result["worker_memory"])
+    print(f"\n{database}  (seeding {result['seed_seconds']} s; portal workers: {memory}; "
+          f"bare worker peak {result['bare_worker_peak_rss_mb']} MB)")
+    print(f"{'path':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  target")
+    for name, row in result.items():
+        if not isinstance(row, dict):
+            continue
+        target = target_of(name)
+        verdict = ""
+        if target:
+            met = row["ratio"] >= target[0] and row["p99_ms"] <= target[1]
+            verdict = f"{'met ' if met else 'MISSED'} (≥ {target[0]:.2f}, p99 ≤ {target[1]:.0f} ms)"
+        print(f"{name:<24} {row['rps']:>9.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['ratio']:>7.3f}  "
+              + verdict)
+    memory_met = "met" if result["worker_peak_rss_mb"] <= MEMORY_TARGET_MB else "MISSED"
+    seed_met = "met" if result["seed_seconds"] <= SEED_TARGET_S else "MISSED"
+    print(f"worker peak memory {result['worker_peak_rss_mb']} MB: {memory_met} (≤ {MEMORY_TARGET_MB} MB); "
+          f"seeding {result['seed_seconds']} s: {seed_met} (≤ {SEED_TARGET_S} s)", flush=True)
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    memory = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.MULTILINE)
+    try:
+        postgres = subprocess.run(  # noqa: S603
+            ["psql", f"{seed.PG_SERVER}/postgres", "-Atc", "SHOW server_version"],  # noqa: S607
+            capture_output=True, text=True, timeout=10).stdout.strip()
+    except OSError:
+        postgres = "unknown"
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]  # noqa: S603,S607
+    return {
+        "nproc": os.cpu_count(), "cpu": model.group(1) if model else platform.processor(),
+        "memory_gb": round(int(memory.group(1)) / 1024 / 1024, 1) if memory else None,
+        "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "postgresql": postgres,
+        "wrk": wrk_version.strip(), "kernel": platform.release(),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The customer dashboard asks the database the same number of questions whether the customer holds 1 key or 20."""
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from tests.support.factories import post_form
+
+
+@contextmanager
+def counted_queries(app):
+    """Every statement the app's engine sends while the block runs (the test's own session reads elsewhere)."""
+    statements: list[str] = []
+
+    def count(_connection, _cursor, statement, _parameters, _context, _executemany):
+        statements.append(statement)
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def dashboard_queries(app, client, vendor) -> list[str]:
+    client.get(f"/Portal/@{vendor.slug}/")  # the first request may warm caches; count a steady one
+    with counted_queries(app) as statements:
+        response = client.get(f"/Portal/@{vendor.slug}/")
+    assert response.status_code == 200
+    return [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
+@pytest.fixture
+def product(make, vendor):
+    return make.product(vendor, name="Demo App")
+
+
+def test_dashboard_queries_do_not_grow_with_the_keys(app, portal_client, make, vendor, customer, product):
+    make.key(product, customer=customer, machines=("m-1",))
+    with_one = dashboard_queries(app, portal_client, vendor)
+    for n in range(19):
+        make.key(product, customer=customer, machines=(f"m-{n}-a", f"m-{n}-b") if n % 4 == 0 else ())
+    with_twenty = dashboard_queries(app, portal_client, vendor)
+    assert portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True).count('class="license"') == 20
+    assert len(with_twenty) == len(with_one), "\n".join(with_twenty)
+
+
+def test_dashboard_with_terms_asks_a_handful_of_questions(app, portal_client, make, vendor, customer, product):
+    make.terms(vendor)
+    make.key(product, customer=customer)
+    page = portal_client.get(f"/Portal/@{vendor.slug}/Terms")
+    assert page.status_code == 200
+    accepted = post_form(portal_client, f"/Portal/@{vendor.slug}/Terms", {})
+    assert accepted.status_code == 303
+    statements = dashboard_queries(app, portal_client, vendor)
+    # The vendor, the account with its customer, the terms and their acceptance, the keys, their machines.
+    assert len(statements) <= 6, "\n".join(statements)
