@@ -76,3 +76,22 @@ class LoginForm(FlaskForm):
     email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
                        validators=[required(), *email_address()])
     password = PasswordField("Password", render_kw={"autocomplete": "current-password"}, validators=[required()])
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password, typed twice."""
+
+    password = PasswordField("New password", render_kw={"autocomplete": "new-password"}, validators=new_password())
+    confirm = PasswordField("Repeat the new password", render_kw={"autocomplete": "new-password"},
+                            validators=[required()])
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError("The two passwords differ.")
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    """A new password, and the current one to prove it is the owner asking."""
+
+    current_password = PasswordField("Current password", render_kw={"autocomplete": "current-password"},
+                                     validators=[required()])

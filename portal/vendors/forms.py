@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, ValidationError
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 
 from portal.forms import (
     at_most,
@@ -22,18 +22,6 @@ class RegisterForm(FlaskForm):
     password = PasswordField("Password", render_kw={"autocomplete": "new-password"}, validators=new_password())
 
 
-
-
-class PasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", render_kw={"autocomplete": "current-password"},
-                                     validators=[required()])
-    password = PasswordField("New password", render_kw={"autocomplete": "new-password"}, validators=new_password())
-    confirm = PasswordField("Repeat the new password", render_kw={"autocomplete": "new-password"},
-                            validators=[required()])
-
-    def validate_confirm(self, field):
-        if field.data != self.password.data:
-            raise ValidationError("The two passwords differ.")
 
 
 class SettingsForm(FlaskForm):

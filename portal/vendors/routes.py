@@ -4,13 +4,13 @@ from flask_login import current_user, login_user, logout_user
 from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
-from portal.forms import LoginForm
+from portal.forms import ChangePasswordForm, LoginForm
 from portal.models import Vendor, VendorUser
 from portal.security import verify_password
 from portal.tenancy import public, vendor_blueprint
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services
-from portal.vendors.forms import PasswordForm, RegisterForm, SettingsForm
+from portal.vendors.forms import RegisterForm, SettingsForm
 from portal.vendors.sessions import identity_of
 from portal.web import client_ip, email_from_form
 
@@ -79,7 +79,7 @@ def home():
 
 @blueprint.route("/password", methods=["GET", "POST"])
 def password():
-    form = PasswordForm()
+    form = ChangePasswordForm()
     if form.validate_on_submit():
         session = get_session()
         user = session.get(VendorUser, current_user.id)
