@@ -73,6 +73,19 @@ def main() -> int:
     for statement in statements:
         print("  " + " ".join(statement.split())[:160])
 
+    # Unprofiled first: the cost of one request through the test client, beside the bare app's through its own.
+    import bare_app
+
+    bare = bare_app.app.test_client()
+    timings = {}
+    for name, send in (("portal", lambda: client.get(path, headers=headers)), ("bare", lambda: bare.get("/"))):
+        started = time.perf_counter()
+        for _ in range(args.requests):
+            send()
+        timings[name] = (time.perf_counter() - started) / args.requests
+    print(f"unprofiled: {1000 * timings['portal']:.3f} ms per request; bare app {1000 * timings['bare']:.3f} ms "
+          f"(ratio {timings['bare'] / timings['portal']:.3f}, test client included)")
+
     profiler = Profiler(interval=0.0005)
     started = time.perf_counter()
     profiler.start()
@@ -85,7 +98,7 @@ def main() -> int:
         target = run.OUT / f"profile-{args.path}.html"
         target.write_text(profiler.output_html())
         print(f"Written {target}")
-    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    print(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
     return 0
 
 

@@ -7,10 +7,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config, db, errors
 from portal.audit import changes as audit_changes
-from portal.extensions import csrf, limiter, login_manager
+from portal.extensions import SessionInterface, csrf, limiter, login_manager
 from portal.jobs import huey
 from portal.models import utcnow
-from portal.rendering import add_security_headers
+from portal.rendering import add_security_headers, asset_url
 from portal.security import Encryptor
 from portal.urls import DatabaseIdConverter
 
@@ -35,12 +35,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         huey.immediate = True
 
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.session_interface = SessionInterface()
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     app.after_request(add_security_headers)
-    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes)
+    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes, asset_url=asset_url)
     errors.init_app(app)
 
     from portal import (

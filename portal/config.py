@@ -56,6 +56,9 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": env_flag("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # The cookie is signed again only when the session changes, not on every request: a login lasts
+        # PERMANENT_SESSION_LIFETIME (31 days) from its last change (logging in, a flash message, a new CSRF token).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": env_int("PAGE_SIZE", 25),

@@ -1,6 +1,6 @@
 """One way to render: a full page, or the fragment of it an htmx request asked for."""
 
-from flask import make_response, redirect, render_template, request
+from flask import make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 
@@ -14,6 +14,18 @@ def render(page: str, fragment: str | None = None, /, *, status: int = 200, **co
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+_asset_urls: dict[tuple[str, str], str] = {}
+
+
+def asset_url(filename: str) -> str:
+    """`url_for("static", filename=...)`, built once per file: every page links the same stylesheets and scripts."""
+    key = (request.script_root, filename)
+    url = _asset_urls.get(key)
+    if url is None:
+        url = _asset_urls[key] = url_for("static", filename=filename)
+    return url
 
 
 def redirect_to(url: str) -> Response:

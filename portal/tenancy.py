@@ -4,10 +4,6 @@ import re
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
-from sqlmodel import select
-
-from portal.db import get_session
-from portal.models import Vendor
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]$")
 PORTAL_PREFIX = "/Portal/@<vendor_slug>"
@@ -35,12 +31,11 @@ def portal_blueprint(name: str, import_name: str) -> Blueprint:
     @blueprint.url_value_preprocessor
     def _load_vendor(_endpoint, values):
         slug = normalize_slug((values or {}).pop("vendor_slug", ""))
-        possible = SLUG_PATTERN.match(slug)  # a slug no vendor can have (a NUL byte, say) never reaches the database
-        vendor = get_session().exec(select(Vendor).where(Vendor.slug == slug)).first() if possible else None
-        if vendor is None or not vendor.portal_enabled:
+        if not SLUG_PATTERN.match(slug):  # a slug no vendor can have (a NUL byte, say) never reaches the database
             abort(404)
-        g.vendor = vendor
-        g.is_portal = True
+        # The accounts package loads the vendor together with the request's login in one query (it sets
+        # g.vendor, or answers 404 for no such portal or a disabled one).
+        current_app.extensions["portal.load"](slug)
 
     @blueprint.url_defaults
     def _add_vendor(_endpoint, values):

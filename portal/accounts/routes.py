@@ -7,6 +7,7 @@ from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
 from portal.forms import ConfirmForm, LoginForm
 from portal.mail import queue_mail
+from portal.models import PortalAccount
 from portal.tenancy import portal_blueprint, public
 from portal.urls import is_safe_next
 from portal.web import client_ip, email_from_form
@@ -124,7 +125,8 @@ def change_password():
     if form.validate_on_submit():
         session = get_session()
         try:
-            account = services.change_password(session, account=g.account, current=form.current_password.data,
+            account = services.change_password(session, account=session.get(PortalAccount, g.account.id),
+                                               current=form.current_password.data,
                                                new=form.password.data, ip=client_ip())
         except DomainError as error:
             show_on_form(form, error)

@@ -3,19 +3,30 @@
 Vendor users log in through Flask-Login; a portal account is scoped to one vendor's portal, so its login is
 keyed by vendor here instead. A browser can then be logged in to the vendor dashboard and to any number of
 portals at once, and a login to one portal means nothing on another.
+
+Every portal request starts with `load_portal`: one query finds the vendor by its slug, the account logged in
+to its portal with the account's customer, and what the terms gate needs (the vendor's terms URL and whether
+the account accepted exactly that address).
 """
 
-from flask import Flask, g, request, session, url_for
+from collections import namedtuple
+from dataclasses import dataclass
+
+from flask import Flask, abort, g, request, session, url_for
+from sqlalchemy import and_, bindparam, exists
 from sqlmodel import select
 
+from portal.dataobjects.services import TERMS_URL, USER
 from portal.db import get_session
-from portal.models import Customer, PortalAccount
+from portal.models import Customer, DataObject, PortalAccount, TermsAcceptance, Vendor
 from portal.rendering import redirect_to
 from portal.tenancy import is_public_endpoint
 
+_PREFIX = "portal."
+
 
 def _key(vendor_id: int) -> str:
-    return f"portal.{vendor_id}"
+    return f"{_PREFIX}{vendor_id}"
 
 
 def log_in(account: PortalAccount) -> None:
@@ -27,31 +38,94 @@ def log_out(vendor_id: int) -> None:
     session.pop(_key(vendor_id), None)
 
 
-def _load_account() -> tuple[PortalAccount, Customer] | None:
-    stored = session.get(_key(g.vendor.id))
-    if not isinstance(stored, list) or len(stored) != 2:
-        return None
-    row = get_session().exec(
-        select(PortalAccount, Customer)
-        .join(Customer, Customer.id == PortalAccount.customer_id)
-        .where(PortalAccount.id == stored[0], PortalAccount.vendor_id == g.vendor.id)
-    ).first()
-    if row is None or row[0].session_version != stored[1] or row[0].email_verified_at is None:
-        log_out(g.vendor.id)
-        return None
-    return row[0], row[1]
+@dataclass(frozen=True, slots=True)
+class TermsState:
+    """The vendor's `cryptolens_customtosurl` as stored (None without one), and whether the logged-in account
+    accepted that very value. A value the terms gate has to clean up first is checked again there."""
+
+    stored_url: str | None
+    accepted: bool
+
+
+def _record_type(model) -> type:
+    """A read-only record of one row of the model's table (a named tuple: no ORM bookkeeping to load it)."""
+    return namedtuple(f"{model.__name__}Record", [column.key for column in model.__table__.columns])
+
+
+# What `g.vendor`, `g.account` and `g.customer` hold: plain records, read only. A view that changes the account
+# loads it as an ORM object first (`session.get(PortalAccount, g.account.id)`).
+VendorRecord, AccountRecord, CustomerRecord = (_record_type(model) for model in (Vendor, PortalAccount, Customer))
+_RECORDS = ((VendorRecord, Vendor), (AccountRecord, PortalAccount), (CustomerRecord, Customer))
+
+
+def _portal_statement():
+    # Built once from the tables: per request only the slug and the account ids change, so SQLAlchemy reuses the
+    # compiled SQL, and Core rows need none of the ORM's work.
+    vendors, accounts, customers = (model.__table__ for _, model in _RECORDS)
+    data_objects, acceptances = DataObject.__table__, TermsAcceptance.__table__
+    terms_url = (select(data_objects.c.string_value)
+                 .where(data_objects.c.vendor_id == vendors.c.id, data_objects.c.referencer_type == USER,
+                        data_objects.c.referencer_id == 0, data_objects.c.name == TERMS_URL)
+                 .limit(1).correlate(vendors).scalar_subquery())
+    accepted = exists().where(acceptances.c.account_id == accounts.c.id, acceptances.c.url == terms_url)
+    return (select(*vendors.c, *accounts.c, *customers.c, terms_url.label("terms_url"),
+                   accepted.label("terms_accepted"))
+            .outerjoin(accounts, and_(accounts.c.vendor_id == vendors.c.id,
+                                      accounts.c.id.in_(bindparam("account_ids", expanding=True))))
+            .outerjoin(customers, customers.c.id == accounts.c.customer_id)
+            .where(vendors.c.slug == bindparam("slug")))
+
+
+_PORTAL = _portal_statement()
+
+
+def _split(row) -> tuple:
+    """(vendor, account or None, customer or None, terms URL as stored, accepted) from one row of `_PORTAL`."""
+    records, start = [], 0
+    for record_type, _model in _RECORDS:
+        values = row[start:start + len(record_type._fields)]
+        start += len(record_type._fields)
+        records.append(record_type._make(values) if values[0] is not None else None)
+    return (*records, row[start], bool(row[start + 1]))
+
+
+def _stored_logins() -> dict[str, list]:
+    return {key: value for key, value in session.items()
+            if key.startswith(_PREFIX) and isinstance(value, list) and len(value) == 2
+            and all(isinstance(part, int) for part in value)}
+
+
+def load_portal(slug: str) -> None:
+    """Set `g.vendor`, `g.account`, `g.customer` and `g.terms` for a portal request; 404 for no such portal."""
+    logins = _stored_logins()
+    rows = get_session().connection().execute(
+        _PORTAL, {"slug": slug, "account_ids": [pair[0] for pair in logins.values()]}).all()
+    if not rows:
+        abort(404)
+    found = [_split(row) for row in rows]
+    vendor = found[0][0]
+    if not vendor.portal_enabled:
+        abort(404)
+    g.vendor = vendor
+    g.is_portal = True
+    stored = logins.get(_key(vendor.id))
+    mine = next((parts for parts in found if stored and parts[1] is not None and parts[1].id == stored[0]), None)
+    account = mine[1] if mine else None
+    if account is None or account.session_version != stored[1] or account.email_verified_at is None:
+        if stored:
+            log_out(vendor.id)
+        g.account, g.customer, g.terms = None, None, TermsState(found[0][3], accepted=False)
+        return
+    g.account, g.customer, g.terms = account, mine[2], TermsState(mine[3], accepted=mine[4])
 
 
 def require_account():
-    """Before every portal request: load the logged-in account, or send a stranger to the portal's login."""
-    if not g.get("is_portal"):
+    """Before every portal request: a stranger is sent to the portal's login (public pages excepted)."""
+    if not g.get("is_portal") or g.account is not None or is_public_endpoint():
         return None
-    loaded = _load_account()
-    g.account, g.customer = loaded if loaded else (None, None)
-    if g.account is None and not is_public_endpoint():
-        return redirect_to(url_for("accounts.login", next=request.full_path.rstrip("?")))
-    return None
+    return redirect_to(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["portal.load"] = load_portal
     app.before_request(require_account)

@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from portal.domain import DomainError, NotFound
@@ -10,13 +12,30 @@ from portal.keys import services as keys
 from portal.models import ActivatedMachine, Customer, LicenseKey, Product
 
 EXPIRING_WITHIN = timedelta(days=14)
+STATUS_LABELS = {"active": "Active", "expiring": "Expires within 14 days", "expired": "Expired",
+                 "blocked": "Blocked"}
+_FEATURES = range(1, 9)
 
 
-@dataclass
+class ProductRef(NamedTuple):
+    """What a license shows of its product: the name, and the names of features F1-F8."""
+
+    id: int
+    name: str
+    feature_names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, product: Any) -> "ProductRef":
+        return cls(product.id, product.name, tuple(getattr(product, f"f{n}_name") or f"F{n}" for n in _FEATURES))
+
+
+@dataclass(slots=True)
 class License:
-    key: LicenseKey
-    product: Product
-    machines: list[ActivatedMachine]
+    """One key of the customer's: `key` is the ORM row or, on the read-only pages, a plain row of its columns."""
+
+    key: Any
+    product: ProductRef
+    machines: list
 
     def status(self, now: datetime) -> str:
         if self.key.block:
@@ -27,6 +46,10 @@ class License:
             return "expiring"
         return "active"
 
+    def status_label(self, now: datetime) -> tuple[str, str]:
+        status = self.status(now)
+        return status, STATUS_LABELS[status]
+
     @property
     def masked_key(self) -> str:
         first, *_middle, last = self.key.key.split("-")
@@ -34,15 +57,45 @@ class License:
 
     @property
     def feature_names(self) -> list[str]:
-        return [self.product.feature_name(n) for n in range(1, 9) if getattr(self.key, f"f{n}")]
+        key, names = self.key, self.product.feature_names
+        return [names[n - 1] for n in _FEATURES if getattr(key, f"f{n}")]
+
+
+# Built once from the tables (the dashboard runs them on every visit): only the customer's id changes between
+# requests, and Core statements run without the ORM's bookkeeping.
+_keys, _products, _machines = LicenseKey.__table__, Product.__table__, ActivatedMachine.__table__
+_KEYS_OF_CUSTOMER = (
+    select(*_keys.c, _products.c.name.label("product_name"),
+           *(_products.c[f"f{n}_name"].label(f"product_f{n}_name") for n in _FEATURES))
+    .join(_products, _products.c.id == _keys.c.product_id)
+    .where(_keys.c.customer_id == bindparam("customer_id"))
+    .order_by(_products.c.name, _keys.c.key_number))
+_MACHINES_OF_CUSTOMER = (
+    select(*_machines.c)
+    .join(_keys, _keys.c.id == _machines.c.key_id)
+    .where(_keys.c.customer_id == bindparam("customer_id"))
+    .order_by(_machines.c.time, _machines.c.id))
 
 
 def licenses_of(session: Session, *, customer_id: int) -> list[License]:
-    rows = session.exec(select(LicenseKey, Product).join(Product, Product.id == LicenseKey.product_id)
-                        .where(LicenseKey.customer_id == customer_id)
-                        .order_by(Product.name, LicenseKey.key_number)).all()
-    machines = keys.machines_of(session, key_ids=[key.id for key, _ in rows])
-    return [License(key=key, product=product, machines=machines[key.id]) for key, product in rows]
+    """The customer's keys, read only (plain rows, not ORM objects), by product name and key ID."""
+    params = {"customer_id": customer_id}
+    connection = session.connection()
+    rows = connection.execute(_KEYS_OF_CUSTOMER, params).all()
+    machines: dict[int, list] = {row.id: [] for row in rows}
+    if rows:
+        for machine in connection.execute(_MACHINES_OF_CUSTOMER, params):
+            machines[machine.key_id].append(machine)
+    products: dict[int, ProductRef] = {}
+    licenses = []
+    for row in rows:
+        product = products.get(row.product_id)
+        if product is None:
+            product = products[row.product_id] = ProductRef(
+                row.product_id, row.product_name,
+                tuple(getattr(row, f"product_f{n}_name") or f"F{n}" for n in _FEATURES))
+        licenses.append(License(key=row, product=product, machines=machines[row.id]))
+    return licenses
 
 
 def license_of(session: Session, *, customer_id: int, key_id: int) -> License:
@@ -52,7 +105,8 @@ def license_of(session: Session, *, customer_id: int, key_id: int) -> License:
     if row is None:
         raise NotFound()
     key, product = row
-    return License(key=key, product=product, machines=keys.machines_of(session, key_ids=[key.id])[key.id])
+    machines = keys.machines_of(session, key_ids=[key.id])[key.id]
+    return License(key=key, product=ProductRef.of(product), machines=machines)
 
 
 def deactivate_own_machine(session: Session, *, customer: Customer, key_id: int, machine_id: int, actor: str,

@@ -7,11 +7,16 @@ from portal.dataobjects.services import TERMS_URL, find_by_name, is_web_url
 from portal.models import PortalAccount, TermsAcceptance
 
 
+def usable_terms_url(stored: str | None) -> str | None:
+    """The address customers are asked to accept, from the data object's value: None unless it is a web URL."""
+    if stored is None or not is_web_url(stored):
+        return None
+    return stored.strip()
+
+
 def current_terms_url(session: Session, *, vendor_id: int) -> str | None:
     data_object = find_by_name(session, vendor_id=vendor_id, name=TERMS_URL)
-    if data_object is None or not is_web_url(data_object.string_value):
-        return None
-    return data_object.string_value.strip()
+    return usable_terms_url(data_object.string_value if data_object else None)
 
 
 def has_accepted(session: Session, *, account_id: int, url: str) -> bool:

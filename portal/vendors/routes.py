@@ -47,9 +47,10 @@ def register():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate_vendor_user(get_session(), email=form.email.data,
-                                                 password=form.password.data)
+        session = get_session()
+        user = services.authenticate_vendor_user(session, email=form.email.data, password=form.password.data)
         if user is not None:
+            session.commit()  # a password hash made with older parameters has been upgraded
             login_user(identity_of(user))
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("vendors.home"), code=303)

@@ -66,3 +66,25 @@ def test_a_new_password_kills_every_reset_link_still_out(client, vendor, account
     assert first != second
     post_form(client, second, {"password": "brand-new-password", "confirm": "brand-new-password"})
     assert client.get(first).status_code == 404
+
+
+def test_a_hash_made_with_older_parameters_is_upgraded_at_login(client, app, make, vendor, account, db):
+    from argon2 import PasswordHasher
+
+    from portal.models import VendorUser
+    from portal.security import needs_rehash
+    from tests.support.factories import VENDOR_PASSWORD
+
+    older = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # parameters the portal no longer uses
+    owner = make.owner(vendor)
+    account.password_hash, owner.password_hash = older.hash(CUSTOMER_PASSWORD), older.hash(VENDOR_PASSWORD)
+    db.add_all([account, owner])
+    db.commit()
+    assert needs_rehash(account.password_hash) and needs_rehash(owner.password_hash)
+
+    make.login_portal(client, vendor, account)
+    make.login_vendor(app.test_client(), vendor)
+    db.expire_all()
+    assert not needs_rehash(db.get(PortalAccount, account.id).password_hash)
+    assert not needs_rehash(db.get(VendorUser, owner.id).password_hash)
+    make.login_portal(app.test_client(), vendor, account)  # the upgraded hash still takes the same password

@@ -107,3 +107,25 @@ def test_device_limit_is_shown(portal_client, make, vendor, customer, product, d
     make.key(product, customer=customer, machines=("a", "b"))
     make.key(product, customer=customer, machines=("a",))
     assert "Devices in use: 2 of 3" in dashboard(portal_client, vendor)
+
+
+def test_a_card_changes_as_soon_as_what_it_shows_changes(portal_client, make, vendor, customer, product, db):
+    """Cards are cached per process by what they show: every change of the key, product or machines shows."""
+    from portal.keys import services as keys
+    from portal.products.services import update_product
+
+    key = make.key(product, customer=customer, machines=("m-1",))
+    assert "Active" in dashboard(portal_client, vendor) and ">Machine m-1<" not in dashboard(portal_client, vendor)
+    keys.activate_machine(db, key=key, mid="m-2", friendly_name="Laptop", actor="test")
+    keys.set_blocked(db, key=key, blocked=True, actor="test")
+    db.commit()
+    page = dashboard(portal_client, vendor)
+    assert "Blocked" in page and "Active" not in page and "Laptop" in page
+    customer = db.get(Customer, customer.id)
+    customer.allow_activation_management = not customer.allow_activation_management
+    db.add(customer)
+    db.commit()
+    assert ("Deactivate" in dashboard(portal_client, vendor)) == customer.allow_activation_management
+    update_product(db, product=product, name="Renamed App", actor="test")
+    db.commit()
+    assert "Renamed App" in dashboard(portal_client, vendor)
