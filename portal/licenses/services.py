@@ -62,23 +62,25 @@ class License:
 
 
 # Built once from the tables (the dashboard runs them on every visit): only the customer's id changes between
-# requests, and Core statements run without the ORM's bookkeeping.
+# requests, Core statements run without the ORM's bookkeeping, and only the columns a license shows are read.
 _keys, _products, _machines = LicenseKey.__table__, Product.__table__, ActivatedMachine.__table__
+_KEY_COLUMNS = ("id", "product_id", "key_number", "key", "expires", "block", *(f"f{n}" for n in _FEATURES),
+                "max_no_of_machines")
 _KEYS_OF_CUSTOMER = (
-    select(*_keys.c, _products.c.name.label("product_name"),
+    select(*(_keys.c[name] for name in _KEY_COLUMNS), _products.c.name.label("product_name"),
            *(_products.c[f"f{n}_name"].label(f"product_f{n}_name") for n in _FEATURES))
     .join(_products, _products.c.id == _keys.c.product_id)
     .where(_keys.c.customer_id == bindparam("customer_id"))
     .order_by(_products.c.name, _keys.c.key_number))
 _MACHINES_OF_CUSTOMER = (
-    select(*_machines.c)
+    select(_machines.c.id, _machines.c.key_id, _machines.c.mid, _machines.c.friendly_name, _machines.c.time)
     .join(_keys, _keys.c.id == _machines.c.key_id)
     .where(_keys.c.customer_id == bindparam("customer_id"))
     .order_by(_machines.c.time, _machines.c.id))
 
 
 def licenses_of(session: Session, *, customer_id: int) -> list[License]:
-    """The customer's keys, read only (plain rows, not ORM objects), by product name and key ID."""
+    """The customer's keys, read only (plain rows of the columns a license shows), by product name and key ID."""
     params = {"customer_id": customer_id}
     connection = session.connection()
     rows = connection.execute(_KEYS_OF_CUSTOMER, params).all()
