@@ -4,8 +4,10 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import Select, delete, intersect, union, update
+from sqlalchemy import Select, bindparam, delete, intersect, union, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
@@ -27,14 +29,6 @@ class LinkNotValid(DomainError):
 
 def words_of(*texts: str) -> set[str]:
     return {word[:100] for text in texts for word in _WORD.findall(text.lower())}
-
-
-def _prefix_range(column, prefix: str):
-    """`column` starts with `prefix`, as a range that a plain B-tree index serves."""
-    if ord(prefix[-1]) >= 0x10FFFF:
-        return column >= prefix
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return (column >= prefix) & (column < upper)
 
 
 def _index_words(session: Session, customer: Customer) -> None:
@@ -97,52 +91,103 @@ def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str
 
 @dataclass
 class Page:
-    customers: list[Customer]
+    customers: list  # rows of LISTED: id, name, email, company_name, created
     next_before: int | None
+
+
+_CUSTOMERS = Customer.__table__
+_WORDS = CustomerSearchWord.__table__
+# What the customer list and the key forms' customer picker show: plain rows, not ORM entities.
+LISTED = (_CUSTOMERS.c.id, _CUSTOMERS.c.name, _CUSTOMERS.c.email, _CUSTOMERS.c.company_name, _CUSTOMERS.c.created)
 
 
 def search_customers(session: Session, *, vendor_id: int, query: str = "", before: int | None = None,
                      limit: int = 25) -> Page:
     """Newest first, by keyset (`id < before`), matching an id, an e-mail prefix, a word prefix or a secret."""
-    statement = select(Customer).where(Customer.vendor_id == vendor_id)
+    params = {"vendor_id": vendor_id, "before": before}
     query = query.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
-    if query:
-        statement = statement.where(Customer.id.in_(_matching_ids(vendor_id, query, before, limit + 1)))
-    if before is not None:
-        statement = statement.where(Customer.id < before)
-    rows = session.exec(statement.order_by(Customer.id.desc()).limit(limit + 1)).all()
+    shape = _query_shape(query, params) if query else None
+    statement = _search_statement(shape, before is not None, limit + 1)
+    rows = session.connection().execute(statement, params).all()
     next_before = rows[limit - 1].id if len(rows) > limit else None
-    return Page(customers=list(rows[:limit]), next_before=next_before)
+    return Page(customers=rows[:limit], next_before=next_before)
 
 
-def _matching_ids(vendor_id: int, query: str, before: int | None, limit: int):
+def _query_shape(query: str, params: dict) -> tuple:
+    """The ways the query can match, as a hashable shape; their values go into `params`."""
+    params["secret"] = query
+    email_bounded = _prefix_params(params, "email", query.lower())
+    by_id = query.isdecimal() and len(query) <= 10 and int(query) <= ID_MAX
+    if by_id:
+        params["id"] = int(query)
+    words = tuple(_prefix_params(params, f"word{n}", word) for n, word in enumerate(sorted(words_of(query))))
+    return email_bounded, by_id, words
+
+
+def _prefix_params(params: dict, name: str, prefix: str) -> bool:
+    """Set the bounds of the strings that start with `prefix`; whether there is an upper one."""
+    params[f"{name}_from"] = prefix
+    if ord(prefix[-1]) >= 0x10FFFF:
+        return False
+    params[f"{name}_to"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return True
+
+
+def _bound_prefix_range(column, name: str, bounded: bool):
+    """`column` starts with the prefix `name` (see _prefix_params), as a range that a plain B-tree index serves."""
+    if not bounded:
+        return column >= bindparam(f"{name}_from")
+    return (column >= bindparam(f"{name}_from")) & (column < bindparam(f"{name}_to"))
+
+
+@lru_cache(maxsize=256)
+def _search_statement(shape: tuple | None, keyset: bool, limit: int) -> Select:
+    """The statement for a query of this shape (None: no query), with bind parameters for the values.
+
+    Made once per shape: building a statement (and its cache key) costs more than running it, and the same
+    statement object lets SQLAlchemy reuse its compiled form.
+    """
+    customer = _CUSTOMERS.c
+    statement = core_select(*LISTED).where(customer.vendor_id == bindparam("vendor_id"))
+    if shape is not None:
+        statement = statement.where(customer.id.in_(_matching_ids(shape, keyset, limit)))
+    if keyset:
+        statement = statement.where(customer.id < bindparam("before"))
+    return statement.order_by(customer.id.desc()).limit(limit)
+
+
+def _matching_ids(shape: tuple, keyset: bool, limit: int):
     """The ids of the newest `limit` customers below `before` in each way of matching, as one UNION.
 
     One OR over the ways would be planned as a walk down the whole table testing every row (a quarter of a
     second at a million customers); each branch here is served by its own index instead, and the page's newest
     `limit` are among the branches' newest `limit`.
     """
+    email_bounded, by_id, words_bounded = shape
+    customer, word = _CUSTOMERS.c, _WORDS.c
+    vendor_id = bindparam("vendor_id")
 
     def newest(ids: Select, column) -> Select:
-        ids = ids.where(column < before) if before is not None else ids
+        ids = ids.where(column < bindparam("before")) if keyset else ids
         page = ids.order_by(column.desc()).limit(limit).subquery()
-        return select(page.c[0])
+        return core_select(page.c[0])
 
-    lowered = query.lower()
     branches = [
-        newest(select(Customer.id).where(Customer.vendor_id == vendor_id,
-                                         _prefix_range(Customer.email_normalized, lowered)), Customer.id),
-        select(Customer.id).where(Customer.vendor_id == vendor_id, Customer.secret == query),
+        newest(core_select(customer.id).where(
+            customer.vendor_id == vendor_id,
+            _bound_prefix_range(customer.email_normalized, "email", email_bounded)), customer.id),
+        core_select(customer.id).where(customer.vendor_id == vendor_id, customer.secret == bindparam("secret")),
     ]
-    if query.isdecimal() and len(query) <= 10 and int(query) <= ID_MAX:
-        branches.append(select(Customer.id).where(Customer.vendor_id == vendor_id, Customer.id == int(query)))
-    words = [select(CustomerSearchWord.customer_id).where(CustomerSearchWord.vendor_id == vendor_id,
-                                                          _prefix_range(CustomerSearchWord.word, word))
-             for word in sorted(words_of(query))]
+    if by_id:
+        branches.append(core_select(customer.id).where(customer.vendor_id == vendor_id,
+                                                       customer.id == bindparam("id")))
+    words = [core_select(word.customer_id).where(word.vendor_id == vendor_id,
+                                                 _bound_prefix_range(word.word, f"word{n}", bounded))
+             for n, bounded in enumerate(words_bounded)]
     if words:
         # A customer matches every word of the query.
         every = (intersect(*words) if len(words) > 1 else words[0]).subquery()
-        branches.append(newest(select(every.c[0]), every.c[0]))
+        branches.append(newest(core_select(every.c[0]), every.c[0]))
     return union(*branches)
 
 

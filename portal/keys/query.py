@@ -33,6 +33,7 @@ Every atom of the translation is free of NULL, so `not` selects exactly the keys
 """
 
 import calendar
+import itertools
 import operator
 import re
 from collections.abc import Iterator
@@ -120,11 +121,12 @@ FIELD_KINDS = {
     "created": DATE, "expires": DATE, "block": FLAG, "trial": FLAG,
     **{f"f{n}": FLAG for n in range(1, 9)},
 }
+# Table columns rather than ORM attributes: the product page runs its statement as plain SQL (Core).
+_KEY = LicenseKey.__table__.c
 COLUMNS = {
-    "id": LicenseKey.key_number, "key": LicenseKey.key, "created": LicenseKey.created,
-    "expires": LicenseKey.expires, "period": LicenseKey.period, "notes": LicenseKey.notes,
-    "block": LicenseKey.block, "customer": LicenseKey.customer_id, "trial": LicenseKey.trial_activation,
-    **{f"f{n}": getattr(LicenseKey, f"f{n}") for n in range(1, 9)},
+    "id": _KEY.key_number, "key": _KEY.key, "created": _KEY.created, "expires": _KEY.expires,
+    "period": _KEY.period, "notes": _KEY.notes, "block": _KEY.block, "customer": _KEY.customer_id,
+    "trial": _KEY.trial_activation, **{f"f{n}": _KEY[f"f{n}"] for n in range(1, 9)},
 }
 FIELD_LIST = "id, key, created, expires, period, F1 to F8, notes, block, customer or trial"
 EXPECTED_VALUE = {
@@ -432,68 +434,138 @@ def _invalid_date_problem(numbers: list[int]) -> str | None:
 
 
 # --- The translator --------------------------------------------------------------------------------------------
+#
+# A query is translated in two steps so that the product page can reuse one SQL statement for every query of
+# the same shape (building and caching a statement costs far more than running it): `shape_of` reduces the tree
+# to its shape, which is hashable (the fields, operators and kinds of value), and its values (the bind
+# parameters q0, q1, ... in the order met); `condition_of` makes the SQL condition of a shape, with bind
+# parameters where the values go. Both walk the tree in the same order.
 
 COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
            ">=": operator.ge}
+LIKE_ESCAPE = "/"
+Shape = tuple
 
 
 def key_filter(text: str, *, now: datetime) -> sa.ColumnElement[bool]:
     """One SQL condition on LicenseKey selecting the keys the query describes; `now` fixes today (UTC)."""
+    return translate(parse(text), today=today_of(now))
+
+
+def today_of(now: datetime) -> date:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return translate(parse(text), today=now.astimezone(UTC).date())
+    return now.astimezone(UTC).date()
 
 
 def translate(node: Node, *, today: date) -> sa.ColumnElement[bool]:
+    """The SQL condition of a query, its values bound."""
+    shape, values = shape_of(node, today=today)
+    return condition_of(shape, values)
+
+
+def shape_of(node: Node, *, today: date) -> tuple[Shape, dict[str, object]]:
+    """The query's shape and the values of its bind parameters, days and variables resolved to instants."""
+    values: list = []
+    shape = _shape(node, today, values)
+    return shape, {f"q{n}": value for n, value in enumerate(values)}
+
+
+def _shape(node: Node, today: date, values: list) -> Shape:
     match node:
         case Everything():
-            return sa.true()
+            return ("everything",)
         case Not(operand):
-            return sa.not_(translate(operand, today=today))
+            return ("not", _shape(operand, today, values))
         case And(operands):
-            return sa.and_(*(translate(operand, today=today) for operand in operands))
+            return ("and", *(_shape(operand, today, values) for operand in operands))
         case Or(operands):
-            return sa.or_(*(translate(operand, today=today) for operand in operands))
-        case MethodCall():
-            return _method_call(node)
-        case Comparison():
-            return _comparison(node, today=today)
+            return ("or", *(_shape(operand, today, values) for operand in operands))
+        case MethodCall(field, method, argument):
+            values.append(_escape_like(argument))
+            return ("call", field, method)
+        case Comparison(field, op, value):
+            return _comparison_shape(field, op, value, today, values)
     raise TypeError(f"not a query node: {node!r}")
 
 
-def _method_call(call: MethodCall) -> sa.ColumnElement[bool]:
-    column = COLUMNS[call.field]
-    # Case-insensitive in the database; autoescape makes % and _ in the argument match themselves.
-    if call.method == "contains":
-        return column.icontains(call.argument, autoescape=True)
-    return column.istartswith(call.argument, autoescape=True)
-
-
-def _comparison(comparison: Comparison, *, today: date) -> sa.ColumnElement[bool]:
-    field, op, value = comparison.field, comparison.operator, comparison.value
-    column = COLUMNS[field]
+def _comparison_shape(field: str, op: str, value: Value, today: date, values: list) -> Shape:
     kind = FIELD_KINDS[field]
-    if kind == CUSTOMER:
-        return _compare_customer(op, value)
+    if kind == FLAG or (kind == CUSTOMER and value is None):
+        return ("fixed", field, op, value)  # true, false and none are part of the shape, not parameters
     if kind == DATE:
-        return _compare_date(column, op, _resolve_day(value, today))
-    if kind == NUMBER:
-        value = _big_integer(value)
-    return COMPARE[op](column, value)
+        day = _resolve_day(value, today)
+        if isinstance(day, datetime):
+            values.append(day)
+            return ("instant", field, op)
+        start = datetime.combine(day, time(), tzinfo=UTC)
+        if day == date.max:  # the day after 9999-12-31 does not exist
+            values.append(start)
+            return ("last day", field, op)
+        values.extend((start, start + timedelta(days=1)))
+        return ("day", field, op)
+    values.append(value)
+    return ("value", field, op)
 
 
-def _big_integer(number: int) -> sa.BindParameter[int]:
-    # Bound as BIGINT: PostgreSQL would refuse a number past 32 bits cast to the column's INTEGER.
-    return sa.literal(number, sa.BigInteger())
+def _escape_like(text: str) -> str:
+    # What SQLAlchemy's autoescape does to a literal: % and _ in the argument match themselves.
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
 
 
-def _compare_customer(op: str, value: int | None) -> sa.ColumnElement[bool]:
-    column = LicenseKey.customer_id
-    if value is None:
-        return column.is_(None) if op == "=" else column.is_not(None)
+def condition_of(shape: Shape, values: dict[str, object] | None = None) -> sa.ColumnElement[bool]:
+    """The SQL condition of a shape. Its parameters hold `values` if given, or else are given when it runs."""
+    names = (f"q{n}" for n in itertools.count())
+
+    def bind(type_) -> sa.BindParameter:
+        name = next(names)
+        return sa.bindparam(name, type_=type_) if values is None else sa.bindparam(name, values[name], type_=type_)
+
+    return _condition(shape, bind)
+
+
+def _condition(shape: Shape, bind) -> sa.ColumnElement[bool]:
+    match shape:
+        case ("everything",):
+            return sa.true()
+        case ("not", operand):
+            return sa.not_(_condition(operand, bind))
+        case ("and", *operands):
+            return sa.and_(*(_condition(operand, bind) for operand in operands))
+        case ("or", *operands):
+            return sa.or_(*(_condition(operand, bind) for operand in operands))
+        case ("call", field, method):
+            column = COLUMNS[field]
+            # Case-insensitive in the database; the argument is escaped (_escape_like).
+            if method == "contains":
+                return column.icontains(bind(column.type), escape=LIKE_ESCAPE)
+            return column.istartswith(bind(column.type), escape=LIKE_ESCAPE)
+        case ("fixed", "customer", op, None):
+            return COLUMNS["customer"].is_(None) if op == "=" else COLUMNS["customer"].is_not(None)
+        case ("fixed", field, op, value):
+            return COMPARE[op](COLUMNS[field], value)
+        case ("value", "customer", op):
+            return _compare_customer(op, bind(sa.BigInteger()))
+        case ("value", field, op):
+            column = COLUMNS[field]
+            # Numbers are bound as BIGINT: PostgreSQL would refuse a number past 32 bits cast to INTEGER.
+            return COMPARE[op](column, bind(sa.BigInteger() if FIELD_KINDS[field] == NUMBER else column.type))
+        case ("instant", field, op):
+            return COMPARE[op](COLUMNS[field], bind(COLUMNS[field].type))
+        case ("day", field, op):
+            column = COLUMNS[field]
+            return _compare_day(column, op, bind(column.type), bind(column.type))
+        case ("last day", field, op):
+            column = COLUMNS[field]
+            return _compare_day(column, op, bind(column.type), None)
+    raise TypeError(f"not a query shape: {shape!r}")
+
+
+def _compare_customer(op: str, value: sa.BindParameter) -> sa.ColumnElement[bool]:
+    column = COLUMNS["customer"]
     if op == "!=":
-        return sa.or_(column.is_(None), column != _big_integer(value))
-    return sa.and_(column.is_not(None), COMPARE[op](column, _big_integer(value)))
+        return sa.or_(column.is_(None), column != value)
+    return sa.and_(column.is_not(None), COMPARE[op](column, value))
 
 
 def _resolve_day(value: Value, today: date) -> date | datetime:
@@ -515,11 +587,8 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _compare_date(column, op: str, value: date | datetime) -> sa.ColumnElement[bool]:
-    if isinstance(value, datetime):
-        return COMPARE[op](column, value)
-    start = datetime.combine(value, time(), tzinfo=UTC)
-    end = start + timedelta(days=1) if value < date.max else None  # the day after 9999-12-31 does not exist
+def _compare_day(column, op: str, start, end) -> sa.ColumnElement[bool]:
+    """A comparison with a whole UTC day from `start` to `end` (None: the last day there is)."""
     before_end = sa.true() if end is None else column < end
     from_end = sa.false() if end is None else column >= end
     return {

@@ -4,8 +4,10 @@ import secrets
 import string
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import func, union, update
+from sqlalchemy import bindparam, func, union, update
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel import Session, select
@@ -13,7 +15,7 @@ from sqlmodel import Session, select
 from portal.audit import record_change, snapshot
 from portal.dataobjects.services import KEY, delete_objects_of
 from portal.domain import DomainError, NotFound
-from portal.keys.query import And, Comparison, Everything, Node, Or, key_filter, parse
+from portal.keys.query import And, Comparison, Everything, Node, Or, Shape, condition_of, parse, shape_of, today_of
 from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, LicenseKey, Product, Vendor, utcnow
 
 STRIPE_MANAGED = "cryptolens_stripesubscriptionitemid"
@@ -250,17 +252,18 @@ def block_expired_keys(session: Session, *, now: datetime | None = None, limit: 
 
 @dataclass
 class KeyPage:
-    keys: list[LicenseKey]
-    customers: dict[int, Customer]
+    keys: list  # rows of every license_key column, read by name (key.key_number, key.expires, ...)
+    customers: dict  # the keys' customers by id: rows of id, name, email
     next_before: int | None
 
 
 def search_keys(session: Session, *, product: Product, query: str = "", before: int | None = None,
                 limit: int = 25, now: datetime | None = None) -> KeyPage:
     """The product's keys matching the search language, newest ID first, by keyset (`ID < before`)."""
-    statement = key_search_statement(product_id=product.id, query=query, before=before, limit=limit + 1,
+    statement, params = _key_search(product_id=product.id, query=query, before=before, limit=limit + 1,
                                      now=now or utcnow())
-    rows = list(session.exec(statement).all())
+    # Plain rows, not ORM entities: the page and the export only read them.
+    rows = session.connection().execute(statement, params).all()
     keys = rows[:limit]
     return KeyPage(keys=keys, customers=customers_of(session, keys),
                    next_before=keys[-1].key_number if len(rows) > limit else None)
@@ -268,10 +271,30 @@ def search_keys(session: Session, *, product: Product, query: str = "", before: 
 
 # How many of the newest keys the product page walks before it looks for the matches through the filter's index.
 RECENT_KEYS = 1000
+_KEYS = LicenseKey.__table__
+_CUSTOMERS = Customer.__table__
 
 
 def key_search_statement(*, product_id: int, query: str, before: int | None, limit: int, now: datetime):
-    """The SQL behind the product page: the newest `limit` keys below `before` that match the query.
+    """The SQL behind the product page, with this query's values bound (the page binds them when it runs)."""
+    statement, params = _key_search(product_id=product_id, query=query, before=before, limit=limit, now=now)
+    return statement.params(params)
+
+
+def _key_search(*, product_id: int, query: str, before: int | None, limit: int, now: datetime):
+    """The statement for the query's shape and the values of its parameters."""
+    node = parse(query)
+    shape, values = shape_of(node, today=today_of(now))
+    statement = _search_statement(shape, _served_by_an_index(node), before is not None, limit)
+    return statement, {"product_id": product_id, "before": before, **values}
+
+
+@lru_cache(maxsize=256)
+def _search_statement(shape: Shape, served_by_an_index: bool, keyset: bool, limit: int):
+    """The newest `limit` keys below `before` that match a query of this shape.
+
+    Made once per shape, with bind parameters for the values: building a statement (and its cache key) costs more
+    than running it, and the same statement object lets SQLAlchemy reuse its compiled form.
 
     Searches an index serves (`id=`, `key=`, `customer=`) are one plain query. Any other filter is looked for
     two ways, so that neither can take long: among the newest RECENT_KEYS keys in ID order (quick when matches
@@ -279,21 +302,22 @@ def key_search_statement(*, product_id: int, query: str, before: int | None, lim
     matches sorted (quick when matches are few). Given a single ORDER BY … LIMIT, a planner assumes matches are
     spread evenly over the IDs, and on `expires < …`, which selects the oldest keys, walked a million of them.
     """
-    condition = key_filter(query, now=now)
-    keyset = [LicenseKey.product_id == product_id]
-    if before is not None:
-        keyset.append(LicenseKey.key_number < before)
-    newest_first = LicenseKey.key_number.desc()
-    if _served_by_an_index(parse(query)):
-        return select(LicenseKey).where(*keyset, condition).order_by(newest_first).limit(limit)
-    recent = select(LicenseKey).where(*keyset).order_by(newest_first).limit(RECENT_KEYS).subquery("recent")
-    recent_matches = select(recent.c.id).where(ClauseAdapter(recent).traverse(condition)).cte("recent_matches")
+    condition = condition_of(shape)
+    key = _KEYS.c
+    keyset_where = [key.product_id == bindparam("product_id")]
+    if keyset:
+        keyset_where.append(key.key_number < bindparam("before"))
+    newest_first = key.key_number.desc()
+    if served_by_an_index:
+        return core_select(_KEYS).where(*keyset_where, condition).order_by(newest_first).limit(limit)
+    recent = core_select(_KEYS).where(*keyset_where).order_by(newest_first).limit(RECENT_KEYS).subquery("recent")
+    recent_matches = core_select(recent.c.id).where(ClauseAdapter(recent).traverse(condition)).cte("recent_matches")
     # `key_number + 0` keeps the planner from walking the ID index here: this branch is for few matches.
-    anywhere = (select(LicenseKey.id).where(*keyset, condition).order_by((LicenseKey.key_number + 0).desc())
+    anywhere = (core_select(key.id).where(*keyset_where, condition).order_by((key.key_number + 0).desc())
                 .limit(limit).subquery("anywhere"))
-    too_few = select(func.count()).select_from(recent_matches).scalar_subquery() < limit
-    matches = union(select(recent_matches.c.id), select(anywhere.c.id).where(too_few))
-    return select(LicenseKey).where(LicenseKey.id.in_(matches)).order_by(newest_first).limit(limit)
+    too_few = core_select(func.count()).select_from(recent_matches).scalar_subquery() < limit
+    matches = union(core_select(recent_matches.c.id), core_select(anywhere.c.id).where(too_few))
+    return core_select(_KEYS).where(key.id.in_(matches)).order_by(newest_first).limit(limit)
 
 
 def _served_by_an_index(node: Node) -> bool:
@@ -310,11 +334,17 @@ def _served_by_an_index(node: Node) -> bool:
     return False
 
 
-def customers_of(session: Session, keys: list[LicenseKey]) -> dict[int, Customer]:
+# Prebuilt once: the customers a page of keys shows (id, name, e-mail), by id.
+_CUSTOMERS_BY_ID = (core_select(_CUSTOMERS.c.id, _CUSTOMERS.c.name, _CUSTOMERS.c.email)
+                    .where(_CUSTOMERS.c.id.in_(bindparam("ids", expanding=True))))
+
+
+def customers_of(session: Session, keys: list) -> dict:
     ids = {key.customer_id for key in keys if key.customer_id is not None}
     if not ids:
         return {}
-    return {customer.id: customer for customer in session.exec(select(Customer).where(Customer.id.in_(ids)))}
+    rows = session.connection().execute(_CUSTOMERS_BY_ID, {"ids": sorted(ids)})
+    return {customer.id: customer for customer in rows}
 
 
 def export_rows(session: Session, *, product: Product, query: str = "", chunk: int = 1000):

@@ -1,6 +1,6 @@
 """The product's verbs: create, update, delete, list with key counts."""
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
@@ -11,8 +11,12 @@ from portal.models import LicenseKey, Product
 EDITABLE_FIELDS = ("name", "description", *(f"f{n}_name" for n in range(1, 9)))
 
 
+# Built once: the product page loads its product on every search as you type.
+_PRODUCT_BY_ID = select(Product).where(Product.id == bindparam("id"))
+
+
 def get_product(session: Session, *, vendor_id: int, product_id: int) -> Product:
-    product = session.get(Product, product_id)
+    product = session.exec(_PRODUCT_BY_ID, params={"id": product_id}).first()
     if product is None or product.vendor_id != vendor_id:
         raise NotFound()
     return product
