@@ -52,7 +52,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, the same for both apps")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker, both apps")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class, the same for both apps")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread), both apps")
     parser.add_argument("--paths", help="only these paths (comma-separated), for a quick look")
     parser.add_argument("--reuse", action="store_true", help="keep the database of the last run of this size")
     args = parser.parse_args()
@@ -72,7 +73,7 @@ def main() -> int:
     results["meta"] = {
         "size": args.size, "duration_s": duration, "warm_up_s": WARM_UP[args.size],
         "connections": args.connections, "wrk_threads": args.wrk_threads,
-        "gunicorn": {"workers": args.workers, "worker_class": "gthread", "threads": args.threads},
+        "gunicorn": {"workers": args.workers, "worker_class": args.worker_class, "threads": args.threads},
         "rate_limits": rate_limits, "search_requests": "htmx fragments (HX-Request: true)",
         "machine": machine(), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -101,12 +102,13 @@ def prepare_database(database: str, size: str, *, reuse: bool) -> dict:
 class Server:
     """One gunicorn master serving an app on a free loopback port, with gunicorn.conf.py."""
 
-    def __init__(self, name: str, app: str, env: dict, *, workers: int, threads: int, extra: tuple = ()):
+    def __init__(self, name: str, app: str, env: dict, *, workers: int, threads: int, worker_class: str,
+                 extra: tuple = ()):
         self.name = name
         self.port = free_port()
         self.log = open(OUT / f"{name}-server.log", "w")  # noqa: SIM115 - closed in stop()
         environment = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-                       "GUNICORN_WORKERS": str(workers), "GUNICORN_WORKER_CLASS": "gthread",
+                       "GUNICORN_WORKERS": str(workers), "GUNICORN_WORKER_CLASS": worker_class,
                        "GUNICORN_THREADS": str(threads), "GUNICORN_ACCESSLOG": str(OUT / f"{name}-access.log")}
         self.process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
             [str(GUNICORN), "-c", str(ROOT / "gunicorn.conf.py"), *extra, app], cwd=ROOT, env=environment,
@@ -287,9 +289,9 @@ def wrk(url: str, *, seconds: int, connections: int, threads: int, cookie: str =
 def measure(database: str, facts: dict, args, duration: int, rate_limits: str) -> dict:
     prefix = f"{database}-{facts['size']}"
     bare = Server(f"{prefix}-bare", "bare_app:app", {"PORTAL_NO_DOTENV": "1"}, workers=args.workers,
-                  threads=args.threads, extra=("--pythonpath", str(ROOT / "bench")))
+                  threads=args.threads, worker_class=args.worker_class, extra=("--pythonpath", str(ROOT / "bench")))
     portal = Server(f"{prefix}-portal", "wsgi:app", portal_environment(database, facts, rate_limits),
-                    workers=args.workers, threads=args.threads)
+                    workers=args.workers, threads=args.threads, worker_class=args.worker_class)
     try:
         bare.wait_ready()
         portal.wait_ready("/vendor/login")
