@@ -55,5 +55,5 @@ def test_dashboard_with_terms_asks_a_handful_of_questions(app, portal_client, ma
     accepted = post_form(portal_client, f"/Portal/@{vendor.slug}/Terms", {})
     assert accepted.status_code == 303
     statements = dashboard_queries(app, portal_client, vendor)
-    # One for the vendor, the account with its customer and the terms gate; one for the keys; one for the machines.
-    assert len(statements) == 3, "\n".join(statements)
+    # One for the vendor, the account with its customer and the terms gate; one for the keys with their machines.
+    assert len(statements) == 2, "\n".join(statements)

@@ -1,5 +1,6 @@
 """A customer's licenses as the portal shows them: keys with their product and machines, in two queries."""
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -61,42 +62,41 @@ class License:
         return [names[n - 1] for n in _FEATURES if getattr(key, f"f{n}")]
 
 
-# Built once from the tables (the dashboard runs them on every visit): only the customer's id changes between
-# requests, Core statements run without the ORM's bookkeeping, and only the columns a license shows are read.
+# Built once from the tables (the dashboard runs it on every visit): only the customer's id changes between
+# requests, a Core statement runs without the ORM's bookkeeping, and only the columns a license shows are read.
+# One statement: the keys with their product's names and, joined, their machines (a key with none gives one row).
 _keys, _products, _machines = LicenseKey.__table__, Product.__table__, ActivatedMachine.__table__
 _KEY_COLUMNS = ("id", "product_id", "key_number", "key", "expires", "block", *(f"f{n}" for n in _FEATURES),
                 "max_no_of_machines")
-_KEYS_OF_CUSTOMER = (
-    select(*(_keys.c[name] for name in _KEY_COLUMNS), _products.c.name.label("product_name"),
-           *(_products.c[f"f{n}_name"].label(f"product_f{n}_name") for n in _FEATURES))
+_MACHINE_COLUMNS = ("id", "key_id", "mid", "friendly_name", "time")
+KeyRecord = namedtuple("KeyRecord", _KEY_COLUMNS)
+MachineRecord = namedtuple("MachineRecord", _MACHINE_COLUMNS)
+_LICENSES_OF_CUSTOMER = (
+    select(*(_keys.c[name] for name in _KEY_COLUMNS), _products.c.name,
+           *(_products.c[f"f{n}_name"] for n in _FEATURES),
+           *(_machines.c[name] for name in _MACHINE_COLUMNS))
     .join(_products, _products.c.id == _keys.c.product_id)
+    .outerjoin(_machines, _machines.c.key_id == _keys.c.id)
     .where(_keys.c.customer_id == bindparam("customer_id"))
-    .order_by(_products.c.name, _keys.c.key_number))
-_MACHINES_OF_CUSTOMER = (
-    select(_machines.c.id, _machines.c.key_id, _machines.c.mid, _machines.c.friendly_name, _machines.c.time)
-    .join(_keys, _keys.c.id == _machines.c.key_id)
-    .where(_keys.c.customer_id == bindparam("customer_id"))
-    .order_by(_machines.c.time, _machines.c.id))
+    .order_by(_products.c.name, _keys.c.key_number, _machines.c.time, _machines.c.id))
+_PRODUCT_AT, _MACHINE_AT = len(_KEY_COLUMNS), len(_KEY_COLUMNS) + 1 + len(_FEATURES)
 
 
 def licenses_of(session: Session, *, customer_id: int) -> list[License]:
-    """The customer's keys, read only (plain rows of the columns a license shows), by product name and key ID."""
-    params = {"customer_id": customer_id}
-    connection = session.connection()
-    rows = connection.execute(_KEYS_OF_CUSTOMER, params).all()
-    machines: dict[int, list] = {row.id: [] for row in rows}
-    if rows:
-        for machine in connection.execute(_MACHINES_OF_CUSTOMER, params):
-            machines[machine.key_id].append(machine)
+    """The customer's keys, read only (records of the columns a license shows), by product name and key ID."""
     products: dict[int, ProductRef] = {}
-    licenses = []
-    for row in rows:
-        product = products.get(row.product_id)
-        if product is None:
-            product = products[row.product_id] = ProductRef(
-                row.product_id, row.product_name,
-                tuple(getattr(row, f"product_f{n}_name") or f"F{n}" for n in _FEATURES))
-        licenses.append(License(key=row, product=product, machines=machines[row.id]))
+    licenses: list[License] = []
+    for row in session.connection().execute(_LICENSES_OF_CUSTOMER, {"customer_id": customer_id}):
+        if not licenses or licenses[-1].key.id != row[0]:
+            key = KeyRecord._make(row[:_PRODUCT_AT])
+            product = products.get(key.product_id)
+            if product is None:
+                names = zip(_FEATURES, row[_PRODUCT_AT + 1:_MACHINE_AT], strict=True)
+                product = products[key.product_id] = ProductRef(
+                    key.product_id, row[_PRODUCT_AT], tuple(name or f"F{n}" for n, name in names))
+            licenses.append(License(key=key, product=product, machines=[]))
+        if row[_MACHINE_AT] is not None:
+            licenses[-1].machines.append(MachineRecord._make(row[_MACHINE_AT:]))
     return licenses
 
 
