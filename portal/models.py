@@ -215,6 +215,10 @@ class Product(SQLModel, table=True):
     def feature_name(self, n: int) -> str:
         return getattr(self, f"f{n}_name") or f"F{n}"
 
+    def feature_names_of(self, key) -> list[str]:
+        """The names of the features F1-F8 that `key` (a LicenseKey or a row of its columns) has on."""
+        return [self.feature_name(n) for n in range(1, 9) if getattr(key, f"f{n}")]
+
 
 class LicenseKey(SQLModel, table=True):
     """A license key. `id` is Cryptolens' `GlobalId`; `key_number` is its per-product `ID` (`skm_key_id`)."""
