@@ -1,5 +1,7 @@
 """The database engine and the request's session, cached on `g` and closed at teardown."""
 
+import re
+
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -44,7 +46,18 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_begin="DEFERRED")
 
 
-WRITES = ("INSERT", "UPDATE", "DELETE")
+# What a read-only request may not send: DML (known from the compiled statement), and any text that starts, after
+# comments, with a writing or schema-changing word or is a WITH that contains one.
+_WRITING_TEXT = re.compile(
+    r"""\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*
+        (?:INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE|GRANT|REVOKE
+          |WITH\b.*\b(?:INSERT|UPDATE|DELETE|MERGE)\b)""",
+    re.IGNORECASE | re.DOTALL | re.VERBOSE)
+
+
+def _writes(statement: str, context) -> bool:
+    dml = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+    return bool(dml or _WRITING_TEXT.match(statement))
 
 
 def page_reads(engine: Engine) -> Engine:
@@ -60,8 +73,8 @@ def page_reads(engine: Engine) -> Engine:
         reads = reads.execution_options(isolation_level="AUTOCOMMIT")
 
     @event.listens_for(reads, "before_cursor_execute")
-    def _refuse_writes(_connection, _cursor, statement, _parameters, _context, _executemany):
-        if statement.lstrip()[:6].upper() in WRITES:
+    def _refuse_writes(_connection, _cursor, statement, _parameters, context, _executemany):
+        if _writes(statement, context):
             raise RuntimeError(f"a {request.method} request may not write to the database: {statement[:80]!r}")
 
     return reads
@@ -85,6 +98,6 @@ def close_session(_exc=None) -> None:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
-    app.extensions["db_read_engine"] = read_only(engine)  # reads that need one snapshot (the CSV export)
+    app.extensions["db_read_engine"] = read_only(engine)  # reads in a transaction of their own (the CSV export)
     app.extensions["db_page_engine"] = page_reads(engine)
     app.teardown_appcontext(close_session)

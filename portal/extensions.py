@@ -13,18 +13,26 @@ class PortalLimiter(Limiter):
 
     The limiter looks up and resolves limits on every request, limited or not (a tenth of a millisecond, about
     what a whole bare Flask request costs). Every view decorated with `limiter.limit` is marked `rate_limited`
-    here, and a request to any other view skips the limiter: there are no default or application-wide limits.
+    here, and a request to any other view skips the limiter. There are no default, application-wide or blueprint
+    limits (a test checks), which this filter would skip.
     """
 
     def limit(self, *args, **kwargs):
-        decorator = super().limit(*args, **kwargs)
+        return _marking(super().limit(*args, **kwargs))
 
-        def mark(view):
-            limited = decorator(view)
-            limited.rate_limited = True
-            return limited
+    def shared_limit(self, *args, **kwargs):
+        return _marking(super().shared_limit(*args, **kwargs))
 
-        return mark
+
+def _marking(decorator):
+    """The limiter's decorator, for views only, marking the view it limits."""
+
+    def mark(view):
+        limited = decorator(view)
+        limited.rate_limited = True
+        return limited
+
+    return mark
 
 
 def _no_limit_applies() -> bool:

@@ -71,3 +71,6 @@ def test_every_view_with_a_rate_limit_is_checked_by_the_limiter(app):
     names = {f"{view.__module__}.{view.__name__}" for endpoint, view in app.view_functions.items()
              if endpoint in limited}
     assert decorated <= names, "a view limited without PortalLimiter.limit would not be checked"
+    manager = limiter.limit_manager
+    assert not manager.application_limits and not manager.default_limits and not manager._blueprint_limits, \
+        "limits beyond decorated views are skipped by PortalLimiter's request filter"

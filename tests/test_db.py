@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import update
 
-from portal.db import get_session
+from portal.db import _writes, get_session
 from portal.models import Vendor
 
 
@@ -31,3 +31,20 @@ def test_a_post_request_writes_in_one_transaction(app, vendor, db):
     assert app.test_client().post("/_test/write").status_code == 200
     db.expire_all()
     assert db.get(Vendor, vendor.id).name == "Changed"
+
+
+@pytest.mark.parametrize("statement", [
+    "INSERT INTO vendor (slug) VALUES ('x')", "  update vendor set name = 'x'", "DELETE FROM vendor",
+    "/* note */ UPDATE vendor SET name = 'x'", "-- note\nDELETE FROM vendor",
+    "WITH gone AS (DELETE FROM vendor RETURNING id) SELECT id FROM gone", "DROP TABLE vendor",
+])
+def test_writing_text_is_recognised(statement):
+    assert _writes(statement, None)
+
+
+@pytest.mark.parametrize("statement", [
+    "SELECT 1", "BEGIN DEFERRED", "WITH recent AS (SELECT id FROM license_key) SELECT id FROM recent",
+    "SELECT updated_at FROM x",
+])
+def test_reading_text_is_not_taken_for_a_write(statement):
+    assert not _writes(statement, None)

@@ -10,7 +10,7 @@ from portal.audit import record_change
 from portal.domain import DomainError
 from portal.mail import queue_mail
 from portal.models import AccountToken, PortalAccount, utcnow
-from portal.security import hash_password, needs_rehash, new_token, token_digest, verify_password
+from portal.security import hash_password, needs_rehash, new_token, token_digest, upgrade_hash, verify_password
 
 VERIFY_EMAIL = "verify_email"
 RESET_PASSWORD = "reset_password"  # noqa: S105 - a token purpose, not a password
@@ -63,8 +63,7 @@ def authenticate(session: Session, *, vendor_id: int, email: str, password: str)
     if not verify_password(account.password_hash if account else None, password):
         return None
     if needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
-        session.add(account)
+        upgrade_hash(session, PortalAccount, account, password)
     return account
 
 

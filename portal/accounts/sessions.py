@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from portal.dataobjects.services import TERMS_URL, USER
 from portal.db import get_session
-from portal.models import Customer, DataObject, PortalAccount, TermsAcceptance, Vendor
+from portal.models import ID_MAX, Customer, DataObject, PortalAccount, TermsAcceptance, Vendor
 from portal.rendering import redirect_to
 from portal.tenancy import is_public_endpoint
 
@@ -92,7 +92,7 @@ def _split(row) -> tuple:
 def _stored_logins() -> dict[str, list]:
     return {key: value for key, value in session.items()
             if key.startswith(_PREFIX) and isinstance(value, list) and len(value) == 2
-            and all(isinstance(part, int) for part in value)}
+            and all(type(part) is int and 0 < part <= ID_MAX for part in value)}
 
 
 def load_portal(slug: str) -> None:

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from portal.audit import record_change, snapshot
 from portal.domain import DomainError
 from portal.models import Customer, PortalAccount, Vendor, VendorUser
-from portal.security import hash_password, needs_rehash, verify_password
+from portal.security import hash_password, needs_rehash, upgrade_hash, verify_password
 from portal.tenancy import SLUG_PATTERN, normalize_slug
 
 
@@ -43,8 +43,7 @@ def authenticate_vendor_user(session: Session, *, email: str, password: str) -> 
     if not verify_password(user.password_hash if user else None, password):
         return None
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-        session.add(user)
+        upgrade_hash(session, VendorUser, user, password)
     return user
 
 

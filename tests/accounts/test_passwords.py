@@ -88,3 +88,23 @@ def test_a_hash_made_with_older_parameters_is_upgraded_at_login(client, app, mak
     assert not needs_rehash(db.get(PortalAccount, account.id).password_hash)
     assert not needs_rehash(db.get(VendorUser, owner.id).password_hash)
     make.login_portal(app.test_client(), vendor, account)  # the upgraded hash still takes the same password
+
+
+def test_an_upgrade_does_not_undo_a_password_changed_meanwhile(make, vendor, account, db):
+    from argon2 import PasswordHasher
+
+    from portal.security import hash_password, upgrade_hash
+
+    older = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    account.password_hash = older.hash(CUSTOMER_PASSWORD)
+    db.add(account)
+    db.commit()
+    seen = PortalAccount(id=account.id, password_hash=account.password_hash)  # what the login read
+    changed = hash_password("changed-meanwhile-1")
+    account.password_hash = changed  # a reset that commits while the login is being checked
+    db.add(account)
+    db.commit()
+    upgrade_hash(db, PortalAccount, seen, CUSTOMER_PASSWORD)
+    db.commit()
+    db.expire_all()
+    assert db.get(PortalAccount, account.id).password_hash == changed
