@@ -194,6 +194,11 @@ KEY_NOTES_MAX = 150
 FEATURE_NAME_MAX = 50
 
 
+def feature_label(n: int, name: str) -> str:
+    """How feature F<n> is shown: the name the vendor gave it, else F<n>."""
+    return name or f"F{n}"
+
+
 class Product(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_product_vendor_id_name", "vendor_id", "name"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -213,7 +218,7 @@ class Product(SQLModel, table=True):
     created: datetime = Field(default_factory=utcnow, sa_column=_when())
 
     def feature_name(self, n: int) -> str:
-        return getattr(self, f"f{n}_name") or f"F{n}"
+        return feature_label(n, getattr(self, f"f{n}_name"))
 
     def feature_names_of(self, key) -> list[str]:
         """The names of the features F1-F8 that `key` (a LicenseKey or a row of its columns) has on."""

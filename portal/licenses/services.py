@@ -1,4 +1,4 @@
-"""A customer's licenses as the portal shows them: keys with their product and machines, in two queries."""
+"""A customer's licenses as the portal shows them: keys with their product and machines, in one query."""
 
 from collections import namedtuple
 from dataclasses import dataclass
@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from portal.domain import DomainError, NotFound
 from portal.keys import services as keys
-from portal.models import ActivatedMachine, Customer, LicenseKey, Product
+from portal.models import ActivatedMachine, Customer, LicenseKey, Product, feature_label
 
 EXPIRING_WITHIN = timedelta(days=14)
 STATUS_LABELS = {"active": "Active", "expiring": "Expires within 14 days", "expired": "Expired",
@@ -27,7 +27,7 @@ class ProductRef(NamedTuple):
 
     @classmethod
     def of(cls, product: Any) -> "ProductRef":
-        return cls(product.id, product.name, tuple(getattr(product, f"f{n}_name") or f"F{n}" for n in _FEATURES))
+        return cls(product.id, product.name, tuple(product.feature_name(n) for n in _FEATURES))
 
 
 @dataclass(slots=True)
@@ -93,7 +93,7 @@ def licenses_of(session: Session, *, customer_id: int) -> list[License]:
             if product is None:
                 names = zip(_FEATURES, row[_PRODUCT_AT + 1:_MACHINE_AT], strict=True)
                 product = products[key.product_id] = ProductRef(
-                    key.product_id, row[_PRODUCT_AT], tuple(name or f"F{n}" for n, name in names))
+                    key.product_id, row[_PRODUCT_AT], tuple(feature_label(n, name) for n, name in names))
             licenses.append(License(key=key, product=product, machines=[]))
         if row[_MACHINE_AT] is not None:
             licenses[-1].machines.append(MachineRecord._make(row[_MACHINE_AT:]))

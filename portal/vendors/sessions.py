@@ -26,7 +26,8 @@ class VendorIdentity(UserMixin):
         return f"vendor_user:{self.id} {self.email}"
 
 
-def identity_of(user: VendorUser) -> VendorIdentity:
+def identity_of(user) -> VendorIdentity:
+    """The login of a VendorUser, or of a row with its id, vendor_id, email and session_version."""
     return VendorIdentity(id=user.id, vendor_id=user.vendor_id, email=user.email,
                           session_version=user.session_version)
 
@@ -45,7 +46,7 @@ def _load(user_id: str) -> VendorIdentity | None:
     row = get_session().connection().execute(_IDENTITY, {"id": int(user_part)}).first()
     if row is None or row.session_version != int(version):
         return None
-    return VendorIdentity(id=row.id, vendor_id=row.vendor_id, email=row.email, session_version=row.session_version)
+    return identity_of(row)
 
 
 def init_app(app: Flask) -> None:
