@@ -21,3 +21,13 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 # Each worker builds its own app (and database pool) after the fork.
 preload_app = False
+
+
+def post_worker_init(worker):
+    """Once the app is built, move its long-lived objects (modules, the app, compiled SQL and templates) out of
+    the garbage collector's sight: a full collection then walks only what requests made, instead of pausing a
+    request for tens of milliseconds every few thousand requests (measured: 70 ms per full collection)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -1,11 +1,13 @@
 """Flask extensions, created once here and bound to the app in `create_app`."""
 
-from flask import current_app, request
+import time
+
+from flask import current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 
 class PortalLimiter(Limiter):
@@ -22,6 +24,13 @@ class PortalLimiter(Limiter):
 
     def shared_limit(self, *args, **kwargs):
         return _marking(super().shared_limit(*args, **kwargs))
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        # Before every request (in_middleware) the limiter resolves the application's limits, which are none; a
+        # marked view checks its own limits when it is called. So an unmarked view skips the limiter at once.
+        if in_middleware and _no_limit_applies():
+            return
+        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
 
 
 def _marking(decorator):
@@ -54,7 +63,39 @@ class SessionInterface(SecureCookieSessionInterface):
         return serializer
 
 
+class CsrfTokens:
+    """The `csrf_token()` of the templates: Flask-WTF's signed token, reused for up to a minute per session.
+
+    Flask-WTF signs the session's raw token with a timestamp on every request that shows a form or the htmx
+    headers (an HMAC and a compression, a twentieth of a millisecond). A token signed within the last
+    `REUSE_SECONDS` is as good: it is checked against the same raw token and stays valid for
+    WTF_CSRF_TIME_LIMIT (an hour) less at most a minute. Kept per process, bounded, per secret key.
+    """
+
+    REUSE_SECONDS = 60
+    SIZE = 4096
+
+    def __init__(self):
+        self._signed: dict[tuple, tuple[str, float]] = {}
+
+    def __call__(self) -> str:
+        raw = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+        if raw is None:  # the first form of a session: Flask-WTF makes the raw token and stores it
+            return generate_csrf()
+        key = (current_app.secret_key, raw)
+        now = time.monotonic()
+        cached = self._signed.get(key)
+        if cached is not None and now - cached[1] < self.REUSE_SECONDS:
+            return cached[0]
+        token = generate_csrf()
+        if len(self._signed) >= self.SIZE:
+            self._signed.clear()
+        self._signed[key] = (token, now)
+        return token
+
+
 csrf = CSRFProtect()
+csrf_token = CsrfTokens()
 login_manager = LoginManager()
 limiter = PortalLimiter(get_remote_address)
 limiter.request_filter(_no_limit_applies)

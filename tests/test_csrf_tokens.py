@@ -1,0 +1,38 @@
+"""The templates' CSRF token: signed once a minute per session, and every token handed out is accepted."""
+
+from flask_wtf.csrf import generate_csrf
+
+from portal import extensions
+from tests.conftest import csrf_from
+
+
+def test_a_sessions_token_is_signed_again_after_a_minute_and_every_one_handed_out_is_accepted(
+        app, vendor, portal_client, monkeypatch):
+    clock, signed = [1000.0], []
+    monkeypatch.setattr(extensions.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(extensions, "generate_csrf", lambda: signed.append(1) or generate_csrf())
+    monkeypatch.setattr(extensions.csrf_token, "_signed", {})
+    dashboard = f"/Portal/@{vendor.slug}/"
+
+    first = csrf_from(portal_client.get(dashboard).get_data(as_text=True))
+    clock[0] += 59
+    assert csrf_from(portal_client.get(dashboard).get_data(as_text=True)) == first
+    assert len(signed) == 1
+    clock[0] += 2
+    csrf_from(portal_client.get(dashboard).get_data(as_text=True))
+    assert len(signed) == 2, "a token older than a minute is signed afresh"
+
+    # The token first handed out still logs the customer out (it is checked against the same raw token).
+    response = portal_client.post(f"/Portal/@{vendor.slug}/Logout", data={"csrf_token": first})
+    assert response.status_code == 303
+    assert portal_client.get(dashboard).status_code == 303, "logged out"
+
+
+def test_each_session_gets_its_own_token(app, make, vendor, account, portal_client):
+    stranger = app.test_client()
+    login = f"/Portal/@{vendor.slug}/Login"
+    theirs = csrf_from(stranger.get(login).get_data(as_text=True))
+    mine = csrf_from(portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True))
+    assert theirs != mine
+    response = stranger.post(f"/Portal/@{vendor.slug}/Logout", data={"csrf_token": mine})
+    assert response.status_code == 400, "a token of another session is refused"
