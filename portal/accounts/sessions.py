@@ -58,9 +58,10 @@ VendorRecord, AccountRecord, CustomerRecord = (_record_type(model) for model in 
 _RECORDS = ((VendorRecord, Vendor), (AccountRecord, PortalAccount), (CustomerRecord, Customer))
 
 
-def _portal_statement():
+def _portal_statement(*, several: bool):
     # Built once from the tables: per request only the slug and the account ids change, so SQLAlchemy reuses the
-    # compiled SQL, and Core rows need none of the ORM's work.
+    # compiled SQL, and Core rows need none of the ORM's work. A browser is nearly always logged in to one portal
+    # at most: that statement binds one account id (an expanding IN is rewritten on every execution).
     vendors, accounts, customers = (model.__table__ for _, model in _RECORDS)
     data_objects, acceptances = DataObject.__table__, TermsAcceptance.__table__
     terms_url = (select(data_objects.c.string_value)
@@ -71,16 +72,17 @@ def _portal_statement():
     return (select(*vendors.c, *accounts.c, *customers.c, terms_url.label("terms_url"),
                    accepted.label("terms_accepted"))
             .outerjoin(accounts, and_(accounts.c.vendor_id == vendors.c.id,
-                                      accounts.c.id.in_(bindparam("account_ids", expanding=True))))
+                                      accounts.c.id.in_(bindparam("account_ids", expanding=True)) if several
+                                      else accounts.c.id == bindparam("account_id")))
             .outerjoin(customers, customers.c.id == accounts.c.customer_id)
             .where(vendors.c.slug == bindparam("slug")))
 
 
-_PORTAL = _portal_statement()
+_PORTAL_ONE, _PORTAL_SEVERAL = _portal_statement(several=False), _portal_statement(several=True)
 
 
 def _split(row) -> tuple:
-    """(vendor, account or None, customer or None, terms URL as stored, accepted) from one row of `_PORTAL`."""
+    """(vendor, account or None, customer or None, terms URL as stored, accepted) from one row of `_PORTAL_*`."""
     records, start = [], 0
     for record_type, _model in _RECORDS:
         values = row[start:start + len(record_type._fields)]
@@ -98,8 +100,12 @@ def _stored_logins() -> dict[str, list]:
 def load_portal(slug: str) -> None:
     """Set `g.vendor`, `g.account`, `g.customer` and `g.terms` for a portal request; 404 for no such portal."""
     logins = _stored_logins()
-    rows = get_session().connection().execute(
-        _PORTAL, {"slug": slug, "account_ids": [pair[0] for pair in logins.values()]}).all()
+    account_ids = [pair[0] for pair in logins.values()]
+    if len(account_ids) > 1:
+        statement, params = _PORTAL_SEVERAL, {"slug": slug, "account_ids": account_ids}
+    else:  # no account has the id 0
+        statement, params = _PORTAL_ONE, {"slug": slug, "account_id": account_ids[0] if account_ids else 0}
+    rows = get_session().connection().execute(statement, params).all()
     if not rows:
         abort(404)
     found = [_split(row) for row in rows]

@@ -4,16 +4,16 @@ The dashboard shows every key of the customer's on each visit. A card's HTML dep
 the key's row, its product's names, its machines, the status at this moment, whether the customer may free
 machines, and the portal's address. So the `license_card` macro renders a card the first time, and a bounded
 per-process cache keyed by exactly those values serves it after. A changed key, machine or setting makes a
-different key, so a card is never stale; the cache is emptied when full.
+different key, so a card is never stale.
 """
 
 from flask import current_app, g, request
 from markupsafe import Markup
 
 from portal.licenses.services import License
+from portal.rendering import FragmentCache
 
-CACHE_SIZE = 1024
-_cards: dict[tuple, Markup] = {}
+_cards = FragmentCache(1024)
 
 
 def license_cards(licenses: list[License], *, customer, now) -> Markup:
@@ -25,10 +25,5 @@ def license_cards(licenses: list[License], *, customer, now) -> Markup:
         # Plain tuples: they hash and compare in C, where rows would compare value by value in Python.
         content = (*portal, tuple(license.key), license.product, tuple(map(tuple, license.machines)),
                    license.status(now))
-        card = _cards.get(content)
-        if card is None:
-            if len(_cards) >= CACHE_SIZE:
-                _cards.clear()
-            card = _cards[content] = macro(license, customer, now)
-        html.append(card)
+        html.append(_cards.get(content, lambda license=license: macro(license, customer, now)))
     return Markup("\n").join(html)

@@ -2,7 +2,7 @@
 
 from collections import namedtuple
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam
@@ -10,11 +10,9 @@ from sqlmodel import Session, select
 
 from portal.domain import DomainError, NotFound
 from portal.keys import services as keys
+from portal.keys.status import LABELS, status_of
 from portal.models import ActivatedMachine, Customer, LicenseKey, Product, feature_label
 
-EXPIRING_WITHIN = timedelta(days=14)
-STATUS_LABELS = {"active": "Active", "expiring": "Expires within 14 days", "expired": "Expired",
-                 "blocked": "Blocked"}
 _FEATURES = range(1, 9)
 
 
@@ -39,17 +37,11 @@ class License:
     machines: list
 
     def status(self, now: datetime) -> str:
-        if self.key.block:
-            return "blocked"
-        if self.key.expires <= now:
-            return "expired"
-        if self.key.expires - now <= EXPIRING_WITHIN:
-            return "expiring"
-        return "active"
+        return status_of(self.key, now)
 
     def status_label(self, now: datetime) -> tuple[str, str]:
         status = self.status(now)
-        return status, STATUS_LABELS[status]
+        return status, LABELS[status]
 
     @property
     def masked_key(self) -> str:

@@ -53,3 +53,14 @@ def test_detaching_an_account_ends_its_sessions(vendor_client, portal_client, ve
 def test_deleting_the_customer_ends_its_accounts_sessions(vendor_client, portal_client, vendor, customer):
     post_form(vendor_client, f"/vendor/customers/{customer.id}/delete", {})
     assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code in (302, 303)
+
+
+def test_one_browser_logged_in_to_two_portals_sees_each_its_own(portal_client, make, vendor, other_vendor):
+    other_customer = make.customer(other_vendor, name="Other Customer")
+    other_account = make.account(other_vendor, other_customer, email="other@example.test")
+    make.login_portal(portal_client, other_vendor, other_account)
+    mine = portal_client.get(f"/Portal/@{vendor.slug}/")
+    theirs = portal_client.get(f"/Portal/@{other_vendor.slug}/")
+    assert mine.status_code == theirs.status_code == 200
+    assert "other@example.test" in theirs.get_data(as_text=True)
+    assert "other@example.test" not in mine.get_data(as_text=True)

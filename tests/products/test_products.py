@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from portal.models import DataObject, LicenseKey, Product
+from portal.models import Customer, DataObject, LicenseKey, Product
 from tests.support.factories import post_form
 
 
@@ -122,3 +122,29 @@ def test_csv_export_streams_the_matching_keys_and_defuses_formulas(vendor_client
 def test_export_of_a_bad_query_is_a_clear_400(vendor_client, product):
     response = vendor_client.get(f"/vendor/products/{product.id}/keys.csv", query_string={"q": "id <"})
     assert response.status_code == 400 and "character" in response.get_data(as_text=True)
+
+
+def test_a_key_row_changes_as_soon_as_what_it_shows_changes(vendor_client, make, vendor, product, db):
+    """Rows are cached per process by what they show: the key, its customer, the product's feature names."""
+    from portal.customers.services import update_customer
+    from portal.keys import services as keys
+    from portal.products.services import update_product
+
+    customer = make.customer(vendor, name="Ada Lovelace")
+    key = make.key(product, customer=customer, period=100)
+
+    def row() -> str:
+        page = vendor_client.get(f"/vendor/products/{product.id}?q=id={key.key_number}",
+                                 headers={"HX-Request": "true"}).get_data(as_text=True)
+        return page[page.index("<tbody>"):page.index("</tbody>")]
+
+    assert "Ada Lovelace" in row() and "Active" in row()
+    keys.set_blocked(db, key=key, blocked=True, actor="test")
+    update_customer(db, customer=db.get(Customer, customer.id), actor="test", name="Ada King")
+    db.commit()
+    assert "Blocked" in row() and "Ada King" in row() and "Ada Lovelace" not in row()
+    keys.change_details(db, key=key, notes="", features={"f2": True}, max_no_of_machines=0, trial_activation=False,
+                        actor="test")
+    update_product(db, product=product, name=product.name, f2_name="Pro", actor="test")
+    db.commit()
+    assert ">Pro<" in row()
