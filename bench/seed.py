@@ -24,6 +24,7 @@ from alembic.config import Config  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from portal.accounts.services import create_account  # noqa: E402
+from portal.customers.search_index import FTS_TABLE, WORD_TABLE  # noqa: E402
 from portal.dataobjects.services import TERMS_URL, add_object  # noqa: E402
 from portal.db import make_engine  # noqa: E402
 from portal.models import ActivatedMachine, Customer, LicenseKey  # noqa: E402
@@ -200,13 +201,25 @@ def _customer_select(series: str, *, lower: str, seconds: str, vendor: int, firs
 
 
 def _statements(*, series: str, lower: str, seconds: str, random_key: str, secret: str, false: str,
-                vendor: int, product: int, first_id: int, rows: int, dashboard: int | None) -> list[str]:
+                search_index: str, vendor: int, product: int, first_id: int, rows: int,
+                dashboard: int | None) -> list[str]:
     """Customers, their search words and keys for one vendor, as INSERT … SELECT statements."""
     step = round(730 * 86400 / rows, 3)
     customers = _customer_select(series, lower=lower, seconds=seconds, vendor=vendor, first_id=first_id,
                                  rows=rows, step=step)
-    words = " UNION ".join(
-        f"SELECT vendor_id, {lower}({column}) AS word, id FROM c" for column in ("first", "last", "company", "suffix"))
+    # The customer's name and company words as portal/customers/search_index.py writes them, lowercased and
+    # distinct: one row of all of them in SQLite's FTS5 table, a row per word in PostgreSQL's word table.
+    if search_index == "fts5":
+        words = f"""INSERT INTO {FTS_TABLE} (rowid, vendor_id, words)
+            WITH c AS ({customers})
+            SELECT id, vendor_id, {lower}(first) || ' ' || {lower}(last) || CASE WHEN company = last THEN ''
+                   ELSE ' ' || {lower}(company) END || ' ' || {lower}(suffix) FROM c"""
+    else:
+        each = " UNION ".join(f"SELECT vendor_id, {lower}({column}) AS word, id FROM c"
+                              for column in ("first", "last", "company", "suffix"))
+        words = f"""INSERT INTO {WORD_TABLE} (vendor_id, word, customer_id)
+            WITH c AS ({customers})
+            SELECT vendor_id, word, id FROM ({each}) AS w ORDER BY word, id"""
     # Key n belongs to customer n, except the last keys, which make up the dashboard customer's 20.
     owner = (f"CASE WHEN n > {rows - DASHBOARD_KEYS + 1} THEN {dashboard} ELSE {first_id} - 1 + n END"
              if dashboard else f"{first_id} - 1 + n")
@@ -217,9 +230,7 @@ def _statements(*, series: str, lower: str, seconds: str, random_key: str, secre
             SELECT id, vendor_id, name, email, {lower}(email), company_name, '', created, {false}, {false},
                    {false}, 0, {secret}, 'vendor'
             FROM ({customers}) AS customers""",
-        f"""INSERT INTO customer_search_word (vendor_id, word, customer_id)
-            WITH c AS ({customers})
-            SELECT vendor_id, word, id FROM ({words}) AS w ORDER BY word, id""",
+        words,
         f"""INSERT INTO license_key (vendor_id, product_id, key_number, key, customer_id, created, expires, period,
                 f1, f2, f3, f4, f5, f6, f7, f8, notes, block, trial_activation, max_no_of_machines,
                 allowed_machines)
@@ -251,6 +262,7 @@ def _bulk_sqlite(url: str, plan: list, base: datetime) -> None:
                 lower="lower", seconds=f"strftime('%Y-%m-%d %H:%M:%S.000000', '{stamp}', '+' || "
                                        "CAST({offset} AS INTEGER) || ' seconds')",
                 random_key=random_key, secret="lower(hex(randomblob(16)))", false="0",  # noqa: S106
+                search_index="fts5",
                 vendor=vendor, product=product, first_id=first_id, rows=rows, dashboard=dashboard):
             connection.execute(statement)
     for table in ("bench_first", "bench_last", "bench_suffix"):
@@ -277,6 +289,7 @@ def _bulk_postgresql(url: str, plan: list, base: datetime) -> None:
                     series=f"generate_series(1, {rows}) AS n",
                     lower="lower", seconds=f"(timestamptz '{stamp}' + ({{offset}}) * interval '1 second')",
                     random_key=random_key, secret=f"md5('secret' || n || '-' || {vendor})", false="false",
+                    search_index="words",
                     vendor=vendor, product=product, first_id=first_id, rows=rows, dashboard=dashboard):
                 connection.execute(statement)
         for statement in restore:
@@ -288,7 +301,7 @@ def _bulk_postgresql(url: str, plan: list, base: datetime) -> None:
                                f"(SELECT max(id) FROM {table}))")
 
 
-BULK_TABLES = ("customer", "customer_search_word", "license_key")
+BULK_TABLES = ("customer", WORD_TABLE, "license_key")
 
 
 def _drop_constraints_and_indexes(connection, tables: tuple[str, ...]) -> list[str]:

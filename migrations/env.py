@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import portal.models  # noqa: F401 - registers the tables on SQLModel.metadata
+from portal.customers.search_index import compared_with_the_models
 from portal.db import make_engine
 
 config = context.config
@@ -21,7 +22,7 @@ def database_url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True,
-                      compare_type=True, render_as_batch=True)
+                      compare_type=True, render_as_batch=True, include_name=compared_with_the_models)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -44,7 +45,7 @@ def _run(connection) -> None:
         # delete the child rows. The pragma only works outside a transaction, so it goes to the driver directly.
         connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
-                      render_as_batch=sqlite)
+                      render_as_batch=sqlite, include_name=compared_with_the_models)
     with context.begin_transaction():
         context.run_migrations()
     if sqlite:

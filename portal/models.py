@@ -97,17 +97,6 @@ class Customer(SQLModel, table=True):
     origin: str = Field(default="vendor", max_length=16)
 
 
-class CustomerSearchWord(SQLModel, table=True):
-    """One lowercased word of a customer's name or company, so a prefix of any word finds the customer."""
-
-    __tablename__ = "customer_search_word"
-    vendor_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("vendor.id", ondelete="CASCADE"),
-                                               primary_key=True))
-    word: str = Field(sa_column=sa.Column(_BYTE_ORDER_TEXT, primary_key=True))
-    customer_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("customer.id", ondelete="CASCADE"),
-                                                 primary_key=True, index=True))
-
-
 class PortalAccount(SQLModel, table=True):
     __tablename__ = "portal_account"
     __table_args__ = (sa.UniqueConstraint("vendor_id", "email_normalized", name="uq_portal_account_email"),)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 from portal import create_app, jobs  # noqa: E402
+from portal.customers.search_index import FTS_TABLE  # noqa: E402
 from portal.db import make_engine  # noqa: E402
 from tests.support import mail as mail_support  # noqa: E402
 from tests.support.factories import Factory  # noqa: E402
@@ -75,7 +76,7 @@ def _empty_tables(url: str) -> None:
             connection.execute(text("SET LOCAL lock_timeout = '20s'"))
             connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
-            for table in tables:
+            for table in (FTS_TABLE, *tables):  # SQLite's search index has no foreign key to cascade from
                 connection.execute(text(f'DELETE FROM "{table}"'))
     engine.dispose()
 

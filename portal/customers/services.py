@@ -1,40 +1,36 @@
 """The customer's verbs: create, update, delete, search, and the association link's life cycle."""
 
-import re
 import secrets
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Select, bindparam, delete, intersect, union, update
+from sqlalchemy import Select, bindparam, delete, union, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
+from portal.customers.search_index import (
+    forget_customer,
+    index_customer,
+    index_for,
+    prefix_params,
+    prefix_range,
+    words_of,
+)
 from portal.domain import DomainError, NotFound
-from portal.models import ID_MAX, Customer, CustomerSearchWord, PortalAccount, utcnow
+from portal.models import ID_MAX, Customer, PortalAccount, utcnow
 from portal.security import Encryptor, same_secret
 
 EDITABLE_FIELDS = (
     "name", "email", "company_name", "notes", "allow_activation_management",
     "allow_multiple_user_association", "max_no_of_devices",
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class LinkNotValid(DomainError):
     def __init__(self):
         super().__init__("This link is not valid.")
-
-
-def words_of(*texts: str) -> set[str]:
-    return {word[:100] for text in texts for word in _WORD.findall(text.lower())}
-
-
-def _index_words(session: Session, customer: Customer) -> None:
-    session.execute(delete(CustomerSearchWord).where(CustomerSearchWord.customer_id == customer.id))
-    for word in words_of(customer.name, customer.company_name):
-        session.add(CustomerSearchWord(vendor_id=customer.vendor_id, word=word, customer_id=customer.id))
 
 
 def get_customer(session: Session, *, vendor_id: int, customer_id: int) -> Customer:
@@ -50,7 +46,7 @@ def create_customer(session: Session, *, vendor_id: int, actor: str, encryptor: 
     _apply(customer, fields)
     session.add(customer)
     session.flush()
-    _index_words(session, customer)
+    index_customer(session, customer)
     if enable_customer_association:
         _new_association_code(customer, encryptor)
     record_change(session, vendor_id=vendor_id, actor=actor, action="customer.created",
@@ -63,7 +59,7 @@ def update_customer(session: Session, *, customer: Customer, actor: str, ip: str
     _apply(customer, fields)
     session.add(customer)
     if (before["name"], before["company_name"]) != (customer.name, customer.company_name):
-        _index_words(session, customer)
+        index_customer(session, customer)
     record_change(session, vendor_id=customer.vendor_id, actor=actor, action="customer.updated",
                   subject_type="customer", subject_id=customer.id, before=before, after=snapshot(customer),
                   ip=ip)
@@ -85,7 +81,7 @@ def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str
     record_change(session, vendor_id=customer.vendor_id, actor=actor, action="customer.deleted",
                   subject_type="customer", subject_id=customer.id, before=before, ip=ip)
     session.execute(delete(PortalAccount).where(PortalAccount.customer_id == customer.id))
-    session.execute(delete(CustomerSearchWord).where(CustomerSearchWord.customer_id == customer.id))
+    forget_customer(session, customer.id)
     session.delete(customer)
 
 
@@ -96,7 +92,6 @@ class Page:
 
 
 _CUSTOMERS = Customer.__table__
-_WORDS = CustomerSearchWord.__table__
 # What the customer list and the key forms' customer picker show: plain rows, not ORM entities.
 LISTED = (_CUSTOMERS.c.id, _CUSTOMERS.c.name, _CUSTOMERS.c.email, _CUSTOMERS.c.company_name, _CUSTOMERS.c.created)
 
@@ -106,42 +101,27 @@ def search_customers(session: Session, *, vendor_id: int, query: str = "", befor
     """Newest first, by keyset (`id < before`), matching an id, an e-mail prefix, a word prefix or a secret."""
     params = {"vendor_id": vendor_id, "before": before}
     query = query.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
-    shape = _query_shape(query, params) if query else None
-    statement = _search_statement(shape, before is not None, limit + 1)
+    dialect = session.get_bind().dialect.name
+    shape = _query_shape(query, params, dialect) if query else None
+    statement = _search_statement(shape, before is not None, limit + 1, dialect)
     rows = session.connection().execute(statement, params).all()
     next_before = rows[limit - 1].id if len(rows) > limit else None
     return Page(customers=rows[:limit], next_before=next_before)
 
 
-def _query_shape(query: str, params: dict) -> tuple:
+def _query_shape(query: str, params: dict, dialect: str) -> tuple:
     """The ways the query can match, as a hashable shape; their values go into `params`."""
     params["secret"] = query
-    email_bounded = _prefix_params(params, "email", query.lower())
+    email_bounded = prefix_params(params, "email", query.lower())
     by_id = query.isdecimal() and len(query) <= 10 and int(query) <= ID_MAX
     if by_id:
         params["id"] = int(query)
-    words = tuple(_prefix_params(params, f"word{n}", word) for n, word in enumerate(sorted(words_of(query))))
-    return email_bounded, by_id, words
-
-
-def _prefix_params(params: dict, name: str, prefix: str) -> bool:
-    """Set the bounds of the strings that start with `prefix`; whether there is an upper one."""
-    params[f"{name}_from"] = prefix
-    if ord(prefix[-1]) >= 0x10FFFF:
-        return False
-    params[f"{name}_to"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return True
-
-
-def _bound_prefix_range(column, name: str, bounded: bool):
-    """`column` starts with the prefix `name` (see _prefix_params), as a range that a plain B-tree index serves."""
-    if not bounded:
-        return column >= bindparam(f"{name}_from")
-    return (column >= bindparam(f"{name}_from")) & (column < bindparam(f"{name}_to"))
+    words = words_of(query)
+    return email_bounded, by_id, index_for(dialect).bind(words, params) if words else None
 
 
 @lru_cache(maxsize=256)
-def _search_statement(shape: tuple | None, keyset: bool, limit: int) -> Select:
+def _search_statement(shape: tuple | None, keyset: bool, limit: int, dialect: str) -> Select:
     """The statement for a query of this shape (None: no query), with bind parameters for the values.
 
     Made once per shape: building a statement (and its cache key) costs more than running it, and the same
@@ -150,21 +130,21 @@ def _search_statement(shape: tuple | None, keyset: bool, limit: int) -> Select:
     customer = _CUSTOMERS.c
     statement = core_select(*LISTED).where(customer.vendor_id == bindparam("vendor_id"))
     if shape is not None:
-        statement = statement.where(customer.id.in_(_matching_ids(shape, keyset, limit)))
+        statement = statement.where(customer.id.in_(_matching_ids(shape, keyset, limit, dialect)))
     if keyset:
         statement = statement.where(customer.id < bindparam("before"))
     return statement.order_by(customer.id.desc()).limit(limit)
 
 
-def _matching_ids(shape: tuple, keyset: bool, limit: int):
+def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
     """The ids of the newest `limit` customers below `before` in each way of matching, as one UNION.
 
     One OR over the ways would be planned as a walk down the whole table testing every row (a quarter of a
     second at a million customers); each branch here is served by its own index instead, and the page's newest
-    `limit` are among the branches' newest `limit`.
+    `limit` are among the branches' newest `limit`. Name words go to the database's word index (search_index.py).
     """
-    email_bounded, by_id, words_bounded = shape
-    customer, word = _CUSTOMERS.c, _WORDS.c
+    email_bounded, by_id, words = shape
+    customer = _CUSTOMERS.c
     vendor_id = bindparam("vendor_id")
 
     def newest(ids: Select, column) -> Select:
@@ -175,19 +155,14 @@ def _matching_ids(shape: tuple, keyset: bool, limit: int):
     branches = [
         newest(core_select(customer.id).where(
             customer.vendor_id == vendor_id,
-            _bound_prefix_range(customer.email_normalized, "email", email_bounded)), customer.id),
+            prefix_range(customer.email_normalized, "email", email_bounded)), customer.id),
         core_select(customer.id).where(customer.vendor_id == vendor_id, customer.secret == bindparam("secret")),
     ]
     if by_id:
         branches.append(core_select(customer.id).where(customer.vendor_id == vendor_id,
                                                        customer.id == bindparam("id")))
-    words = [core_select(word.customer_id).where(word.vendor_id == vendor_id,
-                                                 _bound_prefix_range(word.word, f"word{n}", bounded))
-             for n, bounded in enumerate(words_bounded)]
-    if words:
-        # A customer matches every word of the query.
-        every = (intersect(*words) if len(words) > 1 else words[0]).subquery()
-        branches.append(newest(core_select(every.c[0]), every.c[0]))
+    if words is not None:
+        branches.append(index_for(dialect).newest_matching(words, newest))
     return union(*branches)
 
 

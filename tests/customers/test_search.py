@@ -84,3 +84,49 @@ def test_empty_state_says_what_to_do(vendor_client):
 
 def test_a_search_ending_in_the_last_code_point_is_no_error(vendor_client, people):
     assert vendor_client.get("/vendor/customers/", query_string={"q": "ada\U0010ffff"}).status_code == 200
+
+
+@pytest.mark.parametrize(("name", "query"), [
+    ("Zoë Núñez", "zoë nú"),
+    ("Snake_Case Ltd", "snake_c"),
+    ("Near Or Not", "near or not"),  # the text-search languages' operators are words like any other
+    ("R2 D2", "r2 d"),
+])
+def test_any_word_characters_are_searchable(vendor_client, make, vendor, name, query):
+    make.customer(vendor, name=name)
+    html = vendor_client.get("/vendor/customers/", query_string={"q": query},
+                             headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert name in html
+
+
+@pytest.mark.parametrize("query", ['ada" OR "grace', "ada*", "'ada':* | grace:*", "ada NEAR grace", "(ada", "-ada",
+                                  "ada AND", "^ada", "ada:*"])
+def test_text_search_syntax_in_a_query_is_only_words(vendor_client, people, query):
+    response = vendor_client.get("/vendor/customers/", query_string={"q": query}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    found = names(vendor_client, query)
+    assert "Grace Hopper" not in found and "Ada Other" not in found
+
+
+def test_a_deleted_customer_is_no_longer_found(vendor_client, people):
+    response = post_form(vendor_client, f"/vendor/customers/{people['ada'].id}/delete", {})
+    assert response.status_code == 303
+    assert names(vendor_client, "lovelace") == set()
+    assert names(vendor_client, "ada") == set()
+
+
+def test_keyset_pages_of_a_word_search_walk_every_match_once(vendor_client, app, make, vendor, other_vendor):
+    app.config["PAGE_SIZE"] = 2
+    for n in range(5):
+        make.customer(vendor, name=f"Person {n}", company_name="Walker Labs")
+        make.customer(other_vendor, name=f"Person {n}", company_name="Walker Labs")
+    make.customer(vendor, name="Person Elsewhere")
+    seen, url = [], "/vendor/customers/?q=walker+pers"
+    while url:
+        html = vendor_client.get(url).get_data(as_text=True)
+        seen += [f"Person {n}" for n in range(5) if f">Person {n}<" in html]
+        assert "Person Elsewhere" not in html
+        url = None
+        if 'rel="next"' in html:
+            url = html.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    assert sorted(seen) == [f"Person {n}" for n in range(5)] and len(seen) == 5

@@ -1,0 +1,144 @@
+"""The customers' name words, indexed so that a customer matches when each word of a query starts a word of its
+name or company.
+
+Each database gets the index it answers fastest at a million customers:
+
+- SQLite: an FTS5 table, one row per customer (the row id is the customer's id) holding its words. FTS5
+  intersects the words' lists of customers itself, newest first, with prefix indexes for short prefixes: the
+  query `paul casd` takes 0.3 ms there, against 4 ms for intersecting two B-tree ranges (9,911 and 5,659 entries).
+- PostgreSQL: a B-tree of (vendor, word, customer), one row per word. Its GIN alternatives measured slower here:
+  a GIN index over the words as a tsvector collects every entry of a prefix before intersecting (4 ms for
+  `paul:* & casd:*`), and any GIN answer has to visit the table for each match (8 ms for a surname's 1,886
+  customers), where the B-tree answers a one-word query from the index alone.
+
+Both tables live outside the models' metadata (SQLite's is a virtual table): the migration
+`customer_search_index` makes them, this module keeps them in step with the customers, and the schema comparison
+leaves out the names SEARCH_TABLES matches.
+"""
+
+import re
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+FTS_TABLE, WORD_TABLE = "customer_search", "customer_search_word"
+# The tables and, on SQLite, FTS5's shadow tables (customer_search_data, _idx, _content, _docsize, _config).
+SEARCH_TABLES = re.compile(r"^customer_search(_(data|idx|content|docsize|config|word))?$")
+_WORD = re.compile(r"\w+", re.UNICODE)
+WORD_MAX = 100
+
+
+def words_of(*texts: str) -> list[str]:
+    """The distinct lowercased words of the texts, in order of first appearance."""
+    return list(dict.fromkeys(word[:WORD_MAX] for text in texts for word in _WORD.findall(text.lower())))
+
+
+def compared_with_the_models(name: str | None, type_: str, _parent_names) -> bool:
+    """Alembic's `include_name`: the schema comparison leaves out the search tables, which no model has."""
+    return not (type_ == "table" and name is not None and SEARCH_TABLES.match(name))
+
+
+# Makes a branch of the search: the newest `limit` ids of a select of ids, ordered by the given column.
+Newest = Callable[[sa.Select, sa.ColumnElement], sa.Select]
+
+
+class _Index:
+    """Writing a customer's rows (`_rows`) into `table` through `_insert`, and deleting them through `_delete`."""
+
+    _insert: sa.Insert
+    _delete: sa.Delete
+
+    def _rows(self, customer, words: list[str]) -> list[dict]:
+        raise NotImplementedError
+
+    def write(self, session: Session, customer, words: list[str]) -> None:
+        self.forget(session, customer.id)
+        rows = self._rows(customer, words)
+        if rows:
+            session.execute(self._insert, rows)
+
+    def forget(self, session: Session, customer_id: int) -> None:
+        session.execute(self._delete, {"customer_id": customer_id})
+
+
+class _Fts5(_Index):
+    """SQLite: `customer_search(words, vendor_id)`, FTS5, row id = customer id."""
+
+    table = sa.table(FTS_TABLE, sa.column("rowid"), sa.column("vendor_id"), sa.column("words"))
+    _insert = table.insert().values(rowid=sa.bindparam("customer_id"), vendor_id=sa.bindparam("vendor_id"),
+                                    words=sa.bindparam("words"))
+    _delete = table.delete().where(table.c.rowid == sa.bindparam("customer_id"))
+
+    def _rows(self, customer, words: list[str]) -> list[dict]:
+        return [{"customer_id": customer.id, "vendor_id": customer.vendor_id, "words": " ".join(words)}] if words \
+            else []
+
+    def bind(self, words: list[str], params: dict) -> tuple:
+        # Every word is the start of a word. Words are `\w+`, which holds no double quote: quoting is all the
+        # escaping they need, and FTS5's operators (AND, NEAR, …) in a query are plain words.
+        params["words_query"] = " AND ".join(f'"{word}"*' for word in words)
+        return ()
+
+    def newest_matching(self, _shape: tuple, newest: Newest) -> sa.Select:
+        table = self.table
+        return newest(sa.select(table.c.rowid).where(table.c.vendor_id == sa.bindparam("vendor_id"),
+                                                     table.c.words.op("MATCH")(sa.bindparam("words_query"))),
+                      table.c.rowid)
+
+
+class _WordTable(_Index):
+    """PostgreSQL: `customer_search_word(vendor_id, word, customer_id)`, its primary key a B-tree in that order."""
+
+    table = sa.table(WORD_TABLE, sa.column("vendor_id"), sa.column("word"), sa.column("customer_id"))
+    _insert = table.insert().values(vendor_id=sa.bindparam("vendor_id"), word=sa.bindparam("word"),
+                                    customer_id=sa.bindparam("customer_id"))
+    _delete = table.delete().where(table.c.customer_id == sa.bindparam("customer_id"))
+
+    def _rows(self, customer, words: list[str]) -> list[dict]:
+        return [{"vendor_id": customer.vendor_id, "word": word, "customer_id": customer.id} for word in words]
+
+    def bind(self, words: list[str], params: dict) -> tuple:
+        return tuple(prefix_params(params, f"word{n}", word) for n, word in enumerate(words))
+
+    def newest_matching(self, shape: tuple, newest: Newest) -> sa.Select:
+        word = self.table.c
+        ranges = [sa.select(word.customer_id).where(word.vendor_id == sa.bindparam("vendor_id"),
+                                                    prefix_range(word.word, f"word{n}", bounded))
+                  for n, bounded in enumerate(shape)]
+        # A customer matches every word of the query.
+        every = (sa.intersect(*ranges) if len(ranges) > 1 else ranges[0]).subquery()
+        return newest(sa.select(every.c[0]), every.c[0])
+
+
+def prefix_params(params: dict, name: str, prefix: str) -> bool:
+    """Set the bounds of the strings that start with `prefix`; whether there is an upper one."""
+    params[f"{name}_from"] = prefix
+    if ord(prefix[-1]) >= 0x10FFFF:
+        return False
+    params[f"{name}_to"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return True
+
+
+def prefix_range(column, name: str, bounded: bool):
+    """`column` starts with the prefix `name` (see prefix_params), as a range that a plain B-tree index serves."""
+    if not bounded:
+        return column >= sa.bindparam(f"{name}_from")
+    return (column >= sa.bindparam(f"{name}_from")) & (column < sa.bindparam(f"{name}_to"))
+
+
+_INDEXES = {"sqlite": _Fts5(), "postgresql": _WordTable()}
+
+
+def index_for(dialect_name: str) -> _Fts5 | _WordTable:
+    return _INDEXES[dialect_name]
+
+
+def index_customer(session: Session, customer) -> None:
+    """Write the customer's words (name and company), replacing any it had."""
+    index_for(session.get_bind().dialect.name).write(session, customer, words_of(customer.name,
+                                                                                  customer.company_name))
+
+
+def forget_customer(session: Session, customer_id: int) -> None:
+    index_for(session.get_bind().dialect.name).forget(session, customer_id)
