@@ -13,6 +13,7 @@ from portal.jobs import huey
 from portal.models import utcnow
 from portal.rendering import add_security_headers, asset_url
 from portal.security import Encryptor
+from portal.tenancy import portal_url
 from portal.urls import DatabaseIdConverter
 
 
@@ -48,7 +49,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app, add_context_processor=False)
     app.jinja_env.globals["current_user"] = current_user
     app.after_request(add_security_headers)
-    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes, asset_url=asset_url)
+    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes, asset_url=asset_url,
+                                 portal_url=portal_url)
     errors.init_app(app)
 
     from portal import (

@@ -37,6 +37,19 @@ class UTCDateTime(TypeDecorator):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def result_processor(self, dialect, coltype):
+        # One function per value, not the default chain (the driver's or SQLAlchemy's conversion, then
+        # process_result_value): a page of keys reads dozens of timestamps. SQLite hands over the stored text,
+        # PostgreSQL (psycopg) an aware datetime.
+        def in_utc(moment):
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+        if dialect.name == "sqlite":
+            return lambda value: None if value is None else in_utc(datetime.fromisoformat(value))
+        if dialect.name == "postgresql":
+            return lambda value: None if value is None else in_utc(value)
+        return super().result_processor(dialect, coltype)
+
 
 def _when(*, nullable: bool = False, index: bool = False):
     return sa.Column(UTCDateTime(), nullable=nullable, index=index)

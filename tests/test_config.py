@@ -32,9 +32,24 @@ def test_production_refuses_the_test_suites_fast_hashing():
 
 
 def test_times_come_back_timezone_aware(make, vendor, db):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy import select, text
+
     from portal.models import Vendor
 
     assert db.get(Vendor, vendor.id).created.tzinfo is not None
+    moment = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+    vendor = db.get(Vendor, vendor.id)
+    vendor.created = moment
+    db.commit()
+    read = db.execute(select(Vendor.__table__.c.created).where(Vendor.__table__.c.id == vendor.id)).scalar_one()
+    assert read == moment and read.tzinfo == UTC and read.hour == 10
+    # A value written by other means with an offset (SQLite keeps text as it is given) is turned into UTC too.
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(text("UPDATE vendor SET created = '2026-03-01 12:30:15.5+02:00' WHERE id = :id"), {"id": vendor.id})
+        read = db.execute(select(Vendor.__table__.c.created).where(Vendor.__table__.c.id == vendor.id)).scalar_one()
+        assert read == datetime(2026, 3, 1, 10, 30, 15, 500000, tzinfo=UTC) and read.tzinfo == UTC
 
 
 def test_rate_limits_are_shared_between_processes_through_redis(app, make, vendor):

@@ -6,10 +6,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, func, union, update
+from sqlalchemy import Column, bindparam, func, union, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.sql.visitors import iterate
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
@@ -310,7 +311,11 @@ def _search_statement(shape: Shape, served_by_an_index: bool, keyset: bool, limi
     newest_first = key.key_number.desc()
     if served_by_an_index:
         return core_select(_KEYS).where(*keyset_where, condition).order_by(newest_first).limit(limit)
-    recent = core_select(_KEYS).where(*keyset_where).order_by(newest_first).limit(RECENT_KEYS).subquery("recent")
+    # The recent keys with only the columns the filter reads (all of them made the scan half again as long).
+    read = sorted({column.key for column in iterate(condition) if isinstance(column, Column)
+                   and column.table is _KEYS} | {"id"})
+    recent = (core_select(*(key[name] for name in read)).where(*keyset_where).order_by(newest_first)
+              .limit(RECENT_KEYS).subquery("recent"))
     recent_matches = core_select(recent.c.id).where(ClauseAdapter(recent).traverse(condition)).cte("recent_matches")
     # `key_number + 0` keeps the planner from walking the ID index here: this branch is for few matches.
     anywhere = (core_select(key.id).where(*keyset_where, condition).order_by((key.key_number + 0).desc())

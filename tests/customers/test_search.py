@@ -130,3 +130,12 @@ def test_keyset_pages_of_a_word_search_walk_every_match_once(vendor_client, app,
         if 'rel="next"' in html:
             url = html.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     assert sorted(seen) == [f"Person {n}" for n in range(5)] and len(seen) == 5
+
+
+def test_a_listed_customer_shows_its_change_at_once(vendor_client, people):
+    """Rows are cached per process by what they show: an edit shows on the next listing."""
+    assert "grace@navy.test" in vendor_client.get("/vendor/customers/").get_data(as_text=True)
+    post_form(vendor_client, f"/vendor/customers/{people['grace'].id}/edit",
+              {"name": "Grace Brewster Hopper", "email": "grace@yale.test", "company_name": "US Navy"})
+    html = vendor_client.get("/vendor/customers/").get_data(as_text=True)
+    assert "grace@yale.test" in html and "Grace Brewster Hopper" in html and "grace@navy.test" not in html
