@@ -48,3 +48,33 @@ def test_writing_text_is_recognised(statement):
 ])
 def test_reading_text_is_not_taken_for_a_write(statement):
     assert not _writes(statement, None)
+
+
+def test_a_connection_idle_for_a_while_is_pinged_and_replaced_when_dead(database_url, monkeypatch):
+    from sqlalchemy import text
+
+    from portal import db as portal_db
+    from portal.db import IDLE_BEFORE_PING, make_engine
+
+    engine = make_engine(database_url)
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    clock = [1000.0]
+    monkeypatch.setattr(portal_db.time, "monotonic", lambda: clock[0])
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(1) or real_ping(connection))
+    with engine.connect() as connection:
+        first = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with engine.connect() as connection:  # at once: no ping, the same connection
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() == first
+    assert pings == []
+    admin = make_engine(database_url)  # the server drops the pooled connection while it sits idle
+    with admin.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    admin.dispose()
+    clock[0] += IDLE_BEFORE_PING + 1
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
+    assert pings, "the idle connection was pinged"
+    engine.dispose()
