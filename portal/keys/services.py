@@ -5,6 +5,7 @@ import string
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import Column, bindparam, func, union, update
 from sqlalchemy import select as core_select
@@ -253,8 +254,8 @@ def block_expired_keys(session: Session, *, now: datetime | None = None, limit: 
 
 @dataclass
 class KeyPage:
-    keys: list  # rows of every license_key column, read by name (key.key_number, key.expires, ...)
-    customers: dict  # the keys' customers by id: rows of id, name, email
+    keys: list  # rows of every license_key column and the customer's name and e-mail, read by name
+    customers: dict  # the keys' customers by id: CustomerRef(id, name, email)
     next_before: int | None
 
 
@@ -266,8 +267,17 @@ def search_keys(session: Session, *, product: Product, query: str = "", before: 
     # Plain rows, not ORM entities: the page and the export only read them.
     rows = session.connection().execute(statement, params).all()
     keys = rows[:limit]
-    return KeyPage(keys=keys, customers=customers_of(session, keys),
-                   next_before=keys[-1].key_number if len(rows) > limit else None)
+    customers = {key.customer_id: CustomerRef(key.customer_id, key.customer_name, key.customer_email)
+                 for key in keys if key.customer_id is not None}
+    return KeyPage(keys=keys, customers=customers, next_before=keys[-1].key_number if len(rows) > limit else None)
+
+
+class CustomerRef(NamedTuple):
+    """What a key list shows of a key's customer."""
+
+    id: int
+    name: str
+    email: str
 
 
 # How many of the newest keys the product page walks before it looks for the matches through the filter's index.
@@ -309,8 +319,13 @@ def _search_statement(shape: Shape, served_by_an_index: bool, keyset: bool, limi
     if keyset:
         keyset_where.append(key.key_number < bindparam("before"))
     newest_first = key.key_number.desc()
+    # Each key with its customer's name and e-mail (a key's customer is always the product vendor's).
+    customer = _CUSTOMERS.c
+    keys_with_customers = (core_select(_KEYS, customer.name.label("customer_name"),
+                                       customer.email.label("customer_email"))
+                           .outerjoin(_CUSTOMERS, customer.id == key.customer_id))
     if served_by_an_index:
-        return core_select(_KEYS).where(*keyset_where, condition).order_by(newest_first).limit(limit)
+        return keys_with_customers.where(*keyset_where, condition).order_by(newest_first).limit(limit)
     # The recent keys with only the columns the filter reads (all of them made the scan half again as long).
     read = sorted({column.key for column in iterate(condition) if isinstance(column, Column)
                    and column.table is _KEYS} | {"id"})
@@ -322,7 +337,7 @@ def _search_statement(shape: Shape, served_by_an_index: bool, keyset: bool, limi
                 .limit(limit).subquery("anywhere"))
     too_few = core_select(func.count()).select_from(recent_matches).scalar_subquery() < limit
     matches = union(core_select(recent_matches.c.id), core_select(anywhere.c.id).where(too_few))
-    return core_select(_KEYS).where(key.id.in_(matches)).order_by(newest_first).limit(limit)
+    return keys_with_customers.where(key.id.in_(matches)).order_by(newest_first).limit(limit)
 
 
 def _served_by_an_index(node: Node) -> bool:
@@ -337,19 +352,6 @@ def _served_by_an_index(node: Node) -> bool:
         case And(operands):
             return any(_served_by_an_index(operand) for operand in operands)
     return False
-
-
-# Prebuilt once: the customers a page of keys shows (id, name, e-mail), by id.
-_CUSTOMERS_BY_ID = (core_select(_CUSTOMERS.c.id, _CUSTOMERS.c.name, _CUSTOMERS.c.email)
-                    .where(_CUSTOMERS.c.id.in_(bindparam("ids", expanding=True))))
-
-
-def customers_of(session: Session, keys: list) -> dict:
-    ids = {key.customer_id for key in keys if key.customer_id is not None}
-    if not ids:
-        return {}
-    rows = session.connection().execute(_CUSTOMERS_BY_ID, {"ids": sorted(ids)})
-    return {customer.id: customer for customer in rows}
 
 
 def export_rows(session: Session, *, product: Product, query: str = "", chunk: int = 1000):
