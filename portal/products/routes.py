@@ -32,9 +32,11 @@ from portal.web import client_ip, id_arg
 blueprint = vendor_blueprint("products", __name__, "/vendor/products")
 
 
-def owned_product(product_id: int):
+def owned_product(product_id: int, *, read_only: bool = False):
+    """The vendor's product (404 for any other): an ORM object, or a plain record for pages that only read it."""
+    load = services.product_record if read_only else services.get_product
     try:
-        return services.get_product(get_session(), vendor_id=g.vendor_id, product_id=product_id)
+        return load(get_session(), vendor_id=g.vendor_id, product_id=product_id)
     except NotFound:
         abort(404)
 
@@ -61,7 +63,7 @@ def new():
 @blueprint.route("/<int:product_id>")
 def show(product_id: int):
     session = get_session()
-    product = owned_product(product_id)
+    product = owned_product(product_id, read_only=True)
     query = request.args.get("q", "")[:1000]
     before = id_arg("before")
     error = None
@@ -91,7 +93,7 @@ def _csv_safe(value) -> str:
 
 @blueprint.route("/<int:product_id>/keys.csv")
 def export(product_id: int):
-    product = owned_product(product_id)
+    product = owned_product(product_id, read_only=True)
     query = request.args.get("q", "")[:1000]
     try:
         parse(query)
