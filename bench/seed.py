@@ -209,11 +209,13 @@ def _statements(*, series: str, lower: str, seconds: str, random_key: str, secre
                                  rows=rows, step=step)
     # The customer's name and company words as portal/customers/search_index.py writes them, lowercased and
     # distinct: one row of all of them in SQLite's FTS5 table, a row per word in PostgreSQL's word table.
-    if search_index == "fts5":
-        words = f"""INSERT INTO {FTS_TABLE} (rowid, vendor_id, words)
+    if search_index == "fts5":  # each word after its vendor's part, `0000000042_paul`
+        vendor = "printf('%010d_', vendor_id)"
+        words = f"""INSERT INTO {FTS_TABLE} (rowid, words)
             WITH c AS ({customers})
-            SELECT id, vendor_id, {lower}(first) || ' ' || {lower}(last) || CASE WHEN company = last THEN ''
-                   ELSE ' ' || {lower}(company) END || ' ' || {lower}(suffix) FROM c"""
+            SELECT id, {vendor} || {lower}(first) || ' ' || {vendor} || {lower}(last)
+                   || CASE WHEN company = last THEN '' ELSE ' ' || {vendor} || {lower}(company) END
+                   || ' ' || {vendor} || {lower}(suffix) FROM c"""
     else:
         each = " UNION ".join(f"SELECT vendor_id, {lower}({column}) AS word, id FROM c"
                               for column in ("first", "last", "company", "suffix"))

@@ -35,7 +35,10 @@ def _ping_idle_connections(engine: Engine) -> None:
 
     A connection the server or a proxy dropped (a restart, an idle timeout) is then replaced before a request
     sees it. Under load a connection goes back to the pool and out again within milliseconds, and `pool_pre_ping`
-    cost every request a round trip (the dashboard: an eighth of its time on PostgreSQL).
+    cost every request a round trip (the dashboard: an eighth of its time on PostgreSQL). The price: a
+    connection dropped within IDLE_BEFORE_PING of its last use (PostgreSQL restarted or failed over mid-load)
+    fails the request that takes it, and SQLAlchemy then throws the worker's whole pool away, so each worker
+    loses at most one request to such an event.
     """
 
     @event.listens_for(engine, "checkin")

@@ -97,8 +97,9 @@ class CsrfTokens:
 
     Flask-WTF signs the session's raw token with a timestamp on every request that shows a form or the htmx
     headers (an HMAC and a compression, a twentieth of a millisecond). A token signed within the last
-    `REUSE_SECONDS` is as good: it is checked against the same raw token and stays valid for
-    WTF_CSRF_TIME_LIMIT (an hour) less at most a minute. Kept per process, bounded, per secret key.
+    `REUSE_SECONDS` is as good: it is checked against the same raw token, and with a WTF_CSRF_TIME_LIMIT set
+    it stays valid for that limit less at most a minute (this app sets none: a token lives as long as its
+    session). Kept per process, bounded, per signing key.
     """
 
     REUSE_SECONDS = 60
@@ -111,7 +112,7 @@ class CsrfTokens:
         raw = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
         if raw is None:  # the first form of a session: Flask-WTF makes the raw token and stores it
             return generate_csrf()
-        key = (current_app.secret_key, raw)
+        key = (current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
         now = time.monotonic()
         cached = self._signed.get(key)
         if cached is not None and now - cached[1] < self.REUSE_SECONDS:

@@ -45,9 +45,10 @@ def test_customer_words_move_to_the_search_index_and_back(tmp_path):
     with sqlite3.connect(tmp_path / "words.db") as connection:
         rows = dict(connection.execute("SELECT rowid, words FROM customer_search").fetchall())
         found = connection.execute(
-            "SELECT rowid FROM customer_search WHERE customer_search MATCH '\"lov\"* AND \"ada\"*'").fetchall()
-    assert {key: set(value.split()) for key, value in rows.items()} == {7: {"ada", "lovelace", "engines"},
-                                                                        9: {"grace"}}
+            "SELECT rowid FROM customer_search WHERE customer_search MATCH "
+            "'\"0000000001_lov\"* AND \"0000000001_ada\"*'").fetchall()
+    assert {key: set(value.split()) for key, value in rows.items()} == {
+        7: {"0000000001_ada", "0000000001_lovelace", "0000000001_engines"}, 9: {"0000000001_grace"}}
     assert found == [(7,)]
     command.downgrade(config, "deb86b1b3aea")
     with sqlite3.connect(tmp_path / "words.db") as connection:

@@ -19,5 +19,5 @@ def customer_rows(customers: list) -> Markup:
     # One url_for per page, not per row: the rows' links are this path with the id in place of the trailing 0.
     customer_path = url_for("customers.show", customer_id=0)[:-1]
     return Markup("\n").join(
-        _rows.get((customer_path, tuple(customer)), lambda customer=customer: macro(customer, customer_path))
+        _rows.get((macro, customer_path, tuple(customer)), lambda customer=customer: macro(customer, customer_path))
         for customer in customers)

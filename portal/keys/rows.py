@@ -5,6 +5,8 @@ moment and the links' paths; the `key_row` macro renders it the first time and a
 keyed by exactly those values serves it after (see FragmentCache).
 """
 
+from operator import attrgetter
+
 from flask import current_app, url_for
 from markupsafe import Markup
 
@@ -13,6 +15,8 @@ from portal.models import Product
 from portal.rendering import FragmentCache
 
 _rows = FragmentCache(2048)
+# The key's values a row shows (keys/_row.html): its cache key holds these, not the notes or machine lists.
+_SHOWN = attrgetter("id", "key_number", "key", "created", "expires", *(f"f{n}" for n in range(1, 9)))
 
 
 def key_rows(keys: list, customers: dict, product: Product, now) -> Markup:
@@ -25,7 +29,9 @@ def key_rows(keys: list, customers: dict, product: Product, now) -> Markup:
     html = []
     for key in keys:
         customer = customers.get(key.customer_id)
-        content = (key_path, customer_path, labels, tuple(key), customer and tuple(customer), status_of(key, now))
+        # The macro too: a template reloaded in development is a new macro, and its rows are rendered afresh.
+        content = (macro, key_path, customer_path, labels, _SHOWN(key), customer and tuple(customer),
+                   status_of(key, now))
 
         def render(key=key, customer=customer, status=content[-1]):
             features = [label for n, label in enumerate(labels, start=1) if getattr(key, f"f{n}")]

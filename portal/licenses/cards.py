@@ -19,7 +19,8 @@ _cards = FragmentCache(1024)
 def license_cards(licenses: list[License], *, customer, now) -> Markup:
     """The cards of the read-only `licenses_of` (plain rows), one after another, each from the cache if it can."""
     macro = current_app.jinja_env.get_template("licenses/_card.html").module.license_card
-    portal = (request.script_root, g.vendor.slug, customer.allow_activation_management)
+    # The macro too: a template reloaded in development is a new macro, and its cards are rendered afresh.
+    portal = (macro, request.script_root, g.vendor.slug, customer.allow_activation_management)
     html = []
     for license in licenses:
         # Plain tuples: they hash and compare in C, where rows would compare value by value in Python.
