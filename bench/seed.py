@@ -210,12 +210,12 @@ def _statements(*, series: str, lower: str, seconds: str, random_key: str, secre
     # The customer's name and company words as portal/customers/search_index.py writes them, lowercased and
     # distinct: one row of all of them in SQLite's FTS5 table, a row per word in PostgreSQL's word table.
     if search_index == "fts5":  # each word after its vendor's part, `0000000042_paul`
-        vendor = "printf('%010d_', vendor_id)"
+        part = "printf('%010d_', vendor_id)"
         words = f"""INSERT INTO {FTS_TABLE} (rowid, words)
             WITH c AS ({customers})
-            SELECT id, {vendor} || {lower}(first) || ' ' || {vendor} || {lower}(last)
-                   || CASE WHEN company = last THEN '' ELSE ' ' || {vendor} || {lower}(company) END
-                   || ' ' || {vendor} || {lower}(suffix) FROM c"""
+            SELECT id, {part} || {lower}(first) || ' ' || {part} || {lower}(last)
+                   || CASE WHEN company = last THEN '' ELSE ' ' || {part} || {lower}(company) END
+                   || ' ' || {part} || {lower}(suffix) FROM c"""
     else:
         each = " UNION ".join(f"SELECT vendor_id, {lower}({column}) AS word, id FROM c"
                               for column in ("first", "last", "company", "suffix"))
