@@ -216,12 +216,14 @@ def _statements(*, series: str, lower: str, seconds: str, random_key: str, secre
             SELECT id, {part} || {lower}(first) || ' ' || {part} || {lower}(last)
                    || CASE WHEN company = last THEN '' ELSE ' ' || {part} || {lower}(company) END
                    || ' ' || {part} || {lower}(suffix) FROM c"""
-    else:
-        each = " UNION ".join(f"SELECT vendor_id, {lower}({column}) AS word, id FROM c"
+    else:  # a row per word, each carrying all of the customer's words
+        each = " UNION ".join(f"SELECT vendor_id, {lower}({column}) AS word, id, every FROM c"
                               for column in ("first", "last", "company", "suffix"))
-        words = f"""INSERT INTO {WORD_TABLE} (vendor_id, word, customer_id)
-            WITH c AS ({customers})
-            SELECT vendor_id, word, id FROM ({each}) AS w ORDER BY word, id"""
+        every = (f"{lower}(first) || ' ' || {lower}(last) || CASE WHEN company = last THEN '' "
+                 f"ELSE ' ' || {lower}(company) END || ' ' || {lower}(suffix)")
+        words = f"""INSERT INTO {WORD_TABLE} (vendor_id, word, customer_id, words)
+            WITH c AS (SELECT *, {every} AS every FROM ({customers}) AS customers)
+            SELECT vendor_id, word, id, every FROM ({each}) AS w ORDER BY word, id"""
     # Key n belongs to customer n, except the last keys, which make up the dashboard customer's 20.
     owner = (f"CASE WHEN n > {rows - DASHBOARD_KEYS + 1} THEN {dashboard} ELSE {first_id} - 1 + n END"
              if dashboard else f"{first_id} - 1 + n")

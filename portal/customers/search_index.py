@@ -7,10 +7,10 @@ Each database gets the index it answers fastest at a million customers:
   prefixed with its vendor. FTS5 intersects the words' lists of customers itself, newest first, with prefix
   indexes for short prefixes: the query `paul casd` takes 0.3 ms there, against 4 ms for intersecting two
   B-tree ranges (9,911 and 5,659 entries).
-- PostgreSQL: a B-tree of (vendor, word, customer), one row per word. Its GIN alternatives measured slower here:
-  a GIN index over the words as a tsvector collects every entry of a prefix before intersecting (4 ms for
-  `paul:* & casd:*`), and any GIN answer has to visit the table for each match (8 ms for a surname's 1,886
-  customers), where the B-tree answers a one-word query from the index alone.
+- PostgreSQL: a B-tree of (vendor, word, customer), one row per word, carrying the customer's words. Its GIN
+  alternatives measured slower here: a GIN index over the words as a tsvector collects every entry of a prefix
+  before intersecting (4 ms for `paul:* & casd:*`), and any GIN answer has to visit the table for each match
+  (8 ms for a surname's 1,886 customers), where the B-tree answers from the index alone.
 
 Both tables live outside the models' metadata (SQLite's is a virtual table): the migration
 `customer_search_index` makes them, this module keeps them in step with the customers, and the schema comparison
@@ -98,27 +98,42 @@ class _Fts5(_Index):
 
 
 class _WordTable(_Index):
-    """PostgreSQL: `customer_search_word(vendor_id, word, customer_id)`, its primary key a B-tree in that order."""
+    """PostgreSQL: `customer_search_word(vendor_id, word, customer_id, words)`, one row per word of a customer, its
+    primary key a B-tree in that order that also carries `words`, all of the customer's words (INCLUDE).
 
-    table = sa.table(WORD_TABLE, sa.column("vendor_id"), sa.column("word"), sa.column("customer_id"))
+    A query of several words walks the range of one of them, the longest (more letters, fewer customers), index
+    only, and checks the others in `words`: 1.0 ms for `paul casd` at a million customers, where intersecting
+    the ranges of both (9,911 and 5,659 entries) took 4 ms.
+    """
+
+    table = sa.table(WORD_TABLE, sa.column("vendor_id"), sa.column("word"), sa.column("customer_id"),
+                     sa.column("words"))
     _insert = table.insert().values(vendor_id=sa.bindparam("vendor_id"), word=sa.bindparam("word"),
-                                    customer_id=sa.bindparam("customer_id"))
+                                    customer_id=sa.bindparam("customer_id"), words=sa.bindparam("words"))
     _delete = table.delete().where(table.c.customer_id == sa.bindparam("customer_id"))
 
     def _rows(self, customer, words: list[str]) -> list[dict]:
-        return [{"vendor_id": customer.vendor_id, "word": word, "customer_id": customer.id} for word in words]
+        every = " ".join(words)
+        return [{"vendor_id": customer.vendor_id, "word": word, "customer_id": customer.id, "words": every}
+                for word in words]
 
     def bind(self, words: list[str], params: dict) -> tuple:
-        return tuple(prefix_params(params, f"word{n}", word) for n, word in enumerate(words))
+        # The longest word leads (the last of equals); each other one must start a word of `words`.
+        lead = max(range(len(words)), key=lambda n: (len(words[n]), n))
+        others = [word for n, word in enumerate(words) if n != lead]
+        for n, word in enumerate(others):
+            params[f"word_start{n}"] = " " + word
+        return prefix_params(params, "word", words[lead]), len(others)
 
     def newest_matching(self, shape: tuple, newest: Newest) -> sa.Select:
+        bounded, others = shape
         word = self.table.c
-        ranges = [sa.select(word.customer_id).where(word.vendor_id == sa.bindparam("vendor_id"),
-                                                    prefix_range(word.word, f"word{n}", bounded))
-                  for n, bounded in enumerate(shape)]
-        # A customer matches every word of the query.
-        every = (sa.intersect(*ranges) if len(ranges) > 1 else ranges[0]).subquery()
-        return newest(sa.select(every.c[0]), every.c[0])
+        spaced = sa.literal(" ") + word.words
+        matches = sa.select(word.customer_id).where(
+            word.vendor_id == sa.bindparam("vendor_id"), prefix_range(word.word, "word", bounded),
+            *(sa.func.strpos(spaced, sa.bindparam(f"word_start{n}")) > 0 for n in range(others)))
+        # A customer with two words of the leading prefix is one match.
+        return newest(matches.distinct(), word.customer_id)
 
 
 def prefix_params(params: dict, name: str, prefix: str) -> bool:

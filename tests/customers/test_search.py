@@ -139,3 +139,17 @@ def test_a_listed_customer_shows_its_change_at_once(vendor_client, people):
               {"name": "Grace Brewster Hopper", "email": "grace@yale.test", "company_name": "US Navy"})
     html = vendor_client.get("/vendor/customers/").get_data(as_text=True)
     assert "grace@yale.test" in html and "Grace Brewster Hopper" in html and "grace@navy.test" not in html
+
+
+def test_a_customer_with_two_words_of_the_prefix_counts_once_in_a_page(vendor_client, app, make, vendor):
+    app.config["PAGE_SIZE"] = 2
+    for n in range(5):
+        make.customer(vendor, name=f"Pat Patterson {n}", company_name="Patisserie")
+    seen, url = [], "/vendor/customers/?q=pat"
+    while url:
+        html = vendor_client.get(url).get_data(as_text=True)
+        seen += [n for n in range(5) if f">Pat Patterson {n}<" in html]
+        url = None
+        if 'rel="next"' in html:
+            url = html.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    assert sorted(seen) == list(range(5))
