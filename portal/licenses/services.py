@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from portal.domain import DomainError, NotFound
 from portal.keys import services as keys
-from portal.keys.status import LABELS, status_of
+from portal.keys.status import status_of
 from portal.models import ActivatedMachine, Customer, LicenseKey, Product, feature_label
 
 _FEATURES = range(1, 9)
@@ -38,10 +38,6 @@ class License:
 
     def status(self, now: datetime) -> str:
         return status_of(self.key, now)
-
-    def status_label(self, now: datetime) -> tuple[str, str]:
-        status = self.status(now)
-        return status, LABELS[status]
 
     @property
     def masked_key(self) -> str:
