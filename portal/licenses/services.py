@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from markupsafe import Markup
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
@@ -40,9 +41,9 @@ class License:
         return status_of(self.key, now)
 
     @property
-    def masked_key(self) -> str:
+    def masked_key(self) -> Markup:
         first, *_middle, last = self.key.key.split("-")
-        return f"{first}-•••••-•••••-{last}"
+        return Markup("{}-&bull;&bull;&bull;&bull;&bull;-&bull;&bull;&bull;&bull;&bull;-{}").format(first, last)
 
     @property
     def feature_names(self) -> list[str]:
