@@ -57,3 +57,12 @@ def test_dashboard_with_terms_asks_a_handful_of_questions(app, portal_client, ma
     statements = dashboard_queries(app, portal_client, vendor)
     # One for the vendor, the account with its customer and the terms gate; one for the keys with their machines.
     assert len(statements) == 2, "\n".join(statements)
+
+
+def test_a_portal_request_reads_no_secrets(app, portal_client, make, vendor, customer, product):
+    """Every portal request loads its account and customer: never the password hash, the customer's secret, the
+    association code or the vendor's notes on the customer, which no portal page shows."""
+    make.key(product, customer=customer)
+    statements = " ".join(dashboard_queries(app, portal_client, vendor))
+    for column in ("password_hash", "secret", "association_code_encrypted", "notes"):
+        assert column not in statements, column

@@ -47,14 +47,22 @@ class TermsState:
     accepted: bool
 
 
-def _record_type(model) -> type:
-    """A read-only record of one row of the model's table (a named tuple: no ORM bookkeeping to load it)."""
-    return namedtuple(f"{model.__name__}Record", [column.key for column in model.__table__.columns])
+def _record_type(model, fields: tuple[str, ...]) -> type:
+    """A read-only record of these columns of one row of the model's table (a named tuple: no ORM bookkeeping)."""
+    return namedtuple(f"{model.__name__}Record", fields)
 
 
-# What `g.vendor`, `g.account` and `g.customer` hold: plain records, read only. A view that changes the account
-# loads it as an ORM object first (`session.get(PortalAccount, g.account.id)`).
-VendorRecord, AccountRecord, CustomerRecord = (_record_type(model) for model in (Vendor, PortalAccount, Customer))
+# What `g.vendor`, `g.account` and `g.customer` hold: plain records, read only, of what portal pages and checks
+# use. Never the account's password hash, nor the customer's secret, association code or the vendor's notes: a
+# portal request has no use for them (and on PostgreSQL each column read costs the driver a description and a
+# conversion per request). A view that changes the account loads it as an ORM object first
+# (`session.get(PortalAccount, g.account.id)`).
+VendorRecord = _record_type(Vendor, tuple(column.key for column in Vendor.__table__.columns))
+AccountRecord = _record_type(PortalAccount, ("id", "vendor_id", "customer_id", "email", "name", "email_verified_at",
+                                             "session_version", "created"))
+CustomerRecord = _record_type(Customer, ("id", "vendor_id", "name", "email", "company_name",
+                                         "allow_activation_management", "allow_multiple_user_association",
+                                         "max_no_of_devices"))
 _RECORDS = ((VendorRecord, Vendor), (AccountRecord, PortalAccount), (CustomerRecord, Customer))
 
 
@@ -62,14 +70,15 @@ def _portal_statement(*, several: bool):
     # Built once from the tables: per request only the slug and the account ids change, so SQLAlchemy reuses the
     # compiled SQL, and Core rows need none of the ORM's work. A browser is nearly always logged in to one portal
     # at most: that statement binds one account id (an expanding IN is rewritten on every execution).
-    vendors, accounts, customers = (model.__table__ for _, model in _RECORDS)
+    (vendors, vendor), (accounts, account), (customers, customer) = (
+        (model.__table__, [model.__table__.c[name] for name in record._fields]) for record, model in _RECORDS)
     data_objects, acceptances = DataObject.__table__, TermsAcceptance.__table__
     terms_url = (select(data_objects.c.string_value)
                  .where(data_objects.c.vendor_id == vendors.c.id, data_objects.c.referencer_type == USER,
                         data_objects.c.referencer_id == 0, data_objects.c.name == TERMS_URL)
                  .limit(1).correlate(vendors).scalar_subquery())
     accepted = exists().where(acceptances.c.account_id == accounts.c.id, acceptances.c.url == terms_url)
-    return (select(*vendors.c, *accounts.c, *customers.c, terms_url.label("terms_url"),
+    return (select(*vendor, *account, *customer, terms_url.label("terms_url"),
                    accepted.label("terms_accepted"))
             .outerjoin(accounts, and_(accounts.c.vendor_id == vendors.c.id,
                                       accounts.c.id.in_(bindparam("account_ids", expanding=True)) if several
