@@ -1,27 +1,9 @@
 """The customer dashboard asks the database the same number of questions whether the customer holds 1 key or 20."""
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
 from tests.support.factories import post_form
-
-
-@contextmanager
-def counted_queries(app):
-    """Every statement the app's engine sends while the block runs (the test's own session reads elsewhere)."""
-    statements: list[str] = []
-
-    def count(_connection, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
-
-    engine = app.extensions["db_engine"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.support.queries import counted_queries
 
 
 def dashboard_queries(app, client, vendor) -> list[str]:

@@ -6,10 +6,9 @@ from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
 from portal.forms import ConfirmForm, LoginForm
-from portal.mail import queue_mail
 from portal.models import PortalAccount
 from portal.tenancy import portal_blueprint, public
-from portal.urls import is_safe_next
+from portal.urls import absolute_url, is_safe_next
 from portal.web import client_ip, email_from_form
 
 blueprint = portal_blueprint("accounts", __name__)
@@ -62,12 +61,9 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         session = get_session()
-        account = services.find_account(session, vendor_id=g.vendor.id, email=form.email.data)
-        if account is not None:
-            token = services.issue_token(session, account=account, purpose=services.RESET_PASSWORD)
-            queue_mail(session, to=account.email, subject=f"Reset your {g.vendor.name} password",
-                       template="reset_password", vendor=g.vendor, token=token)
-            session.commit()
+        services.request_password_reset(session, vendor_id=g.vendor.id, email=form.email.data,
+                                        reset_page=absolute_url("accounts.reset_password"))
+        session.commit()
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
     return render_template("accounts/forgot_password.html", form=form, vendor=g.vendor), _status(form)
 

@@ -2,14 +2,16 @@
 
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change
 from portal.domain import DomainError
+from portal.jobs import after_commit, app_context, huey
 from portal.mail import queue_mail
-from portal.models import AccountToken, PortalAccount, utcnow
+from portal.models import AccountToken, PortalAccount, Vendor, utcnow
 from portal.security import hash_password, needs_rehash, new_token, token_digest, upgrade_hash, verify_password
 
 VERIFY_EMAIL = "verify_email"
@@ -37,6 +39,29 @@ def find_account(session: Session, *, vendor_id: int, email: str) -> PortalAccou
     return session.exec(select(PortalAccount).where(PortalAccount.vendor_id == vendor_id,
                                                     PortalAccount.email_normalized == normalize_email(email))
                         ).first()
+
+
+def request_password_reset(session: Session, *, vendor_id: int, email: str, reset_page: str) -> None:
+    """Mail a link to `reset_page` to the portal's account with this e-mail, if there is one.
+
+    The request only queues a job (once its session commits), the same for a known e-mail and an unknown one, so
+    neither its answer nor its timing tells whether an account exists: the lookup, the token and the mail happen
+    in the job. (Done in the request, they made a known e-mail's answer measurably slower: a write and a commit.)
+    """
+    after_commit(session, lambda: send_password_reset(vendor_id, normalize_email(email), reset_page))
+
+
+@huey.task(retries=3, retry_delay=60)
+def send_password_reset(vendor_id: int, email: str, reset_page: str) -> None:
+    with app_context(), Session(current_app.extensions["db_engine"], expire_on_commit=False) as session:
+        account = find_account(session, vendor_id=vendor_id, email=email)
+        vendor = session.get(Vendor, vendor_id)
+        if account is None or vendor is None:
+            return
+        token = issue_token(session, account=account, purpose=RESET_PASSWORD)
+        queue_mail(session, to=account.email, subject=f"Reset your {vendor.name} password",
+                   template="reset_password", vendor=vendor, reset_page=reset_page, token=token)
+        session.commit()
 
 
 def create_account(session: Session, *, vendor_id: int, customer_id: int, email: str, password: str,
