@@ -191,6 +191,7 @@ def portal_environment(database: str, facts: dict, rate_limits: str) -> dict:
         "MAIL_BACKEND": "smtp",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": "2525",
+        "PORTAL_BASE_URL": "https://portal.bench.example",  # production requires it (links in mail)
         "VENDOR_REGISTRATION": "false",
         "SESSION_COOKIE_SECURE": "true",
         "JOBS_SQLITE_PATH": str(OUT / "jobs.db"),

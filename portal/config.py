@@ -82,6 +82,12 @@ def refuse_unsafe_production(config: dict) -> None:
         problems.append("REDIS_URL must be set (rate limits and jobs shared by every process)")
     if not config["SESSION_COOKIE_SECURE"]:
         problems.append("SESSION_COOKIE_SECURE must be true (the portal is served over HTTPS)")
+    if not config["PORTAL_BASE_URL"].startswith("https://"):
+        # Links in mail (password reset, e-mail confirmation) would otherwise be built from the request's Host
+        # header, which the client chooses: a forged Host would mail a victim a link to the forger's site.
+        problems.append("PORTAL_BASE_URL must be the portal's public https:// address (links in mail use it)")
+    if config["JOBS_IMMEDIATE"]:
+        problems.append("JOBS_IMMEDIATE is for the test suite only (jobs would run inside requests)")
     if os.environ.get("PORTAL_FAST_HASHING") == "1":
         problems.append("PORTAL_FAST_HASHING is for the test suite only")
     if problems:

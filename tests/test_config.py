@@ -8,7 +8,8 @@ from portal.extensions import limiter
 
 PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "ENCRYPTION_KEY": "k",
               "DATABASE_URL": "postgresql://db/portal", "MAIL_BACKEND": "smtp", "REDIS_URL": "redis://cache:6379/0",
-              "SESSION_COOKIE_SECURE": True}
+              "SESSION_COOKIE_SECURE": True, "PORTAL_BASE_URL": "https://licenses.example.com",
+              "JOBS_IMMEDIATE": False}
 
 
 @pytest.mark.parametrize(("override", "complaint"), [
@@ -19,6 +20,9 @@ PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "ENCRYPTION_KEY"
     ({"MAIL_BACKEND": "console"}, "MAIL_BACKEND"),
     ({"REDIS_URL": ""}, "REDIS_URL"),
     ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE"),
+    ({"PORTAL_BASE_URL": ""}, "PORTAL_BASE_URL"),
+    ({"PORTAL_BASE_URL": "http://licenses.example.com"}, "PORTAL_BASE_URL"),
+    ({"JOBS_IMMEDIATE": True}, "JOBS_IMMEDIATE"),
 ])
 def test_production_refuses_development_defaults(override, complaint, monkeypatch):
     monkeypatch.delenv("PORTAL_FAST_HASHING", raising=False)

@@ -1,4 +1,5 @@
-"""The templates are ASCII: typographic characters are written as entities (&middot;, &hellip;, &bull;, &mdash;).
+"""The HTML templates are ASCII: typographic characters are written as entities (&middot;, &hellip;, &bull;, &mdash;).
+(Plain-text mail templates are not HTML: an entity there would reach the reader as it is written.)
 
 A page whose text is all ASCII is a one-byte-per-character string in Python, which Jinja joins and the server
 encodes to UTF-8 as plain copies. A single `·` in a template made the whole 20 KB dashboard a two-byte string:
@@ -12,9 +13,9 @@ import portal
 TEMPLATES = Path(portal.__file__).parent / "templates"
 
 
-def test_every_template_is_ascii():
+def test_every_html_template_is_ascii():
     offenders = []
-    for template in sorted(TEMPLATES.rglob("*")):
+    for template in sorted(TEMPLATES.rglob("*.html")):
         if template.is_file():
             for number, line in enumerate(template.read_text(encoding="utf-8").splitlines(), 1):
                 if not line.isascii():

@@ -55,9 +55,10 @@ def request_password_reset(session: Session, *, vendor_id: int, email: str, rese
 def send_password_reset(vendor_id: int, email: str, reset_page: str) -> None:
     with app_context(), Session(current_app.extensions["db_engine"], expire_on_commit=False) as session:
         account = find_account(session, vendor_id=vendor_id, email=email)
-        vendor = session.get(Vendor, vendor_id)
-        if account is None or vendor is None:
+        vendor = session.get(Vendor, vendor_id) if account is not None else None
+        if vendor is None:
             return
+        # A retry after the commit (queueing the mail failed) issues a second token; the first was never mailed.
         token = issue_token(session, account=account, purpose=RESET_PASSWORD)
         queue_mail(session, to=account.email, subject=f"Reset your {vendor.name} password",
                    template="reset_password", vendor=vendor, reset_page=reset_page, token=token)

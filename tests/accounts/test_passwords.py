@@ -47,6 +47,23 @@ def test_forgot_password_does_the_same_work_for_any_email(client, app, vendor, a
     assert queued == [(vendor_id, email.lower(), reset_page), (vendor_id, "nobody@example.test", reset_page)]
 
 
+def test_the_reset_job_mails_its_link_without_a_request(app, vendor, account, mailbox, monkeypatch):
+    """The job runs in the consumer, where there is an app but no request: the mail is built from the page address
+    the request gave it."""
+    from flask import has_request_context
+
+    from portal import jobs
+
+    monkeypatch.setattr(jobs, "_worker_app", app)
+    vendor_id, email = vendor.id, account.email
+    assert not has_request_context()
+    services.send_password_reset.call_local(vendor_id, email, "https://licenses.example.com/Portal/@x/ResetPassword")
+    link = mailbox.last_link(email, "ResetPassword")
+    assert link.startswith("https://licenses.example.com/Portal/@x/ResetPassword?token=")
+    services.send_password_reset.call_local(vendor_id, "nobody@example.test", "https://licenses.example.com/")
+    assert len(mailbox.messages) == 1
+
+
 def test_reset_token_of_another_portal_is_not_valid(client, vendor, other_vendor, account, mailbox):
     forgot(client, vendor, account.email)
     link = local(mailbox.last_link(account.email, "ResetPassword"))
