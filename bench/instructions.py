@@ -45,21 +45,7 @@ def count(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> None:
     """In the child: build the app as the benchmark serves it, log in, warm up, then send the requests."""
     facts = json.loads((run.OUT / f"facts-{args.database}-{args.size}.json").read_text())
-    os.environ.update(run.portal_environment(args.database, facts, "disabled"))
-    from portal import create_app
-
-    app = create_app()
-    paths = {name: (path, who, htmx) for name, path, who, htmx, _ in run.portal_paths(facts, facts["queries"])}
-    path, who, htmx = paths[args.path]
-    client = app.test_client()
-    headers = {"User-Agent": run.USER_AGENT} | ({"HX-Request": "true"} if htmx else {})
-    login = (f"/Portal/@{facts['vendor_slug']}/Login", facts["customer_email"], facts["customer_password"]) \
-        if who == "customer" else ("/vendor/login", facts["vendor_email"], facts["vendor_password"])
-    form = client.get(login[0], headers=headers).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', form).group(1)
-    answer = client.post(login[0], data={"csrf_token": token, "email": login[1], "password": login[2]},
-                         headers=headers)
-    assert answer.status_code == 303, answer.status_code
+    app, client, path, headers = run.in_process_client(facts, args.database, args.path)
     cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
     route, _, query = path.partition("?")
     environ = {
@@ -68,7 +54,7 @@ def serve(args: argparse.Namespace) -> None:
         "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "wsgi.multithread": False,
         "wsgi.multiprocess": True, "wsgi.run_once": False, "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": "127.0.0.1:8000", "HTTP_USER_AGENT": run.USER_AGENT, "HTTP_COOKIE": cookie,
-        **({"HTTP_HX_REQUEST": "true"} if htmx else {}),
+        **({"HTTP_HX_REQUEST": headers["HX-Request"]} if "HX-Request" in headers else {}),
     }
     if args.bare:
         import bare_app

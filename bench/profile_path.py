@@ -42,22 +42,8 @@ def main() -> int:
     from sqlalchemy import event
 
     facts = json.loads((run.OUT / f"facts-{args.database}-{args.size}.json").read_text())
-    env = run.portal_environment(args.database, facts, "redis" if run.redis_reachable() else "disabled")
-    os.environ.update(env)
-    from portal import create_app
-
-    app = create_app()
-    paths = {name: (path, who, htmx) for name, path, who, htmx, _ in run.portal_paths(facts, facts["queries"])}
-    path, who, htmx = paths[args.path]
-    client = app.test_client()
-    headers = {"User-Agent": run.USER_AGENT} | ({"HX-Request": "true"} if htmx else {})
-    login = (f"/Portal/@{facts['vendor_slug']}/Login", facts["customer_email"], facts["customer_password"]) \
-        if who == "customer" else ("/vendor/login", facts["vendor_email"], facts["vendor_password"])
-    html = client.get(login[0], headers=headers).get_data(as_text=True)
-    token = run.re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
-    answer = client.post(login[0], data={"csrf_token": token, "email": login[1], "password": login[2]},
-                         headers=headers)
-    assert answer.status_code == 303, answer.status_code
+    app, client, path, headers = run.in_process_client(
+        facts, args.database, args.path, "redis" if run.redis_reachable() else "disabled")
 
     statements = []
 

@@ -205,6 +205,27 @@ def portal_environment(database: str, facts: dict, rate_limits: str) -> dict:
 # --- Logging in -------------------------------------------------------------------------------------------------
 
 
+def in_process_client(facts: dict, database: str, path_name: str, rate_limits: str = "disabled"):
+    """(app, test client logged in as the path's user, path, headers) for looking at one path in-process: the app
+    built with the benchmark's settings on the database the last run of that size built."""
+    os.environ.update(portal_environment(database, facts, rate_limits))
+    from portal import create_app
+
+    app = create_app()
+    paths = {name: (path, who, htmx) for name, path, who, htmx, _ in portal_paths(facts, facts["queries"])}
+    path, who, htmx = paths[path_name]
+    client = app.test_client()
+    headers = {"User-Agent": USER_AGENT} | ({"HX-Request": "true"} if htmx else {})
+    login = (f"/Portal/@{facts['vendor_slug']}/Login", facts["customer_email"], facts["customer_password"]) \
+        if who == "customer" else ("/vendor/login", facts["vendor_email"], facts["vendor_password"])
+    html = client.get(login[0], headers=headers).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+    answer = client.post(login[0], data={"csrf_token": token, "email": login[1], "password": login[2]},
+                         headers=headers)
+    assert answer.status_code == 303, answer.status_code
+    return app, client, path, headers
+
+
 def log_in(base: str, page: str, email: str, password: str, expect: str) -> str:
     """Log in as a browser does (GET the form for its CSRF token, POST it); return the Cookie header to send.
 
