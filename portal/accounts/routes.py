@@ -32,7 +32,8 @@ def login():
         if account is None:
             form.form_errors.append("That e-mail and password do not match an account.")
         elif account.email_verified_at is None:
-            services.send_verification_mail(session, account=account, vendor=g.vendor)
+            services.send_verification_mail(session, account=account, vendor=g.vendor,
+                                            verify_page=absolute_url("accounts.verify_email"))
             session.commit()
             form.form_errors.append("Confirm your e-mail first: we have sent you a new link.")
         else:

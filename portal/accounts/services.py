@@ -28,11 +28,12 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def send_verification_mail(session: Session, *, account: PortalAccount, vendor) -> None:
-    """Mail a fresh single-use link that confirms the account's e-mail (sent once the session commits)."""
+def send_verification_mail(session: Session, *, account: PortalAccount, vendor, verify_page: str) -> None:
+    """Mail a fresh single-use link to `verify_page` (the portal's VerifyEmail page, an absolute URL) that
+    confirms the account's e-mail (sent once the session commits)."""
     token = issue_token(session, account=account, purpose=VERIFY_EMAIL)
     queue_mail(session, to=account.email, subject=f"Confirm your e-mail for {vendor.name}",
-               template="verify_email", vendor=vendor, token=token)
+               template="verify_email", vendor=vendor, verify_page=verify_page, token=token)
 
 
 def find_account(session: Session, *, vendor_id: int, email: str) -> PortalAccount | None:
@@ -65,11 +66,12 @@ def send_password_reset(vendor_id: int, email: str, reset_page: str) -> None:
         session.commit()
 
 
-def create_account(session: Session, *, vendor_id: int, customer_id: int, email: str, password: str,
-                   name: str = "", verified: bool = False, ip: str = "") -> PortalAccount:
+def create_account(session: Session, *, vendor_id: int, customer_id: int, email: str, password: str = "",
+                   password_hash: str = "", name: str = "", verified: bool = False, ip: str = "") -> PortalAccount:
+    """A new login of the customer's, with the password or a hash of it made by `hash_password`."""
     account = PortalAccount(vendor_id=vendor_id, customer_id=customer_id, email=email.strip(),
                             email_normalized=normalize_email(email), name=name,
-                            password_hash=hash_password(password),
+                            password_hash=password_hash or hash_password(password),
                             email_verified_at=utcnow() if verified else None)
     session.add(account)
     try:

@@ -6,10 +6,10 @@ from portal.customers.services import LinkNotValid, check_association_link
 from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
-from portal.mail import queue_mail
 from portal.signup import services
 from portal.signup.forms import AssociateExistingForm, AssociateNewForm, SignUpForm
 from portal.tenancy import portal_blueprint, public
+from portal.urls import absolute_url
 from portal.web import client_ip, email_from_form
 
 blueprint = portal_blueprint("signup", __name__)
@@ -35,15 +35,12 @@ def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
         session = get_session()
-        account, created = services.sign_up(
-            session, vendor=g.vendor, name=form.name.data, email=form.email.data,
-            company_name=form.company_name.data or "", password=form.password.data,
-            encryptor=current_app.extensions["encryptor"], ip=client_ip())
-        if created:
-            accounts.send_verification_mail(session, account=account, vendor=g.vendor)
-        else:
-            queue_mail(session, to=account.email, subject=f"Your {g.vendor.name} account",
-                       template="signup_exists", vendor=g.vendor)
+        pages = services.SignUpPages(verify_page=absolute_url("accounts.verify_email"),
+                                     login_page=absolute_url("accounts.login"),
+                                     forgot_page=absolute_url("accounts.forgot_password"))
+        services.request_sign_up(session, vendor_id=g.vendor.id, name=form.name.data, email=form.email.data,
+                                 company_name=form.company_name.data or "", password=form.password.data,
+                                 pages=pages, ip=client_ip())
         session.commit()
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
     status = 422 if form.errors else 200
