@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -35,7 +36,8 @@ OUT = ROOT / "bench" / "out"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 REDIS_URL = "redis://127.0.0.1:6379/15"
 USER_AGENT = "portal-bench"
-DURATION = {"full": 10, "small": 5}  # seconds of each measured run
+DURATION = {"full": 5, "small": 3}  # seconds of each measured run
+ROUNDS = {"full": 3, "small": 2}  # measured runs of each path, interleaved with the others' and the bare app's
 WARM_UP = {"full": 3, "small": 2}
 
 # Each target: (minimum ratio to the bare app, maximum p99 in ms). Dashboard 0.35; searches 0.30; p99 30 ms.
@@ -48,7 +50,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmark the portal's pages against a bare Flask app.")
     parser.add_argument("--size", choices=sorted(seed.SIZES), default="full")
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--duration", type=int, help="seconds of each measured run (default 10, small 5)")
+    parser.add_argument("--duration", type=int, help="seconds of each measured run (default 5, small 3)")
+    parser.add_argument("--rounds", type=int, help="measured runs of each path, interleaved (default 3, small 2)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, the same for both apps")
@@ -58,6 +61,7 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="keep the database of the last run of this size")
     args = parser.parse_args()
     duration = args.duration or DURATION[args.size]
+    args.rounds = args.rounds or ROUNDS[args.size]
     ensure_wrk()
     OUT.mkdir(parents=True, exist_ok=True)
     rate_limits = "redis" if redis_reachable() else "disabled"
@@ -71,7 +75,7 @@ def main() -> int:
         print_table(database, results[database])
 
     results["meta"] = {
-        "size": args.size, "duration_s": duration, "warm_up_s": WARM_UP[args.size],
+        "size": args.size, "duration_s": duration, "rounds": args.rounds, "warm_up_s": WARM_UP[args.size],
         "connections": args.connections, "wrk_threads": args.wrk_threads,
         "gunicorn": {"workers": args.workers, "worker_class": args.worker_class, "threads": args.threads},
         "rate_limits": rate_limits, "search_requests": "htmx fragments (HX-Request: true)",
@@ -337,32 +341,42 @@ def measure(database: str, facts: dict, args, duration: int, rate_limits: str) -
                   f"p99 {figures['p99_ms']:>6.2f} ms", flush=True)
             return figures
 
-        # The bare app is measured before the first path, between every two and after the last: each path's
-        # ratio is to the mean of the bare runs on either side of it, so a machine that slows down or speeds up
-        # during the run (it is shared) moves both figures of a ratio alike.
+        # Rounds: every path once, then every path again, and so on, with the bare app measured before the first
+        # path and after each one. A path's ratio in a round is to the mean of the bare runs on either side of it,
+        # so a machine that slows down or speeds up (it is shared) moves both figures of a ratio alike; a path's
+        # figures are the medians of its rounds, so one noisy stretch of the run moves one round of each path, not
+        # all of one path's figures.
         bares = [run(bare, "bare", "/")]
-        measured = {}
-        for name, path, who, htmx, marker in paths:
-            cookie = customer_cookie if who == "customer" else vendor_cookie
-            size = check(portal.base, path, cookie, htmx, marker)
-            measured[name] = run(portal, name, path, cookie, htmx) | {"path": path, "bytes": size}
-            check(portal.base, path, cookie, htmx, marker)  # still logged in, still the same page
-            bares.append(run(bare, "bare", "/", warm_up=False))
+        rounds: dict[str, list[dict]] = {name: [] for name, *_ in paths}
+        sizes = {}
+        for round_ in range(args.rounds):
+            print(f"  round {round_ + 1} of {args.rounds}", flush=True)
+            for name, path, who, htmx, marker in paths:
+                cookie = customer_cookie if who == "customer" else vendor_cookie
+                sizes[name] = check(portal.base, path, cookie, htmx, marker)
+                figures = run(portal, name, path, cookie, htmx, warm_up=round_ == 0)
+                check(portal.base, path, cookie, htmx, marker)  # still logged in, still the same page
+                bares.append(run(bare, "bare", "/", warm_up=False))
+                beside = (bares[-2]["rps"] + bares[-1]["rps"]) / 2
+                rounds[name].append(figures | {"bare_rps_beside": beside, "ratio": figures["rps"] / beside})
 
-        def mean(figure: str, runs: list[dict]) -> float:
-            return sum(run[figure] for run in runs) / len(runs)
+        def median(figure: str, runs: list[dict]) -> float:
+            return statistics.median(run[figure] for run in runs)
 
-        result = {"bare": {"rps": round(mean("rps", bares), 1), "ratio": 1.0,
-                           "p50_ms": round(mean("p50_ms", bares), 2), "p99_ms": round(mean("p99_ms", bares), 2),
+        result = {"bare": {"rps": round(median("rps", bares), 1), "ratio": 1.0,
+                           "p50_ms": round(median("p50_ms", bares), 2), "p99_ms": round(median("p99_ms", bares), 2),
                            "runs_rps": [run["rps"] for run in bares]}}
-        for index, (name, figures) in enumerate(measured.items()):
-            beside = mean("rps", bares[index:index + 2])
-            result[name] = {"rps": figures["rps"], "p50_ms": round(figures["p50_ms"], 2),
-                            "p99_ms": round(figures["p99_ms"], 2), "ratio": round(figures["rps"] / beside, 3),
-                            "bare_rps_beside": round(beside, 1), "p90_ms": round(figures["p90_ms"], 2),
-                            "requests": figures["requests"],
-                            "errors": figures["status_errors"] + figures["socket_errors"],
-                            "path": figures["path"], "bytes": figures["bytes"]}
+        for name, runs in rounds.items():
+            result[name] = {"rps": round(median("rps", runs), 1), "p50_ms": round(median("p50_ms", runs), 2),
+                            "p99_ms": round(median("p99_ms", runs), 2), "ratio": round(median("ratio", runs), 3),
+                            "bare_rps_beside": round(median("bare_rps_beside", runs), 1),
+                            "p90_ms": round(median("p90_ms", runs), 2),
+                            "requests": sum(run["requests"] for run in runs),
+                            "errors": sum(run["status_errors"] + run["socket_errors"] for run in runs),
+                            "rounds": [{"rps": run["rps"], "p99_ms": round(run["p99_ms"], 2),
+                                        "ratio": round(run["ratio"], 3)} for run in runs],
+                            "path": next(p for n, p, *_ in paths if n == name), "bytes": sizes[name]}
+        result["rounds"] = args.rounds
         result["seed_seconds"] = facts["seed_seconds"]
         workers = portal.worker_memory_mb()
         result["worker_peak_rss_mb"] = max(worker["peak_mb"] for worker in workers)
@@ -413,7 +427,8 @@ def print_table(database: str, result: dict) -> None:
     memory = ", ".join(f"{worker['peak_mb']} MB peak / {worker['now_mb']} MB now" for worker in result["worker_memory"])
     print(f"\n{database}  (seeding {result['seed_seconds']} s; portal workers: {memory}; "
           f"bare worker peak {result['bare_worker_peak_rss_mb']} MB)")
-    print(f"{'path':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  target")
+    print(f"{'path':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  target   "
+          f"(medians of {result['rounds']} rounds)")
     for name, row in result.items():
         if not isinstance(row, dict):
             continue
