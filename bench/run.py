@@ -348,12 +348,12 @@ def measure(database: str, facts: dict, args, duration: int, rate_limits: str) -
         # all of one path's figures.
         bares = [run(bare, "bare", "/")]
         rounds: dict[str, list[dict]] = {name: [] for name, *_ in paths}
-        sizes = {}
+        answers = {}  # name: the path and the size of its page
         for round_ in range(args.rounds):
             print(f"  round {round_ + 1} of {args.rounds}", flush=True)
             for name, path, who, htmx, marker in paths:
                 cookie = customer_cookie if who == "customer" else vendor_cookie
-                sizes[name] = check(portal.base, path, cookie, htmx, marker)
+                answers[name] = {"path": path, "bytes": check(portal.base, path, cookie, htmx, marker)}
                 figures = run(portal, name, path, cookie, htmx, warm_up=round_ == 0)
                 check(portal.base, path, cookie, htmx, marker)  # still logged in, still the same page
                 bares.append(run(bare, "bare", "/", warm_up=False))
@@ -374,8 +374,7 @@ def measure(database: str, facts: dict, args, duration: int, rate_limits: str) -
                             "requests": sum(run["requests"] for run in runs),
                             "errors": sum(run["status_errors"] + run["socket_errors"] for run in runs),
                             "rounds": [{"rps": run["rps"], "p99_ms": round(run["p99_ms"], 2),
-                                        "ratio": round(run["ratio"], 3)} for run in runs],
-                            "path": next(p for n, p, *_ in paths if n == name), "bytes": sizes[name]}
+                                        "ratio": round(run["ratio"], 3)} for run in runs]} | answers[name]
         result["rounds"] = args.rounds
         result["seed_seconds"] = facts["seed_seconds"]
         workers = portal.worker_memory_mb()

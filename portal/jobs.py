@@ -1,13 +1,14 @@
 """Background jobs on huey: SQLite storage by default, Redis when REDIS_URL is set, inline for tests."""
 
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlmodel import Session as ModelSession
 
 from portal.config import PROJECT_ROOT, env_flag, env_str
 
@@ -41,6 +42,13 @@ def app_context():
 
         _worker_app = create_app()
     return _worker_app.app_context()
+
+
+@contextmanager
+def job_session() -> Iterator[ModelSession]:
+    """A database session of its own for a job, in the job's app context (never the request's session)."""
+    with app_context(), ModelSession(current_app.extensions["db_engine"], expire_on_commit=False) as session:
+        yield session
 
 
 _AFTER_COMMIT = "portal.after_commit"

@@ -2,14 +2,13 @@
 
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change
 from portal.domain import DomainError
-from portal.jobs import after_commit, app_context, huey
+from portal.jobs import after_commit, huey, job_session
 from portal.mail import queue_mail
 from portal.models import AccountToken, PortalAccount, Vendor, utcnow
 from portal.security import hash_password, needs_rehash, new_token, token_digest, upgrade_hash, verify_password
@@ -54,7 +53,7 @@ def request_password_reset(session: Session, *, vendor_id: int, email: str, rese
 
 @huey.task(retries=3, retry_delay=60)
 def send_password_reset(vendor_id: int, email: str, reset_page: str) -> None:
-    with app_context(), Session(current_app.extensions["db_engine"], expire_on_commit=False) as session:
+    with job_session() as session:
         account = find_account(session, vendor_id=vendor_id, email=email)
         vendor = session.get(Vendor, vendor_id) if account is not None else None
         if vendor is None:

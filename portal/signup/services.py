@@ -10,7 +10,7 @@ from portal.accounts import services as accounts
 from portal.audit import record_change
 from portal.customers import services as customers
 from portal.domain import DomainError
-from portal.jobs import after_commit, app_context, huey
+from portal.jobs import after_commit, huey, job_session
 from portal.mail import queue_mail
 from portal.models import Customer, LicenseKey, PortalAccount, Vendor
 from portal.security import hash_password
@@ -42,7 +42,7 @@ def request_sign_up(session: Session, *, vendor_id: int, name: str, email: str, 
 @huey.task(retries=3, retry_delay=60)
 def complete_sign_up(vendor_id: int, name: str, email: str, company_name: str, password_hash: str, pages: dict,
                      ip: str) -> None:
-    with app_context(), Session(current_app.extensions["db_engine"], expire_on_commit=False) as session:
+    with job_session() as session:
         vendor = session.get(Vendor, vendor_id)
         if vendor is None:
             return
