@@ -236,11 +236,13 @@ def stripe_managed_key_ids():
 
 
 def block_expired_keys(session: Session, *, now: datetime | None = None, limit: int = 1000) -> int:
-    """Block up to `limit` expired keys of vendors who asked for it; keys managed by Stripe are left alone."""
+    """Block up to `limit` expired keys of vendors who asked for it; keys managed by Stripe are left alone.
+
+    Expired as every page says it (keys/status.py): `expires <= now`."""
     now = now or utcnow()
     keys = session.exec(
         select(LicenseKey).join(Vendor, Vendor.id == LicenseKey.vendor_id)
-        .where(Vendor.block_expired_keys.is_(True), LicenseKey.block.is_(False), LicenseKey.expires < now,
+        .where(Vendor.block_expired_keys.is_(True), LicenseKey.block.is_(False), LicenseKey.expires <= now,
                LicenseKey.id.not_in(stripe_managed_key_ids()))
         .limit(limit)
     ).all()

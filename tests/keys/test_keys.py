@@ -162,6 +162,21 @@ def test_expiry_sweep_blocks_only_expired_keys_of_opted_in_vendors(make, vendor,
     assert fresh.id not in blocked and stripe.id not in blocked and elsewhere.id not in blocked
 
 
+def test_expiry_sweep_blocks_a_key_at_the_instant_its_page_says_expired(make, vendor, product, db):
+    from portal.keys.status import status_of
+    from portal.models import Vendor
+
+    key = make.key(product, period=30)
+    stored = db.get(Vendor, vendor.id)
+    stored.block_expired_keys = True
+    db.add(stored)
+    db.commit()
+    at = db.get(LicenseKey, key.id).expires
+    assert services.block_expired_keys(db, now=at - timedelta(microseconds=1)) == 0
+    assert status_of(db.get(LicenseKey, key.id), at) == "expired"
+    assert services.block_expired_keys(db, now=at) == 1
+
+
 def test_extending_past_the_year_9999_is_refused(vendor_client, make, product, db):
     from datetime import UTC, datetime
 
