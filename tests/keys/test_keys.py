@@ -141,9 +141,18 @@ def test_machine_limits(make, product, vendor, db):
     assert services.devices_of_customer(db, customer_id=customer.id) == 2
 
 
+def _block_expired_keys_of(vendor, db) -> None:
+    """The vendor turns "block expired keys" on."""
+    from portal.models import Vendor
+
+    stored = db.get(Vendor, vendor.id)
+    stored.block_expired_keys = True
+    db.add(stored)
+    db.commit()
+
+
 def test_expiry_sweep_blocks_only_expired_keys_of_opted_in_vendors(make, vendor, other_vendor, product, db):
     from portal.dataobjects import services as dataobjects
-    from portal.models import Vendor
 
     expired = make.key(product, period=0)
     fresh = make.key(product, period=30)
@@ -151,10 +160,7 @@ def test_expiry_sweep_blocks_only_expired_keys_of_opted_in_vendors(make, vendor,
     dataobjects.add_object(db, vendor_id=vendor.id, name=services.STRIPE_MANAGED, string_value="si_1",
                            referencer_type=dataobjects.KEY, referencer_id=stripe.id, actor="test")
     elsewhere = make.key(make.product(other_vendor), period=0)
-    stored = db.get(Vendor, vendor.id)
-    stored.block_expired_keys = True
-    db.add(stored)
-    db.commit()
+    _block_expired_keys_of(vendor, db)
     assert services.block_expired_keys(db, now=utcnow() + timedelta(seconds=1)) == 1
     db.commit()
     blocked = {k.id for k in db.exec(select(LicenseKey).where(LicenseKey.block.is_(True)))}
@@ -164,13 +170,9 @@ def test_expiry_sweep_blocks_only_expired_keys_of_opted_in_vendors(make, vendor,
 
 def test_expiry_sweep_blocks_a_key_at_the_instant_its_page_says_expired(make, vendor, product, db):
     from portal.keys.status import status_of
-    from portal.models import Vendor
 
     key = make.key(product, period=30)
-    stored = db.get(Vendor, vendor.id)
-    stored.block_expired_keys = True
-    db.add(stored)
-    db.commit()
+    _block_expired_keys_of(vendor, db)
     at = db.get(LicenseKey, key.id).expires
     assert services.block_expired_keys(db, now=at - timedelta(microseconds=1)) == 0
     assert status_of(db.get(LicenseKey, key.id), at) == "expired"
