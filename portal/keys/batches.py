@@ -3,12 +3,11 @@
 import json
 from datetime import timedelta
 
-from flask import current_app
 from sqlmodel import Session, select
 
 from portal.audit import record_change
 from portal.domain import DomainError, NotFound
-from portal.jobs import after_commit, app_context, huey
+from portal.jobs import after_commit, huey, job_session
 from portal.keys.services import KeySettings, create_keys
 from portal.models import KeyBatch, Product, utcnow
 
@@ -100,16 +99,14 @@ def fail_batch(session: Session, *, batch_id: int, reason: str) -> None:
 
 @huey.task()
 def make_batch_keys(batch_id: int) -> None:
-    with app_context():
-        engine = current_app.extensions["db_engine"]
-        more = True
-        while more:
-            with Session(engine) as session:
-                try:
-                    more = run_step(session, batch_id=batch_id)
-                    session.commit()
-                except DomainError as refusal:  # e.g. the chosen customer was deleted meanwhile
-                    session.rollback()
-                    fail_batch(session, batch_id=batch_id, reason=refusal.message)
-                    session.commit()
-                    return
+    more = True
+    while more:
+        with job_session() as session:
+            try:
+                more = run_step(session, batch_id=batch_id)
+                session.commit()
+            except DomainError as refusal:  # e.g. the chosen customer was deleted meanwhile
+                session.rollback()
+                fail_batch(session, batch_id=batch_id, reason=refusal.message)
+                session.commit()
+                return
