@@ -36,6 +36,7 @@ OUT = ROOT / "bench" / "out"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 REDIS_URL = "redis://127.0.0.1:6379/15"
 USER_AGENT = "portal-bench"
+CSRF_TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')  # a login form's hidden field
 DURATION = {"full": 5, "small": 3}  # seconds of each measured run
 ROUNDS = {"full": 3, "small": 2}  # measured runs of each path, interleaved with the others' and the bare app's
 WARM_UP = {"full": 3, "small": 2}
@@ -223,7 +224,7 @@ def in_process_client(facts: dict, database: str, path_name: str, rate_limits: s
     login = (f"/Portal/@{facts['vendor_slug']}/Login", facts["customer_email"], facts["customer_password"]) \
         if who == "customer" else ("/vendor/login", facts["vendor_email"], facts["vendor_password"])
     html = client.get(login[0], headers=headers).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+    token = CSRF_TOKEN.search(html).group(1)
     answer = client.post(login[0], data={"csrf_token": token, "email": login[1], "password": login[2]},
                          headers=headers)
     assert answer.status_code == 303, answer.status_code
@@ -252,7 +253,7 @@ def log_in(base: str, page: str, email: str, password: str, expect: str) -> str:
         return response
 
     html = send().read().decode()
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    token = CSRF_TOKEN.search(html)
     if token is None:
         raise SystemExit(f"no CSRF token on {page}")
     form = urllib.parse.urlencode({"csrf_token": token.group(1), "email": email, "password": password}).encode()
