@@ -10,7 +10,6 @@ os.environ.setdefault("JOBS_IMMEDIATE", "1")
 os.environ.setdefault("PORTAL_NO_DOTENV", "1")
 os.environ.setdefault("PORTAL_FAST_HASHING", "1")
 
-import re  # noqa: E402
 from email import message_from_bytes, policy  # noqa: E402
 
 import psycopg  # noqa: E402
@@ -25,6 +24,7 @@ from portal.db import make_engine  # noqa: E402
 from tests.support import mail as mail_support  # noqa: E402
 from tests.support.factories import Factory  # noqa: E402
 from tests.support.migrate import upgrade  # noqa: E402
+from tests.support.world import World, build_world  # noqa: E402
 
 TEST_DATABASE = os.environ.get("PORTAL_TEST_DATABASE", "sqlite")
 
@@ -202,11 +202,10 @@ def portal_client(app, make, vendor, account):
     return client
 
 
-def csrf_from(html: str) -> str:
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html) or re.search(r'"X-CSRFToken": "([^"]+)"', html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
+@pytest.fixture
+def world(make, db, vendor, other_vendor, customer, account) -> World:
+    """Two vendors with records of every kind (tests/support/world.py), for the tests of who may name what."""
+    return build_world(make, db, vendor, other_vendor, customer, account)
 
 
 def parse_mail(raw: bytes):

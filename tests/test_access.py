@@ -2,21 +2,17 @@
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask import abort, g
-from sqlmodel import SQLModel
 from werkzeug.routing import AnyConverter
 
-from portal.accounts import services as accounts
-from portal.dataobjects import services as dataobjects
-from portal.keys import services as keys
-from portal.models import KeyBatch
-from portal.products import services as products
 from portal.tenancy import PORTAL_PREFIX, portal_blueprint
-from tests.support.factories import CUSTOMER_PASSWORD, VENDOR_PASSWORD, csrf_token
+from tests.support.factories import CUSTOMER_PASSWORD, VENDOR_PASSWORD
+from tests.support.pages import csrf_token, post_form, redirect_path
+from tests.support.world import World, db_rows
 
 OUTSIDE_ENDPOINTS = {"static", "root"}  # root only redirects to /vendor/ (tested in tests/vendors)
 OUTSIDE_PREFIXES = ("/dev/outbox",)  # registered only with MAIL_BACKEND=console; tests send mail by SMTP
@@ -34,7 +30,6 @@ PUBLIC_ENDPOINTS = {
 OPEN_BEFORE_TERMS = {"terms.accept", "terms.decline", "accounts.logout"}
 # Ids that name nothing: the largest 32-bit id, and ids beyond what an INTEGER column can hold.
 NO_SUCH_IDS = {"missing": 2**31 - 1, "beyond-int32": 2**31, "beyond-int64": 2**64}
-REDIRECTS = {301, 302, 303, 307, 308}
 
 # Everything a POST to any vendor or portal form could take: sent where a request must be refused, so a
 # missing check would show up as a changed database.
@@ -49,13 +44,6 @@ PORTAL_FORM = {
     "confirm": "changed-password-1", "current_password": CUSTOMER_PASSWORD, "which": "new",
     "new-name": "Changed", "new-email": "new@example.test", "new-password": "changed-password-1",
 }
-
-
-def db_rows(app) -> dict[str, list]:
-    """Every row of every table, read outside the app's and the test's sessions."""
-    with app.extensions["db_read_engine"].connect() as connection:
-        return {table.name: sorted((tuple(row) for row in connection.execute(table.select())), key=repr)
-                for table in SQLModel.metadata.sorted_tables}
 
 
 @dataclass(frozen=True)
@@ -112,70 +100,6 @@ def routes_of(app) -> list[Route]:
     return routes
 
 
-@dataclass
-class World:
-    """Two vendors with records of every kind; of the first, our customer with a login and a neighbour customer."""
-
-    slug: str
-    other_slug: str
-    own: dict[str, int]
-    foreign: dict[str, int]
-    neighbour: dict[str, int]  # the vendor's records, but another customer's (or under another parent)
-    query: dict[str, str] = field(default_factory=dict)  # endpoint -> the query string its real link carries
-
-    def url(self, route: Route, *, slug: str | None = None, ids: dict | None = None) -> str:
-        path = route.path(slug or self.slug, self.own if ids is None else ids)
-        query = self.query.get(route.endpoint)
-        return f"{path}?{query}" if query else path
-
-    def login_url(self, route: Route, slug: str | None = None) -> str:
-        return "/vendor/login" if route.side == "vendor" else f"/Portal/@{slug or self.slug}/Login"
-
-
-def _records(make, db, vendor, customer, account, *, product=None) -> dict[str, int]:
-    """A product, a key of `customer` with a machine, a key batch and a data object, by kind."""
-    product = product or make.product(vendor)
-    key = make.key(product, customer=customer, machines=(f"machine-of-{customer.id}",))
-    [machine] = keys.machines_of(db, key_ids=[key.id])[key.id]
-    batch = KeyBatch(vendor_id=vendor.id, product_id=product.id, requested=1, settings="{}", status="done")
-    db.add(batch)
-    data_object = dataobjects.add_object(db, vendor_id=vendor.id, name=f"colour-{customer.id}", actor="test")
-    db.flush()
-    ids = {"customer_id": customer.id, "account_id": account.id, "product_id": product.id, "key_id": key.id,
-           "machine_id": machine.id, "batch_id": batch.id, "object_id": data_object.id}
-    db.commit()
-    return ids
-
-
-@pytest.fixture
-def world(make, db, vendor, other_vendor, customer, account) -> World:
-    customer.allow_activation_management = True  # so that freeing a machine turns on whose it is, not on a 403
-    db.add(customer)
-    db.commit()
-    neighbour = make.customer(vendor, name="Neighbour", association=True)
-    neighbour_account = make.account(vendor, neighbour, email="neighbour@example.test")
-    foreign_customer = make.customer(other_vendor, name="Globex Buyer")
-    foreign_account = make.account(other_vendor, foreign_customer, email="buyer@example.test")
-    own = _records(make, db, vendor, customer, account)
-    theirs = _records(make, db, vendor, neighbour, neighbour_account, product=products.get_product(
-        db, vendor_id=vendor.id, product_id=own["product_id"]))
-    reset = accounts.issue_token(db, account=account, purpose=accounts.RESET_PASSWORD)
-    verify = accounts.issue_token(db, account=account, purpose=accounts.VERIFY_EMAIL)
-    db.commit()
-    return World(
-        slug=vendor.slug,
-        other_slug=other_vendor.slug,
-        own=own,
-        foreign=_records(make, db, other_vendor, foreign_customer, foreign_account),
-        neighbour={kind: theirs[kind] for kind in ("customer_id", "account_id", "key_id", "machine_id")},
-        query={
-            "accounts.reset_password": urlencode({"token": reset}),
-            "accounts.verify_email": urlencode({"token": verify}),
-            "signup.associate": urlsplit(make.association_link(vendor, neighbour)).query,
-        },
-    )
-
-
 def send(client, method: str, url: str, *, token: str | None = None, data: dict | None = None,
          headers: dict | None = None):
     if method == "GET":
@@ -184,12 +108,6 @@ def send(client, method: str, url: str, *, token: str | None = None, data: dict 
     if token is not None:
         form["csrf_token"] = token
     return client.post(url, data=form, headers=headers)
-
-
-def redirect_path(response) -> str | None:
-    if response.status_code not in REDIRECTS:
-        return None
-    return urlsplit(response.headers["Location"]).path
 
 
 def outcome(response) -> str:
@@ -381,9 +299,8 @@ def test_a_portal_that_is_not_there_is_a_neutral_404(app, world, vendor_client, 
               portal_client: csrf_token(portal_client, f"/Portal/@{world.slug}/ChangePassword")}
     slug = "no-such-vendor" if case == "unknown slug" else world.slug
     if case == "portal off":
-        response = vendor_client.post("/vendor/settings", data={
-            "csrf_token": csrf_token(vendor_client, "/vendor/settings"), "signup_enabled": "y"})
-        assert response.status_code == 303
+        response = post_form(vendor_client, "/vendor/settings", {"signup_enabled": "y"})
+        assert response.status_code == 303 and response.headers["Location"] == "/vendor/settings"
     not_found = _neutral(stranger.get("/no/such/page").get_data(as_text=True))
     before = db_rows(app)
     problems = []
@@ -400,10 +317,8 @@ def test_a_portal_that_is_not_there_is_a_neutral_404(app, world, vendor_client, 
     assert db_rows(app) == before
 
     if case == "portal off":
-        response = vendor_client.post("/vendor/settings", data={
-            "csrf_token": csrf_token(vendor_client, "/vendor/settings"), "portal_enabled": "y",
-            "signup_enabled": "y"})
-        assert response.status_code == 303
+        response = post_form(vendor_client, "/vendor/settings", {"portal_enabled": "y", "signup_enabled": "y"})
+        assert response.status_code == 303 and response.headers["Location"] == "/vendor/settings"
         back = portal_client.get(f"/Portal/@{world.slug}/")
         assert redirect_path(back) == f"/Portal/@{world.slug}/Login", "turning the portal off must end sessions"
 

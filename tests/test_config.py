@@ -72,7 +72,7 @@ def test_rate_limits_are_shared_between_processes_through_redis(app, make, vendo
     first, second = (create_app(config | {"REDIS_URL": url, "RATELIMIT_KEY_PREFIX": run}).test_client()
                      for _ in range(2))
     email = f"{run}@example.test"
-    from tests.support.factories import post_form
+    from tests.support.pages import post_form
 
     statuses = [post_form(client, "/vendor/login", {"email": email, "password": "wrong-password"}).status_code
                 for client in [first] * 5 + [second] * 5]

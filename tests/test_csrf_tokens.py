@@ -3,7 +3,7 @@
 from flask_wtf.csrf import generate_csrf
 
 from portal import extensions
-from tests.conftest import csrf_from
+from tests.support.pages import csrf_token, redirect_path
 
 
 def test_a_sessions_token_is_signed_again_after_a_minute_and_every_one_handed_out_is_accepted(
@@ -14,25 +14,27 @@ def test_a_sessions_token_is_signed_again_after_a_minute_and_every_one_handed_ou
     monkeypatch.setattr(extensions.csrf_token, "_signed", {})
     dashboard = f"/Portal/@{vendor.slug}/"
 
-    first = csrf_from(portal_client.get(dashboard).get_data(as_text=True))
+    first = csrf_token(portal_client, dashboard)
     clock[0] += 59
-    assert csrf_from(portal_client.get(dashboard).get_data(as_text=True)) == first
+    assert csrf_token(portal_client, dashboard) == first
     assert len(signed) == 1
     clock[0] += 2
-    csrf_from(portal_client.get(dashboard).get_data(as_text=True))
+    csrf_token(portal_client, dashboard)
     assert len(signed) == 2, "a token older than a minute is signed afresh"
 
     # The token first handed out still logs the customer out (it is checked against the same raw token).
     response = portal_client.post(f"/Portal/@{vendor.slug}/Logout", data={"csrf_token": first})
-    assert response.status_code == 303
-    assert portal_client.get(dashboard).status_code == 303, "logged out"
+    login = f"/Portal/@{vendor.slug}/Login"
+    assert (response.status_code, response.headers["Location"]) == (303, login)
+    after = portal_client.get(dashboard)
+    assert (after.status_code, redirect_path(after)) == (303, login), "logged out"
 
 
 def test_each_session_gets_its_own_token(app, make, vendor, account, portal_client):
     stranger = app.test_client()
     login = f"/Portal/@{vendor.slug}/Login"
-    theirs = csrf_from(stranger.get(login).get_data(as_text=True))
-    mine = csrf_from(portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True))
+    theirs = csrf_token(stranger, login)
+    mine = csrf_token(portal_client, f"/Portal/@{vendor.slug}/")
     assert theirs != mine
     response = stranger.post(f"/Portal/@{vendor.slug}/Logout", data={"csrf_token": mine})
     assert response.status_code == 400, "a token of another session is refused"

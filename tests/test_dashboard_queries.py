@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.factories import post_form
+from tests.support.pages import post_form
 from tests.support.queries import counted_queries
 
 
@@ -35,7 +35,7 @@ def test_dashboard_with_terms_asks_a_handful_of_questions(app, portal_client, ma
     page = portal_client.get(f"/Portal/@{vendor.slug}/Terms")
     assert page.status_code == 200
     accepted = post_form(portal_client, f"/Portal/@{vendor.slug}/Terms", {})
-    assert accepted.status_code == 303
+    assert accepted.status_code == 303 and accepted.headers["Location"] == f"/Portal/@{vendor.slug}/"
     statements = dashboard_queries(app, portal_client, vendor)
     # One for the vendor, the account with its customer and the terms gate; one for the keys with their machines.
     assert len(statements) == 2, "\n".join(statements)

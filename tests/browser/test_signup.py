@@ -1,26 +1,15 @@
 """A visitor follows the sign-up link from the vendor's website, confirms the e-mail and reaches the portal."""
 
-from html.parser import HTMLParser
-
 import pytest
 from playwright.sync_api import expect
 
-
-class _Links(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.hrefs = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "a":
-            self.hrefs.append(dict(attrs)["href"])
+from tests.support.pages import links_in
 
 
 def href_of(snippet: str) -> str:
-    parser = _Links()
-    parser.feed(snippet)
-    assert len(parser.hrefs) == 1, snippet
-    return parser.hrefs[0]
+    links = links_in(snippet)
+    assert len(links) == 1, snippet
+    return links[0]["href"]
 
 
 @pytest.mark.browser

@@ -3,7 +3,7 @@ import json
 from sqlmodel import select
 
 from portal.models import AuditEvent, Customer, PortalAccount
-from tests.support.factories import post_form
+from tests.support.pages import post_form
 
 FIELDS = {"name": "O'Brien <ACME>", "email": "obrien@example.test", "company_name": "ACME & Sons",
           "notes": "Met at <b>the fair</b>", "max_no_of_devices": "3"}
@@ -11,8 +11,8 @@ FIELDS = {"name": "O'Brien <ACME>", "email": "obrien@example.test", "company_nam
 
 def test_create_customer_stores_text_as_given_and_shows_it_escaped(vendor_client, db):
     response = post_form(vendor_client, "/vendor/customers/new", FIELDS, page="/vendor/customers/new")
-    assert response.status_code == 303
     customer = db.exec(select(Customer)).one()
+    assert response.status_code == 303 and response.headers["Location"] == f"/vendor/customers/{customer.id}"
     assert customer.name == "O'Brien <ACME>" and customer.notes == "Met at <b>the fair</b>"
     assert len(customer.secret) == 36 and customer.max_no_of_devices == 3
     page = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
@@ -24,7 +24,7 @@ def test_create_customer_stores_text_as_given_and_shows_it_escaped(vendor_client
 
 def test_edit_records_before_and_after(vendor_client, customer, db):
     response = post_form(vendor_client, f"/vendor/customers/{customer.id}/edit", {"name": "Ada King"})
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["Location"] == f"/vendor/customers/{customer.id}"
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "customer.updated")).one()
     assert json.loads(event.before)["name"] == "Ada Lovelace" and json.loads(event.after)["name"] == "Ada King"
     page = vendor_client.get(f"/vendor/customers/{customer.id}").get_data(as_text=True)
@@ -36,7 +36,7 @@ def test_delete_asks_first_and_says_what_happens(vendor_client, customer, accoun
     assert "license keys stay" in page and account.email in page
     customer_id = customer.id
     response = post_form(vendor_client, f"/vendor/customers/{customer_id}/delete", {})
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["Location"] == "/vendor/customers/"
     assert db.get(Customer, customer_id) is None
     assert db.exec(select(PortalAccount)).all() == []
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.support.factories import post_form
+from tests.support.pages import post_form, walk_pages
 
 
 @pytest.fixture
@@ -57,7 +57,8 @@ def test_full_page_and_fragment_come_from_one_template(vendor_client, people):
     page = vendor_client.get("/vendor/customers/?q=ada")
     fragment = vendor_client.get("/vendor/customers/?q=ada", headers={"HX-Request": "true"})
     assert "<html" in page.get_data(as_text=True) and "<html" not in fragment.get_data(as_text=True)
-    assert page.headers["Vary"] == fragment.headers["Vary"] == "HX-Request" or "HX-Request" in page.headers["Vary"]
+    for response in (page, fragment):
+        assert "HX-Request" in {name.strip() for name in response.headers.get("Vary", "").split(",")}
     assert 'hx-push-url="true"' in page.get_data(as_text=True)
 
 
@@ -65,15 +66,10 @@ def test_keyset_pages_walk_every_customer_once(vendor_client, app, make, vendor)
     app.config["PAGE_SIZE"] = 2
     for n in range(5):
         make.customer(vendor, name=f"Person {n}")
-    seen, url = [], "/vendor/customers/"
-    while url:
-        html = vendor_client.get(url).get_data(as_text=True)
+    seen = []
+    for html in walk_pages(vendor_client, "/vendor/customers/"):
         seen += sorted((f"Person {n}" for n in range(5) if f">Person {n}<" in html),
                        key=lambda name: html.index(f">{name}<"))
-        marker = 'rel="next"'
-        url = None
-        if marker in html:
-            url = html.split(marker)[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     assert sorted(seen) == [f"Person {n}" for n in range(5)] and len(seen) == 5
     assert seen[0] == "Person 4", "newest first"
 
@@ -110,7 +106,7 @@ def test_text_search_syntax_in_a_query_is_only_words(vendor_client, people, quer
 
 def test_a_deleted_customer_is_no_longer_found(vendor_client, people):
     response = post_form(vendor_client, f"/vendor/customers/{people['ada'].id}/delete", {})
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["Location"] == "/vendor/customers/"
     assert names(vendor_client, "lovelace") == set()
     assert names(vendor_client, "ada") == set()
 
@@ -121,14 +117,10 @@ def test_keyset_pages_of_a_word_search_walk_every_match_once(vendor_client, app,
         make.customer(vendor, name=f"Person {n}", company_name="Walker Labs")
         make.customer(other_vendor, name=f"Person {n}", company_name="Walker Labs")
     make.customer(vendor, name="Person Elsewhere")
-    seen, url = [], "/vendor/customers/?q=walker+pers"
-    while url:
-        html = vendor_client.get(url).get_data(as_text=True)
+    seen = []
+    for html in walk_pages(vendor_client, "/vendor/customers/?q=walker+pers"):
         seen += [f"Person {n}" for n in range(5) if f">Person {n}<" in html]
         assert "Person Elsewhere" not in html
-        url = None
-        if 'rel="next"' in html:
-            url = html.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     assert sorted(seen) == [f"Person {n}" for n in range(5)] and len(seen) == 5
 
 
@@ -145,11 +137,7 @@ def test_a_customer_with_two_words_of_the_prefix_counts_once_in_a_page(vendor_cl
     app.config["PAGE_SIZE"] = 2
     for n in range(5):
         make.customer(vendor, name=f"Pat Patterson {n}", company_name="Patisserie")
-    seen, url = [], "/vendor/customers/?q=pat"
-    while url:
-        html = vendor_client.get(url).get_data(as_text=True)
+    seen = []
+    for html in walk_pages(vendor_client, "/vendor/customers/?q=pat"):
         seen += [n for n in range(5) if f">Pat Patterson {n}<" in html]
-        url = None
-        if 'rel="next"' in html:
-            url = html.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     assert sorted(seen) == list(range(5))

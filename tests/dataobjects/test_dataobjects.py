@@ -1,7 +1,7 @@
 from sqlmodel import select
 
 from portal.models import DataObject
-from tests.support.factories import post_form
+from tests.support.pages import post_form
 
 
 def add(client, **data):
@@ -9,12 +9,13 @@ def add(client, **data):
 
 
 def test_add_edit_delete(vendor_client, db):
-    assert add(vendor_client, name="seats", int_value="5").status_code == 303
+    response = add(vendor_client, name="seats", int_value="5")
+    assert response.status_code == 303 and response.headers["Location"] == "/vendor/data-objects/"
     item = db.exec(select(DataObject)).one()
     assert (item.name, item.int_value, item.referencer_type) == ("seats", 5, 0)
     response = post_form(vendor_client, f"/vendor/data-objects/{item.id}/edit",
                          {"name": "seats", "string_value": "x", "int_value": "-7"})
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["Location"] == "/vendor/data-objects/"
     assert db.get(DataObject, item.id).int_value == -7
     item_id = item.id
     post_form(vendor_client, f"/vendor/data-objects/{item_id}/delete", {}, page="/vendor/data-objects/")

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from portal.keys import services
 from portal.models import ActivatedMachine, AuditEvent, LicenseKey, utcnow
-from tests.support.factories import post_form
+from tests.support.pages import post_form
 
 KEY_SHAPE = r"^[A-Z]{5}-[A-Z]{5}-[A-Z]{5}-[A-Z]{5}$"
 
@@ -23,8 +23,8 @@ def test_create_key_for_a_customer_from_the_form(vendor_client, product, custome
     response = post_form(vendor_client, "/vendor/keys/new", {
         "product_id": product.id, "customer_id": customer.id, "period": "30", "f1": "y", "notes": "first",
         "max_no_of_machines": "2"}, page=page)
-    assert response.status_code == 303
     key = db.exec(select(LicenseKey)).one()
+    assert response.status_code == 303 and response.headers["Location"] == f"/vendor/keys/{key.id}"
     assert (key.key_number, key.customer_id, key.f1, key.f2, key.notes, key.max_no_of_machines) == (
         1, customer.id, True, False, "first", 2)
     assert key.expires - key.created == timedelta(days=30)
@@ -42,8 +42,8 @@ def test_explicit_expiry_date(vendor_client, product, db):
     response = post_form(vendor_client, "/vendor/keys/new", {"product_id": product.id, "customer_id": "",
                                                             "period": "", "expires": day.isoformat()},
                          page="/vendor/keys/new")
-    assert response.status_code == 303
     key = db.exec(select(LicenseKey)).one()
+    assert response.status_code == 303 and response.headers["Location"] == f"/vendor/keys/{key.id}"
     assert key.expires.date() == day and key.customer_id is None
 
 
@@ -88,7 +88,8 @@ def test_ids_count_per_product(make, vendor, product):
 def test_key_page_actions_are_audited(vendor_client, make, product, customer, db):
     key = make.key(product, customer=customer, machines=("m-1",))
     page = f"/vendor/keys/{key.id}"
-    assert post_form(vendor_client, f"{page}/block", {"block": "1"}, page=page).status_code == 303
+    response = post_form(vendor_client, f"{page}/block", {"block": "1"}, page=page)
+    assert response.status_code == 303 and response.headers["Location"] == page
     assert db.get(LicenseKey, key.id).block
     post_form(vendor_client, f"{page}/block", {"block": "0"}, page=page)
     expires = db.get(LicenseKey, key.id).expires
@@ -124,7 +125,8 @@ def test_delete_key_asks_first(vendor_client, make, product, db):
     key = make.key(product, machines=("m-1",))
     key_id = key.id
     assert "1 machine" in vendor_client.get(f"/vendor/keys/{key_id}/delete").get_data(as_text=True)
-    assert post_form(vendor_client, f"/vendor/keys/{key_id}/delete", {}).status_code == 303
+    response = post_form(vendor_client, f"/vendor/keys/{key_id}/delete", {})
+    assert response.status_code == 303 and response.headers["Location"] == f"/vendor/products/{product.id}"
     assert db.get(LicenseKey, key_id) is None and db.exec(select(ActivatedMachine)).all() == []
 
 

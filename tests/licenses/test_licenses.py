@@ -5,7 +5,7 @@ import pytest
 from sqlmodel import select
 
 from portal.models import ActivatedMachine, Customer
-from tests.support.factories import post_form
+from tests.support.pages import post_form
 
 
 @pytest.fixture

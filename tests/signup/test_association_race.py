@@ -12,7 +12,7 @@ pytestmark = pytest.mark.processes
 
 def _use_link(config: dict, link: str, email: str, barrier, results) -> None:
     from portal import create_app
-    from tests.support.factories import csrf_token
+    from tests.support.pages import csrf_token
 
     client = create_app(config).test_client()
     token = csrf_token(client, link)

@@ -1,7 +1,5 @@
 """One-line builders of domain records, made through the same services the app uses."""
 
-import re
-
 from portal.accounts import services as accounts
 from portal.customers import services as customers
 from portal.dataobjects import services as dataobjects
@@ -9,22 +7,10 @@ from portal.keys import services as keys
 from portal.models import FEATURES, LicenseKey, PortalAccount, Product, Vendor, VendorUser
 from portal.products.services import create_product
 from portal.vendors.services import register_vendor
+from tests.support.pages import post_form
 
 VENDOR_PASSWORD = "owner-password-1"
 CUSTOMER_PASSWORD = "customer-password-1"
-
-
-def csrf_token(client, url: str) -> str:
-    html = client.get(url).get_data(as_text=True)
-    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html) or re.search(
-        r'"X-CSRFToken": "([^"]+)"', html)
-    assert found, f"no CSRF token on {url}"
-    return found.group(1)
-
-
-def post_form(client, url: str, data: dict, *, page: str | None = None, **kwargs):
-    """Submit a form as a browser does: read the CSRF token from the page, then post."""
-    return client.post(url, data={"csrf_token": csrf_token(client, page or url), **data}, **kwargs)
 
 
 class Factory:
@@ -77,13 +63,15 @@ class Factory:
     def login_vendor(self, client, vendor: Vendor) -> None:
         owner = self.owner(vendor)
         response = post_form(client, "/vendor/login", {"email": owner.email, "password": VENDOR_PASSWORD})
-        assert response.status_code == 303, response.get_data(as_text=True)
+        assert (response.status_code, response.headers.get("Location")) == (303, "/vendor/"), response.get_data(
+            as_text=True)
 
     def login_portal(self, client, vendor: Vendor, account: PortalAccount,
                      password: str = CUSTOMER_PASSWORD) -> None:
         url = f"/Portal/@{vendor.slug}/Login"
         response = post_form(client, url, {"email": account.email, "password": password})
-        assert response.status_code == 303, response.get_data(as_text=True)
+        assert (response.status_code, response.headers.get("Location")) == (303, f"/Portal/@{vendor.slug}/"), (
+            response.get_data(as_text=True))
 
     def product(self, vendor: Vendor, *, name: str = "Demo App", **feature_names) -> Product:
         product = create_product(self.session, vendor_id=vendor.id, actor="test", name=name, **feature_names)

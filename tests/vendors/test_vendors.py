@@ -2,7 +2,7 @@ import pytest
 from sqlmodel import select
 
 from portal.models import PortalAccount, Vendor, VendorUser
-from tests.support.factories import post_form
+from tests.support.pages import post_form, redirect_path
 
 
 def register(client, **overrides):
@@ -18,7 +18,7 @@ def test_the_site_root_leads_to_the_vendor_dashboard(client):
 
 def test_registration_creates_vendor_and_logs_in(client, db):
     response = register(client)
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["Location"] == "/vendor/"
     vendor = db.exec(select(Vendor)).one()
     assert vendor.slug == "initech.io"
     assert db.exec(select(VendorUser)).one().password_hash.startswith("$argon2id$")
@@ -76,14 +76,15 @@ def test_turning_the_portal_off_hides_it_and_ends_sessions(vendor_client, portal
     assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code == 404
     post_form(vendor_client, "/vendor/settings", {"portal_enabled": "y", "signup_enabled": "y"})
     assert db.get(PortalAccount, account.id).session_version == version + 1
-    assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code in (302, 303)
+    assert redirect_path(portal_client.get(f"/Portal/@{vendor.slug}/")) == f"/Portal/@{vendor.slug}/Login"
 
 
 def test_vendor_logout_ends_the_session(vendor_client, app, make, vendor):
     other = app.test_client()
     make.login_vendor(other, vendor)
-    post_form(vendor_client, "/vendor/logout", {}, page="/vendor/")
-    assert other.get("/vendor/").status_code == 302
+    response = post_form(vendor_client, "/vendor/logout", {}, page="/vendor/")
+    assert response.status_code == 303 and response.headers["Location"] == "/vendor/login"
+    assert redirect_path(other.get("/vendor/")) == "/vendor/login"
 
 
 @pytest.mark.parametrize("password", ["wrong-password", ""])
@@ -103,11 +104,11 @@ def test_vendor_changes_password_and_other_sessions_end(vendor_client, app, make
     response = post_form(vendor_client, "/vendor/password", {"current_password": VENDOR_PASSWORD,
                                                              "password": "a-new-password-1",
                                                              "confirm": "a-new-password-1"})
-    assert response.status_code == 303
-    assert vendor_client.get("/vendor/").status_code == 200 and other.get("/vendor/").status_code == 302
+    assert response.status_code == 303 and response.headers["Location"] == "/vendor/"
+    assert vendor_client.get("/vendor/").status_code == 200 and redirect_path(other.get("/vendor/")) == "/vendor/login"
     relogin = post_form(app.test_client(), "/vendor/login", {"email": make.owner(vendor).email,
                                                              "password": "a-new-password-1"})
-    assert relogin.status_code == 303
+    assert relogin.status_code == 303 and relogin.headers["Location"] == "/vendor/"
 
 
 def test_cli_sets_a_locked_out_vendors_password(runner, make, vendor, app):
@@ -115,4 +116,4 @@ def test_cli_sets_a_locked_out_vendors_password(runner, make, vendor, app):
     result = runner.invoke(args=["set-vendor-password", "--email", email, "--password", "reset-by-cli-1"])
     assert result.exit_code == 0, result.output
     response = post_form(app.test_client(), "/vendor/login", {"email": email, "password": "reset-by-cli-1"})
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["Location"] == "/vendor/"

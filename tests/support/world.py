@@ -1,0 +1,107 @@
+"""Two vendors with records of every kind, for the tests of who may name, change and see what."""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+from sqlmodel import SQLModel
+
+from portal.accounts import services as accounts
+from portal.dataobjects import services as dataobjects
+from portal.keys import services as keys
+from portal.models import KeyBatch
+from portal.products import services as products
+from tests.support.factories import CUSTOMER_PASSWORD
+
+
+def db_rows(app) -> dict[str, list]:
+    """Every row of every table, read outside the app's and the test's sessions."""
+    with app.extensions["db_read_engine"].connect() as connection:
+        return {table.name: sorted((tuple(row) for row in connection.execute(table.select())), key=repr)
+                for table in SQLModel.metadata.sorted_tables}
+
+
+@dataclass
+class World:
+    """Two vendors with records of every kind; of the first, our customer with a login and a neighbour customer.
+
+    `own`, `foreign` and `neighbour` hold record ids by kind (`customer_id`, `key_id`, ...): ours, another
+    vendor's, and the first vendor's but another customer's (or a record under another parent).
+    """
+
+    slug: str
+    other_slug: str
+    own: dict[str, int]
+    foreign: dict[str, int]
+    neighbour: dict[str, int]
+    texts: dict[str, dict[str, str]]  # "foreign" or "neighbour" -> kind -> what a page shows of that record
+    foreign_login: dict[str, str]  # the e-mail and password of the other vendor's portal account
+    foreign_link: str  # the query string of the other vendor's customer's association link
+    foreign_tokens: dict[str, str]  # a live reset and e-mail token of the other vendor's account, by page
+    query: dict[str, str] = field(default_factory=dict)  # endpoint -> the query string its real link carries
+
+    def ids(self, owner: str) -> dict[str, int]:
+        return {"own": self.own, "foreign": self.foreign, "neighbour": self.neighbour}[owner]
+
+    def url(self, route, *, slug: str | None = None, ids: dict | None = None) -> str:
+        path = route.path(slug or self.slug, self.own if ids is None else ids)
+        query = self.query.get(route.endpoint)
+        return f"{path}?{query}" if query else path
+
+    def login_url(self, route, slug: str | None = None) -> str:
+        return "/vendor/login" if route.side == "vendor" else f"/Portal/@{slug or self.slug}/Login"
+
+
+def _records(make, db, vendor, customer, account, label: str, *, product=None) -> tuple[dict, dict]:
+    """A product, a key of `customer` with a machine, a key batch and a data object: by kind, their ids and
+    what a page shows of them (a name, an e-mail, the key, the machine code)."""
+    product = product or make.product(vendor, name=f"{label} product")
+    key = make.key(product, customer=customer, machines=(f"{label}-machine",))
+    [machine] = keys.machines_of(db, key_ids=[key.id])[key.id]
+    batch = KeyBatch(vendor_id=vendor.id, product_id=product.id, requested=1, settings="{}", status="done")
+    db.add(batch)
+    data_object = dataobjects.add_object(db, vendor_id=vendor.id, name=f"{label}-colour", actor="test")
+    db.flush()
+    ids = {"customer_id": customer.id, "account_id": account.id, "product_id": product.id, "key_id": key.id,
+           "machine_id": machine.id, "batch_id": batch.id, "object_id": data_object.id}
+    texts = {"customer_id": customer.name, "account_id": account.email, "product_id": product.name,
+             "key_id": key.key, "machine_id": machine.mid, "object_id": data_object.name}
+    db.commit()
+    return ids, texts
+
+
+def build_world(make, db, vendor, other_vendor, customer, account) -> World:
+    customer.allow_activation_management = True  # so that freeing a machine turns on whose it is, not on a 403
+    db.add(customer)
+    db.commit()
+    neighbour = make.customer(vendor, name="Neighbour Customer", association=True)
+    neighbour_account = make.account(vendor, neighbour, email="neighbour@example.test")
+    foreign_customer = make.customer(other_vendor, name="Globex Buyer", association=True)
+    foreign_account = make.account(other_vendor, foreign_customer, email="buyer@example.test")
+    own, _texts = _records(make, db, vendor, customer, account, "acme")
+    theirs, neighbour_texts = _records(make, db, vendor, neighbour, neighbour_account, "neighbour",
+                                       product=products.get_product(db, vendor_id=vendor.id,
+                                                                    product_id=own["product_id"]))
+    foreign, foreign_texts = _records(make, db, other_vendor, foreign_customer, foreign_account, "globex")
+    reset = accounts.issue_token(db, account=account, purpose=accounts.RESET_PASSWORD)
+    verify = accounts.issue_token(db, account=account, purpose=accounts.VERIFY_EMAIL)
+    foreign_tokens = {page: accounts.issue_token(db, account=foreign_account, purpose=purpose)
+                      for page, purpose in (("ResetPassword", accounts.RESET_PASSWORD),
+                                            ("VerifyEmail", accounts.VERIFY_EMAIL))}
+    db.commit()
+    neighbour_kinds = ("customer_id", "account_id", "key_id", "machine_id")
+    return World(
+        slug=vendor.slug,
+        other_slug=other_vendor.slug,
+        own=own,
+        foreign=foreign,
+        neighbour={kind: theirs[kind] for kind in neighbour_kinds},
+        texts={"foreign": foreign_texts, "neighbour": {kind: neighbour_texts[kind] for kind in neighbour_kinds}},
+        foreign_login={"email": foreign_account.email, "password": CUSTOMER_PASSWORD},
+        foreign_link=urlsplit(make.association_link(other_vendor, foreign_customer)).query,
+        foreign_tokens=foreign_tokens,
+        query={
+            "accounts.reset_password": urlencode({"token": reset}),
+            "accounts.verify_email": urlencode({"token": verify}),
+            "signup.associate": urlsplit(make.association_link(vendor, neighbour)).query,
+        },
+    )
