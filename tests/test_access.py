@@ -224,6 +224,21 @@ def test_the_portal_ownership_check_catches_a_route_that_leaks(app, request):
         assert f"GET /Portal/@{world.slug}/Leaky/{owner['customer_id']}" in flagged
 
 
+def test_no_page_shows_another_owners_records(app, world, vendor_client, portal_client):
+    # A page on our records shows nothing of another vendor's; a portal page nothing of another customer's.
+    problems = []
+    for route in routes_of(app):
+        if route.public or "GET" not in route.methods:
+            continue
+        client, owners = (vendor_client, ["foreign"]) if route.side == "vendor" else (portal_client, world.texts)
+        url = world.url(route)
+        for headers in ({}, {"HX-Request": "true"}):
+            html = client.get(url, headers=headers).get_data(as_text=True)
+            problems += [f"GET {url} {headers or ''}shows {owner} {kind} {text!r}" for owner in owners
+                         for kind, text in world.texts[owner].items() if text in html]
+    assert not problems, "\n".join(problems)
+
+
 def test_a_portal_login_means_nothing_on_another_vendors_portal(app, world, portal_client):
     token = csrf_token(portal_client, f"/Portal/@{world.slug}/ChangePassword")
     before = db_rows(app)
