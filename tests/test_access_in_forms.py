@@ -20,9 +20,10 @@ NOT_YOURS = "Choose one of your customers."
 NOT_A_CHOICE = "Not a valid choice."
 NO_MATCH = "That e-mail and password do not match an account."
 LINK_NOT_VALID = "This link is not valid"
-# Another customer's record under one of ours (a machine of our key, a login of our customer) is as foreign as
-# another vendor's; a vendor may name any of its own customers' records directly.
+# A vendor may name any of its customers' records: what it must not name is another vendor's.
 ANOTHER_VENDORS = ("foreign",)
+# In the portal another customer's record is as foreign as another vendor's; so is, for a vendor, another
+# customer's record under one of ours (a machine on our key, a login of our customer).
 ANY_OTHER = ("foreign", "neighbour")
 
 
@@ -31,8 +32,9 @@ class Carried:
     """A request naming a record that is not the requester's, and how it must be refused.
 
     `url` and the values of `data` are filled from the world: {own[kind]} is ours, {other[kind]} the other
-    owner's (another vendor's, or another customer's), {slug} our portal, and {link}, {tokens[page]}, {login[...]}
-    the other vendor's association link, live e-mail tokens and portal login.
+    owner's (another vendor's, or another customer's), {slug} our portal, {own_link} the query string of an
+    association link of ours, and {link}, {tokens[page]}, {login[...]} the other vendor's association link, live
+    e-mail tokens and portal login.
     """
 
     who: str  # "vendor" (logged in to the dashboard), "portal" (logged in to our portal) or "stranger"
