@@ -2,7 +2,8 @@
 
 from flask import request
 
-from portal.models import ID_MAX
+from portal.models import EMAIL_MAX, ID_MAX
+from portal.rules import normalize_email
 
 
 def client_ip() -> str:
@@ -16,7 +17,7 @@ def user_agent() -> str:
 def email_from_form() -> str:
     """Rate-limit key: the e-mail a login or reset names, so one address cannot be hammered from many IPs."""
     email = next((value for name, value in request.form.items() if name == "email" or name.endswith("-email")), "")
-    return "email:" + email.strip().lower()[:254]
+    return "email:" + normalize_email(email)[:EMAIL_MAX]
 
 
 def id_arg(name: str) -> int | None:

@@ -1,21 +1,18 @@
-from flask import abort, flash, g, redirect, render_template, request, url_for
+"""The portal's account pages: log in and out, forgotten password, e-mail confirmation, password change."""
+
+from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 
 from portal.accounts import services, sessions
 from portal.accounts.forms import ChangePasswordForm, ForgotPasswordForm, ResetPasswordForm
 from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
-from portal.forms import ConfirmForm, LoginForm
-from portal.models import PortalAccount
+from portal.forms import ConfirmForm, LoginForm, form_status
 from portal.tenancy import portal_blueprint, public
 from portal.urls import absolute_url, is_safe_next
 from portal.web import client_ip, email_from_form
 
 blueprint = portal_blueprint("accounts", __name__)
-
-
-def _status(form) -> int:
-    return 422 if form.errors or form.form_errors else 200
 
 
 @blueprint.route("/Login", methods=["GET", "POST"])
@@ -41,7 +38,7 @@ def login():
             session.commit()
             sessions.log_in(account)
             return redirect(target if is_safe_next(target) else url_for("dashboard.index"), code=303)
-    return render_template("accounts/login.html", form=form, vendor=g.vendor), _status(form)
+    return render_template("accounts/login.html", form=form, vendor=g.vendor), form_status(form)
 
 
 @blueprint.route("/Logout", methods=["POST"])
@@ -66,7 +63,7 @@ def forgot_password():
                                         reset_page=absolute_url("accounts.reset_password"))
         session.commit()
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
-    return render_template("accounts/forgot_password.html", form=form, vendor=g.vendor), _status(form)
+    return render_template("accounts/forgot_password.html", form=form, vendor=g.vendor), form_status(form)
 
 
 @blueprint.route("/ResetPassword", methods=["GET", "POST"])
@@ -91,7 +88,7 @@ def reset_password():
         sessions.log_in(account)
         flash("Your password is changed.", "success")
         return redirect(url_for("dashboard.index"), code=303)
-    response = render_template("accounts/reset_password.html", form=form, vendor=g.vendor), _status(form)
+    response = render_template("accounts/reset_password.html", form=form, vendor=g.vendor), form_status(form)
     return response
 
 
@@ -122,8 +119,7 @@ def change_password():
     if form.validate_on_submit():
         session = get_session()
         try:
-            account = services.change_password(session, account=session.get(PortalAccount, g.account.id),
-                                               current=form.current_password.data,
+            account = services.change_password(session, account_id=g.account.id, current=form.current_password.data,
                                                new=form.password.data, ip=client_ip())
         except DomainError as error:
             show_on_form(form, error)
@@ -132,4 +128,9 @@ def change_password():
             sessions.log_in(account)
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("dashboard.index"), code=303)
-    return render_template("accounts/change_password.html", form=form, vendor=g.vendor), _status(form)
+    return render_template("accounts/change_password.html", form=form, vendor=g.vendor), form_status(form)
+
+
+def init_app(app: Flask) -> None:
+    sessions.init_app(app)
+    app.register_blueprint(blueprint)

@@ -11,6 +11,7 @@ from portal.domain import DomainError
 from portal.jobs import after_commit, huey, job_session
 from portal.mail import queue_mail
 from portal.models import AccountToken, PortalAccount, Vendor, utcnow
+from portal.rules import normalize_email
 from portal.security import hash_password, needs_rehash, new_token, token_digest, upgrade_hash, verify_password
 
 VERIFY_EMAIL = "verify_email"
@@ -23,16 +24,12 @@ class TokenNotValid(DomainError):
         super().__init__("This link is not valid any more. Ask for a new one.")
 
 
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def send_verification_mail(session: Session, *, account: PortalAccount, vendor, verify_page: str) -> None:
     """Mail a fresh single-use link to `verify_page` (the portal's VerifyEmail page, an absolute URL) that
     confirms the account's e-mail (sent once the session commits)."""
     token = issue_token(session, account=account, purpose=VERIFY_EMAIL)
     queue_mail(session, to=account.email, subject=f"Confirm your e-mail for {vendor.name}",
-               template="verify_email", vendor=vendor, verify_page=verify_page, token=token)
+               template="verify_email", vendor_name=vendor.name, verify_page=verify_page, token=token)
 
 
 def find_account(session: Session, *, vendor_id: int, email: str) -> PortalAccount | None:
@@ -61,7 +58,7 @@ def send_password_reset(vendor_id: int, email: str, reset_page: str) -> None:
         # A retry after the commit (queueing the mail failed) issues a second token; the first was never mailed.
         token = issue_token(session, account=account, purpose=RESET_PASSWORD)
         queue_mail(session, to=account.email, subject=f"Reset your {vendor.name} password",
-                   template="reset_password", vendor=vendor, reset_page=reset_page, token=token)
+                   template="reset_password", vendor_name=vendor.name, reset_page=reset_page, token=token)
         session.commit()
 
 
@@ -156,8 +153,9 @@ def reset_password(session: Session, *, vendor_id: int, token: str, password: st
     return account
 
 
-def change_password(session: Session, *, account: PortalAccount, current: str, new: str,
-                    ip: str = "") -> PortalAccount:
+def change_password(session: Session, *, account_id: int, current: str, new: str, ip: str = "") -> PortalAccount:
+    """The account's own change: the current password proves it is the owner asking."""
+    account = session.get(PortalAccount, account_id)
     if not verify_password(account.password_hash, current):
         raise DomainError("That is not your current password.", field="current_password")
     _set_password(session, account, new, action="account.password_changed", ip=ip)

@@ -18,8 +18,9 @@ from portal.customers.search_index import (
     prefix_range,
     words_of,
 )
-from portal.domain import DomainError, NotFound
+from portal.domain import DomainError, NotFound, assign
 from portal.models import ID_MAX, Customer, PortalAccount, utcnow
+from portal.rules import normalize_email
 from portal.security import Encryptor, same_secret
 
 EDITABLE_FIELDS = (
@@ -34,14 +35,27 @@ class LinkNotValid(DomainError):
 
 
 def get_customer(session: Session, *, vendor_id: int, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.vendor_id != vendor_id:
+    customer = find_customer(session, vendor_id=vendor_id, customer_id=customer_id)
+    if customer is None:
         raise NotFound()
     return customer
 
 
-def create_customer(session: Session, *, vendor_id: int, actor: str, encryptor: Encryptor, ip: str = "",
-                    origin: str = "vendor", enable_customer_association: bool = False, **fields) -> Customer:
+def find_customer(session: Session, *, vendor_id: int, customer_id: int) -> Customer | None:
+    """The vendor's customer with this id, or None (for no such customer, or another vendor's)."""
+    customer = session.get(Customer, customer_id)
+    return customer if customer is not None and customer.vendor_id == vendor_id else None
+
+
+def first_customer(session: Session, *, vendor_id: int) -> Customer | None:
+    """The vendor's oldest customer (the demo seed's)."""
+    return session.exec(select(Customer).where(Customer.vendor_id == vendor_id).order_by(Customer.id)).first()
+
+
+def create_customer(session: Session, *, vendor_id: int, actor: str, encryptor: Encryptor | None = None,
+                    ip: str = "", origin: str = "vendor", enable_customer_association: bool = False,
+                    **fields) -> Customer:
+    """A new customer; `encryptor` keeps its association code, needed only with `enable_customer_association`."""
     customer = Customer(vendor_id=vendor_id, secret=str(uuid.uuid4()), origin=origin)
     _apply(customer, fields)
     session.add(customer)
@@ -67,12 +81,8 @@ def update_customer(session: Session, *, customer: Customer, actor: str, ip: str
 
 
 def _apply(customer: Customer, fields: dict) -> None:
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise TypeError(f"not customer fields: {sorted(unknown)}")
-    for name, value in fields.items():
-        setattr(customer, name, value)
-    customer.email_normalized = customer.email.strip().lower()
+    assign(customer, fields, editable=EDITABLE_FIELDS)
+    customer.email_normalized = normalize_email(customer.email)
 
 
 def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str = "") -> None:

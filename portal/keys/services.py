@@ -15,6 +15,7 @@ from sqlalchemy.sql.visitors import iterate
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
+from portal.customers.services import find_customer
 from portal.dataobjects.services import KEY, delete_objects_of
 from portal.domain import DomainError, NotFound
 from portal.keys.query import And, Comparison, Everything, Node, Or, Shape, condition_of, parse, shape_of, today_of
@@ -55,10 +56,7 @@ class KeySettings:
 
 
 def _check_customer(session: Session, vendor_id: int, customer_id: int | None) -> None:
-    if customer_id is None:
-        return
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.vendor_id != vendor_id:
+    if customer_id is not None and find_customer(session, vendor_id=vendor_id, customer_id=customer_id) is None:
         raise DomainError("Choose one of your customers.", field="customer_id")
 
 

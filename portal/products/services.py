@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
-from portal.domain import NotFound
+from portal.domain import NotFound, assign
 from portal.models import LicenseKey, Product
 
 EDITABLE_FIELDS = ("name", "description", *(f"f{n}_name" for n in range(1, 9)))
@@ -49,6 +49,12 @@ def product_record(session: Session, *, vendor_id: int, product_id: int) -> Prod
     return ProductRecord._make(row)
 
 
+def products_of(session: Session, *, vendor_id: int) -> list[Product]:
+    """The vendor's products by name, without their key counts (for choosing one)."""
+    return list(session.exec(select(Product).where(Product.vendor_id == vendor_id)
+                             .order_by(Product.name, Product.id)).all())
+
+
 def list_products(session: Session, *, vendor_id: int) -> list[tuple[Product, int]]:
     counts = (select(LicenseKey.product_id, func.count().label("key_count")).where(LicenseKey.vendor_id == vendor_id)
               .group_by(LicenseKey.product_id).subquery())
@@ -62,17 +68,9 @@ def count_keys(session: Session, *, product: Product) -> int:
     return session.exec(select(func.count()).select_from(LicenseKey).where(LicenseKey.product_id == product.id)).one()
 
 
-def _apply(product: Product, fields: dict) -> None:
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise TypeError(f"not product fields: {sorted(unknown)}")
-    for name, value in fields.items():
-        setattr(product, name, value)
-
-
 def create_product(session: Session, *, vendor_id: int, actor: str, ip: str = "", **fields) -> Product:
     product = Product(vendor_id=vendor_id)
-    _apply(product, fields)
+    assign(product, fields, editable=EDITABLE_FIELDS)
     session.add(product)
     session.flush()
     record_change(session, vendor_id=vendor_id, actor=actor, action="product.created", subject_type="product",
@@ -82,7 +80,7 @@ def create_product(session: Session, *, vendor_id: int, actor: str, ip: str = ""
 
 def update_product(session: Session, *, product: Product, actor: str, ip: str = "", **fields) -> Product:
     before = snapshot(product, leave_out=("next_key_number",))
-    _apply(product, fields)
+    assign(product, fields, editable=EDITABLE_FIELDS)
     session.add(product)
     record_change(session, vendor_id=product.vendor_id, actor=actor, action="product.updated",
                   subject_type="product", subject_id=product.id, before=before,

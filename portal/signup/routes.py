@@ -1,4 +1,6 @@
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+"""The portal's ways in: the generic sign-up page and the association link."""
+
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from portal.accounts import services as accounts
 from portal.accounts import sessions
@@ -6,6 +8,7 @@ from portal.customers.services import LinkNotValid, check_association_link
 from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
+from portal.forms import form_status
 from portal.signup import services
 from portal.signup.forms import AssociateExistingForm, AssociateNewForm, SignUpForm
 from portal.tenancy import portal_blueprint, public
@@ -43,7 +46,7 @@ def sign_up():
                                  pages=pages, ip=client_ip())
         session.commit()
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
-    status = 422 if form.errors else 200
+    status = form_status(form)
     return render_template("signup/sign_up.html", form=form, vendor=g.vendor), status
 
 
@@ -91,3 +94,7 @@ def associate():
     status = 422 if request.method == "POST" else 200
     return render_template("signup/associate.html", vendor=g.vendor, customer=customer, new_form=new_form,
                            existing_form=existing_form, which=which), status
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)

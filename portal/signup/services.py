@@ -2,7 +2,6 @@
 
 from dataclasses import asdict, dataclass
 
-from flask import current_app
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -49,10 +48,9 @@ def complete_sign_up(vendor_id: int, name: str, email: str, company_name: str, p
         existing = accounts.find_account(session, vendor_id=vendor_id, email=email)
         if existing is None:
             try:
-                customer = customers.create_customer(
-                    session, vendor_id=vendor_id, actor=f"signup {email}", ip=ip,
-                    encryptor=current_app.extensions["encryptor"], origin="signup", name=name, email=email,
-                    company_name=company_name)
+                customer = customers.create_customer(session, vendor_id=vendor_id, actor=f"signup {email}", ip=ip,
+                                                     origin="signup", name=name, email=email,
+                                                     company_name=company_name)
                 account = accounts.create_account(session, vendor_id=vendor_id, customer_id=customer.id,
                                                   email=email, name=name, password_hash=password_hash, ip=ip)
             except DomainError:  # the same e-mail signed up a moment ago: its account exists now
@@ -63,7 +61,7 @@ def complete_sign_up(vendor_id: int, name: str, email: str, company_name: str, p
                                                 verify_page=pages["verify_page"])
         if existing is not None:
             queue_mail(session, to=existing.email, subject=f"Your {vendor.name} account", template="signup_exists",
-                       vendor=vendor, login_page=pages["login_page"], forgot_page=pages["forgot_page"])
+                       vendor_name=vendor.name, login_page=pages["login_page"], forgot_page=pages["forgot_page"])
         session.commit()
 
 

@@ -1,3 +1,5 @@
+"""The terms-of-use gate before every portal page, and the pages to accept or decline the terms."""
+
 from flask import Flask, flash, g, redirect, render_template, request, url_for
 
 from portal.accounts import services as accounts
