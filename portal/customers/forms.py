@@ -1,3 +1,5 @@
+"""The customer form a vendor fills in to create or edit a customer."""
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange

@@ -149,9 +149,9 @@ def _search_statement(shape: tuple | None, keyset: bool, limit: int, dialect: st
 def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
     """The ids of the newest `limit` customers below `before` in each way of matching, as one UNION.
 
-    One OR over the ways would be planned as a walk down the whole table testing every row (a quarter of a
-    second at a million customers); each branch here is served by its own index instead, and the page's newest
-    `limit` are among the branches' newest `limit`. Name words go to the database's word index (search_index.py).
+    One OR over the ways would be planned as a walk down the whole table testing every row; each branch here is
+    served by its own index instead, and the page's newest `limit` are among the branches' newest `limit`.
+    Name words go to the database's word index (search_index.py).
     """
     email_bounded, by_id, words = shape
     customer = _CUSTOMERS.c

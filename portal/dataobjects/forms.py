@@ -1,3 +1,5 @@
+"""The data object form: a name with a string and an integer value."""
+
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange

@@ -1,3 +1,5 @@
+"""The key forms: a new key, bulk keys, and the key page's details, extend and change-customer forms."""
+
 from datetime import UTC, datetime, time
 
 from flask_wtf import FlaskForm

@@ -35,8 +35,7 @@ class ProductRecord(namedtuple("ProductRecord", [column.key for column in _PRODU
     feature_names_of = Product.feature_names_of
 
 
-# Built once and run as plain SQL: the product page loads its product on every search as you type, and an ORM
-# load (identity map, instance state) cost twice a plain row's.
+# Built once and read as plain rows: the product page loads its product on every search as you type.
 _PRODUCT_ROW = (select(*_PRODUCTS.columns)
                 .where(_PRODUCTS.c.id == bindparam("id"), _PRODUCTS.c.vendor_id == bindparam("vendor_id")))
 

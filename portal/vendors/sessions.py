@@ -33,8 +33,7 @@ def identity_of(user) -> VendorIdentity:
 
 
 _USER = VendorUser.__table__.c
-# Built once and run as plain SQL: this runs on every request of the dashboard, and an ORM load of the user
-# (statement, identity map, instance state) cost more than the rest of a small page's queries.
+# Built once and read as a plain row: every dashboard request loads its user.
 _IDENTITY = (select(_USER.id, _USER.vendor_id, _USER.email, _USER.session_version)
              .where(_USER.id == bindparam("id")))
 
