@@ -1,13 +1,15 @@
 """Form pieces every module uses: field validators for the domain's formats and limits."""
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal import rules
-from portal.domain import DomainError
+from portal.domain import DomainError, show_on_form
 
 
 def required(message: str = "This field is required."):
@@ -17,6 +19,19 @@ def required(message: str = "This field is required."):
 def form_status(form) -> int:
     """The status of a page that shows `form`: 422 once it has errors (a refused submission), else 200."""
     return 422 if form.errors or form.form_errors else 200
+
+
+def commit_or_show(session, form, change: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run a service's change for a submitted form: commit it and return (True, its result), or roll it back, put
+    the service's refusal on the form and return (False, None)."""
+    try:
+        result = change()
+    except DomainError as error:
+        session.rollback()
+        show_on_form(form, error)
+        return False, None
+    session.commit()
+    return True, result
 
 
 def by_rule(rule):

@@ -5,9 +5,9 @@ from flask import Flask, abort, flash, g, redirect, render_template, request, ur
 from portal.accounts import services, sessions
 from portal.accounts.forms import ChangePasswordForm, ForgotPasswordForm, ResetPasswordForm
 from portal.db import get_session
-from portal.domain import DomainError, show_on_form
+from portal.domain import DomainError
 from portal.extensions import limiter
-from portal.forms import ConfirmForm, LoginForm, form_status
+from portal.forms import ConfirmForm, LoginForm, commit_or_show, form_status
 from portal.tenancy import portal_blueprint, public
 from portal.urls import absolute_url, is_safe_next
 from portal.web import client_ip, email_from_form
@@ -43,10 +43,7 @@ def login():
 
 @blueprint.route("/Logout", methods=["POST"])
 def logout():
-    session = get_session()
-    services.end_sessions(session, account_id=g.account.id)
-    session.commit()
-    sessions.log_out(g.vendor.id)
+    sessions.end_login()
     flash("You are logged out.", "success")
     return redirect(url_for("accounts.login"), code=303)
 
@@ -81,7 +78,7 @@ def reset_password():
         try:
             account = services.reset_password(session, vendor_id=g.vendor.id, token=token,
                                                password=form.password.data, ip=client_ip())
-        except DomainError:
+        except services.TokenNotValid:
             session.rollback()
             abort(404)
         session.commit()
@@ -118,13 +115,10 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         session = get_session()
-        try:
-            account = services.change_password(session, account_id=g.account.id, current=form.current_password.data,
-                                               new=form.password.data, ip=client_ip())
-        except DomainError as error:
-            show_on_form(form, error)
-        else:
-            session.commit()
+        done, account = commit_or_show(session, form, lambda: services.change_password(
+            session, account_id=g.account.id, current=form.current_password.data, new=form.password.data,
+            ip=client_ip()))
+        if done:
             sessions.log_in(account)
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("dashboard.index"), code=303)

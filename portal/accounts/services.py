@@ -11,7 +11,7 @@ from portal.domain import DomainError
 from portal.jobs import after_commit, huey, job_session
 from portal.mail import queue_mail
 from portal.models import AccountToken, PortalAccount, Vendor, utcnow
-from portal.rules import normalize_email
+from portal.rules import normalize_email, valid_new_password
 from portal.security import hash_password, needs_rehash, new_token, token_digest, upgrade_hash, verify_password
 
 VERIFY_EMAIL = "verify_email"
@@ -163,6 +163,7 @@ def change_password(session: Session, *, account_id: int, current: str, new: str
 
 
 def _set_password(session: Session, account: PortalAccount, password: str, *, action: str, ip: str) -> None:
+    valid_new_password(password)
     session.execute(update(AccountToken).where(AccountToken.account_id == account.id,
                                                AccountToken.purpose == RESET_PASSWORD, AccountToken.used_at.is_(None))
                     .values(used_at=utcnow()))

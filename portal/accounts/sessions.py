@@ -7,7 +7,7 @@ portals at once, and a login to one portal means nothing on another.
 
 from flask import Flask, abort, g, request, session, url_for
 
-from portal.accounts import lookup
+from portal.accounts import lookup, services
 from portal.db import get_session
 from portal.models import ID_MAX, PortalAccount
 from portal.rendering import redirect_to
@@ -28,6 +28,14 @@ def log_in(account: PortalAccount) -> None:
 
 def log_out(vendor_id: int) -> None:
     session.pop(_key(vendor_id), None)
+
+
+def end_login() -> None:
+    """Log the request's account out here and on every other device (its session version moves on)."""
+    db_session = get_session()
+    services.end_sessions(db_session, account_id=g.account.id)
+    db_session.commit()
+    log_out(g.vendor.id)
 
 
 def _stored_logins() -> dict[str, list]:

@@ -6,8 +6,7 @@ from flask_login import current_user
 from portal.dataobjects import services
 from portal.dataobjects.forms import DataObjectForm
 from portal.db import get_session
-from portal.domain import DomainError, show_on_form
-from portal.forms import form_status
+from portal.forms import commit_or_show, form_status
 from portal.tenancy import vendor_blueprint
 from portal.web import client_ip
 
@@ -24,25 +23,17 @@ def _list_url(referencer_type: int, referencer_id: int) -> str:
 def _list_and_add(referencer_type: int, referencer_id: int, owner_label: str):
     session = get_session()
     form = DataObjectForm()
-    if form.validate_on_submit():
-        try:
-            services.add_object(session, vendor_id=g.vendor_id, name=form.name.data,
-                                string_value=form.string_value.data, int_value=form.int_value.data or 0,
-                                referencer_type=referencer_type, referencer_id=referencer_id,
-                                actor=current_user.actor, ip=client_ip())
-        except DomainError as error:
-            session.rollback()
-            show_on_form(form, error)
-        else:
-            session.commit()
-            flash(f"Data object {form.name.data} added.", "success")
-            return redirect(_list_url(referencer_type, referencer_id), code=303)
+    if form.validate_on_submit() and commit_or_show(session, form, lambda: services.add_object(
+            session, vendor_id=g.vendor_id, name=form.name.data, string_value=form.string_value.data,
+            int_value=form.int_value.data or 0, referencer_type=referencer_type, referencer_id=referencer_id,
+            actor=current_user.actor, ip=client_ip()))[0]:
+        flash(f"Data object {form.name.data} added.", "success")
+        return redirect(_list_url(referencer_type, referencer_id), code=303)
     objects = services.list_objects(session, vendor_id=g.vendor_id, referencer_type=referencer_type,
                                     referencer_id=referencer_id)
-    status = form_status(form)
     return render_template("dataobjects/index.html", form=form, objects=objects, owner_label=owner_label,
                            add_url=_list_url(referencer_type, referencer_id),
-                           terms_name=services.TERMS_URL), status
+                           terms_name=services.TERMS_URL), form_status(form)
 
 
 @blueprint.route("/", methods=["GET", "POST"])
@@ -64,21 +55,14 @@ def edit(object_id: int):
     session = get_session()
     data_object = services.get_object(session, vendor_id=g.vendor_id, object_id=object_id)
     form = DataObjectForm(obj=data_object)
-    if form.validate_on_submit():
-        try:
-            services.update_object(session, data_object=data_object, name=form.name.data,
-                                   string_value=form.string_value.data, int_value=form.int_value.data or 0,
-                                   actor=current_user.actor, ip=client_ip())
-        except DomainError as error:
-            session.rollback()
-            show_on_form(form, error)
-        else:
-            session.commit()
-            flash(f"Data object {data_object.name} saved.", "success")
-            return redirect(_list_url(data_object.referencer_type, data_object.referencer_id), code=303)
-    status = form_status(form)
+    if form.validate_on_submit() and commit_or_show(session, form, lambda: services.update_object(
+            session, data_object=data_object, name=form.name.data, string_value=form.string_value.data,
+            int_value=form.int_value.data or 0, actor=current_user.actor, ip=client_ip()))[0]:
+        flash(f"Data object {data_object.name} saved.", "success")
+        return redirect(_list_url(data_object.referencer_type, data_object.referencer_id), code=303)
+    back_url = _list_url(data_object.referencer_type, data_object.referencer_id)
     return render_template("dataobjects/edit.html", form=form, data_object=data_object,
-                           back_url=_list_url(data_object.referencer_type, data_object.referencer_id)), status
+                           back_url=back_url), form_status(form)
 
 
 @blueprint.route("/<int:object_id>/delete", methods=["POST"])

@@ -7,8 +7,8 @@ from portal.audit import events_for
 from portal.customers import services as customers
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
-from portal.domain import DomainError, show_on_form
-from portal.forms import ConfirmForm, form_status
+from portal.domain import DomainError
+from portal.forms import ConfirmForm, commit_or_show, form_status
 from portal.keys import (
     batches,
     services,
@@ -58,13 +58,8 @@ def _create(form_class, template: str, make):
         return redirect(url_for("products.new"), code=303)
     if form.validate_on_submit():
         session = get_session()
-        try:
-            target = make(session, product, form)
-        except DomainError as error:
-            session.rollback()
-            show_on_form(form, error)
-        else:
-            session.commit()
+        done, target = commit_or_show(session, form, lambda: make(session, product, form))
+        if done:
             return redirect(target, code=303)
     return render_template(template, form=form, product=product,
                            customer=_customer(form.customer_id.data)), form_status(form)
@@ -143,16 +138,9 @@ def show(key_id: int):
 def _apply(key, form, change, message: str, form_name: str):
     """Validate `form`, run `change`, and come back to the key page with a message or the form's errors."""
     session = get_session()
-    if form.validate_on_submit():
-        try:
-            change(session, form)
-        except DomainError as error:
-            session.rollback()
-            show_on_form(form, error)
-        else:
-            session.commit()
-            flash(message, "success")
-            return redirect(url_for("keys.show", key_id=key.id), code=303)
+    if form.validate_on_submit() and commit_or_show(session, form, lambda: change(session, form))[0]:
+        flash(message, "success")
+        return redirect(url_for("keys.show", key_id=key.id), code=303)
     return _key_page(key, status=422, **{form_name: form})
 
 

@@ -4,9 +4,8 @@ from flask import Flask, abort, current_app, flash, g, redirect, render_template
 from flask_login import current_user, login_user, logout_user
 
 from portal.db import get_session
-from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
-from portal.forms import ChangePasswordForm, LoginForm, form_status
+from portal.forms import ChangePasswordForm, LoginForm, commit_or_show, form_status
 from portal.tenancy import public, vendor_blueprint
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services, sessions
@@ -26,14 +25,9 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         session = get_session()
-        try:
-            user = services.register_vendor(session, name=form.name.data, slug=form.slug.data,
-                                            email=form.email.data, password=form.password.data)
-        except DomainError as error:
-            session.rollback()
-            show_on_form(form, error)
-        else:
-            session.commit()
+        done, user = commit_or_show(session, form, lambda: services.register_vendor(
+            session, name=form.name.data, slug=form.slug.data, email=form.email.data, password=form.password.data))
+        if done:
             login_user(identity_of(user))
             flash("Welcome! Your portal is ready.", "success")
             return redirect(url_for("vendors.home"), code=303)
@@ -82,14 +76,10 @@ def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         session = get_session()
-        try:
-            user = services.change_vendor_password(session, user_id=current_user.id,
-                                                   current=form.current_password.data, new=form.password.data,
-                                                   actor=current_user.actor, ip=client_ip())
-        except DomainError as error:
-            show_on_form(form, error)
-        else:
-            session.commit()
+        done, user = commit_or_show(session, form, lambda: services.change_vendor_password(
+            session, user_id=current_user.id, current=form.current_password.data, new=form.password.data,
+            actor=current_user.actor, ip=client_ip()))
+        if done:
             login_user(identity_of(user))
             flash("Your password is changed. Your other sessions have been logged out.", "success")
             return redirect(url_for("vendors.home"), code=303)
