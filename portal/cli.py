@@ -9,7 +9,7 @@ from portal.db import get_session
 from portal.domain import DomainError
 from portal.keys import services as keys
 from portal.models import Customer, Vendor
-from portal.products.services import create_product, products_of
+from portal.products.services import create_product, list_products
 from portal.urls import absolute_url
 from portal.vendors import services as vendors
 
@@ -72,7 +72,7 @@ def seed_demo_command() -> None:
                                              enable_customer_association=True, name="Ada Lovelace",
                                              email="ada@example.test", company_name="Analytical Engines Ltd",
                                              allow_activation_management=True)
-    if not products_of(session, vendor_id=vendor.id):
+    if not list_products(session, vendor_id=vendor.id):
         _seed_demo_product(session, vendor, customer)
     session.commit()
     click.echo("Demo vendor ready.")

@@ -20,6 +20,20 @@ class NotFound(Exception):  # noqa: N818 - named for what the caller answers
         self.message = message
 
 
+def find_owned(session, model, record_id: int, *, vendor_id: int):
+    """The record of `model` with this id if it is the vendor's, else None: the tenant check of every load by id."""
+    record = session.get(model, record_id)
+    return record if record is not None and record.vendor_id == vendor_id else None
+
+
+def get_owned(session, model, record_id: int, *, vendor_id: int):
+    """The vendor's record of `model` with this id; NotFound for no such record and for another vendor's."""
+    record = find_owned(session, model, record_id, vendor_id=vendor_id)
+    if record is None:
+        raise NotFound()
+    return record
+
+
 def assign(record, fields: dict, *, editable: tuple[str, ...]) -> None:
     """Set these fields of a record; a name outside `editable` is a programming error, never a user's."""
     unknown = set(fields) - set(editable)

@@ -18,7 +18,7 @@ from portal.customers.search_index import (
     prefix_range,
     words_of,
 )
-from portal.domain import DomainError, NotFound, assign
+from portal.domain import DomainError, NotFound, assign, get_owned
 from portal.models import ID_MAX, Customer, PortalAccount, utcnow
 from portal.rules import normalize_email
 from portal.security import Encryptor, same_secret
@@ -35,16 +35,7 @@ class LinkNotValid(DomainError):
 
 
 def get_customer(session: Session, *, vendor_id: int, customer_id: int) -> Customer:
-    customer = find_customer(session, vendor_id=vendor_id, customer_id=customer_id)
-    if customer is None:
-        raise NotFound()
-    return customer
-
-
-def find_customer(session: Session, *, vendor_id: int, customer_id: int) -> Customer | None:
-    """The vendor's customer with this id, or None (for no such customer, or another vendor's)."""
-    customer = session.get(Customer, customer_id)
-    return customer if customer is not None and customer.vendor_id == vendor_id else None
+    return get_owned(session, Customer, customer_id, vendor_id=vendor_id)
 
 
 def first_customer(session: Session, *, vendor_id: int) -> Customer | None:

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
-from portal.domain import DomainError, NotFound
+from portal.domain import DomainError, find_owned, get_owned
 from portal.models import DATA_STRING_MAX, NAME_MAX, DataObject, LicenseKey, Product
 
 USER, PRODUCT, KEY = 0, 1, 2
@@ -41,10 +41,7 @@ def list_objects(session: Session, *, vendor_id: int, referencer_type: int = USE
 
 
 def get_object(session: Session, *, vendor_id: int, object_id: int) -> DataObject:
-    found = session.get(DataObject, object_id)
-    if found is None or found.vendor_id != vendor_id:
-        raise NotFound()
-    return found
+    return get_owned(session, DataObject, object_id, vendor_id=vendor_id)
 
 
 def find_by_name(session: Session, *, vendor_id: int, name: str, referencer_type: int = USER,
@@ -112,5 +109,4 @@ def owner_exists(session: Session, *, vendor_id: int, referencer_type: int, refe
     model = {PRODUCT: Product, KEY: LicenseKey}.get(referencer_type)
     if model is None:
         return referencer_type == USER and referencer_id == 0
-    owner = session.get(model, referencer_id)
-    return owner is not None and owner.vendor_id == vendor_id
+    return find_owned(session, model, referencer_id, vendor_id=vendor_id) is not None

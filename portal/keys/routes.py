@@ -4,7 +4,6 @@ from flask import Flask, abort, flash, g, redirect, render_template, request, ur
 from flask_login import current_user
 
 from portal.audit import events_for
-from portal.customers import services as customers
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError
@@ -18,7 +17,6 @@ from portal.keys.batches import is_interrupted
 from portal.keys.forms import BulkKeysForm, ChangeCustomerForm, ExtendForm, KeyDetailsForm, NewKeyForm
 from portal.keys.rows import key_rows
 from portal.keys.status import LABELS, status_of
-from portal.products.services import get_product, products_of
 from portal.rendering import render
 from portal.tenancy import vendor_blueprint
 from portal.web import client_ip, id_arg
@@ -34,11 +32,11 @@ def _customer(customer_id):
     """The vendor's customer a form names (None for none, or for an id that is not the vendor's)."""
     if not isinstance(customer_id, int):
         return None
-    return customers.find_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
+    return services.chosen_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
 
 
 def _prepare(form: NewKeyForm):
-    products = products_of(get_session(), vendor_id=g.vendor_id)
+    products = services.products_to_choose(get_session(), vendor_id=g.vendor_id)
     if not products:
         flash("Create a product first: keys belong to a product.", "info")
         return None
@@ -91,7 +89,7 @@ def bulk():
 def batch(batch_id: int):
     session = get_session()
     found = batches.get_batch(session, vendor_id=g.vendor_id, batch_id=batch_id)
-    product = get_product(session, vendor_id=g.vendor_id, product_id=found.product_id)
+    product = services.key_product(session, vendor_id=g.vendor_id, product_id=found.product_id)
     return render("keys/batch.html", "keys/_batch_progress.html", batch=found, product=product)
 
 
@@ -114,7 +112,7 @@ def resume(batch_id: int):
 
 def _key_page(key, *, status: int = 200, **forms):
     session = get_session()
-    product = get_product(session, vendor_id=g.vendor_id, product_id=key.product_id)
+    product = services.key_product(session, vendor_id=g.vendor_id, product_id=key.product_id)
     details = forms.get("details") or KeyDetailsForm(obj=key)
     details.name_features(product)
     context = {

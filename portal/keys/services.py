@@ -15,9 +15,8 @@ from sqlalchemy.sql.visitors import iterate
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
-from portal.customers.services import find_customer
 from portal.dataobjects.services import KEY, delete_objects_of
-from portal.domain import DomainError, NotFound
+from portal.domain import DomainError, NotFound, find_owned, get_owned
 from portal.keys.query import And, Comparison, Everything, Node, Or, Shape, condition_of, parse, shape_of, today_of
 from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, LicenseKey, Product, Vendor, utcnow
 
@@ -55,8 +54,24 @@ class KeySettings:
         return cls(**values)
 
 
+def chosen_customer(session: Session, *, vendor_id: int, customer_id: int | None) -> Customer | None:
+    """The customer a key form names, if it is the vendor's (None for none and for anyone else's)."""
+    return None if customer_id is None else find_owned(session, Customer, customer_id, vendor_id=vendor_id)
+
+
+def key_product(session: Session, *, vendor_id: int, product_id: int) -> Product:
+    """The vendor's product a key or a batch of keys belongs to."""
+    return get_owned(session, Product, product_id, vendor_id=vendor_id)
+
+
+def products_to_choose(session: Session, *, vendor_id: int) -> list[Product]:
+    """The vendor's products by name: the choices of the key forms."""
+    return list(session.exec(select(Product).where(Product.vendor_id == vendor_id)
+                             .order_by(Product.name, Product.id)).all())
+
+
 def _check_customer(session: Session, vendor_id: int, customer_id: int | None) -> None:
-    if customer_id is not None and find_customer(session, vendor_id=vendor_id, customer_id=customer_id) is None:
+    if customer_id is not None and chosen_customer(session, vendor_id=vendor_id, customer_id=customer_id) is None:
         raise DomainError("Choose one of your customers.", field="customer_id")
 
 
@@ -117,10 +132,7 @@ def _audit(session: Session, key: LicenseKey, actor: str, action: str, *, before
 
 
 def get_key(session: Session, *, vendor_id: int, key_id: int) -> LicenseKey:
-    key = session.get(LicenseKey, key_id)
-    if key is None or key.vendor_id != vendor_id:
-        raise NotFound()
-    return key
+    return get_owned(session, LicenseKey, key_id, vendor_id=vendor_id)
 
 
 def _change(session: Session, key: LicenseKey, actor: str, action: str, ip: str, **values) -> LicenseKey:

@@ -7,21 +7,14 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
-from portal.domain import NotFound, assign
+from portal.domain import NotFound, assign, get_owned
 from portal.models import LicenseKey, Product
 
 EDITABLE_FIELDS = ("name", "description", *(f"f{n}_name" for n in range(1, 9)))
 
 
-# Built once: the product page loads its product on every search as you type.
-_PRODUCT_BY_ID = select(Product).where(Product.id == bindparam("id"))
-
-
 def get_product(session: Session, *, vendor_id: int, product_id: int) -> Product:
-    product = session.exec(_PRODUCT_BY_ID, params={"id": product_id}).first()
-    if product is None or product.vendor_id != vendor_id:
-        raise NotFound()
-    return product
+    return get_owned(session, Product, product_id, vendor_id=vendor_id)
 
 
 _PRODUCTS = Product.__table__
@@ -46,12 +39,6 @@ def product_record(session: Session, *, vendor_id: int, product_id: int) -> Prod
     if row is None:
         raise NotFound()
     return ProductRecord._make(row)
-
-
-def products_of(session: Session, *, vendor_id: int) -> list[Product]:
-    """The vendor's products by name, without their key counts (for choosing one)."""
-    return list(session.exec(select(Product).where(Product.vendor_id == vendor_id)
-                             .order_by(Product.name, Product.id)).all())
 
 
 def list_products(session: Session, *, vendor_id: int) -> list[tuple[Product, int]]:
