@@ -61,6 +61,17 @@ def new_password():
     return [required(), by_rule(rules.valid_new_password)]
 
 
+def between(low: int, high: int, message: str):
+    """A whole number from `low` to `high`. (WTForms' NumberRange compares through floats, which a number of
+    hundreds of digits overflows into an error page.)"""
+
+    def validate(_form, field):
+        if field.data is not None and not low <= field.data <= high:
+            raise ValidationError(message)
+
+    return validate
+
+
 def optional():
     return Optional()
 
