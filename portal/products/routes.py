@@ -20,7 +20,7 @@ from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError, NotFound
 from portal.forms import ConfirmForm
-from portal.keys import services as keys
+from portal.keys import search as keys
 from portal.keys.batches import recent_batches
 from portal.keys.query import QueryError, parse
 from portal.products import services
