@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from portal.keys.query import parse
-from portal.keys.services import export_rows
+from portal.keys.search import export_rows
 
 CHUNK_CHARACTERS = 64_000
 

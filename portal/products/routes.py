@@ -18,7 +18,7 @@ from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError
 from portal.forms import ConfirmForm, form_status
-from portal.keys import services as keys
+from portal.keys import search as key_search
 from portal.keys.batches import recent_batches
 from portal.keys.export import keys_csv
 from portal.keys.query import QueryError
@@ -58,10 +58,10 @@ def show(product_id: int):
     before = id_arg("before")
     error = None
     try:
-        page = keys.search_keys(session, product=product, query=query, before=before,
+        page = key_search.search_keys(session, product=product, query=query, before=before,
                                 limit=current_app.config["PAGE_SIZE"])
     except QueryError as problem:
-        page, error = keys.KeyPage(keys=[], customers={}, next_before=None), problem
+        page, error = key_search.KeyPage(keys=[], customers={}, next_before=None), problem
     context = {"product": product, "page": page, "query": query, "before": before, "error": error}
     if is_htmx():
         # 200 even for a malformed query: htmx 2 swaps no 4xx answer, so the error would never be shown.
