@@ -9,8 +9,8 @@ from portal import create_app
 def production_client(app, monkeypatch):
     monkeypatch.delenv("PORTAL_FAST_HASHING", raising=False)
     production = create_app({
-        "ENV_NAME": "production", "SECRET_KEY": "s" * 48, "ENCRYPTION_KEY": "bWFkZS11cC1mb3ItdGhlLXRlc3Qtb2YtaHN0cy0xMjM=",
-        "DATABASE_URL": app.config["DATABASE_URL"],
+        "ENV_NAME": "production", "SECRET_KEY": "s" * 48,
+        "ENCRYPTION_KEY": "bWFkZS11cC1mb3ItdGhlLXRlc3Qtb2YtaHN0cy0xMjM=", "DATABASE_URL": app.config["DATABASE_URL"],
         "MAIL_BACKEND": "smtp", "REDIS_URL": "redis://127.0.0.1:6379/14", "SESSION_COOKIE_SECURE": True,
         "PORTAL_BASE_URL": "https://licenses.example.com", "JOBS_IMMEDIATE": False, "TESTING": True,
         "RATELIMIT_ENABLED": False})
