@@ -15,7 +15,7 @@ from portal.models import Customer, DataObject, PortalAccount, TermsAcceptance, 
 # request has no use for them. A view that changes the account loads it as an ORM object first.
 VendorRecord = namedtuple("VendorRecord", [column.key for column in Vendor.__table__.columns])
 AccountRecord = namedtuple("AccountRecord", ("id", "vendor_id", "customer_id", "email", "name", "email_verified_at",
-                                             "session_version", "created"))
+                                             "session_secret", "created"))
 CustomerRecord = namedtuple("CustomerRecord", ("id", "vendor_id", "name", "email", "company_name",
                                                "allow_activation_management", "allow_multiple_user_association",
                                                "max_no_of_devices"))

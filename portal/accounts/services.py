@@ -10,7 +10,7 @@ from portal.audit import record_change
 from portal.domain import DomainError
 from portal.jobs import after_commit, huey, job_session
 from portal.mail import queue_mail
-from portal.models import AccountToken, PortalAccount, Vendor, utcnow
+from portal.models import AccountToken, PortalAccount, Vendor, new_session_secret, utcnow
 from portal.rules import normalize_email, valid_new_password
 from portal.security import hash_password, needs_rehash, new_token, token_digest, upgrade_hash, verify_password
 
@@ -98,7 +98,7 @@ def record_login(session: Session, *, account: PortalAccount) -> None:
 
 def end_sessions(session: Session, *, account_id: int) -> None:
     session.execute(update(PortalAccount).where(PortalAccount.id == account_id)
-                    .values(session_version=PortalAccount.session_version + 1))
+                    .values(session_secret=new_session_secret()))
 
 
 def issue_token(session: Session, *, account: PortalAccount, purpose: str) -> str:
@@ -168,7 +168,7 @@ def _set_password(session: Session, account: PortalAccount, password: str, *, ac
                                                AccountToken.purpose == RESET_PASSWORD, AccountToken.used_at.is_(None))
                     .values(used_at=utcnow()))
     account.password_hash = hash_password(password)
-    account.session_version += 1
+    account.session_secret = new_session_secret()
     session.add(account)
     record_change(session, vendor_id=account.vendor_id, actor=f"account:{account.id} {account.email}",
                   action=action, subject_type="customer", subject_id=account.customer_id,

@@ -12,7 +12,9 @@ from portal.db import get_session
 from portal.models import ID_MAX, PortalAccount
 from portal.rendering import redirect_to
 from portal.rules import SLUG_PATTERN, normalize_slug
+from portal.security import same_secret
 from portal.tenancy import is_public_endpoint
+from portal.web import renew_csrf_token
 
 _PREFIX = "portal."
 
@@ -22,8 +24,9 @@ def _key(vendor_id: int) -> str:
 
 
 def log_in(account: PortalAccount) -> None:
-    session[_key(account.vendor_id)] = [account.id, account.session_version]
+    session[_key(account.vendor_id)] = [account.id, account.session_secret]
     session.permanent = True
+    renew_csrf_token()
 
 
 def log_out(vendor_id: int) -> None:
@@ -41,7 +44,7 @@ def end_login() -> None:
 def _stored_logins() -> dict[str, list]:
     return {key: value for key, value in session.items()
             if key.startswith(_PREFIX) and isinstance(value, list) and len(value) == 2
-            and all(type(part) is int and 0 < part <= ID_MAX for part in value)}
+            and type(value[0]) is int and 0 < value[0] <= ID_MAX and isinstance(value[1], str)}
 
 
 def load_portal(_endpoint, values) -> None:
@@ -59,7 +62,7 @@ def load_portal(_endpoint, values) -> None:
     g.vendor, g.is_portal = found.vendor, True
     stored = logins.get(_key(found.vendor.id))
     login = found.logins.get(stored[0]) if stored else None
-    if login is None or login[0].session_version != stored[1] or login[0].email_verified_at is None:
+    if login is None or not same_secret(stored[1], login[0].session_secret) or login[0].email_verified_at is None:
         if stored:
             log_out(found.vendor.id)
         g.account, g.customer, g.terms = None, None, lookup.TermsState(found.terms_url, accepted=False)

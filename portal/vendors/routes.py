@@ -1,7 +1,7 @@
 """The vendor dashboard's own pages: registration, login, logout, the home page, password and settings."""
 
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from portal.db import get_session
 from portal.extensions import limiter
@@ -10,7 +10,6 @@ from portal.tenancy import public, vendor_blueprint
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services, sessions
 from portal.vendors.forms import RegisterForm, SettingsForm
-from portal.vendors.sessions import identity_of
 from portal.web import client_ip, email_from_form
 
 blueprint = vendor_blueprint("vendors", __name__, "/vendor")
@@ -28,7 +27,7 @@ def register():
         done, user = commit_or_show(session, form, lambda: services.register_vendor(
             session, name=form.name.data, slug=form.slug.data, email=form.email.data, password=form.password.data))
         if done:
-            login_user(identity_of(user))
+            sessions.log_in(user)
             flash("Welcome! Your portal is ready.", "success")
             return redirect(url_for("vendors.home"), code=303)
     return render_template("vendors/register.html", form=form), form_status(form)
@@ -45,7 +44,7 @@ def login():
         user = services.authenticate_vendor_user(session, email=form.email.data, password=form.password.data)
         if user is not None:
             session.commit()  # a password hash made with older parameters has been upgraded
-            login_user(identity_of(user))
+            sessions.log_in(user)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("vendors.home"), code=303)
         form.form_errors.append("That e-mail and password do not match an account.")
@@ -80,7 +79,7 @@ def password():
             session, user_id=current_user.id, current=form.current_password.data, new=form.password.data,
             actor=current_user.actor, ip=client_ip()))
         if done:
-            login_user(identity_of(user))
+            sessions.log_in(user)
             flash("Your password is changed. Your other sessions have been logged out.", "success")
             return redirect(url_for("vendors.home"), code=303)
     return render_template("vendors/password.html", form=form), form_status(form)

@@ -2,13 +2,13 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.domain import DomainError
-from portal.models import NAME_MAX, Customer, PortalAccount, Vendor, VendorUser
+from portal.models import NAME_MAX, Customer, PortalAccount, Vendor, VendorUser, new_session_secret
 from portal.rules import normalize_email, normalize_slug, valid_email, valid_name, valid_new_password, valid_slug
 from portal.security import hash_password, needs_rehash, upgrade_hash, verify_password
 
@@ -65,7 +65,7 @@ def set_vendor_password(session: Session, *, user: VendorUser, password: str, ac
     """A new password ends every session of the user; the caller logs the current one in again."""
     valid_new_password(password)
     user.password_hash = hash_password(password)
-    user.session_version += 1
+    user.session_secret = new_session_secret()
     session.add(user)
     record_change(session, vendor_id=user.vendor_id, actor=actor, action="vendor_user.password_changed",
                   subject_type="vendor", subject_id=user.vendor_id, after={"vendor_user": user.email}, ip=ip)
@@ -86,8 +86,7 @@ def get_vendor(session: Session, *, vendor_id: int) -> Vendor:
 
 
 def end_sessions_of_vendor_user(session: Session, *, user_id: int) -> None:
-    session.execute(update(VendorUser).where(VendorUser.id == user_id)
-                    .values(session_version=VendorUser.session_version + 1))
+    session.execute(update(VendorUser).where(VendorUser.id == user_id).values(session_secret=new_session_secret()))
 
 
 def update_settings(session: Session, *, vendor: Vendor, portal_enabled: bool, signup_enabled: bool,
@@ -99,9 +98,12 @@ def update_settings(session: Session, *, vendor: Vendor, portal_enabled: bool, s
     if block_expired_keys is not None:
         vendor.block_expired_keys = block_expired_keys
     session.add(vendor)
-    if turned_off:
-        session.execute(update(PortalAccount).where(PortalAccount.vendor_id == vendor.id)
-                        .values(session_version=PortalAccount.session_version + 1))
+    if turned_off:  # every login to the portal ends, each with a secret of its own
+        ids = session.exec(select(PortalAccount.id).where(PortalAccount.vendor_id == vendor.id)).all()
+        if ids:
+            session.execute(update(PortalAccount.__table__).where(PortalAccount.__table__.c.id == bindparam("row_id"))
+                            .values(session_secret=bindparam("secret")),
+                            [{"row_id": row_id, "secret": new_session_secret()} for row_id in ids])
     record_change(session, vendor_id=vendor.id, actor=actor, action="vendor.settings_changed",
                   subject_type="vendor", subject_id=vendor.id, before=before, after=snapshot(vendor), ip=ip)
     return vendor
