@@ -9,6 +9,7 @@ from portal.domain import DomainError
 from portal.extensions import limiter
 from portal.forms import ConfirmForm, LoginForm, commit_or_show, form_status
 from portal.tenancy import portal_blueprint, public
+from portal.throttle import current_password_tries_left, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.web import client_ip, email_from_form
 
@@ -18,14 +19,13 @@ blueprint = portal_blueprint("accounts", __name__)
 @blueprint.route("/Login", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per minute", methods=["POST"])
-@limiter.limit("10 per minute", methods=["POST"], key_func=email_from_form)
 def login():
     form = LoginForm()
     target = request.args.get("next")
     if form.validate_on_submit():
         session = get_session()
-        account = services.authenticate(session, vendor_id=g.vendor.id, email=form.email.data,
-                                        password=form.password.data)
+        account = throttled(f"portal:{g.vendor.id}", form.email.data, lambda: services.authenticate(
+            session, vendor_id=g.vendor.id, email=form.email.data, password=form.password.data))
         if account is None:
             form.form_errors.append("That e-mail and password do not match an account.")
         elif account.email_verified_at is None:
@@ -114,10 +114,14 @@ def verify_email():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        if not current_password_tries_left(f"portal:{g.vendor.id}", g.account.id):
+            abort(429)
         session = get_session()
         done, account = commit_or_show(session, form, lambda: services.change_password(
             session, account_id=g.account.id, current=form.current_password.data, new=form.password.data,
             ip=client_ip()))
+        if form.current_password.errors:
+            wrong_current_password(f"portal:{g.vendor.id}", g.account.id)
         if done:
             sessions.log_in(account)
             flash("Your password is changed. Other devices have been logged out.", "success")

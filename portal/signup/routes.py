@@ -12,8 +12,9 @@ from portal.forms import form_status
 from portal.signup import services
 from portal.signup.forms import AssociateExistingForm, AssociateNewForm, SignUpForm
 from portal.tenancy import portal_blueprint, public
+from portal.throttle import throttled
 from portal.urls import absolute_url
-from portal.web import client_ip, email_from_form
+from portal.web import client_ip
 
 blueprint = portal_blueprint("signup", __name__)
 
@@ -54,7 +55,6 @@ def sign_up():
 @public
 @limiter.limit("20 per minute; 200 per day", deduct_when=_link_guess_failed)
 @limiter.limit("20 per minute", methods=["POST"])
-@limiter.limit("10 per minute", methods=["POST"], key_func=email_from_form)
 def associate():
     session = get_session()
     encryptor = current_app.extensions["encryptor"]
@@ -73,8 +73,8 @@ def associate():
                     session, vendor=g.vendor, customer=customer, email=form.email.data, name=form.name.data,
                     password=form.password.data, ip=client_ip())
             else:
-                account = accounts.authenticate(session, vendor_id=g.vendor.id, email=form.email.data,
-                                                password=form.password.data)
+                account = throttled(f"portal:{g.vendor.id}", form.email.data, lambda: accounts.authenticate(
+                    session, vendor_id=g.vendor.id, email=form.email.data, password=form.password.data))
                 if account is None:
                     raise DomainError("That e-mail and password do not match an account.")
                 services.associate_existing_account(session, customer=customer, account=account, ip=client_ip())

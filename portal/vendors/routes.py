@@ -7,10 +7,11 @@ from portal.db import get_session
 from portal.extensions import limiter
 from portal.forms import ChangePasswordForm, LoginForm, commit_or_show, form_status
 from portal.tenancy import public, vendor_blueprint
+from portal.throttle import current_password_tries_left, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services, sessions
 from portal.vendors.forms import RegisterForm, SettingsForm
-from portal.web import client_ip, email_from_form
+from portal.web import client_ip
 
 blueprint = vendor_blueprint("vendors", __name__, "/vendor")
 
@@ -36,12 +37,12 @@ def register():
 @blueprint.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per minute", methods=["POST"])
-@limiter.limit("10 per minute", methods=["POST"], key_func=email_from_form)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         session = get_session()
-        user = services.authenticate_vendor_user(session, email=form.email.data, password=form.password.data)
+        user = throttled("vendor", form.email.data, lambda: services.authenticate_vendor_user(
+            session, email=form.email.data, password=form.password.data))
         if user is not None:
             session.commit()  # a password hash made with older parameters has been upgraded
             sessions.log_in(user)
@@ -74,10 +75,14 @@ def home():
 def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        if not current_password_tries_left("vendor", current_user.id):
+            abort(429)
         session = get_session()
         done, user = commit_or_show(session, form, lambda: services.change_vendor_password(
             session, user_id=current_user.id, current=form.current_password.data, new=form.password.data,
             actor=current_user.actor, ip=client_ip()))
+        if form.current_password.errors:
+            wrong_current_password("vendor", current_user.id)
         if done:
             sessions.log_in(user)
             flash("Your password is changed. Your other sessions have been logged out.", "success")
