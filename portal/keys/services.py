@@ -64,7 +64,7 @@ def products_to_choose(session: Session, *, vendor_id: int) -> list[Product]:
                              .order_by(Product.name, Product.id)).all())
 
 
-def _check_customer(session: Session, vendor_id: int, customer_id: int | None) -> None:
+def check_customer(session: Session, vendor_id: int, customer_id: int | None) -> None:
     if customer_id is not None and chosen_customer(session, vendor_id=vendor_id, customer_id=customer_id) is None:
         raise DomainError("Choose one of your customers.", field="customer_id")
 
@@ -91,7 +91,7 @@ def _new_key(product: Product, number: int, settings: KeySettings, now: datetime
 
 def create_keys(session: Session, *, product: Product, settings: KeySettings, count: int = 1) -> list[LicenseKey]:
     """Make `count` keys with consecutive IDs; a clash of random keys (about 1 in 10^28) draws them again."""
-    _check_customer(session, product.vendor_id, settings.customer_id)
+    check_customer(session, product.vendor_id, settings.customer_id)
     first = reserve_key_numbers(session, product_id=product.id, count=count)
     now = utcnow()
     for _attempt in range(3):
@@ -154,7 +154,7 @@ def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: 
 
 def change_customer(session: Session, *, key: LicenseKey, customer_id: int | None, actor: str,
                     ip: str = "") -> LicenseKey:
-    _check_customer(session, key.vendor_id, customer_id)
+    check_customer(session, key.vendor_id, customer_id)
     old = key.customer_id
     key = _change(session, key, actor, "key.customer_changed", ip, customer_id=customer_id)
     if old is not None and old != customer_id:
