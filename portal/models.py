@@ -154,6 +154,26 @@ class AccountToken(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
+class PendingLogin(SQLModel, table=True):
+    """A login asked for by e-mail, on the sign-up page or with an association link: nothing is made (no customer,
+    no login, no use of the link) until the mailed link is opened. Only the token's hash is kept."""
+
+    __tablename__ = "pending_login"
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=_fk("vendor.id"))
+    # With an association link: the customer to join, and its link's code as it was (a new code ends the request).
+    customer_id: int | None = Field(default=None, sa_column=_fk("customer.id", nullable=True))
+    association_code_encrypted: str | None = None
+    name: str = Field(default="", max_length=NAME_MAX)
+    email: str = Field(max_length=NAME_MAX)
+    company_name: str = Field(default="", max_length=NAME_MAX)
+    password_hash: str
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when(index=True))
+    used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
 class DataObject(SQLModel, table=True):
     """A named value attached to a vendor (referencer type 0), a product (1) or a key (2)."""
 

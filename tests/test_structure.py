@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICE_MODULES = sorted(
     ".".join(path.relative_to(ROOT).with_suffix("").parts)
     for path in (ROOT / "portal").rglob("*.py")
-    if path.name == "services.py" or path.parent.name == "query" or path.stem in {"models", "batches", "lookup",
-                                                                                   "export", "search", "rules"})
+    if path.name == "services.py" or path.parent.name == "query"
+    or path.stem in {"models", "batches", "lookup", "export", "search", "rules", "pending"})
 
 _PROBE = """
 import json, sys
@@ -71,7 +71,7 @@ print(json.dumps({"modules": sorted(sys.modules), "storage": type(huey.storage).
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True,
                           env=env)
     found = json.loads(done.stdout)
-    assert {"portal.mail", "portal.accounts.services", "portal.signup.services", "portal.keys.batches",
+    assert {"portal.mail", "portal.accounts.services", "portal.signup.pending", "portal.keys.batches",
             "portal.keys.sweep"} <= set(found["modules"])
     assert found["storage"] == "SqliteStorage" and found["filename"] == str(tmp_path / "jobs.db")
 
