@@ -3,6 +3,7 @@
 import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -13,8 +14,9 @@ from werkzeug.routing import AnyConverter
 from portal.accounts import services as accounts
 from portal.dataobjects import services as dataobjects
 from portal.keys import services as keys
-from portal.models import KeyBatch
+from portal.models import KeyBatch, PendingLogin, utcnow
 from portal.products import services as products
+from portal.security import new_token, token_digest
 from portal.tenancy import PORTAL_PREFIX, portal_blueprint
 from tests.support.factories import CUSTOMER_PASSWORD, VENDOR_PASSWORD, csrf_token
 
@@ -28,7 +30,7 @@ PARENT_OF = {"account_id": "customer_id", "machine_id": "key_id"}
 PUBLIC_ENDPOINTS = {
     "vendors.register", "vendors.login",
     "accounts.login", "accounts.forgot_password", "accounts.reset_password", "accounts.verify_email",
-    "signup.sign_up", "signup.associate",
+    "signup.sign_up", "signup.associate", "signup.confirm",
 }
 # What a portal account that has not accepted the current terms may still use.
 OPEN_BEFORE_TERMS = {"terms.accept", "terms.decline", "accounts.logout"}
@@ -161,6 +163,9 @@ def world(make, db, vendor, other_vendor, customer, account) -> World:
         db, vendor_id=vendor.id, product_id=own["product_id"]))
     reset = accounts.issue_token(db, account=account, purpose=accounts.RESET_PASSWORD)
     verify = accounts.issue_token(db, account=account, purpose=accounts.VERIFY_EMAIL)
+    confirm = new_token()
+    db.add(PendingLogin(vendor_id=vendor.id, email="pending@example.test", password_hash="unused",
+                        token_hash=token_digest(confirm), expires_at=utcnow() + timedelta(hours=1)))
     db.commit()
     return World(
         slug=vendor.slug,
@@ -171,6 +176,7 @@ def world(make, db, vendor, other_vendor, customer, account) -> World:
         query={
             "accounts.reset_password": urlencode({"token": reset}),
             "accounts.verify_email": urlencode({"token": verify}),
+            "signup.confirm": urlencode({"token": confirm}),
             "signup.associate": urlsplit(make.association_link(vendor, neighbour)).query,
         },
     )
