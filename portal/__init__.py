@@ -6,10 +6,9 @@ from flask import Flask
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import config, db, errors
+from portal import config, db, errors, jobs
 from portal.audit import changes as audit_changes
 from portal.extensions import SessionInterface, csrf, csrf_token, limiter, login_manager
-from portal.jobs import huey
 from portal.models import utcnow
 from portal.rendering import add_security_headers, asset_url
 from portal.security import Encryptor
@@ -33,8 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         Encryptor(app.config["ENCRYPTION_KEY"]) if app.config["ENCRYPTION_KEY"]
         else Encryptor.for_development(app.config["SECRET_KEY"])
     )
-    if app.config["JOBS_IMMEDIATE"]:
-        huey.immediate = True
+    jobs.init_app(app)
 
     app.url_map.converters["int"] = DatabaseIdConverter
     app.session_interface = SessionInterface()
@@ -53,26 +51,23 @@ def create_app(test_config: dict | None = None) -> Flask:
                                  portal_url=portal_url)
     errors.init_app(app)
 
-    from portal import (
-        accounts,
-        customers,
-        dashboard,
-        dataobjects,
-        keys,
-        licenses,
-        outbox,
-        products,
-        signup,
-        terms,
-        vendors,
-    )
+    # Imported here, not at the top: the web layer and the commands sit above this wiring, and importing `portal`
+    # (as every module below it does) must not load them.
+    from portal import cli
+    from portal.accounts import routes as accounts
+    from portal.customers import routes as customers
+    from portal.dashboard import routes as dashboard
+    from portal.dataobjects import routes as dataobjects
+    from portal.keys import routes as keys
+    from portal.licenses import routes as licenses
+    from portal.outbox import routes as outbox
+    from portal.products import routes as products
+    from portal.signup import routes as signup
+    from portal.terms import routes as terms
+    from portal.vendors import routes as vendors
 
-    for module in (vendors, customers, products, keys, dataobjects, accounts, signup, terms, licenses, dashboard):
+    for module in (vendors, customers, products, keys, dataobjects, accounts, signup, terms, licenses, dashboard, cli):
         module.init_app(app)
     if app.config["MAIL_BACKEND"] == "console":
         outbox.init_app(app)
-
-    from portal import cli
-
-    cli.init_app(app)
     return app

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from portal.models import AuditEvent
 
 # Secrets and values derived from other fields: the trail would only repeat or leak them.
-_NEVER_RECORDED = {"secret", "email_normalized", "next_key_number"}
+_NEVER_RECORDED = {"secret", "session_secret", "email_normalized", "next_key_number"}
 
 
 def snapshot(record: Any, *, leave_out: tuple[str, ...] = ()) -> dict:

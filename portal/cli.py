@@ -3,17 +3,15 @@
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlmodel import select
 
 from portal.customers import services as customers
 from portal.db import get_session
 from portal.domain import DomainError
-from portal.forms import PASSWORD_MIN
 from portal.keys import services as keys
-from portal.models import Customer, Product, Vendor, VendorUser
-from portal.products.services import create_product
+from portal.models import Customer, Vendor
+from portal.products.services import create_product, list_products
 from portal.urls import absolute_url
-from portal.vendors.services import register_vendor, set_vendor_password
+from portal.vendors import services as vendors
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "owner@demo.test"
@@ -30,9 +28,9 @@ def create_vendor_command(slug: str, name: str, email: str, password: str) -> No
     """Create a vendor and its owner's login."""
     session = get_session()
     try:
-        register_vendor(session, name=name, slug=slug, email=email, password=password)
+        vendors.register_vendor(session, name=name, slug=slug, email=email, password=password)
     except DomainError as error:
-        raise click.ClickException(error.message) from error
+        raise click.ClickException(_refusal(error)) from error
     session.commit()
     click.echo(f"Vendor {slug} created; its owner logs in as {email}.")
 
@@ -44,12 +42,13 @@ def create_vendor_command(slug: str, name: str, email: str, password: str) -> No
 def set_vendor_password_command(email: str, password: str) -> None:
     """Set a vendor user's password (for one who is locked out); ends the user's sessions."""
     session = get_session()
-    user = session.exec(select(VendorUser).where(VendorUser.email == email.strip().lower())).first()
+    user = vendors.find_vendor_user(session, email=email)
     if user is None:
         raise click.ClickException(f"No vendor user {email}.")
-    if len(password) < PASSWORD_MIN:
-        raise click.ClickException(f"Use at least {PASSWORD_MIN} characters.")
-    set_vendor_password(session, user=user, password=password, actor="command line")
+    try:
+        vendors.set_vendor_password(session, user=user, password=password, actor="command line")
+    except DomainError as error:
+        raise click.ClickException(_refusal(error)) from error
     session.commit()
     click.echo(f"Password of {user.email} set; their sessions are ended.")
 
@@ -61,19 +60,19 @@ def seed_demo_command() -> None:
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("The demo seed is for development only.")
     session = get_session()
-    vendor = session.exec(select(Vendor).where(Vendor.slug == DEMO_SLUG)).first()
+    vendor = vendors.find_vendor(session, slug=DEMO_SLUG)
     if vendor is None:
-        user = register_vendor(session, name="Demo Software Ltd", slug=DEMO_SLUG, email=DEMO_EMAIL,
-                               password=DEMO_PASSWORD)
-        vendor = session.get(Vendor, user.vendor_id)
-    customer = session.exec(select(Customer).where(Customer.vendor_id == vendor.id).order_by(Customer.id)).first()
+        user = vendors.register_vendor(session, name="Demo Software Ltd", slug=DEMO_SLUG, email=DEMO_EMAIL,
+                                       password=DEMO_PASSWORD)
+        vendor = vendors.get_vendor(session, vendor_id=user.vendor_id)
+    customer = customers.first_customer(session, vendor_id=vendor.id)
     if customer is None:
         customer = customers.create_customer(session, vendor_id=vendor.id, actor="seed-demo",
                                              encryptor=current_app.extensions["encryptor"],
                                              enable_customer_association=True, name="Ada Lovelace",
                                              email="ada@example.test", company_name="Analytical Engines Ltd",
                                              allow_activation_management=True)
-    if session.exec(select(Product.id).where(Product.vendor_id == vendor.id)).first() is None:
+    if not list_products(session, vendor_id=vendor.id):
         _seed_demo_product(session, vendor, customer)
     session.commit()
     click.echo("Demo vendor ready.")
@@ -104,11 +103,11 @@ def show_demo_command(base_url: str) -> None:
     """Print where to click and how to log in."""
     current_app.config["PORTAL_BASE_URL"] = current_app.config["PORTAL_BASE_URL"] or base_url.rstrip("/")
     session = get_session()
-    vendor = session.exec(select(Vendor).where(Vendor.slug == DEMO_SLUG)).first()
-    owner = session.exec(select(VendorUser).where(VendorUser.vendor_id == vendor.id)).first() if vendor else None
+    vendor = vendors.find_vendor(session, slug=DEMO_SLUG)
+    owner = vendors.owner_of(session, vendor_id=vendor.id) if vendor else None
     if owner is None:
         raise click.ClickException("No demo vendor: run `flask --app wsgi seed-demo` first.")
-    customer = session.exec(select(Customer).where(Customer.vendor_id == vendor.id).order_by(Customer.id)).first()
+    customer = customers.first_customer(session, vendor_id=vendor.id)
     code = customers.association_code(customer, current_app.extensions["encryptor"]) if customer else None
     with current_app.test_request_context(base_url=base_url):
         click.echo("")
@@ -124,6 +123,11 @@ def show_demo_command(base_url: str) -> None:
         if current_app.config["MAIL_BACKEND"] == "console":
             click.echo(f"  Mail sent by the portal: {absolute_url('outbox.index')}")
         click.echo("")
+
+
+def _refusal(error: DomainError) -> str:
+    """A service's refusal as the command line says it: the option it concerns, then the form's message."""
+    return f"--{error.field}: {error.message}" if error.field else error.message
 
 
 def init_app(app: Flask) -> None:

@@ -6,9 +6,6 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if os.environ.get("PORTAL_NO_DOTENV") != "1":
-    # Read before anything else looks at the environment (the job queue is built at import).
-    load_dotenv(PROJECT_ROOT / ".env", override=False)
 
 DEVELOPMENT_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - refused in production below
 
@@ -31,7 +28,11 @@ def env_int(name: str, default: int) -> int:
 
 
 def from_environment(instance_path: str) -> dict:
-    """Settings for `create_app`; every name is documented in README.md and `.env.example`."""
+    """Settings for `create_app`; every name is documented in README.md and `.env.example`.
+
+    The project's `.env` (written by `make run`) fills in what the environment does not set."""
+    if os.environ.get("PORTAL_NO_DOTENV") != "1":
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
     instance = Path(instance_path)
     return {
         "ENV_NAME": env_str("PORTAL_ENV", "development"),

@@ -1,4 +1,5 @@
-"""Errors the services raise; routes turn them into a message at a field, a flash or a status code."""
+"""Errors the services raise (routes turn them into a message at a field, a flash or a status code), and the
+plain helpers every service shares."""
 
 
 class DomainError(Exception):
@@ -10,11 +11,36 @@ class DomainError(Exception):
         self.field = field
 
 
-class NotFound(DomainError):
-    """The thing does not exist, or belongs to someone else: the caller answers 404 either way."""
+class NotFound(Exception):  # noqa: N818 - named for what the caller answers
+    """The thing does not exist, or belongs to someone else: every caller answers 404 either way (the web pages
+    through one error handler), so it is no refusal to show on a form and no `DomainError`."""
 
     def __init__(self, message: str = "Not found."):
         super().__init__(message)
+        self.message = message
+
+
+def find_owned(session, model, record_id: int, *, vendor_id: int):
+    """The record of `model` with this id if it is the vendor's, else None: the tenant check of every load by id."""
+    record = session.get(model, record_id)
+    return record if record is not None and record.vendor_id == vendor_id else None
+
+
+def get_owned(session, model, record_id: int, *, vendor_id: int):
+    """The vendor's record of `model` with this id; NotFound for no such record and for another vendor's."""
+    record = find_owned(session, model, record_id, vendor_id=vendor_id)
+    if record is None:
+        raise NotFound()
+    return record
+
+
+def assign(record, fields: dict, *, editable: tuple[str, ...]) -> None:
+    """Set these fields of a record; a name outside `editable` is a programming error, never a user's."""
+    unknown = set(fields) - set(editable)
+    if unknown:
+        raise TypeError(f"not editable fields of {type(record).__name__}: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(record, name, value)
 
 
 def show_on_form(form, error: DomainError) -> None:

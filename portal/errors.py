@@ -1,11 +1,14 @@
-"""Error pages: neutral, in the site's layout, and JSON for the API."""
+"""Error pages: neutral, in the site's layout."""
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 
+from portal.domain import NotFound
+
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(404)
+    @app.errorhandler(NotFound)  # a service found no such record of this vendor's or customer's
     def not_found(_error):
         return render_template("errors/404.html"), 404
 

@@ -1,34 +1,56 @@
 """Form pieces every module uses: field validators for the domain's formats and limits."""
 
 import re
+from collections.abc import Callable
+from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.tenancy import SLUG_PATTERN
-
-PASSWORD_MIN = 10
-PASSWORD_MAX = 200
+from portal import rules
+from portal.domain import DomainError, show_on_form
 
 
 def required(message: str = "This field is required."):
     return DataRequired(message=message)
 
 
-def _valid_email(_form, field):
-    if not field.data:
-        return
+def form_status(form) -> int:
+    """The status of a page that shows `form`: 422 once it has errors (a refused submission), else 200."""
+    return 422 if form.errors or form.form_errors else 200
+
+
+def commit_or_show(session, form, change: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run a service's change for a submitted form: commit it and return (True, its result), or roll it back, put
+    the service's refusal on the form and return (False, None)."""
     try:
-        # test_environment admits reserved names such as owner@demo.test, which the demo and tests use.
-        validate_email(field.data, check_deliverability=False, test_environment=True)
-    except EmailNotValidError as error:
-        raise ValidationError("Enter a valid e-mail address.") from error
+        result = change()
+    except DomainError as error:
+        session.rollback()
+        show_on_form(form, error)
+        return False, None
+    session.commit()
+    return True, result
+
+
+def by_rule(rule):
+    """A validator that checks a given value with one of the rules every entry point shares (portal/rules.py):
+    the rule's message becomes the field's error, its normalised value the field's data."""
+
+    def validate(_form, field):
+        if not field.data:
+            return
+        try:
+            field.data = rule(field.data)
+        except DomainError as error:
+            raise ValidationError(error.message) from error
+
+    return validate
 
 
 def email_address(max_length: int = 254):
-    return [Length(max=max_length, message=f"At most {max_length} characters."), _valid_email]
+    return [Length(max=max_length, message=f"At most {max_length} characters."), by_rule(rules.valid_email)]
 
 
 def at_most(n: int):
@@ -36,19 +58,25 @@ def at_most(n: int):
 
 
 def new_password():
-    return [required(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
-                               message=f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.")]
+    return [required(), by_rule(rules.valid_new_password)]
+
+
+def between(low: int, high: int, message: str):
+    """A whole number from `low` to `high`. (WTForms' NumberRange compares through floats, which a number of
+    hundreds of digits overflows into an error page.)"""
+
+    def validate(_form, field):
+        if field.data is not None and not low <= field.data <= high:
+            raise ValidationError(message)
+
+    return validate
 
 
 def optional():
     return Optional()
 
 
-def valid_slug(_form, field):
-    slug = (field.data or "").strip().lower()
-    if not SLUG_PATTERN.match(slug) or ".." in slug:
-        raise ValidationError("Use 3 to 63 lowercase letters, digits, dots and hyphens, e.g. acme.io.")
-    field.data = slug
+valid_slug = by_rule(rules.valid_slug)
 
 
 def no_control_characters(_form, field):
@@ -62,7 +90,7 @@ def strip(value):
 
 def single_line(_form, field):
     """A name or a title: one line, no control characters (it may end up in a mail header)."""
-    if field.data and re.search(r"[\x00-\x1f\x7f]", field.data):
+    if field.data and not rules.is_single_line(field.data):
         raise ValidationError("Use one line without control characters.")
 
 

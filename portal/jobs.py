@@ -1,46 +1,52 @@
-"""Background jobs on huey: SQLite storage by default, Redis when REDIS_URL is set, inline for tests."""
+"""Background jobs on huey: SQLite storage by default, Redis when REDIS_URL is set, inline for tests.
+
+Tasks are declared on `huey` at import; where their queue lives is the app's configuration, set by `init_app`
+(so importing a module with tasks opens no queue and writes no file).
+"""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from flask import current_app, has_app_context
-from huey import MemoryHuey, RedisHuey, SqliteHuey
+from flask import Flask, current_app, has_app_context
+from huey import Huey
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlmodel import Session as ModelSession
 
-from portal.config import PROJECT_ROOT, env_flag, env_str
+huey = Huey("portal", storage_class=MemoryStorage)
+_worker_app: Flask | None = None
 
 
-def _build_huey():
-    if env_flag("JOBS_IMMEDIATE", False):
-        return MemoryHuey("portal", immediate=True)
-    if env_str("REDIS_URL", ""):
-        return RedisHuey("portal", url=env_str("REDIS_URL", ""))
-    path = Path(env_str("JOBS_SQLITE_PATH", str(PROJECT_ROOT / "instance" / "jobs.db")))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("portal", filename=str(path))
+def init_app(app: Flask) -> None:
+    """Put the queue where the app's configuration says: inline (tests), Redis, or a SQLite file."""
+    config = app.config
+    if config["JOBS_IMMEDIATE"]:
+        huey.immediate = True
+        return
+    huey.immediate = False
+    if config["REDIS_URL"]:
+        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": config["REDIS_URL"]}
+    else:
+        path = Path(config["JOBS_SQLITE_PATH"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": str(path)}
+    huey.storage = huey.create_storage()
 
 
-huey = _build_huey()
-_worker_app = None
-
-
-def bind_worker_app(app) -> None:
+def bind_worker_app(app: Flask) -> None:
+    """The app a job runs in when no app context is active (the job consumer's, see portal/worker.py)."""
     global _worker_app
     _worker_app = app
 
 
 def app_context():
-    """The app context a job runs in: the caller's when run inline, else one app made once per worker."""
+    """The app context a job runs in: the caller's when run inline, else the worker's bound app."""
     if has_app_context():
         return nullcontext()
-    global _worker_app
     if _worker_app is None:
-        from portal import create_app
-
-        _worker_app = create_app()
+        raise RuntimeError("no app for this job: the consumer binds one (huey_consumer portal.worker.huey)")
     return _worker_app.app_context()
 
 

@@ -1,4 +1,4 @@
-"""Outgoing mail: queued on the database session, handed to a background job once the session commits."""
+"""Outgoing mail: queued on the database session, composed and sent by a background job once it commits."""
 
 import smtplib
 import ssl
@@ -11,19 +11,20 @@ from flask import current_app, render_template
 from sqlalchemy.orm import Session
 
 from portal.jobs import after_commit, app_context, huey
-from portal.urls import absolute_url
 
 
 def queue_mail(session: Session, *, to: str, subject: str, template: str, **context) -> None:
-    """Send once the session's transaction commits; forget if it rolls back."""
-    body = render_template(f"mail/{template}.txt", absolute_url=absolute_url, **context)
-    after_commit(session, lambda: deliver_mail(to=to, subject=subject, body=body))
+    """Send `mail/<template>.txt` once the session's transaction commits; forget it if it rolls back.
+
+    The context is plain values (names, absolute links, tokens): the job renders the mail from them."""
+    after_commit(session, lambda: deliver_mail(to=to, subject=subject, template=template, context=context))
 
 
 @huey.task(retries=5, retry_delay=60)
-def deliver_mail(to: str, subject: str, body: str) -> None:
+def deliver_mail(to: str, subject: str, template: str, context: dict) -> None:
     with app_context():
         config = current_app.config
+        body = render_template(f"mail/{template}.txt", **context)
         message = EmailMessage()
         message["From"] = config["MAIL_FROM"]
         message["To"] = to

@@ -1,5 +1,6 @@
 """The domain nouns, in one module so that every package imports them from one place."""
 
+import secrets
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -17,6 +18,17 @@ ID_MAX = 2**31 - 1
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_session_secret() -> str:
+    """What a login's cookie must show besides the login's id: 256 random bits, drawn again to end its sessions."""
+    return secrets.token_urlsafe(32)
+
+
+SESSION_SECRET_MAX = 64
+# SQLite reuses the highest row id after a delete unless a table says AUTOINCREMENT: the tables whose ids a cookie
+# or a link names never hand out an id twice (PostgreSQL's sequences never do).
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
 class UTCDateTime(TypeDecorator):
@@ -76,12 +88,13 @@ class Vendor(SQLModel, table=True):
 
 class VendorUser(SQLModel, table=True):
     __tablename__ = "vendor_user"
+    __table_args__ = (NEVER_REUSE_IDS,)
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=_fk("vendor.id"))
     email: str = Field(max_length=EMAIL_MAX, sa_column_kwargs={"unique": True})
     name: str = Field(default="", max_length=NAME_MAX)
     password_hash: str
-    session_version: int = 1
+    session_secret: str = Field(default_factory=new_session_secret, max_length=SESSION_SECRET_MAX)
     created: datetime = Field(default_factory=utcnow, sa_column=_when())
 
 
@@ -90,6 +103,7 @@ class Customer(SQLModel, table=True):
         sa.Index("ix_customer_vendor_id_id", "vendor_id", "id"),
         sa.Index("ix_customer_vendor_email", "vendor_id", "email_normalized"),
         sa.UniqueConstraint("vendor_id", "secret", name="uq_customer_vendor_secret"),
+        NEVER_REUSE_IDS,
     )
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=_fk("vendor.id", index=False))
@@ -112,7 +126,8 @@ class Customer(SQLModel, table=True):
 
 class PortalAccount(SQLModel, table=True):
     __tablename__ = "portal_account"
-    __table_args__ = (sa.UniqueConstraint("vendor_id", "email_normalized", name="uq_portal_account_email"),)
+    __table_args__ = (sa.UniqueConstraint("vendor_id", "email_normalized", name="uq_portal_account_email"),
+                      NEVER_REUSE_IDS)
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=_fk("vendor.id", index=False))
     customer_id: int = Field(sa_column=_fk("customer.id"))
@@ -121,7 +136,7 @@ class PortalAccount(SQLModel, table=True):
     name: str = Field(default="", max_length=NAME_MAX)
     password_hash: str
     email_verified_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    session_version: int = 1
+    session_secret: str = Field(default_factory=new_session_secret, max_length=SESSION_SECRET_MAX)
     created: datetime = Field(default_factory=utcnow, sa_column=_when())
     last_login_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
@@ -136,6 +151,26 @@ class AccountToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     created: datetime = Field(default_factory=utcnow, sa_column=_when())
     expires_at: datetime = Field(sa_column=_when())
+    used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class PendingLogin(SQLModel, table=True):
+    """A login asked for by e-mail, on the sign-up page or with an association link: nothing is made (no customer,
+    no login, no use of the link) until the mailed link is opened. Only the token's hash is kept."""
+
+    __tablename__ = "pending_login"
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=_fk("vendor.id"))
+    # With an association link: the customer to join, and its link's code as it was (a new code ends the request).
+    customer_id: int | None = Field(default=None, sa_column=_fk("customer.id", nullable=True))
+    association_code_encrypted: str | None = None
+    name: str = Field(default="", max_length=NAME_MAX)
+    email: str = Field(max_length=NAME_MAX)
+    company_name: str = Field(default="", max_length=NAME_MAX)
+    password_hash: str
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created: datetime = Field(default_factory=utcnow, sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when(index=True))
     used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from flask import make_response, redirect, render_template, request, url_for
+from flask import current_app, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -72,12 +72,19 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+# A year, as browsers' preload lists ask: once seen over HTTPS, the portal is never reached over plain HTTP.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
-    if response.mimetype == "text/html":
-        headers.setdefault("Cache-Control", "no-store")
+    # Pages, fragments, exports and API answers carry keys and customers' data: no cache keeps a copy. Static
+    # files set their own caching, which stays.
+    headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["ENV_NAME"] == "production":  # production serves HTTPS only (config refuses otherwise)
+        headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response

@@ -1,16 +1,9 @@
 """Which vendor a request belongs to: the vendor dashboard's logged-in user, or the portal's `@slug`."""
 
-import re
-
-from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask import Blueprint, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]$")
 PORTAL_PREFIX = "/Portal/@<vendor_slug>"
-
-
-def normalize_slug(slug: str) -> str:
-    return slug.strip().lower()
 
 
 def public(view):
@@ -25,17 +18,9 @@ def is_public_endpoint() -> bool:
 
 
 def portal_blueprint(name: str, import_name: str) -> Blueprint:
-    """A blueprint under `/Portal/@<slug>/` whose views see the portal's vendor as `g.vendor`."""
+    """A blueprint under `/Portal/@<slug>/` whose views see the portal's vendor as `g.vendor` (the accounts package
+    loads it, with the request's login, from the slug) and whose links name the same portal by default."""
     blueprint = Blueprint(name, import_name, url_prefix=PORTAL_PREFIX)
-
-    @blueprint.url_value_preprocessor
-    def _load_vendor(_endpoint, values):
-        slug = normalize_slug((values or {}).pop("vendor_slug", ""))
-        if not SLUG_PATTERN.match(slug):  # a slug no vendor can have (a NUL byte, say) never reaches the database
-            abort(404)
-        # The accounts package loads the vendor together with the request's login in one query (it sets
-        # g.vendor, or answers 404 for no such portal or a disabled one).
-        current_app.extensions["portal.load"](slug)
 
     @blueprint.url_defaults
     def _add_vendor(_endpoint, values):

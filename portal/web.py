@@ -1,8 +1,9 @@
-"""Facts about the current request that routes hand to services as plain values."""
+"""Facts about the current request that routes hand to services as plain values, and the request's session."""
 
-from flask import request
+from flask import current_app, request, session
 
-from portal.models import ID_MAX
+from portal.models import EMAIL_MAX, ID_MAX
+from portal.rules import normalize_email
 
 
 def client_ip() -> str:
@@ -16,10 +17,15 @@ def user_agent() -> str:
 def email_from_form() -> str:
     """Rate-limit key: the e-mail a login or reset names, so one address cannot be hammered from many IPs."""
     email = next((value for name, value in request.form.items() if name == "email" or name.endswith("-email")), "")
-    return "email:" + email.strip().lower()[:254]
+    return "email:" + normalize_email(email)[:EMAIL_MAX]
 
 
 def id_arg(name: str) -> int | None:
     """A query-string id, or None if it is missing, not a number or beyond any id."""
     value = request.args.get(name, type=int)
     return value if value is not None and 0 < value <= ID_MAX else None
+
+
+def renew_csrf_token() -> None:
+    """A new login gets a CSRF token of its own: Flask-WTF makes one afresh when the session holds none."""
+    session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)

@@ -24,7 +24,7 @@ PARENT_OF = {"account_id": "customer_id", "machine_id": "key_id"}
 PUBLIC_ENDPOINTS = {
     "vendors.register", "vendors.login",
     "accounts.login", "accounts.forgot_password", "accounts.reset_password", "accounts.verify_email",
-    "signup.sign_up", "signup.associate",
+    "signup.sign_up", "signup.associate", "signup.confirm",
 }
 # What a portal account that has not accepted the current terms may still use.
 OPEN_BEFORE_TERMS = {"terms.accept", "terms.decline", "accounts.logout"}

@@ -8,11 +8,12 @@ from tests.support.pages import csrf_token, redirect_path
 
 def test_a_sessions_token_is_signed_again_after_a_minute_and_every_one_handed_out_is_accepted(
         app, vendor, portal_client, monkeypatch):
+    dashboard = f"/Portal/@{vendor.slug}/"
+    portal_client.get(dashboard)  # a login starts a new raw token: the session's first page makes it
     clock, signed = [1000.0], []
     monkeypatch.setattr(extensions.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(extensions, "generate_csrf", lambda: signed.append(1) or generate_csrf())
     monkeypatch.setattr(extensions.csrf_token, "_signed", {})
-    dashboard = f"/Portal/@{vendor.slug}/"
 
     first = csrf_token(portal_client, dashboard)
     clock[0] += 59

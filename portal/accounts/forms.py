@@ -1,3 +1,5 @@
+"""The portal account's own forms: forgotten password (the others are shared in portal/forms.py)."""
+
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 

@@ -1,34 +1,31 @@
-from flask import abort, flash, g, redirect, render_template, request, url_for
+"""The portal's account pages: log in and out, forgotten password, e-mail confirmation, password change."""
+
+from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 
 from portal.accounts import services, sessions
 from portal.accounts.forms import ChangePasswordForm, ForgotPasswordForm, ResetPasswordForm
 from portal.db import get_session
-from portal.domain import DomainError, show_on_form
+from portal.domain import DomainError
 from portal.extensions import limiter
-from portal.forms import ConfirmForm, LoginForm
-from portal.models import PortalAccount
+from portal.forms import ConfirmForm, LoginForm, commit_or_show, form_status
 from portal.tenancy import portal_blueprint, public
+from portal.throttle import current_password_tries_left, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.web import client_ip, email_from_form
 
 blueprint = portal_blueprint("accounts", __name__)
 
 
-def _status(form) -> int:
-    return 422 if form.errors or form.form_errors else 200
-
-
 @blueprint.route("/Login", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per minute", methods=["POST"])
-@limiter.limit("10 per minute", methods=["POST"], key_func=email_from_form)
 def login():
     form = LoginForm()
     target = request.args.get("next")
     if form.validate_on_submit():
         session = get_session()
-        account = services.authenticate(session, vendor_id=g.vendor.id, email=form.email.data,
-                                        password=form.password.data)
+        account = throttled(f"portal:{g.vendor.id}", form.email.data, lambda: services.authenticate(
+            session, vendor_id=g.vendor.id, email=form.email.data, password=form.password.data))
         if account is None:
             form.form_errors.append("That e-mail and password do not match an account.")
         elif account.email_verified_at is None:
@@ -41,15 +38,12 @@ def login():
             session.commit()
             sessions.log_in(account)
             return redirect(target if is_safe_next(target) else url_for("dashboard.index"), code=303)
-    return render_template("accounts/login.html", form=form, vendor=g.vendor), _status(form)
+    return render_template("accounts/login.html", form=form, vendor=g.vendor), form_status(form)
 
 
 @blueprint.route("/Logout", methods=["POST"])
 def logout():
-    session = get_session()
-    services.end_sessions(session, account_id=g.account.id)
-    session.commit()
-    sessions.log_out(g.vendor.id)
+    sessions.end_login()
     flash("You are logged out.", "success")
     return redirect(url_for("accounts.login"), code=303)
 
@@ -66,7 +60,7 @@ def forgot_password():
                                         reset_page=absolute_url("accounts.reset_password"))
         session.commit()
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
-    return render_template("accounts/forgot_password.html", form=form, vendor=g.vendor), _status(form)
+    return render_template("accounts/forgot_password.html", form=form, vendor=g.vendor), form_status(form)
 
 
 @blueprint.route("/ResetPassword", methods=["GET", "POST"])
@@ -84,14 +78,14 @@ def reset_password():
         try:
             account = services.reset_password(session, vendor_id=g.vendor.id, token=token,
                                                password=form.password.data, ip=client_ip())
-        except DomainError:
+        except services.TokenNotValid:
             session.rollback()
             abort(404)
         session.commit()
         sessions.log_in(account)
         flash("Your password is changed.", "success")
         return redirect(url_for("dashboard.index"), code=303)
-    response = render_template("accounts/reset_password.html", form=form, vendor=g.vendor), _status(form)
+    response = render_template("accounts/reset_password.html", form=form, vendor=g.vendor), form_status(form)
     return response
 
 
@@ -120,16 +114,21 @@ def verify_email():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        if not current_password_tries_left(f"portal:{g.vendor.id}", g.account.id):
+            abort(429)
         session = get_session()
-        try:
-            account = services.change_password(session, account=session.get(PortalAccount, g.account.id),
-                                               current=form.current_password.data,
-                                               new=form.password.data, ip=client_ip())
-        except DomainError as error:
-            show_on_form(form, error)
-        else:
-            session.commit()
+        done, account = commit_or_show(session, form, lambda: services.change_password(
+            session, account_id=g.account.id, current=form.current_password.data, new=form.password.data,
+            ip=client_ip()))
+        if form.current_password.errors:
+            wrong_current_password(f"portal:{g.vendor.id}", g.account.id)
+        if done:
             sessions.log_in(account)
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("dashboard.index"), code=303)
-    return render_template("accounts/change_password.html", form=form, vendor=g.vendor), _status(form)
+    return render_template("accounts/change_password.html", form=form, vendor=g.vendor), form_status(form)
+
+
+def init_app(app: Flask) -> None:
+    sessions.init_app(app)
+    app.register_blueprint(blueprint)

@@ -10,7 +10,8 @@ from portal.audit import record_change
 from portal.domain import DomainError
 from portal.jobs import after_commit, huey, job_session
 from portal.mail import queue_mail
-from portal.models import AccountToken, PortalAccount, Vendor, utcnow
+from portal.models import AccountToken, PortalAccount, Vendor, new_session_secret, utcnow
+from portal.rules import normalize_email, valid_new_password
 from portal.security import hash_password, needs_rehash, new_token, token_digest, upgrade_hash, verify_password
 
 VERIFY_EMAIL = "verify_email"
@@ -23,16 +24,12 @@ class TokenNotValid(DomainError):
         super().__init__("This link is not valid any more. Ask for a new one.")
 
 
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def send_verification_mail(session: Session, *, account: PortalAccount, vendor, verify_page: str) -> None:
     """Mail a fresh single-use link to `verify_page` (the portal's VerifyEmail page, an absolute URL) that
     confirms the account's e-mail (sent once the session commits)."""
     token = issue_token(session, account=account, purpose=VERIFY_EMAIL)
     queue_mail(session, to=account.email, subject=f"Confirm your e-mail for {vendor.name}",
-               template="verify_email", vendor=vendor, verify_page=verify_page, token=token)
+               template="verify_email", vendor_name=vendor.name, verify_page=verify_page, token=token)
 
 
 def find_account(session: Session, *, vendor_id: int, email: str) -> PortalAccount | None:
@@ -61,7 +58,7 @@ def send_password_reset(vendor_id: int, email: str, reset_page: str) -> None:
         # A retry after the commit (queueing the mail failed) issues a second token; the first was never mailed.
         token = issue_token(session, account=account, purpose=RESET_PASSWORD)
         queue_mail(session, to=account.email, subject=f"Reset your {vendor.name} password",
-                   template="reset_password", vendor=vendor, reset_page=reset_page, token=token)
+                   template="reset_password", vendor_name=vendor.name, reset_page=reset_page, token=token)
         session.commit()
 
 
@@ -101,7 +98,7 @@ def record_login(session: Session, *, account: PortalAccount) -> None:
 
 def end_sessions(session: Session, *, account_id: int) -> None:
     session.execute(update(PortalAccount).where(PortalAccount.id == account_id)
-                    .values(session_version=PortalAccount.session_version + 1))
+                    .values(session_secret=new_session_secret()))
 
 
 def issue_token(session: Session, *, account: PortalAccount, purpose: str) -> str:
@@ -156,8 +153,9 @@ def reset_password(session: Session, *, vendor_id: int, token: str, password: st
     return account
 
 
-def change_password(session: Session, *, account: PortalAccount, current: str, new: str,
-                    ip: str = "") -> PortalAccount:
+def change_password(session: Session, *, account_id: int, current: str, new: str, ip: str = "") -> PortalAccount:
+    """The account's own change: the current password proves it is the owner asking."""
+    account = session.get(PortalAccount, account_id)
     if not verify_password(account.password_hash, current):
         raise DomainError("That is not your current password.", field="current_password")
     _set_password(session, account, new, action="account.password_changed", ip=ip)
@@ -165,11 +163,12 @@ def change_password(session: Session, *, account: PortalAccount, current: str, n
 
 
 def _set_password(session: Session, account: PortalAccount, password: str, *, action: str, ip: str) -> None:
+    valid_new_password(password)
     session.execute(update(AccountToken).where(AccountToken.account_id == account.id,
                                                AccountToken.purpose == RESET_PASSWORD, AccountToken.used_at.is_(None))
                     .values(used_at=utcnow()))
     account.password_hash = hash_password(password)
-    account.session_version += 1
+    account.session_secret = new_session_secret()
     session.add(account)
     record_change(session, vendor_id=account.vendor_id, actor=f"account:{account.id} {account.email}",
                   action=action, subject_type="customer", subject_id=account.customer_id,

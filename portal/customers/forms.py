@@ -1,9 +1,10 @@
+"""The customer form a vendor fills in to create or edit a customer."""
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, StringField, TextAreaField
-from wtforms.validators import NumberRange
 
-from portal.forms import at_most, email_address, no_control_characters, optional, single_line, strip
-from portal.models import NAME_MAX, NOTES_MAX
+from portal.forms import at_most, between, email_address, no_control_characters, optional, single_line, strip
+from portal.models import ID_MAX, NAME_MAX, NOTES_MAX
 
 
 class CustomerForm(FlaskForm):
@@ -15,7 +16,7 @@ class CustomerForm(FlaskForm):
     allow_activation_management = BooleanField("Customer may deactivate machines in the portal")
     allow_multiple_user_association = BooleanField("More than one portal login may join this customer")
     max_no_of_devices = IntegerField("Maximum number of devices", default=0, validators=[
-        optional(), NumberRange(min=0, max=2**31 - 1, message="Give a whole number of 0 or more.")],
+        optional(), between(0, ID_MAX, "Give a whole number of 0 or more.")],
         description="0 means no limit.")
 
     def validate(self, extra_validators=None):

@@ -1,12 +1,15 @@
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+"""The vendor's customer pages: the list and search, the picker, create, show, edit, delete, association."""
+
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.audit import events_for
 from portal.customers import services
 from portal.customers.forms import CustomerForm, NewCustomerForm
+from portal.customers.rows import customer_rows
 from portal.db import get_session
 from portal.domain import NotFound
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, form_status
 from portal.licenses.services import licenses_of
 from portal.models import Vendor
 from portal.rendering import is_htmx, render
@@ -16,13 +19,6 @@ from portal.urls import absolute_url
 from portal.web import client_ip, id_arg
 
 blueprint = vendor_blueprint("customers", __name__, "/vendor/customers")
-
-
-def _owned(customer_id: int):
-    try:
-        return services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
-    except NotFound:
-        abort(404)
 
 
 def _association_link(customer) -> str | None:
@@ -70,13 +66,13 @@ def new():
         session.commit()
         flash("Customer created.", "success")
         return redirect(url_for("customers.show", customer_id=customer.id), code=303)
-    return render_template("customers/new.html", form=form), 422 if form.errors else 200
+    return render_template("customers/new.html", form=form), form_status(form)
 
 
 @blueprint.route("/<int:customer_id>")
 def show(customer_id: int):
     session = get_session()
-    customer = _owned(customer_id)
+    customer = services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
     return render_template(
         "customers/show.html", customer=customer, link=_association_link(customer),
         accounts=services.portal_accounts_of(session, customer=customer),
@@ -88,7 +84,7 @@ def show(customer_id: int):
 
 @blueprint.route("/<int:customer_id>/edit", methods=["GET", "POST"])
 def edit(customer_id: int):
-    customer = _owned(customer_id)
+    customer = services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
     form = CustomerForm(obj=customer)
     if form.validate_on_submit():
         session = get_session()
@@ -97,13 +93,13 @@ def edit(customer_id: int):
         session.commit()
         flash("Customer saved.", "success")
         return redirect(url_for("customers.show", customer_id=customer.id), code=303)
-    return render_template("customers/edit.html", form=form, customer=customer), 422 if form.errors else 200
+    return render_template("customers/edit.html", form=form, customer=customer), form_status(form)
 
 
 @blueprint.route("/<int:customer_id>/delete", methods=["GET", "POST"])
 def delete(customer_id: int):
     session = get_session()
-    customer = _owned(customer_id)
+    customer = services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.delete_customer(session, customer=customer, actor=current_user.actor, ip=client_ip())
@@ -120,7 +116,7 @@ def association(customer_id: int):
     if action not in ("enable", "regenerate", "disable"):
         abort(400)
     session = get_session()
-    customer = _owned(customer_id)
+    customer = services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
     services.set_association(session, customer=customer, action=action, actor=current_user.actor,
                              encryptor=current_app.extensions["encryptor"], ip=client_ip())
     session.commit()
@@ -137,15 +133,17 @@ def association(customer_id: int):
 @blueprint.route("/<int:customer_id>/accounts/<int:account_id>/detach", methods=["POST"])
 def detach_account(customer_id: int, account_id: int):
     session = get_session()
-    customer = _owned(customer_id)
+    customer = services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.detach_account(session, customer=customer, account_id=account_id, actor=current_user.actor,
-                                ip=client_ip())
-    except NotFound:
-        abort(404)
+    services.detach_account(session, customer=customer, account_id=account_id, actor=current_user.actor,
+                            ip=client_ip())
     session.commit()
     flash("The portal login was detached and logged out.", "success")
     return redirect(url_for("customers.show", customer_id=customer.id), code=303)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["customer_rows"] = customer_rows
+    app.register_blueprint(blueprint)

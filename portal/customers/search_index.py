@@ -1,16 +1,14 @@
 """The customers' name words, indexed so that a customer matches when each word of a query starts a word of its
 name or company.
 
-Each database gets the index it answers fastest at a million customers:
+Each database gets the index it answers fastest at scale (bench/RESULTS.md has the figures):
 
 - SQLite: an FTS5 table, one row per customer (the row id is the customer's id) holding its words, each
   prefixed with its vendor. FTS5 intersects the words' lists of customers itself, newest first, with prefix
-  indexes for short prefixes: the query `paul casd` takes 0.3 ms there, against 4 ms for intersecting two
-  B-tree ranges (9,911 and 5,659 entries).
-- PostgreSQL: a B-tree of (vendor, word, customer), one row per word, carrying the customer's words. Its GIN
-  alternatives measured slower here: a GIN index over the words as a tsvector collects every entry of a prefix
-  before intersecting (4 ms for `paul:* & casd:*`), and any GIN answer has to visit the table for each match
-  (8 ms for a surname's 1,886 customers), where the B-tree answers from the index alone.
+  indexes for short prefixes, where intersecting B-tree ranges would walk each word's whole range.
+- PostgreSQL: a B-tree of (vendor, word, customer), one row per word, carrying the customer's words. It answers
+  from the index alone; a GIN index collects every entry of a prefix before intersecting, and has to visit the
+  table for each match.
 
 Both tables live outside the models' metadata (SQLite's is a virtual table): the migration
 `customer_search_index` makes them, this module keeps them in step with the customers, and the schema comparison
@@ -102,8 +100,7 @@ class _WordTable(_Index):
     primary key a B-tree in that order that also carries `words`, all of the customer's words (INCLUDE).
 
     A query of several words walks the range of one of them, the longest (more letters, fewer customers), index
-    only, and checks the others in `words`: 1.0 ms for `paul casd` at a million customers, where intersecting
-    the ranges of both (9,911 and 5,659 entries) took 4 ms.
+    only, and checks the others in `words`, which costs less than intersecting the ranges of all of them.
     """
 
     table = sa.table(WORD_TABLE, sa.column("vendor_id"), sa.column("word"), sa.column("customer_id"),

@@ -18,8 +18,9 @@ from portal.customers.search_index import (
     prefix_range,
     words_of,
 )
-from portal.domain import DomainError, NotFound
+from portal.domain import DomainError, NotFound, assign, get_owned
 from portal.models import ID_MAX, Customer, PortalAccount, utcnow
+from portal.rules import normalize_email
 from portal.security import Encryptor, same_secret
 
 EDITABLE_FIELDS = (
@@ -34,14 +35,18 @@ class LinkNotValid(DomainError):
 
 
 def get_customer(session: Session, *, vendor_id: int, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.vendor_id != vendor_id:
-        raise NotFound()
-    return customer
+    return get_owned(session, Customer, customer_id, vendor_id=vendor_id)
 
 
-def create_customer(session: Session, *, vendor_id: int, actor: str, encryptor: Encryptor, ip: str = "",
-                    origin: str = "vendor", enable_customer_association: bool = False, **fields) -> Customer:
+def first_customer(session: Session, *, vendor_id: int) -> Customer | None:
+    """The vendor's oldest customer (the demo seed's)."""
+    return session.exec(select(Customer).where(Customer.vendor_id == vendor_id).order_by(Customer.id)).first()
+
+
+def create_customer(session: Session, *, vendor_id: int, actor: str, encryptor: Encryptor | None = None,
+                    ip: str = "", origin: str = "vendor", enable_customer_association: bool = False,
+                    **fields) -> Customer:
+    """A new customer; `encryptor` keeps its association code, needed only with `enable_customer_association`."""
     customer = Customer(vendor_id=vendor_id, secret=str(uuid.uuid4()), origin=origin)
     _apply(customer, fields)
     session.add(customer)
@@ -67,12 +72,8 @@ def update_customer(session: Session, *, customer: Customer, actor: str, ip: str
 
 
 def _apply(customer: Customer, fields: dict) -> None:
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise TypeError(f"not customer fields: {sorted(unknown)}")
-    for name, value in fields.items():
-        setattr(customer, name, value)
-    customer.email_normalized = customer.email.strip().lower()
+    assign(customer, fields, editable=EDITABLE_FIELDS)
+    customer.email_normalized = normalize_email(customer.email)
 
 
 def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str = "") -> None:
@@ -139,9 +140,9 @@ def _search_statement(shape: tuple | None, keyset: bool, limit: int, dialect: st
 def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
     """The ids of the newest `limit` customers below `before` in each way of matching, as one UNION.
 
-    One OR over the ways would be planned as a walk down the whole table testing every row (a quarter of a
-    second at a million customers); each branch here is served by its own index instead, and the page's newest
-    `limit` are among the branches' newest `limit`. Name words go to the database's word index (search_index.py).
+    One OR over the ways would be planned as a walk down the whole table testing every row; each branch here is
+    served by its own index instead, and the page's newest `limit` are among the branches' newest `limit`.
+    Name words go to the database's word index (search_index.py).
     """
     email_bounded, by_id, words = shape
     customer = _CUSTOMERS.c

@@ -1,5 +1,1 @@
 """The customer dashboard: who you are, your licenses and your subscriptions."""
-
-from portal.dashboard.routes import init_app
-
-__all__ = ["init_app"]

@@ -1,3 +1,5 @@
+"""The portal's home: the customer's licenses and devices."""
+
 from flask import Flask, g, render_template
 
 from portal.db import get_session

@@ -1,9 +1,10 @@
+"""The data object form: a name with a string and an integer value."""
+
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import NumberRange
 
 from portal.dataobjects.services import INT32
-from portal.forms import at_most, no_control_characters, optional, required, single_line, strip
+from portal.forms import at_most, between, no_control_characters, optional, required, single_line, strip
 from portal.models import DATA_STRING_MAX, NAME_MAX
 
 
@@ -13,7 +14,7 @@ class DataObjectForm(FlaskForm):
                                  validators=[at_most(DATA_STRING_MAX), no_control_characters])
     int_value = IntegerField("Integer value", default=0, validators=[
         optional(),
-        NumberRange(min=INT32[0], max=INT32[1], message="Give a whole number between -2147483648 and 2147483647.")])
+        between(INT32[0], INT32[1], "Give a whole number between -2147483648 and 2147483647.")])
 
     def validate_int_value(self, field):
         if field.data is None:

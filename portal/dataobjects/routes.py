@@ -1,22 +1,17 @@
-from flask import abort, flash, g, redirect, render_template, url_for
+"""The vendor's data object pages: list and add, edit, delete, on the account, a product or a key."""
+
+from flask import Flask, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.dataobjects import services
 from portal.dataobjects.forms import DataObjectForm
 from portal.db import get_session
-from portal.domain import DomainError, NotFound, show_on_form
+from portal.forms import commit_or_show, form_status
 from portal.tenancy import vendor_blueprint
 from portal.web import client_ip
 
 blueprint = vendor_blueprint("dataobjects", __name__, "/vendor/data-objects")
 _OWNER_NAMES = {referencer_type: name for name, referencer_type in services.OWNER_TYPES.items()}
-
-
-def _owned(object_id: int):
-    try:
-        return services.get_object(get_session(), vendor_id=g.vendor_id, object_id=object_id)
-    except NotFound:
-        abort(404)
 
 
 def _list_url(referencer_type: int, referencer_id: int) -> str:
@@ -28,25 +23,17 @@ def _list_url(referencer_type: int, referencer_id: int) -> str:
 def _list_and_add(referencer_type: int, referencer_id: int, owner_label: str):
     session = get_session()
     form = DataObjectForm()
-    if form.validate_on_submit():
-        try:
-            services.add_object(session, vendor_id=g.vendor_id, name=form.name.data,
-                                string_value=form.string_value.data, int_value=form.int_value.data or 0,
-                                referencer_type=referencer_type, referencer_id=referencer_id,
-                                actor=current_user.actor, ip=client_ip())
-        except DomainError as error:
-            session.rollback()
-            show_on_form(form, error)
-        else:
-            session.commit()
-            flash(f"Data object {form.name.data} added.", "success")
-            return redirect(_list_url(referencer_type, referencer_id), code=303)
+    if form.validate_on_submit() and commit_or_show(session, form, lambda: services.add_object(
+            session, vendor_id=g.vendor_id, name=form.name.data, string_value=form.string_value.data,
+            int_value=form.int_value.data or 0, referencer_type=referencer_type, referencer_id=referencer_id,
+            actor=current_user.actor, ip=client_ip()))[0]:
+        flash(f"Data object {form.name.data} added.", "success")
+        return redirect(_list_url(referencer_type, referencer_id), code=303)
     objects = services.list_objects(session, vendor_id=g.vendor_id, referencer_type=referencer_type,
                                     referencer_id=referencer_id)
-    status = 422 if form.errors or form.form_errors else 200
     return render_template("dataobjects/index.html", form=form, objects=objects, owner_label=owner_label,
                            add_url=_list_url(referencer_type, referencer_id),
-                           terms_name=services.TERMS_URL), status
+                           terms_name=services.TERMS_URL), form_status(form)
 
 
 @blueprint.route("/", methods=["GET", "POST"])
@@ -66,31 +53,28 @@ def owned(owner_type: str, owner_id: int):
 @blueprint.route("/<int:object_id>/edit", methods=["GET", "POST"])
 def edit(object_id: int):
     session = get_session()
-    data_object = _owned(object_id)
+    data_object = services.get_object(session, vendor_id=g.vendor_id, object_id=object_id)
     form = DataObjectForm(obj=data_object)
-    if form.validate_on_submit():
-        try:
-            services.update_object(session, data_object=data_object, name=form.name.data,
-                                   string_value=form.string_value.data, int_value=form.int_value.data or 0,
-                                   actor=current_user.actor, ip=client_ip())
-        except DomainError as error:
-            session.rollback()
-            show_on_form(form, error)
-        else:
-            session.commit()
-            flash(f"Data object {data_object.name} saved.", "success")
-            return redirect(_list_url(data_object.referencer_type, data_object.referencer_id), code=303)
-    status = 422 if form.errors or form.form_errors else 200
+    if form.validate_on_submit() and commit_or_show(session, form, lambda: services.update_object(
+            session, data_object=data_object, name=form.name.data, string_value=form.string_value.data,
+            int_value=form.int_value.data or 0, actor=current_user.actor, ip=client_ip()))[0]:
+        flash(f"Data object {data_object.name} saved.", "success")
+        return redirect(_list_url(data_object.referencer_type, data_object.referencer_id), code=303)
+    back_url = _list_url(data_object.referencer_type, data_object.referencer_id)
     return render_template("dataobjects/edit.html", form=form, data_object=data_object,
-                           back_url=_list_url(data_object.referencer_type, data_object.referencer_id)), status
+                           back_url=back_url), form_status(form)
 
 
 @blueprint.route("/<int:object_id>/delete", methods=["POST"])
 def delete(object_id: int):
     session = get_session()
-    data_object = _owned(object_id)
+    data_object = services.get_object(session, vendor_id=g.vendor_id, object_id=object_id)
     back = _list_url(data_object.referencer_type, data_object.referencer_id)
     services.delete_object(session, data_object=data_object, actor=current_user.actor, ip=client_ip())
     session.commit()
     flash(f"Data object {data_object.name} deleted.", "success")
     return redirect(back, code=303)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)

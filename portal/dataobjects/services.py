@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
-from portal.domain import DomainError, NotFound
-from portal.models import DATA_STRING_MAX, NAME_MAX, DataObject, LicenseKey, Product
+from portal.domain import DomainError, find_owned, get_owned
+from portal.models import DATA_STRING_MAX, NAME_MAX, URL_MAX, DataObject, LicenseKey, Product
 
 USER, PRODUCT, KEY = 0, 1, 2
 RESERVED_PREFIX = "cryptolens_"
@@ -17,8 +17,11 @@ INT32 = (-(2**31), 2**31 - 1)
 
 
 def is_web_url(value: str) -> bool:
-    parts = urlsplit(value.strip())
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value.strip()
+    """An http(s) address of at most URL_MAX characters: the one rule for a web address, wherever it is entered."""
+    value = value.strip()
+    parts = urlsplit(value)
+    return (parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
+            and len(value) <= URL_MAX)
 
 
 def _validate(name: str, string_value: str, int_value: int) -> None:
@@ -31,7 +34,8 @@ def _validate(name: str, string_value: str, int_value: int) -> None:
     if not INT32[0] <= int_value <= INT32[1]:
         raise DomainError("Give a whole number between -2147483648 and 2147483647.", field="int_value")
     if name == TERMS_URL and not is_web_url(string_value):
-        raise DomainError("The terms of use need an http:// or https:// address.", field="string_value")
+        raise DomainError(f"The terms of use need an http:// or https:// address of at most {URL_MAX} characters.",
+                          field="string_value")
 
 
 def list_objects(session: Session, *, vendor_id: int, referencer_type: int = USER, referencer_id: int = 0):
@@ -41,10 +45,7 @@ def list_objects(session: Session, *, vendor_id: int, referencer_type: int = USE
 
 
 def get_object(session: Session, *, vendor_id: int, object_id: int) -> DataObject:
-    found = session.get(DataObject, object_id)
-    if found is None or found.vendor_id != vendor_id:
-        raise NotFound()
-    return found
+    return get_owned(session, DataObject, object_id, vendor_id=vendor_id)
 
 
 def find_by_name(session: Session, *, vendor_id: int, name: str, referencer_type: int = USER,
@@ -112,5 +113,4 @@ def owner_exists(session: Session, *, vendor_id: int, referencer_type: int, refe
     model = {PRODUCT: Product, KEY: LicenseKey}.get(referencer_type)
     if model is None:
         return referencer_type == USER and referencer_id == 0
-    owner = session.get(model, referencer_id)
-    return owner is not None and owner.vendor_id == vendor_id
+    return find_owned(session, model, referencer_id, vendor_id=vendor_id) is not None

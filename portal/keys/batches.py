@@ -6,9 +6,9 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from portal.audit import record_change
-from portal.domain import DomainError, NotFound
+from portal.domain import DomainError, get_owned
 from portal.jobs import after_commit, huey, job_session
-from portal.keys.services import KeySettings, create_keys
+from portal.keys.services import KeySettings, check_customer, create_keys
 from portal.models import KeyBatch, Product, utcnow
 
 MAX_KEYS = 10_000
@@ -26,10 +26,7 @@ def is_interrupted(batch: KeyBatch) -> bool:
 
 
 def get_batch(session: Session, *, vendor_id: int, batch_id: int) -> KeyBatch:
-    batch = session.get(KeyBatch, batch_id)
-    if batch is None or batch.vendor_id != vendor_id:
-        raise NotFound()
-    return batch
+    return get_owned(session, KeyBatch, batch_id, vendor_id=vendor_id)
 
 
 def recent_batches(session: Session, *, product_id: int, limit: int = 5) -> list[KeyBatch]:
@@ -41,6 +38,7 @@ def start_batch(session: Session, *, product: Product, settings: KeySettings, co
                 ip: str = "") -> KeyBatch:
     if not 1 <= count <= MAX_KEYS:
         raise DomainError(f"Make between 1 and {MAX_KEYS:,} keys at a time.", field="count")
+    check_customer(session, product.vendor_id, settings.customer_id)
     batch = KeyBatch(vendor_id=product.vendor_id, product_id=product.id, requested=count,
                      settings=json.dumps(settings.to_json()))
     session.add(batch)

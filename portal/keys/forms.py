@@ -1,10 +1,11 @@
+"""The key forms: a new key, bulk keys, and the key page's details, extend and change-customer forms."""
+
 from datetime import UTC, datetime, time
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, ValidationError
-from wtforms.validators import NumberRange
 
-from portal.forms import at_most, optional, required, single_line
+from portal.forms import at_most, between, optional, required, single_line
 from portal.keys.batches import MAX_KEYS
 from portal.keys.services import MAX_PERIOD_DAYS, KeySettings
 from portal.models import FEATURES, ID_MAX, KEY_NOTES_MAX, utcnow
@@ -26,8 +27,7 @@ class KeyDetailsForm(FlaskForm):
 
     notes = StringField("Notes", validators=[optional(), at_most(KEY_NOTES_MAX), single_line])
     max_no_of_machines = IntegerField("Maximum number of machines", default=0, description="0 means no limit.",
-                                      validators=[optional(), NumberRange(min=0, max=2**31 - 1,
-                                                                          message="Give a whole number of 0 or more.")])
+                                      validators=[optional(), between(0, ID_MAX, "Give a whole number of 0 or more.")])
     trial_activation = BooleanField("Trial key")
     f1 = BooleanField("F1")
     f2 = BooleanField("F2")
@@ -53,7 +53,7 @@ class NewKeyForm(KeyDetailsForm):
     product_id = SelectField("Product", coerce=int, validators=[required("Choose a product.")])
     customer_id = StringField("Customer", filters=[_optional_customer])
     period = IntegerField("Period in days", default=30, validators=[
-        optional(), NumberRange(min=0, max=MAX_PERIOD_DAYS, message=f"Give 0 to {MAX_PERIOD_DAYS} days.")])
+        optional(), between(0, MAX_PERIOD_DAYS, f"Give 0 to {MAX_PERIOD_DAYS} days.")])
     expires = DateField("Or an explicit expiry date", validators=[optional()])
 
     def validate_expires(self, field):
@@ -77,13 +77,13 @@ class NewKeyForm(KeyDetailsForm):
 class BulkKeysForm(NewKeyForm):
     count = IntegerField("How many keys", default=100, validators=[
         required("Say how many keys to make."),
-        NumberRange(min=1, max=MAX_KEYS, message=f"Make between 1 and {MAX_KEYS:,} keys at a time.")])
+        between(1, MAX_KEYS, f"Make between 1 and {MAX_KEYS:,} keys at a time.")])
 
 
 class ExtendForm(FlaskForm):
     days = IntegerField("Extend by days", default=30, validators=[
         required("Give a number of days."),
-        NumberRange(min=-MAX_PERIOD_DAYS, max=MAX_PERIOD_DAYS, message="Give a number of days.")])
+        between(-MAX_PERIOD_DAYS, MAX_PERIOD_DAYS, "Give a number of days.")])
 
 
 class ChangeCustomerForm(FlaskForm):

@@ -1,15 +1,22 @@
-from flask import abort, flash, g, redirect, render_template, request, url_for
+"""The vendor's key pages: new key, bulk keys and their progress, the key page and its changes, delete."""
+
+from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlmodel import select
 
 from portal.audit import events_for
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
-from portal.domain import DomainError, NotFound, show_on_form
-from portal.forms import ConfirmForm
-from portal.keys import batches, services
+from portal.domain import DomainError
+from portal.forms import ConfirmForm, commit_or_show, form_status
+from portal.keys import (
+    batches,
+    services,
+    sweep,  # noqa: F401 - declares the periodic expiry sweep to the job queue
+)
+from portal.keys.batches import is_interrupted
 from portal.keys.forms import BulkKeysForm, ChangeCustomerForm, ExtendForm, KeyDetailsForm, NewKeyForm
-from portal.models import Customer, Product
+from portal.keys.rows import key_rows
+from portal.keys.status import LABELS, status_of
 from portal.rendering import render
 from portal.tenancy import vendor_blueprint
 from portal.web import client_ip, id_arg
@@ -18,23 +25,18 @@ blueprint = vendor_blueprint("keys", __name__, "/vendor/keys")
 
 
 def _owned_key(key_id: int):
-    try:
-        return services.get_key(get_session(), vendor_id=g.vendor_id, key_id=key_id)
-    except NotFound:
-        abort(404)
-
-
-def _products():
-    return get_session().exec(select(Product).where(Product.vendor_id == g.vendor_id).order_by(Product.name)).all()
+    return services.get_key(get_session(), vendor_id=g.vendor_id, key_id=key_id)
 
 
 def _customer(customer_id):
-    customer = get_session().get(Customer, customer_id) if isinstance(customer_id, int) else None
-    return customer if customer is not None and customer.vendor_id == g.vendor_id else None
+    """The vendor's customer a form names (None for none, or for an id that is not the vendor's)."""
+    if not isinstance(customer_id, int):
+        return None
+    return services.chosen_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
 
 
 def _prepare(form: NewKeyForm):
-    products = _products()
+    products = services.products_to_choose(get_session(), vendor_id=g.vendor_id)
     if not products:
         flash("Create a product first: keys belong to a product.", "info")
         return None
@@ -54,16 +56,11 @@ def _create(form_class, template: str, make):
         return redirect(url_for("products.new"), code=303)
     if form.validate_on_submit():
         session = get_session()
-        try:
-            target = make(session, product, form)
-        except DomainError as error:
-            session.rollback()
-            show_on_form(form, error)
-        else:
-            session.commit()
+        done, target = commit_or_show(session, form, lambda: make(session, product, form))
+        if done:
             return redirect(target, code=303)
     return render_template(template, form=form, product=product,
-                           customer=_customer(form.customer_id.data)), 422 if form.errors or form.form_errors else 200
+                           customer=_customer(form.customer_id.data)), form_status(form)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -91,11 +88,8 @@ def bulk():
 @blueprint.route("/batches/<int:batch_id>")
 def batch(batch_id: int):
     session = get_session()
-    try:
-        found = batches.get_batch(session, vendor_id=g.vendor_id, batch_id=batch_id)
-    except NotFound:
-        abort(404)
-    product = session.get(Product, found.product_id)
+    found = batches.get_batch(session, vendor_id=g.vendor_id, batch_id=batch_id)
+    product = services.key_product(session, vendor_id=g.vendor_id, product_id=found.product_id)
     return render("keys/batch.html", "keys/_batch_progress.html", batch=found, product=product)
 
 
@@ -107,8 +101,6 @@ def resume(batch_id: int):
         if not ConfirmForm().validate_on_submit():
             abort(400)
         batches.resume_batch(session, batch=found, actor=current_user.actor, ip=client_ip())
-    except NotFound:
-        abort(404)
     except DomainError as error:
         session.rollback()
         flash(error.message, "error")
@@ -120,7 +112,7 @@ def resume(batch_id: int):
 
 def _key_page(key, *, status: int = 200, **forms):
     session = get_session()
-    product = session.get(Product, key.product_id)
+    product = services.key_product(session, vendor_id=g.vendor_id, product_id=key.product_id)
     details = forms.get("details") or KeyDetailsForm(obj=key)
     details.name_features(product)
     context = {
@@ -144,18 +136,9 @@ def show(key_id: int):
 def _apply(key, form, change, message: str, form_name: str):
     """Validate `form`, run `change`, and come back to the key page with a message or the form's errors."""
     session = get_session()
-    if form.validate_on_submit():
-        try:
-            change(session, form)
-        except NotFound:
-            raise  # the caller answers 404; a record that is not there is no message on a form
-        except DomainError as error:
-            session.rollback()
-            show_on_form(form, error)
-        else:
-            session.commit()
-            flash(message, "success")
-            return redirect(url_for("keys.show", key_id=key.id), code=303)
+    if form.validate_on_submit() and commit_or_show(session, form, lambda: change(session, form))[0]:
+        flash(message, "success")
+        return redirect(url_for("keys.show", key_id=key.id), code=303)
     return _key_page(key, status=422, **{form_name: form})
 
 
@@ -196,13 +179,9 @@ def details(key_id: int):
 @blueprint.route("/<int:key_id>/machines/<int:machine_id>/deactivate", methods=["POST"])
 def deactivate(key_id: int, machine_id: int):
     key = _owned_key(key_id)
-    try:
-        response = _apply(key, ConfirmForm(), lambda session, _form: services.deactivate_machine(
-            session, key=key, machine_id=machine_id, actor=current_user.actor, ip=client_ip()),
-            "Machine deactivated.", "confirm")
-    except NotFound:
-        abort(404)
-    return response
+    return _apply(key, ConfirmForm(), lambda session, _form: services.deactivate_machine(
+        session, key=key, machine_id=machine_id, actor=current_user.actor, ip=client_ip()),
+        "Machine deactivated.", "confirm")
 
 
 @blueprint.route("/<int:key_id>/delete", methods=["GET", "POST"])
@@ -218,3 +197,9 @@ def delete(key_id: int):
         return redirect(url_for("products.show", product_id=product_id), code=303)
     return render_template("keys/delete.html", key=key, form=form,
                            machines=len(services.machines_of(session, key_ids=[key.id])[key.id]))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(batch_interrupted=is_interrupted, key_rows=key_rows, key_status_of=status_of,
+                                 key_status_labels=LABELS)
+    app.register_blueprint(blueprint)

@@ -4,20 +4,14 @@ import secrets
 import string
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import NamedTuple
 
-from sqlalchemy import Column, bindparam, func, union, update
-from sqlalchemy import select as core_select
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.util import ClauseAdapter
-from sqlalchemy.sql.visitors import iterate
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.dataobjects.services import KEY, delete_objects_of
-from portal.domain import DomainError, NotFound
-from portal.keys.query import And, Comparison, Everything, Node, Or, Shape, condition_of, parse, shape_of, today_of
+from portal.domain import DomainError, NotFound, find_owned, get_owned
 from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, LicenseKey, Product, Vendor, utcnow
 
 STRIPE_MANAGED = "cryptolens_stripesubscriptionitemid"
@@ -54,11 +48,24 @@ class KeySettings:
         return cls(**values)
 
 
-def _check_customer(session: Session, vendor_id: int, customer_id: int | None) -> None:
-    if customer_id is None:
-        return
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.vendor_id != vendor_id:
+def chosen_customer(session: Session, *, vendor_id: int, customer_id: int | None) -> Customer | None:
+    """The customer a key form names, if it is the vendor's (None for none and for anyone else's)."""
+    return None if customer_id is None else find_owned(session, Customer, customer_id, vendor_id=vendor_id)
+
+
+def key_product(session: Session, *, vendor_id: int, product_id: int) -> Product:
+    """The vendor's product a key or a batch of keys belongs to."""
+    return get_owned(session, Product, product_id, vendor_id=vendor_id)
+
+
+def products_to_choose(session: Session, *, vendor_id: int) -> list[Product]:
+    """The vendor's products by name: the choices of the key forms."""
+    return list(session.exec(select(Product).where(Product.vendor_id == vendor_id)
+                             .order_by(Product.name, Product.id)).all())
+
+
+def check_customer(session: Session, vendor_id: int, customer_id: int | None) -> None:
+    if customer_id is not None and chosen_customer(session, vendor_id=vendor_id, customer_id=customer_id) is None:
         raise DomainError("Choose one of your customers.", field="customer_id")
 
 
@@ -84,7 +91,7 @@ def _new_key(product: Product, number: int, settings: KeySettings, now: datetime
 
 def create_keys(session: Session, *, product: Product, settings: KeySettings, count: int = 1) -> list[LicenseKey]:
     """Make `count` keys with consecutive IDs; a clash of random keys (about 1 in 10^28) draws them again."""
-    _check_customer(session, product.vendor_id, settings.customer_id)
+    check_customer(session, product.vendor_id, settings.customer_id)
     first = reserve_key_numbers(session, product_id=product.id, count=count)
     now = utcnow()
     for _attempt in range(3):
@@ -119,10 +126,7 @@ def _audit(session: Session, key: LicenseKey, actor: str, action: str, *, before
 
 
 def get_key(session: Session, *, vendor_id: int, key_id: int) -> LicenseKey:
-    key = session.get(LicenseKey, key_id)
-    if key is None or key.vendor_id != vendor_id:
-        raise NotFound()
-    return key
+    return get_owned(session, LicenseKey, key_id, vendor_id=vendor_id)
 
 
 def _change(session: Session, key: LicenseKey, actor: str, action: str, ip: str, **values) -> LicenseKey:
@@ -150,7 +154,7 @@ def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: 
 
 def change_customer(session: Session, *, key: LicenseKey, customer_id: int | None, actor: str,
                     ip: str = "") -> LicenseKey:
-    _check_customer(session, key.vendor_id, customer_id)
+    check_customer(session, key.vendor_id, customer_id)
     old = key.customer_id
     key = _change(session, key, actor, "key.customer_changed", ip, customer_id=customer_id)
     if old is not None and old != customer_id:
@@ -249,128 +253,3 @@ def block_expired_keys(session: Session, *, now: datetime | None = None, limit: 
     for key in keys:
         _change(session, key, "system: expiry sweep", "key.blocked_expired", "", block=True)
     return len(keys)
-
-
-# Listing and export
-
-
-@dataclass
-class KeyPage:
-    keys: list  # rows of every license_key column and the customer's name and e-mail, read by name
-    customers: dict  # the keys' customers by id: CustomerRef(id, name, email)
-    next_before: int | None
-
-
-def search_keys(session: Session, *, product: Product, query: str = "", before: int | None = None,
-                limit: int = 25, now: datetime | None = None) -> KeyPage:
-    """The product's keys matching the search language, newest ID first, by keyset (`ID < before`)."""
-    statement, params = _key_search(product_id=product.id, query=query, before=before, limit=limit + 1,
-                                     now=now or utcnow())
-    # Plain rows, not ORM entities: the page and the export only read them.
-    rows = session.connection().execute(statement, params).all()
-    keys = rows[:limit]
-    customers = {key.customer_id: CustomerRef(key.customer_id, key.customer_name, key.customer_email)
-                 for key in keys if key.customer_id is not None}
-    return KeyPage(keys=keys, customers=customers, next_before=keys[-1].key_number if len(rows) > limit else None)
-
-
-class CustomerRef(NamedTuple):
-    """What a key list shows of a key's customer."""
-
-    id: int
-    name: str
-    email: str
-
-
-# How many of the newest keys the product page walks before it looks for the matches through the filter's index.
-RECENT_KEYS = 1000
-_KEYS = LicenseKey.__table__
-_CUSTOMERS = Customer.__table__
-
-
-def key_search_statement(*, product_id: int, query: str, before: int | None, limit: int, now: datetime):
-    """The SQL behind the product page, with this query's values bound (the page binds them when it runs)."""
-    statement, params = _key_search(product_id=product_id, query=query, before=before, limit=limit, now=now)
-    return statement.params(params)
-
-
-def _key_search(*, product_id: int, query: str, before: int | None, limit: int, now: datetime):
-    """The statement for the query's shape and the values of its parameters."""
-    node = parse(query)
-    shape, values = shape_of(node, today=today_of(now))
-    statement = _search_statement(shape, _served_by_an_index(node), before is not None, limit)
-    return statement, {"product_id": product_id, "before": before, **values}
-
-
-@lru_cache(maxsize=256)
-def _search_statement(shape: Shape, served_by_an_index: bool, keyset: bool, limit: int):
-    """The newest `limit` keys below `before` that match a query of this shape.
-
-    Made once per shape, with bind parameters for the values: building a statement (and its cache key) costs more
-    than running it, and the same statement object lets SQLAlchemy reuse its compiled form.
-
-    Searches an index serves (`id=`, `key=`, `customer=`) are one plain query. Any other filter is looked for
-    two ways, so that neither can take long: among the newest RECENT_KEYS keys in ID order (quick when matches
-    are many and recent), and only when that finds fewer than `limit`, through the filter's own index, all
-    matches sorted (quick when matches are few). Given a single ORDER BY … LIMIT, a planner assumes matches are
-    spread evenly over the IDs, and on `expires < …`, which selects the oldest keys, walked a million of them.
-    """
-    condition = condition_of(shape)
-    key = _KEYS.c
-    keyset_where = [key.product_id == bindparam("product_id")]
-    if keyset:
-        keyset_where.append(key.key_number < bindparam("before"))
-    newest_first = key.key_number.desc()
-    # Each key with its customer's name and e-mail (a key's customer is always the product vendor's).
-    customer = _CUSTOMERS.c
-    keys_with_customers = (core_select(_KEYS, customer.name.label("customer_name"),
-                                       customer.email.label("customer_email"))
-                           .outerjoin(_CUSTOMERS, customer.id == key.customer_id))
-    if served_by_an_index:
-        return keys_with_customers.where(*keyset_where, condition).order_by(newest_first).limit(limit)
-    # The recent keys with only the columns the filter reads (all of them made the scan half again as long).
-    read = sorted({column.key for column in iterate(condition) if isinstance(column, Column)
-                   and column.table is _KEYS} | {"id"})
-    recent = (core_select(*(key[name] for name in read)).where(*keyset_where).order_by(newest_first)
-              .limit(RECENT_KEYS).subquery("recent"))
-    recent_matches = core_select(recent.c.id).where(ClauseAdapter(recent).traverse(condition)).cte("recent_matches")
-    # `key_number + 0` keeps the planner from walking the ID index here: this branch is for few matches.
-    anywhere = (core_select(key.id).where(*keyset_where, condition).order_by((key.key_number + 0).desc())
-                .limit(limit).subquery("anywhere"))
-    too_few = core_select(func.count()).select_from(recent_matches).scalar_subquery() < limit
-    matches = union(core_select(recent_matches.c.id), core_select(anywhere.c.id).where(too_few))
-    return keys_with_customers.where(key.id.in_(matches)).order_by(newest_first).limit(limit)
-
-
-def _served_by_an_index(node: Node) -> bool:
-    """Whether the query pins its keys with `id=`, `key=` or `customer=` (in and/or combinations), or is blank."""
-    match node:
-        case Everything():
-            return True
-        case Comparison(field=field, operator="="):
-            return field in ("id", "key", "customer")
-        case Or(operands):
-            return all(_served_by_an_index(operand) for operand in operands)
-        case And(operands):
-            return any(_served_by_an_index(operand) for operand in operands)
-    return False
-
-
-def export_rows(session: Session, *, product: Product, query: str = "", chunk: int = 1000):
-    """Every matching key as a CSV row, read in keyset chunks so a million keys never sit in memory at once.
-
-    Rows are made lazily: check the query with `parse` first to answer a malformed one before streaming.
-    """
-    yield ["ID", "Key", "Created", "Expires", "Period", *(product.feature_name(n) for n in range(1, 9)),
-           "Notes", "Block", "Customer", "MaxNoOfMachines", "GlobalId"]
-    before = None
-    while True:
-        page = search_keys(session, product=product, query=query, before=before, limit=chunk)
-        for key in page.keys:
-            yield [key.key_number, key.key, key.created.isoformat(), key.expires.isoformat(), key.period,
-                   *(getattr(key, name) for name in FEATURES), key.notes, key.block,
-                   key.customer_id or "", key.max_no_of_machines, key.id]
-        if page.next_before is None:
-            return
-        before = page.next_before
-        session.expunge_all()

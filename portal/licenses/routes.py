@@ -1,7 +1,9 @@
+"""The customer's license actions in the portal: reveal a key, free a machine."""
+
 from flask import Flask, abort, g
 
 from portal.db import get_session
-from portal.domain import DomainError, NotFound
+from portal.domain import DomainError
 from portal.licenses import cards, services
 from portal.models import utcnow
 from portal.rendering import render
@@ -14,10 +16,7 @@ blueprint = portal_blueprint("licenses", __name__)
 @blueprint.route("/Licenses/<int:key_id>/Key")
 def reveal(key_id: int):
     """The full key, for the reveal button (an htmx fragment)."""
-    try:
-        found = services.license_of(get_session(), customer_id=g.customer.id, key_id=key_id)
-    except NotFound:
-        abort(404)
+    found = services.license_of(get_session(), customer_id=g.customer.id, key_id=key_id)
     return render("licenses/_key_revealed.html", license=found)
 
 
@@ -28,8 +27,6 @@ def deactivate(key_id: int, machine_id: int):
         found, machine = services.deactivate_own_machine(
             session, customer=g.customer, key_id=key_id, machine_id=machine_id,
             actor=f"account:{g.account.id} {g.account.email}", ip=client_ip())
-    except NotFound:
-        abort(404)
     except DomainError:
         abort(403)
     session.commit()

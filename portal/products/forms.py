@@ -1,3 +1,5 @@
+"""The product form: its name, description and the names of features F1-F8."""
+
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 

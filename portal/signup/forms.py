@@ -1,3 +1,5 @@
+"""The forms of the portal's ways in: the generic sign-up and the two halves of the association page."""
+
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 

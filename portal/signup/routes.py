@@ -1,4 +1,6 @@
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+"""The portal's ways in: the generic sign-up page and the association link."""
+
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from portal.accounts import services as accounts
 from portal.accounts import sessions
@@ -6,13 +8,20 @@ from portal.customers.services import LinkNotValid, check_association_link
 from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
-from portal.signup import services
+from portal.forms import ConfirmForm, form_status
+from portal.signup import pending, services
 from portal.signup.forms import AssociateExistingForm, AssociateNewForm, SignUpForm
 from portal.tenancy import portal_blueprint, public
+from portal.throttle import throttled
 from portal.urls import absolute_url
-from portal.web import client_ip, email_from_form
+from portal.web import client_ip
 
 blueprint = portal_blueprint("signup", __name__)
+
+
+def _pages() -> pending.Pages:
+    return pending.Pages(confirm_page=absolute_url("signup.confirm"), login_page=absolute_url("accounts.login"),
+                         forgot_page=absolute_url("accounts.forgot_password"))
 
 
 def _link_guess_failed(response) -> bool:
@@ -35,15 +44,12 @@ def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
         session = get_session()
-        pages = services.SignUpPages(verify_page=absolute_url("accounts.verify_email"),
-                                     login_page=absolute_url("accounts.login"),
-                                     forgot_page=absolute_url("accounts.forgot_password"))
-        services.request_sign_up(session, vendor_id=g.vendor.id, name=form.name.data, email=form.email.data,
-                                 company_name=form.company_name.data or "", password=form.password.data,
-                                 pages=pages, ip=client_ip())
+        pending.request_login(session, vendor_id=g.vendor.id, name=form.name.data, email=form.email.data,
+                              company_name=form.company_name.data or "", password=form.password.data,
+                              pages=_pages(), ip=client_ip())
         session.commit()
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
-    status = 422 if form.errors else 200
+    status = form_status(form)
     return render_template("signup/sign_up.html", form=form, vendor=g.vendor), status
 
 
@@ -51,7 +57,6 @@ def sign_up():
 @public
 @limiter.limit("20 per minute; 200 per day", deduct_when=_link_guess_failed)
 @limiter.limit("20 per minute", methods=["POST"])
-@limiter.limit("10 per minute", methods=["POST"], key_func=email_from_form)
 def associate():
     session = get_session()
     encryptor = current_app.extensions["encryptor"]
@@ -63,18 +68,19 @@ def associate():
     new_form, existing_form = AssociateNewForm(prefix="new"), AssociateExistingForm(prefix="existing")
     which = request.form.get("which")
     form = new_form if which == "new" else existing_form
+    if request.method == "POST" and which == "new" and form.validate_on_submit():
+        # The same answer for any e-mail: the mailed link makes the login and joins it (pending.py).
+        pending.request_login(session, vendor_id=g.vendor.id, name=form.name.data, email=form.email.data,
+                              password=form.password.data, customer=customer, pages=_pages(), ip=client_ip())
+        session.commit()
+        return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
     if request.method == "POST" and form.validate_on_submit():
+        account = throttled(f"portal:{g.vendor.id}", form.email.data, lambda: accounts.authenticate(
+            session, vendor_id=g.vendor.id, email=form.email.data, password=form.password.data))
         try:
-            if which == "new":
-                account = services.associate_new_account(
-                    session, vendor=g.vendor, customer=customer, email=form.email.data, name=form.name.data,
-                    password=form.password.data, ip=client_ip())
-            else:
-                account = accounts.authenticate(session, vendor_id=g.vendor.id, email=form.email.data,
-                                                password=form.password.data)
-                if account is None:
-                    raise DomainError("That e-mail and password do not match an account.")
-                services.associate_existing_account(session, customer=customer, account=account, ip=client_ip())
+            if account is None:
+                raise DomainError("That e-mail and password do not match an account.")
+            services.associate_existing_account(session, customer=customer, account=account, ip=client_ip())
         except LinkNotValid:
             session.rollback()
             return render_template("signup/link_not_valid.html", vendor=g.vendor), 404
@@ -91,3 +97,33 @@ def associate():
     status = 422 if request.method == "POST" else 200
     return render_template("signup/associate.html", vendor=g.vendor, customer=customer, new_form=new_form,
                            existing_form=existing_form, which=which), status
+
+
+@blueprint.route("/Confirm", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per minute", deduct_when=_link_guess_failed)
+def confirm():
+    """The mailed link of a sign-up or of an association's new login: confirming makes the login and logs in."""
+    token = request.args.get("token", "")
+    session = get_session()
+    form = ConfirmForm()
+    try:
+        if form.validate_on_submit():
+            account = pending.confirm(session, vendor_id=g.vendor.id, token=token, ip=client_ip())
+            accounts.record_login(session, account=account)
+            session.commit()
+            sessions.log_in(account)
+            flash("Your e-mail is confirmed. Welcome!", "success")
+            return redirect(url_for("dashboard.index"), code=303)
+        found = pending.peek(session, vendor_id=g.vendor.id, token=token)
+    except (accounts.TokenNotValid, LinkNotValid):
+        session.rollback()
+        abort(404)
+    except DomainError as refusal:  # the e-mail got a login meanwhile
+        session.rollback()
+        flash(refusal.message, "info")
+        return redirect(url_for("accounts.login"), code=303)
+    return render_template("accounts/verify_email.html", form=form, vendor=g.vendor, email=found.email)
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)

@@ -1,6 +1,7 @@
+"""The terms-of-use gate before every portal page, and the pages to accept or decline the terms."""
+
 from flask import Flask, flash, g, redirect, render_template, request, url_for
 
-from portal.accounts import services as accounts
 from portal.accounts import sessions
 from portal.db import get_session
 from portal.forms import ConfirmForm
@@ -51,10 +52,7 @@ def accept():
 def decline():
     form = ConfirmForm()
     if form.validate_on_submit():
-        session = get_session()
-        accounts.end_sessions(session, account_id=g.account.id)
-        session.commit()
-        sessions.log_out(g.vendor.id)
+        sessions.end_login()
         flash("You declined the terms of use, so you have been logged out.", "info")
     return redirect(url_for("accounts.login"), code=303)
 

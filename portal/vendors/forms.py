@@ -1,3 +1,5 @@
+"""The vendor's forms: registration and the portal settings."""
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 

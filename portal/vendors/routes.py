@@ -1,18 +1,17 @@
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+"""The vendor dashboard's own pages: registration, login, logout, the home page, password and settings."""
+
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, logout_user
 
 from portal.db import get_session
-from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
-from portal.forms import ChangePasswordForm, LoginForm
-from portal.models import Vendor, VendorUser
-from portal.security import verify_password
+from portal.forms import ChangePasswordForm, LoginForm, commit_or_show, form_status
 from portal.tenancy import public, vendor_blueprint
+from portal.throttle import current_password_tries_left, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
-from portal.vendors import services
+from portal.vendors import services, sessions
 from portal.vendors.forms import RegisterForm, SettingsForm
-from portal.vendors.sessions import identity_of
-from portal.web import client_ip, email_from_form
+from portal.web import client_ip
 
 blueprint = vendor_blueprint("vendors", __name__, "/vendor")
 
@@ -26,38 +25,32 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         session = get_session()
-        try:
-            user = services.register_vendor(session, name=form.name.data, slug=form.slug.data,
-                                            email=form.email.data, password=form.password.data)
-        except DomainError as error:
-            session.rollback()
-            show_on_form(form, error)
-        else:
-            session.commit()
-            login_user(identity_of(user))
+        done, user = commit_or_show(session, form, lambda: services.register_vendor(
+            session, name=form.name.data, slug=form.slug.data, email=form.email.data, password=form.password.data))
+        if done:
+            sessions.log_in(user)
             flash("Welcome! Your portal is ready.", "success")
             return redirect(url_for("vendors.home"), code=303)
-    return render_template("vendors/register.html", form=form), 422 if form.errors else 200
+    return render_template("vendors/register.html", form=form), form_status(form)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per minute", methods=["POST"])
-@limiter.limit("10 per minute", methods=["POST"], key_func=email_from_form)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         session = get_session()
-        user = services.authenticate_vendor_user(session, email=form.email.data, password=form.password.data)
+        user = throttled("vendor", form.email.data, lambda: services.authenticate_vendor_user(
+            session, email=form.email.data, password=form.password.data))
         if user is not None:
             session.commit()  # a password hash made with older parameters has been upgraded
-            login_user(identity_of(user))
+            sessions.log_in(user)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("vendors.home"), code=303)
         form.form_errors.append("That e-mail and password do not match an account.")
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("vendors/login.html", form=form, registration=current_app.config[
-        "VENDOR_REGISTRATION"]), status
+    return render_template("vendors/login.html", form=form,
+                           registration=current_app.config["VENDOR_REGISTRATION"]), form_status(form)
 
 
 @blueprint.route("/logout", methods=["POST"])
@@ -73,7 +66,7 @@ def logout():
 @blueprint.route("/")
 def home():
     session = get_session()
-    vendor = session.get(Vendor, g.vendor_id)
+    vendor = services.get_vendor(session, vendor_id=g.vendor_id)
     summary = services.overview(session, vendor_id=g.vendor_id)
     return render_template("vendors/home.html", vendor=vendor, summary=summary)
 
@@ -82,24 +75,25 @@ def home():
 def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        if not current_password_tries_left("vendor", current_user.id):
+            abort(429)
         session = get_session()
-        user = session.get(VendorUser, current_user.id)
-        if not verify_password(user.password_hash, form.current_password.data):
-            form.current_password.errors = [*form.current_password.errors, "That is not your current password."]
-        else:
-            services.set_vendor_password(session, user=user, password=form.password.data, actor=current_user.actor,
-                                         ip=client_ip())
-            session.commit()
-            login_user(identity_of(user))
+        done, user = commit_or_show(session, form, lambda: services.change_vendor_password(
+            session, user_id=current_user.id, current=form.current_password.data, new=form.password.data,
+            actor=current_user.actor, ip=client_ip()))
+        if form.current_password.errors:
+            wrong_current_password("vendor", current_user.id)
+        if done:
+            sessions.log_in(user)
             flash("Your password is changed. Your other sessions have been logged out.", "success")
             return redirect(url_for("vendors.home"), code=303)
-    return render_template("vendors/password.html", form=form), 422 if form.errors else 200
+    return render_template("vendors/password.html", form=form), form_status(form)
 
 
 @blueprint.route("/settings", methods=["GET", "POST"])
 def settings():
     session = get_session()
-    vendor = session.get(Vendor, g.vendor_id)
+    vendor = services.get_vendor(session, vendor_id=g.vendor_id)
     form = SettingsForm(obj=vendor)
     if form.validate_on_submit():
         services.update_settings(session, vendor=vendor, portal_enabled=form.portal_enabled.data,
@@ -111,3 +105,14 @@ def settings():
         return redirect(url_for("vendors.settings"), code=303)
     signup_url = absolute_url("signup.sign_up", vendor_slug=vendor.slug)
     return render_template("vendors/settings.html", vendor=vendor, form=form, signup_url=signup_url)
+
+
+def _root():
+    """The site's address leads to the vendor dashboard (customers arrive by their vendor's portal links)."""
+    return redirect(url_for("vendors.home"))
+
+
+def init_app(app: Flask) -> None:
+    sessions.init_app(app)
+    app.register_blueprint(blueprint)
+    app.add_url_rule("/", "root", _root)

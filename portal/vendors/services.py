@@ -2,24 +2,25 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.domain import DomainError
-from portal.models import Customer, PortalAccount, Vendor, VendorUser
+from portal.models import NAME_MAX, Customer, PortalAccount, Vendor, VendorUser, new_session_secret
+from portal.rules import normalize_email, normalize_slug, valid_email, valid_name, valid_new_password, valid_slug
 from portal.security import hash_password, needs_rehash, upgrade_hash, verify_password
-from portal.tenancy import SLUG_PATTERN, normalize_slug
 
 
 def register_vendor(session: Session, *, name: str, slug: str, email: str, password: str) -> VendorUser:
-    slug = normalize_slug(slug)
-    if not SLUG_PATTERN.match(slug):
-        raise DomainError("That portal address is not valid.", field="slug")
-    if session.exec(select(Vendor.id).where(Vendor.slug == slug)).first() is not None:
+    """A new vendor and its owner's login, by the same rules whether from the page or the command line."""
+    name = valid_name(name, max_length=NAME_MAX)
+    slug = valid_slug(slug)
+    email = normalize_email(valid_email(email))
+    valid_new_password(password)
+    if find_vendor(session, slug=slug) is not None:
         raise DomainError("That portal address is taken.", field="slug")
-    email = email.strip().lower()
     if session.exec(select(VendorUser.id).where(VendorUser.email == email)).first() is not None:
         # Vendor registration names no customer data, and an owner must be reachable: saying so is fine here.
         raise DomainError("An account with that e-mail exists. Log in instead.", field="email")
@@ -38,8 +39,21 @@ def register_vendor(session: Session, *, name: str, slug: str, email: str, passw
     return user
 
 
+def find_vendor(session: Session, *, slug: str) -> Vendor | None:
+    return session.exec(select(Vendor).where(Vendor.slug == normalize_slug(slug))).first()
+
+
+def find_vendor_user(session: Session, *, email: str) -> VendorUser | None:
+    return session.exec(select(VendorUser).where(VendorUser.email == normalize_email(email))).first()
+
+
+def owner_of(session: Session, *, vendor_id: int) -> VendorUser | None:
+    """The vendor's first user: the one who registered it."""
+    return session.exec(select(VendorUser).where(VendorUser.vendor_id == vendor_id).order_by(VendorUser.id)).first()
+
+
 def authenticate_vendor_user(session: Session, *, email: str, password: str) -> VendorUser | None:
-    user = session.exec(select(VendorUser).where(VendorUser.email == email.strip().lower())).first()
+    user = find_vendor_user(session, email=email)
     if not verify_password(user.password_hash if user else None, password):
         return None
     if needs_rehash(user.password_hash):
@@ -49,17 +63,30 @@ def authenticate_vendor_user(session: Session, *, email: str, password: str) -> 
 
 def set_vendor_password(session: Session, *, user: VendorUser, password: str, actor: str, ip: str = "") -> VendorUser:
     """A new password ends every session of the user; the caller logs the current one in again."""
+    valid_new_password(password)
     user.password_hash = hash_password(password)
-    user.session_version += 1
+    user.session_secret = new_session_secret()
     session.add(user)
     record_change(session, vendor_id=user.vendor_id, actor=actor, action="vendor_user.password_changed",
                   subject_type="vendor", subject_id=user.vendor_id, after={"vendor_user": user.email}, ip=ip)
     return user
 
 
+def change_vendor_password(session: Session, *, user_id: int, current: str, new: str, actor: str,
+                           ip: str = "") -> VendorUser:
+    """The user's own change: the current password proves it is the owner asking."""
+    user = session.get(VendorUser, user_id)
+    if not verify_password(user.password_hash, current):
+        raise DomainError("That is not your current password.", field="current_password")
+    return set_vendor_password(session, user=user, password=new, actor=actor, ip=ip)
+
+
+def get_vendor(session: Session, *, vendor_id: int) -> Vendor:
+    return session.get(Vendor, vendor_id)
+
+
 def end_sessions_of_vendor_user(session: Session, *, user_id: int) -> None:
-    session.execute(update(VendorUser).where(VendorUser.id == user_id)
-                    .values(session_version=VendorUser.session_version + 1))
+    session.execute(update(VendorUser).where(VendorUser.id == user_id).values(session_secret=new_session_secret()))
 
 
 def update_settings(session: Session, *, vendor: Vendor, portal_enabled: bool, signup_enabled: bool,
@@ -71,9 +98,12 @@ def update_settings(session: Session, *, vendor: Vendor, portal_enabled: bool, s
     if block_expired_keys is not None:
         vendor.block_expired_keys = block_expired_keys
     session.add(vendor)
-    if turned_off:
-        session.execute(update(PortalAccount).where(PortalAccount.vendor_id == vendor.id)
-                        .values(session_version=PortalAccount.session_version + 1))
+    if turned_off:  # every login to the portal ends, each with a secret of its own
+        ids = session.exec(select(PortalAccount.id).where(PortalAccount.vendor_id == vendor.id)).all()
+        if ids:
+            session.execute(update(PortalAccount.__table__).where(PortalAccount.__table__.c.id == bindparam("row_id"))
+                            .values(session_secret=bindparam("secret")),
+                            [{"row_id": row_id, "secret": new_session_secret()} for row_id in ids])
     record_change(session, vendor_id=vendor.id, actor=actor, action="vendor.settings_changed",
                   subject_type="vendor", subject_id=vendor.id, before=before, after=snapshot(vendor), ip=ip)
     return vendor

@@ -3,12 +3,14 @@
 from dataclasses import dataclass
 
 from flask import Flask
-from flask_login import UserMixin
+from flask_login import UserMixin, login_user
 from sqlalchemy import bindparam, select
 
 from portal.db import get_session
 from portal.extensions import login_manager
-from portal.models import VendorUser
+from portal.models import ID_MAX, VendorUser
+from portal.security import same_secret
+from portal.web import renew_csrf_token
 
 
 @dataclass(frozen=True)
@@ -16,10 +18,10 @@ class VendorIdentity(UserMixin):
     id: int
     vendor_id: int
     email: str
-    session_version: int
+    session_secret: str
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_secret}"
 
     @property
     def actor(self) -> str:
@@ -27,24 +29,28 @@ class VendorIdentity(UserMixin):
 
 
 def identity_of(user) -> VendorIdentity:
-    """The login of a VendorUser, or of a row with its id, vendor_id, email and session_version."""
-    return VendorIdentity(id=user.id, vendor_id=user.vendor_id, email=user.email,
-                          session_version=user.session_version)
+    """The login of a VendorUser, or of a row with its id, vendor_id, email and session_secret."""
+    return VendorIdentity(id=user.id, vendor_id=user.vendor_id, email=user.email, session_secret=user.session_secret)
 
 
 _USER = VendorUser.__table__.c
-# Built once and run as plain SQL: this runs on every request of the dashboard, and an ORM load of the user
-# (statement, identity map, instance state) cost more than the rest of a small page's queries.
-_IDENTITY = (select(_USER.id, _USER.vendor_id, _USER.email, _USER.session_version)
+# Built once and read as a plain row: every dashboard request loads its user.
+_IDENTITY = (select(_USER.id, _USER.vendor_id, _USER.email, _USER.session_secret)
              .where(_USER.id == bindparam("id")))
 
 
+def log_in(user) -> None:
+    """Log the vendor user in on this browser, with a CSRF token of the new login's own."""
+    login_user(identity_of(user))
+    renew_csrf_token()
+
+
 def _load(user_id: str) -> VendorIdentity | None:
-    user_part, _, version = user_id.partition(":")
-    if not user_part.isdigit() or not version.isdigit():
+    user_part, _, secret = user_id.partition(":")
+    if not (user_part.isdecimal() and len(user_part) <= 10 and int(user_part) <= ID_MAX and secret):
         return None
     row = get_session().connection().execute(_IDENTITY, {"id": int(user_part)}).first()
-    if row is None or row.session_version != int(version):
+    if row is None or not same_secret(secret, row.session_secret):
         return None
     return identity_of(row)
 

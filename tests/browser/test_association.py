@@ -7,7 +7,7 @@ TERMS_URL = "https://acme.example/terms"
 
 
 @pytest.mark.browser
-def test_customer_joins_through_association_link_and_accepts_terms(vendor_page, new_page, vendor):
+def test_customer_joins_through_association_link_and_accepts_terms(vendor_page, new_page, vendor, mailbox):
     page = vendor_page
     page.get_by_role("link", name="Data objects", exact=True).click()
     page.get_by_label("Name").fill("cryptolens_customtosurl")
@@ -36,6 +36,9 @@ def test_customer_joins_through_association_link_and_accepts_terms(vendor_page, 
     new_login.get_by_label("E-mail").fill("ada@example.test")
     new_login.get_by_label("Password").fill("analytical-engine-1843")
     new_login.get_by_role("button", name="Create login").click()
+    expect(customer.get_by_role("heading", level=1, name="Check your mail")).to_be_visible()
+    customer.goto(mailbox.last_link("ada@example.test", "/Confirm?token="))
+    customer.get_by_role("button", name="Confirm my e-mail").click()
 
     expect(customer.get_by_role("heading", level=1, name="Terms of use")).to_be_visible()
     expect(customer.get_by_role("link", name="Read the terms of use")).to_have_attribute("href", TERMS_URL)

@@ -31,8 +31,8 @@ def test_visitor_signs_up_from_website_snippet(vendor_page, new_page, live_serve
     visitor.get_by_role("button", name="Create account").click()
     expect(visitor.get_by_role("heading", level=1, name="Check your mail")).to_be_visible()
 
-    link = mailbox.last_link("grace@example.test", "VerifyEmail")
-    assert link.startswith(f"{live_server}/Portal/@acme.io/VerifyEmail?token=")
+    link = mailbox.last_link("grace@example.test", "/Confirm?token=")
+    assert link.startswith(f"{live_server}/Portal/@acme.io/Confirm?token=")
     visitor.goto(link)
     expect(visitor.get_by_text("Confirm grace@example.test")).to_be_visible()
     visitor.get_by_role("button", name="Confirm my e-mail").click()

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 
 from portal.customers.services import search_customers
-from portal.keys import services
+from portal.keys import search
 from portal.keys.query import condition_of, key_filter, parse, shape_of
-from portal.keys.services import key_search_statement, search_keys
+from portal.keys.search import key_search_statement, search_keys
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -69,7 +69,7 @@ def test_customer_searches_of_one_shape_get_their_own_customers(make, vendor, ot
 
 
 def test_services_keep_one_statement_per_shape():
-    services._search_statement.cache_clear()
+    search._search_statement.cache_clear()
     for number in range(1, 6):
         key_search_statement(product_id=1, query=f"id={number}", before=None, limit=26, now=NOW)
-    assert services._search_statement.cache_info().currsize == 1
+    assert search._search_statement.cache_info().currsize == 1

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from portal.db import make_engine
-from portal.keys.services import key_search_statement
+from portal.keys.search import key_search_statement
 from tests.support.migrate import upgrade
 
 KEYS = 1_000_000

@@ -1,4 +1,5 @@
-"""Two processes use one single-use association link at the same moment: exactly one account joins."""
+"""Two processes complete joins through one single-use association link at the same moment: exactly one account
+joins."""
 
 import multiprocessing
 
@@ -6,32 +7,36 @@ import pytest
 from sqlmodel import func, select
 
 from portal.models import PortalAccount
+from tests.support.pages import post_form
 
 pytestmark = pytest.mark.processes
 
 
-def _use_link(config: dict, link: str, email: str, barrier, results) -> None:
+def _confirm(config: dict, path: str, barrier, results) -> None:
     from portal import create_app
     from tests.support.pages import csrf_token
 
     client = create_app(config).test_client()
-    token = csrf_token(client, link)
+    token = csrf_token(client, path)
     barrier.wait(timeout=30)
-    response = client.post(link, data={"csrf_token": token, "which": "new", "new-name": email,
-                                       "new-email": email, "new-password": "a-long-password"})
-    results.put(response.status_code)
+    results.put(client.post(path, data={"csrf_token": token}).status_code)
 
 
 @pytest.mark.parametrize("round_", range(2))
-def test_two_processes_join_exactly_one_account(app, make, vendor, db, round_):
+def test_two_processes_join_exactly_one_account(app, make, vendor, db, mailbox, round_):
     customer = make.customer(vendor, association=True)
     link = make.association_link(vendor, customer)
+    paths = []
+    for n in range(2):
+        email = f"p{n}@example.test"
+        post_form(app.test_client(), link, {"which": "new", "new-name": email, "new-email": email,
+                                            "new-password": "a-long-password"})
+        paths.append(mailbox.last_link(email, "/Confirm?token=").split("localhost", 1)[1])
     config = {key: app.config[key] for key in (
         "TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND", "SMTP_HOST", "SMTP_PORT", "MAIL_OUTBOX_DIR")}
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
-    processes = [context.Process(target=_use_link, args=(config, link, f"p{n}@example.test", barrier, results))
-                 for n in range(2)]
+    processes = [context.Process(target=_confirm, args=(config, path, barrier, results)) for path in paths]
     for process in processes:
         process.start()
     statuses = sorted(results.get(timeout=60) for _ in processes)

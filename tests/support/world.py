@@ -1,6 +1,7 @@
 """Two vendors with records of every kind, for the tests of who may name, change and see what."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 from sqlmodel import SQLModel
@@ -8,8 +9,9 @@ from sqlmodel import SQLModel
 from portal.accounts import services as accounts
 from portal.dataobjects import services as dataobjects
 from portal.keys import services as keys
-from portal.models import KeyBatch
+from portal.models import KeyBatch, PendingLogin, utcnow
 from portal.products import services as products
+from portal.security import new_token, token_digest
 from tests.support.factories import CUSTOMER_PASSWORD
 
 
@@ -36,7 +38,7 @@ class World:
     texts: dict[str, dict[str, str]]  # "foreign" or "neighbour" -> kind -> what a page shows of that record
     foreign_login: dict[str, str]  # the e-mail and password of the other vendor's portal account
     foreign_link: str  # the query string of the other vendor's customer's association link
-    foreign_tokens: dict[str, str]  # a live reset and e-mail token of the other vendor's account, by page
+    foreign_tokens: dict[str, str]  # by page, a live token of the other vendor's: reset, e-mail, sign-up
     query: dict[str, str] = field(default_factory=dict)  # endpoint -> the query string its real link carries
 
     def ids(self, owner: str) -> dict[str, int]:
@@ -84,9 +86,14 @@ def build_world(make, db, vendor, other_vendor, customer, account) -> World:
     foreign, foreign_texts = _records(make, db, other_vendor, foreign_customer, foreign_account, "globex")
     reset = accounts.issue_token(db, account=account, purpose=accounts.RESET_PASSWORD)
     verify = accounts.issue_token(db, account=account, purpose=accounts.VERIFY_EMAIL)
+    confirm, foreign_confirm = new_token(), new_token()
+    for owner, token in ((vendor, confirm), (other_vendor, foreign_confirm)):
+        db.add(PendingLogin(vendor_id=owner.id, email=f"pending@{owner.slug}.test", password_hash="unused",
+                            token_hash=token_digest(token), expires_at=utcnow() + timedelta(hours=1)))
     foreign_tokens = {page: accounts.issue_token(db, account=foreign_account, purpose=purpose)
                       for page, purpose in (("ResetPassword", accounts.RESET_PASSWORD),
                                             ("VerifyEmail", accounts.VERIFY_EMAIL))}
+    foreign_tokens["Confirm"] = foreign_confirm
     db.commit()
     neighbour_kinds = ("customer_id", "account_id", "key_id", "machine_id")
     return World(
@@ -102,6 +109,7 @@ def build_world(make, db, vendor, other_vendor, customer, account) -> World:
         query={
             "accounts.reset_password": urlencode({"token": reset}),
             "accounts.verify_email": urlencode({"token": verify}),
+            "signup.confirm": urlencode({"token": confirm}),
             "signup.associate": urlsplit(make.association_link(vendor, neighbour)).query,
         },
     )

@@ -1,0 +1,66 @@
+"""Rules for what people type, applied by every entry point: forms, services, the command line and the API."""
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+
+from portal.domain import DomainError
+from portal.models import EMAIL_MAX
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]$")
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def normalize_email(email: str) -> str:
+    """The form of an e-mail address that lookups and unique keys compare."""
+    return email.strip().lower()
+
+
+def normalize_slug(slug: str) -> str:
+    return slug.strip().lower()
+
+
+def valid_slug(slug: str, *, field: str = "slug") -> str:
+    """A vendor's portal address (`acme.io`), lowercased; two dots in a row would read as a path."""
+    slug = normalize_slug(slug)
+    if not SLUG_PATTERN.match(slug) or ".." in slug:
+        raise DomainError("Use 3 to 63 lowercase letters, digits, dots and hyphens, e.g. acme.io.", field=field)
+    return slug
+
+
+def valid_email(email: str, *, max_length: int = EMAIL_MAX, field: str = "email") -> str:
+    email = email.strip()
+    if not email:
+        raise DomainError("This field is required.", field=field)
+    if len(email) > max_length:
+        raise DomainError(f"At most {max_length} characters.", field=field)
+    try:
+        # test_environment admits reserved names such as owner@demo.test, which the demo and tests use.
+        validate_email(email, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as error:
+        raise DomainError("Enter a valid e-mail address.", field=field) from error
+    return email
+
+
+def valid_new_password(password: str, *, field: str = "password") -> str:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise DomainError(f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.", field=field)
+    return password
+
+
+def is_single_line(text: str) -> bool:
+    return not _CONTROL_CHARACTERS.search(text)
+
+
+def valid_name(name: str, *, max_length: int, field: str = "name") -> str:
+    """A name or a title: given, one line, no control characters (it may end up in a mail header)."""
+    name = name.strip()
+    if not name:
+        raise DomainError("This field is required.", field=field)
+    if len(name) > max_length:
+        raise DomainError(f"At most {max_length} characters.", field=field)
+    if not is_single_line(name):
+        raise DomainError("Use one line without control characters.", field=field)
+    return name

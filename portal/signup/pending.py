@@ -1,0 +1,122 @@
+"""Logins asked for by e-mail: the generic sign-up and an association link's "create a new login". The request
+answers the same for any e-mail; the mailed link, once opened, makes the customer (or uses the link) and the login.
+
+So a typed e-mail is proven before anything is made: unconfirmed sign-ups fill no customer list, an association
+link tells its holder nothing about which e-mails have a login, and the link is used up only when a join completes.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from huey import crontab
+from sqlalchemy import delete, or_, update
+from sqlmodel import Session, select
+
+from portal.accounts import services as accounts
+from portal.accounts.services import TokenNotValid
+from portal.customers import services as customers
+from portal.domain import DomainError
+from portal.jobs import after_commit, huey, job_session
+from portal.mail import queue_mail
+from portal.models import Customer, PendingLogin, PortalAccount, Vendor, utcnow
+from portal.rules import valid_new_password
+from portal.security import hash_password, new_token, token_digest
+
+LIFETIME = timedelta(hours=48)
+
+
+@dataclass(frozen=True)
+class Pages:
+    """The portal's pages the mails link to, as absolute URLs (a job has no request to build them from)."""
+
+    confirm_page: str
+    login_page: str
+    forgot_page: str
+
+
+def request_login(session: Session, *, vendor_id: int, name: str, email: str, password: str, pages: Pages,
+                  company_name: str = "", customer: Customer | None = None, ip: str = "") -> None:
+    """Ask for a login, for a new customer (`customer` None: the generic sign-up) or to join `customer` (its
+    association link checked by the caller). A job, once the session commits, mails a confirmation link, or, for an
+    e-mail that has a login here, a note to its owner.
+
+    The request does the same work either way (it hashes the password and queues the job), so neither its answer
+    nor its timing tells whether the e-mail has a login here. The password never enters the queue, only its hash.
+    """
+    password_hash = hash_password(valid_new_password(password))
+    joining = None if customer is None else (customer.id, customer.association_code_encrypted)
+    after_commit(session, lambda: start_pending_login(vendor_id, joining, name, email, company_name, password_hash,
+                                                      asdict(pages), ip))
+
+
+@huey.task(retries=3, retry_delay=60)
+def start_pending_login(vendor_id: int, joining: tuple | None, name: str, email: str, company_name: str,
+                        password_hash: str, pages: dict, ip: str) -> None:
+    with job_session() as session:
+        vendor = session.get(Vendor, vendor_id)
+        if vendor is None:
+            return
+        existing = accounts.find_account(session, vendor_id=vendor_id, email=email)
+        if existing is not None:
+            template = "signup_exists" if joining is None else "association_exists"
+            queue_mail(session, to=existing.email, subject=f"Your {vendor.name} account", template=template,
+                       vendor_name=vendor.name, login_page=pages["login_page"], forgot_page=pages["forgot_page"])
+        else:
+            token = new_token()
+            customer_id, code = joining or (None, None)
+            session.add(PendingLogin(vendor_id=vendor_id, customer_id=customer_id, association_code_encrypted=code,
+                                     name=name, email=email.strip(), company_name=company_name,
+                                     password_hash=password_hash, token_hash=token_digest(token),
+                                     expires_at=utcnow() + LIFETIME))
+            queue_mail(session, to=email, subject=f"Confirm your e-mail for {vendor.name}", template="confirm_login",
+                       vendor_name=vendor.name, confirm_page=pages["confirm_page"], token=token)
+        session.commit()
+
+
+def peek(session: Session, *, vendor_id: int, token: str) -> PendingLogin:
+    """The live pending login of this token, without using the token up."""
+    pending = session.exec(select(PendingLogin).where(PendingLogin.token_hash == token_digest(token or ""),
+                                                      PendingLogin.vendor_id == vendor_id)).first()
+    if pending is None or pending.used_at is not None or pending.expires_at <= utcnow():
+        raise TokenNotValid()
+    return pending
+
+
+def confirm(session: Session, *, vendor_id: int, token: str, ip: str = "") -> PortalAccount:
+    """Use the token once and make the login: with a new customer, or joining the customer whose link it came
+    through (which the join uses up). Raises TokenNotValid, LinkNotValid, or DomainError for an e-mail that got a
+    login meanwhile."""
+    pending = peek(session, vendor_id=vendor_id, token=token)
+    used = session.execute(update(PendingLogin).where(PendingLogin.id == pending.id, PendingLogin.used_at.is_(None))
+                           .values(used_at=utcnow()))
+    if used.rowcount != 1:
+        raise TokenNotValid()
+    if accounts.find_account(session, vendor_id=vendor_id, email=pending.email) is not None:
+        raise DomainError("A login with this e-mail exists in this portal: log in with it.")
+    if pending.customer_id is None:
+        customer = customers.create_customer(session, vendor_id=vendor_id, actor=f"signup {pending.email}", ip=ip,
+                                             origin="signup", name=pending.name, email=pending.email,
+                                             company_name=pending.company_name)
+    else:
+        customer = session.get(Customer, pending.customer_id)
+        if customer is None or customer.association_code_encrypted != pending.association_code_encrypted:
+            raise customers.LinkNotValid()
+        customers.claim_association_link(session, customer=customer)
+    return accounts.create_account(session, vendor_id=vendor_id, customer_id=customer.id, email=pending.email,
+                                   name=pending.name, password_hash=pending.password_hash, verified=True, ip=ip)
+
+
+def forget_expired(session: Session, *, now=None) -> int:
+    """Delete pending logins past their lifetime, and used ones: how many went."""
+    now = now or utcnow()
+    gone = session.execute(delete(PendingLogin).where(or_(PendingLogin.expires_at <= now,
+                                                          PendingLogin.used_at.is_not(None))))
+    return gone.rowcount
+
+
+@huey.periodic_task(crontab(minute="17"))
+def sweep_pending_logins() -> int:
+    with job_session() as session:
+        gone = forget_expired(session)
+        session.commit()
+    return gone

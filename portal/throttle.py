@@ -1,0 +1,89 @@
+"""Wrong passwords slow the one who types them, and never lock the owner out.
+
+Only failures count, per login (a portal's or the dashboard's, and the e-mail) and per login and address. Once a
+login has had too many recent failures, an address that has failed on it recently is refused at once, and any
+other address gets one try: its correct password still lets the owner in, a wrong one is refused like the rest
+(so a spread-out attack learns nothing and has one guess per fresh address). Counts live in the rate limiter's
+storage (Redis in production), so every process shares them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from flask import abort
+from limits import parse
+
+from portal.extensions import limiter
+from portal.rules import normalize_email
+from portal.web import client_ip
+
+Login = TypeVar("Login")
+
+WINDOW = "15 minutes"
+FAILURES_PER_LOGIN = parse(f"10 per {WINDOW}")
+FAILURES_PER_ADDRESS = parse(f"10 per {WINDOW}")
+WRONG_CURRENT_PASSWORDS = parse(f"10 per {WINDOW}")
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """The failures of one login (`scope`, e.g. `portal:42` or `vendor`, and the e-mail) and of one address on it."""
+
+    scope: str
+    email: str
+    address: str
+
+    def _login(self) -> tuple[str, ...]:
+        return ("login-failures", self.scope, normalize_email(self.email)[:254])
+
+    def _mine(self) -> tuple[str, ...]:
+        return (*self._login(), self.address)
+
+    def locked(self) -> bool:
+        """The login has had too many recent failures."""
+        return limiter.enabled and not limiter.limiter.test(FAILURES_PER_LOGIN, *self._login())
+
+    def refused_outright(self) -> bool:
+        """Refuse without checking the password: this address failed here recently and the login is locked, or
+        this address alone has used up its tries."""
+        if not limiter.enabled:
+            return False
+        if not limiter.limiter.test(FAILURES_PER_ADDRESS, *self._mine()):
+            return True
+        return self.locked() and self._address_failed_recently()
+
+    def _address_failed_recently(self) -> bool:
+        stats = limiter.limiter.get_window_stats(FAILURES_PER_ADDRESS, *self._mine())
+        return stats.remaining < FAILURES_PER_ADDRESS.amount
+
+    def failed(self) -> None:
+        if limiter.enabled:
+            limiter.limiter.hit(FAILURES_PER_LOGIN, *self._login())
+            limiter.limiter.hit(FAILURES_PER_ADDRESS, *self._mine())
+
+
+def throttled(scope: str, email: str, authenticate: Callable[[], Login | None]) -> Login | None:
+    """Check a password under the throttle: `authenticate`'s login, or None for a wrong password; a refused try
+    answers 429 (Too Many Requests)."""
+    throttle = LoginThrottle(scope=scope, email=email, address=client_ip())
+    if throttle.refused_outright():
+        abort(429)
+    found = authenticate()
+    if found is None:
+        locked = throttle.locked()
+        throttle.failed()
+        if locked:
+            abort(429)
+    return found
+
+
+def current_password_tries_left(scope: str, account_id: int) -> bool:
+    """Whether the logged-in user may try their current password again (to change it)."""
+    return not limiter.enabled or limiter.limiter.test(WRONG_CURRENT_PASSWORDS, "current-password", scope,
+                                                       str(account_id))
+
+
+def wrong_current_password(scope: str, account_id: int) -> None:
+    if limiter.enabled:
+        limiter.limiter.hit(WRONG_CURRENT_PASSWORDS, "current-password", scope, str(account_id))
