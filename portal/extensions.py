@@ -2,52 +2,13 @@
 
 import time
 
-from flask import current_app, request, session
+from flask import current_app, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from itsdangerous import BadSignature
-
-
-class PortalLimiter(Limiter):
-    """Flask-Limiter, whose checks run only for views that carry a limit.
-
-    The limiter looks up and resolves limits on every request, limited or not (a tenth of a millisecond, about
-    what a whole bare Flask request costs). Every view decorated with `limiter.limit` is marked `rate_limited`
-    here, and a request to any other view skips the limiter. There are no default, application-wide or blueprint
-    limits (a test checks), which this filter would skip.
-    """
-
-    def limit(self, *args, **kwargs):
-        return _marking(super().limit(*args, **kwargs))
-
-    def shared_limit(self, *args, **kwargs):
-        return _marking(super().shared_limit(*args, **kwargs))
-
-    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
-        # Before every request (in_middleware) the limiter resolves the application's limits, which are none; a
-        # marked view checks its own limits when it is called. So an unmarked view skips the limiter at once.
-        if in_middleware and _no_limit_applies():
-            return
-        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
-
-
-def _marking(decorator):
-    """The limiter's decorator, for views only, marking the view it limits."""
-
-    def mark(view):
-        limited = decorator(view)
-        limited.rate_limited = True
-        return limited
-
-    return mark
-
-
-def _no_limit_applies() -> bool:
-    view = current_app.view_functions.get(request.endpoint or "")
-    return not getattr(view, "rate_limited", False)
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -127,5 +88,4 @@ class CsrfTokens:
 csrf = CSRFProtect()
 csrf_token = CsrfTokens()
 login_manager = LoginManager()
-limiter = PortalLimiter(get_remote_address)
-limiter.request_filter(_no_limit_applies)
+limiter = Limiter(get_remote_address)
