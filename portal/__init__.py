@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config, db, errors
 from portal.audit import changes as audit_changes
-from portal.extensions import SessionInterface, csrf, csrf_token, limiter, login_manager
+from portal.extensions import csrf, csrf_token, limiter, login_manager
 from portal.jobs import huey
 from portal.models import utcnow
 from portal.rendering import add_security_headers, asset_url
@@ -37,7 +37,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         huey.immediate = True
 
     app.url_map.converters["int"] = DatabaseIdConverter
-    app.session_interface = SessionInterface()
     db.init_app(app)
     csrf.init_app(app)
     # Flask-WTF puts its own csrf_token() into every template's globals and context; ours reuses a signed token.

@@ -3,54 +3,10 @@
 import time
 
 from flask import current_app, session
-from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect, generate_csrf
-from itsdangerous import BadSignature
-
-
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, with its signing serializer made once per secret key, not per request, and
-    each cookie's signature checked once per process.
-
-    A browser sends the same cookie with every request until the session changes. Checking it (base64, an HMAC
-    and zlib) cost more than the rest of opening the session, so a cookie once verified is remembered with its
-    contents (as JSON, loaded afresh into each request's session) and the time it was signed, whose age is still
-    checked every time. Bounded, per process, per secret key; any other cookie is checked as usual.
-    """
-
-    _serializer: tuple = ((), None)
-    VERIFIED_SIZE = 4096
-    _verified: dict[tuple, tuple[str, float]] = {}
-
-    def open_session(self, app, request):
-        serializer = self.get_signing_serializer(app)
-        cookie = request.cookies.get(self.get_cookie_name(app))
-        if serializer is None or not cookie:
-            return super().open_session(app, request)
-        max_age = app.permanent_session_lifetime.total_seconds()
-        key = (self._serializer[0], cookie)
-        known = self._verified.get(key)
-        if known is not None and time.time() - known[1] <= max_age:
-            return self.session_class(serializer.serializer.loads(known[0]))
-        try:
-            data, signed_at = serializer.loads(cookie, max_age=int(max_age), return_timestamp=True)
-        except BadSignature:
-            return self.session_class()
-        if len(self._verified) >= self.VERIFIED_SIZE:
-            self._verified.clear()
-        self._verified[key] = (serializer.serializer.dumps(data), signed_at.timestamp())
-        return self.session_class(data)
-
-    def get_signing_serializer(self, app):
-        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        made_for, serializer = self._serializer
-        if made_for != keys:
-            serializer = super().get_signing_serializer(app)
-            self._serializer = (keys, serializer)
-        return serializer
 
 
 class CsrfTokens:
