@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config, db, errors
 from portal.audit import changes as audit_changes
-from portal.extensions import csrf, csrf_token, limiter, login_manager
+from portal.extensions import csrf, limiter, login_manager
 from portal.jobs import huey
 from portal.models import utcnow
 from portal.rendering import add_security_headers, asset_url
@@ -39,9 +39,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseIdConverter
     db.init_app(app)
     csrf.init_app(app)
-    # Flask-WTF puts its own csrf_token() into every template's globals and context; ours reuses a signed token.
-    app.jinja_env.globals["csrf_token"] = csrf_token
-    app.context_processor(lambda: {"csrf_token": csrf_token})
     limiter.init_app(app)
     # `current_user` in templates is Flask-Login's lazy proxy: Flask-Login's own context processor would load the
     # vendor user for every page rendered, portal pages included, which never show it.
