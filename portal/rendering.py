@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from flask import make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -37,18 +37,6 @@ class FragmentCache:
                 self._fragments.clear()
             fragment = self._fragments[content] = render()
         return fragment
-
-
-_asset_urls: dict[tuple[str, str], str] = {}
-
-
-def asset_url(filename: str) -> str:
-    """`url_for("static", filename=...)`, built once per file: every page links the same stylesheets and scripts."""
-    key = (request.script_root, filename)
-    url = _asset_urls.get(key)
-    if url is None:
-        url = _asset_urls[key] = url_for("static", filename=filename)
-    return url
 
 
 def redirect_to(url: str) -> Response:
