@@ -13,7 +13,6 @@ from portal.jobs import huey
 from portal.models import utcnow
 from portal.rendering import add_security_headers
 from portal.security import Encryptor
-from portal.tenancy import portal_url
 from portal.urls import DatabaseIdConverter
 
 
@@ -45,7 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app, add_context_processor=False)
     app.jinja_env.globals["current_user"] = current_user
     app.after_request(add_security_headers)
-    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes, portal_url=portal_url)
+    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes)
     errors.init_app(app)
 
     from portal import (
