@@ -5,11 +5,10 @@ from flask import Flask
 from portal.keys import sweep  # noqa: F401 - registers the periodic expiry sweep with the job queue
 from portal.keys.batches import is_interrupted
 from portal.keys.routes import blueprint
-from portal.keys.rows import key_rows
 from portal.keys.status import LABELS, status_of
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(batch_interrupted=is_interrupted, key_rows=key_rows, key_status_of=status_of,
+    app.jinja_env.globals.update(batch_interrupted=is_interrupted, key_status_of=status_of,
                                  key_status_labels=LABELS)
     app.register_blueprint(blueprint)
