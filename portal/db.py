@@ -96,18 +96,8 @@ def _writes(statement: str, context) -> bool:
 
 
 def page_reads(engine: Engine) -> Engine:
-    """The engine of GET and HEAD requests, which only read: on PostgreSQL without a transaction.
-
-    A page's few statements need no common snapshot, and in autocommit mode PostgreSQL is spared a BEGIN and a
-    ROLLBACK, two of a page's four or five round trips (the dashboard served about a quarter more requests/s);
-    SQLite likewise runs each statement in a transaction of its own. Such a request must never write: without a
-    transaction two writes would not be atomic, so a write here is refused.
-    """
+    """The engine of GET and HEAD requests, which only read: a write here is refused."""
     reads = read_only(engine)
-    if engine.dialect.name == "postgresql":
-        reads = reads.execution_options(isolation_level="AUTOCOMMIT")
-    else:  # each statement reads in SQLite's own implicit transaction: no BEGIN sent
-        reads = reads.execution_options(sqlite_begin=None)
 
     @event.listens_for(reads, "before_cursor_execute")
     def _refuse_writes(_connection, _cursor, statement, _parameters, context, _executemany):

@@ -1,4 +1,4 @@
-"""The request's database session: GET and HEAD requests read only (on PostgreSQL without a transaction)."""
+"""The request's database session: GET and HEAD requests read only."""
 
 import pytest
 from sqlalchemy import update
