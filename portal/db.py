@@ -107,34 +107,11 @@ def page_reads(engine: Engine) -> Engine:
     return reads
 
 
-class PageSession(Session):
-    """The session of a GET or HEAD request: bound to one connection of the page engine, handed out as it is.
-
-    Every page runs its Core reads (`session.connection().execute(...)`), and the ORM session's transaction
-    bookkeeping around `connection()` cost as much as a small query. Here `connection()` returns the request's
-    connection directly; ORM reads join the same connection.
-    """
-
-    def __init__(self, engine: Engine):
-        self._page_connection = engine.connect()
-        super().__init__(bind=self._page_connection, expire_on_commit=False)
-
-    def connection(self, *args, **kwargs):
-        return super().connection(*args, **kwargs) if args or kwargs else self._page_connection
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._page_connection.close()
-
-
 def get_session() -> Session:
     if "db_session" not in g:
-        if has_request_context() and request.method in SAFE_METHODS:
-            g.db_session = PageSession(current_app.extensions["db_page_engine"])
-        else:
-            g.db_session = Session(current_app.extensions["db_engine"], expire_on_commit=False)
+        reads_only = has_request_context() and request.method in SAFE_METHODS
+        engine = current_app.extensions["db_page_engine" if reads_only else "db_engine"]
+        g.db_session = Session(engine, expire_on_commit=False)
     return g.db_session
 
 
