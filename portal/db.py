@@ -1,11 +1,8 @@
 """The database engine and the request's session, cached on `g` and closed at teardown."""
 
-import time
-
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -17,42 +14,11 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        engine = create_engine(url, pool_size=5, max_overflow=5)
-        _ping_idle_connections(engine)
-        return engine
+        # A connection the server or a proxy dropped (a restart, an idle timeout) is replaced before a request uses it.
+        return create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
     _make_sqlite_safe_for_concurrency(engine)
     return engine
-
-
-# A pooled connection idle for longer than this is pinged before use.
-IDLE_BEFORE_PING = 10.0
-
-
-def _ping_idle_connections(engine: Engine) -> None:
-    """Ping a pooled connection before use when it has been idle a while, as `pool_pre_ping` does for every use.
-
-    A connection the server or a proxy dropped (a restart, an idle timeout) is then replaced before a request
-    sees it. Under load a connection goes back to the pool and out again within milliseconds, and `pool_pre_ping`
-    cost every request a round trip (the dashboard: an eighth of its time on PostgreSQL). The price: a
-    connection dropped within IDLE_BEFORE_PING of its last use (PostgreSQL restarted or failed over mid-load)
-    fails the request that takes it, and SQLAlchemy then throws the worker's whole pool away, so each worker
-    loses at most one request to such an event.
-    """
-
-    @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_connection, record):
-        record.info["idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_connection, record, _proxy):
-        idle_since = record.info.get("idle_since")
-        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except Exception as error:
-            raise DisconnectionError("the pooled connection did not answer a ping") from error  # the pool retries
 
 
 def _make_sqlite_safe_for_concurrency(engine: Engine) -> None:
