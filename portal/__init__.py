@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import config, db, errors
 from portal.audit import changes as audit_changes
 from portal.extensions import csrf, limiter, login_manager
+from portal.fragment_cache import cached_fragment
 from portal.jobs import huey
 from portal.models import utcnow
 from portal.rendering import add_security_headers
@@ -44,7 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app, add_context_processor=False)
     app.jinja_env.globals["current_user"] = current_user
     app.after_request(add_security_headers)
-    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes)
+    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes, cached_fragment=cached_fragment)
     errors.init_app(app)
 
     from portal import (
