@@ -3,16 +3,15 @@
 from pathlib import Path
 
 from flask import Flask
-from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config, db, errors, jobs
 from portal.audit import changes as audit_changes
-from portal.extensions import SessionInterface, csrf, csrf_token, limiter, login_manager
+from portal.extensions import csrf, limiter, login_manager
+from portal.fragment_cache import cached_fragment
 from portal.models import utcnow
-from portal.rendering import add_security_headers, asset_url
+from portal.rendering import add_security_headers
 from portal.security import Encryptor
-from portal.tenancy import portal_url
 from portal.urls import DatabaseIdConverter
 
 
@@ -35,20 +34,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     jobs.init_app(app)
 
     app.url_map.converters["int"] = DatabaseIdConverter
-    app.session_interface = SessionInterface()
     db.init_app(app)
     csrf.init_app(app)
-    # Flask-WTF puts its own csrf_token() into every template's globals and context; ours reuses a signed token.
-    app.jinja_env.globals["csrf_token"] = csrf_token
-    app.context_processor(lambda: {"csrf_token": csrf_token})
     limiter.init_app(app)
-    # `current_user` in templates is Flask-Login's lazy proxy: Flask-Login's own context processor would load the
-    # vendor user for every page rendered, portal pages included, which never show it.
-    login_manager.init_app(app, add_context_processor=False)
-    app.jinja_env.globals["current_user"] = current_user
+    login_manager.init_app(app)
     app.after_request(add_security_headers)
-    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes, asset_url=asset_url,
-                                 portal_url=portal_url)
+    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes, cached_fragment=cached_fragment)
     errors.init_app(app)
 
     # Imported here, not at the top: the web layer and the commands sit above this wiring, and importing `portal`

@@ -1,12 +1,8 @@
 """The database engine and the request's session, cached on `g` and closed at teardown."""
 
-import re
-import time
-
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -18,42 +14,11 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        engine = create_engine(url, pool_size=5, max_overflow=5)
-        _ping_idle_connections(engine)
-        return engine
+        # A connection the server or a proxy dropped (a restart, an idle timeout) is replaced before a request uses it.
+        return create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
     _make_sqlite_safe_for_concurrency(engine)
     return engine
-
-
-# A pooled connection idle for longer than this is pinged before use.
-IDLE_BEFORE_PING = 10.0
-
-
-def _ping_idle_connections(engine: Engine) -> None:
-    """Ping a pooled connection before use when it has been idle a while, as `pool_pre_ping` does for every use.
-
-    A connection the server or a proxy dropped (a restart, an idle timeout) is then replaced before a request
-    sees it. Under load a connection goes back to the pool and out again within milliseconds, and `pool_pre_ping`
-    cost every request a round trip (the dashboard: an eighth of its time on PostgreSQL). The price: a
-    connection dropped within IDLE_BEFORE_PING of its last use (PostgreSQL restarted or failed over mid-load)
-    fails the request that takes it, and SQLAlchemy then throws the worker's whole pool away, so each worker
-    loses at most one request to such an event.
-    """
-
-    @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_connection, record):
-        record.info["idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_connection, record, _proxy):
-        idle_since = record.info.get("idle_since")
-        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except Exception as error:
-            raise DisconnectionError("the pooled connection did not answer a ping") from error  # the pool retries
 
 
 def _make_sqlite_safe_for_concurrency(engine: Engine) -> None:
@@ -81,70 +46,34 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_begin="DEFERRED")
 
 
-# What a read-only request may not send: DML (known from the compiled statement), and any text that starts, after
-# comments, with a writing or schema-changing word or is a WITH that contains one.
-_WRITING_TEXT = re.compile(
-    r"""\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*
-        (?:INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE|GRANT|REVOKE
-          |WITH\b.*\b(?:INSERT|UPDATE|DELETE|MERGE)\b)""",
-    re.IGNORECASE | re.DOTALL | re.VERBOSE)
-
-
-def _writes(statement: str, context) -> bool:
-    dml = context is not None and (context.isinsert or context.isupdate or context.isdelete)
-    return bool(dml or _WRITING_TEXT.match(statement))
-
-
 def page_reads(engine: Engine) -> Engine:
-    """The engine of GET and HEAD requests, which only read: on PostgreSQL without a transaction.
+    """The engine of GET and HEAD requests, on whose connections the database refuses every write.
 
-    A page's few statements need no common snapshot, and in autocommit mode PostgreSQL is spared a BEGIN and a
-    ROLLBACK, two of a page's four or five round trips (the dashboard served about a quarter more requests/s);
-    SQLite likewise runs each statement in a transaction of its own. Such a request must never write: without a
-    transaction two writes would not be atomic, so a write here is refused.
+    A GET that wrote would make a change that no CSRF token guards. PostgreSQL begins each of these transactions
+    READ ONLY; SQLite's connection is `query_only` from the moment a request takes it until it is back in the pool.
     """
     reads = read_only(engine)
     if engine.dialect.name == "postgresql":
-        reads = reads.execution_options(isolation_level="AUTOCOMMIT")
-    else:  # each statement reads in SQLite's own implicit transaction: no BEGIN sent
-        reads = reads.execution_options(sqlite_begin=None)
+        return reads.execution_options(postgresql_readonly=True)
 
-    @event.listens_for(reads, "before_cursor_execute")
-    def _refuse_writes(_connection, _cursor, statement, _parameters, context, _executemany):
-        if _writes(statement, context):
-            raise RuntimeError(f"a {request.method} request may not write to the database: {statement[:80]!r}")
+    @event.listens_for(reads, "engine_connect")
+    def _query_only(connection):
+        connection.connection.driver_connection.execute("PRAGMA query_only = ON")
+        connection.connection.info["query_only"] = True
+
+    @event.listens_for(engine, "checkin")
+    def _writable_again(dbapi_connection, record):
+        if record.info.pop("query_only", False) and dbapi_connection is not None:
+            dbapi_connection.execute("PRAGMA query_only = OFF")
 
     return reads
 
 
-class PageSession(Session):
-    """The session of a GET or HEAD request: bound to one connection of the page engine, handed out as it is.
-
-    Every page runs its Core reads (`session.connection().execute(...)`), and the ORM session's transaction
-    bookkeeping around `connection()` cost as much as a small query. Here `connection()` returns the request's
-    connection directly; ORM reads join the same connection.
-    """
-
-    def __init__(self, engine: Engine):
-        self._page_connection = engine.connect()
-        super().__init__(bind=self._page_connection, expire_on_commit=False)
-
-    def connection(self, *args, **kwargs):
-        return super().connection(*args, **kwargs) if args or kwargs else self._page_connection
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._page_connection.close()
-
-
 def get_session() -> Session:
     if "db_session" not in g:
-        if has_request_context() and request.method in SAFE_METHODS:
-            g.db_session = PageSession(current_app.extensions["db_page_engine"])
-        else:
-            g.db_session = Session(current_app.extensions["db_engine"], expire_on_commit=False)
+        reads_only = has_request_context() and request.method in SAFE_METHODS
+        engine = current_app.extensions["db_page_engine" if reads_only else "db_engine"]
+        g.db_session = Session(engine, expire_on_commit=False)
     return g.db_session
 
 

@@ -1,9 +1,6 @@
 """One way to render: a full page, or the fragment of it an htmx request asked for."""
 
-from collections.abc import Callable
-
-from flask import current_app, make_response, redirect, render_template, request, url_for
-from markupsafe import Markup
+from flask import current_app, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 
@@ -17,38 +14,6 @@ def render(page: str, fragment: str | None = None, /, *, status: int = 200, **co
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response
-
-
-class FragmentCache:
-    """HTML fragments rendered once per content, then reused: bounded, per process, emptied when full.
-
-    The key is everything the fragment shows (plain tuples, which hash and compare in C), so a changed row or
-    setting makes a different key and a fragment is never stale.
-    """
-
-    def __init__(self, size: int = 1024):
-        self.size = size
-        self._fragments: dict[tuple, Markup] = {}
-
-    def get(self, content: tuple, render: Callable[[], Markup]) -> Markup:
-        fragment = self._fragments.get(content)
-        if fragment is None:
-            if len(self._fragments) >= self.size:
-                self._fragments.clear()
-            fragment = self._fragments[content] = render()
-        return fragment
-
-
-_asset_urls: dict[tuple[str, str], str] = {}
-
-
-def asset_url(filename: str) -> str:
-    """`url_for("static", filename=...)`, built once per file: every page links the same stylesheets and scripts."""
-    key = (request.script_root, filename)
-    url = _asset_urls.get(key)
-    if url is None:
-        url = _asset_urls[key] = url_for("static", filename=filename)
-    return url
 
 
 def redirect_to(url: str) -> Response:

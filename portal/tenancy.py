@@ -30,23 +30,6 @@ def portal_blueprint(name: str, import_name: str) -> Blueprint:
     return blueprint
 
 
-_portal_urls: dict[tuple[str, str, str], str] = {}
-
-
-def portal_url(endpoint: str) -> str:
-    """`url_for(endpoint)` of a portal page that takes no values, built once per portal: every portal page's
-    navigation links the same few pages. Bounded like the portals: emptied when it grows past 4,096."""
-    if "vendor" not in g:
-        return url_for(endpoint)
-    key = (request.script_root, g.vendor.slug, endpoint)
-    url = _portal_urls.get(key)
-    if url is None:
-        if len(_portal_urls) >= 4096:
-            _portal_urls.clear()
-        url = _portal_urls[key] = url_for(endpoint)
-    return url
-
-
 def vendor_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
     """A blueprint of the vendor dashboard: every view but the public ones needs a logged-in vendor user."""
     blueprint = Blueprint(name, import_name, url_prefix=url_prefix)

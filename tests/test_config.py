@@ -4,7 +4,6 @@ import pytest
 
 from portal import create_app
 from portal.config import DEVELOPMENT_SECRET_KEY
-from portal.extensions import limiter
 
 PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "ENCRYPTION_KEY": "k",
               "DATABASE_URL": "postgresql://db/portal", "MAIL_BACKEND": "smtp", "REDIS_URL": "redis://cache:6379/0",
@@ -78,18 +77,3 @@ def test_rate_limits_are_shared_between_processes_through_redis(app, make, vendo
                 for client in [first] * 5 + [second] * 5]
     assert statuses == [422] * 10
     assert post_form(second, "/vendor/login", {"email": email, "password": "wrong-password"}).status_code == 429
-
-
-def test_every_view_with_a_rate_limit_is_checked_by_the_limiter(app):
-    """The limiter skips views without a limit (PortalLimiter): each limited view must carry its mark."""
-    limited = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, "rate_limited", False)}
-    assert {"vendors.login", "vendors.register", "accounts.login", "accounts.forgot_password", "signup.sign_up",
-            "signup.associate", "accounts.reset_password", "accounts.verify_email"} <= limited
-    # What Flask-Limiter itself holds, by "<module>.<view>.<view>" (a private name: this test is the guard).
-    decorated = {name.rsplit(".", 1)[0] for name in limiter.limit_manager._decorated_limits}
-    names = {f"{view.__module__}.{view.__name__}" for endpoint, view in app.view_functions.items()
-             if endpoint in limited}
-    assert decorated <= names, "a view limited without PortalLimiter.limit would not be checked"
-    manager = limiter.limit_manager
-    assert not manager.application_limits and not manager.default_limits and not manager._blueprint_limits, \
-        "limits beyond decorated views are skipped by PortalLimiter's request filter"

@@ -6,7 +6,6 @@ from flask_login import current_user
 from portal.audit import events_for
 from portal.customers import services
 from portal.customers.forms import CustomerForm, NewCustomerForm
-from portal.customers.rows import customer_rows
 from portal.db import get_session
 from portal.domain import NotFound
 from portal.forms import ConfirmForm, form_status
@@ -145,5 +144,4 @@ def detach_account(customer_id: int, account_id: int):
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["customer_rows"] = customer_rows
     app.register_blueprint(blueprint)

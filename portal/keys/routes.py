@@ -15,7 +15,6 @@ from portal.keys import (
 )
 from portal.keys.batches import is_interrupted
 from portal.keys.forms import BulkKeysForm, ChangeCustomerForm, ExtendForm, KeyDetailsForm, NewKeyForm
-from portal.keys.rows import key_rows
 from portal.keys.status import LABELS, status_of
 from portal.rendering import render
 from portal.tenancy import vendor_blueprint
@@ -200,6 +199,6 @@ def delete(key_id: int):
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(batch_interrupted=is_interrupted, key_rows=key_rows, key_status_of=status_of,
+    app.jinja_env.globals.update(batch_interrupted=is_interrupted, key_status_of=status_of,
                                  key_status_labels=LABELS)
     app.register_blueprint(blueprint)

@@ -4,7 +4,7 @@ from flask import Flask, abort, g
 
 from portal.db import get_session
 from portal.domain import DomainError
-from portal.licenses import cards, services
+from portal.licenses import services
 from portal.models import utcnow
 from portal.rendering import render
 from portal.tenancy import portal_blueprint
@@ -35,5 +35,4 @@ def deactivate(key_id: int, machine_id: int):
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["license_cards"] = cards.license_cards
     app.register_blueprint(blueprint)
