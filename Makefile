@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 5000
 
-.PHONY: run test install migrate lint clean-dev
+.PHONY: run test test-long install migrate lint clean-dev
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,7 +24,10 @@ run: migrate
 	PORT=$(PORT) bash devtools/run.sh
 
 test: install
-	bash devtools/test.sh
+	bash devtools/test.sh -m "not long"
+
+test-long: install
+	LONG=1 bash devtools/test.sh -m long
 
 lint: install
 	$(VENV)/bin/ruff check .
