@@ -50,23 +50,23 @@ def page_reads(engine: Engine) -> Engine:
     """The engine of GET and HEAD requests, on whose connections the database refuses every write.
 
     A GET that wrote would make a change that no CSRF token guards. PostgreSQL begins each of these transactions
-    READ ONLY; SQLite's connection is `query_only` from the moment a request takes it until it is back in the pool.
+    READ ONLY; on SQLite a connection is `query_only` while a GET or HEAD request holds it.
     """
     reads = read_only(engine)
     if engine.dialect.name == "postgresql":
         return reads.execution_options(postgresql_readonly=True)
 
-    @event.listens_for(reads, "engine_connect")
-    def _query_only(connection):
-        connection.connection.driver_connection.execute("PRAGMA query_only = ON")
-        connection.connection.info["query_only"] = True
+    @event.listens_for(engine, "engine_connect")  # for connections of this engine and of the engines made from it
+    def _query_only_for_pages(connection):
+        # Setting the flag makes SQLite discard the connection's prepared statements, so a connection keeps it until
+        # a request of the other kind takes the connection.
+        query_only = connection.get_execution_options().get("sqlite_query_only", False)
+        entry = connection.connection
+        if entry.info.get("query_only", False) != query_only:
+            entry.driver_connection.execute(f"PRAGMA query_only = {'ON' if query_only else 'OFF'}")
+            entry.info["query_only"] = query_only
 
-    @event.listens_for(engine, "checkin")
-    def _writable_again(dbapi_connection, record):
-        if record.info.pop("query_only", False) and dbapi_connection is not None:
-            dbapi_connection.execute("PRAGMA query_only = OFF")
-
-    return reads
+    return reads.execution_options(sqlite_query_only=True)
 
 
 def get_session() -> Session:
