@@ -155,6 +155,8 @@ def _page_text(response, email: str) -> str:
     import re
 
     page = response.get_data(as_text=True).replace(email, "EMAIL")
+    # CSRF tokens carry the second they were signed in: they may differ between two answers.
+    page = re.sub(r'"X-CSRFToken": "[^"]+"', "", page)
     return re.sub(r'name="csrf_token" (?:type="hidden" )?value="[^"]+"', "", page)
 
 
