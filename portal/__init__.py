@@ -41,7 +41,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     # `current_user` in templates is Flask-Login's lazy proxy: Flask-Login's own context processor would load the
-    # vendor user for every page rendered, portal pages included, which never show it.
+    # vendor user for every template rendered, portal pages and mail included, which never show it (a mail rendered
+    # by a job inside a request's commit could not even read it).
     login_manager.init_app(app, add_context_processor=False)
     app.jinja_env.globals["current_user"] = current_user
     app.after_request(add_security_headers)
