@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config, db, errors, jobs
@@ -37,7 +38,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    login_manager.init_app(app)
+    # `current_user` in templates is Flask-Login's lazy proxy: Flask-Login's own context processor would load the
+    # vendor user for every template rendered, portal pages and mail included, which never show it (a mail rendered
+    # by a job inside a request's commit could not even read it).
+    login_manager.init_app(app, add_context_processor=False)
+    app.jinja_env.globals["current_user"] = current_user
     app.after_request(add_security_headers)
     app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes, cached_fragment=cached_fragment)
     errors.init_app(app)
