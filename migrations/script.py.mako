@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
+import portal.columns
 import portal.models
 ${imports if imports else ""}
 

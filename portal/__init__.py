@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # (as every module below it does) must not load them.
     from portal import cli
     from portal.accounts import routes as accounts
+    from portal.billing import routes as billing
     from portal.customers import routes as customers
     from portal.dashboard import routes as dashboard
     from portal.dataobjects import routes as dataobjects
@@ -62,7 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.terms import routes as terms
     from portal.vendors import routes as vendors
 
-    for module in (vendors, customers, products, keys, dataobjects, accounts, signup, terms, licenses, dashboard, cli):
+    for module in (vendors, customers, products, keys, billing, dataobjects, accounts, signup, terms, licenses,
+                   dashboard, cli):
         module.init_app(app)
     if app.config["MAIL_BACKEND"] == "console":
         outbox.init_app(app)

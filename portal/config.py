@@ -63,6 +63,8 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": env_int("PAGE_SIZE", 25),
+        # Where Stripe's API is: empty for Stripe itself, the local stand-in's address for the demo and the tests.
+        "STRIPE_API_BASE": env_str("STRIPE_API_BASE", "").rstrip("/"),
     }
 
 

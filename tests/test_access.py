@@ -14,12 +14,14 @@ from tests.support.factories import CUSTOMER_PASSWORD, VENDOR_PASSWORD
 from tests.support.pages import csrf_token, post_form, redirect_path
 from tests.support.world import World, db_rows
 
-OUTSIDE_ENDPOINTS = {"static", "root"}  # root only redirects to /vendor/ (tested in tests/vendors)
+# root only redirects to /vendor/ (tested in tests/vendors); Stripe's webhook takes a signature, not a login, and is
+# refused without one (tests/billing/test_webhook_endpoint.py).
+OUTSIDE_ENDPOINTS = {"static", "root", "webhooks.stripe_webhook"}
 OUTSIDE_PREFIXES = ("/dev/outbox",)  # registered only with MAIL_BACKEND=console; tests send mail by SMTP
 # The records a route may name by id. `<any(product, key):owner_type>/<int:owner_id>` names a product or a key.
-ID_KINDS = {"customer_id", "account_id", "object_id", "product_id", "key_id", "machine_id", "batch_id"}
+ID_KINDS = {"customer_id", "account_id", "object_id", "product_id", "key_id", "machine_id", "batch_id", "price_id"}
 # A record that lives under another: under its parent's id in a route, another parent's child is not there.
-PARENT_OF = {"account_id": "customer_id", "machine_id": "key_id"}
+PARENT_OF = {"account_id": "customer_id", "machine_id": "key_id", "price_id": "product_id"}
 # Pages anyone may open. A view newly marked `@public` must be reviewed and added here.
 PUBLIC_ENDPOINTS = {
     "vendors.register", "vendors.login",

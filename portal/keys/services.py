@@ -152,6 +152,15 @@ def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: 
     return _change(session, key, actor, "key.extended", ip, expires=expires, period=max(0, key.period + days))
 
 
+def renew_key(session: Session, *, key: LicenseKey, expires: datetime, renews_on: datetime | None, actor: str,
+              ip: str = "") -> LicenseKey:
+    """The expiry and renewal day a subscription gives its key (portal/billing/sync.py); nothing if unchanged."""
+    if (key.expires, key.renews_on) == (expires, renews_on):
+        return key
+    period = max(0, (expires - key.created).days)
+    return _change(session, key, actor, "key.renewed", ip, expires=expires, renews_on=renews_on, period=period)
+
+
 def change_customer(session: Session, *, key: LicenseKey, customer_id: int | None, actor: str,
                     ip: str = "") -> LicenseKey:
     check_customer(session, key.vendor_id, customer_id)

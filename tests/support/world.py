@@ -7,6 +7,7 @@ from urllib.parse import urlencode, urlsplit
 from sqlmodel import SQLModel
 
 from portal.accounts import services as accounts
+from portal.billing_models import StripePrice
 from portal.dataobjects import services as dataobjects
 from portal.keys import services as keys
 from portal.models import KeyBatch, PendingLogin, utcnow
@@ -62,9 +63,12 @@ def _records(make, db, vendor, customer, account, label: str, *, product=None) -
     batch = KeyBatch(vendor_id=vendor.id, product_id=product.id, requested=1, settings="{}", status="done")
     db.add(batch)
     data_object = dataobjects.add_object(db, vendor_id=vendor.id, name=f"{label}-colour", actor="test")
+    price = StripePrice(vendor_id=vendor.id, product_id=product.id, stripe_price_id=f"price_{label}",
+                        unit_amount=999, currency="usd", interval="month")
+    db.add(price)
     db.flush()
     ids = {"customer_id": customer.id, "account_id": account.id, "product_id": product.id, "key_id": key.id,
-           "machine_id": machine.id, "batch_id": batch.id, "object_id": data_object.id}
+           "machine_id": machine.id, "batch_id": batch.id, "object_id": data_object.id, "price_id": price.id}
     texts = {"customer_id": customer.name, "account_id": account.email, "product_id": product.name,
              "key_id": key.key, "machine_id": machine.mid, "object_id": data_object.name}
     db.commit()
@@ -84,6 +88,11 @@ def build_world(make, db, vendor, other_vendor, customer, account) -> World:
                                        product=products.get_product(db, vendor_id=vendor.id,
                                                                     product_id=own["product_id"]))
     foreign, foreign_texts = _records(make, db, other_vendor, foreign_customer, foreign_account, "globex")
+    # A price of ours under another product: named under our product, it is not there.
+    elsewhere = StripePrice(vendor_id=vendor.id, product_id=make.product(vendor, name="acme other product").id,
+                            stripe_price_id="price_elsewhere", unit_amount=500, currency="usd", interval="year")
+    db.add(elsewhere)
+    db.commit()
     reset = accounts.issue_token(db, account=account, purpose=accounts.RESET_PASSWORD)
     verify = accounts.issue_token(db, account=account, purpose=accounts.VERIFY_EMAIL)
     confirm, foreign_confirm = new_token(), new_token()
@@ -101,7 +110,7 @@ def build_world(make, db, vendor, other_vendor, customer, account) -> World:
         other_slug=other_vendor.slug,
         own=own,
         foreign=foreign,
-        neighbour={kind: theirs[kind] for kind in neighbour_kinds},
+        neighbour={**{kind: theirs[kind] for kind in neighbour_kinds}, "price_id": elsewhere.id},
         texts={"foreign": foreign_texts, "neighbour": {kind: neighbour_texts[kind] for kind in neighbour_kinds}},
         foreign_login={"email": foreign_account.email, "password": CUSTOMER_PASSWORD},
         foreign_link=urlsplit(make.association_link(other_vendor, foreign_customer)).query,

@@ -1,0 +1,116 @@
+"""Stripe's webhook events, each done once whatever the retries, duplicates, concurrency and order.
+
+An event is recorded by (vendor, event id), then its subscription is read from Stripe as it is now and synced
+(portal/billing/sync.py) and committed; then `skm_key_id` is written to the subscription (and `skm_customer_id`
+to its customer) with idempotency keys; only then is the event marked done. Any failure leaves it not done and
+is raised, so that the webhook answers 5xx and Stripe delivers again: the redelivery finds the key and only
+finishes what is left. No transaction is open while Stripe is called.
+"""
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from portal.billing.connection import StripeAccess
+from portal.billing.gateway import Gateway, StripeRefused
+from portal.billing.sync import StripeSubscription, sync_subscription
+from portal.billing_models import StripeConnection, StripeCustomer, StripeEvent, Subscription
+from portal.models import LicenseKey, utcnow
+
+TEMP_VAR = "skm_temp_var"
+ACTOR = "stripe"
+
+
+def subscription_named_by(event: dict) -> str | None:
+    """The id of the subscription an event concerns, in the shapes of API 2026-10-28 (and the older ones)."""
+    thing = (event.get("data") or {}).get("object") or {}
+    kind = event.get("type", "")
+    if kind.startswith("customer.subscription."):
+        found = thing.get("id")
+    elif kind == "checkout.session.completed":
+        found = thing.get("subscription")
+    elif kind.startswith("invoice."):
+        details = (thing.get("parent") or {}).get("subscription_details") or {}
+        found = details.get("subscription") or thing.get("subscription")
+    else:
+        return None
+    found = found.get("id") if isinstance(found, dict) else found
+    return found if isinstance(found, str) and found.startswith("sub_") else None
+
+
+def _record(session: Session, vendor_id: int, event: dict) -> StripeEvent:
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(StripeEvent).values(vendor_id=vendor_id, event_id=event["id"][:255],
+                                               type=event["type"][:100], received_at=utcnow(), attempts=0,
+                                               last_error="")
+                    .on_conflict_do_nothing(index_elements=["vendor_id", "event_id"]))
+    session.execute(update(StripeEvent).where(StripeEvent.vendor_id == vendor_id, StripeEvent.event_id == event["id"])
+                    .values(attempts=StripeEvent.attempts + 1))
+    return session.exec(select(StripeEvent).where(StripeEvent.vendor_id == vendor_id,
+                                                  StripeEvent.event_id == event["id"])).one()
+
+
+def _finish(session: Session, record_id: int, error: str = "") -> None:
+    session.execute(update(StripeEvent).where(StripeEvent.id == record_id)
+                    .values(done_at=utcnow(), last_error=error[:500]))
+    session.commit()
+
+
+def note_failure(session: Session, *, vendor_id: int, event_id: str, error: str) -> None:
+    """What kept an event from being done, for the vendor (never a secret: Stripe masks keys in its messages)."""
+    session.rollback()
+    session.execute(update(StripeEvent).where(StripeEvent.vendor_id == vendor_id, StripeEvent.event_id == event_id)
+                    .values(last_error=error[:500]))
+    session.commit()
+
+
+def handle_event(session: Session, access: StripeAccess, *, connection: StripeConnection, event: dict) -> str:
+    """Do an event's work once; returns "done", "duplicate" or "ignored". Raises if it must be delivered again."""
+    vendor_id = connection.vendor_id
+    gateway = access.gateway(connection)
+    record = _record(session, vendor_id, event)
+    session.commit()
+    if record.done_at is not None:
+        return "duplicate"
+    subscription_id = subscription_named_by(event)
+    if subscription_id is None:
+        _finish(session, record.id)
+        return "ignored"
+    try:
+        current = gateway.subscription(subscription_id)
+    except StripeRefused as error:  # not in this vendor's Stripe account: nothing to do, now or on a redelivery
+        _finish(session, record.id, f"Stripe answered: {error}")
+        return "ignored"
+    state = StripeSubscription.read(current)
+    row = sync_subscription(session, connection=connection, state=state, actor=f"{ACTOR} {event['id']}")
+    session.commit()
+    write_back(session, gateway, row=row, state=state)
+    _finish(session, record.id)
+    return "done"
+
+
+def write_back(session: Session, gateway: Gateway, *, row: Subscription, state: StripeSubscription) -> None:
+    """`skm_key_id` and `skm_key_globalid` on the subscription, `skm_temp_var` gone, `skm_customer_id` on the
+    customer: skipped where Stripe already shows them, marked written only once Stripe has taken them."""
+    if row.key_id is not None and not row.key_written:
+        key_number = session.exec(select(LicenseKey.key_number).where(LicenseKey.id == row.key_id)).one()
+        session.commit()
+        wanted = {"skm_key_id": str(key_number), "skm_key_globalid": str(row.key_id)}
+        if TEMP_VAR in state.metadata or any(state.metadata.get(k) != v for k, v in wanted.items()):
+            gateway.update_subscription_metadata(state.id, {**wanted, TEMP_VAR: ""},
+                                                 idempotency_key=f"skm-key-{state.id}-{row.key_id}")
+        session.execute(update(Subscription).where(Subscription.id == row.id, Subscription.key_id == row.key_id)
+                        .values(key_written=True))
+        session.commit()
+    link = session.exec(select(StripeCustomer).where(StripeCustomer.vendor_id == row.vendor_id,
+                                                     StripeCustomer.stripe_customer_id == state.customer.get("id"),
+                                                     StripeCustomer.metadata_written.is_(False))).first()
+    session.commit()
+    if link is not None:
+        wanted = str(link.customer_id)
+        if (state.customer.get("metadata") or {}).get("skm_customer_id") != wanted:
+            gateway.update_customer_metadata(link.stripe_customer_id, {"skm_customer_id": wanted},
+                                             idempotency_key=f"skm-customer-{link.stripe_customer_id}-{wanted}")
+        session.execute(update(StripeCustomer).where(StripeCustomer.id == link.id).values(metadata_written=True))
+        session.commit()

@@ -1,0 +1,75 @@
+"""The vendor's Stripe forms: connect, policy, and a product's prices and their key settings."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+
+from portal.billing.connection import GRACE_DAYS_MAX, ON_CANCEL
+from portal.billing.plans import INTERVALS
+from portal.billing.skm import MACHINES_MAX, TRIAL_DAYS_MAX, Skm
+from portal.forms import at_most, between, required, strip
+
+
+class ConnectStripeForm(FlaskForm):
+    # Never filled in again: what is kept is shown by its last four characters only.
+    secret_key = PasswordField("Secret or restricted key", filters=[strip], render_kw={"autocomplete": "off"},
+                               validators=[required(), at_most(255)])
+    webhook_secret = PasswordField("Webhook signing secret", filters=[strip], render_kw={"autocomplete": "off"},
+                                   validators=[required(), at_most(255)])
+
+
+class StripePolicyForm(FlaskForm):
+    grace_days = IntegerField("Grace days after a period ends", validators=[
+        InputRequired("Give a number of days."),
+        between(0, GRACE_DAYS_MAX, f"Give between 0 and {GRACE_DAYS_MAX} days.")])
+    on_cancel = RadioField("When a subscription ends", default="expire",
+                           choices=[SelectChoice(value, label) for value, label in ON_CANCEL.items()])
+
+
+class LinkPriceForm(FlaskForm):
+    stripe_price_id = StringField("Stripe price id", filters=[strip], render_kw={"placeholder": "price_…"},
+                                  validators=[required(), at_most(255)])
+
+
+class NewPriceForm(FlaskForm):
+    amount = StringField("Amount", filters=[strip], render_kw={"inputmode": "decimal", "placeholder": "9.99"},
+                         validators=[required(), at_most(20)])
+    currency = StringField("Currency", filters=[strip], default="usd", validators=[required(), at_most(3)])
+    interval = SelectField("Billed every", default="month",
+                           choices=[SelectChoice(value, label) for value, label in INTERVALS.items()])
+
+
+class PriceSettingsForm(FlaskForm):
+    """The `skm` of a price: the features a subscriber's key gets, its machine limit, the trial days."""
+
+    f1 = BooleanField()
+    f2 = BooleanField()
+    f3 = BooleanField()
+    f4 = BooleanField()
+    f5 = BooleanField()
+    f6 = BooleanField()
+    f7 = BooleanField()
+    f8 = BooleanField()
+    max_no_of_machines = IntegerField("Machines per key (0 = unlimited)", default=0, validators=[
+        InputRequired("Give a number of machines."), between(0, MACHINES_MAX, f"Give 0 to {MACHINES_MAX:,}.")])
+    trial_days = IntegerField("Trial days at Checkout (0 = none)", default=0, validators=[
+        InputRequired("Give a number of days."), between(0, TRIAL_DAYS_MAX, f"Give 0 to {TRIAL_DAYS_MAX} days.")])
+
+    def name_features(self, product) -> None:
+        for n in range(1, 9):
+            self[f"f{n}"].label.text = product.feature_name(n)
+
+    def feature_fields(self):
+        return [self[f"f{n}"] for n in range(1, 9)]
+
+    def fill(self, skm: Skm) -> None:
+        for n in range(1, 9):
+            self[f"f{n}"].data = bool(skm.features.get(f"f{n}"))
+        self.max_no_of_machines.data, self.trial_days.data = skm.max_no_of_machines, skm.trial_days
+
+    def skm(self, kept: Skm) -> Skm:
+        """The settings from the form; the entries it does not show (Notes, ProductId) are kept as they were."""
+        return Skm(features={f"f{n}": True for n in range(1, 9) if self[f"f{n}"].data},
+                   max_no_of_machines=self.max_no_of_machines.data, trial_days=self.trial_days.data,
+                   notes=kept.notes, product_id=kept.product_id)

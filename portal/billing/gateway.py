@@ -1,0 +1,127 @@
+"""The one door to Stripe: the only module of the portal that imports `stripe`.
+
+Each vendor talks to Stripe with a `StripeClient` of its own, built from that vendor's key (never the SDK's
+module-global `stripe.api_key`), with a short timeout and the SDK's own network retries. Its base address is
+configuration (`STRIPE_API_BASE`), so the same code talks to Stripe or to the local stand-in. What comes back
+is plain dicts: nothing outside this module sees a Stripe object, and Stripe's errors become two of ours.
+"""
+
+import json
+
+import stripe
+
+TIMEOUT_SECONDS = 10
+NETWORK_RETRIES = 2
+SIGNATURE_TOLERANCE_SECONDS = 300
+# One HTTP client for every vendor's StripeClient: it keeps a connection pool per thread, so a burst of webhooks
+# reuses connections instead of opening one per call. It holds no key and decides nothing.
+_HTTP = stripe.RequestsClient(timeout=TIMEOUT_SECONDS)
+
+
+class StripeUnavailable(Exception):
+    """Stripe did not answer, or answered with its own failure: the same call may succeed later."""
+
+
+class StripeRefused(Exception):
+    """Stripe answered and refused (a wrong key, a missing object, bad parameters): saying so is the answer.
+
+    The message is Stripe's own, which masks keys (`sk_test_****abcd`); it is safe to show the vendor."""
+
+
+class BadSignature(Exception):
+    """A webhook whose `Stripe-Signature` does not prove it was sent by Stripe with the vendor's secret."""
+
+
+def is_test_key(secret_key: str) -> bool:
+    return secret_key.startswith(("sk_test_", "rk_test_"))
+
+
+def looks_like_key(secret_key: str) -> bool:
+    return secret_key.startswith(("sk_test_", "sk_live_", "rk_test_", "rk_live_")) and len(secret_key) <= 255
+
+
+def verify_event(payload: bytes, signature_header: str | None, secret: str) -> dict:
+    """The event in a webhook's raw body, once its signature is proven over that body (300 s tolerance)."""
+    if not signature_header:
+        raise BadSignature("no Stripe-Signature header")
+    try:
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(text, signature_header, secret, SIGNATURE_TOLERANCE_SECONDS)
+        event = json.loads(text)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
+        raise BadSignature(str(error).split("\n")[0]) from None
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise BadSignature("the body is not a Stripe event")
+    return event
+
+
+def _plain(stripe_object) -> dict:
+    return stripe_object.to_dict()
+
+
+def _calling(call, *args, **kwargs) -> dict:
+    try:
+        return _plain(call(*args, **kwargs))
+    except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+        raise StripeUnavailable(error.user_message or "Stripe could not be reached.") from None
+    except stripe.APIError as error:
+        raise StripeUnavailable(error.user_message or "Stripe failed to answer.") from None
+    except stripe.StripeError as error:
+        raise StripeRefused(error.user_message or "Stripe refused the request.") from None
+
+
+class Gateway:
+    """One vendor's Stripe account, through the SDK's StripeClient."""
+
+    def __init__(self, secret_key: str, *, api_base: str | None = None):
+        self.test_mode = is_test_key(secret_key)
+        self._v1 = stripe.StripeClient(
+            secret_key, base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=NETWORK_RETRIES, http_client=_HTTP).v1
+
+    # The account
+
+    def account(self) -> dict:
+        return _calling(self._v1.accounts.retrieve_current)
+
+    # Products and prices
+
+    def price(self, price_id: str) -> dict:
+        return _calling(self._v1.prices.retrieve, price_id, params={"expand": ["product"]})
+
+    def create_product(self, *, name: str, metadata: dict, idempotency_key: str) -> dict:
+        return _calling(self._v1.products.create, params={"name": name, "metadata": metadata},
+                        options={"idempotency_key": idempotency_key})
+
+    def update_product_metadata(self, product_id: str, metadata: dict) -> dict:
+        return _calling(self._v1.products.update, product_id, params={"metadata": metadata})
+
+    def create_price(self, *, stripe_product_id: str, unit_amount: int, currency: str, interval: str,
+                     metadata: dict) -> dict:
+        """A new price (the SDK gives its retries of this one call an idempotency key of its own)."""
+        return _calling(self._v1.prices.create, params={
+            "product": stripe_product_id, "unit_amount": unit_amount, "currency": currency,
+            "recurring": {"interval": interval}, "metadata": metadata, "expand": ["product"],
+        })
+
+    def update_price_metadata(self, price_id: str, metadata: dict) -> dict:
+        return _calling(self._v1.prices.update, price_id, params={"metadata": metadata, "expand": ["product"]})
+
+    # Customers and subscriptions
+
+    def customer(self, customer_id: str) -> dict:
+        return _calling(self._v1.customers.retrieve, customer_id)
+
+    def update_customer_metadata(self, customer_id: str, metadata: dict, *, idempotency_key: str) -> dict:
+        return _calling(self._v1.customers.update, customer_id, params={"metadata": metadata},
+                        options={"idempotency_key": idempotency_key})
+
+    def subscription(self, subscription_id: str) -> dict:
+        """The subscription as it is now, with its customer and each item's price and product."""
+        return _calling(self._v1.subscriptions.retrieve, subscription_id,
+                        params={"expand": ["customer", "items.data.price.product"]})
+
+    def update_subscription_metadata(self, subscription_id: str, metadata: dict, *, idempotency_key: str) -> dict:
+        """Set metadata keys (an empty string removes one) with an idempotency key: a retry repeats nothing."""
+        return _calling(self._v1.subscriptions.update, subscription_id, params={"metadata": metadata},
+                        options={"idempotency_key": idempotency_key})

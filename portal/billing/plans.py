@@ -1,0 +1,193 @@
+"""Plans: the Stripe prices linked to a product here, Cryptolens' way.
+
+The Stripe product carries `skm_product_id` (the product here), each price carries `skm` (the key settings a
+subscriber gets). The portal keeps a copy of each linked price, read from Stripe when it is linked, created,
+changed or refreshed; the product page reads the copy.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_currency, get_currency_precision, is_currency
+from sqlmodel import Session, select
+
+from portal.audit import record_change
+from portal.billing.connection import StripeAccess, connected
+from portal.billing.gateway import Gateway, StripeRefused, StripeUnavailable
+from portal.billing.skm import Skm, parse_skm
+from portal.billing_models import StripePrice
+from portal.domain import DomainError, NotFound, get_owned
+from portal.models import Product, utcnow
+
+INTERVALS = {"day": "day", "week": "week", "month": "month", "year": "year"}
+AMOUNT_MAX = Decimal("999999.99")
+STRIPE_PRODUCT_ID = "skm_product_id"
+
+
+def prices_of(session: Session, *, vendor_id: int, product_id: int) -> list[StripePrice]:
+    return list(session.exec(select(StripePrice).where(StripePrice.vendor_id == vendor_id,
+                                                       StripePrice.product_id == product_id)
+                             .order_by(StripePrice.unit_amount, StripePrice.id)).all())
+
+
+def plans_section(session: Session, *, vendor_id: int, product_id: int) -> dict:
+    """What the product page shows of its plans: each linked price with its label and key settings."""
+    rows = prices_of(session, vendor_id=vendor_id, product_id=product_id)
+    return {"prices": [(row, price_label(row), parse_skm(row.skm)[0]) for row in rows],
+            "stripe_connected": connected(session, vendor_id=vendor_id) is not None}
+
+
+def price_label(price: StripePrice) -> str:
+    """"$9.99 / month", formatted by Babel for the price's currency."""
+    if price.unit_amount is None or not price.currency:
+        return "No fixed amount"
+    amount = Decimal(price.unit_amount).scaleb(-get_currency_precision(price.currency.upper()))
+    every = price.interval if price.interval_count == 1 else f"{price.interval_count} {price.interval}s"
+    return f"{format_currency(amount, price.currency.upper(), locale='en')} / {every}" if every else \
+        format_currency(amount, price.currency.upper(), locale="en")
+
+
+def _gateway(session: Session, access: StripeAccess, vendor_id: int) -> Gateway:
+    connection = connected(session, vendor_id=vendor_id)
+    if connection is None:
+        raise DomainError("Connect Stripe in Settings first.")
+    return access.gateway(connection)
+
+
+def _stripe(call, *args, field: str | None = None, **kwargs) -> dict:
+    try:
+        return call(*args, **kwargs)
+    except (StripeRefused, StripeUnavailable) as error:
+        raise DomainError(f"Stripe answered: {error}", field=field) from None
+
+
+def _record(session: Session, row: StripePrice, price: dict) -> StripePrice:
+    recurring = price.get("recurring") or {}
+    product = price.get("product")
+    row.stripe_product_id = product.get("id", "") if isinstance(product, dict) else str(product or "")
+    row.nickname = (price.get("nickname") or "")[:200]
+    row.unit_amount, row.currency = price.get("unit_amount"), (price.get("currency") or "")[:3]
+    row.interval, row.interval_count = (recurring.get("interval") or "")[:8], recurring.get("interval_count") or 1
+    row.active = bool(price.get("active", True))
+    row.skm = (price.get("metadata") or {}).get("skm") or ""
+    row.problem = parse_skm(row.skm)[1]
+    row.refreshed_at = utcnow()
+    session.add(row)
+    return row
+
+
+def _linked(session: Session, vendor_id: int, stripe_price_id: str) -> StripePrice | None:
+    return session.exec(select(StripePrice).where(StripePrice.vendor_id == vendor_id,
+                                                  StripePrice.stripe_price_id == stripe_price_id)).first()
+
+
+def link_price(session: Session, access: StripeAccess, *, vendor_id: int, product_id: int, stripe_price_id: str,
+               actor: str, ip: str = "") -> StripePrice:
+    """Link an existing recurring Stripe price; its Stripe product is marked with this product's id."""
+    product = get_owned(session, Product, product_id, vendor_id=vendor_id)
+    stripe_price_id = stripe_price_id.strip()
+    if not stripe_price_id.startswith("price_") or len(stripe_price_id) > 255:
+        raise DomainError("Paste a price id from Stripe (price_…).", field="stripe_price_id")
+    existing = _linked(session, vendor_id, stripe_price_id)
+    if existing is not None:
+        raise DomainError("That price is linked already." if existing.product_id == product.id else
+                          "That price is linked to another product.", field="stripe_price_id")
+    gateway = _gateway(session, access, vendor_id)
+    price = _stripe(gateway.price, stripe_price_id, field="stripe_price_id")
+    if not price.get("recurring"):
+        raise DomainError("That price is not recurring: a subscription needs a monthly, yearly… price.",
+                          field="stripe_price_id")
+    stripe_product = price.get("product") or {}
+    marked = (stripe_product.get("metadata") or {}).get(STRIPE_PRODUCT_ID)
+    if marked and marked != str(product.id):
+        raise DomainError(f"That price's Stripe product belongs to product {marked}.", field="stripe_price_id")
+    if not marked:
+        _stripe(gateway.update_product_metadata, stripe_product["id"], {STRIPE_PRODUCT_ID: str(product.id)})
+    row = _record(session, StripePrice(vendor_id=vendor_id, product_id=product.id,
+                                       stripe_price_id=stripe_price_id), price)
+    session.flush()
+    _audit(session, row, actor, "stripe_price.linked", ip)
+    return row
+
+
+def _amount(amount: str, currency: str) -> int:
+    try:
+        value = Decimal(amount.strip().replace(",", ""))
+    except InvalidOperation:
+        raise DomainError("Give an amount such as 9.99.", field="amount") from None
+    if not value.is_finite() or not Decimal("0") < value <= AMOUNT_MAX:
+        raise DomainError(f"Give an amount above 0 and at most {AMOUNT_MAX:,}.", field="amount")
+    minor = value.scaleb(get_currency_precision(currency.upper()))
+    if minor != minor.to_integral_value():
+        raise DomainError(f"{currency.upper()} has no smaller unit than that.", field="amount")
+    return int(minor)
+
+
+def create_price(session: Session, access: StripeAccess, *, vendor_id: int, product_id: int, amount: str,
+                 currency: str, interval: str, actor: str, ip: str = "") -> StripePrice:
+    """A new recurring price in Stripe, on the Stripe product of this product (made if it has none yet)."""
+    product = get_owned(session, Product, product_id, vendor_id=vendor_id)
+    currency = currency.strip().lower()
+    if not (len(currency) == 3 and is_currency(currency.upper())):
+        raise DomainError("Give a currency code such as USD or EUR.", field="currency")
+    if interval not in INTERVALS:
+        raise DomainError("Choose how often the customer pays.", field="interval")
+    unit_amount = _amount(amount, currency)
+    gateway = _gateway(session, access, vendor_id)
+    linked = next((p for p in prices_of(session, vendor_id=vendor_id, product_id=product.id)
+                   if p.stripe_product_id), None)
+    if linked is not None:
+        stripe_product_id = linked.stripe_product_id
+    else:
+        stripe_product_id = _stripe(gateway.create_product, name=product.name,
+                                    metadata={STRIPE_PRODUCT_ID: str(product.id)},
+                                    idempotency_key=f"skm-product-{vendor_id}-{product.id}")["id"]
+    price = _stripe(gateway.create_price, stripe_product_id=stripe_product_id, unit_amount=unit_amount,
+                    currency=currency, interval=interval, metadata={"skm": Skm().to_json()})
+    row = _record(session, StripePrice(vendor_id=vendor_id, product_id=product.id,
+                                       stripe_price_id=price["id"]), price)
+    session.flush()
+    _audit(session, row, actor, "stripe_price.created", ip)
+    return row
+
+
+def linked_price(session: Session, *, vendor_id: int, product_id: int, price_id: int) -> StripePrice:
+    """The vendor's price linked to this product (NotFound under any other product, as for another vendor's)."""
+    row = get_owned(session, StripePrice, price_id, vendor_id=vendor_id)
+    if row.product_id != product_id:
+        raise NotFound()
+    return row
+
+
+def change_settings(session: Session, access: StripeAccess, *, vendor_id: int, product_id: int, price_id: int,
+                    skm: Skm, actor: str, ip: str = "") -> StripePrice:
+    """Write new key settings to the price's `skm` in Stripe, then keep what Stripe answered."""
+    row = linked_price(session, vendor_id=vendor_id, product_id=product_id, price_id=price_id)
+    gateway = _gateway(session, access, vendor_id)
+    before = {"skm": row.skm}
+    price = _stripe(gateway.update_price_metadata, row.stripe_price_id, {"skm": skm.to_json()})
+    _record(session, row, price)
+    _audit(session, row, actor, "stripe_price.changed", ip, before=before)
+    return row
+
+
+def refresh_prices(session: Session, access: StripeAccess, *, vendor_id: int, product_id: int) -> int:
+    """Read every linked price of the product again from Stripe; returns how many were read."""
+    gateway = _gateway(session, access, vendor_id)
+    rows = prices_of(session, vendor_id=vendor_id, product_id=product_id)
+    for row in rows:
+        _record(session, row, _stripe(gateway.price, row.stripe_price_id))
+    return len(rows)
+
+
+def unlink_price(session: Session, *, vendor_id: int, product_id: int, price_id: int, actor: str,
+                 ip: str = "") -> None:
+    """Forget the link here (Stripe keeps the price; subscriptions to it keep their keys)."""
+    row = linked_price(session, vendor_id=vendor_id, product_id=product_id, price_id=price_id)
+    _audit(session, row, actor, "stripe_price.unlinked", ip)
+    session.delete(row)
+
+
+def _audit(session: Session, row: StripePrice, actor: str, action: str, ip: str, before: dict | None = None):
+    record_change(session, vendor_id=row.vendor_id, actor=actor, action=action, subject_type="product",
+                  subject_id=row.product_id, before=before,
+                  after={"price": row.stripe_price_id, "skm": row.skm}, ip=ip)

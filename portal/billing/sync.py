@@ -1,0 +1,219 @@
+"""A subscription record kept to Stripe's current state, and the one key it pays for.
+
+`sync_subscription` is given the subscription as Stripe has it now (never an event's old copy), so events may
+come in any order, any number of times: each brings the record and its key to the same state. Exactly one key
+per subscription is held by the database: the record is claimed by its unique (vendor, Stripe id) before a key
+is made, the key is made under the record's row lock, and set by a compare-and-set on `key_id IS NULL`.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from portal.audit import record_change, snapshot
+from portal.billing.skm import Skm, features_of, parse_skm
+from portal.billing_models import StripeConnection, StripeCustomer, Subscription
+from portal.customers.services import create_customer
+from portal.dataobjects.services import KEY, add_object
+from portal.domain import DomainError, find_owned
+from portal.keys.services import STRIPE_MANAGED, KeySettings, change_details, create_key, renew_key, set_blocked
+from portal.models import Customer, LicenseKey, Product, utcnow
+from portal.rules import normalize_email
+
+# The statuses in which a subscription has been paid for (or is on trial): it has a key.
+KEYED = frozenset({"active", "trialing", "past_due", "unpaid"})
+RENEWING = frozenset({"active", "trialing"})
+OVERDUE = frozenset({"past_due", "unpaid"})
+ENDED = frozenset({"canceled", "incomplete_expired"})
+
+
+def _moment(seconds) -> datetime | None:
+    return datetime.fromtimestamp(seconds, UTC) if isinstance(seconds, int | float) and seconds else None
+
+
+def _id(value) -> str:
+    return value.get("id", "") if isinstance(value, dict) else str(value or "")
+
+
+@dataclass
+class StripeSubscription:
+    """What the portal reads of a Stripe subscription (API 2026-10-28: the periods live on its items)."""
+
+    id: str
+    status: str
+    customer: dict
+    price: dict
+    stripe_product: dict
+    item_id: str
+    period_end: datetime | None
+    trial_end: datetime | None
+    cancel_at_period_end: bool
+    ended_at: datetime | None
+    metadata: dict
+
+    @classmethod
+    def read(cls, subscription: dict) -> "StripeSubscription":
+        items = (subscription.get("items") or {}).get("data") or [{}]
+        item = items[0]
+        price = item.get("price") or {}
+        customer = subscription.get("customer")
+        ends = [_moment(i.get("current_period_end")) for i in items if i.get("current_period_end")]
+        return cls(
+            id=subscription["id"], status=subscription.get("status") or "",
+            customer=customer if isinstance(customer, dict) else {"id": str(customer or "")},
+            price=price, stripe_product=price.get("product") if isinstance(price.get("product"), dict) else {},
+            item_id=item.get("id") or "", period_end=max(ends) if ends else None,
+            trial_end=_moment(subscription.get("trial_end")),
+            cancel_at_period_end=bool(subscription.get("cancel_at_period_end")),
+            ended_at=_moment(subscription.get("ended_at")), metadata=subscription.get("metadata") or {})
+
+
+@dataclass
+class Plan:
+    product: Product | None
+    skm: Skm
+    problem: str
+
+
+def plan_of(session: Session, *, vendor_id: int, state: StripeSubscription) -> Plan:
+    """The product here and the key settings a subscription's price gives, or the problem that stops a key."""
+    skm, problem = parse_skm((state.price.get("metadata") or {}).get("skm"))
+    product_id = skm.product_id or (state.stripe_product.get("metadata") or {}).get("skm_product_id")
+    product = None
+    if str(product_id or "").isdecimal() and int(product_id) < 2**31:
+        product = find_owned(session, Product, int(product_id), vendor_id=vendor_id)
+    if product is None:
+        problem = (f"The price {_id(state.price)} is not linked to a product here: link it on a product's page "
+                   "(its Stripe product needs skm_product_id).")
+    return Plan(product, skm, problem)
+
+
+def customer_of(session: Session, *, vendor_id: int, stripe_customer: dict, actor: str) -> Customer:
+    """The customer here of a Stripe customer: by its `skm_customer_id`, by an earlier link, by e-mail, or new."""
+    stripe_id = stripe_customer.get("id", "")
+    named = str((stripe_customer.get("metadata") or {}).get("skm_customer_id") or "")
+    customer = find_owned(session, Customer, int(named), vendor_id=vendor_id) \
+        if named.isdecimal() and int(named) < 2**31 else None
+    link = session.exec(select(StripeCustomer).where(StripeCustomer.vendor_id == vendor_id,
+                                                     StripeCustomer.stripe_customer_id == stripe_id)).first()
+    if customer is None and link is not None:
+        customer = session.get(Customer, link.customer_id)
+    email = normalize_email(stripe_customer.get("email") or "")
+    if customer is None and email:
+        customer = session.exec(select(Customer).where(Customer.vendor_id == vendor_id,
+                                                       Customer.email_normalized == email)
+                                .order_by(Customer.id)).first()
+    if customer is None:
+        customer = create_customer(session, vendor_id=vendor_id, actor=actor, origin="stripe",
+                                   name=(stripe_customer.get("name") or "")[:100], email=email[:100])
+    if link is None and stripe_id:
+        try:
+            with session.begin_nested():  # at most one Stripe customer per customer: a second one is not linked
+                session.add(StripeCustomer(vendor_id=vendor_id, customer_id=customer.id, stripe_customer_id=stripe_id))
+        except IntegrityError:
+            pass
+    return customer
+
+
+def _locked(session: Session, vendor_id: int, stripe_id: str) -> Subscription | None:
+    return session.exec(select(Subscription).where(Subscription.vendor_id == vendor_id,
+                                                   Subscription.stripe_subscription_id == stripe_id)
+                        .with_for_update()).first()
+
+
+def _claim(session: Session, vendor_id: int, stripe_id: str) -> Subscription:
+    """The subscription's record, made if new, locked until the transaction ends."""
+    row = _locked(session, vendor_id, stripe_id)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            session.add(Subscription(vendor_id=vendor_id, stripe_subscription_id=stripe_id))
+    except IntegrityError:  # another delivery made it first; its transaction has ended, its row is ours to lock
+        pass
+    return _locked(session, vendor_id, stripe_id)
+
+
+def _make_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan, customer: Customer,
+              expires: datetime, actor: str) -> LicenseKey:
+    settings = KeySettings(expires=expires, features=features_of(plan.skm), notes=plan.skm.notes,
+                           max_no_of_machines=plan.skm.max_no_of_machines, customer_id=customer.id)
+    key = create_key(session, product=plan.product, settings=settings, actor=actor)
+    add_object(session, vendor_id=row.vendor_id, name=STRIPE_MANAGED, string_value=state.item_id or state.id,
+               referencer_type=KEY, referencer_id=key.id, actor=actor)
+    taken = session.execute(update(Subscription).where(Subscription.id == row.id, Subscription.key_id.is_(None))
+                            .values(key_id=key.id, key_written=False)).rowcount
+    if taken != 1:
+        raise DomainError("The subscription's key was made by another delivery.")
+    row.key_id, row.key_written = key.id, False
+    return key
+
+
+def overdue(row: Subscription, grace_days: int, now: datetime) -> bool:
+    """An unpaid renewal whose grace days have passed: the key is blocked until a payment comes."""
+    return row.status in OVERDUE and row.current_period_end is not None and \
+        row.current_period_end + timedelta(days=grace_days) <= now
+
+
+def block_for(session: Session, row: Subscription, key: LicenseKey, reason: str, actor: str) -> None:
+    if not key.block:
+        set_blocked(session, key=key, blocked=True, actor=actor)
+        row.blocked_for = reason
+
+
+def _keep_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan, customer: Customer,
+              connection: StripeConnection, actor: str) -> None:
+    key = session.get(LicenseKey, row.key_id) if row.key_id else None
+    expires = (state.period_end or utcnow()) + timedelta(days=connection.grace_days)
+    if key is not None and plan.product is not None and key.product_id != plan.product.id:
+        block_for(session, row, key, "switched", actor)  # a plan of another product: a new key, the old one ends
+        row.key_id, row.blocked_for, key = None, "", None
+        session.flush()
+    if key is None:
+        if state.status not in KEYED or plan.product is None:
+            return
+        key = _make_key(session, row, state, plan, customer, expires, actor)
+    elif row.stripe_price_id and row.stripe_price_id != _id(state.price) and plan.product is not None:
+        change_details(session, key=key, notes=key.notes, features=features_of(plan.skm),
+                       max_no_of_machines=plan.skm.max_no_of_machines, trial_activation=key.trial_activation,
+                       actor=actor)
+    renews = state.period_end if state.status in RENEWING and not state.cancel_at_period_end else None
+    if state.status in KEYED:
+        renew_key(session, key=key, expires=expires, renews_on=renews, actor=actor)
+    else:
+        renew_key(session, key=key, expires=key.expires, renews_on=None, actor=actor)
+    if state.status in RENEWING and row.blocked_for in ("payment", "canceled") and key.block:
+        set_blocked(session, key=key, blocked=False, actor=actor)
+        row.blocked_for = ""
+    elif state.status in ENDED and connection.on_cancel == "block":
+        block_for(session, row, key, "canceled", actor)
+    elif overdue(row, connection.grace_days, utcnow()):
+        block_for(session, row, key, "payment", actor)
+
+
+def sync_subscription(session: Session, *, connection: StripeConnection, state: StripeSubscription,
+                      actor: str) -> Subscription:
+    """Bring the record and its key to Stripe's state; the caller commits, then writes `skm_key_id` back."""
+    vendor_id = connection.vendor_id
+    plan = plan_of(session, vendor_id=vendor_id, state=state)
+    customer = customer_of(session, vendor_id=vendor_id, stripe_customer=state.customer, actor=actor)
+    row = _claim(session, vendor_id, state.id)
+    before = snapshot(row)
+    row.stripe_customer_id, row.customer_id = state.customer.get("id", ""), customer.id
+    row.status, row.current_period_end, row.trial_end = state.status, state.period_end, state.trial_end
+    row.cancel_at_period_end, row.ended_at = state.cancel_at_period_end, state.ended_at
+    row.product_id = plan.product.id if plan.product else row.product_id
+    row.problem = plan.problem
+    _keep_key(session, row, state, plan, customer, connection, actor)
+    row.stripe_price_id, row.synced_at = _id(state.price), utcnow()
+    session.add(row)
+    session.flush()
+    after = snapshot(row, leave_out=("synced_at",))
+    before.pop("synced_at", None)
+    if after != before:
+        record_change(session, vendor_id=vendor_id, actor=actor, action="subscription.synced",
+                      subject_type="subscription", subject_id=row.id, before=before, after=after)
+    return row

@@ -1,0 +1,62 @@
+"""`POST /stripe/webhook/<slug>`: Stripe's events for one vendor, proven by that vendor's signing secret.
+
+400 and nothing written for a bad, stale or missing signature, an unknown slug or a vendor without Stripe; 2xx
+only once the event's work is committed and written back to Stripe; 5xx for any failure, so that Stripe
+delivers again. Answers are JSON and name no secret.
+"""
+
+import logging
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from sqlmodel import select
+
+from portal.billing.connection import connected
+from portal.billing.events import handle_event, note_failure
+from portal.billing.gateway import BadSignature, StripeUnavailable, verify_event
+from portal.db import get_session
+from portal.extensions import csrf, limiter
+from portal.models import Vendor
+from portal.rules import normalize_slug
+
+blueprint = Blueprint("webhooks", __name__)
+log = logging.getLogger(__name__)
+# A Stripe event is a few kilobytes; a body far larger is no event of Stripe's.
+BODY_MAX = 1024 * 1024
+
+
+def _refused(message: str, status: int = 400):
+    return jsonify(error=message), status
+
+
+@blueprint.route("/stripe/webhook/<slug>", methods=["POST"])
+@csrf.exempt
+@limiter.exempt
+def stripe_webhook(slug: str):
+    if (request.content_length or 0) > BODY_MAX:
+        return _refused("The body is too large for a Stripe event.", 413)
+    payload = request.get_data(cache=False)
+    session = get_session()
+    vendor_id = session.exec(select(Vendor.id).where(Vendor.slug == normalize_slug(slug))).first()
+    connection = connected(session, vendor_id=vendor_id) if vendor_id is not None else None
+    access = current_app.extensions["stripe_access"]
+    secret = access.webhook_secret(connection)
+    session.commit()
+    if secret is None:
+        return _refused("No portal with Stripe connected has this address.")
+    try:
+        event = verify_event(payload, request.headers.get("Stripe-Signature"), secret)
+    except BadSignature as error:
+        return _refused(f"The Stripe-Signature does not match this portal's signing secret ({error}).")
+    try:
+        outcome = handle_event(session, access, connection=connection, event=event)
+    except Exception as error:
+        reason = str(error) if isinstance(error, StripeUnavailable) else type(error).__name__
+        log.warning("Stripe event %s for vendor %s not done, Stripe will deliver it again: %s",
+                    event["id"], vendor_id, reason)
+        note_failure(session, vendor_id=vendor_id, event_id=event["id"], error=reason)
+        return _refused("The event could not be processed now; deliver it again.", 503)
+    return jsonify(received=True, outcome=outcome)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)

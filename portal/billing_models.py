@@ -1,0 +1,128 @@
+"""The Stripe nouns the portal keeps: a vendor's connection, linked prices, customers, subscriptions and events.
+
+Pages read these records, never Stripe on each view; webhooks and "refresh" bring them up to Stripe's state.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from portal.columns import fk, utcnow, when
+
+STRIPE_ID_MAX = 255
+PROBLEM_MAX = 500
+
+
+class StripeConnection(SQLModel, table=True):
+    """A vendor's Stripe keys (encrypted; only their last four characters are ever shown) and billing policy."""
+
+    __tablename__ = "stripe_connection"
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("vendor.id", ondelete="CASCADE"),
+                                               nullable=False, unique=True))
+    secret_key_encrypted: str | None = None
+    webhook_secret_encrypted: str | None = None
+    secret_key_last4: str = Field(default="", max_length=4)
+    webhook_secret_last4: str = Field(default="", max_length=4)
+    # What "Test connection" last found.
+    account_name: str = Field(default="", max_length=200)
+    livemode: bool = False
+    tested_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
+    # A renewal is charged only after the period ends: keys run this many days past it.
+    grace_days: int = 3
+    # When a subscription ends: "expire" (the key runs to its expiry) or "block" (at once).
+    on_cancel: str = Field(default="expire", max_length=8)
+    connected_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
+
+    @property
+    def connected(self) -> bool:
+        return self.secret_key_encrypted is not None and self.webhook_secret_encrypted is not None
+
+
+class StripePrice(SQLModel, table=True):
+    """A Stripe price linked to a product here, as last read from Stripe, with the key settings of its `skm`."""
+
+    __tablename__ = "stripe_price"
+    __table_args__ = (sa.UniqueConstraint("vendor_id", "stripe_price_id", name="uq_stripe_price_vendor_price"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
+    product_id: int = Field(sa_column=fk("product.id"))
+    stripe_price_id: str = Field(max_length=STRIPE_ID_MAX)
+    stripe_product_id: str = Field(default="", max_length=STRIPE_ID_MAX)
+    nickname: str = Field(default="", max_length=200)
+    unit_amount: int | None = None
+    currency: str = Field(default="", max_length=3)
+    interval: str = Field(default="", max_length=8)
+    interval_count: int = 1
+    active: bool = True
+    # The price's `skm` metadata as found in Stripe, and what is wrong with it ("" when nothing is).
+    skm: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    problem: str = Field(default="", max_length=PROBLEM_MAX)
+    # Shown to customers as a plan to subscribe to in the portal.
+    offered: bool = False
+    refreshed_at: datetime = Field(default_factory=utcnow, sa_column=when())
+
+
+class StripeCustomer(SQLModel, table=True):
+    """The one Stripe customer of a customer here, per vendor."""
+
+    __tablename__ = "stripe_customer"
+    __table_args__ = (sa.UniqueConstraint("vendor_id", "stripe_customer_id", name="uq_stripe_customer_vendor_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
+    customer_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("customer.id", ondelete="CASCADE"),
+                                                 nullable=False, unique=True))
+    stripe_customer_id: str = Field(max_length=STRIPE_ID_MAX)
+    # `skm_customer_id` is on the Stripe customer.
+    metadata_written: bool = False
+    created: datetime = Field(default_factory=utcnow, sa_column=when())
+
+
+class Subscription(SQLModel, table=True):
+    """A Stripe subscription as last read from Stripe, and the key it pays for."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (
+        sa.UniqueConstraint("vendor_id", "stripe_subscription_id", name="uq_subscription_vendor_stripe_id"),
+        sa.Index("ix_subscription_vendor_status", "vendor_id", "status", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
+    stripe_subscription_id: str = Field(max_length=STRIPE_ID_MAX)
+    stripe_customer_id: str = Field(default="", max_length=STRIPE_ID_MAX)
+    customer_id: int | None = Field(default=None, sa_column=fk("customer.id", ondelete="SET NULL", nullable=True))
+    stripe_price_id: str = Field(default="", max_length=STRIPE_ID_MAX)
+    product_id: int | None = Field(default=None, sa_column=fk("product.id", ondelete="SET NULL", nullable=True,
+                                                              index=False))
+    status: str = Field(default="", max_length=24)
+    current_period_end: datetime | None = Field(default=None, sa_column=when(nullable=True))
+    trial_end: datetime | None = Field(default=None, sa_column=when(nullable=True))
+    cancel_at_period_end: bool = False
+    ended_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
+    # The key it pays for: one key per subscription, one subscription per key.
+    key_id: int | None = Field(default=None, sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("license_key.id", ondelete="SET NULL"), nullable=True, unique=True))
+    # `skm_key_id` (and `skm_key_globalid`) written to the subscription, `skm_temp_var` removed.
+    key_written: bool = False
+    # Why the portal blocked the key, so that it unblocks only what it blocked: "payment", "canceled", "switched".
+    blocked_for: str = Field(default="", max_length=16)
+    # What keeps the portal from making the key (an unlinked price, bad `skm`), for the vendor to repair.
+    problem: str = Field(default="", max_length=PROBLEM_MAX)
+    created: datetime = Field(default_factory=utcnow, sa_column=when())
+    synced_at: datetime = Field(default_factory=utcnow, sa_column=when())
+
+
+class StripeEvent(SQLModel, table=True):
+    """A webhook event, recorded once per vendor; `done_at` is set only when its work is committed and written back."""
+
+    __tablename__ = "stripe_event"
+    __table_args__ = (sa.UniqueConstraint("vendor_id", "event_id", name="uq_stripe_event_vendor_event"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
+    event_id: str = Field(max_length=STRIPE_ID_MAX)
+    type: str = Field(max_length=100)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=when())
+    done_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=PROBLEM_MAX)

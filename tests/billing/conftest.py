@@ -1,0 +1,115 @@
+"""Stripe fixtures: the local stand-in with an account per test, the app served on loopback for its webhooks,
+and a vendor connected to that account with a product whose Stripe prices are linked."""
+
+import threading
+from dataclasses import dataclass
+
+import pytest
+import stripe
+from sqlmodel import select
+from werkzeug.serving import make_server
+
+from portal.billing import connection, plans
+from portal.billing.connection import StripeAccess
+from portal.billing.skm import Skm
+from portal.billing_models import StripePrice
+from portal.models import LicenseKey, Product
+from portal.products.services import create_product
+from tests.support.standin import standin_server, stripe_standin  # noqa: F401 - fixtures, used by name
+
+TEMP_VAR = "This parameter will replaced with 'skm_key_id'"
+SIGNING_SECRET = "whsec_test_portal_signing_secret_0001"
+
+
+@pytest.fixture
+def served_app(app):
+    """The test's app served over HTTP on 127.0.0.1 (Stripe's webhooks come over the network); its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+@dataclass
+class Shop:
+    """A vendor connected to its own stand-in account, with a product and its monthly and yearly prices."""
+
+    app: object
+    db: object
+    standin: object
+    vendor: object
+    secret_key: str
+    product: Product
+    monthly: str
+    yearly: str
+
+    @property
+    def stripe(self) -> stripe.StripeClient:
+        return stripe.StripeClient(self.secret_key, base_addresses={"api": self.standin.url}).v1
+
+    @property
+    def access(self) -> StripeAccess:
+        return self.app.extensions["stripe_access"]
+
+    def subscribe(self, *, customer=None, email="buyer@example.test", price=None, **params) -> dict:
+        """A subscription made the way Cryptolens' custom interface makes one: with `skm_temp_var`."""
+        metadata = {"skm_customer_id": str(customer.id)} if customer is not None else {}
+        stripe_customer = self.stripe.customers.create(params={"email": email, "name": "Buyer",
+                                                               "metadata": metadata})
+        subscription = self.stripe.subscriptions.create(params={
+            "customer": stripe_customer.id, "items": [{"price": price or self.monthly}],
+            "metadata": {"skm_temp_var": TEMP_VAR}, **params})
+        return subscription.to_dict()
+
+    def settle(self) -> None:
+        self.standin.wait_idle(timeout=20)
+
+    def keys(self) -> list[LicenseKey]:
+        return list(self.db.exec(select(LicenseKey).where(LicenseKey.vendor_id == self.vendor.id)
+                                 .order_by(LicenseKey.id)).all())
+
+    def key(self) -> LicenseKey:
+        (key,) = self.keys()
+        return key
+
+
+def connect_vendor(app, db, standin, vendor, *, webhook_url: str | None) -> str:
+    account = standin.create_account(name=f"{vendor.name} Stripe")
+    app.extensions["stripe_access"] = StripeAccess(app.extensions["encryptor"], standin.url)
+    connection.connect(db, app.extensions["stripe_access"], vendor_id=vendor.id, secret_key=account.secret_key,
+                       webhook_secret=SIGNING_SECRET, actor="test")
+    db.commit()
+    if webhook_url:
+        standin.register_webhook(account.secret_key, f"{webhook_url}/stripe/webhook/{vendor.slug}", SIGNING_SECRET)
+    return account.secret_key
+
+
+def linked_prices(app, db, vendor, product) -> tuple[str, str]:
+    access = app.extensions["stripe_access"]
+    ids = []
+    for amount, interval, skm in (("9.99", "month", Skm(features={"f1": True}, max_no_of_machines=2)),
+                                  ("99", "year", Skm(features={"f1": True, "f2": True}, max_no_of_machines=5))):
+        row = plans.create_price(db, access, vendor_id=vendor.id, product_id=product.id, amount=amount,
+                                 currency="usd", interval=interval, actor="test")
+        db.commit()
+        plans.change_settings(db, access, vendor_id=vendor.id, product_id=product.id, price_id=row.id, skm=skm,
+                              actor="test")
+        db.commit()
+        ids.append(row.stripe_price_id)
+    return ids[0], ids[1]
+
+
+@pytest.fixture
+def shop(app, db, stripe_standin, vendor, served_app) -> Shop:  # noqa: F811 - the fixture imported above
+    secret_key = connect_vendor(app, db, stripe_standin, vendor, webhook_url=served_app)
+    product = create_product(db, vendor_id=vendor.id, actor="test", name="Demo App", f1_name="Pro", f2_name="Export")
+    db.commit()
+    monthly, yearly = linked_prices(app, db, vendor, product)
+    return Shop(app, db, stripe_standin, vendor, secret_key, product, monthly, yearly)
+
+
+def price_row(db, stripe_price_id: str) -> StripePrice:
+    return db.exec(select(StripePrice).where(StripePrice.stripe_price_id == stripe_price_id)).one()

@@ -1,0 +1,158 @@
+"""The vendor connects Stripe in Settings and links prices to a product, as a user does it, in pages."""
+
+import json
+import re
+
+import pytest
+from sqlmodel import select
+
+from portal.billing.connection import StripeAccess
+from portal.billing_models import StripeConnection, StripePrice
+from portal.models import Product
+from portal.products.services import create_product
+from tests.billing.conftest import SIGNING_SECRET, connect_vendor
+from tests.support.pages import post_form
+
+SETTINGS = "/vendor/settings/stripe"
+
+
+@pytest.fixture
+def standin_access(app, stripe_standin):
+    app.extensions["stripe_access"] = StripeAccess(app.extensions["encryptor"], stripe_standin.url)
+    return stripe_standin
+
+
+def test_connect_test_and_disconnect_without_a_secret_ever_shown(vendor_client, standin_access, db, vendor):
+    account = standin_access.create_account(name="Acme Payments")
+    page = vendor_client.get(SETTINGS).get_data(as_text=True)
+    assert f"/stripe/webhook/{vendor.slug}" in page and "invoice.payment_failed" in page
+
+    answer = post_form(vendor_client, f"{SETTINGS}/connect", {"secret_key": account.secret_key,
+                                                             "webhook_secret": SIGNING_SECRET},
+                       page=SETTINGS, follow_redirects=True)
+    page = answer.get_data(as_text=True)
+    assert "Stripe is connected" in page and "…" + account.secret_key[-4:] in page
+    assert account.secret_key not in page and SIGNING_SECRET not in page
+    stored = db.exec(select(StripeConnection)).one()
+    assert account.secret_key not in stored.secret_key_encrypted
+
+    page = post_form(vendor_client, f"{SETTINGS}/test", {}, page=SETTINGS, follow_redirects=True).get_data(
+        as_text=True)
+    assert "Connected to Acme Payments" in page and "test mode" in page
+
+    page = post_form(vendor_client, f"{SETTINGS}/disconnect", {}, page=SETTINGS, follow_redirects=True).get_data(
+        as_text=True)
+    assert "Stripe is disconnected" in page
+    stored = db.exec(select(StripeConnection)).one()
+    assert stored.secret_key_encrypted is None and stored.webhook_secret_encrypted is None
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"secret_key": "pk_test_123", "webhook_secret": SIGNING_SECRET}, "Paste a secret key"),
+    ({"secret_key": "sk_test_123", "webhook_secret": "nope"}, "signing secret (whsec_"),
+    ({"secret_key": "", "webhook_secret": ""}, "This field is required."),
+])
+def test_connect_refuses_what_is_no_key_at_the_field(vendor_client, standin_access, db, data, message):
+    answer = post_form(vendor_client, f"{SETTINGS}/connect", data, page=SETTINGS)
+    assert answer.status_code == 422 and message in answer.get_data(as_text=True)
+    assert db.exec(select(StripeConnection)).first() is None
+
+
+def test_a_wrong_key_is_reported_by_test_connection_in_stripes_words(vendor_client, standin_access, db):
+    post_form(vendor_client, f"{SETTINGS}/connect", {"secret_key": "sk_test_not_an_account_4321",
+                                                     "webhook_secret": SIGNING_SECRET}, page=SETTINGS)
+    page = post_form(vendor_client, f"{SETTINGS}/test", {}, page=SETTINGS, follow_redirects=True).get_data(
+        as_text=True)
+    assert "Stripe answered: Invalid API Key" in page and "sk_test_not_an_account_4321" not in page
+
+
+def test_policy_is_validated_and_saved(vendor_client, standin_access, db):
+    answer = post_form(vendor_client, f"{SETTINGS}/policy", {"grace_days": "61", "on_cancel": "block"},
+                       page=SETTINGS)
+    assert answer.status_code == 422 and "Give between 0 and 60 days." in answer.get_data(as_text=True)
+    post_form(vendor_client, f"{SETTINGS}/policy", {"grace_days": "7", "on_cancel": "block"}, page=SETTINGS)
+    stored = db.exec(select(StripeConnection)).one()
+    assert (stored.grace_days, stored.on_cancel) == (7, "block")
+
+
+@pytest.fixture
+def product(db, vendor):
+    product = create_product(db, vendor_id=vendor.id, actor="test", name="Demo App", f1_name="Pro")
+    db.commit()
+    return product
+
+
+def test_prices_are_created_edited_and_listed_below_the_keys(app, vendor_client, standin_access, db, vendor,
+                                                               product):
+    secret_key = connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    base = f"/vendor/products/{product.id}"
+    answer = post_form(vendor_client, f"{base}/prices/new", {"amount": "9.99", "currency": "USD",
+                                                             "interval": "month"})
+    assert answer.status_code == 303
+    row = db.exec(select(StripePrice)).one()
+    form = answer.headers["Location"]
+    answer = post_form(vendor_client, form, {"f1": "y", "max_no_of_machines": "3", "trial_days": "14"})
+    assert answer.status_code == 303
+    page = vendor_client.get(base).get_data(as_text=True)
+    assert page.index("License keys") < page.index("Plans (Stripe prices)")
+    assert "$9.99 / month" in page and row.stripe_price_id in page and ">Pro<" in page and "14-day trial" in page
+
+    import stripe
+    client = stripe.StripeClient(secret_key, base_addresses={"api": standin_access.url}).v1
+    price = client.prices.retrieve(row.stripe_price_id, params={"expand": ["product"]}).to_dict()
+    assert json.loads(price["metadata"]["skm"]) == {"F1": True, "MaxNoOfMachines": 3, "TrialDays": 14}
+    assert price["product"]["metadata"]["skm_product_id"] == str(product.id)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"amount": "0", "currency": "usd", "interval": "month"}, "Give an amount above 0"),
+    ({"amount": "9.999", "currency": "usd", "interval": "month"}, "USD has no smaller unit than that."),
+    ({"amount": "abc", "currency": "usd", "interval": "month"}, "Give an amount such as 9.99."),
+    ({"amount": "5", "currency": "zzz", "interval": "month"}, "Give a currency code"),
+    ({"amount": "5", "currency": "usd", "interval": "fortnight"}, "Not a valid choice"),
+])
+def test_a_new_price_refuses_bad_input_at_the_field(app, vendor_client, standin_access, db, vendor, product,
+                                                    data, message):
+    connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    answer = post_form(vendor_client, f"/vendor/products/{product.id}/prices/new", data)
+    assert answer.status_code == 422 and message in answer.get_data(as_text=True)
+    assert db.exec(select(StripePrice)).first() is None
+
+
+def test_an_existing_price_is_linked_and_bad_skm_shown_as_a_problem(app, vendor_client, standin_access, db,
+                                                                     vendor, product):
+    import stripe
+    secret_key = connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    client = stripe.StripeClient(secret_key, base_addresses={"api": standin_access.url}).v1
+    stripe_product = client.products.create(params={"name": "Made in Stripe"})
+    price = client.prices.create(params={"product": stripe_product.id, "unit_amount": 1200, "currency": "eur",
+                                         "recurring": {"interval": "year"}, "metadata": {"skm": "{not json"}})
+    once = client.prices.create(params={"product": stripe_product.id, "unit_amount": 100, "currency": "eur"})
+    base = f"/vendor/products/{product.id}"
+
+    answer = post_form(vendor_client, f"{base}/prices/link", {"stripe_price_id": once.id})
+    assert answer.status_code == 422 and "not recurring" in answer.get_data(as_text=True)
+    answer = post_form(vendor_client, f"{base}/prices/link", {"stripe_price_id": "price_nope"})
+    assert answer.status_code == 422 and "Stripe answered: No such price" in answer.get_data(as_text=True)
+
+    assert post_form(vendor_client, f"{base}/prices/link", {"stripe_price_id": price.id}).status_code == 303
+    page = vendor_client.get(base).get_data(as_text=True)
+    assert "€12.00 / year" in page and "skm metadata is not JSON" in page
+    assert client.products.retrieve(stripe_product.id).to_dict()["metadata"]["skm_product_id"] == str(product.id)
+
+    other = create_product(db, vendor_id=vendor.id, actor="test", name="Other")
+    db.commit()
+    answer = post_form(vendor_client, f"/vendor/products/{other.id}/prices/link", {"stripe_price_id": price.id})
+    assert answer.status_code == 422 and "linked to another product" in answer.get_data(as_text=True)
+
+
+def test_another_vendors_price_and_product_are_not_found(app, vendor_client, standin_access, db, make, other_vendor):
+    theirs = create_product(db, vendor_id=other_vendor.id, actor="test", name="Theirs")
+    db.commit()
+    assert vendor_client.get(f"/vendor/products/{theirs.id}/prices/new").status_code == 404
+    assert db.get(Product, theirs.id) is not None
+
+
+def test_a_product_page_without_stripe_invites_to_connect(vendor_client, product):
+    page = vendor_client.get(f"/vendor/products/{product.id}").get_data(as_text=True)
+    assert re.search(r"Connect Stripe</a> to sell", page)

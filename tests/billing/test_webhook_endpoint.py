@@ -1,0 +1,92 @@
+"""`POST /stripe/webhook/<slug>`: only a body signed with the vendor's own secret, fresh, is taken; nothing else
+writes a thing; answers are JSON and name no secret."""
+
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+from sqlmodel import select
+
+from portal.billing_models import StripeEvent
+from tests.billing.conftest import SIGNING_SECRET, connect_vendor
+from tests.support.world import db_rows
+
+
+def signed(body: bytes, secret: str = SIGNING_SECRET, at: int | None = None) -> dict:
+    at = int(time.time()) if at is None else at
+    signature = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
+    return {"Stripe-Signature": f"t={at},v1={signature}", "Content-Type": "application/json"}
+
+
+def event(kind: str = "product.created", event_id: str = "evt_test_1") -> bytes:
+    return json.dumps({"id": event_id, "object": "event", "type": kind,
+                       "data": {"object": {"id": "prod_1", "object": "product"}}}).encode()
+
+
+@pytest.fixture
+def connected(app, db, stripe_standin, vendor):
+    return connect_vendor(app, db, stripe_standin, vendor, webhook_url=None)
+
+
+def test_an_event_of_no_interest_is_recorded_and_answered_2xx(client, connected, vendor, db):
+    answer = client.post(f"/stripe/webhook/{vendor.slug}", data=event(), headers=signed(event()))
+    assert answer.status_code == 200 and answer.json["outcome"] == "ignored"
+    recorded = db.exec(select(StripeEvent)).one()
+    assert (recorded.event_id, recorded.type, recorded.vendor_id) == ("evt_test_1", "product.created", vendor.id)
+    assert recorded.done_at is not None
+    again = client.post(f"/stripe/webhook/{vendor.slug}", data=event(), headers=signed(event()))
+    assert again.json["outcome"] == "duplicate"
+
+
+@pytest.mark.parametrize(("headers", "reason"), [
+    ({}, "no signature"),
+    (signed(event(), secret="whsec_someone_else"), "another secret"),
+    (signed(event(), at=int(time.time()) - 301), "stale"),
+    ({"Stripe-Signature": "t=abc,v1=zz"}, "malformed"),
+])
+def test_a_bad_stale_or_missing_signature_gets_400_and_nothing_is_written(app, client, connected, vendor, headers,
+                                                                          reason):
+    before = db_rows(app)
+    answer = client.post(f"/stripe/webhook/{vendor.slug}", data=event(), headers=headers)
+    assert answer.status_code == 400, reason
+    assert "error" in answer.json and SIGNING_SECRET not in answer.get_data(as_text=True)
+    assert db_rows(app) == before
+
+
+def test_an_unknown_slug_or_a_vendor_without_stripe_gets_400(app, client, connected, vendor, other_vendor):
+    before = db_rows(app)
+    for slug in ("no-such-vendor", other_vendor.slug):
+        answer = client.post(f"/stripe/webhook/{slug}", data=event(), headers=signed(event()))
+        assert answer.status_code == 400
+    assert db_rows(app) == before
+
+
+def test_another_vendors_signature_is_refused_and_event_ids_are_per_vendor(app, db, client, stripe_standin,
+                                                                          connected, vendor, other_vendor):
+    from portal.billing import connection
+
+    connection.connect(db, app.extensions["stripe_access"], vendor_id=other_vendor.id,
+                       secret_key=stripe_standin.create_account(name="Globex").secret_key,
+                       webhook_secret="whsec_globex_secret", actor="test")
+    db.commit()
+    body = event(event_id="evt_shared")
+    assert client.post(f"/stripe/webhook/{vendor.slug}", data=body,
+                       headers=signed(body, secret="whsec_globex_secret")).status_code == 400
+    for slug, secret in ((vendor.slug, SIGNING_SECRET), (other_vendor.slug, "whsec_globex_secret")):
+        assert client.post(f"/stripe/webhook/{slug}", data=body, headers=signed(body, secret=secret)).json[
+            "outcome"] == "ignored"
+    assert len(db.exec(select(StripeEvent).where(StripeEvent.event_id == "evt_shared")).all()) == 2
+
+
+def test_an_event_naming_a_subscription_of_another_account_changes_nothing(client, connected, vendor, db):
+    body = json.dumps({"id": "evt_x", "type": "customer.subscription.created",
+                       "data": {"object": {"id": "sub_not_in_this_account"}}}).encode()
+    answer = client.post(f"/stripe/webhook/{vendor.slug}", data=body, headers=signed(body))
+    assert answer.status_code == 200 and answer.json["outcome"] == "ignored"
+    assert "No such subscription" in db.exec(select(StripeEvent)).one().last_error
+
+
+def test_the_webhook_needs_no_csrf_token_and_refuses_get(client, connected, vendor):
+    assert client.get(f"/stripe/webhook/{vendor.slug}").status_code == 405
