@@ -6,30 +6,40 @@ import re
 from .errors import invalid
 
 _CLAUSE = re.compile(
-    r"""^(?P<negate>-)?(?:metadata\[(?P<q>['"])(?P<meta>.+?)(?P=q)\]|(?P<field>[a-z_]+))"""
-    r"""(?P<op>:|~|>=|<=|>|<)(?:'(?P<single>[^']*)'|"(?P<double>[^"]*)"|(?P<bare>[^\s'"]+))$"""
+    r"""\s*(?P<negate>-)?(?:metadata\[(?P<q>['"])(?P<meta>.+?)(?P=q)\]|(?P<field>[a-z_]+))(?P<op>:|~|>=|<=|>|<)"""
+    r"""(?:'(?P<single>(?:[^'\\]|\\.)*)'|"(?P<double>(?:[^"\\]|\\.)*)"|(?P<bare>[^\s'"]+))\s*"""
 )
+_JOIN = re.compile(r"(AND|OR)\s+")
 
 
 def matcher(query, fields: frozenset[str]):
     """A predicate over stored objects for `query`; `fields` are the top-level fields this resource searches."""
     if not isinstance(query, str) or not query.strip():
         raise invalid("Missing required param: query.", "query", code="parameter_missing")
-    parts = re.split(r"\s+(AND|OR)\s+", query.strip())
-    joins = set(parts[1::2])
+    tests, joins, position = [], set(), 0
+    while True:
+        clause = _CLAUSE.match(query, position)
+        if clause is None:
+            raise invalid(f"Invalid search query at character {position}: {query}", "query")
+        tests.append(_clause(clause, fields))
+        position = clause.end()
+        if position == len(query):
+            break
+        join = _JOIN.match(query, position)
+        if join is None:
+            raise invalid(f"Invalid search query at character {position}: {query}", "query")
+        joins.add(join[1])
+        position = join.end()
     if len(joins) > 1:
         raise invalid("A search query cannot mix AND and OR.", "query")
-    tests = [_clause(text, fields) for text in parts[0::2]]
     if joins == {"OR"}:
         return lambda obj: any(test(obj) for test in tests)
     return lambda obj: all(test(obj) for test in tests)
 
 
-def _clause(text: str, fields: frozenset[str]):
-    found = _CLAUSE.match(text)
-    if not found:
-        raise invalid(f"Invalid search query clause: {text}", "query")
-    wanted = next(v for v in (found["single"], found["double"], found["bare"]) if v is not None)
+def _clause(found: re.Match, fields: frozenset[str]):
+    quoted = next(v for v in (found["single"], found["double"], found["bare"]) if v is not None)
+    wanted = re.sub(r"\\(.)", r"\1", quoted)
     meta, field, op = found["meta"], found["field"], found["op"]
     if field is not None and field not in fields:
         raise invalid(f"Field '{field}' is not supported in this search.", "query")
