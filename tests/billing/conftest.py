@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 import stripe
-from sqlmodel import select
+from sqlmodel import Session, select
 from werkzeug.serving import make_server
 
 from portal.billing import connection, plans
@@ -76,29 +76,37 @@ class Shop:
         return key
 
 
+def app_session(app) -> Session:
+    """A session as a request of the app has one: its writes take SQLite's write lock up front (the test's `db`
+    reads from a snapshot, and a write from it fails once the served app has written since)."""
+    return Session(app.extensions["db_engine"], expire_on_commit=False)
+
+
 def connect_vendor(app, db, standin, vendor, *, webhook_url: str | None) -> str:
     account = standin.create_account(name=f"{vendor.name} Stripe")
     app.extensions["stripe_access"] = StripeAccess(app.extensions["encryptor"], standin.url)
-    connection.connect(db, app.extensions["stripe_access"], vendor_id=vendor.id, secret_key=account.secret_key,
-                       webhook_secret=SIGNING_SECRET, actor="test")
-    db.commit()
+    with app_session(app) as session:
+        connection.connect(session, app.extensions["stripe_access"], vendor_id=vendor.id,
+                           secret_key=account.secret_key, webhook_secret=SIGNING_SECRET, actor="test")
+        session.commit()
     if webhook_url:
         standin.register_webhook(account.secret_key, f"{webhook_url}/stripe/webhook/{vendor.slug}", SIGNING_SECRET)
     return account.secret_key
 
 
-def linked_prices(app, db, vendor, product) -> tuple[str, str]:
+def linked_prices(app, vendor, product) -> tuple[str, str]:
     access = app.extensions["stripe_access"]
     ids = []
     for amount, interval, skm in (("9.99", "month", Skm(features={"f1": True}, max_no_of_machines=2)),
                                   ("99", "year", Skm(features={"f1": True, "f2": True}, max_no_of_machines=5))):
-        row = plans.create_price(db, access, vendor_id=vendor.id, product_id=product.id, amount=amount,
-                                 currency="usd", interval=interval, actor="test")
-        db.commit()
-        plans.change_settings(db, access, vendor_id=vendor.id, product_id=product.id, price_id=row.id, skm=skm,
-                              actor="test")
-        db.commit()
-        ids.append(row.stripe_price_id)
+        with app_session(app) as session:
+            row = plans.create_price(session, access, vendor_id=vendor.id, product_id=product.id, amount=amount,
+                                     currency="usd", interval=interval, actor="test")
+            session.commit()
+            plans.change_settings(session, access, vendor_id=vendor.id, product_id=product.id, price_id=row.id,
+                                  skm=skm, actor="test")
+            session.commit()
+            ids.append(row.stripe_price_id)
     return ids[0], ids[1]
 
 
@@ -107,7 +115,7 @@ def shop(app, db, stripe_standin, vendor, served_app) -> Shop:  # noqa: F811 - t
     secret_key = connect_vendor(app, db, stripe_standin, vendor, webhook_url=served_app)
     product = create_product(db, vendor_id=vendor.id, actor="test", name="Demo App", f1_name="Pro", f2_name="Export")
     db.commit()
-    monthly, yearly = linked_prices(app, db, vendor, product)
+    monthly, yearly = linked_prices(app, vendor, product)
     return Shop(app, db, stripe_standin, vendor, secret_key, product, monthly, yearly)
 
 
