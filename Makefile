@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 5000
 
-.PHONY: run test test-long install migrate lint clean-dev
+.PHONY: run test test-long install env migrate lint clean-dev
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -14,10 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-.env: | $(STAMP)
+# Writes .env once; an older .env gains the settings added since (never changing what is there).
+env: install
 	$(PY) devtools/make_env.py .env
 
-migrate: install .env
+migrate: env
 	$(VENV)/bin/alembic upgrade head
 
 run: migrate

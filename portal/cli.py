@@ -4,6 +4,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from portal.billing.demo import connect_demo
 from portal.customers import services as customers
 from portal.db import get_session
 from portal.domain import DomainError
@@ -75,7 +76,28 @@ def seed_demo_command() -> None:
     if not list_products(session, vendor_id=vendor.id):
         _seed_demo_product(session, vendor, customer)
     session.commit()
+    _seed_demo_stripe(session, vendor)
     click.echo("Demo vendor ready.")
+
+
+def _seed_demo_stripe(session, vendor: Vendor) -> None:
+    """With the stand-in's demo account in the configuration (`make run`): connect it and link two plans."""
+    config = current_app.config
+    if not (config["STRIPE_API_BASE"] and config["STRIPE_SECRET_KEY"] and config["STRIPE_WEBHOOK_SECRET"]):
+        return
+    product = next((p for p, _count in list_products(session, vendor_id=vendor.id) if p.name == "Demo App"), None)
+    if product is None:
+        return
+    try:
+        made = connect_demo(session, current_app.extensions["stripe_access"], vendor_id=vendor.id,
+                            product_id=product.id, secret_key=config["STRIPE_SECRET_KEY"],
+                            webhook_secret=config["STRIPE_WEBHOOK_SECRET"])
+    except DomainError as error:
+        session.rollback()
+        click.echo(f"The demo's Stripe is not set up: {error.message}", err=True)
+        return
+    if made:
+        click.echo(f"Demo vendor connected to the Stripe stand-in, with {made} plans of {product.name}.")
 
 
 def _seed_demo_product(session, vendor: Vendor, customer: Customer) -> None:
@@ -122,6 +144,9 @@ def show_demo_command(base_url: str) -> None:
             click.echo(f"      {absolute_url('customers.show', customer_id=customer.id)}")
         if current_app.config["MAIL_BACKEND"] == "console":
             click.echo(f"  Mail sent by the portal: {absolute_url('outbox.index')}")
+        if current_app.config["STRIPE_API_BASE"] and current_app.config["STRIPE_SECRET_KEY"]:
+            click.echo(f"  Stripe stand-in: {current_app.config['STRIPE_API_BASE']}"
+                       f"  secret key {current_app.config['STRIPE_SECRET_KEY']}")
         click.echo("")
 
 

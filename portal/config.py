@@ -65,6 +65,10 @@ def from_environment(instance_path: str) -> dict:
         "PAGE_SIZE": env_int("PAGE_SIZE", 25),
         # Where Stripe's API is: empty for Stripe itself, the local stand-in's address for the demo and the tests.
         "STRIPE_API_BASE": env_str("STRIPE_API_BASE", "").rstrip("/"),
+        # The demo vendor's connection to the stand-in (`flask seed-demo`); a real vendor's keys live encrypted in
+        # the database, pasted in Settings.
+        "STRIPE_SECRET_KEY": env_str("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env_str("STRIPE_WEBHOOK_SECRET", ""),
     }
 
 

@@ -1,4 +1,5 @@
-"""`python -m devtools.stripe_standin --port 12111 --data-dir instance/stripe --account sk_test_...:Name`.
+"""`python -m devtools.stripe_standin --port 12111 --data-dir instance/stripe --account sk_test_...:Name
+[--webhook sk_test_... http://127.0.0.1:5000/stripe/webhook/demo whsec_...]`.
 
 Serves until SIGTERM or SIGINT, then writes what is unsaved and exits 0.
 """
@@ -24,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help="keep each account as JSON here (default: memory only)")
     parser.add_argument("--account", type=_account, action="append", default=[], metavar="SECRET_KEY[:NAME]",
                         help="make sure an account with exactly this secret key exists (repeatable)")
+    parser.add_argument("--webhook", nargs=3, action="append", default=[],
+                        metavar=("SECRET_KEY", "URL", "SIGNING_SECRET"),
+                        help="make sure the account has an endpoint for URL (every event) signing with this secret")
     parser.add_argument("--retries", type=int, default=3, help="re-sends of a failed webhook delivery")
     parser.add_argument("--retry-delay", type=float, default=1.0, help="seconds between re-sends")
     args = parser.parse_args(argv)
@@ -35,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for key, name in args.account:
             standin.ensure_account(key, name)
+        for key, url, signing_secret in args.webhook:
+            standin.ensure_webhook(key, url, signing_secret)
+            print(f"stripe stand-in: webhook endpoint {url}", flush=True)
         for account in standin.accounts():
             print(f"stripe stand-in: account {account.id} ({account.name})", flush=True)
         print(f"stripe stand-in: listening on {standin.url}", flush=True)
