@@ -57,6 +57,19 @@ def job_session() -> Iterator[ModelSession]:
         yield session
 
 
+def in_batches(step: Callable[[ModelSession], int]) -> int:
+    """Run `step` (which does up to a batch of work and says how much) in a committed session of its own, again
+    and again until it finds nothing left; returns how much it did in all. A periodic sweep's loop."""
+    done = 0
+    while True:
+        with job_session() as session:
+            count = step(session)
+            session.commit()
+        done += count
+        if count == 0:
+            return done
+
+
 _AFTER_COMMIT = "portal.after_commit"
 
 

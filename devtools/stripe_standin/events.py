@@ -35,6 +35,15 @@ def emit(call, event_type: str, obj: dict, previous: dict | None = None) -> dict
     return event
 
 
+def updated(call, event_type: str, obj: dict, before: dict, expand=None) -> dict:
+    """An update's answer: the object as it is now; `event_type` is recorded if anything changed since `before`
+    (its export before the update)."""
+    previous = changes(before, export(call.account, obj))
+    if previous:
+        emit(call, event_type, obj, previous)
+    return export(call.account, obj, expand)
+
+
 def changes(before: dict, after: dict) -> dict:
     """Stripe's `previous_attributes`: the old value of each changed field; for metadata, only the changed keys."""
     previous = {}

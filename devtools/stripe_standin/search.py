@@ -4,6 +4,8 @@
 import re
 
 from .errors import invalid
+from .export import search_page
+from .params import check_known
 
 _CLAUSE = re.compile(
     r"""\s*(?P<negate>-)?(?:metadata\[(?P<q>['"])(?P<meta>.+?)(?P=q)\]|(?P<field>[a-z_]+))(?P<op>:|~|>=|<=|>|<)"""
@@ -69,3 +71,11 @@ def _compare(value, op: str, wanted: str) -> bool:
     except (TypeError, ValueError):
         return False
     return {">": left > right, "<": left < right, ">=": left >= right, "<=": left <= right}[op]
+
+
+def search_objects(call, kind: str, fields: frozenset[str]) -> dict:
+    """`GET /v1/<kind>s/search`: the account's objects of `kind` (not deleted) that the query matches."""
+    check_known(call.params, {"query", "limit", "page"})
+    test = matcher(call.params.get("query"), fields)
+    found = (o for o in call.account.objects[kind].values() if not o.get("deleted") and test(o))
+    return search_page(call.account, found, call.params, f"/v1/{kind}s/search")

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from portal.billing.sync import OVERDUE, block_for, overdue
 from portal.billing_models import StripeConnection, Subscription
-from portal.jobs import huey, job_session
+from portal.jobs import huey, in_batches
 from portal.models import LicenseKey, utcnow
 
 ACTOR = "stripe: unpaid renewal"
@@ -38,11 +38,4 @@ def block_overdue_keys(session: Session, *, now: datetime | None = None, limit: 
 
 @huey.periodic_task(crontab(minute="*/5"))
 def sweep_unpaid_subscriptions() -> int:
-    blocked = 0
-    while True:
-        with job_session() as session:
-            count = block_overdue_keys(session)
-            session.commit()
-        blocked += count
-        if count == 0:
-            return blocked
+    return in_batches(block_overdue_keys)

@@ -10,6 +10,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
+from portal.billing_models import StripeCustomer
 from portal.customers.search_index import (
     forget_customer,
     index_customer,
@@ -93,6 +94,7 @@ class Page:
 
 
 _CUSTOMERS = Customer.__table__
+_STRIPE_CUSTOMERS = StripeCustomer.__table__
 # What the customer list and the key forms' customer picker show: plain rows, not ORM entities.
 LISTED = (_CUSTOMERS.c.id, _CUSTOMERS.c.name, _CUSTOMERS.c.email, _CUSTOMERS.c.company_name, _CUSTOMERS.c.created)
 
@@ -117,8 +119,11 @@ def _query_shape(query: str, params: dict, dialect: str) -> tuple:
     by_id = query.isdecimal() and len(query) <= 10 and int(query) <= ID_MAX
     if by_id:
         params["id"] = int(query)
+    by_stripe = query.startswith("cus_") and len(query) <= 255  # a Stripe customer id, pasted from Stripe
+    if by_stripe:
+        params["stripe_customer_id"] = query
     words = words_of(query)
-    return email_bounded, by_id, index_for(dialect).bind(words, params) if words else None
+    return email_bounded, by_id, by_stripe, index_for(dialect).bind(words, params) if words else None
 
 
 @lru_cache(maxsize=256)
@@ -144,7 +149,7 @@ def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
     served by its own index instead, and the page's newest `limit` are among the branches' newest `limit`.
     Name words go to the database's word index (search_index.py).
     """
-    email_bounded, by_id, words = shape
+    email_bounded, by_id, by_stripe, words = shape
     customer = _CUSTOMERS.c
     vendor_id = bindparam("vendor_id")
 
@@ -162,6 +167,10 @@ def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
     if by_id:
         branches.append(core_select(customer.id).where(customer.vendor_id == vendor_id,
                                                        customer.id == bindparam("id")))
+    if by_stripe:
+        stripe = _STRIPE_CUSTOMERS.c
+        branches.append(core_select(stripe.customer_id).where(
+            stripe.vendor_id == vendor_id, stripe.stripe_customer_id == bindparam("stripe_customer_id")))
     if words is not None:
         branches.append(index_for(dialect).newest_matching(words, newest))
     return union(*branches)

@@ -1,13 +1,11 @@
 """Stripe fixtures: the local stand-in with an account per test, the app served on loopback for its webhooks,
 and a vendor connected to that account with a product whose Stripe prices are linked."""
 
-import threading
 from dataclasses import dataclass
 
 import pytest
 import stripe
 from sqlmodel import Session, select
-from werkzeug.serving import make_server
 
 from portal.billing import connection, plans
 from portal.billing.connection import StripeAccess
@@ -15,6 +13,7 @@ from portal.billing.skm import Skm
 from portal.billing_models import StripePrice
 from portal.models import LicenseKey, Product
 from portal.products.services import create_product
+from tests.support.live import served
 from tests.support.standin import standin_server, stripe_standin  # noqa: F401 - fixtures, used by name
 
 TEMP_VAR = "This parameter will replaced with 'skm_key_id'"
@@ -24,13 +23,8 @@ SIGNING_SECRET = "whsec_test_portal_signing_secret_0001"
 @pytest.fixture
 def served_app(app):
     """The test's app served over HTTP on 127.0.0.1 (Stripe's webhooks come over the network); its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    with served(app) as base_url:
+        yield base_url
 
 
 @dataclass
@@ -112,9 +106,11 @@ def linked_prices(app, vendor, product) -> tuple[str, str]:
 
 @pytest.fixture
 def shop(app, db, stripe_standin, vendor, served_app) -> Shop:  # noqa: F811 - the fixture imported above
+    with app_session(app) as session:
+        product = create_product(session, vendor_id=vendor.id, actor="test", name="Demo App", f1_name="Pro",
+                                 f2_name="Export")
+        session.commit()
     secret_key = connect_vendor(app, db, stripe_standin, vendor, webhook_url=served_app)
-    product = create_product(db, vendor_id=vendor.id, actor="test", name="Demo App", f1_name="Pro", f2_name="Export")
-    db.commit()
     monthly, yearly = linked_prices(app, vendor, product)
     return Shop(app, db, stripe_standin, vendor, secret_key, product, monthly, yearly)
 

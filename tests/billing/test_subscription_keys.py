@@ -8,7 +8,7 @@ from portal.audit import events_for
 from portal.billing.sweep import block_overdue_keys
 from portal.billing_models import StripeConnection, StripeCustomer, StripeEvent, Subscription
 from portal.models import Customer, DataObject, utcnow
-from tests.billing.conftest import TEMP_VAR
+from tests.billing.conftest import TEMP_VAR, app_session
 
 
 def _record(shop, subscription_id) -> Subscription:
@@ -154,9 +154,10 @@ def test_an_unpaid_renewal_blocks_after_the_grace_days_and_a_payment_unblocks(sh
     record = _record(shop, subscription["id"])
     assert record.status == "past_due" and not shop.key().block
 
-    assert block_overdue_keys(shop.db, now=record.current_period_end + timedelta(days=2)) == 0
-    assert block_overdue_keys(shop.db, now=record.current_period_end + timedelta(days=3, seconds=1)) == 1
-    shop.db.commit()
+    with app_session(shop.app) as session:
+        assert block_overdue_keys(session, now=record.current_period_end + timedelta(days=2)) == 0
+        assert block_overdue_keys(session, now=record.current_period_end + timedelta(days=3, seconds=1)) == 1
+        session.commit()
     assert shop.key().block and _record(shop, subscription["id"]).blocked_for == "payment"
 
     invoice = shop.stripe.invoices.list(params={"subscription": subscription["id"]}).to_dict()["data"]
@@ -182,10 +183,11 @@ def test_a_cancelled_subscription_lets_the_key_run_by_default(shop, customer):
 
 
 def test_a_cancelled_subscription_blocks_the_key_when_the_vendor_says_so(shop, customer):
-    policy = shop.db.exec(select(StripeConnection)).one()
-    policy.on_cancel = "block"
-    shop.db.add(policy)
-    shop.db.commit()
+    with app_session(shop.app) as session:
+        policy = session.exec(select(StripeConnection)).one()
+        policy.on_cancel = "block"
+        session.add(policy)
+        session.commit()
     subscription = shop.subscribe(customer=customer)
     shop.settle()
     shop.stripe.subscriptions.cancel(subscription["id"])
@@ -207,8 +209,9 @@ def test_a_plan_of_another_product_gives_a_new_key_and_blocks_the_old(shop, cust
     from portal.products.services import create_product
     from tests.billing.conftest import linked_prices
 
-    other = create_product(shop.db, vendor_id=shop.vendor.id, actor="test", name="Other App")
-    shop.db.commit()
+    with app_session(shop.app) as session:
+        other = create_product(session, vendor_id=shop.vendor.id, actor="test", name="Other App")
+        session.commit()
     other_monthly, _ = linked_prices(app, shop.vendor, other)
     subscription = shop.subscribe(customer=customer)
     shop.settle()
@@ -241,3 +244,19 @@ def test_a_trial_gives_a_key_until_the_trial_ends(shop, customer):
     key = shop.key()
     assert _record(shop, subscription["id"]).status == "trialing"
     assert abs((key.renews_on - utcnow()) - timedelta(days=14)) < timedelta(minutes=5)
+
+
+def test_pasting_the_stripe_customer_id_into_the_customer_search_finds_the_customer(shop, customer, make,
+                                                                                   other_vendor, vendor_client):
+    subscription = shop.subscribe(customer=customer)
+    shop.settle()
+    page = vendor_client.get("/vendor/customers/", query_string={"q": subscription["customer"]}).get_data(
+        as_text=True)
+    assert f"/vendor/customers/{customer.id}" in page
+    # Another vendor's customer with the same Stripe id (another account) is not found.
+    theirs = make.customer(other_vendor, name="Theirs")
+    with app_session(shop.app) as session:
+        session.add(StripeCustomer(vendor_id=other_vendor.id, customer_id=theirs.id, stripe_customer_id="cus_shared"))
+        session.commit()
+    page = vendor_client.get("/vendor/customers/", query_string={"q": "cus_shared"}).get_data(as_text=True)
+    assert f"/vendor/customers/{theirs.id}" not in page

@@ -90,3 +90,25 @@ def test_an_event_naming_a_subscription_of_another_account_changes_nothing(clien
 
 def test_the_webhook_needs_no_csrf_token_and_refuses_get(client, connected, vendor):
     assert client.get(f"/stripe/webhook/{vendor.slug}").status_code == 405
+
+
+def test_no_secret_reaches_a_page_a_log_line_or_an_error(app, db, client, vendor_client, stripe_standin, vendor,
+                                                         caplog):
+    import logging
+
+    from portal.audit import events_for
+
+    caplog.set_level(logging.DEBUG)
+    secret_key = connect_vendor(app, db, stripe_standin, vendor, webhook_url=None)
+    body = json.dumps({"id": "evt_down", "type": "customer.subscription.created",
+                       "data": {"object": {"id": "sub_any"}}}).encode()
+    with stripe_standin.unavailable():
+        answer = client.post(f"/stripe/webhook/{vendor.slug}", data=body, headers=signed(body))
+    assert answer.status_code == 503
+    pages = [answer.get_data(as_text=True)]
+    pages += [vendor_client.get(path).get_data(as_text=True) for path in ("/vendor/settings/stripe", "/vendor/")]
+    trail = [(e.before or "") + (e.after or "") for e in events_for(db, vendor_id=vendor.id, subject_type="vendor",
+                                                                    subject_id=vendor.id)]
+    recorded = db.exec(select(StripeEvent)).one().last_error
+    for secret in (secret_key, SIGNING_SECRET):
+        assert not any(secret in text for text in [*pages, *trail, recorded, caplog.text])

@@ -1,12 +1,10 @@
 """Browser fixtures: the test app served on loopback, Debian's chromium, and pages that fail on console errors."""
 
-import threading
-
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
 
 from tests.support.factories import VENDOR_PASSWORD
+from tests.support.live import served
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -27,13 +25,8 @@ def _is_error(message) -> bool:
 @pytest.fixture
 def live_server(app):
     """The function's `app` served over HTTP on 127.0.0.1; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    with served(app) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

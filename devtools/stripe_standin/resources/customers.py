@@ -3,12 +3,12 @@
 import time
 
 from ..cards import check_payment_method
-from ..events import changes, emit
-from ..export import export, exporter, list_page, search_page
+from ..events import emit, updated
+from ..export import export, exporter, list_page
 from ..ids import new_id
 from ..params import check_known, merge_metadata
 from ..routing import Call, RouteTable
-from ..search import matcher
+from ..search import search_objects
 
 routes = RouteTable()
 
@@ -35,10 +35,7 @@ def _invoice_settings(value, current: dict) -> dict:
 
 @routes.get("/v1/customers/search")
 def search(call: Call) -> dict:
-    check_known(call.params, {"query", "limit", "page"})
-    test = matcher(call.params.get("query"), _SEARCHABLE)
-    found = (c for c in call.account.objects["customer"].values() if not c.get("deleted") and test(c))
-    return search_page(call.account, found, call.params, "/v1/customers/search")
+    return search_objects(call, "customer", _SEARCHABLE)
 
 
 @routes.post("/v1/customers")
@@ -103,10 +100,7 @@ def update(call: Call) -> dict:
         pm = customer["invoice_settings"]["default_payment_method"]
         if pm and pm not in customer["_payment_methods"]:
             customer["_payment_methods"] = [*customer["_payment_methods"], pm]
-    previous = changes(before, export(call.account, customer))
-    if previous:
-        emit(call, "customer.updated", customer, previous)
-    return export(call.account, customer, params.get("expand"))
+    return updated(call, "customer.updated", customer, before, params.get("expand"))
 
 
 @routes.delete("/v1/customers/{id}")

@@ -5,11 +5,11 @@ from dataclasses import replace
 
 from ..errors import invalid
 from ..events import changes, emit
-from ..export import export, list_page, search_page
+from ..export import export, list_page
 from ..ids import new_id
 from ..params import as_bool, as_int, check_known, merge_metadata, required
 from ..routing import Call, RouteTable
-from ..search import matcher
+from ..search import search_objects
 from . import products
 
 routes = RouteTable()
@@ -41,10 +41,7 @@ def _recurring(value) -> dict | None:
 
 @routes.get("/v1/prices/search")
 def search(call: Call) -> dict:
-    check_known(call.params, {"query", "limit", "page"})
-    test = matcher(call.params.get("query"), _SEARCHABLE)
-    found = (p for p in call.account.objects["price"].values() if test(p))
-    return search_page(call.account, found, call.params, "/v1/prices/search")
+    return search_objects(call, "price", _SEARCHABLE)
 
 
 @routes.post("/v1/prices")

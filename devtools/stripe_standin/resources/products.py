@@ -4,11 +4,11 @@ import time
 
 from ..errors import invalid
 from ..events import changes, emit
-from ..export import export, list_page, search_page
+from ..export import export, list_page
 from ..ids import new_id
 from ..params import as_bool, check_known, merge_metadata, required
 from ..routing import Call, RouteTable
-from ..search import matcher
+from ..search import search_objects
 
 routes = RouteTable()
 
@@ -19,10 +19,7 @@ _SEARCHABLE = frozenset({"name", "active", "description", "created", "url"})
 
 @routes.get("/v1/products/search")
 def search(call: Call) -> dict:
-    check_known(call.params, {"query", "limit", "page"})
-    test = matcher(call.params.get("query"), _SEARCHABLE)
-    found = (p for p in call.account.objects["product"].values() if not p.get("deleted") and test(p))
-    return search_page(call.account, found, call.params, "/v1/products/search")
+    return search_objects(call, "product", _SEARCHABLE)
 
 
 @routes.post("/v1/products")

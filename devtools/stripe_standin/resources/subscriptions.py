@@ -8,12 +8,12 @@ import time
 from .. import billing
 from ..cards import charge_succeeds, check_payment_method
 from ..errors import card_declined, invalid, missing_param
-from ..events import changes, emit
-from ..export import export, exporter, list_page, search_page
+from ..events import emit, updated
+from ..export import export, exporter, list_page
 from ..ids import new_id
 from ..params import as_bool, as_int, as_list, check_known, merge_metadata
 from ..routing import Call, RouteTable
-from ..search import matcher
+from ..search import search_objects
 
 routes = RouteTable()
 
@@ -68,10 +68,7 @@ def _trial_end(call: Call, now: int, first_price: dict) -> int | None:
 
 @routes.get("/v1/subscriptions/search")
 def search(call: Call) -> dict:
-    check_known(call.params, {"query", "limit", "page"})
-    test = matcher(call.params.get("query"), _SEARCHABLE)
-    found = (s for s in call.account.objects["subscription"].values() if test(s))
-    return search_page(call.account, found, call.params, "/v1/subscriptions/search")
+    return search_objects(call, "subscription", _SEARCHABLE)
 
 
 @routes.post("/v1/subscriptions")
@@ -217,10 +214,7 @@ def update(call: Call) -> dict:
     if params.get("cancellation_details"):
         subscription["cancellation_details"] = {**subscription["cancellation_details"],
                                                 **params["cancellation_details"]}
-    previous = changes(before, export(call.account, subscription))
-    if previous:
-        emit(call, "customer.subscription.updated", subscription, previous)
-    return export(call.account, subscription, params.get("expand"))
+    return updated(call, "customer.subscription.updated", subscription, before, params.get("expand"))
 
 
 @routes.delete("/v1/subscriptions/{id}")
