@@ -18,7 +18,8 @@ SERVICE_MODULES = sorted(
     ".".join(path.relative_to(ROOT).with_suffix("").parts)
     for path in (ROOT / "portal").rglob("*.py")
     if path.name == "services.py" or path.parent.name == "query"
-    or path.stem in {"models", "batches", "lookup", "export", "search", "rules", "pending"})
+    or path.stem in {"models", "billing_models", "batches", "lookup", "export", "search", "rules", "pending", "sync",
+                     "events", "plans", "connection", "skm", "gateway", "demo"})
 
 # Importing the modules one after another in one interpreter loads the union of what each loads alone: a routes
 # module, an app or queue storage that one of them brought in shows up right after its import.
@@ -47,6 +48,15 @@ def test_service_modules_import_without_the_web_layer(tmp_path):
         assert loaded == {"web": [], "storage": "MemoryStorage"}, module
     assert list(tmp_path.iterdir()) == []
     assert (sorted(instance.rglob("*")) if instance.exists() else []) == before
+
+
+def test_only_the_gateway_imports_stripe_and_nothing_in_the_portal_imports_the_stand_in():
+    importers = {path.relative_to(ROOT).as_posix() for path in (ROOT / "portal").rglob("*.py")
+                 if any(line.split()[:2] in (["import", "stripe"], ["from", "stripe"])
+                        or line.startswith(("import stripe.", "from stripe."))
+                        for line in path.read_text().splitlines())}
+    assert importers == {"portal/billing/gateway.py"}
+    assert not [path for path in (ROOT / "portal").rglob("*.py") if "devtools" in path.read_text()]
 
 
 def test_the_job_queue_follows_the_apps_configuration(app, tmp_path):

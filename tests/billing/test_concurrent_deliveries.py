@@ -10,6 +10,7 @@ from sqlmodel import select
 from portal.billing_models import StripeEvent, Subscription
 from tests.billing.test_webhook_endpoint import signed
 from tests.conftest import TEST_DATABASE
+from tests.support.processes import child_config
 
 pytestmark = [pytest.mark.processes,
               pytest.mark.skipif(TEST_DATABASE == "sqlite", reason="SQLite lets one writer in at a time")]
@@ -39,8 +40,7 @@ def test_ten_copies_at_once_over_two_processes_make_one_key(app, shop, customer)
     held = {event["type"]: event for event in shop.standin.pending_events(shop.secret_key)}
     created = json.dumps(held["customer.subscription.created"]).encode()
     paid = json.dumps(held["invoice.paid"]).encode()
-    config = {key: app.config[key] for key in ("TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND", "SMTP_HOST",
-                                               "SMTP_PORT", "MAIL_OUTBOX_DIR")} | {"STRIPE_API_BASE": shop.standin.url}
+    config = child_config(app, STRIPE_API_BASE=shop.standin.url)
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
     path = f"/stripe/webhook/{shop.vendor.slug}"

@@ -8,6 +8,7 @@ from sqlmodel import func, select
 
 from portal.models import PortalAccount
 from tests.support.pages import post_form
+from tests.support.processes import child_config
 
 pytestmark = pytest.mark.processes
 
@@ -32,8 +33,7 @@ def test_two_processes_join_exactly_one_account(app, make, vendor, db, mailbox, 
         post_form(app.test_client(), link, {"which": "new", "new-name": email, "new-email": email,
                                             "new-password": "a-long-password"})
         paths.append(mailbox.last_link(email, "/Confirm?token=").split("localhost", 1)[1])
-    config = {key: app.config[key] for key in (
-        "TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND", "SMTP_HOST", "SMTP_PORT", "MAIL_OUTBOX_DIR")}
+    config = child_config(app)
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
     processes = [context.Process(target=_confirm, args=(config, path, barrier, results)) for path in paths]
