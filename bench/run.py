@@ -276,16 +276,17 @@ def measure(database: str, facts: dict, args, duration: int, rate_limits: str) -
                             "errors": sum(run["status_errors"] + run["socket_errors"] for run in runs),
                             "rounds": [{"rps": run["rps"], "p99_ms": round(run["p99_ms"], 2),
                                         "ratio": round(run["ratio"], 3)} for run in runs]} | answers[name]
-        if standin is not None:
-            print("  webhook: signed customer.subscription.created events, each once", flush=True)
-            result["webhook"] = webhook.run_path(database, facts, standin, portal, env, args.connections)
-            print(f"  webhook {result['webhook']['events_per_s']:>17.1f} events/s  (the stand-in alone "
-                  f"{result['webhook']['standin_calls_per_s']:.1f} call pairs/s)", flush=True)
         result["rounds"] = args.rounds
         result["seed_seconds"] = facts["seed_seconds"]
         workers = portal.worker_memory_mb()
         result["worker_peak_rss_mb"] = max(worker["peak_mb"] for worker in workers)
         result["worker_memory"] = workers
+        if standin is not None:  # after the pages' memory figures, which are the pages' alone
+            print("  webhook: signed customer.subscription.created events, each once", flush=True)
+            result["webhook"] = webhook.run_path(database, facts, standin, portal, env, args.connections)
+            result["webhook"]["worker_memory_after"] = portal.worker_memory_mb()
+            print(f"  webhook {result['webhook']['events_per_s']:>17.1f} events/s  (the stand-in alone "
+                  f"{result['webhook']['standin_calls_per_s']:.1f} call pairs/s)", flush=True)
         result["bare_worker_peak_rss_mb"] = max(worker["peak_mb"] for worker in bare.worker_memory_mb())
         result["portal_env"] = "production" if database == "postgresql" else "development (production refuses SQLite)"
         return result
