@@ -12,10 +12,7 @@ import json
 import os
 import platform
 import re
-import secrets
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -29,12 +26,11 @@ from pathlib import Path
 os.environ.setdefault("PORTAL_NO_DOTENV", "1")
 
 import seed  # noqa: E402 - bench/seed.py, beside this file
-from cryptography.fernet import Fernet  # noqa: E402
+import webhook  # noqa: E402 - bench/webhook.py, beside this file
+from servers import REDIS_URL, Server, free_port, portal_environment, redis_reachable  # noqa: E402, F401 - beside
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-REDIS_URL = "redis://127.0.0.1:6379/15"
 USER_AGENT = "portal-bench"
 CSRF_TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')  # a login form's hidden field
 DURATION = {"full": 5, "small": 3}  # seconds of each measured run
@@ -58,7 +54,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, the same for both apps")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class, the same for both apps")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread), both apps")
-    parser.add_argument("--paths", help="only these paths (comma-separated), for a quick look")
+    parser.add_argument("--paths", help="only these paths (comma-separated), for a quick look; `webhook` is the "
+                        "signed Stripe events path (bench/webhook.py)")
     parser.add_argument("--reuse", action="store_true", help="keep the database of the last run of this size")
     args = parser.parse_args()
     duration = args.duration or DURATION[args.size]
@@ -80,6 +77,9 @@ def main() -> int:
         "connections": args.connections, "wrk_threads": args.wrk_threads,
         "gunicorn": {"workers": args.workers, "worker_class": args.worker_class, "threads": args.threads},
         "rate_limits": rate_limits, "search_requests": "htmx fragments (HX-Request: true)",
+        "webhook": {"events": webhook.EVENTS[args.size], "connections": args.connections, "target": webhook.TARGET,
+                    "load": "bench/webhook.py fire: Python threads, one request at a time each, a new connection "
+                            "per request", "standin_calls": "stripe SDK, retrieve (expanded) + update per pair"},
         "machine": machine(), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     latest = OUT / "latest.json"
@@ -99,112 +99,6 @@ def prepare_database(database: str, size: str, *, reuse: bool) -> dict:
     facts = seed.seed(database, size)
     facts_file.write_text(json.dumps(facts, indent=2))
     return facts
-
-
-# --- The servers ------------------------------------------------------------------------------------------------
-
-
-class Server:
-    """One gunicorn master serving an app on a free loopback port, with gunicorn.conf.py."""
-
-    def __init__(self, name: str, app: str, env: dict, *, workers: int, threads: int, worker_class: str,
-                 extra: tuple = ()):
-        self.name = name
-        self.port = free_port()
-        self.log = open(OUT / f"{name}-server.log", "w")  # noqa: SIM115 - closed in stop()
-        environment = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-                       "GUNICORN_WORKERS": str(workers), "GUNICORN_WORKER_CLASS": worker_class,
-                       "GUNICORN_THREADS": str(threads), "GUNICORN_ACCESSLOG": str(OUT / f"{name}-access.log")}
-        self.process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-            [str(GUNICORN), "-c", str(ROOT / "gunicorn.conf.py"), *extra, app], cwd=ROOT, env=environment,
-            stdout=self.log, stderr=subprocess.STDOUT)
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, path: str = "/", timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"{self.name} exited: see {self.log.name}")
-            try:
-                urllib.request.urlopen(self.base + path, timeout=2).close()  # noqa: S310 - loopback
-                return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit(f"{self.name} did not answer within {timeout} s: see {self.log.name}")
-
-    def worker_pids(self) -> list[int]:
-        master = self.process.pid
-        try:
-            children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-            return [int(pid) for pid in children]
-        except OSError:
-            return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == master]
-
-    def worker_memory_mb(self) -> list[dict]:
-        """Each worker's peak resident set (VmHWM) and present one (VmRSS), in MB."""
-        workers = []
-        for pid in self.worker_pids():
-            status = Path(f"/proc/{pid}/status").read_text()
-            sizes = {name: int(re.search(rf"^{name}:\s+(\d+) kB", status, re.MULTILINE).group(1))
-                     for name in ("VmHWM", "VmRSS")}
-            workers.append({"peak_mb": round(sizes["VmHWM"] / 1024, 1), "now_mb": round(sizes["VmRSS"] / 1024, 1)})
-        return workers
-
-    def stop(self) -> None:
-        # SIGINT is gunicorn's quick shutdown; SIGTERM would wait out idle keep-alive connections.
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
-def _parent(proc: Path) -> int | None:
-    try:
-        return int(proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def redis_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def portal_environment(database: str, facts: dict, rate_limits: str) -> dict:
-    """The production configuration of the README; SQLite runs as development, which production refuses."""
-    env = {
-        "PORTAL_ENV": "production" if database == "postgresql" else "development",
-        "PORTAL_NO_DOTENV": "1",
-        "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
-        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "DATABASE_URL": facts["url"],
-        "MAIL_BACKEND": "smtp",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": "2525",
-        "PORTAL_BASE_URL": "https://portal.bench.example",  # production requires it (links in mail)
-        "VENDOR_REGISTRATION": "false",
-        "SESSION_COOKIE_SECURE": "true",
-        "JOBS_SQLITE_PATH": str(OUT / "jobs.db"),
-        "REDIS_URL": REDIS_URL,
-    }
-    if rate_limits != "redis":  # no Redis on this machine: production still needs the URL, limits are off
-        env["RATELIMIT_ENABLED"] = "false"
-    return env
 
 
 # --- Logging in -------------------------------------------------------------------------------------------------
@@ -315,9 +209,15 @@ def wrk(url: str, *, seconds: int, connections: int, threads: int, cookie: str =
 
 def measure(database: str, facts: dict, args, duration: int, rate_limits: str) -> dict:
     prefix = f"{database}-{facts['size']}"
+    with_webhook = not args.paths or "webhook" in args.paths.split(",")
+    env = portal_environment(database, facts, rate_limits)
+    standin = None
+    if with_webhook:  # the stand-in serves from the start, idle until the webhook path, at the portal's STRIPE_API_BASE
+        standin = webhook.StandInProcess(free_port(), prefix)
+        env["STRIPE_API_BASE"] = standin.url
     bare = Server(f"{prefix}-bare", "bare_app:app", {"PORTAL_NO_DOTENV": "1"}, workers=args.workers,
                   threads=args.threads, worker_class=args.worker_class, extra=("--pythonpath", str(ROOT / "bench")))
-    portal = Server(f"{prefix}-portal", "wsgi:app", portal_environment(database, facts, rate_limits),
+    portal = Server(f"{prefix}-portal", "wsgi:app", env,
                     workers=args.workers, threads=args.threads, worker_class=args.worker_class)
     try:
         bare.wait_ready()
@@ -381,12 +281,20 @@ def measure(database: str, facts: dict, args, duration: int, rate_limits: str) -
         workers = portal.worker_memory_mb()
         result["worker_peak_rss_mb"] = max(worker["peak_mb"] for worker in workers)
         result["worker_memory"] = workers
+        if standin is not None:  # after the pages' memory figures, which are the pages' alone
+            print("  webhook: signed customer.subscription.created events, each once", flush=True)
+            result["webhook"] = webhook.run_path(database, facts, standin, portal, env, args.connections)
+            result["webhook"]["worker_memory_after"] = portal.worker_memory_mb()
+            print(f"  webhook {result['webhook']['events_per_s']:>17.1f} events/s  (the stand-in alone "
+                  f"{result['webhook']['standin_calls_per_s']:.1f} call pairs/s)", flush=True)
         result["bare_worker_peak_rss_mb"] = max(worker["peak_mb"] for worker in bare.worker_memory_mb())
         result["portal_env"] = "production" if database == "postgresql" else "development (production refuses SQLite)"
         return result
     finally:
         bare.stop()
         portal.stop()
+        if standin is not None:
+            standin.stop()
 
 
 def portal_paths(facts: dict, queries: dict) -> list[tuple[str, str, str, bool, str]]:
@@ -430,7 +338,7 @@ def print_table(database: str, result: dict) -> None:
     print(f"{'path':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  target   "
           f"(medians of {result['rounds']} rounds)")
     for name, row in result.items():
-        if not isinstance(row, dict):
+        if not isinstance(row, dict) or name == "webhook":
             continue
         target = target_of(name)
         verdict = ""
@@ -439,6 +347,7 @@ def print_table(database: str, result: dict) -> None:
             verdict = f"{'met ' if met else 'MISSED'} (≥ {target[0]:.2f}, p99 ≤ {target[1]:.0f} ms)"
         print(f"{name:<24} {row['rps']:>9.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['ratio']:>7.3f}  "
               + verdict)
+    webhook.print_row(result.get("webhook", {}))
     memory_met = "met" if result["worker_peak_rss_mb"] <= MEMORY_TARGET_MB else "MISSED"
     seed_met = "met" if result["seed_seconds"] <= SEED_TARGET_S else "MISSED"
     print(f"worker peak memory {result['worker_peak_rss_mb']} MB: {memory_met} (≤ {MEMORY_TARGET_MB} MB); "

@@ -1,0 +1,144 @@
+"""Where an event of the `webhook` path spends its time: the portal in-process (Flask's test client), cProfiled.
+
+    .venv/bin/python bench/profile_webhook.py --size small --database sqlite [--events 200] [--top 30]
+
+After a `make bench` of that size has built its database: starts the Stripe stand-in as a process, connects the
+bench vendor and makes the subscriptions as the benchmark does, then posts each event once, signed, through the
+test client in this one thread: first unprofiled (milliseconds per event, and the same for the stand-in's two
+calls alone from this thread), with each step of an event timed by wrappers put around the portal's functions
+from here (portal/ is not changed) and its SQL statements counted; then under cProfile, printing the functions
+by cumulative and by own time.
+"""
+
+import argparse
+import cProfile
+import hashlib
+import hmac
+import json
+import os
+import pstats
+import secrets
+import sys
+import time
+from collections import defaultdict
+
+os.environ.setdefault("PORTAL_NO_DOTENV", "1")
+
+import run  # noqa: E402 - bench/run.py, beside this file
+import webhook  # noqa: E402 - bench/webhook.py, beside this file
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=["full", "small"], default="small")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--events", type=int, default=200, help="events timed, and as many again profiled")
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    facts = json.loads((run.OUT / f"facts-{args.database}-{args.size}.json").read_text())
+    standin = webhook.StandInProcess(run.free_port(), f"profile-{args.database}")
+    try:
+        env = run.portal_environment(args.database, facts, "disabled") | {"STRIPE_API_BASE": standin.url}
+        os.environ.update(env)
+        secret = "whsec_bench" + secrets.token_hex(16)
+        linked = webhook.helper("connect", "--slug", facts["vendor_slug"], "--product", str(facts["product_id"]),
+                                "--secret-key", standin.secret_key, "--webhook-secret", secret,
+                                "--customers", str(3 * args.events), "--skip", str(facts["dashboard_customer_id"]))
+        made = webhook.make_subscriptions(standin, linked["price"], linked["customers"])
+        wanted = set(made[:2 * args.events])
+        bodies = [json.dumps(event) for event in standin.listed("/v1/events?type=customer.subscription.created")
+                  if event["data"]["object"]["id"] in wanted]
+        from portal import create_app
+
+        client = create_app().test_client()
+        path = f"/stripe/webhook/{facts['vendor_slug']}"
+
+        def post(body: str) -> None:
+            at = int(time.time())
+            signature = hmac.new(secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
+            answer = client.post(path, data=body, headers={"Stripe-Signature": f"t={at},v1={signature}",
+                                                           "Content-Type": "application/json"})
+            assert answer.status_code == 200 and answer.json["outcome"] == "done", answer.get_data(as_text=True)
+
+        timed, profiled = bodies[:args.events], bodies[args.events:]
+        spent = timing_wrappers(client.application)
+        started = time.perf_counter()
+        for body in timed:
+            post(body)
+        per_event = (time.perf_counter() - started) / len(timed) * 1000
+        for name, (calls, seconds) in spent.items():
+            print(f"  {name:<48} {calls / len(timed):>5.1f} per event {seconds / len(timed) * 1000:>7.2f} ms")
+        spent.clear()
+        alone = webhook.helper("calls", "--base", standin.url, "--key", standin.secret_key, "--concurrency", "1",
+                               stdin="\n".join(made[2 * args.events:]))
+        print(f"{per_event:.1f} ms per event in-process, one at a time ({len(timed)} events, {args.database}); "
+              f"the stand-in's two calls alone from one thread: {1000 / alone['pairs_per_s']:.1f} ms a pair "
+              f"(SDK client CPU {alone['client_cpu_ms_per_pair']} ms)", flush=True)
+        profile = cProfile.Profile()
+        profile.enable()
+        for body in profiled:
+            post(body)
+        profile.disable()
+        stats = pstats.Stats(profile, stream=sys.stdout)
+        stats.strip_dirs().sort_stats("cumulative").print_stats(args.top)
+        stats.sort_stats("tottime").print_stats(args.top)
+        stats.dump_stats(str(run.OUT / f"profile-webhook-{args.database}.pstats"))
+    finally:
+        standin.stop()
+    return 0
+
+
+def timing_wrappers(app) -> dict:
+    """Wrap the steps of an event (from here, for this process only) to time them; count SQL statements."""
+    from sqlalchemy import event
+
+    from portal.billing import events, gateway, sync, webhooks
+    from portal.keys import services as keys
+
+    spent: dict = defaultdict(lambda: [0, 0.0])
+
+    def wrap(owner, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+        spent[label]  # noqa: B018 - printed in the order wrapped
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent[label][0] += 1
+                spent[label][1] += time.perf_counter() - started
+
+        setattr(owner, name, timed)
+
+    spent["SQL statements"], spent["commits"]  # noqa: B018
+    wrap(webhooks, "handle_event", "handle_event (all but the request, lookup and signature)")
+    wrap(gateway.Gateway, "subscription", "  Stripe: retrieve the subscription")
+    wrap(events, "_record", "  record the event")
+    wrap(events, "sync_subscription", "  sync_subscription")
+    wrap(sync, "plan_of", "    plan_of")
+    wrap(sync, "customer_of", "    customer_of")
+    wrap(sync, "_claim", "    claim the record")
+    wrap(sync, "_make_key", "    make the key")
+    wrap(keys, "create_keys", "      create_keys")
+    wrap(sync, "add_object", "      add_object (cryptolens_stripesubscriptionitemid)")
+    wrap(sync, "renew_key", "    renew_key")
+    wrap(sync, "record_change", "    record_change (subscription.synced)")
+    wrap(events, "write_back", "  write_back")
+    wrap(gateway.Gateway, "update_subscription_metadata", "    Stripe: update the subscription's metadata")
+    wrap(events, "_finish", "  mark the event done")
+    engine = app.extensions["db_engine"]
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(*_args):
+        spent["SQL statements"][0] += 1
+
+    @event.listens_for(engine, "commit")
+    def _commits(*_args):
+        spent["commits"][0] += 1
+
+    return spent
+
+
+if __name__ == "__main__":
+    sys.exit(main())
