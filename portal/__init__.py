@@ -11,7 +11,7 @@ from portal.audit import changes as audit_changes
 from portal.extensions import csrf, limiter, login_manager
 from portal.fragment_cache import cached_fragment
 from portal.models import utcnow
-from portal.rendering import add_security_headers
+from portal.rendering import add_security_headers, content_security_policy
 from portal.security import Encryptor
 from portal.urls import DatabaseIdConverter
 
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # by a job inside a request's commit could not even read it).
     login_manager.init_app(app, add_context_processor=False)
     app.jinja_env.globals["current_user"] = current_user
+    app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(app.config["STRIPE_API_BASE"])
     app.after_request(add_security_headers)
     app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes, cached_fragment=cached_fragment)
     errors.init_app(app)
@@ -60,11 +61,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.outbox import routes as outbox
     from portal.products import routes as products
     from portal.signup import routes as signup
+    from portal.subscriptions import routes as subscriptions
     from portal.terms import routes as terms
     from portal.vendors import routes as vendors
 
     for module in (vendors, customers, products, keys, billing, dataobjects, accounts, signup, terms, licenses,
-                   dashboard, cli):
+                   subscriptions, dashboard, cli):
         module.init_app(app)
     if app.config["MAIL_BACKEND"] == "console":
         outbox.init_app(app)

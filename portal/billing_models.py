@@ -34,6 +34,8 @@ class StripeConnection(SQLModel, table=True):
     # When a subscription ends: "expire" (the key runs to its expiry) or "block" (at once).
     on_cancel: str = Field(default="expire", max_length=8)
     connected_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
+    # When the last reconcile run (periodic or "Check now") finished.
+    reconciled_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
 
     @property
     def connected(self) -> bool:
@@ -112,6 +114,26 @@ class Subscription(SQLModel, table=True):
     created: datetime = Field(default_factory=utcnow, sa_column=when())
     synced_at: datetime = Field(default_factory=utcnow, sa_column=when())
 
+    @property
+    def paid_up(self) -> bool:
+        return self.status in ("active", "trialing")
+
+    def in_words(self) -> str:
+        """The status as the customer and the vendor read it: "Active", "Trial until …", "Cancels on …", …"""
+        def day(moment: datetime | None) -> str:
+            return moment.strftime("%Y-%m-%d") if moment else "…"
+
+        if self.status in ("canceled", "incomplete_expired"):
+            return f"Ended on {day(self.ended_at or self.current_period_end)}"
+        if self.status in ("past_due", "unpaid"):
+            return "Payment failed: update your card"
+        if self.cancel_at_period_end:
+            return f"Cancels on {day(self.current_period_end)}"
+        if self.status == "trialing":
+            return f"Trial until {day(self.trial_end or self.current_period_end)}"
+        return {"active": "Active", "incomplete": "Waiting for the first payment", "paused": "Paused"}.get(
+            self.status, self.status.replace("_", " ").capitalize())
+
 
 class StripeEvent(SQLModel, table=True):
     """A webhook event, recorded once per vendor; `done_at` is set only when its work is committed and written back."""
@@ -126,3 +148,23 @@ class StripeEvent(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
     attempts: int = 0
     last_error: str = Field(default="", max_length=PROBLEM_MAX)
+
+
+class StripeDrift(SQLModel, table=True):
+    """What the last reconcile run found wrong in the vendor's Stripe account (replaced by the next run)."""
+
+    __tablename__ = "stripe_drift"
+    __table_args__ = (sa.Index("ix_stripe_drift_vendor", "vendor_id", "kind", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
+    # "no_key_id" (paid, still skm_temp_var or no skm_key_id), "unknown_key" (skm_key_id names no key here),
+    # "customer_unlinked" (a Stripe customer without skm_customer_id).
+    kind: str = Field(max_length=24)
+    stripe_id: str = Field(max_length=STRIPE_ID_MAX)
+    detail: str = Field(default="", max_length=PROBLEM_MAX)
+    found_at: datetime = Field(default_factory=utcnow, sa_column=when())
+
+
+def stripe_dashboard_url(kind: str, stripe_id: str, *, livemode: bool) -> str:
+    """The object's page in Stripe's dashboard (`kind`: customers, subscriptions), in test or live mode."""
+    return f"https://dashboard.stripe.com/{'' if livemode else 'test/'}{kind}/{stripe_id}"

@@ -33,6 +33,8 @@ class Vendor(SQLModel, table=True):
     signup_enabled: bool = True
     # Block keys past their expiry (keys managed by a Stripe subscription excepted).
     block_expired_keys: bool = False
+    # Mail a customer when a new license is waiting in the portal (a subscription's key, a repair).
+    mail_new_licenses: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     created: datetime = Field(default_factory=utcnow, sa_column=when())
 
 

@@ -1,5 +1,7 @@
 """One way to render: a full page, or the fragment of it an htmx request asked for."""
 
+from urllib.parse import urlsplit
+
 from flask import current_app, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response
 
@@ -25,16 +27,24 @@ def redirect_to(url: str) -> Response:
     return redirect(url, code=303)
 
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'self'",
-])
+# Forms post to the portal only; "Subscribe" and "Manage billing" answer a POST with a redirect to Stripe's pages,
+# which `form-action` governs too: Stripe's Checkout and Billing Portal origins, and the local stand-in's in its
+# place when STRIPE_API_BASE names one.
+STRIPE_PAGES = ("https://checkout.stripe.com", "https://billing.stripe.com")
+
+
+def content_security_policy(stripe_api_base: str = "") -> str:
+    origins = [*STRIPE_PAGES, *([urlsplit(stripe_api_base)._replace(path="").geturl()] if stripe_api_base else [])]
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self' " + " ".join(origins),
+    ])
 
 
 # A year, as browsers' preload lists ask: once seen over HTTPS, the portal is never reached over plain HTTP.
@@ -43,7 +53,7 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -39,16 +39,14 @@ def subscription_named_by(event: dict) -> str | None:
     return found if isinstance(found, str) and found.startswith("sub_") else None
 
 
-def _record(session: Session, vendor_id: int, event: dict) -> StripeEvent:
+def _record(session: Session, vendor_id: int, event: dict):
+    """The event's record, made on its first delivery, with one more attempt counted: (id, done_at)."""
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(StripeEvent).values(vendor_id=vendor_id, event_id=event["id"][:255],
-                                               type=event["type"][:100], received_at=utcnow(), attempts=0,
-                                               last_error="")
-                    .on_conflict_do_nothing(index_elements=["vendor_id", "event_id"]))
-    session.execute(update(StripeEvent).where(StripeEvent.vendor_id == vendor_id, StripeEvent.event_id == event["id"])
-                    .values(attempts=StripeEvent.attempts + 1))
-    return session.exec(select(StripeEvent).where(StripeEvent.vendor_id == vendor_id,
-                                                  StripeEvent.event_id == event["id"])).one()
+    statement = insert(StripeEvent).values(vendor_id=vendor_id, event_id=event["id"][:255], type=event["type"][:100],
+                                           received_at=utcnow(), attempts=1, last_error="")
+    return session.execute(statement.on_conflict_do_update(
+        index_elements=["vendor_id", "event_id"], set_={"attempts": StripeEvent.attempts + 1})
+        .returning(StripeEvent.id, StripeEvent.done_at)).one()
 
 
 def _finish(session: Session, record_id: int, error: str = "") -> None:
@@ -65,7 +63,8 @@ def note_failure(session: Session, *, vendor_id: int, event_id: str, error: str)
     session.commit()
 
 
-def handle_event(session: Session, access: StripeAccess, *, connection: StripeConnection, event: dict) -> str:
+def handle_event(session: Session, access: StripeAccess, *, connection: StripeConnection, event: dict,
+                 portal_link: str | None = None) -> str:
     """Do an event's work once; returns "done", "duplicate" or "ignored". Raises if it must be delivered again."""
     vendor_id = connection.vendor_id
     gateway = access.gateway(connection)
@@ -82,12 +81,21 @@ def handle_event(session: Session, access: StripeAccess, *, connection: StripeCo
     except StripeRefused as error:  # not in this vendor's Stripe account: nothing to do, now or on a redelivery
         _finish(session, record.id, f"Stripe answered: {error}")
         return "ignored"
-    state = StripeSubscription.read(current)
-    row = sync_subscription(session, connection=connection, state=state, actor=f"{ACTOR} {event['id']}")
-    session.commit()
-    write_back(session, gateway, row=row, state=state)
+    settle(session, gateway, connection=connection, subscription=current, actor=f"{ACTOR} {event['id']}",
+           portal_link=portal_link)
     _finish(session, record.id)
     return "done"
+
+
+def settle(session: Session, gateway: Gateway, *, connection: StripeConnection, subscription: dict, actor: str,
+           portal_link: str | None = None) -> Subscription:
+    """Sync a subscription (as Stripe has it now) and its key, commit, then write `skm_key_id` back: what every
+    event, refresh, repair and reconcile run does for one subscription."""
+    state = StripeSubscription.read(subscription)
+    row = sync_subscription(session, connection=connection, state=state, actor=actor, portal_link=portal_link)
+    session.commit()
+    write_back(session, gateway, row=row, state=state)
+    return row
 
 
 def write_back(session: Session, gateway: Gateway, *, row: Subscription, state: StripeSubscription) -> None:

@@ -7,6 +7,8 @@ is plain dicts: nothing outside this module sees a Stripe object, and Stripe's e
 """
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import stripe
 
@@ -55,19 +57,27 @@ def verify_event(payload: bytes, signature_header: str | None, secret: str) -> d
     return event
 
 
-def _plain(stripe_object) -> dict:
-    return stripe_object.to_dict()
-
-
-def _calling(call, *args, **kwargs) -> dict:
+@contextmanager
+def _stripe_errors() -> Iterator[None]:
     try:
-        return _plain(call(*args, **kwargs))
+        yield
     except (stripe.APIConnectionError, stripe.RateLimitError) as error:
         raise StripeUnavailable(error.user_message or "Stripe could not be reached.") from None
     except stripe.APIError as error:
         raise StripeUnavailable(error.user_message or "Stripe failed to answer.") from None
     except stripe.StripeError as error:
         raise StripeRefused(error.user_message or "Stripe refused the request.") from None
+
+
+def _calling(call, *args, **kwargs) -> dict:
+    with _stripe_errors():
+        return call(*args, **kwargs).to_dict()
+
+
+def _listing(call, **kwargs) -> list[dict]:
+    """Every object of a list, page after page (the SDK's auto-pagination), as plain dicts."""
+    with _stripe_errors():
+        return [item.to_dict() for item in call(**kwargs).auto_paging_iter()]
 
 
 class Gateway:
@@ -125,3 +135,40 @@ class Gateway:
         """Set metadata keys (an empty string removes one) with an idempotency key: a retry repeats nothing."""
         return _calling(self._v1.subscriptions.update, subscription_id, params={"metadata": metadata},
                         options={"idempotency_key": idempotency_key})
+
+    def create_customer(self, *, email: str, name: str, metadata: dict, idempotency_key: str) -> dict:
+        return _calling(self._v1.customers.create, params={"email": email, "name": name, "metadata": metadata},
+                        options={"idempotency_key": idempotency_key})
+
+    def subscriptions(self, *, customer: str | None = None) -> list[dict]:
+        """Every subscription of the account (or of one customer), whatever its status, expanded as above."""
+        params = {"status": "all", "limit": 100, "expand": ["data.customer", "data.items.data.price.product"]}
+        if customer:
+            params["customer"] = customer
+        return _listing(self._v1.subscriptions.list, params=params)
+
+    def customers(self) -> list[dict]:
+        return _listing(self._v1.customers.list, params={"limit": 100})
+
+    def undelivered_events(self) -> list[dict]:
+        """Events whose delivery to the webhook failed (the last 30 days): Stripe's own path to what was missed."""
+        return _listing(self._v1.events.list, params={"delivery_success": False, "limit": 100})
+
+    # Checkout and the Billing Portal
+
+    def create_checkout_session(self, *, customer: str, price: str, metadata: dict, trial_days: int,
+                                success_url: str, cancel_url: str, client_reference_id: str) -> dict:
+        subscription_data: dict = {"metadata": metadata}
+        if trial_days:
+            subscription_data["trial_period_days"] = trial_days
+        return _calling(self._v1.checkout.sessions.create, params={
+            "mode": "subscription", "customer": customer, "line_items": [{"price": price, "quantity": 1}],
+            "subscription_data": subscription_data, "success_url": success_url, "cancel_url": cancel_url,
+            "client_reference_id": client_reference_id})
+
+    def checkout_session(self, session_id: str) -> dict:
+        return _calling(self._v1.checkout.sessions.retrieve, session_id)
+
+    def create_billing_portal_session(self, *, customer: str, return_url: str) -> dict:
+        return _calling(self._v1.billing_portal.sessions.create,
+                        params={"customer": customer, "return_url": return_url})

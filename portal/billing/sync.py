@@ -19,6 +19,7 @@ from portal.billing_models import StripeConnection, StripeCustomer, Subscription
 from portal.customers.services import create_customer
 from portal.dataobjects.services import KEY, add_object
 from portal.domain import DomainError, find_owned
+from portal.keys.notify import mail_new_license
 from portal.keys.services import STRIPE_MANAGED, KeySettings, change_details, create_key, renew_key, set_blocked
 from portal.models import Customer, LicenseKey, Product, utcnow
 from portal.rules import normalize_email
@@ -137,10 +138,15 @@ def _claim(session: Session, vendor_id: int, stripe_id: str) -> Subscription:
     return _locked(session, vendor_id, stripe_id)
 
 
+def _renews(state: StripeSubscription) -> datetime | None:
+    return state.period_end if state.status in RENEWING and not state.cancel_at_period_end else None
+
+
 def _make_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan, customer: Customer,
-              expires: datetime, actor: str) -> LicenseKey:
+              expires: datetime, actor: str, portal_link: str | None) -> LicenseKey:
     settings = KeySettings(expires=expires, features=features_of(plan.skm), notes=plan.skm.notes,
-                           max_no_of_machines=plan.skm.max_no_of_machines, customer_id=customer.id)
+                           max_no_of_machines=plan.skm.max_no_of_machines, customer_id=customer.id,
+                           renews_on=_renews(state))
     key = create_key(session, product=plan.product, settings=settings, actor=actor)
     add_object(session, vendor_id=row.vendor_id, name=STRIPE_MANAGED, string_value=state.item_id or state.id,
                referencer_type=KEY, referencer_id=key.id, actor=actor)
@@ -149,6 +155,7 @@ def _make_key(session: Session, row: Subscription, state: StripeSubscription, pl
     if taken != 1:
         raise DomainError("The subscription's key was made by another delivery.")
     row.key_id, row.key_written = key.id, False
+    mail_new_license(session, key=key, portal_link=portal_link)
     return key
 
 
@@ -165,7 +172,7 @@ def block_for(session: Session, row: Subscription, key: LicenseKey, reason: str,
 
 
 def _keep_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan, customer: Customer,
-              connection: StripeConnection, actor: str) -> None:
+              connection: StripeConnection, actor: str, portal_link: str | None) -> None:
     key = session.get(LicenseKey, row.key_id) if row.key_id else None
     expires = (state.period_end or utcnow()) + timedelta(days=connection.grace_days)
     if key is not None and plan.product is not None and key.product_id != plan.product.id:
@@ -175,14 +182,13 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
     if key is None:
         if state.status not in KEYED or plan.product is None:
             return
-        key = _make_key(session, row, state, plan, customer, expires, actor)
+        key = _make_key(session, row, state, plan, customer, expires, actor, portal_link)
     elif row.stripe_price_id and row.stripe_price_id != _id(state.price) and plan.product is not None:
         change_details(session, key=key, notes=key.notes, features=features_of(plan.skm),
                        max_no_of_machines=plan.skm.max_no_of_machines, trial_activation=key.trial_activation,
                        actor=actor)
-    renews = state.period_end if state.status in RENEWING and not state.cancel_at_period_end else None
     if state.status in KEYED:
-        renew_key(session, key=key, expires=expires, renews_on=renews, actor=actor)
+        renew_key(session, key=key, expires=expires, renews_on=_renews(state), actor=actor)
     else:
         renew_key(session, key=key, expires=key.expires, renews_on=None, actor=actor)
     if state.status in RENEWING and row.blocked_for in ("payment", "canceled") and key.block:
@@ -194,9 +200,10 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
         block_for(session, row, key, "payment", actor)
 
 
-def sync_subscription(session: Session, *, connection: StripeConnection, state: StripeSubscription,
-                      actor: str) -> Subscription:
-    """Bring the record and its key to Stripe's state; the caller commits, then writes `skm_key_id` back."""
+def sync_subscription(session: Session, *, connection: StripeConnection, state: StripeSubscription, actor: str,
+                      portal_link: str | None = None) -> Subscription:
+    """Bring the record and its key to Stripe's state; the caller commits, then writes `skm_key_id` back. A new key
+    is mailed about (with `portal_link`, the customer's portal) once the transaction commits."""
     vendor_id = connection.vendor_id
     plan = plan_of(session, vendor_id=vendor_id, state=state)
     customer = customer_of(session, vendor_id=vendor_id, stripe_customer=state.customer, actor=actor)
@@ -207,7 +214,7 @@ def sync_subscription(session: Session, *, connection: StripeConnection, state: 
     row.cancel_at_period_end, row.ended_at = state.cancel_at_period_end, state.ended_at
     row.product_id = plan.product.id if plan.product else row.product_id
     row.problem = plan.problem
-    _keep_key(session, row, state, plan, customer, connection, actor)
+    _keep_key(session, row, state, plan, customer, connection, actor, portal_link)
     row.stripe_price_id, row.synced_at = _id(state.price), utcnow()
     session.add(row)
     session.flush()

@@ -17,6 +17,7 @@ from portal.db import get_session
 from portal.extensions import csrf, limiter
 from portal.models import Vendor
 from portal.rules import normalize_slug
+from portal.urls import absolute_url
 
 blueprint = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
@@ -48,7 +49,8 @@ def stripe_webhook(slug: str):
     except BadSignature as error:
         return _refused(f"The Stripe-Signature does not match this portal's signing secret ({error}).")
     try:
-        outcome = handle_event(session, access, connection=connection, event=event)
+        outcome = handle_event(session, access, connection=connection, event=event,
+                               portal_link=absolute_url("dashboard.index", vendor_slug=normalize_slug(slug)))
     except Exception as error:
         reason = str(error) if isinstance(error, StripeUnavailable) else type(error).__name__
         log.warning("Stripe event %s for vendor %s not done, Stripe will deliver it again: %s",

@@ -35,16 +35,20 @@ class KeySettings:
     max_no_of_machines: int = 0
     trial_activation: bool = False
     customer_id: int | None = None
+    # A subscription's key: the day it renews (portal/billing/sync.py).
+    renews_on: datetime | None = None
 
     def to_json(self) -> dict:
         values = asdict(self)
-        values["expires"] = self.expires.isoformat() if self.expires else None
+        for name in ("expires", "renews_on"):
+            values[name] = values[name].isoformat() if values[name] else None
         return values
 
     @classmethod
     def from_json(cls, values: dict) -> "KeySettings":
         values = dict(values)
-        values["expires"] = datetime.fromisoformat(values["expires"]) if values.get("expires") else None
+        for name in ("expires", "renews_on"):
+            values[name] = datetime.fromisoformat(values[name]) if values.get(name) else None
         return cls(**values)
 
 
@@ -86,7 +90,7 @@ def _new_key(product: Product, number: int, settings: KeySettings, now: datetime
         vendor_id=product.vendor_id, product_id=product.id, key_number=number, key=generate_key(),
         customer_id=settings.customer_id, created=now, expires=expires, period=period, notes=settings.notes,
         max_no_of_machines=settings.max_no_of_machines, trial_activation=settings.trial_activation,
-        **{name: bool(settings.features.get(name)) for name in FEATURES})
+        renews_on=settings.renews_on, **{name: bool(settings.features.get(name)) for name in FEATURES})
 
 
 def create_keys(session: Session, *, product: Product, settings: KeySettings, count: int = 1) -> list[LicenseKey]:

@@ -30,3 +30,4 @@ class SettingsForm(FlaskForm):
     portal_enabled = BooleanField("Customer portal is on")
     signup_enabled = BooleanField("Anyone with the sign-up link may create an account")
     block_expired_keys = BooleanField("Block keys when they expire (keys managed by Stripe follow their subscription)")
+    mail_new_licenses = BooleanField("Mail customers about new licenses (a link to the portal, never the key)")

@@ -98,7 +98,8 @@ def settings():
     if form.validate_on_submit():
         services.update_settings(session, vendor=vendor, portal_enabled=form.portal_enabled.data,
                                  signup_enabled=form.signup_enabled.data,
-                                 block_expired_keys=form.block_expired_keys.data, actor=current_user.actor,
+                                 block_expired_keys=form.block_expired_keys.data,
+                                 mail_new_licenses=form.mail_new_licenses.data, actor=current_user.actor,
                                  ip=client_ip())
         session.commit()
         flash("Settings saved.", "success")

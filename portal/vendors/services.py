@@ -90,13 +90,16 @@ def end_sessions_of_vendor_user(session: Session, *, user_id: int) -> None:
 
 
 def update_settings(session: Session, *, vendor: Vendor, portal_enabled: bool, signup_enabled: bool,
-                    actor: str, block_expired_keys: bool | None = None, ip: str = "") -> Vendor:
+                    actor: str, block_expired_keys: bool | None = None, mail_new_licenses: bool | None = None,
+                    ip: str = "") -> Vendor:
     before = snapshot(vendor)
     turned_off = vendor.portal_enabled and not portal_enabled
     vendor.portal_enabled = portal_enabled
     vendor.signup_enabled = signup_enabled
     if block_expired_keys is not None:
         vendor.block_expired_keys = block_expired_keys
+    if mail_new_licenses is not None:
+        vendor.mail_new_licenses = mail_new_licenses
     session.add(vendor)
     if turned_off:  # every login to the portal ends, each with a secret of its own
         ids = session.exec(select(PortalAccount.id).where(PortalAccount.vendor_id == vendor.id)).all()

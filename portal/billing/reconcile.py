@@ -1,0 +1,258 @@
+"""Needs attention: where Stripe and the portal disagree, in words, each with its one-click repair.
+
+Two sources: the local records (a paid subscription with no key, a write-back still pending, a key blocked while
+its subscription is paid up, a key of another product or customer) and what the last look at the vendor's Stripe
+account found (a paid subscription still carrying `skm_temp_var` or no `skm_key_id` ten minutes after it began,
+a `skm_key_id` that names no key here, a Stripe customer without `skm_customer_id`). A repair reads the
+subscription from Stripe as it is now and settles it (portal/billing/events.py): it is safe to run twice.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, select
+
+from portal.billing.connection import StripeAccess
+from portal.billing.events import TEMP_VAR, handle_event, settle, subscription_named_by
+from portal.billing.sync import KEYED, customer_of
+from portal.billing_models import StripeConnection, StripeDrift, StripeEvent, Subscription
+from portal.domain import DomainError, NotFound, find_owned
+from portal.keys.services import set_blocked
+from portal.models import LicenseKey, utcnow
+
+SETTLING_TIME = timedelta(minutes=10)
+
+
+@dataclass
+class Finding:
+    """One thing that needs the vendor's attention."""
+
+    kind: str
+    stripe_id: str
+    problem: str
+    repair: str
+    subscription: Subscription | None = None
+    drift_id: int | None = None
+
+
+def local_findings(session: Session, *, vendor_id: int) -> list[Finding]:
+    rows = session.exec(
+        select(Subscription, LicenseKey).outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
+        .where(Subscription.vendor_id == vendor_id, Subscription.status.in_(KEYED))
+        .order_by(Subscription.id.desc())).all()
+    found = []
+    for row, key in rows:
+        if key is None:
+            problem = row.problem or "Paid for, and no license key was made."
+            found.append(Finding("no_key", row.stripe_subscription_id, problem, "Make the key", row))
+        elif key.product_id != row.product_id or key.customer_id != row.customer_id:
+            found.append(Finding("wrong_key", row.stripe_subscription_id,
+                                 f"Its key {key.key_number} belongs to another product or customer.",
+                                 "Make the right key", row))
+        elif not row.key_written:
+            found.append(Finding("write_back", row.stripe_subscription_id,
+                                 "Stripe has not been told the key's ID yet (skm_key_id).", "Write the metadata", row))
+        elif key.block and row.paid_up:
+            found.append(Finding("blocked", row.stripe_subscription_id,
+                                 f"Its key {key.key_number} is blocked while the subscription is paid up.", "Unblock",
+                                 row))
+    return found
+
+
+_DRIFT_REPAIRS = {"no_key_id": "Make the key and write the metadata", "unknown_key": "Write the metadata",
+                  "customer_unlinked": "Link the customer"}
+
+
+def needs_attention(session: Session, *, vendor_id: int) -> list[Finding]:
+    local = local_findings(session, vendor_id=vendor_id)
+    seen = {finding.stripe_id for finding in local}
+    drift = session.exec(select(StripeDrift).where(StripeDrift.vendor_id == vendor_id)
+                         .order_by(StripeDrift.id)).all()
+    return local + [Finding(d.kind, d.stripe_id, d.detail, _DRIFT_REPAIRS[d.kind], drift_id=d.id)
+                    for d in drift if d.stripe_id not in seen]
+
+
+def attention_count(session: Session, *, vendor_id: int) -> int:
+    return len(needs_attention(session, vendor_id=vendor_id))
+
+
+# Looking at Stripe
+
+
+@dataclass
+class Drift:
+    kind: str
+    stripe_id: str
+    detail: str
+    subscription: dict | None = None
+    customer: dict | None = None
+
+
+def _created(subscription: dict) -> datetime:
+    return datetime.fromtimestamp(subscription.get("created") or 0, UTC)
+
+
+def find_drift(session: Session, *, vendor_id: int, subscriptions: list[dict], customers: list[dict],
+               now: datetime | None = None) -> list[Drift]:
+    """What is wrong in the vendor's Stripe subscriptions and customers as the portal sees it (reads only)."""
+    now = now or utcnow()
+    keys = {row.stripe_subscription_id: row for row in session.exec(
+        select(Subscription).where(Subscription.vendor_id == vendor_id)).all()}
+    known_keys = dict(session.exec(select(LicenseKey.id, LicenseKey.key_number)
+                                   .where(LicenseKey.id.in_([r.key_id for r in keys.values() if r.key_id]))).all())
+    session.commit()
+    found = []
+    for subscription in subscriptions:
+        metadata = subscription.get("metadata") or {}
+        if subscription.get("status") not in KEYED or now - _created(subscription) < SETTLING_TIME:
+            continue
+        record = keys.get(subscription["id"])
+        if TEMP_VAR in metadata or not metadata.get("skm_key_id"):
+            found.append(Drift("no_key_id", subscription["id"], "Paid for, and Stripe still shows skm_temp_var or "
+                               "no skm_key_id: the customer may have been charged with no key made.", subscription))
+        elif record is None or record.key_id is None or \
+                metadata.get("skm_key_id") != str(known_keys.get(record.key_id)):
+            found.append(Drift("unknown_key", subscription["id"], f"skm_key_id {metadata.get('skm_key_id')} names "
+                               "no key of this subscription here.", subscription))
+    for customer in customers:
+        if not (customer.get("metadata") or {}).get("skm_customer_id") and not customer.get("deleted"):
+            found.append(Drift("customer_unlinked", customer["id"], f"The Stripe customer {customer.get('email') or ''}"
+                               " has no skm_customer_id.", customer=customer))
+    return found
+
+
+def check_now(session: Session, access: StripeAccess, *, connection: StripeConnection) -> int:
+    """Look at Stripe and keep what was found for "Needs attention" (replacing the last look's)."""
+    gateway = access.gateway(connection)
+    found = find_drift(session, vendor_id=connection.vendor_id, subscriptions=gateway.subscriptions(),
+                       customers=gateway.customers())
+    _keep(session, connection, found)
+    return len(found)
+
+
+def _keep(session: Session, connection: StripeConnection, found: list[Drift]) -> None:
+    session.execute(delete(StripeDrift).where(StripeDrift.vendor_id == connection.vendor_id))
+    session.add_all([StripeDrift(vendor_id=connection.vendor_id, kind=d.kind, stripe_id=d.stripe_id,
+                                 detail=d.detail[:500]) for d in found])
+    session.execute(update(StripeConnection).where(StripeConnection.id == connection.id)
+                    .values(reconciled_at=utcnow()))
+    session.commit()
+
+
+# Repairs
+
+
+def repair_subscription(session: Session, access: StripeAccess, *, connection: StripeConnection,
+                        stripe_subscription_id: str, actor: str, portal_link: str | None,
+                        remake_key: bool = False) -> Subscription:
+    """Read the subscription from Stripe, make its key if missing (a new one if `remake_key`), write the metadata
+    again and unblock a key blocked while the subscription is paid up."""
+    vendor_id = connection.vendor_id
+    row = session.exec(select(Subscription).where(Subscription.vendor_id == vendor_id,
+                                                  Subscription.stripe_subscription_id == stripe_subscription_id)
+                       .with_for_update()).first()
+    if row is not None:
+        if remake_key:
+            row.key_id = None
+        row.key_written = False
+        session.add(row)
+    session.commit()
+    gateway = access.gateway(connection)
+    row = settle(session, gateway, connection=connection, subscription=gateway.subscription(stripe_subscription_id),
+                 actor=actor, portal_link=portal_link)
+    key = session.get(LicenseKey, row.key_id) if row.key_id else None
+    if key is not None and key.block and row.paid_up:
+        set_blocked(session, key=key, blocked=False, actor=actor)
+        row.blocked_for = ""
+        session.add(row)
+    _forget(session, vendor_id, stripe_subscription_id)
+    return row
+
+
+def repair_customer(session: Session, access: StripeAccess, *, connection: StripeConnection,
+                    stripe_customer_id: str, actor: str) -> None:
+    """Match a Stripe customer to a customer here (by e-mail, or a new one) and write `skm_customer_id`."""
+    gateway = access.gateway(connection)
+    stripe_customer = gateway.customer(stripe_customer_id)
+    customer = customer_of(session, vendor_id=connection.vendor_id, stripe_customer=stripe_customer, actor=actor)
+    session.commit()
+    gateway.update_customer_metadata(stripe_customer_id, {"skm_customer_id": str(customer.id)},
+                                     idempotency_key=f"skm-customer-{stripe_customer_id}-{customer.id}")
+    _forget(session, connection.vendor_id, stripe_customer_id)
+
+
+def attach_key(session: Session, access: StripeAccess, *, connection: StripeConnection, subscription_id: int,
+               key_id: int, actor: str) -> Subscription:
+    """Attach an existing key, chosen by hand, to a subscription in place of the one it has (or has not)."""
+    row = find_owned(session, Subscription, subscription_id, vendor_id=connection.vendor_id)
+    key = find_owned(session, LicenseKey, key_id, vendor_id=connection.vendor_id)
+    if row is None:
+        raise NotFound()
+    if key is None:
+        raise DomainError("Choose one of your keys.", field="key_id")
+    holder = session.exec(select(Subscription.id).where(Subscription.key_id == key.id)).first()
+    if holder is not None and holder != row.id:
+        raise DomainError("That key is paid for by another subscription.", field="key_id")
+    row.key_id, row.key_written, row.blocked_for = key.id, False, ""
+    session.add(row)
+    session.commit()
+    return repair_subscription(session, access, connection=connection,
+                               stripe_subscription_id=row.stripe_subscription_id, actor=actor, portal_link=None)
+
+
+def _forget(session: Session, vendor_id: int, stripe_id: str) -> None:
+    session.execute(delete(StripeDrift).where(StripeDrift.vendor_id == vendor_id, StripeDrift.stripe_id == stripe_id))
+    session.commit()
+
+
+# A whole run (the command line and the periodic job)
+
+
+@dataclass
+class Summary:
+    subscriptions: int = 0
+    customers: int = 0
+    events_redone: int = 0
+    found: dict[str, int] = field(default_factory=dict)
+    repaired: int = 0
+
+
+def reconcile(session: Session, access: StripeAccess, *, connection: StripeConnection, dry_run: bool, actor: str,
+              portal_link: str | None, step=lambda _what: None) -> Summary:
+    """Walk the vendor's Stripe subscriptions and customers, repair what is wrong (or only count it), and finish
+    the events whose delivery failed. `step(what)` is told of each piece of work, for a progress bar."""
+    gateway = access.gateway(connection)
+    subscriptions, customers = gateway.subscriptions(), gateway.customers()
+    summary = Summary(subscriptions=len(subscriptions), customers=len(customers))
+    found = find_drift(session, vendor_id=connection.vendor_id, subscriptions=subscriptions, customers=customers)
+    findings = local_findings(session, vendor_id=connection.vendor_id)
+    session.commit()
+    for drift in found:
+        summary.found[drift.kind] = summary.found.get(drift.kind, 0) + 1
+    for finding in findings:
+        summary.found[finding.kind] = summary.found.get(finding.kind, 0) + 1
+    if dry_run:
+        return summary
+    targets = {d.stripe_id for d in found if d.subscription is not None} | {f.stripe_id for f in findings}
+    for stripe_id in sorted(targets):
+        remake = any(f.kind == "wrong_key" and f.stripe_id == stripe_id for f in findings)
+        repair_subscription(session, access, connection=connection, stripe_subscription_id=stripe_id, actor=actor,
+                            portal_link=portal_link, remake_key=remake)
+        summary.repaired += 1
+        step(stripe_id)
+    for drift in found:
+        if drift.customer is not None:
+            repair_customer(session, access, connection=connection, stripe_customer_id=drift.stripe_id, actor=actor)
+            summary.repaired += 1
+            step(drift.stripe_id)
+    done = set(session.exec(select(StripeEvent.event_id).where(StripeEvent.vendor_id == connection.vendor_id,
+                                                               StripeEvent.done_at.is_not(None))).all())
+    session.commit()
+    for event in gateway.undelivered_events():
+        if event["id"] not in done and subscription_named_by(event):
+            handle_event(session, access, connection=connection, event=event, portal_link=portal_link)
+            summary.events_redone += 1
+            step(event["id"])
+    _keep(session, connection, [])
+    return summary

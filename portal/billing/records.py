@@ -1,0 +1,36 @@
+"""The vendor's list of subscriptions: filtered by status, searched by Stripe subscription or customer id, in
+keyset pages (newest first)."""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, or_, select
+
+from portal.billing_models import Subscription
+from portal.models import Customer, LicenseKey, Product
+
+STATUSES = ("active", "trialing", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired", "paused")
+
+
+@dataclass
+class Page:
+    rows: list
+    next_before: int | None
+
+
+def list_subscriptions(session: Session, *, vendor_id: int, status: str = "", query: str = "",
+                       before: int | None = None, limit: int = 25) -> Page:
+    statement = (select(Subscription, Customer, Product, LicenseKey)
+                 .outerjoin(Customer, Customer.id == Subscription.customer_id)
+                 .outerjoin(Product, Product.id == Subscription.product_id)
+                 .outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
+                 .where(Subscription.vendor_id == vendor_id))
+    if status in STATUSES:
+        statement = statement.where(Subscription.status == status)
+    query = query.strip()[:255]
+    if query:
+        statement = statement.where(or_(Subscription.stripe_subscription_id == query,
+                                        Subscription.stripe_customer_id == query))
+    if before is not None:
+        statement = statement.where(Subscription.id < before)
+    rows = session.exec(statement.order_by(Subscription.id.desc()).limit(limit + 1)).all()
+    return Page(rows[:limit], rows[limit - 1][0].id if len(rows) > limit else None)

@@ -1,0 +1,120 @@
+"""The portal's subscription pages: the list (also a section of the dashboard), Subscribe, Manage billing, and
+the page Checkout returns to, which shows the new key as soon as it exists."""
+
+from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
+
+from portal.db import get_session
+from portal.domain import DomainError
+from portal.forms import ConfirmForm
+from portal.licenses.services import licenses_of
+from portal.models import utcnow
+from portal.rendering import redirect_to, render
+from portal.subscriptions import services
+from portal.tenancy import portal_blueprint
+from portal.urls import absolute_url
+
+blueprint = portal_blueprint("subscriptions", __name__)
+# How long the page Checkout returns to waits for the key before it says what to do.
+WAIT_SECONDS = 60
+
+
+def _access():
+    return current_app.extensions["stripe_access"]
+
+
+def _actor() -> str:
+    return f"account:{g.account.id} {g.account.email}"
+
+
+def section_context(session) -> dict:
+    return services.section(session, vendor_id=g.vendor.id, customer_id=g.customer.id)
+
+
+@blueprint.route("/Subscriptions")
+def index():
+    if request.args.get("canceled"):
+        flash("Checkout was cancelled: nothing was charged.", "success")
+    return render_template("subscriptions/index.html", vendor=g.vendor, **section_context(get_session()))
+
+
+@blueprint.route("/Subscriptions/Refresh", methods=["POST"])
+def refresh():
+    session = get_session()
+    message = None
+    if ConfirmForm().validate_on_submit():
+        try:
+            count = services.refresh(session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id,
+                                     actor=_actor(), portal_link=absolute_url("dashboard.index"))
+            message = f"Up to date with Stripe ({count} subscription{'s' if count != 1 else ''})."
+        except DomainError as error:
+            session.rollback()
+            message = error.message
+    if not request.headers.get("HX-Request"):
+        flash(message or "Nothing was refreshed.", "success")
+        return redirect(url_for("subscriptions.index"), code=303)
+    return render("subscriptions/_section.html", vendor=g.vendor, message=message, **section_context(session))
+
+
+def _leave_for_stripe(make_url):
+    """Send the customer to a Stripe page (Checkout, Billing Portal), or back with why not."""
+    session = get_session()
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect_to(url_for("subscriptions.index"))
+    try:
+        return redirect_to(make_url(session))
+    except DomainError as error:
+        session.rollback()
+        flash(error.message, "error")
+        return redirect_to(url_for("subscriptions.index"))
+
+
+@blueprint.route("/Subscriptions/ManageBilling", methods=["POST"])
+def manage_billing():
+    return _leave_for_stripe(lambda session: services.billing_portal_url(
+        session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id,
+        return_url=absolute_url("subscriptions.index")))
+
+
+@blueprint.route("/Subscriptions/Subscribe", methods=["POST"])
+def subscribe():
+    price_id = request.form.get("price", type=int) or 0
+    welcome = absolute_url("subscriptions.welcome") + "?session_id={CHECKOUT_SESSION_ID}"
+    return _leave_for_stripe(lambda session: services.start_checkout(
+        session, _access(), vendor_id=g.vendor.id, customer=g.customer, email=g.account.email, price_id=price_id,
+        success_url=welcome, cancel_url=absolute_url("subscriptions.index", canceled=1)))
+
+
+def _checkout_id() -> str:
+    value = request.args.get("session_id", "")
+    return value if value.startswith("cs_") and len(value) <= 255 else ""
+
+
+@blueprint.route("/Subscriptions/Welcome")
+def welcome():
+    """Where Checkout returns: "Setting up your license…", then the key's card as soon as the key exists."""
+    return render_template("subscriptions/welcome.html", vendor=g.vendor, checkout_id=_checkout_id(),
+                           started=int(utcnow().timestamp()))
+
+
+@blueprint.route("/Subscriptions/Welcome/Status")
+def welcome_status():
+    session = get_session()
+    started = request.args.get("started", type=int) or int(utcnow().timestamp())
+    waited = int(utcnow().timestamp()) - started
+    record, error = None, None
+    if _checkout_id():
+        try:
+            record = services.checkout_subscription(session, _access(), vendor_id=g.vendor.id,
+                                                    customer_id=g.customer.id, checkout_session_id=_checkout_id())
+        except DomainError as problem:
+            error = problem.message
+    licenses = [found for found in licenses_of(session, customer_id=g.customer.id)
+                if record is not None and found.key.id == record.key_id]
+    return render("subscriptions/_welcome_status.html", vendor=g.vendor, customer=g.customer, licenses=licenses,
+                  checkout_id=_checkout_id(), started=started, late=waited >= WAIT_SECONDS, error=error,
+                  now=utcnow())
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)

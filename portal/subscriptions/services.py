@@ -1,0 +1,166 @@
+"""The customer's side of Stripe: their subscriptions in words, the plans on offer, Stripe Checkout to subscribe,
+Stripe's Billing Portal to manage billing, and a refresh from Stripe. Pages read the local records; only the
+refresh, Checkout and the Billing Portal call Stripe."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from portal.billing.connection import StripeAccess, connected
+from portal.billing.events import TEMP_VAR, settle
+from portal.billing.gateway import StripeRefused, StripeUnavailable
+from portal.billing.plans import price_label
+from portal.billing.skm import Skm, parse_skm
+from portal.billing_models import StripeConnection, StripeCustomer, StripePrice, Subscription
+from portal.domain import DomainError
+from portal.models import Customer, LicenseKey, Product
+
+TEMP_VALUE = "This parameter will replaced with 'skm_key_id'"
+
+
+@dataclass
+class Line:
+    """One subscription as the customer sees it."""
+
+    record: Subscription
+    product: str
+    plan: str
+    status: str
+    key: LicenseKey | None
+
+
+def subscriptions_of(session: Session, *, vendor_id: int, customer_id: int) -> list[Line]:
+    rows = session.exec(
+        select(Subscription, StripePrice, Product, LicenseKey)
+        .outerjoin(StripePrice, (StripePrice.vendor_id == Subscription.vendor_id)
+                   & (StripePrice.stripe_price_id == Subscription.stripe_price_id))
+        .outerjoin(Product, Product.id == Subscription.product_id)
+        .outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
+        .where(Subscription.vendor_id == vendor_id, Subscription.customer_id == customer_id)
+        .order_by(Subscription.id.desc())).all()
+    return [Line(record, product.name if product else "", price_label(price) if price else "", record.in_words(),
+                 key) for record, price, product, key in rows]
+
+
+@dataclass
+class Plan:
+    price: StripePrice
+    product: Product
+    label: str
+    skm: Skm
+
+
+def offered_plans(session: Session, *, vendor_id: int) -> list[Plan]:
+    """The plans the vendor offers in the portal (a switch per price on the product page)."""
+    if connected(session, vendor_id=vendor_id) is None:
+        return []
+    rows = session.exec(select(StripePrice, Product).join(Product, Product.id == StripePrice.product_id)
+                        .where(StripePrice.vendor_id == vendor_id, StripePrice.offered.is_(True),
+                               StripePrice.active.is_(True))
+                        .order_by(Product.name, StripePrice.unit_amount, StripePrice.id)).all()
+    return [Plan(price, product, price_label(price), parse_skm(price.skm)[0]) for price, product in rows]
+
+
+def section(session: Session, *, vendor_id: int, customer_id: int) -> dict:
+    """What the Subscriptions section shows (the dashboard includes it too)."""
+    return {"lines": subscriptions_of(session, vendor_id=vendor_id, customer_id=customer_id),
+            "plans": offered_plans(session, vendor_id=vendor_id),
+            "has_billing": stripe_customer_id_of(session, vendor_id=vendor_id, customer_id=customer_id) is not None}
+
+
+def stripe_customer_id_of(session: Session, *, vendor_id: int, customer_id: int) -> str | None:
+    return session.exec(select(StripeCustomer.stripe_customer_id).where(
+        StripeCustomer.vendor_id == vendor_id, StripeCustomer.customer_id == customer_id)).first()
+
+
+def _connection(session: Session, vendor_id: int) -> StripeConnection:
+    connection = connected(session, vendor_id=vendor_id)
+    if connection is None:
+        raise DomainError("Subscriptions are not available at the moment.")
+    return connection
+
+
+def _stripe(call, *args, **kwargs) -> dict:
+    try:
+        return call(*args, **kwargs)
+    except StripeUnavailable as error:
+        raise DomainError("Stripe cannot be reached just now; try again in a minute.") from error
+    except StripeRefused as error:
+        raise DomainError(f"Stripe refused: {error}") from error
+
+
+def ensure_stripe_customer(session: Session, access: StripeAccess, *, connection: StripeConnection,
+                           customer: Customer, email: str) -> str:
+    """The customer's Stripe customer, made on demand with `skm_customer_id` and the login's e-mail."""
+    known = stripe_customer_id_of(session, vendor_id=connection.vendor_id, customer_id=customer.id)
+    if known:
+        return known
+    made = _stripe(access.gateway(connection).create_customer, email=email, name=customer.name or email,
+                   metadata={"skm_customer_id": str(customer.id)},
+                   idempotency_key=f"skm-customer-new-{connection.vendor_id}-{customer.id}")
+    try:
+        with session.begin_nested():
+            session.add(StripeCustomer(vendor_id=connection.vendor_id, customer_id=customer.id,
+                                       stripe_customer_id=made["id"], metadata_written=True))
+    except IntegrityError:  # made by another request at the same moment (the idempotency key gave it the same)
+        pass
+    return stripe_customer_id_of(session, vendor_id=connection.vendor_id, customer_id=customer.id)
+
+
+def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, customer: Customer, email: str,
+                   price_id: int, success_url: str, cancel_url: str) -> str:
+    """A Stripe Checkout session for one offered plan; returns the address to send the customer to."""
+    connection = _connection(session, vendor_id)
+    plan = next((p for p in offered_plans(session, vendor_id=vendor_id) if p.price.id == price_id), None)
+    if plan is None:
+        raise DomainError("Choose one of the plans on offer.", field="price")
+    stripe_customer = ensure_stripe_customer(session, access, connection=connection, customer=customer, email=email)
+    session.commit()
+    checkout = _stripe(access.gateway(connection).create_checkout_session, customer=stripe_customer,
+                       price=plan.price.stripe_price_id, metadata={TEMP_VAR: TEMP_VALUE},
+                       trial_days=plan.skm.trial_days, success_url=success_url, cancel_url=cancel_url,
+                       client_reference_id=str(customer.id))
+    return checkout["url"]
+
+
+def billing_portal_url(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,
+                       return_url: str) -> str:
+    connection = _connection(session, vendor_id)
+    stripe_customer = stripe_customer_id_of(session, vendor_id=vendor_id, customer_id=customer_id)
+    if stripe_customer is None:
+        raise DomainError("You have no billing with us yet.")
+    session.commit()
+    return _stripe(access.gateway(connection).create_billing_portal_session, customer=stripe_customer,
+                   return_url=return_url)["url"]
+
+
+def refresh(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int, actor: str,
+            portal_link: str) -> int:
+    """Read the customer's subscriptions again from Stripe and bring their records and keys up to date."""
+    connection = _connection(session, vendor_id)
+    stripe_customer = stripe_customer_id_of(session, vendor_id=vendor_id, customer_id=customer_id)
+    session.commit()
+    if stripe_customer is None:
+        return 0
+    gateway = access.gateway(connection)
+    found = _stripe(gateway.subscriptions, customer=stripe_customer)
+    for subscription in found:
+        _stripe(settle, session, gateway, connection=connection, subscription=subscription, actor=actor,
+                portal_link=portal_link)
+    return len(found)
+
+
+def checkout_subscription(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,
+                          checkout_session_id: str) -> Subscription | None:
+    """The subscription a finished Checkout made for this customer, once its record exists (None until then)."""
+    connection = _connection(session, vendor_id)
+    session.commit()
+    checkout = _stripe(access.gateway(connection).checkout_session, checkout_session_id)
+    if checkout.get("client_reference_id") != str(customer_id) or not checkout.get("subscription"):
+        return None
+    subscription_id = checkout["subscription"]
+    subscription_id = subscription_id.get("id") if isinstance(subscription_id, dict) else subscription_id
+    return session.exec(select(Subscription).where(Subscription.vendor_id == vendor_id,
+                                                   Subscription.customer_id == customer_id,
+                                                   Subscription.stripe_subscription_id == subscription_id)).first()
