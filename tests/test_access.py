@@ -19,7 +19,8 @@ from tests.support.world import World, db_rows
 OUTSIDE_ENDPOINTS = {"static", "root", "webhooks.stripe_webhook"}
 OUTSIDE_PREFIXES = ("/dev/outbox",)  # registered only with MAIL_BACKEND=console; tests send mail by SMTP
 # The records a route may name by id. `<any(product, key):owner_type>/<int:owner_id>` names a product or a key.
-ID_KINDS = {"customer_id", "account_id", "object_id", "product_id", "key_id", "machine_id", "batch_id", "price_id"}
+ID_KINDS = {"customer_id", "account_id", "object_id", "product_id", "key_id", "machine_id", "batch_id", "price_id",
+            "subscription_id", "drift_id"}
 # A record that lives under another: under its parent's id in a route, another parent's child is not there.
 PARENT_OF = {"account_id": "customer_id", "machine_id": "key_id", "price_id": "product_id"}
 # Pages anyone may open. A view newly marked `@public` must be reviewed and added here.

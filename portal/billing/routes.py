@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from portal.billing import connection as stripe_connection
-from portal.billing import plans, sweep, webhooks  # noqa: F401 - sweep declares its periodic job
+from portal.billing import plans, subscription_routes, sweep, webhooks  # noqa: F401 - sweep declares its job
 from portal.billing.connection import WEBHOOK_EVENTS, StripeAccess
 from portal.billing.forms import ConnectStripeForm, LinkPriceForm, NewPriceForm, PriceSettingsForm, StripePolicyForm
 from portal.billing.skm import parse_skm
@@ -182,4 +182,5 @@ def unlink_price(product_id: int, price_id: int):
 def init_app(app: Flask) -> None:
     app.extensions["stripe_access"] = StripeAccess(app.extensions["encryptor"], app.config["STRIPE_API_BASE"] or None)
     app.register_blueprint(blueprint)
+    app.register_blueprint(subscription_routes.blueprint)
     webhooks.init_app(app)

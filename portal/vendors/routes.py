@@ -3,6 +3,7 @@
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
+from portal.billing.reconcile import attention_count
 from portal.db import get_session
 from portal.extensions import limiter
 from portal.forms import ChangePasswordForm, LoginForm, commit_or_show, form_status
@@ -68,7 +69,8 @@ def home():
     session = get_session()
     vendor = services.get_vendor(session, vendor_id=g.vendor_id)
     summary = services.overview(session, vendor_id=g.vendor_id)
-    return render_template("vendors/home.html", vendor=vendor, summary=summary)
+    return render_template("vendors/home.html", vendor=vendor, summary=summary,
+                           attention=attention_count(session, vendor_id=g.vendor_id))
 
 
 @blueprint.route("/password", methods=["GET", "POST"])

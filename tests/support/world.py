@@ -7,7 +7,7 @@ from urllib.parse import urlencode, urlsplit
 from sqlmodel import SQLModel
 
 from portal.accounts import services as accounts
-from portal.billing_models import StripePrice
+from portal.billing_models import StripeDrift, StripePrice, Subscription
 from portal.dataobjects import services as dataobjects
 from portal.keys import services as keys
 from portal.models import KeyBatch, PendingLogin, utcnow
@@ -65,12 +65,17 @@ def _records(make, db, vendor, customer, account, label: str, *, product=None) -
     data_object = dataobjects.add_object(db, vendor_id=vendor.id, name=f"{label}-colour", actor="test")
     price = StripePrice(vendor_id=vendor.id, product_id=product.id, stripe_price_id=f"price_{label}",
                         unit_amount=999, currency="usd", interval="month")
-    db.add(price)
+    subscription = Subscription(vendor_id=vendor.id, stripe_subscription_id=f"sub_{label}", customer_id=customer.id,
+                                product_id=product.id, status="active", key_id=key.id, key_written=True)
+    drift = StripeDrift(vendor_id=vendor.id, kind="customer_unlinked", stripe_id=f"cus_{label}", detail="test")
+    db.add_all([price, subscription, drift])
     db.flush()
     ids = {"customer_id": customer.id, "account_id": account.id, "product_id": product.id, "key_id": key.id,
-           "machine_id": machine.id, "batch_id": batch.id, "object_id": data_object.id, "price_id": price.id}
+           "machine_id": machine.id, "batch_id": batch.id, "object_id": data_object.id, "price_id": price.id,
+           "subscription_id": subscription.id, "drift_id": drift.id}
     texts = {"customer_id": customer.name, "account_id": account.email, "product_id": product.name,
-             "key_id": key.key, "machine_id": machine.mid, "object_id": data_object.name}
+             "key_id": key.key, "machine_id": machine.mid, "object_id": data_object.name,
+             "subscription_id": subscription.stripe_subscription_id, "drift_id": drift.stripe_id}
     db.commit()
     return ids, texts
 

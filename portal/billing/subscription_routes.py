@@ -1,0 +1,136 @@
+"""The vendor's subscription pages: every subscription (filter, search, pages), and "Needs attention" with its
+one-click repairs, "Check now" and attaching a key by hand."""
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from portal.billing import reconcile, records
+from portal.billing.connection import connected
+from portal.billing.gateway import StripeRefused, StripeUnavailable
+from portal.billing_models import StripeDrift, Subscription, stripe_dashboard_url
+from portal.db import get_session
+from portal.domain import DomainError, get_owned
+from portal.forms import ConfirmForm, form_status
+from portal.models import LicenseKey, Vendor
+from portal.tenancy import vendor_blueprint
+from portal.urls import absolute_url
+from portal.web import id_arg
+
+blueprint = vendor_blueprint("subscriptions_admin", __name__, "/vendor/subscriptions")
+
+
+def _access():
+    return current_app.extensions["stripe_access"]
+
+
+def _portal_link(session) -> str:
+    slug = session.exec(select(Vendor.slug).where(Vendor.id == g.vendor_id)).one()
+    return absolute_url("dashboard.index", vendor_slug=slug)
+
+
+@blueprint.route("/")
+def index():
+    session = get_session()
+    status, query = request.args.get("status", ""), request.args.get("q", "")[:255]
+    page = records.list_subscriptions(session, vendor_id=g.vendor_id, status=status, query=query,
+                                      before=id_arg("before"), limit=current_app.config["PAGE_SIZE"])
+    connection = connected(session, vendor_id=g.vendor_id)
+    return render_template("billing/subscriptions.html", page=page, status=status, query=query,
+                           statuses=records.STATUSES, livemode=bool(connection and connection.livemode),
+                           dashboard_url=stripe_dashboard_url, before=id_arg("before"),
+                           attention=reconcile.attention_count(session, vendor_id=g.vendor_id))
+
+
+@blueprint.route("/attention")
+def attention():
+    session = get_session()
+    connection = connected(session, vendor_id=g.vendor_id)
+    return render_template("billing/attention.html", findings=reconcile.needs_attention(session, vendor_id=g.vendor_id),
+                           connection=connection)
+
+
+def _repairing(action, done: str):
+    """Run a repair for a POST with a valid CSRF token; say what happened; back to Needs attention."""
+    session = get_session()
+    connection = connected(session, vendor_id=g.vendor_id)
+    if not ConfirmForm().validate_on_submit() or connection is None:
+        flash("Connect Stripe first." if connection is None else "The form expired; try again.", "error")
+        return redirect(url_for("subscriptions_admin.attention"), code=303)
+    try:
+        action(session, connection)
+        flash(done, "success")
+    except (DomainError, StripeRefused, StripeUnavailable) as error:
+        session.rollback()
+        flash(f"Not repaired: {getattr(error, 'message', error)}", "error")
+    return redirect(url_for("subscriptions_admin.attention"), code=303)
+
+
+@blueprint.route("/attention/check", methods=["POST"])
+def check_now():
+    return _repairing(lambda session, connection: reconcile.check_now(session, _access(), connection=connection),
+                      "Checked Stripe: the list below is up to date.")
+
+
+@blueprint.route("/<int:subscription_id>/repair", methods=["POST"])
+def repair(subscription_id: int):
+    row = get_owned(get_session(), Subscription, subscription_id, vendor_id=g.vendor_id)
+    remake = request.form.get("remake") == "1"
+    return _repairing(lambda session, connection: reconcile.repair_subscription(
+        session, _access(), connection=connection, stripe_subscription_id=row.stripe_subscription_id,
+        actor=current_user.actor, portal_link=_portal_link(session), remake_key=remake),
+        f"Repaired {row.stripe_subscription_id}.")
+
+
+@blueprint.route("/drift/<int:drift_id>/repair", methods=["POST"])
+def repair_drift(drift_id: int):
+    drift = get_owned(get_session(), StripeDrift, drift_id, vendor_id=g.vendor_id)
+
+    def action(session, connection):
+        if drift.kind == "customer_unlinked":
+            reconcile.repair_customer(session, _access(), connection=connection, stripe_customer_id=drift.stripe_id,
+                                      actor=current_user.actor)
+        else:
+            reconcile.repair_subscription(session, _access(), connection=connection,
+                                          stripe_subscription_id=drift.stripe_id, actor=current_user.actor,
+                                          portal_link=_portal_link(session))
+
+    return _repairing(action, f"Repaired {drift.stripe_id}.")
+
+
+@blueprint.route("/<int:subscription_id>/attach", methods=["GET", "POST"])
+def attach(subscription_id: int):
+    session = get_session()
+    row = get_owned(session, Subscription, subscription_id, vendor_id=g.vendor_id)
+    form = ConfirmForm()
+    typed = request.form.get("key", "").strip()[:40]
+    if form.validate_on_submit():
+        key_id = _key_named(session, typed)
+        if key_id is None:
+            form.form_errors.append(f"No key of yours is {typed or 'blank'}: paste the key (XXXXX-XXXXX-XXXXX-XXXXX) "
+                                    "or its GlobalId.")
+        else:
+            connection = connected(session, vendor_id=g.vendor_id)
+            try:
+                if connection is None:
+                    raise DomainError("Connect Stripe first.")
+                reconcile.attach_key(session, _access(), connection=connection, subscription_id=row.id,
+                                     key_id=key_id, actor=current_user.actor)
+                flash(f"The key is attached to {row.stripe_subscription_id}, and Stripe is told.", "success")
+                return redirect(url_for("subscriptions_admin.attention"), code=303)
+            except (DomainError, StripeRefused, StripeUnavailable) as error:
+                session.rollback()
+                form.form_errors.append(getattr(error, "message", str(error)))
+    return render_template("billing/attach.html", subscription=row, form=form, typed=typed), form_status(form)
+
+
+def _key_named(session, typed: str) -> int | None:
+    """A key of the vendor's by its text or its GlobalId."""
+    if typed.isdecimal() and len(typed) <= 10:
+        found = session.exec(select(LicenseKey.id).where(LicenseKey.vendor_id == g.vendor_id,
+                                                         LicenseKey.id == int(typed))).first()
+    else:
+        found = session.exec(select(LicenseKey.id).where(LicenseKey.vendor_id == g.vendor_id,
+                                                         LicenseKey.key == typed.upper())).first()
+    return found
+
