@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from ..errors import invalid, missing_param, unknown_param
 from ..events import changes, emit
-from ..export import export, exporter, list_page
+from ..export import export, exporter, list_page, snapshot
 from ..ids import new_id
 from ..params import as_bool, as_list, check_known, merge_metadata
 from ..routing import Call, RouteTable
@@ -167,7 +167,7 @@ def create_configuration(call: Call) -> dict:
 def update_configuration(call: Call) -> dict:
     check_known(call.params, _CONFIGURATION_PARAMS | {"active"})
     configuration = call.account.get("billing_portal.configuration", call.match["id"])
-    before = export(call.account, configuration)
+    before = snapshot(export(call.account, configuration))  # features change in place
     _apply(call, configuration)
     previous = changes(before, export(call.account, configuration))
     if previous:
