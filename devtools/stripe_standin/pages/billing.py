@@ -35,7 +35,8 @@ def _button(session: dict, subscription: dict, action: str, label: str, price: d
             f'<input type="hidden" name="session" value="{escape(session["id"])}">'
             f'<input type="hidden" name="subscription" value="{escape(subscription["id"])}">'
             f'<input type="hidden" name="action" value="{action}">{price_input}'
-            f'<button type="submit" class="{css}">{escape(label)}</button></form>')
+            f'<button type="submit" class="{css}" aria-describedby="h-{escape(subscription["id"])}">'
+            f"{escape(label)}</button></form>")
 
 
 def _subscription(account, session: dict, configuration: dict, subscription: dict) -> str:
