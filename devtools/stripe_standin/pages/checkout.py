@@ -61,13 +61,13 @@ def _form(account, session: dict, error: Refused | None, values) -> str:
     if error is not None and error.field is None:
         general = f'<p class="error" role="alert">{escape(error.message)}</p>'
     return f"""{general}
-<form method="post" action="/checkout/{escape(session['id'])}">
+<form class="pay" method="post" action="/checkout/{escape(session['id'])}">
 {email_html}
 <label for="card_number">Card number</label>
 <input id="card_number" name="card_number" type="text" inputmode="numeric" autocomplete="cc-number"
  placeholder="1234 1234 1234 1234" value="{escape(values.get('card_number', ''))}"{attributes}>
 {message}
-<button type="submit" class="primary">Pay</button>
+<button type="submit">Pay</button>
 </form>
 <p><a href="{escape(session['cancel_url'])}">Cancel</a></p>
 <p class="muted small">{_TEST_CARDS}</p>"""

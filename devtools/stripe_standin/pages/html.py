@@ -32,7 +32,7 @@ input[aria-invalid="true"] { border-color: var(--error); }
 .error { margin: .35rem 0 0; color: var(--error); font-size: .925rem; }
 .notice { margin: .5rem 0; padding: .5rem .75rem; border-radius: 6px; background: #fff4e5; color: #7a3b00; }
 button { font: inherit; font-weight: 600; border-radius: 6px; cursor: pointer; }
-button.primary { width: 100%; margin-top: 1.25rem; padding: .7rem; color: #fff; background: var(--accent); border: 0; }
+form.pay button { width: 100%; margin-top: 1.25rem; padding: .7rem; color: #fff; background: var(--accent); border: 0; }
 button.secondary { margin: .25rem .5rem .25rem 0; padding: .45rem .8rem; color: var(--text); background: #fff;
                    border: 1px solid var(--border); }
 button.danger { color: var(--error); }
