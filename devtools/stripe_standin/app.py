@@ -6,7 +6,7 @@ import json
 
 from aiohttp import web
 
-from . import resources
+from . import pages, resources
 from .errors import StripeError, idempotency_mismatch
 from .events import API_VERSION
 from .ids import mask_key, new_id
@@ -27,6 +27,8 @@ def build_app(core) -> web.Application:
     for method, path, handler in resources.routes():
         app.router.add_route(method, path, _endpoint(core, handler))
     app.router.add_route("*", "/v1/{tail:.*}", _endpoint(core, _unrecognised))
+    for method, path, page in pages.routes(core):
+        app.router.add_route(method, path, page)
     return app
 
 

@@ -27,6 +27,26 @@ TEST_CARDS = {
 }
 
 
+# The card numbers a Checkout page accepts, as Stripe's test numbers, and the payment method each becomes.
+CARD_NUMBERS = {
+    "4242424242424242": "pm_card_visa",
+    "5555555555554444": "pm_card_mastercard",
+    "4000000000000002": "pm_card_chargeDeclined",
+    "4000000000000341": "pm_card_chargeCustomerFail",
+}
+
+
+def card_from_number(number: str) -> tuple[str | None, str | None]:
+    """(payment method id, None) for a test card number (spaces and dashes allowed), else (None, the message
+    Stripe's card field shows). A number not in the table is refused, as Stripe refuses a real card in test mode."""
+    digits = "".join(ch for ch in str(number or "") if ch not in " -")
+    if digits in CARD_NUMBERS:
+        return CARD_NUMBERS[digits], None
+    if not digits or (digits.isdigit() and len(digits) < 16):
+        return None, "Your card number is incomplete."
+    return None, "Your card number is invalid."
+
+
 def check_payment_method(pm_id, param: str) -> str:
     if pm_id not in TEST_CARDS:
         raise StripeError(404, f"No such PaymentMethod: '{pm_id}'", code="resource_missing", param=param)

@@ -11,6 +11,7 @@ class Core:
         self.deliveries = Deliveries(self, retries, retry_delay)
         self.persistence = Persistence(data_dir) if data_dir is not None else None
         self.unavailable = False
+        self.base_url = ""  # set once the server listens: the address its own pages (Checkout, portal) live at
 
     def load(self) -> None:
         if self.persistence is not None:

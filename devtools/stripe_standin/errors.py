@@ -50,3 +50,12 @@ def idempotency_mismatch(key: str) -> StripeError:
         f"Try using a key other than '{key}' if you meant to execute a different request.",
         type="idempotency_error",
     )
+
+
+class Refused(ValueError):
+    """A local page's refusal (Checkout, Billing Portal): its HTTP status, the message the page shows, and the
+    form field it belongs to; the control API raises it as it is."""
+
+    def __init__(self, status: int, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field

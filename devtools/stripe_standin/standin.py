@@ -11,7 +11,7 @@ import threading
 
 from aiohttp import web
 
-from . import billing
+from . import billing, checkout, portal_actions
 from .app import build_app
 from .core import Core
 from .resources.webhook_endpoints import add_endpoint
@@ -93,6 +93,7 @@ class StandIn:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
+        self._core.base_url = self.url
         self._runner = web.AppRunner(build_app(self._core), access_log=None)
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
@@ -226,6 +227,32 @@ class StandIn:
             return billing.export(account, billing.advance(Call(self._core, account), subscription, outcome))
 
         return self._run(advance)
+
+    # -- the local pages' actions, without a browser ----------------------------------------------------------
+    def pay_checkout(self, secret_key: str, session_id: str, card: str = "4242424242424242",
+                     email: str | None = None) -> str:
+        """What the Checkout page's Pay button does: pays the session with a test card number and returns the
+        redirect (the success_url, session id filled in). Raises `errors.Refused` (a ValueError with `.status`
+        and `.message`) where the page would show an error: 402 declined, 400 bad number, 410 expired."""
+
+        def pay() -> str:
+            account = self._account(secret_key)
+            session = account.get("checkout.session", session_id)
+            return checkout.pay(Call(self._core, account), session, card, email)
+
+        return self._run(pay)
+
+    def billing_action(self, secret_key: str, session_id: str, subscription_id: str, action: str,
+                       price: str | None = None) -> str:
+        """What a Billing Portal button does (`cancel_at_period_end`, `cancel_now`, `resume`, `switch` with
+        `price`): acts at once and returns the session's return_url; raises `errors.Refused` if not offered."""
+
+        def act() -> str:
+            account = self._account(secret_key)
+            session = account.get("billing_portal.session", session_id)
+            return portal_actions.act(Call(self._core, account), session, subscription_id, action, price)
+
+        return self._run(act)
 
     @property
     def unavailable(self) -> _Outage:

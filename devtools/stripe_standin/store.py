@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from .errors import invalid, no_such
 from .ids import new_id
 
-# Id prefix -> kind; the kind names the collection and, with spaces, the "No such ..." message.
+# Id prefix -> kind; the kind is the objects' `object` value, names the collection and the "No such ..." message.
 PREFIXES = {
     "cus_": "customer",
     "prod_": "product",
@@ -19,9 +19,12 @@ PREFIXES = {
     "sub_": "subscription",
     "in_": "invoice",
     "we_": "webhook_endpoint",
+    "cs_": "checkout.session",
+    "bps_": "billing_portal.session",
+    "bpc_": "billing_portal.configuration",
 }
 KINDS = tuple(PREFIXES.values())
-_LABELS = {"webhook_endpoint": "webhook endpoint"}
+_LABELS = {"webhook_endpoint": "webhook endpoint", "billing_portal.configuration": "configuration"}
 # How many idempotency keys an account remembers (Stripe keeps them 24 hours; a bound keeps memory flat).
 IDEMPOTENCY_KEYS_KEPT = 5000
 
