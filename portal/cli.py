@@ -4,6 +4,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from portal.accounts.services import create_account, find_account
+from portal.billing.commands import stripe_group
 from portal.billing.demo import connect_demo
 from portal.customers import services as customers
 from portal.db import get_session
@@ -17,6 +19,7 @@ from portal.vendors import services as vendors
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "owner@demo.test"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo seed's documented login, never made in production
+DEMO_BUYER = "grace@example.test"  # a second demo customer, with a portal login, who can subscribe
 
 
 @click.command("create-vendor")
@@ -75,6 +78,11 @@ def seed_demo_command() -> None:
                                              allow_activation_management=True)
     if not list_products(session, vendor_id=vendor.id):
         _seed_demo_product(session, vendor, customer)
+    if find_account(session, vendor_id=vendor.id, email=DEMO_BUYER) is None:
+        buyer = customers.create_customer(session, vendor_id=vendor.id, actor="seed-demo", name="Grace Hopper",
+                                          email=DEMO_BUYER, company_name="Compilers Inc")
+        create_account(session, vendor_id=vendor.id, customer_id=buyer.id, email=DEMO_BUYER, name="Grace Hopper",
+                       password=DEMO_PASSWORD, verified=True)
     session.commit()
     _seed_demo_stripe(session, vendor)
     click.echo("Demo vendor ready.")
@@ -144,6 +152,10 @@ def show_demo_command(base_url: str) -> None:
             click.echo(f"      {absolute_url('customers.show', customer_id=customer.id)}")
         if current_app.config["MAIL_BACKEND"] == "console":
             click.echo(f"  Mail sent by the portal: {absolute_url('outbox.index')}")
+        if find_account(session, vendor_id=vendor.id, email=DEMO_BUYER) is not None:
+            click.echo(f"  Customer portal:       {absolute_url('dashboard.index', vendor_slug=vendor.slug)}")
+            click.echo(f"      log in as          {DEMO_BUYER} / {DEMO_PASSWORD}")
+            click.echo("      then Subscribe, pay with 4242 4242 4242 4242, and watch the license key appear")
         if current_app.config["STRIPE_API_BASE"] and current_app.config["STRIPE_SECRET_KEY"]:
             click.echo(f"  Stripe stand-in: {current_app.config['STRIPE_API_BASE']}"
                        f"  secret key {current_app.config['STRIPE_SECRET_KEY']}")
@@ -156,5 +168,6 @@ def _refusal(error: DomainError) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_vendor_command, set_vendor_password_command, seed_demo_command, show_demo_command):
+    for command in (create_vendor_command, set_vendor_password_command, seed_demo_command, show_demo_command,
+                    stripe_group):
         app.cli.add_command(command)

@@ -13,6 +13,13 @@ def absolute_url(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+def url_outside_request(endpoint: str, **values) -> str:
+    """An absolute link built where no request is (a job, a command): on PORTAL_BASE_URL, else on localhost."""
+    base = current_app.config["PORTAL_BASE_URL"] or "http://localhost"
+    with current_app.test_request_context(base_url=base):
+        return absolute_url(endpoint, **values)
+
+
 def is_safe_next(target: str | None) -> bool:
     """Only a path on this site: no scheme, no host, no protocol-relative `//`, no backslash tricks."""
     if not target or not target.startswith("/") or target.startswith("//"):

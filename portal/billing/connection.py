@@ -11,7 +11,7 @@ from portal.audit import record_change
 from portal.billing.gateway import Gateway, StripeRefused, StripeUnavailable, is_test_key, looks_like_key
 from portal.billing_models import StripeConnection
 from portal.domain import DomainError
-from portal.models import utcnow
+from portal.models import Vendor, utcnow
 from portal.security import Encryptor
 
 # What the vendor's webhook endpoint in Stripe must send.
@@ -55,6 +55,15 @@ def connection_of(session: Session, *, vendor_id: int) -> StripeConnection:
 def connected(session: Session, *, vendor_id: int) -> StripeConnection | None:
     connection = connection_of(session, vendor_id=vendor_id)
     return connection if connection.connected else None
+
+
+def connected_vendors(session: Session, slug: str | None = None) -> list[tuple[Vendor, StripeConnection]]:
+    """The vendors with Stripe connected (or the one with this slug), with their connections."""
+    statement = (select(Vendor, StripeConnection).join(StripeConnection, StripeConnection.vendor_id == Vendor.id)
+                 .where(StripeConnection.secret_key_encrypted.is_not(None)).order_by(Vendor.slug))
+    if slug:
+        statement = statement.where(Vendor.slug == slug)
+    return [(vendor, connection) for vendor, connection in session.exec(statement).all() if connection.connected]
 
 
 def _valid_secrets(secret_key: str, webhook_secret: str) -> tuple[str, str]:

@@ -179,6 +179,18 @@ def refresh_prices(session: Session, access: StripeAccess, *, vendor_id: int, pr
     return len(rows)
 
 
+def set_offered(session: Session, *, vendor_id: int, product_id: int, price_id: int, offered: bool, actor: str,
+                ip: str = "") -> StripePrice:
+    """Offer the plan to customers in the portal (Subscribe), or stop offering it (subscribers keep it)."""
+    row = linked_price(session, vendor_id=vendor_id, product_id=product_id, price_id=price_id)
+    if offered and (row.unit_amount is None or not row.interval or not row.active):
+        raise DomainError("Only an active recurring price with an amount can be offered.")
+    row.offered = offered
+    session.add(row)
+    _audit(session, row, actor, "stripe_price.offered" if offered else "stripe_price.withdrawn", ip)
+    return row
+
+
 def unlink_price(session: Session, *, vendor_id: int, product_id: int, price_id: int, actor: str,
                  ip: str = "") -> None:
     """Forget the link here (Stripe keeps the price; subscriptions to it keep their keys)."""

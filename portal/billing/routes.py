@@ -1,6 +1,6 @@
 """The vendor's Stripe pages: the connection in Settings, and a product's plans (linked Stripe prices)."""
 
-from flask import Flask, current_app, flash, g, redirect, render_template, url_for
+from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
@@ -164,6 +164,24 @@ def refresh_prices(product_id: int):
             session, _access(), vendor_id=g.vendor_id, product_id=product.id))
         flash(f"Read {count} price{'s' if count != 1 else ''} again from Stripe." if done else
               " ".join(form.form_errors), "success" if done else "error")
+    return _back_to(product)
+
+
+@blueprint.route("/products/<int:product_id>/prices/<int:price_id>/offer", methods=["POST"])
+def offer_price(product_id: int, price_id: int):
+    product = _product(product_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        session = get_session()
+        offered = request.form.get("offered") == "1"
+        done, row = commit_or_show(session, form, lambda: plans.set_offered(
+            session, vendor_id=g.vendor_id, product_id=product.id, price_id=price_id, offered=offered,
+            actor=current_user.actor, ip=client_ip()))
+        if done:
+            flash(f"{plans.price_label(row)} is {'offered' if offered else 'no longer offered'} in the portal.",
+                  "success")
+        else:
+            flash(" ".join(form.form_errors), "error")
     return _back_to(product)
 
 

@@ -3,13 +3,19 @@ the vendor's grace days. A later payment unblocks them (portal/billing/sync.py).
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from huey import crontab
 from sqlmodel import Session, select
 
+from portal.billing.connection import connected_vendors
+from portal.billing.gateway import StripeRefused, StripeUnavailable
+from portal.billing.reconcile import reconcile
 from portal.billing.sync import OVERDUE, block_for, overdue
 from portal.billing_models import StripeConnection, Subscription
-from portal.jobs import huey, in_batches
+from portal.domain import DomainError
+from portal.jobs import huey, in_batches, job_session
 from portal.models import LicenseKey, utcnow
+from portal.urls import url_outside_request
 
 ACTOR = "stripe: unpaid renewal"
 
@@ -39,3 +45,21 @@ def block_overdue_keys(session: Session, *, now: datetime | None = None, limit: 
 @huey.periodic_task(crontab(minute="*/5"))
 def sweep_unpaid_subscriptions() -> int:
     return in_batches(block_overdue_keys)
+
+
+@huey.periodic_task(crontab(minute="17"))
+def reconcile_every_vendor() -> int:
+    """Hourly: every connected vendor's Stripe and keys brought into agreement (what `flask stripe reconcile`
+    does); a vendor whose Stripe cannot be reached is tried again next hour."""
+    repaired = 0
+    with job_session() as session:
+        access = current_app.extensions["stripe_access"]
+        for vendor, connection in connected_vendors(session, None):
+            try:
+                repaired += reconcile(session, access, connection=connection, dry_run=False,
+                                      actor="stripe reconcile (hourly)",
+                                      portal_link=url_outside_request("dashboard.index", vendor_slug=vendor.slug)
+                                      ).repaired
+            except (StripeUnavailable, StripeRefused, DomainError):
+                session.rollback()
+    return repaired

@@ -78,7 +78,7 @@ def show(customer_id: int):
         acceptances=acceptances_for_customer(session, customer_id=customer.id),
         licenses=licenses_of(session, customer_id=customer.id),
         events=events_for(session, vendor_id=g.vendor_id, subject_type="customer", subject_id=customer.id),
-        confirm=ConfirmForm())
+        billing=services.billing_of(session, vendor_id=g.vendor_id, customer_id=customer.id), confirm=ConfirmForm())
 
 
 @blueprint.route("/<int:customer_id>/edit", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
-from portal.billing_models import StripeCustomer
+from portal.billing_models import StripeConnection, StripeCustomer, Subscription, stripe_dashboard_url
 from portal.customers.search_index import (
     forget_customer,
     index_customer,
@@ -20,7 +20,7 @@ from portal.customers.search_index import (
     words_of,
 )
 from portal.domain import DomainError, NotFound, assign, get_owned
-from portal.models import ID_MAX, Customer, PortalAccount, utcnow
+from portal.models import ID_MAX, Customer, LicenseKey, PortalAccount, utcnow
 from portal.rules import normalize_email
 from portal.security import Encryptor, same_secret
 
@@ -174,6 +174,19 @@ def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
     if words is not None:
         branches.append(index_for(dialect).newest_matching(words, newest))
     return union(*branches)
+
+
+def billing_of(session: Session, *, vendor_id: int, customer_id: int) -> dict:
+    """The customer's Stripe customer (with its page in Stripe's dashboard) and subscriptions with their keys."""
+    stripe_id = session.exec(select(StripeCustomer.stripe_customer_id).where(
+        StripeCustomer.vendor_id == vendor_id, StripeCustomer.customer_id == customer_id)).first()
+    livemode = session.exec(select(StripeConnection.livemode).where(StripeConnection.vendor_id == vendor_id)).first()
+    subscriptions = session.exec(
+        select(Subscription, LicenseKey).outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
+        .where(Subscription.vendor_id == vendor_id, Subscription.customer_id == customer_id)
+        .order_by(Subscription.id.desc())).all()
+    return {"stripe_customer_id": stripe_id, "subscriptions": subscriptions,
+            "stripe_url": stripe_dashboard_url("customers", stripe_id, livemode=bool(livemode)) if stripe_id else None}
 
 
 def portal_accounts_of(session: Session, *, customer: Customer) -> list[PortalAccount]:

@@ -1,0 +1,117 @@
+"""The customer's subscriptions in the portal: subscribe through Checkout, see the key appear, manage billing;
+the vendor sees them on the customer page; a declined card makes nothing."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlmodel import select
+
+from devtools.stripe_standin.errors import Refused
+from portal.billing_models import StripePrice, Subscription
+from tests.billing.conftest import app_session
+from tests.support.pages import csrf_token
+
+
+@pytest.fixture
+def offered(shop):
+    with app_session(shop.app) as session:
+        for price in session.exec(select(StripePrice)).all():
+            price.offered = True
+            session.add(price)
+        session.commit()
+    return shop
+
+
+def _subscribe(portal_client, shop, vendor) -> str:
+    base = f"/Portal/@{vendor.slug}"
+    price = shop.db.exec(select(StripePrice).where(StripePrice.stripe_price_id == shop.monthly)).one()
+    answer = portal_client.post(f"{base}/Subscriptions/Subscribe",
+                                data={"csrf_token": csrf_token(portal_client, f"{base}/Subscriptions"),
+                                      "price": price.id})
+    assert answer.status_code == 303 and answer.headers["Location"].startswith(f"{shop.standin.url}/checkout/cs_")
+    return answer.headers["Location"].rsplit("/", 1)[1]
+
+
+def test_a_customer_subscribes_pays_and_sees_the_key(offered, vendor, customer, portal_client, vendor_client):
+    shop = offered
+    page = portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    assert "$9.99 / month" in page and "Subscribe" in page and "Manage billing" not in page
+    checkout = _subscribe(portal_client, shop, vendor)
+    back = shop.standin.pay_checkout(shop.secret_key, checkout)
+    assert back.startswith("http://localhost/Portal/@acme.io/Subscriptions/Welcome?session_id=" + checkout)
+    shop.settle()
+
+    key = shop.key()
+    assert key.customer_id == customer.id
+    status = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions/Welcome/Status",
+                               query_string={"session_id": checkout, "started": 0}, headers={"HX-Request": "true"})
+    fragment = status.get_data(as_text=True)
+    assert f"license-{key.id}-title" in fragment and "Welcome/Status" not in fragment  # the polling stops
+
+    dashboard = portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    assert "Demo App" in dashboard and ">Active<" in dashboard and "Manage billing" in dashboard
+    customer_page = vendor_client.get(f"/vendor/customers/{customer.id}").get_data(as_text=True)
+    record = shop.db.exec(select(Subscription)).one()
+    assert f"https://dashboard.stripe.com/test/customers/{record.stripe_customer_id}" in customer_page
+    assert record.stripe_subscription_id in customer_page and f"ID {key.key_number}" in customer_page
+
+
+def test_the_return_page_keeps_asking_until_the_key_exists_then_says_what_to_do(offered, vendor, portal_client):
+    checkout = _subscribe(portal_client, offered, vendor)
+    base = f"/Portal/@{vendor.slug}/Subscriptions/Welcome"
+    page = portal_client.get(base, query_string={"session_id": checkout}).get_data(as_text=True)
+    assert "Setting up your license" in page and "hx-get" in page
+    late = portal_client.get(f"{base}/Status", query_string={"session_id": checkout, "started": 1},
+                             headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "taking longer than usual" in late and "Welcome/Status" not in late
+
+
+def test_a_declined_card_makes_no_subscription_and_no_key(offered, vendor, portal_client):
+    checkout = _subscribe(portal_client, offered, vendor)
+    with pytest.raises(Refused):
+        offered.standin.pay_checkout(offered.secret_key, checkout, card="4000000000000002")
+    offered.settle()
+    assert offered.keys() == [] and offered.db.exec(select(Subscription)).all() == []
+
+
+def test_manage_billing_cancels_at_period_end_and_the_portal_says_so(offered, vendor, portal_client):
+    shop = offered
+    shop.standin.pay_checkout(shop.secret_key, _subscribe(portal_client, shop, vendor))
+    shop.settle()
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    answer = portal_client.post(f"{base}/ManageBilling", data={"csrf_token": csrf_token(portal_client, base)})
+    assert answer.status_code == 303 and answer.headers["Location"].startswith(f"{shop.standin.url}/billing/bps_")
+    record = shop.db.exec(select(Subscription)).one()
+    back = shop.standin.billing_action(shop.secret_key, answer.headers["Location"].rsplit("/", 1)[1],
+                                       record.stripe_subscription_id, "cancel_at_period_end")
+    assert urlsplit(back).path == base
+    shop.settle()
+    record = shop.db.exec(select(Subscription)).one()
+    page = portal_client.get(base).get_data(as_text=True)
+    assert f"Cancels on {record.current_period_end:%Y-%m-%d}" in page
+    assert shop.key().renews_on is None
+
+
+def test_refresh_reads_stripe_again_and_swaps_the_section(offered, vendor, portal_client):
+    shop = offered
+    shop.standin.hold_deliveries()  # Stripe's events are late: the refresh finds the subscription itself
+    shop.standin.pay_checkout(shop.secret_key, _subscribe(portal_client, shop, vendor))
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    answer = portal_client.post(f"{base}/Refresh", headers={"HX-Request": "true",
+                                                             "X-CSRFToken": csrf_token(portal_client, base)})
+    fragment = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and fragment.startswith('<div id="subscriptions-section">')
+    assert "Up to date with Stripe (1 subscription)." in fragment and "Active" in fragment
+    assert len(shop.keys()) == 1
+    shop.standin.release_deliveries()
+    shop.settle()
+    assert len(shop.keys()) == 1
+
+
+def test_subscribing_to_a_plan_not_on_offer_is_refused(shop, vendor, portal_client):
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    price = shop.db.exec(select(StripePrice)).first()
+    answer = portal_client.post(f"{base}/Subscribe", data={"csrf_token": csrf_token(portal_client, base),
+                                                           "price": price.id}, follow_redirects=True)
+    assert "Choose one of the plans on offer." in answer.get_data(as_text=True)
+    assert parse_qs(urlsplit(answer.request.url).query) == {}
