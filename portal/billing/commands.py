@@ -2,6 +2,8 @@
 agreement, with a progress bar and a summary table. Exits 0 whether or not it found drift; non-zero only when
 Stripe or the database cannot be reached."""
 
+import sys
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -27,7 +29,8 @@ KINDS = {"no_key": "paid, no key", "no_key_id": "no skm_key_id in Stripe", "unkn
 @click.option("--dry-run", is_flag=True, help="list what is wrong and change nothing")
 def reconcile_command(slug: str | None, dry_run: bool) -> None:
     """Walk each vendor's Stripe subscriptions and customers, repair what disagrees, redo failed deliveries."""
-    console = Console()
+    # A terminal's own width; piped or captured, wide enough that a row is one line a script can read.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     session = get_session()
     try:
         vendors = connected_vendors(session, slug)
