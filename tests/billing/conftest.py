@@ -13,6 +13,7 @@ from portal.billing.skm import Skm
 from portal.billing_models import StripePrice
 from portal.models import LicenseKey, Product
 from portal.products.services import create_product
+from portal.rendering import content_security_policy
 from tests.support.live import served
 from tests.support.standin import standin_server, stripe_standin  # noqa: F401 - fixtures, used by name
 
@@ -78,6 +79,10 @@ def app_session(app) -> Session:
 
 def connect_vendor(app, db, standin, vendor, *, webhook_url: str | None) -> str:
     account = standin.create_account(name=f"{vendor.name} Stripe")
+    # As create_app does with STRIPE_API_BASE set: the gateway talks to the stand-in, and the CSP lets a form's
+    # redirect go on to its Checkout and Billing Portal pages.
+    app.config["STRIPE_API_BASE"] = standin.url
+    app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(standin.url)
     app.extensions["stripe_access"] = StripeAccess(app.extensions["encryptor"], standin.url)
     with app_session(app) as session:
         connection.connect(session, app.extensions["stripe_access"], vendor_id=vendor.id,

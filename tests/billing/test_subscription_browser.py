@@ -1,0 +1,75 @@
+"""In chromium, against the stand-in: a customer subscribes, pays on the local Checkout page and sees the key
+appear with no reload; cancels at period end in the Billing Portal; a renewal moves the expiry; a declined card
+makes nothing. Leaving for Stripe's pages works under the portal's CSP."""
+
+import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from portal.billing_models import StripePrice, Subscription
+from tests.billing.conftest import app_session
+from tests.browser.conftest import browser, console_errors, live_server, new_page, page  # noqa: F401 - fixtures
+from tests.support.factories import CUSTOMER_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def customer_page(shop, page, vendor, account):  # noqa: F811 - the fixtures imported above
+    with app_session(shop.app) as session:
+        for price in session.exec(select(StripePrice)).all():
+            price.offered = True
+            session.add(price)
+        session.commit()
+    page.goto(f"/Portal/@{vendor.slug}/Login")
+    page.get_by_label("E-mail").fill(account.email)
+    page.get_by_label("Password").fill(CUSTOMER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Subscriptions")).to_be_visible()
+    return page
+
+
+def test_subscribe_pay_see_the_key_then_cancel_at_period_end(customer_page, shop, vendor):
+    tab = customer_page
+    tab.get_by_role("button", name="Subscribe to Demo App, $9.99 / month").click()
+    expect(tab.get_by_text("$9.99 / month")).to_be_visible()  # the stand-in's Checkout page
+    tab.get_by_label("Card number").fill("4242 4242 4242 4242")
+    tab.get_by_role("button", name="Pay").click()
+    expect(tab.get_by_role("heading", name="Thank you for subscribing")).to_be_visible()
+    expect(tab.get_by_text("Your license is ready.")).to_be_visible(timeout=15_000)
+    key = shop.key()
+    expect(tab.locator(f"#license-{key.id}-title")).to_have_text("Demo App")
+
+    tab.get_by_role("link", name="Dashboard", exact=True).click()
+    expect(tab.locator("#subscriptions-section").get_by_text("Active", exact=True)).to_be_visible()
+    tab.get_by_role("button", name="Manage billing").click()
+    tab.get_by_role("button", name="Cancel at period end").click()
+    expect(tab.get_by_role("heading", level=1, name="Subscriptions")).to_be_visible()
+    shop.settle()
+    tab.reload()
+    record = shop.db.exec(select(Subscription)).one()
+    expect(tab.get_by_text(f"Cancels on {record.current_period_end:%Y-%m-%d}")).to_be_visible()
+
+
+def test_a_renewal_moves_the_expiry_and_a_declined_card_makes_nothing(customer_page, shop, vendor,
+                                                                     console_errors):  # noqa: F811 - the fixture
+    tab = customer_page
+    tab.get_by_role("button", name="Subscribe to Demo App, $9.99 / month").click()
+    tab.get_by_label("Card number").fill("4242 4242 4242 4242")
+    tab.get_by_role("button", name="Pay").click()
+    expect(tab.get_by_text("Your license is ready.")).to_be_visible(timeout=15_000)
+    before = shop.key().expires
+    record = shop.db.exec(select(Subscription)).one()
+    shop.standin.advance_subscription(shop.secret_key, record.stripe_subscription_id, outcome="paid")
+    shop.settle()
+    assert shop.key().expires > before
+
+    tab.goto(f"/Portal/@{vendor.slug}/Subscriptions")
+    tab.get_by_role("button", name="Subscribe to Demo App, $99.00 / year").click()
+    tab.get_by_label("Card number").fill("4000 0000 0000 0002")
+    tab.get_by_role("button", name="Pay").click()
+    expect(tab.get_by_text("Your card was declined.")).to_be_visible()
+    # The stand-in's page answers a declined card with 402, which chromium reports: that page is Stripe's, not ours.
+    console_errors[:] = [error for error in console_errors if "(Payment Required)" not in error]
+    shop.settle()
+    assert len(shop.keys()) == 1 and len(shop.db.exec(select(Subscription)).all()) == 1
