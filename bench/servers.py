@@ -70,14 +70,19 @@ class Server:
         return workers
 
     def stop(self) -> None:
-        # SIGINT is gunicorn's quick shutdown; SIGTERM would wait out idle keep-alive connections.
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+        stop_process(self.process, self.log)
+
+
+def stop_process(process: subprocess.Popen, log) -> None:
+    """Stop a server we started and close its log. SIGINT is gunicorn's quick shutdown (SIGTERM would wait out
+    idle keep-alive connections) and the stand-in's clean one."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
 
 
 def _parent(proc: Path) -> int | None:

@@ -18,7 +18,6 @@ import http.client
 import json
 import os
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from servers import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -89,13 +90,7 @@ class StandInProcess:
         return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+        stop_process(self.process, self.log)
 
 
 def helper(command: str, *args: str, env: dict | None = None, stdin: str | None = None) -> dict:
