@@ -39,8 +39,9 @@ def test_dashboard_with_terms_asks_a_handful_of_questions(app, portal_client, ma
     accepted = post_form(portal_client, f"/Portal/@{vendor.slug}/Terms", {})
     assert accepted.status_code == 303 and accepted.headers["Location"] == f"/Portal/@{vendor.slug}/"
     statements = dashboard_queries(app, portal_client, vendor)
-    # One for the vendor, the account with its customer and the terms gate; one for the keys with their machines.
-    assert len(statements) == 2, "\n".join(statements)
+    # One for the vendor, the account with its customer and the terms gate; one for the keys with their machines;
+    # one for the subscriptions with whether there is a Stripe customer; one for the plans on offer.
+    assert len(statements) == 4, "\n".join(statements)
 
 
 def test_a_portal_request_reads_no_secrets(app, portal_client, make, vendor, customer, product):

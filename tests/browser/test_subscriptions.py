@@ -7,15 +7,15 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from portal.billing_models import StripePrice, Subscription
-from tests.billing.conftest import app_session
-from tests.browser.conftest import browser, console_errors, live_server, new_page, page  # noqa: F401 - fixtures
+from tests.billing.conftest import app_session, served_app, shop  # noqa: F401 - fixtures, used by name
 from tests.support.factories import CUSTOMER_PASSWORD
+from tests.support.standin import standin_server, stripe_standin  # noqa: F401 - fixtures, used by name
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def customer_page(shop, page, vendor, account):  # noqa: F811 - the fixtures imported above
+def customer_page(shop, page, vendor, account):  # noqa: F811 - the fixture imported above
     with app_session(shop.app) as session:
         for price in session.exec(select(StripePrice)).all():
             price.offered = True
@@ -29,7 +29,7 @@ def customer_page(shop, page, vendor, account):  # noqa: F811 - the fixtures imp
     return page
 
 
-def test_subscribe_pay_see_the_key_then_cancel_at_period_end(customer_page, shop, vendor):
+def test_subscribe_pay_see_the_key_then_cancel_at_period_end(customer_page, shop, vendor):  # noqa: F811
     tab = customer_page
     tab.get_by_role("button", name="Subscribe to Demo App, $9.99 / month").click()
     expect(tab.get_by_text("$9.99 / month")).to_be_visible()  # the stand-in's Checkout page
@@ -51,8 +51,8 @@ def test_subscribe_pay_see_the_key_then_cancel_at_period_end(customer_page, shop
     expect(tab.get_by_text(f"Cancels on {record.current_period_end:%Y-%m-%d}")).to_be_visible()
 
 
-def test_a_renewal_moves_the_expiry_and_a_declined_card_makes_nothing(customer_page, shop, vendor,
-                                                                     console_errors):  # noqa: F811 - the fixture
+def test_a_renewal_moves_the_expiry_and_a_declined_card_makes_nothing(customer_page, shop, vendor,  # noqa: F811
+                                                                     console_errors):
     tab = customer_page
     tab.get_by_role("button", name="Subscribe to Demo App, $9.99 / month").click()
     tab.get_by_label("Card number").fill("4242 4242 4242 4242")
