@@ -123,9 +123,9 @@ def timing_wrappers(app) -> dict:
     wrap(webhooks, "handle_event", "handle_event (all but the request, lookup and signature)")
     wrap(gateway.Gateway, "subscription", "  Stripe: retrieve the subscription")
     wrap(events, "_record", "  record the event")
-    wrap(events, "sync_subscription", "  sync_subscription")
+    wrap(events, "sync", "  sync (sync_subscription)")
     wrap(sync, "plan_of", "    plan_of")
-    wrap(sync, "customer_of", "    customer_of")
+    wrap(sync, "_customer_and_link", "    customer_of (and its link)")
     wrap(sync, "_claim", "    claim the record")
     wrap(sync, "_make_key", "    make the key")
     wrap(keys, "create_keys", "      create_keys")
@@ -134,7 +134,7 @@ def timing_wrappers(app) -> dict:
     wrap(sync, "record_change", "    record_change (subscription.synced)")
     wrap(events, "write_back", "  write_back")
     wrap(gateway.Gateway, "update_subscription_metadata", "    Stripe: update the subscription's metadata")
-    wrap(events, "_finish", "  mark the event done")
+    wrap(events, "_done", "  mark the event done (with the key written)")
     engine = app.extensions["db_engine"]
 
     @event.listens_for(engine, "before_cursor_execute")
