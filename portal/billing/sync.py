@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from portal.audit import record_change, snapshot
+from portal.audit import record_change, recorded_together, snapshot
 from portal.billing.skm import Skm, features_of, parse_skm
 from portal.billing_models import StripeConnection, StripeCustomer, Subscription
 from portal.customers.services import create_customer
@@ -157,9 +157,10 @@ def _claim(session: Session, vendor_id: int, stripe_id: str) -> Subscription:
     # there to lock. The new record's columns are a new Subscription's defaults, as the ORM would insert them.
     values = Subscription(vendor_id=vendor_id, stripe_subscription_id=stripe_id).model_dump(exclude={"id"})
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(Subscription).values(**values)
-                    .on_conflict_do_nothing(index_elements=["vendor_id", "stripe_subscription_id"]))
-    return _locked(session, vendor_id, stripe_id)
+    made = session.scalars(insert(Subscription).values(**values)
+                           .on_conflict_do_nothing(index_elements=["vendor_id", "stripe_subscription_id"])
+                           .returning(Subscription)).first()
+    return made if made is not None else _locked(session, vendor_id, stripe_id)
 
 
 def _renews(state: StripeSubscription) -> datetime | None:
@@ -173,7 +174,7 @@ def _make_key(session: Session, row: Subscription, state: StripeSubscription, pl
                            renews_on=_renews(state))
     key = create_key(session, product=plan.product, settings=settings, actor=actor)
     add_object(session, vendor_id=row.vendor_id, name=STRIPE_MANAGED, string_value=state.item_id or state.id,
-               referencer_type=KEY, referencer_id=key.id, actor=actor)
+               referencer_type=KEY, referencer_id=key.id, actor=actor, owner_is_new=True)
     taken = session.execute(update(Subscription).where(Subscription.id == row.id, Subscription.key_id.is_(None))
                             .values(key_id=key.id, key_written=False)).rowcount
     if taken != 1:
@@ -196,8 +197,10 @@ def block_for(session: Session, row: Subscription, key: LicenseKey, reason: str,
 
 
 def _keep_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan, customer: Customer,
-              connection: StripeConnection, actor: str, portal_link: str | None) -> LicenseKey | None:
-    """The subscription's key kept to its state; returns the key (None if it has none)."""
+              connection: StripeConnection, actor: str, portal_link: str | None,
+              previous_price: str) -> LicenseKey | None:
+    """The subscription's key kept to its state (`previous_price`: the record's price before this sync); returns the
+    key (None if it has none)."""
     key = session.get(LicenseKey, row.key_id) if row.key_id else None
     expires = (state.period_end or utcnow()) + timedelta(days=connection.grace_days)
     if key is not None and plan.product is not None and key.product_id != plan.product.id:
@@ -208,7 +211,7 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
         if state.status not in KEYED or plan.product is None:
             return None
         key = _make_key(session, row, state, plan, customer, expires, actor, portal_link)
-    elif row.stripe_price_id and row.stripe_price_id != _id(state.price) and plan.product is not None:
+    elif previous_price and previous_price != _id(state.price) and plan.product is not None:
         change_details(session, key=key, notes=key.notes, features=features_of(plan.skm),
                        max_no_of_machines=plan.skm.max_no_of_machines, trial_activation=key.trial_activation,
                        actor=actor)
@@ -246,23 +249,25 @@ def sync(session: Session, *, connection: StripeConnection, state: StripeSubscri
          portal_link: str | None = None) -> Synced:
     """`sync_subscription`, saying also what is left to write back to Stripe."""
     vendor_id = connection.vendor_id
-    plan = plan_of(session, vendor_id=vendor_id, state=state)
-    customer, link = _customer_and_link(session, vendor_id, state.customer, actor)
-    row = _claim(session, vendor_id, state.id)
-    before = snapshot(row)
-    row.stripe_customer_id, row.customer_id = state.customer.get("id", ""), customer.id
-    row.status, row.current_period_end, row.trial_end = state.status, state.period_end, state.trial_end
-    row.cancel_at_period_end, row.ended_at = state.cancel_at_period_end, state.ended_at
-    row.product_id = plan.product.id if plan.product else row.product_id
-    row.problem = plan.problem
-    key = _keep_key(session, row, state, plan, customer, connection, actor, portal_link)
-    row.stripe_price_id, row.synced_at = _id(state.price), utcnow()
-    session.add(row)
-    session.flush()
-    after = snapshot(row, leave_out=("synced_at",))
-    before.pop("synced_at", None)
-    if after != before:
-        record_change(session, vendor_id=vendor_id, actor=actor, action="subscription.synced",
-                      subject_type="subscription", subject_id=row.id, before=before, after=after)
+    with recorded_together(session):  # the audit rows of a sync in one INSERT
+        plan = plan_of(session, vendor_id=vendor_id, state=state)
+        customer, link = _customer_and_link(session, vendor_id, state.customer, actor)
+        row = _claim(session, vendor_id, state.id)
+        before = snapshot(row)
+        previous_price = row.stripe_price_id
+        row.stripe_customer_id, row.customer_id = state.customer.get("id", ""), customer.id
+        row.status, row.current_period_end, row.trial_end = state.status, state.period_end, state.trial_end
+        row.cancel_at_period_end, row.ended_at = state.cancel_at_period_end, state.ended_at
+        row.product_id = plan.product.id if plan.product else row.product_id
+        row.problem = plan.problem
+        row.stripe_price_id, row.synced_at = _id(state.price), utcnow()
+        session.add(row)
+        key = _keep_key(session, row, state, plan, customer, connection, actor, portal_link, previous_price)
+        session.flush()
+        after = snapshot(row, leave_out=("synced_at",))
+        before.pop("synced_at", None)
+        if after != before:
+            record_change(session, vendor_id=vendor_id, actor=actor, action="subscription.synced",
+                          subject_type="subscription", subject_id=row.id, before=before, after=after)
     key_number = key.key_number if key is not None and key.id == row.key_id else None
     return Synced(row, key_number, link)
