@@ -62,16 +62,23 @@ def main() -> int:
 
         timed, profiled = bodies[:args.events], bodies[args.events:]
         spent = timing_wrappers(client.application)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for body in timed:
+            spent["last event's statements"].clear()
             post(body)
         per_event = (time.perf_counter() - started) / len(timed) * 1000
+        cpu_per_event = (time.process_time() - cpu_started) / len(timed) * 1000
+        statements = spent.pop("last event's statements")
         for name, (calls, seconds) in spent.items():
             print(f"  {name:<48} {calls / len(timed):>5.1f} per event {seconds / len(timed) * 1000:>7.2f} ms")
         spent.clear()
         alone = webhook.helper("calls", "--base", standin.url, "--key", standin.secret_key, "--concurrency", "1",
                                stdin="\n".join(made[2 * args.events:]))
-        print(f"{per_event:.1f} ms per event in-process, one at a time ({len(timed)} events, {args.database}); "
+        print("  the last event's statements:")
+        for line in statements:
+            print(f"    {line}")
+        print(f"{per_event:.1f} ms per event in-process, one at a time ({len(timed)} events, {args.database}), "
+              f"{cpu_per_event:.1f} ms of this process's CPU (the portal and its SDK client); "
               f"the stand-in's two calls alone from one thread: {1000 / alone['pairs_per_s']:.1f} ms a pair "
               f"(SDK client CPU {alone['client_cpu_ms_per_pair']} ms)", flush=True)
         profile = cProfile.Profile()
@@ -111,13 +118,14 @@ def timing_wrappers(app) -> dict:
 
         setattr(owner, name, timed)
 
-    spent["SQL statements"], spent["commits"]  # noqa: B018
+    spent["SQL statements"], spent["SAVEPOINTs"], spent["commits"]  # noqa: B018
+    spent["last event's statements"] = []
     wrap(webhooks, "handle_event", "handle_event (all but the request, lookup and signature)")
     wrap(gateway.Gateway, "subscription", "  Stripe: retrieve the subscription")
     wrap(events, "_record", "  record the event")
-    wrap(events, "sync_subscription", "  sync_subscription")
+    wrap(events, "sync", "  sync (sync_subscription)")
     wrap(sync, "plan_of", "    plan_of")
-    wrap(sync, "customer_of", "    customer_of")
+    wrap(sync, "_customer_and_link", "    customer_of (and its link)")
     wrap(sync, "_claim", "    claim the record")
     wrap(sync, "_make_key", "    make the key")
     wrap(keys, "create_keys", "      create_keys")
@@ -126,16 +134,22 @@ def timing_wrappers(app) -> dict:
     wrap(sync, "record_change", "    record_change (subscription.synced)")
     wrap(events, "write_back", "  write_back")
     wrap(gateway.Gateway, "update_subscription_metadata", "    Stripe: update the subscription's metadata")
-    wrap(events, "_finish", "  mark the event done")
+    wrap(events, "_done", "  mark the event done (with the key written)")
     engine = app.extensions["db_engine"]
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _count(*_args):
+    def _count(_connection, _cursor, statement, *_args):
         spent["SQL statements"][0] += 1
+        spent["last event's statements"].append(" ".join(statement.split())[:110])
+
+    @event.listens_for(engine, "savepoint")
+    def _savepoints(*_args):
+        spent["SAVEPOINTs"][0] += 1  # its SAVEPOINT and RELEASE are among the statements too
 
     @event.listens_for(engine, "commit")
     def _commits(*_args):
         spent["commits"][0] += 1
+        spent["last event's statements"].append("COMMIT")
 
     return spent
 

@@ -1,15 +1,19 @@
 """The audit trail: every change of a customer, account or data object is recorded with before and after."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from portal.models import AuditEvent
 
 # Secrets and values derived from other fields: the trail would only repeat or leak them.
 _NEVER_RECORDED = {"secret", "session_secret", "email_normalized", "next_key_number"}
+_TOGETHER = "portal.audit_together"
 
 
 def snapshot(record: Any, *, leave_out: tuple[str, ...] = ()) -> dict:
@@ -48,8 +52,29 @@ def record_change(
         after=None if after is None else json.dumps(after, sort_keys=True, default=str),
         ip=ip[:64],
     )
-    session.add(event)
+    together = session.info.get(_TOGETHER)
+    if together is not None:
+        together.append(event)
+    else:
+        session.add(event)
     return event
+
+
+@contextmanager
+def recorded_together(session: Session) -> Iterator[None]:
+    """The changes recorded inside are inserted in one statement at the end (in the order recorded, in the same
+    transaction): for work that records several and needs none of their ids. Nothing is inserted if it raises."""
+    if session.info.get(_TOGETHER) is not None:  # already inside: the outer one inserts them
+        yield
+        return
+    together = session.info[_TOGETHER] = []
+    try:
+        yield
+    finally:
+        session.info.pop(_TOGETHER, None)
+    if together:
+        # The table's INSERT, not the ORM's bulk one (which splits the rows by the columns they leave NULL).
+        session.execute(insert(AuditEvent.__table__), [event.model_dump(exclude={"id"}) for event in together])
 
 
 def events_for(session: Session, *, vendor_id: int, subject_type: str, subject_id: int, limit: int = 50):

@@ -2,19 +2,22 @@
 
 An event is recorded by (vendor, event id), then its subscription is read from Stripe as it is now and synced
 (portal/billing/sync.py) and committed; then `skm_key_id` is written to the subscription (and `skm_customer_id`
-to its customer) with idempotency keys; only then is the event marked done. Any failure leaves it not done and
+to its customer) with idempotency keys; only then is the event marked done, in the transaction that marks them
+written. Any failure leaves it not done and
 is raised, so that the webhook answers 5xx and Stripe delivers again: the redelivery finds the key and only
 finishes what is left. No transaction is open while Stripe is called.
 """
 
-from sqlalchemy import update
+from collections.abc import Callable
+
+from sqlalchemy import Executable, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from portal.billing.connection import StripeAccess
 from portal.billing.gateway import Gateway, StripeRefused
-from portal.billing.sync import StripeSubscription, sync_subscription
+from portal.billing.sync import StripeSubscription, Synced, sync
 from portal.billing_models import StripeConnection, StripeCustomer, StripeEvent, Subscription
 from portal.models import LicenseKey, utcnow
 
@@ -49,9 +52,12 @@ def _record(session: Session, vendor_id: int, event: dict):
         .returning(StripeEvent.id, StripeEvent.done_at)).one()
 
 
+def _done(record_id: int, error: str = ""):
+    return update(StripeEvent).where(StripeEvent.id == record_id).values(done_at=utcnow(), last_error=error[:500])
+
+
 def _finish(session: Session, record_id: int, error: str = "") -> None:
-    session.execute(update(StripeEvent).where(StripeEvent.id == record_id)
-                    .values(done_at=utcnow(), last_error=error[:500]))
+    session.execute(_done(record_id, error))
     session.commit()
 
 
@@ -65,7 +71,10 @@ def note_failure(session: Session, *, vendor_id: int, event_id: str, error: str)
 
 def handle_event(session: Session, access: StripeAccess, *, connection: StripeConnection, event: dict,
                  portal_link: str | None = None) -> str:
-    """Do an event's work once; returns "done", "duplicate" or "ignored". Raises if it must be delivered again."""
+    """Do an event's work once; returns "done", "duplicate" or "ignored". Raises if it must be delivered again.
+
+    The record is committed with whatever the caller's transaction holds (the webhook's lookup of the vendor), and
+    marked done in the transaction that marks the key written, once Stripe has taken it."""
     vendor_id = connection.vendor_id
     gateway = access.gateway(connection)
     record = _record(session, vendor_id, event)
@@ -82,43 +91,55 @@ def handle_event(session: Session, access: StripeAccess, *, connection: StripeCo
         _finish(session, record.id, f"Stripe answered: {error}")
         return "ignored"
     settle(session, gateway, connection=connection, subscription=current, actor=f"{ACTOR} {event['id']}",
-           portal_link=portal_link)
-    _finish(session, record.id)
+           portal_link=portal_link, then=lambda: _done(record.id))
     return "done"
 
 
 def settle(session: Session, gateway: Gateway, *, connection: StripeConnection, subscription: dict, actor: str,
-           portal_link: str | None = None) -> Subscription:
+           portal_link: str | None = None, then: Callable[[], Executable] | None = None) -> Subscription:
     """Sync a subscription (as Stripe has it now) and its key, commit, then write `skm_key_id` back: what every
-    event, refresh, repair and reconcile run does for one subscription."""
+    event, refresh, repair and reconcile run does for one subscription. `then` gives a statement committed with
+    the end of the write-back (an event marked done)."""
     state = StripeSubscription.read(subscription)
-    row = sync_subscription(session, connection=connection, state=state, actor=actor, portal_link=portal_link)
+    synced = sync(session, connection=connection, state=state, actor=actor, portal_link=portal_link)
     session.commit()
-    write_back(session, gateway, row=row, state=state)
-    return row
+    write_back(session, gateway, row=synced.row, state=state, synced=synced, then=then)
+    return synced.row
 
 
-def write_back(session: Session, gateway: Gateway, *, row: Subscription, state: StripeSubscription) -> None:
+def write_back(session: Session, gateway: Gateway, *, row: Subscription, state: StripeSubscription,
+               synced: Synced | None = None, then: Callable[[], Executable] | None = None) -> None:
     """`skm_key_id` and `skm_key_globalid` on the subscription, `skm_temp_var` gone, `skm_customer_id` on the
-    customer: skipped where Stripe already shows them, marked written only once Stripe has taken them."""
+    customer: skipped where Stripe already shows them, marked written (in one transaction, with `then`'s statement)
+    only once Stripe has taken them. `synced`, the sync just committed, saves reading again what it knows."""
+    marks = []
     if row.key_id is not None and not row.key_written:
-        key_number = session.exec(select(LicenseKey.key_number).where(LicenseKey.id == row.key_id)).one()
-        session.commit()
+        key_number = synced.key_number if synced is not None else None
+        if key_number is None:
+            key_number = session.exec(select(LicenseKey.key_number).where(LicenseKey.id == row.key_id)).one()
+            session.commit()
         wanted = {"skm_key_id": str(key_number), "skm_key_globalid": str(row.key_id)}
         if TEMP_VAR in state.metadata or any(state.metadata.get(k) != v for k, v in wanted.items()):
             gateway.update_subscription_metadata(state.id, {**wanted, TEMP_VAR: ""},
                                                  idempotency_key=f"skm-key-{state.id}-{row.key_id}")
-        session.execute(update(Subscription).where(Subscription.id == row.id, Subscription.key_id == row.key_id)
-                        .values(key_written=True))
+        marks.append(update(Subscription).where(Subscription.id == row.id, Subscription.key_id == row.key_id)
+                     .values(key_written=True))
+    if synced is not None:
+        link = synced.customer_link
+    else:
+        link = session.exec(select(StripeCustomer).where(StripeCustomer.vendor_id == row.vendor_id,
+                                                         StripeCustomer.stripe_customer_id == state.customer.get("id"),
+                                                         StripeCustomer.metadata_written.is_(False))).first()
         session.commit()
-    link = session.exec(select(StripeCustomer).where(StripeCustomer.vendor_id == row.vendor_id,
-                                                     StripeCustomer.stripe_customer_id == state.customer.get("id"),
-                                                     StripeCustomer.metadata_written.is_(False))).first()
-    session.commit()
     if link is not None:
         wanted = str(link.customer_id)
         if (state.customer.get("metadata") or {}).get("skm_customer_id") != wanted:
             gateway.update_customer_metadata(link.stripe_customer_id, {"skm_customer_id": wanted},
                                              idempotency_key=f"skm-customer-{link.stripe_customer_id}-{wanted}")
-        session.execute(update(StripeCustomer).where(StripeCustomer.id == link.id).values(metadata_written=True))
+        marks.append(update(StripeCustomer).where(StripeCustomer.id == link.id).values(metadata_written=True))
+    if then is not None:
+        marks.append(then())
+    if marks:
+        for mark in marks:
+            session.execute(mark)
         session.commit()

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from portal.audit import record_change, snapshot
+from portal.audit import record_change, recorded_together, snapshot
 from portal.billing.skm import Skm, features_of, parse_skm
 from portal.billing_models import StripeConnection, StripeCustomer, Subscription
 from portal.customers.services import create_customer
@@ -94,10 +95,17 @@ def plan_of(session: Session, *, vendor_id: int, state: StripeSubscription) -> P
 
 def customer_of(session: Session, *, vendor_id: int, stripe_customer: dict, actor: str) -> Customer:
     """The customer here of a Stripe customer: by its `skm_customer_id`, by an earlier link, by e-mail, or new."""
+    return _customer_and_link(session, vendor_id, stripe_customer, actor)[0]
+
+
+def _customer_and_link(session: Session, vendor_id: int, stripe_customer: dict,
+                       actor: str) -> tuple[Customer, StripeCustomer | None]:
+    """The customer (as `customer_of`), and the Stripe customer's link if `skm_customer_id` is still to be written
+    to Stripe (None when it is written, or when the Stripe customer is not linked)."""
     stripe_id = stripe_customer.get("id", "")
-    named = str((stripe_customer.get("metadata") or {}).get("skm_customer_id") or "")
-    customer = find_owned(session, Customer, int(named), vendor_id=vendor_id) \
-        if named.isdecimal() and int(named) < 2**31 else None
+    shown = str((stripe_customer.get("metadata") or {}).get("skm_customer_id") or "")
+    customer = find_owned(session, Customer, int(shown), vendor_id=vendor_id) \
+        if shown.isdecimal() and int(shown) < 2**31 else None
     link = session.exec(select(StripeCustomer).where(StripeCustomer.vendor_id == vendor_id,
                                                      StripeCustomer.stripe_customer_id == stripe_id)).first()
     if customer is None and link is not None:
@@ -111,12 +119,27 @@ def customer_of(session: Session, *, vendor_id: int, stripe_customer: dict, acto
         customer = create_customer(session, vendor_id=vendor_id, actor=actor, origin="stripe",
                                    name=(stripe_customer.get("name") or "")[:100], email=email[:100])
     if link is None and stripe_id:
-        try:
-            with session.begin_nested():  # at most one Stripe customer per customer: a second one is not linked
-                session.add(StripeCustomer(vendor_id=vendor_id, customer_id=customer.id, stripe_customer_id=stripe_id))
-        except IntegrityError:
-            pass
-    return customer
+        link = _link(session, vendor_id, customer.id, stripe_id, written=shown == str(customer.id))
+    if link is not None and not link.metadata_written and shown == str(link.customer_id):
+        link.metadata_written = True  # Stripe shows it already
+        session.add(link)
+    return customer, link if link is not None and not link.metadata_written else None
+
+
+def _link(session: Session, vendor_id: int, customer_id: int, stripe_id: str, *,
+          written: bool) -> StripeCustomer | None:
+    """Link a Stripe customer to a customer here, unless either is linked already (at most one Stripe customer per
+    customer: a second one is not linked); the link the Stripe customer has then, if any."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    made = session.execute(insert(StripeCustomer).values(
+        vendor_id=vendor_id, customer_id=customer_id, stripe_customer_id=stripe_id, metadata_written=written,
+        created=utcnow()).on_conflict_do_nothing().returning(StripeCustomer.id)).scalar()
+    if made is not None:
+        return StripeCustomer(id=made, vendor_id=vendor_id, customer_id=customer_id, stripe_customer_id=stripe_id,
+                              metadata_written=written)
+    # Either constraint: the customer has another Stripe customer, or another delivery has just linked this one.
+    return session.exec(select(StripeCustomer).where(StripeCustomer.vendor_id == vendor_id,
+                                                     StripeCustomer.stripe_customer_id == stripe_id)).first()
 
 
 def _locked(session: Session, vendor_id: int, stripe_id: str) -> Subscription | None:
@@ -130,12 +153,14 @@ def _claim(session: Session, vendor_id: int, stripe_id: str) -> Subscription:
     row = _locked(session, vendor_id, stripe_id)
     if row is not None:
         return row
-    try:
-        with session.begin_nested():
-            session.add(Subscription(vendor_id=vendor_id, stripe_subscription_id=stripe_id))
-    except IntegrityError:  # another delivery made it first; its transaction has ended, its row is ours to lock
-        pass
-    return _locked(session, vendor_id, stripe_id)
+    # Made unless another delivery made it first (then this waits for its transaction to end): either way the row is
+    # there to lock. The new record's columns are a new Subscription's defaults, as the ORM would insert them.
+    values = Subscription(vendor_id=vendor_id, stripe_subscription_id=stripe_id).model_dump(exclude={"id"})
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    made = session.scalars(insert(Subscription).values(**values)
+                           .on_conflict_do_nothing(index_elements=["vendor_id", "stripe_subscription_id"])
+                           .returning(Subscription)).first()
+    return made if made is not None else _locked(session, vendor_id, stripe_id)
 
 
 def _renews(state: StripeSubscription) -> datetime | None:
@@ -149,7 +174,7 @@ def _make_key(session: Session, row: Subscription, state: StripeSubscription, pl
                            renews_on=_renews(state))
     key = create_key(session, product=plan.product, settings=settings, actor=actor)
     add_object(session, vendor_id=row.vendor_id, name=STRIPE_MANAGED, string_value=state.item_id or state.id,
-               referencer_type=KEY, referencer_id=key.id, actor=actor)
+               referencer_type=KEY, referencer_id=key.id, actor=actor, owner_is_new=True)
     taken = session.execute(update(Subscription).where(Subscription.id == row.id, Subscription.key_id.is_(None))
                             .values(key_id=key.id, key_written=False)).rowcount
     if taken != 1:
@@ -172,7 +197,10 @@ def block_for(session: Session, row: Subscription, key: LicenseKey, reason: str,
 
 
 def _keep_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan, customer: Customer,
-              connection: StripeConnection, actor: str, portal_link: str | None) -> None:
+              connection: StripeConnection, actor: str, portal_link: str | None,
+              previous_price: str) -> LicenseKey | None:
+    """The subscription's key kept to its state (`previous_price`: the record's price before this sync); returns the
+    key (None if it has none)."""
     key = session.get(LicenseKey, row.key_id) if row.key_id else None
     expires = (state.period_end or utcnow()) + timedelta(days=connection.grace_days)
     if key is not None and plan.product is not None and key.product_id != plan.product.id:
@@ -181,9 +209,9 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
         session.flush()
     if key is None:
         if state.status not in KEYED or plan.product is None:
-            return
+            return None
         key = _make_key(session, row, state, plan, customer, expires, actor, portal_link)
-    elif row.stripe_price_id and row.stripe_price_id != _id(state.price) and plan.product is not None:
+    elif previous_price and previous_price != _id(state.price) and plan.product is not None:
         change_details(session, key=key, notes=key.notes, features=features_of(plan.skm),
                        max_no_of_machines=plan.skm.max_no_of_machines, trial_activation=key.trial_activation,
                        actor=actor)
@@ -198,29 +226,48 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
         block_for(session, row, key, "canceled", actor)
     elif overdue(row, connection.grace_days, utcnow()):
         block_for(session, row, key, "payment", actor)
+    return key
+
+
+@dataclass
+class Synced:
+    """What a sync leaves to write back to Stripe, known without reading again after the commit."""
+
+    row: Subscription
+    key_number: int | None  # the number of the record's key (None without a key)
+    customer_link: StripeCustomer | None  # the Stripe customer's link whose `skm_customer_id` Stripe lacks, if any
 
 
 def sync_subscription(session: Session, *, connection: StripeConnection, state: StripeSubscription, actor: str,
                       portal_link: str | None = None) -> Subscription:
     """Bring the record and its key to Stripe's state; the caller commits, then writes `skm_key_id` back. A new key
     is mailed about (with `portal_link`, the customer's portal) once the transaction commits."""
+    return sync(session, connection=connection, state=state, actor=actor, portal_link=portal_link).row
+
+
+def sync(session: Session, *, connection: StripeConnection, state: StripeSubscription, actor: str,
+         portal_link: str | None = None) -> Synced:
+    """`sync_subscription`, saying also what is left to write back to Stripe."""
     vendor_id = connection.vendor_id
-    plan = plan_of(session, vendor_id=vendor_id, state=state)
-    customer = customer_of(session, vendor_id=vendor_id, stripe_customer=state.customer, actor=actor)
-    row = _claim(session, vendor_id, state.id)
-    before = snapshot(row)
-    row.stripe_customer_id, row.customer_id = state.customer.get("id", ""), customer.id
-    row.status, row.current_period_end, row.trial_end = state.status, state.period_end, state.trial_end
-    row.cancel_at_period_end, row.ended_at = state.cancel_at_period_end, state.ended_at
-    row.product_id = plan.product.id if plan.product else row.product_id
-    row.problem = plan.problem
-    _keep_key(session, row, state, plan, customer, connection, actor, portal_link)
-    row.stripe_price_id, row.synced_at = _id(state.price), utcnow()
-    session.add(row)
-    session.flush()
-    after = snapshot(row, leave_out=("synced_at",))
-    before.pop("synced_at", None)
-    if after != before:
-        record_change(session, vendor_id=vendor_id, actor=actor, action="subscription.synced",
-                      subject_type="subscription", subject_id=row.id, before=before, after=after)
-    return row
+    with recorded_together(session):  # the audit rows of a sync in one INSERT
+        plan = plan_of(session, vendor_id=vendor_id, state=state)
+        customer, link = _customer_and_link(session, vendor_id, state.customer, actor)
+        row = _claim(session, vendor_id, state.id)
+        before = snapshot(row)
+        previous_price = row.stripe_price_id
+        row.stripe_customer_id, row.customer_id = state.customer.get("id", ""), customer.id
+        row.status, row.current_period_end, row.trial_end = state.status, state.period_end, state.trial_end
+        row.cancel_at_period_end, row.ended_at = state.cancel_at_period_end, state.ended_at
+        row.product_id = plan.product.id if plan.product else row.product_id
+        row.problem = plan.problem
+        row.stripe_price_id, row.synced_at = _id(state.price), utcnow()
+        session.add(row)
+        key = _keep_key(session, row, state, plan, customer, connection, actor, portal_link, previous_price)
+        session.flush()
+        after = snapshot(row, leave_out=("synced_at",))
+        before.pop("synced_at", None)
+        if after != before:
+            record_change(session, vendor_id=vendor_id, actor=actor, action="subscription.synced",
+                          subject_type="subscription", subject_id=row.id, before=before, after=after)
+    key_number = key.key_number if key is not None and key.id == row.key_id else None
+    return Synced(row, key_number, link)

@@ -41,7 +41,8 @@ def stripe_webhook(slug: str):
     connection = connected(session, vendor_id=vendor_id) if vendor_id is not None else None
     access = current_app.extensions["stripe_access"]
     secret = access.webhook_secret(connection)
-    session.commit()
+    # The lookup's transaction goes on into handle_event, which commits it with the event's record (nothing is
+    # written before the signature is proven; a refusal ends it with the session, unwritten).
     if secret is None:
         return _refused("No portal with Stripe connected has this address.")
     try:

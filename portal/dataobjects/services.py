@@ -56,9 +56,12 @@ def find_by_name(session: Session, *, vendor_id: int, name: str, referencer_type
 
 
 def add_object(session: Session, *, vendor_id: int, name: str, string_value: str = "", int_value: int = 0,
-               referencer_type: int = USER, referencer_id: int = 0, actor: str, ip: str = "") -> DataObject:
+               referencer_type: int = USER, referencer_id: int = 0, actor: str, ip: str = "",
+               owner_is_new: bool = False) -> DataObject:
+    """A new data object; `owner_is_new` (its product or key made in this transaction) skips looking for one of the
+    same reserved name, which it cannot have yet."""
     _validate(name, string_value, int_value)
-    if name.startswith(RESERVED_PREFIX) and find_by_name(session, vendor_id=vendor_id, name=name,
+    if name.startswith(RESERVED_PREFIX) and not owner_is_new and find_by_name(session, vendor_id=vendor_id, name=name,
                                                           referencer_type=referencer_type,
                                                           referencer_id=referencer_id):
         raise DomainError(f"There is already a data object named {name}: edit it instead.", field="name")

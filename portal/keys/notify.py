@@ -18,9 +18,9 @@ def mail_new_license(session: Session, *, key: LicenseKey, portal_link: str | No
     if not vendor.mail_new_licenses or not vendor.portal_enabled:
         return 0
     logins = session.exec(select(PortalAccount.email).where(PortalAccount.customer_id == key.customer_id)).all()
-    customer_email = session.exec(select(Customer.email).where(Customer.id == key.customer_id)).one()
+    customer_email = session.get(Customer, key.customer_id).email  # loaded already when the key was just made
     addresses = sorted(set(logins)) or ([customer_email] if customer_email else [])
-    product = session.exec(select(Product.name).where(Product.id == key.product_id)).one()
+    product = session.get(Product, key.product_id).name
     for address in addresses:
         queue_mail(session, to=address, subject=f"Your new {product} license from {vendor.name}",
                    template="new_license", vendor_name=vendor.name, product_name=product, portal_link=portal_link,
