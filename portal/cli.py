@@ -5,6 +5,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from portal.accounts.services import create_account, find_account
+from portal.api.commands import api_group
 from portal.billing.commands import stripe_group
 from portal.billing.demo import connect_demo
 from portal.customers import services as customers
@@ -169,5 +170,5 @@ def _refusal(error: DomainError) -> str:
 
 def init_app(app: Flask) -> None:
     for command in (create_vendor_command, set_vendor_password_command, seed_demo_command, show_demo_command,
-                    stripe_group):
+                    stripe_group, api_group):
         app.cli.add_command(command)
