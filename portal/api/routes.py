@@ -6,7 +6,8 @@ import logging
 from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from portal.api import activation  # noqa: F401 - registers its methods
+# Importing a method module registers its methods.
+from portal.api import activation, customer_methods, data_methods, key_methods, pages, product_methods  # noqa: F401
 from portal.api.answers import refusal
 from portal.api.calls import METHODS, blueprint
 from portal.api.paths import NormalizeApiPaths
@@ -52,4 +53,5 @@ def init_app(app: Flask) -> None:
     csrf.exempt(blueprint)
     limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_rate_key)(blueprint)
     app.register_blueprint(blueprint)
+    pages.init_app(app)
     app.wsgi_app = NormalizeApiPaths(app.wsgi_app)
