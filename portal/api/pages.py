@@ -2,6 +2,7 @@
 
 from flask import Flask, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.api import signing, tokens
 from portal.api.forms import TokenForm
@@ -18,8 +19,8 @@ blueprint = vendor_blueprint("api_tokens", __name__, "/vendor/api-tokens")
 def index():
     session = get_session()
     form = TokenForm()
-    form.product_id.choices = [(0, "All products")] + [
-        (p.id, p.name) for p in products_to_choose(session, vendor_id=g.vendor_id)]
+    form.product_id.choices = [SelectChoice(0, "All products")] + [
+        SelectChoice(p.id, p.name) for p in products_to_choose(session, vendor_id=g.vendor_id)]
     made = None
     if form.validate_on_submit():
         def make():

@@ -24,7 +24,12 @@ def _rate_key() -> str:
     return "api:" + (token_digest(token)[:32] if token else request.remote_addr or "")
 
 
-@blueprint.route("/", defaults={"rest": ""}, methods=ANY_METHOD)
+# Once, at import: the blueprint object outlives each app made from it (decorating it in init_app would count every
+# call once per app made).
+limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", "600 per minute"), key_func=_rate_key)(blueprint)
+
+
+@blueprint.route("", defaults={"rest": ""}, methods=ANY_METHOD)
 @blueprint.route("/<path:rest>", methods=ANY_METHOD)
 def unknown(rest: str):
     if rest in METHODS:
@@ -51,7 +56,6 @@ def server_error(error: Exception):
 def init_app(app: Flask) -> None:
     app.config.setdefault("API_RATE_LIMIT", "600 per minute")
     csrf.exempt(blueprint)
-    limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_rate_key)(blueprint)
     app.register_blueprint(blueprint)
     pages.init_app(app)
     app.wsgi_app = NormalizeApiPaths(app.wsgi_app)
