@@ -1,4 +1,8 @@
-"""`flask api create-token` and `flask api public-key`: a vendor's Web API access from the command line."""
+"""`flask api create-token` and `flask api public-key`: a vendor's Web API access from the command line; the demo
+seed's token and public key."""
+
+import os
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -50,3 +54,21 @@ def public_key_command(slug: str) -> None:
     key = signing.ensure_key(session, vendor_id=vendor.id, encryptor=current_app.extensions["encryptor"])
     session.commit()
     click.echo(signing.public_key_xml(key.modulus))
+
+
+def seed_demo_api(session, vendor) -> None:
+    """The demo vendor's token (its text from DEMO_API_TOKEN in `.env`) and its public key in
+    `instance/demo-public-key.xml`, for the few lines of Python that activate a demo key."""
+    text = os.environ.get("DEMO_API_TOKEN", "")
+    if text and not tokens.has_token(session, text):
+        tokens.create_token(session, vendor_id=vendor.id, name="Demo token", actor="seed-demo", text=text)
+    key = signing.ensure_key(session, vendor_id=vendor.id, encryptor=current_app.extensions["encryptor"])
+    session.commit()
+    Path(current_app.instance_path, "demo-public-key.xml").write_text(signing.public_key_xml(key.modulus) + "\n")
+
+
+def show_demo_api(base_url: str) -> None:
+    text = os.environ.get("DEMO_API_TOKEN", "")
+    if text:
+        click.echo(f"  Web API:               {base_url.rstrip('/')}/api/   token {text}")
+        click.echo(f"      public key in      {Path(current_app.instance_path, 'demo-public-key.xml')}")

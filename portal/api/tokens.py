@@ -25,8 +25,10 @@ def actor_of(token: ApiToken) -> str:
 
 
 def create_token(session: Session, *, vendor_id: int, name: str, scopes: list[str] | tuple[str, ...] = (),
-                 product_id: int | None = None, actor: str, ip: str = "") -> tuple[ApiToken, str]:
-    """A new token and its text, which is shown once and never kept; no scope named means every group."""
+                 product_id: int | None = None, actor: str, ip: str = "", text: str | None = None
+                 ) -> tuple[ApiToken, str]:
+    """A new token and its text, which is shown once and never kept; no scope named means every group. `text` is
+    for the demo seed only, whose token is kept in `.env`."""
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
         raise DomainError(f"Give a name of 1 to {NAME_MAX} characters.", field="name")
@@ -36,7 +38,7 @@ def create_token(session: Session, *, vendor_id: int, name: str, scopes: list[st
                           field="scopes")
     if product_id is not None and find_owned(session, Product, product_id, vendor_id=vendor_id) is None:
         raise DomainError("Choose one of your products.", field="product_id")
-    text = new_token()
+    text = text or new_token()
     token = ApiToken(vendor_id=vendor_id, name=name, token_hash=token_digest(text),
                      scopes=" ".join(group for group in GROUPS if group in (scopes or GROUPS)), product_id=product_id)
     session.add(token)
@@ -81,3 +83,7 @@ def touch(session: Session, *, token_id: int, now: datetime) -> None:
         ApiToken.id == token_id,
         or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USED_EVERY))
         .values(last_used_at=now))
+
+
+def has_token(session: Session, text: str) -> bool:
+    return session.exec(select(ApiToken.id).where(ApiToken.token_hash == token_digest(text))).first() is not None
