@@ -19,7 +19,7 @@ from tests.support.world import World, db_rows
 OUTSIDE_ENDPOINTS = {"static", "root", "webhooks.stripe_webhook"}
 # /dev/outbox is registered only with MAIL_BACKEND=console (tests send mail by SMTP); the Web API under /api/ takes
 # an access token, not a login, and tests/api covers who may call what with which token.
-OUTSIDE_PREFIXES = ("/dev/outbox", "/api/")
+OUTSIDE_PREFIXES = ("/dev/outbox", "/api")
 # The records a route may name by id. `<any(product, key):owner_type>/<int:owner_id>` names a product or a key.
 ID_KINDS = {"customer_id", "account_id", "object_id", "product_id", "key_id", "machine_id", "batch_id", "price_id",
             "subscription_id", "drift_id"}

@@ -2,6 +2,7 @@
 a token, not a cookie) and the per-token rate limit."""
 
 import logging
+import os
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException
@@ -54,7 +55,7 @@ def server_error(error: Exception):
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("API_RATE_LIMIT", "600 per minute")
+    app.config.setdefault("API_RATE_LIMIT", os.environ.get("API_RATE_LIMIT", "600 per minute"))
     csrf.exempt(blueprint)
     app.register_blueprint(blueprint)
     pages.init_app(app)
