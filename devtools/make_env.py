@@ -16,6 +16,8 @@ FRESH = {
     # The stand-in's demo account and the demo vendor's signing secret (the stand-in accepts any sk_test_ key).
     "STRIPE_SECRET_KEY": lambda: "sk_test_demo" + secrets.token_hex(12),
     "STRIPE_WEBHOOK_SECRET": lambda: "whsec_demo" + secrets.token_hex(16),
+    # The demo vendor's Web API token: tokens are kept only as hashes, so the seed makes it from this one.
+    "DEMO_API_TOKEN": lambda: secrets.token_urlsafe(32),
 }
 
 

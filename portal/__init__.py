@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # (as every module below it does) must not load them.
     from portal import cli
     from portal.accounts import routes as accounts
+    from portal.api import routes as api
     from portal.billing import routes as billing
     from portal.customers import routes as customers
     from portal.dashboard import routes as dashboard
@@ -66,7 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.vendors import routes as vendors
 
     for module in (vendors, customers, products, keys, billing, dataobjects, accounts, signup, terms, licenses,
-                   subscriptions, dashboard, cli):
+                   subscriptions, dashboard, api, cli):
         module.init_app(app)
     if app.config["MAIL_BACKEND"] == "console":
         outbox.init_app(app)

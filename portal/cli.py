@@ -5,6 +5,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from portal.accounts.services import create_account, find_account
+from portal.api.commands import api_group, seed_demo_api, show_demo_api
 from portal.billing.commands import stripe_group
 from portal.billing.demo import connect_demo
 from portal.customers import services as customers
@@ -84,6 +85,7 @@ def seed_demo_command() -> None:
         create_account(session, vendor_id=vendor.id, customer_id=buyer.id, email=DEMO_BUYER, name="Grace Hopper",
                        password=DEMO_PASSWORD, verified=True)
     session.commit()
+    seed_demo_api(session, vendor)
     _seed_demo_stripe(session, vendor)
     click.echo("Demo vendor ready.")
 
@@ -156,6 +158,7 @@ def show_demo_command(base_url: str) -> None:
             click.echo(f"  Customer portal:       {absolute_url('dashboard.index', vendor_slug=vendor.slug)}")
             click.echo(f"      log in as          {DEMO_BUYER} / {DEMO_PASSWORD}")
             click.echo("      then Subscribe, pay with 4242 4242 4242 4242, and watch the license key appear")
+        show_demo_api(base_url)
         if current_app.config["STRIPE_API_BASE"] and current_app.config["STRIPE_SECRET_KEY"]:
             click.echo(f"  Stripe stand-in: {current_app.config['STRIPE_API_BASE']}"
                        f"  secret key {current_app.config['STRIPE_SECRET_KEY']}")
@@ -169,5 +172,5 @@ def _refusal(error: DomainError) -> str:
 
 def init_app(app: Flask) -> None:
     for command in (create_vendor_command, set_vendor_password_command, seed_demo_command, show_demo_command,
-                    stripe_group):
+                    stripe_group, api_group):
         app.cli.add_command(command)

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -10,7 +10,8 @@ from portal.audit import record_change, snapshot
 from portal.domain import DomainError, find_owned, get_owned
 from portal.models import DATA_STRING_MAX, NAME_MAX, URL_MAX, DataObject, LicenseKey, Product
 
-USER, PRODUCT, KEY = 0, 1, 2
+# MACHINE: a machine activated on a key (the Web API's `...ToMachineCode` methods), by its ActivatedMachine id.
+USER, PRODUCT, KEY, MACHINE = 0, 1, 2, 3
 RESERVED_PREFIX = "cryptolens_"
 TERMS_URL = "cryptolens_customtosurl"
 INT32 = (-(2**31), 2**31 - 1)
@@ -117,3 +118,22 @@ def owner_exists(session: Session, *, vendor_id: int, referencer_type: int, refe
     if model is None:
         return referencer_type == USER and referencer_id == 0
     return find_owned(session, model, referencer_id, vendor_id=vendor_id) is not None
+
+
+def add_to_int_value(session: Session, *, data_object: DataObject, amount: int, bound: int | None = None,
+                     actor: str, ip: str = "") -> DataObject:
+    """Add `amount` (negative to take away) in one conditional UPDATE, so simultaneous calls never lose one; the
+    value stays a 32-bit integer, and with `bound` never passes it (above it adding, below it taking away)."""
+    value = DataObject.int_value + amount
+    limits = [value >= INT32[0], value <= INT32[1]]
+    if bound is not None:
+        limits.append(value <= bound if amount >= 0 else value >= bound)
+    changed = session.execute(update(DataObject).where(DataObject.id == data_object.id, *limits)
+                              .values(int_value=value).returning(DataObject.int_value)).first()
+    if changed is None:
+        raise DomainError("That would take the value past its bound.", field="int_value")
+    session.refresh(data_object)
+    record_change(session, vendor_id=data_object.vendor_id, actor=actor, action="data_object.updated",
+                  subject_type="data_object", subject_id=data_object.id, before={"int_value": changed[0] - amount},
+                  after={"int_value": changed[0]}, ip=ip)
+    return data_object

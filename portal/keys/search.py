@@ -11,7 +11,21 @@ from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.sql.visitors import iterate
 from sqlmodel import Session
 
-from portal.keys.query import And, Comparison, Everything, Node, Or, Shape, condition_of, parse, shape_of, today_of
+from portal.keys.query import (
+    And,
+    Comparison,
+    Everything,
+    Node,
+    Or,
+    QueryError,
+    Shape,
+    condition_of,
+    key_filter,
+    parse,
+    shape_of,
+    today_of,
+)
+from portal.keys.query.sql import COLUMNS
 from portal.models import FEATURES, Customer, LicenseKey, Product, utcnow
 
 
@@ -135,3 +149,24 @@ def export_rows(session: Session, *, product: Product, query: str = "", chunk: i
             return
         before = page.next_before
         session.expunge_all()
+
+
+ORDERABLE = ("id", "key", "created", "expires", "period", "customer")
+
+
+def page_of_keys(session: Session, *, product_id: int, query: str = "", order_by: str = "ID ascending",
+                 page: int = 1, per_page: int = 100, now: datetime | None = None) -> tuple[list, int]:
+    """One page (from 1) of the product's keys matching the search language, in `order_by` ("ID ascending",
+    "Expires descending", ...), and how many match in all: product/GetKeys' paging over the same parser."""
+    words = order_by.split()
+    if not 1 <= len(words) <= 2 or words[0].lower() not in ORDERABLE or \
+            (len(words) == 2 and words[1].lower() not in ("ascending", "descending")):
+        raise QueryError(f"Order by one of {', '.join(ORDERABLE)}, then ascending or descending", 0)
+    column = COLUMNS[words[0].lower()]
+    order = column.desc() if len(words) == 2 and words[1].lower() == "descending" else column.asc()
+    condition = key_filter(query, now=now or utcnow())
+    where = (_KEYS.c.product_id == product_id, condition)
+    total = session.connection().execute(core_select(func.count()).select_from(_KEYS).where(*where)).scalar_one()
+    rows = session.connection().execute(core_select(_KEYS).where(*where).order_by(order, _KEYS.c.key_number)
+                                        .limit(per_page).offset((page - 1) * per_page)).all()
+    return rows, total

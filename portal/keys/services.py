@@ -5,7 +5,7 @@ import string
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -133,6 +133,20 @@ def get_key(session: Session, *, vendor_id: int, key_id: int) -> LicenseKey:
     return get_owned(session, LicenseKey, key_id, vendor_id=vendor_id)
 
 
+def key_by_text(session: Session, *, product_id: int, text: str) -> LicenseKey:
+    """The product's key with this text (`XXXXX-XXXXX-XXXXX-XXXXX`); NotFound for none."""
+    key = session.exec(select(LicenseKey).where(LicenseKey.product_id == product_id,
+                                                LicenseKey.key == text.strip().upper())).first()
+    if key is None:
+        raise NotFound("The product has no such key.")
+    return key
+
+
+def keys_of_customer(session: Session, *, customer: Customer) -> list[LicenseKey]:
+    return list(session.exec(select(LicenseKey).where(LicenseKey.customer_id == customer.id)
+                             .order_by(LicenseKey.product_id, LicenseKey.key_number)).all())
+
+
 def _change(session: Session, key: LicenseKey, actor: str, action: str, ip: str, **values) -> LicenseKey:
     before = _state(key)
     for name, value in values.items():
@@ -207,33 +221,100 @@ def devices_of_customer(session: Session, *, customer_id: int) -> int:
                         .where(LicenseKey.customer_id == customer_id)).one()
 
 
+FLOATING, OVERDRAFT = "floating:", "floating:overdraft:"
+
+
+def machine_codes(mid: str, *, floating: bool) -> tuple[str, ...]:
+    """The stored `Mid`s a machine code has on a key: itself, or its floating and overdraft forms."""
+    return (FLOATING + mid, OVERDRAFT + mid) if floating else (mid,)
+
+
+def find_machine(session: Session, *, key: LicenseKey, mid: str, floating: bool = False) -> ActivatedMachine | None:
+    return session.exec(select(ActivatedMachine).where(
+        ActivatedMachine.key_id == key.id, ActivatedMachine.mid.in_(machine_codes(mid, floating=floating)))).first()
+
+
 def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "", friendly_name: str = "",
-                     actor: str = "") -> ActivatedMachine:
-    """Add a machine to a key, within the key's `MaxNoOfMachines` and its customer's `MaxNoOfDevices`."""
-    if not mid or len(mid) > 200:
-        raise DomainError("Give a machine code of 1 to 200 characters.", field="mid")
-    existing = session.exec(select(ActivatedMachine).where(ActivatedMachine.key_id == key.id,
-                                                           ActivatedMachine.mid == mid)).first()
-    if existing is not None:
-        return existing
+                     actor: str = "", floating_seconds: int = 0, max_overdraft: int = 0,
+                     now: datetime | None = None) -> ActivatedMachine:
+    """Add a machine to a key, within the key's `MaxNoOfMachines` and its customer's `MaxNoOfDevices`.
+
+    The one place a machine is added. A blocked or expired key is refused. A machine already on the key is
+    refreshed (time, IP, name; a floating one's expiry) without a new slot and without an audit entry. A floating
+    activation (`floating_seconds` > 0) holds its slot until then, stored as `floating:<code>`; `max_overdraft`
+    lets that many floating activations past the limit, as `floating:overdraft:<code>`. The key's row (and its
+    customer's) is locked first, so simultaneous activations count one after another.
+    """
+    if not mid or len(mid) > 200 - len(OVERDRAFT):
+        raise DomainError("Give a machine code of 1 to 180 characters.", field="mid")
+    now = now or utcnow()
+    session.refresh(key, with_for_update=True)
     if key.block:
         raise DomainError("The key is blocked.")
+    if key.expires <= now:
+        raise DomainError("The key has expired.")
+    floating = floating_seconds > 0
+    floating_expires = now + timedelta(seconds=floating_seconds) if floating else None
+    existing = find_machine(session, key=key, mid=mid, floating=floating)
+    if existing is not None and (existing.floating_expires is None or existing.floating_expires > now):
+        existing.time, existing.ip = now, ip or existing.ip
+        existing.friendly_name = friendly_name or existing.friendly_name
+        existing.floating_expires = floating_expires
+        session.add(existing)
+        return existing
+    _drop_lapsed_floating(session, key, now)
     used = session.exec(select(func.count()).select_from(ActivatedMachine)
                         .where(ActivatedMachine.key_id == key.id)).one()
+    stored = machine_codes(mid, floating=floating)[0]
     if key.max_no_of_machines and used >= key.max_no_of_machines:
-        raise DomainError("The key is used on as many machines as it allows.")
-    if key.customer_id is not None:
-        customer = session.get(Customer, key.customer_id)
-        known = session.exec(select(ActivatedMachine.id).join(LicenseKey, LicenseKey.id == ActivatedMachine.key_id)
-                             .where(LicenseKey.customer_id == customer.id, ActivatedMachine.mid == mid)).first()
-        if customer.max_no_of_devices and known is None and \
-                devices_of_customer(session, customer_id=customer.id) >= customer.max_no_of_devices:
-            raise DomainError("The customer uses as many devices as they are allowed.")
-    machine = ActivatedMachine(key_id=key.id, mid=mid, ip=ip, friendly_name=friendly_name)
+        if not floating or used >= key.max_no_of_machines + max(0, max_overdraft):
+            raise DomainError("The key is used on as many machines as it allows.")
+        stored = OVERDRAFT + mid
+    _check_devices(session, key, stored)
+    machine = ActivatedMachine(key_id=key.id, mid=stored, ip=ip, friendly_name=friendly_name, time=now,
+                               floating_expires=floating_expires)
     session.add(machine)
     session.flush()
-    _audit(session, key, actor or f"machine {ip}", "key.machine_activated", after={"mid": mid}, ip=ip)
+    _audit(session, key, actor or f"machine {ip}", "key.machine_activated", after={"mid": stored}, ip=ip)
     return machine
+
+
+def _drop_lapsed_floating(session: Session, key: LicenseKey, now: datetime) -> None:
+    """A floating activation past its interval holds no slot: its row goes when the key is next activated."""
+    session.execute(delete(ActivatedMachine).where(ActivatedMachine.key_id == key.id,
+                                                   ActivatedMachine.floating_expires <= now))
+
+
+def _check_devices(session: Session, key: LicenseKey, mid: str) -> None:
+    if key.customer_id is None:
+        return
+    customer = session.exec(select(Customer).where(Customer.id == key.customer_id).with_for_update()).one()
+    if not customer.max_no_of_devices:
+        return
+    known = session.exec(select(ActivatedMachine.id).join(LicenseKey, LicenseKey.id == ActivatedMachine.key_id)
+                         .where(LicenseKey.customer_id == customer.id, ActivatedMachine.mid == mid)).first()
+    if known is None and devices_of_customer(session, customer_id=customer.id) >= customer.max_no_of_devices:
+        raise DomainError("The customer uses as many devices as they are allowed.")
+
+
+TRIAL_DAYS = 15
+
+
+def create_trial_key(session: Session, *, product: Product, mid: str, friendly_name: str = "", actor: str,
+                     ip: str = "", days: int = TRIAL_DAYS) -> LicenseKey:
+    """One trial key per machine code and product: the machine's existing one, else a new key of `days` days
+    for one machine, activated on it. The product's row is locked so that two calls cannot both make one."""
+    session.execute(select(Product.id).where(Product.id == product.id).with_for_update())
+    existing = session.exec(
+        select(LicenseKey).join(ActivatedMachine, ActivatedMachine.key_id == LicenseKey.id)
+        .where(LicenseKey.product_id == product.id, LicenseKey.trial_activation.is_(True),
+               ActivatedMachine.mid == mid).limit(1)).first()
+    if existing is not None:
+        return existing
+    key = create_key(session, product=product, actor=actor, ip=ip, settings=KeySettings(
+        period=days, trial_activation=True, max_no_of_machines=1, notes="Trial key"))
+    activate_machine(session, key=key, mid=mid, ip=ip, friendly_name=friendly_name, actor=actor)
+    return key
 
 
 def deactivate_machine(session: Session, *, key: LicenseKey, machine_id: int, actor: str, ip: str = "") -> None:

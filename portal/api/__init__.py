@@ -1,0 +1,1 @@
+"""The Cryptolens-compatible Web API under `/api/`: token-authenticated, JSON answers, signed license keys."""

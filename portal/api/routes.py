@@ -1,0 +1,62 @@
+"""The Web API's wiring: path normalisation, the method modules, JSON for every error, CSRF exemption (calls carry
+a token, not a cookie) and the per-token rate limit."""
+
+import logging
+import os
+
+from flask import Flask, current_app, request
+from werkzeug.exceptions import HTTPException
+
+# Importing a method module registers its methods.
+from portal.api import activation, customer_methods, data_methods, key_methods, pages, product_methods  # noqa: F401
+from portal.api.answers import refusal
+from portal.api.calls import METHODS, blueprint
+from portal.api.paths import NormalizeApiPaths
+from portal.extensions import csrf, limiter
+from portal.security import token_digest
+
+log = logging.getLogger(__name__)
+ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _rate_key() -> str:
+    """Calls are counted per token (a digest, never the token itself), else per address."""
+    token = next((value for name, value in request.values.items() if name.lower() == "token"), "")
+    return "api:" + (token_digest(token)[:32] if token else request.remote_addr or "")
+
+
+# Once, at import: the blueprint object outlives each app made from it (decorating it in init_app would count every
+# call once per app made).
+limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", "600 per minute"), key_func=_rate_key)(blueprint)
+
+
+@blueprint.route("", defaults={"rest": ""}, methods=ANY_METHOD)
+@blueprint.route("/<path:rest>", methods=ANY_METHOD)
+def unknown(rest: str):
+    if rest in METHODS:
+        return refusal(f"{rest} is called with POST (or GET).", 405)
+    return refusal(f"There is no Web API method {rest or '(none)'}.", 404)
+
+
+@blueprint.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    return refusal(error.description or error.name, error.code or 500)
+
+
+@blueprint.errorhandler(429)
+def too_many(_error):
+    return refusal("Too many calls with this access token: wait a moment and call again.", 429)
+
+
+@blueprint.errorhandler(Exception)
+def server_error(error: Exception):
+    log.exception("Web API call %s failed", request.path, exc_info=error)
+    return refusal("The server could not answer this call; try again.", 500)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("API_RATE_LIMIT", os.environ.get("API_RATE_LIMIT", "600 per minute"))
+    csrf.exempt(blueprint)
+    app.register_blueprint(blueprint)
+    pages.init_app(app)
+    app.wsgi_app = NormalizeApiPaths(app.wsgi_app)

@@ -1,0 +1,100 @@
+"""Every answer is JSON with result and message: paths as the clients send them, tokens, scopes, other vendors'
+records, missing and malformed parameters."""
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from portal.api.tokens import revoke_token
+from portal.models import ApiToken, LicenseKey
+
+
+def _json(response):
+    return response.status_code, json.loads(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("path", ["/api//key/GetKey", "/api/key/getkey", "/api//KEY/getkey/", "/api/key//GetKey//"])
+def test_paths_in_any_case_with_doubled_and_trailing_slashes_reach_the_method_without_a_redirect(
+        api_app, api, make, vendor, product, path):
+    key = make.key(product)
+    status, answer = _json(api_app.test_client().post(path, data={"TOKEN": api.token(vendor), "productid": product.id,
+                                                                  "KEY": key.key, "Sign": "True", "metadata": "False",
+                                                                  "FriendlyName": "None"}))
+    assert (status, answer["result"]) == (200, 0) and answer["licenseKey"] and answer["signature"]
+
+
+def test_unknown_paths_wrong_methods_and_server_errors_answer_json(api_app, api, vendor, monkeypatch):
+    client = api_app.test_client()
+    assert _json(client.post("/api/key/NoSuchMethod")) == (404, {"result": 1, "message":
+                                                                 "There is no Web API method key/nosuchmethod."})
+    assert _json(client.put("/api/key/Activate"))[0] == 405
+    assert _json(client.delete("/api/"))[1]["result"] == 1
+    api_app.config["PROPAGATE_EXCEPTIONS"] = False
+    monkeypatch.setattr("portal.api.product_methods.list_products", lambda *a, **k: 1 / 0)
+    status, answer = _json(client.post("/api/product/GetProducts", data={"token": api.token(vendor)}))
+    assert (status, answer["result"]) == (500, 1)
+
+
+def test_wrong_revoked_and_out_of_scope_tokens_are_refused(api_app, api, make, vendor, product, db):
+    key = make.key(product)
+    keys_only = api.token(vendor, "keys")
+    assert api.post("key/BlockKey", token="nonsense", ProductId=product.id, Key=key.key)[0] == 401
+    status, answer = api.post("key/GetKey", token=keys_only, ProductId=product.id, Key=key.key)
+    assert (status, answer["message"]) == (403, "The access token may not call activation methods.")
+    revoke_token(db, vendor_id=vendor.id, token_id=db.exec(select(ApiToken.id)).one(), actor="test")
+    db.commit()
+    assert api.post("key/BlockKey", token=keys_only, ProductId=product.id, Key=key.key)[0] == 401
+    assert not db.get(LicenseKey, key.id).block
+
+
+def test_another_vendors_product_key_and_customer_are_not_found(api_app, api, make, vendor, other_vendor, product,
+                                                               db):
+    theirs = make.product(other_vendor, name="Theirs")
+    their_key = make.key(theirs)
+    their_customer = make.customer(other_vendor)
+    mine = make.key(product)
+    token = api.token(vendor)
+    for path, params in [("key/GetKey", {"ProductId": theirs.id, "Key": their_key.key}),
+                         ("key/BlockKey", {"ProductId": theirs.id, "Key": their_key.key}),
+                         ("key/GetKey", {"ProductId": product.id, "Key": their_key.key}),
+                         ("key/ChangeCustomer", {"ProductId": product.id, "Key": mine.key,
+                                                 "CustomerId": their_customer.id}),
+                         ("customer/GetCustomerLicenses", {"CustomerId": their_customer.id}),
+                         ("customer/RemoveCustomer", {"CustomerId": their_customer.id}),
+                         ("product/GetKeys", {"ProductId": theirs.id})]:
+        status, answer = api.post(path, token=token, **params)
+        assert (status, answer["result"]) == (400, 1), (path, answer)
+        assert their_key.key not in json.dumps(answer)
+    db.expire_all()
+    assert not db.get(LicenseKey, their_key.id).block and db.get(LicenseKey, mine.id).customer_id is None
+
+
+def test_a_token_for_one_product_reaches_only_that_product(api, make, vendor, product):
+    other = make.product(vendor, name="Other")
+    key = make.key(other)
+    token = api.token(vendor, product=product)
+    assert api.post("key/GetKey", token=token, ProductId=other.id, Key=key.key)[1]["result"] == 1
+    assert [p["id"] for p in api.post("product/GetProducts", token=token)[1]["products"]] == [product.id]
+
+
+@pytest.mark.parametrize(("params", "named"), [
+    ({}, "ProductId"), ({"ProductId": "x"}, "ProductId"), ({"ProductId": "2147483647"}, "ProductId"),
+    ({"ProductId": "2147483648"}, "ProductId"),
+    ({"ProductId": "{product}"}, "Key"), ({"ProductId": "{product}", "Key": "{key}"}, "MachineCode"),
+    ({"ProductId": "{product}", "Key": "{key}", "MachineCode": "m", "FieldsToReturn": "-1"}, "FieldsToReturn"),
+    ({"ProductId": "{product}", "Key": "{key}", "MachineCode": "m", "metadata": "maybe"}, "metadata"),
+])
+def test_a_missing_or_malformed_parameter_is_named(api, make, vendor, product, params, named, db):
+    key = make.key(product)
+    values = {name: value.format(product=product.id, key=key.key) for name, value in params.items()}
+    status, answer = api.post("key/Activate", token=api.token(vendor), **values)
+    assert status == 400 and named in answer["message"], answer
+
+
+def test_calls_are_rate_limited_per_token_in_json(app, api, vendor):
+    app.config["API_RATE_LIMIT"] = "2 per minute"
+    token = api.token(vendor, "products")
+    answers = [api.post("product/GetProducts", token=token)[0] for _ in range(3)]
+    assert answers == [200, 200, 429]
+    assert api.post("product/GetProducts", token=api.token(vendor, "products", name="other"))[0] == 200

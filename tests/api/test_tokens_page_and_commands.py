@@ -1,0 +1,47 @@
+"""The vendor's Web API page and `flask api ...`: a token shown once and stored as a hash, revoked, the public key."""
+
+from sqlmodel import select
+
+from portal.models import ApiToken
+from portal.security import token_digest
+from tests.support.pages import csrf_token
+
+
+def test_a_token_is_shown_once_stored_hashed_and_revoked(vendor_client, api, vendor, db):
+    page = vendor_client.get("/vendor/api-tokens/").get_data(as_text=True)
+    assert "No access tokens yet" in page
+    made = vendor_client.post("/vendor/api-tokens/", data={
+        "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "name": "Build server",
+        "scopes": ["activation", "keys"], "product_id": "0"})
+    token = db.exec(select(ApiToken)).one()
+    text = made.get_data(as_text=True)
+    shown = text.split('id="new-token" type="text" readonly value="')[1].split('"')[0]
+    assert token.token_hash == token_digest(shown) and token.scopes == "activation keys"
+    assert "&lt;RSAKeyValue&gt;&lt;Modulus&gt;" in text and "BEGIN PUBLIC KEY" in text
+    assert shown not in vendor_client.get("/vendor/api-tokens/").get_data(as_text=True)
+    assert api.post("key/GetKey", token=shown)[1]["message"] == "The parameter ProductId is missing."
+    vendor_client.post("/vendor/api-tokens/revoke", data={
+        "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "token_id": token.id})
+    assert api.post("key/GetKey", token=shown)[0] == 401
+
+
+def test_another_vendors_token_cannot_be_revoked(vendor_client, api, other_vendor, db):
+    api.token(other_vendor)
+    token = db.exec(select(ApiToken)).one()
+    response = vendor_client.post("/vendor/api-tokens/revoke", data={
+        "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "token_id": token.id})
+    assert response.status_code == 404
+    db.expire_all()
+    assert db.get(ApiToken, token.id).revoked_at is None
+
+
+def test_the_commands_make_a_token_and_print_the_public_key(runner, api, vendor, db):
+    made = runner.invoke(args=["api", "create-token", "--vendor", vendor.slug, "--name", "CI", "--scope", "products"])
+    assert made.exit_code == 0, made.output
+    text = made.output.strip().splitlines()[-1]
+    assert api.post("product/GetProducts", token=text)[1] == {"result": 0, "message": "", "products": []}
+    assert db.exec(select(ApiToken.scopes)).one() == "products"
+    key = runner.invoke(args=["api", "public-key", "--vendor", vendor.slug])
+    assert key.exit_code == 0 and key.output.count("\n") == 1
+    assert key.output.startswith("<RSAKeyValue><Modulus>") and key.output.strip() == api.public_key(vendor)
+    assert runner.invoke(args=["api", "public-key", "--vendor", "nobody"]).exit_code != 0
