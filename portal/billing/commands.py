@@ -16,6 +16,7 @@ from portal.billing.connection import connected_vendors
 from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.reconcile import reconcile
 from portal.db import get_session
+from portal.domain import DomainError
 from portal.urls import url_outside_request
 
 stripe_group = AppGroup("stripe", help="Stripe: reconcile subscriptions and keys.")
@@ -40,7 +41,7 @@ def reconcile_command(slug: str | None, dry_run: bool) -> None:
         console.print(f"No vendor {slug} with Stripe connected." if slug else "No vendor has Stripe connected.")
         return
     table = Table(title="Stripe reconcile" + (" (dry run: nothing changed)" if dry_run else ""))
-    for column in ("vendor", "subscriptions", "customers", "found", "repaired", "events redone"):
+    for column in ("vendor", "subscriptions", "customers", "found", "repaired", "events redone", "not repaired"):
         table.add_column(column)
     access = current_app.extensions["stripe_access"]
     for vendor, connection in vendors:
@@ -54,7 +55,10 @@ def reconcile_command(slug: str | None, dry_run: bool) -> None:
                                         task, description=f"{slug}: {what}"))
             except (StripeUnavailable, StripeRefused) as error:
                 raise click.ClickException(f"{vendor.slug}: Stripe answered: {error}") from error
+            except (DomainError, OperationalError) as error:
+                raise click.ClickException(f"{vendor.slug}: {getattr(error, 'message', None) or error}") from error
         found = ", ".join(f"{count} {KINDS.get(kind, kind)}" for kind, count in sorted(summary.found.items()))
+        failed = "; ".join(f"{what}: {why}" for what, why in summary.failed.items())
         table.add_row(vendor.slug, str(summary.subscriptions), str(summary.customers), found or "nothing",
-                      str(summary.repaired), str(summary.events_redone))
+                      str(summary.repaired), str(summary.events_redone), failed or "none")
     console.print(table)

@@ -117,7 +117,11 @@ def test_connection(session: Session, access: StripeAccess, *, vendor_id: int) -
     connection = connected(session, vendor_id=vendor_id)
     if connection is None:
         return TestResult(False, "Stripe is not connected.")
-    gateway = access.gateway(connection)
+    try:
+        gateway = access.gateway(connection)
+    except DomainError:
+        return TestResult(False, "The stored key cannot be read (was ENCRYPTION_KEY changed?): connect again.")
+    session.commit()  # no transaction open while Stripe answers
     try:
         account = gateway.account()
     except (StripeRefused, StripeUnavailable) as error:

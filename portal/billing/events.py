@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from portal.billing.connection import StripeAccess
-from portal.billing.gateway import Gateway, StripeRefused
+from portal.billing.gateway import Gateway, StripeMissing
 from portal.billing.sync import StripeSubscription, Synced, sync
 from portal.billing_models import StripeConnection, StripeCustomer, StripeEvent, Subscription
 from portal.models import LicenseKey, utcnow
@@ -87,7 +87,7 @@ def handle_event(session: Session, access: StripeAccess, *, connection: StripeCo
         return "ignored"
     try:
         current = gateway.subscription(subscription_id)
-    except StripeRefused as error:  # not in this vendor's Stripe account: nothing to do, now or on a redelivery
+    except StripeMissing as error:  # not in this vendor's Stripe account: nothing to do, now or on a redelivery
         _finish(session, record.id, f"Stripe answered: {error}")
         return "ignored"
     settle(session, gateway, connection=connection, subscription=current, actor=f"{ACTOR} {event['id']}",

@@ -47,6 +47,10 @@ class StripeRefused(Exception):
     The message is Stripe's own, which masks keys (`sk_test_****abcd`); it is safe to show the vendor."""
 
 
+class StripeMissing(StripeRefused):
+    """Stripe has no such object in this account (404 `resource_missing`)."""
+
+
 class BadSignature(Exception):
     """A webhook whose `Stripe-Signature` does not prove it was sent by Stripe with the vendor's secret."""
 
@@ -82,6 +86,9 @@ def _stripe_errors() -> Iterator[None]:
         raise StripeUnavailable(error.user_message or "Stripe could not be reached.") from None
     except stripe.APIError as error:
         raise StripeUnavailable(error.user_message or "Stripe failed to answer.") from None
+    except stripe.InvalidRequestError as error:
+        refusal = StripeMissing if error.code == "resource_missing" else StripeRefused
+        raise refusal(error.user_message or "Stripe refused the request.") from None
     except stripe.StripeError as error:
         raise StripeRefused(error.user_message or "Stripe refused the request.") from None
 

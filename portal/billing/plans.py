@@ -53,7 +53,10 @@ def _gateway(session: Session, access: StripeAccess, vendor_id: int) -> Gateway:
     return access.gateway(connection)
 
 
-def _stripe(call, *args, field: str | None = None, **kwargs) -> dict:
+def _stripe(session: Session, call, *args, field: str | None = None, **kwargs) -> dict:
+    """A call to Stripe, with no transaction open (on SQLite, no write lock held) while it waits; Stripe's
+    refusal as a message at `field`."""
+    session.commit()
     try:
         return call(*args, **kwargs)
     except (StripeRefused, StripeUnavailable) as error:
@@ -92,7 +95,7 @@ def link_price(session: Session, access: StripeAccess, *, vendor_id: int, produc
         raise DomainError("That price is linked already." if existing.product_id == product.id else
                           "That price is linked to another product.", field="stripe_price_id")
     gateway = _gateway(session, access, vendor_id)
-    price = _stripe(gateway.price, stripe_price_id, field="stripe_price_id")
+    price = _stripe(session, gateway.price, stripe_price_id, field="stripe_price_id")
     if not price.get("recurring"):
         raise DomainError("That price is not recurring: a subscription needs a monthly, yearly… price.",
                           field="stripe_price_id")
@@ -101,7 +104,7 @@ def link_price(session: Session, access: StripeAccess, *, vendor_id: int, produc
     if marked and marked != str(product.id):
         raise DomainError(f"That price's Stripe product belongs to product {marked}.", field="stripe_price_id")
     if not marked:
-        _stripe(gateway.update_product_metadata, stripe_product["id"], {STRIPE_PRODUCT_ID: str(product.id)})
+        _stripe(session, gateway.update_product_metadata, stripe_product["id"], {STRIPE_PRODUCT_ID: str(product.id)})
     row = _record(session, StripePrice(vendor_id=vendor_id, product_id=product.id,
                                        stripe_price_id=stripe_price_id), price)
     session.flush()
@@ -138,10 +141,10 @@ def create_price(session: Session, access: StripeAccess, *, vendor_id: int, prod
     if linked is not None:
         stripe_product_id = linked.stripe_product_id
     else:
-        stripe_product_id = _stripe(gateway.create_product, name=product.name,
+        stripe_product_id = _stripe(session, gateway.create_product, name=product.name,
                                     metadata={STRIPE_PRODUCT_ID: str(product.id)},
                                     idempotency_key=f"skm-product-{vendor_id}-{product.id}")["id"]
-    price = _stripe(gateway.create_price, stripe_product_id=stripe_product_id, unit_amount=unit_amount,
+    price = _stripe(session, gateway.create_price, stripe_product_id=stripe_product_id, unit_amount=unit_amount,
                     currency=currency, interval=interval, metadata={"skm": Skm().to_json()})
     row = _record(session, StripePrice(vendor_id=vendor_id, product_id=product.id,
                                        stripe_price_id=price["id"]), price)
@@ -164,7 +167,7 @@ def change_settings(session: Session, access: StripeAccess, *, vendor_id: int, p
     row = linked_price(session, vendor_id=vendor_id, product_id=product_id, price_id=price_id)
     gateway = _gateway(session, access, vendor_id)
     before = {"skm": row.skm}
-    price = _stripe(gateway.update_price_metadata, row.stripe_price_id, {"skm": skm.to_json()})
+    price = _stripe(session, gateway.update_price_metadata, row.stripe_price_id, {"skm": skm.to_json()})
     _record(session, row, price)
     _audit(session, row, actor, "stripe_price.changed", ip, before=before)
     return row
@@ -175,7 +178,7 @@ def refresh_prices(session: Session, access: StripeAccess, *, vendor_id: int, pr
     gateway = _gateway(session, access, vendor_id)
     rows = prices_of(session, vendor_id=vendor_id, product_id=product_id)
     for row in rows:
-        _record(session, row, _stripe(gateway.price, row.stripe_price_id))
+        _record(session, row, _stripe(session, gateway.price, row.stripe_price_id))
     return len(rows)
 
 

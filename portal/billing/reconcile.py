@@ -11,14 +11,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from portal.billing.connection import StripeAccess
 from portal.billing.events import TEMP_VAR, handle_event, settle, subscription_named_by
+from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.sync import KEYED, customer_of
 from portal.billing_models import StripeConnection, StripeDrift, StripeEvent, Subscription
+from portal.dataobjects.services import KEY, delete_objects_of
 from portal.domain import DomainError, NotFound, find_owned
-from portal.keys.services import set_blocked
+from portal.keys.services import change_customer, set_blocked
 from portal.models import LicenseKey, utcnow
 
 SETTLING_TIME = timedelta(minutes=10)
@@ -125,6 +128,7 @@ def find_drift(session: Session, *, vendor_id: int, subscriptions: list[dict], c
 def check_now(session: Session, access: StripeAccess, *, connection: StripeConnection) -> int:
     """Look at Stripe and keep what was found for "Needs attention" (replacing the last look's)."""
     gateway = access.gateway(connection)
+    session.commit()  # no transaction (on SQLite, no write lock) is held while Stripe lists the account
     found = find_drift(session, vendor_id=connection.vendor_id, subscriptions=gateway.subscriptions(),
                        customers=gateway.customers())
     _keep(session, connection, found)
@@ -143,18 +147,33 @@ def _keep(session: Session, connection: StripeConnection, found: list[Drift]) ->
 # Repairs
 
 
+def _fix_wrong_key(session: Session, row: Subscription, actor: str) -> None:
+    """A key of another customer is moved to the subscription's; a key of another product is ended (blocked, no
+    longer Stripe's) and the sync makes the right one."""
+    key = session.get(LicenseKey, row.key_id) if row.key_id else None
+    if key is None:
+        return
+    if key.product_id != row.product_id:
+        if not key.block:
+            set_blocked(session, key=key, blocked=True, actor=actor)
+        delete_objects_of(session, vendor_id=row.vendor_id, referencer_type=KEY, referencer_ids=[key.id])
+        row.key_id, row.blocked_for = None, ""
+    elif key.customer_id != row.customer_id and row.customer_id is not None:
+        change_customer(session, key=key, customer_id=row.customer_id, actor=actor)
+
+
 def repair_subscription(session: Session, access: StripeAccess, *, connection: StripeConnection,
                         stripe_subscription_id: str, actor: str, portal_link: str | None,
-                        remake_key: bool = False) -> Subscription:
-    """Read the subscription from Stripe, make its key if missing (a new one if `remake_key`), write the metadata
-    again and unblock a key blocked while the subscription is paid up."""
+                        fix_key: bool = False, unblock: bool = False) -> Subscription:
+    """Read the subscription from Stripe, make its key if missing, write the metadata again; with `fix_key` put a
+    key of another product or customer right; with `unblock`, unblock its key if the subscription is paid up."""
     vendor_id = connection.vendor_id
     row = session.exec(select(Subscription).where(Subscription.vendor_id == vendor_id,
                                                   Subscription.stripe_subscription_id == stripe_subscription_id)
                        .with_for_update()).first()
     if row is not None:
-        if remake_key:
-            row.key_id = None
+        if fix_key:
+            _fix_wrong_key(session, row, actor)
         row.key_written = False
         session.add(row)
     session.commit()
@@ -162,7 +181,7 @@ def repair_subscription(session: Session, access: StripeAccess, *, connection: S
     row = settle(session, gateway, connection=connection, subscription=gateway.subscription(stripe_subscription_id),
                  actor=actor, portal_link=portal_link)
     key = session.get(LicenseKey, row.key_id) if row.key_id else None
-    if key is not None and key.block and row.paid_up:
+    if unblock and key is not None and key.block and row.paid_up:
         set_blocked(session, key=key, blocked=False, actor=actor)
         row.blocked_for = ""
         session.add(row)
@@ -174,6 +193,7 @@ def repair_customer(session: Session, access: StripeAccess, *, connection: Strip
                     stripe_customer_id: str, actor: str) -> None:
     """Match a Stripe customer to a customer here (by e-mail, or a new one) and write `skm_customer_id`."""
     gateway = access.gateway(connection)
+    session.commit()
     stripe_customer = gateway.customer(stripe_customer_id)
     customer = customer_of(session, vendor_id=connection.vendor_id, stripe_customer=stripe_customer, actor=actor)
     session.commit()
@@ -216,6 +236,7 @@ class Summary:
     events_redone: int = 0
     found: dict[str, int] = field(default_factory=dict)
     repaired: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # what could not be repaired, and why
 
 
 def reconcile(session: Session, access: StripeAccess, *, connection: StripeConnection, dry_run: bool, actor: str,
@@ -223,6 +244,7 @@ def reconcile(session: Session, access: StripeAccess, *, connection: StripeConne
     """Walk the vendor's Stripe subscriptions and customers, repair what is wrong (or only count it), and finish
     the events whose delivery failed. `step(what)` is told of each piece of work, for a progress bar."""
     gateway = access.gateway(connection)
+    session.commit()
     subscriptions, customers = gateway.subscriptions(), gateway.customers()
     summary = Summary(subscriptions=len(subscriptions), customers=len(customers))
     found = find_drift(session, vendor_id=connection.vendor_id, subscriptions=subscriptions, customers=customers)
@@ -234,25 +256,41 @@ def reconcile(session: Session, access: StripeAccess, *, connection: StripeConne
         summary.found[finding.kind] = summary.found.get(finding.kind, 0) + 1
     if dry_run:
         return summary
-    targets = {d.stripe_id for d in found if d.subscription is not None} | {f.stripe_id for f in findings}
+    # A key the vendor blocked by hand stays blocked: only the portal's own blocks are lifted without a click.
+    by_hand = {f.stripe_id for f in findings if f.kind == "blocked"
+               and f.subscription.blocked_for not in ("payment", "canceled")}
+    targets = ({d.stripe_id for d in found if d.subscription is not None} | {f.stripe_id for f in findings}) - by_hand
+    wrong = {f.stripe_id for f in findings if f.kind == "wrong_key"}
     for stripe_id in sorted(targets):
-        remake = any(f.kind == "wrong_key" and f.stripe_id == stripe_id for f in findings)
-        repair_subscription(session, access, connection=connection, stripe_subscription_id=stripe_id, actor=actor,
-                            portal_link=portal_link, remake_key=remake)
-        summary.repaired += 1
+        _try(session, summary, stripe_id, lambda stripe_id=stripe_id: repair_subscription(
+            session, access, connection=connection, stripe_subscription_id=stripe_id, actor=actor,
+            portal_link=portal_link, fix_key=stripe_id in wrong, unblock=True))
         step(stripe_id)
     for drift in found:
         if drift.customer is not None:
-            repair_customer(session, access, connection=connection, stripe_customer_id=drift.stripe_id, actor=actor)
-            summary.repaired += 1
+            _try(session, summary, drift.stripe_id, lambda drift=drift: repair_customer(
+                session, access, connection=connection, stripe_customer_id=drift.stripe_id, actor=actor))
             step(drift.stripe_id)
     done = set(session.exec(select(StripeEvent.event_id).where(StripeEvent.vendor_id == connection.vendor_id,
                                                                StripeEvent.done_at.is_not(None))).all())
     session.commit()
     for event in gateway.undelivered_events():
         if event["id"] not in done and subscription_named_by(event):
-            handle_event(session, access, connection=connection, event=event, portal_link=portal_link)
-            summary.events_redone += 1
+            if _try(session, summary, event["id"], lambda event=event: handle_event(
+                    session, access, connection=connection, event=event, portal_link=portal_link), count=False):
+                summary.events_redone += 1
             step(event["id"])
     _keep(session, connection, [])
     return summary
+
+
+def _try(session: Session, summary: Summary, what: str, repair, *, count: bool = True) -> bool:
+    """One repair of a run: a failure is noted and the run goes on with the next."""
+    try:
+        repair()
+    except (DomainError, StripeRefused, StripeUnavailable, SQLAlchemyError) as error:
+        session.rollback()
+        summary.failed[what] = getattr(error, "message", None) or str(error).split("\n")[0]
+        return False
+    summary.repaired += count
+    return True

@@ -75,10 +75,10 @@ def check_now():
 @blueprint.route("/<int:subscription_id>/repair", methods=["POST"])
 def repair(subscription_id: int):
     row = get_owned(get_session(), Subscription, subscription_id, vendor_id=g.vendor_id)
-    remake = request.form.get("remake") == "1"
+    fix_key = request.form.get("remake") == "1"
     return _repairing(lambda session, connection: reconcile.repair_subscription(
         session, _access(), connection=connection, stripe_subscription_id=row.stripe_subscription_id,
-        actor=current_user.actor, portal_link=_portal_link(session), remake_key=remake),
+        actor=current_user.actor, portal_link=_portal_link(session), fix_key=fix_key, unblock=True),
         f"Repaired {row.stripe_subscription_id}.")
 
 

@@ -1,7 +1,7 @@
 """The periodic job beside the expiry sweep: block the keys of subscriptions whose renewal stayed unpaid past
 the vendor's grace days. A later payment unblocks them (portal/billing/sync.py)."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from huey import crontab
@@ -11,7 +11,7 @@ from portal.billing.connection import connected_vendors
 from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.reconcile import reconcile
 from portal.billing.sync import OVERDUE, block_for, overdue
-from portal.billing_models import StripeConnection, Subscription
+from portal.billing_models import Subscription
 from portal.domain import DomainError
 from portal.jobs import huey, in_batches, job_session
 from portal.models import LicenseKey, utcnow
@@ -21,25 +21,18 @@ ACTOR = "stripe: unpaid renewal"
 
 
 def block_overdue_keys(session: Session, *, now: datetime | None = None, limit: int = 500) -> int:
-    """Block up to `limit` keys of past-due subscriptions whose grace days have passed; returns how many."""
+    """Block up to `limit` keys of past-due subscriptions whose grace days have passed (the key's expiry, which
+    an unpaid period does not move: portal/billing/sync.py); returns how many."""
     now = now or utcnow()
-    blocked = 0
-    for vendor_id, grace_days in session.exec(select(StripeConnection.vendor_id, StripeConnection.grace_days)).all():
-        rows = session.exec(
-            select(Subscription, LicenseKey).join(LicenseKey, LicenseKey.id == Subscription.key_id)
-            .where(Subscription.vendor_id == vendor_id, Subscription.status.in_(OVERDUE),
-                   LicenseKey.block.is_(False),
-                   Subscription.current_period_end <= now - timedelta(days=grace_days))
-            .with_for_update(of=Subscription).limit(limit - blocked)
-        ).all()
-        for row, key in rows:
-            if overdue(row, grace_days, now):
-                block_for(session, row, key, "payment", ACTOR)
-                session.add(row)
-                blocked += 1
-        if blocked >= limit:
-            break
-    return blocked
+    rows = session.exec(
+        select(Subscription, LicenseKey).join(LicenseKey, LicenseKey.id == Subscription.key_id)
+        .where(Subscription.status.in_(OVERDUE), LicenseKey.block.is_(False), LicenseKey.expires <= now)
+        .with_for_update(of=Subscription).limit(limit)).all()
+    for row, key in rows:
+        if overdue(row, key, now):
+            block_for(session, row, key, "payment", ACTOR)
+            session.add(row)
+    return len(rows)
 
 
 @huey.periodic_task(crontab(minute="*/5"))

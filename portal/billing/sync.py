@@ -120,6 +120,9 @@ def _customer_and_link(session: Session, vendor_id: int, stripe_customer: dict,
                                    name=(stripe_customer.get("name") or "")[:100], email=email[:100])
     if link is None and stripe_id:
         link = _link(session, vendor_id, customer.id, stripe_id, written=shown == str(customer.id))
+        if link is not None and link.customer_id != customer.id and not shown.isdecimal():
+            # Another delivery linked this Stripe customer a moment ago: its customer is the one.
+            customer = session.get(Customer, link.customer_id)
     if link is not None and not link.metadata_written and shown == str(link.customer_id):
         link.metadata_written = True  # Stripe shows it already
         session.add(link)
@@ -184,10 +187,34 @@ def _make_key(session: Session, row: Subscription, state: StripeSubscription, pl
     return key
 
 
-def overdue(row: Subscription, grace_days: int, now: datetime) -> bool:
-    """An unpaid renewal whose grace days have passed: the key is blocked until a payment comes."""
-    return row.status in OVERDUE and row.current_period_end is not None and \
-        row.current_period_end + timedelta(days=grace_days) <= now
+def _named_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan) -> LicenseKey | None:
+    """The key Stripe's metadata already names (`skm_key_globalid`, else `skm_key_id` in the plan's product), when
+    it is this vendor's, of the plan's product and no other subscription's: a subscription made by the vendor's own
+    code, or carried over from Cryptolens, keeps its key. Taken with the same compare-and-set as a new key."""
+    metadata = state.metadata
+    found = None
+    if str(metadata.get("skm_key_globalid", "")).isdecimal() and int(metadata["skm_key_globalid"]) < 2**31:
+        found = find_owned(session, LicenseKey, int(metadata["skm_key_globalid"]), vendor_id=row.vendor_id)
+    elif str(metadata.get("skm_key_id", "")).isdecimal() and int(metadata["skm_key_id"]) < 2**31:
+        found = session.exec(select(LicenseKey).where(LicenseKey.product_id == plan.product.id,
+                                                      LicenseKey.key_number == int(metadata["skm_key_id"]))).first()
+    if found is None or found.product_id != plan.product.id:
+        return None
+    if session.exec(select(Subscription.id).where(Subscription.key_id == found.id)).first() is not None:
+        return None
+    taken = session.execute(update(Subscription).where(Subscription.id == row.id, Subscription.key_id.is_(None))
+                            .values(key_id=found.id, key_written=False)).rowcount
+    if taken != 1:
+        raise DomainError("The subscription's key was set by another delivery.")
+    row.key_id, row.key_written = found.id, False
+    return found
+
+
+def overdue(row: Subscription, key: LicenseKey, now: datetime) -> bool:
+    """An unpaid renewal whose grace days have passed: the key is blocked until a payment comes. Stripe moves an
+    unpaid subscription into its next period all the same, so the key keeps the expiry the last paid period gave
+    it (that period's end plus the grace days), and that is the moment."""
+    return row.status in OVERDUE and key.expires <= now
 
 
 def block_for(session: Session, row: Subscription, key: LicenseKey, reason: str, actor: str) -> None:
@@ -202,11 +229,14 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
     """The subscription's key kept to its state (`previous_price`: the record's price before this sync); returns the
     key (None if it has none)."""
     key = session.get(LicenseKey, row.key_id) if row.key_id else None
-    expires = (state.period_end or utcnow()) + timedelta(days=connection.grace_days)
+    paid_until = state.period_end if state.status in RENEWING else None
+    expires = (paid_until or utcnow()) + timedelta(days=connection.grace_days)
     if key is not None and plan.product is not None and key.product_id != plan.product.id:
         block_for(session, row, key, "switched", actor)  # a plan of another product: a new key, the old one ends
         row.key_id, row.blocked_for, key = None, "", None
         session.flush()
+    if key is None and plan.product is not None:
+        key = _named_key(session, row, state, plan)
     if key is None:
         if state.status not in KEYED or plan.product is None:
             return None
@@ -215,16 +245,16 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
         change_details(session, key=key, notes=key.notes, features=features_of(plan.skm),
                        max_no_of_machines=plan.skm.max_no_of_machines, trial_activation=key.trial_activation,
                        actor=actor)
-    if state.status in KEYED:
+    if state.status in RENEWING:
         renew_key(session, key=key, expires=expires, renews_on=_renews(state), actor=actor)
-    else:
+    else:  # unpaid or ended: the period Stripe has moved on to is not paid for, the expiry stays
         renew_key(session, key=key, expires=key.expires, renews_on=None, actor=actor)
     if state.status in RENEWING and row.blocked_for in ("payment", "canceled") and key.block:
         set_blocked(session, key=key, blocked=False, actor=actor)
         row.blocked_for = ""
     elif state.status in ENDED and connection.on_cancel == "block":
         block_for(session, row, key, "canceled", actor)
-    elif overdue(row, connection.grace_days, utcnow()):
+    elif overdue(row, key, utcnow()):
         block_for(session, row, key, "payment", actor)
     return key
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from portal.billing.connection import connected
 from portal.billing.events import handle_event, note_failure
-from portal.billing.gateway import BadSignature, StripeUnavailable, verify_event
+from portal.billing.gateway import BadSignature, StripeRefused, StripeUnavailable, verify_event
 from portal.db import get_session
 from portal.extensions import csrf, limiter
 from portal.models import Vendor
@@ -53,7 +53,8 @@ def stripe_webhook(slug: str):
         outcome = handle_event(session, access, connection=connection, event=event,
                                portal_link=absolute_url("dashboard.index", vendor_slug=normalize_slug(slug)))
     except Exception as error:
-        reason = str(error) if isinstance(error, StripeUnavailable) else type(error).__name__
+        # Stripe's own words (it masks keys in them), else only the kind of failure: never a secret.
+        reason = str(error) if isinstance(error, StripeUnavailable | StripeRefused) else type(error).__name__
         log.warning("Stripe event %s for vendor %s not done, Stripe will deliver it again: %s",
                     event["id"], vendor_id, reason)
         note_failure(session, vendor_id=vendor_id, event_id=event["id"], error=reason)

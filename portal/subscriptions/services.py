@@ -97,7 +97,9 @@ def _connection(session: Session, vendor_id: int) -> StripeConnection:
     return connection
 
 
-def _stripe(call, *args, **kwargs) -> dict:
+def _stripe(session: Session, call, *args, **kwargs) -> dict:
+    """A call to Stripe, with no transaction open (on SQLite, no write lock held) while it waits."""
+    session.commit()
     try:
         return call(*args, **kwargs)
     except StripeUnavailable as error:
@@ -112,7 +114,7 @@ def ensure_stripe_customer(session: Session, access: StripeAccess, *, connection
     known = stripe_customer_id_of(session, vendor_id=connection.vendor_id, customer_id=customer.id)
     if known:
         return known
-    made = _stripe(access.gateway(connection).create_customer, email=email, name=customer.name or email,
+    made = _stripe(session, access.gateway(connection).create_customer, email=email, name=customer.name or email,
                    metadata={"skm_customer_id": str(customer.id)},
                    idempotency_key=f"skm-customer-new-{connection.vendor_id}-{customer.id}")
     try:
@@ -131,11 +133,16 @@ def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, cu
     plan = next((p for p in offered_plans(session, vendor_id=vendor_id) if p.price.id == price_id), None)
     if plan is None:
         raise DomainError("Choose one of the plans on offer.", field="price")
+    # One trial per customer and product: a customer who subscribed to it before pays from the first day.
+    subscribed_before = session.exec(select(Subscription.id).where(
+        Subscription.vendor_id == vendor_id, Subscription.customer_id == customer.id,
+        Subscription.product_id == plan.product.id)).first() is not None
     stripe_customer = ensure_stripe_customer(session, access, connection=connection, customer=customer, email=email)
     session.commit()
-    checkout = _stripe(access.gateway(connection).create_checkout_session, customer=stripe_customer,
+    checkout = _stripe(session, access.gateway(connection).create_checkout_session, customer=stripe_customer,
                        price=plan.price.stripe_price_id, metadata={TEMP_VAR: TEMP_VALUE},
-                       trial_days=plan.skm.trial_days, success_url=success_url, cancel_url=cancel_url,
+                       trial_days=0 if subscribed_before else plan.skm.trial_days, success_url=success_url,
+                       cancel_url=cancel_url,
                        client_reference_id=str(customer.id))
     return checkout["url"]
 
@@ -147,7 +154,7 @@ def billing_portal_url(session: Session, access: StripeAccess, *, vendor_id: int
     if stripe_customer is None:
         raise DomainError("You have no billing with us yet.")
     session.commit()
-    return _stripe(access.gateway(connection).create_billing_portal_session, customer=stripe_customer,
+    return _stripe(session, access.gateway(connection).create_billing_portal_session, customer=stripe_customer,
                    return_url=return_url)["url"]
 
 
@@ -160,9 +167,9 @@ def refresh(session: Session, access: StripeAccess, *, vendor_id: int, customer_
     if stripe_customer is None:
         return 0
     gateway = access.gateway(connection)
-    found = _stripe(gateway.subscriptions, customer=stripe_customer)
+    found = _stripe(session, gateway.subscriptions, customer=stripe_customer)
     for subscription in found:
-        _stripe(settle, session, gateway, connection=connection, subscription=subscription, actor=actor,
+        _stripe(session, settle, session, gateway, connection=connection, subscription=subscription, actor=actor,
                 portal_link=portal_link)
     return len(found)
 
@@ -172,7 +179,7 @@ def checkout_subscription(session: Session, access: StripeAccess, *, vendor_id: 
     """The subscription a finished Checkout made for this customer, once its record exists (None until then)."""
     connection = _connection(session, vendor_id)
     session.commit()
-    checkout = _stripe(access.gateway(connection).checkout_session, checkout_session_id)
+    checkout = _stripe(session, access.gateway(connection).checkout_session, checkout_session_id)
     if checkout.get("client_reference_id") != str(customer_id) or not checkout.get("subscription"):
         return None
     subscription_id = checkout["subscription"]

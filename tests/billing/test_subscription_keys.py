@@ -152,11 +152,14 @@ def test_an_unpaid_renewal_blocks_after_the_grace_days_and_a_payment_unblocks(sh
     shop.standin.advance_subscription(shop.secret_key, subscription["id"], outcome="failed")
     shop.settle()
     record = _record(shop, subscription["id"])
-    assert record.status == "past_due" and not shop.key().block
+    key = shop.key()
+    # Stripe moved the subscription into its unpaid period; the key keeps the paid one's end plus 3 grace days.
+    assert record.status == "past_due" and not key.block and key.expires < record.current_period_end
+    assert key.renews_on is None
 
     with app_session(shop.app) as session:
-        assert block_overdue_keys(session, now=record.current_period_end + timedelta(days=2)) == 0
-        assert block_overdue_keys(session, now=record.current_period_end + timedelta(days=3, seconds=1)) == 1
+        assert block_overdue_keys(session, now=key.expires - timedelta(hours=1)) == 0
+        assert block_overdue_keys(session, now=key.expires + timedelta(seconds=1)) == 1
         session.commit()
     assert shop.key().block and _record(shop, subscription["id"]).blocked_for == "payment"
 
@@ -260,3 +263,17 @@ def test_pasting_the_stripe_customer_id_into_the_customer_search_finds_the_custo
         session.commit()
     page = vendor_client.get("/vendor/customers/", query_string={"q": "cus_shared"}).get_data(as_text=True)
     assert f"/vendor/customers/{theirs.id}" not in page
+
+
+def test_a_subscription_that_names_an_existing_key_keeps_it(shop, customer, make):
+    """Made by the vendor's own code (Cryptolens' custom interface) or carried over: `skm_key_globalid` names the
+    key, which the subscription takes instead of making another."""
+    existing = make.key(shop.product, customer=customer)
+    stripe_customer = shop.stripe.customers.create(params={"metadata": {"skm_customer_id": str(customer.id)}})
+    subscription = shop.stripe.subscriptions.create(params={
+        "customer": stripe_customer.id, "items": [{"price": shop.monthly}],
+        "metadata": {"skm_key_globalid": str(existing.id)}}).to_dict()
+    shop.settle()
+    assert [key.id for key in shop.keys()] == [existing.id]
+    assert _record(shop, subscription["id"]).key_id == existing.id
+    assert shop.key().renews_on is not None

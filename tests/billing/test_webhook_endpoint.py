@@ -112,3 +112,21 @@ def test_no_secret_reaches_a_page_a_log_line_or_an_error(app, db, client, vendor
     recorded = db.exec(select(StripeEvent)).one().last_error
     for secret in (secret_key, SIGNING_SECRET):
         assert not any(secret in text for text in [*pages, *trail, recorded, caplog.text])
+
+
+def test_a_key_stripe_refuses_leaves_the_event_to_be_delivered_again(app, db, client, stripe_standin, vendor):
+    """A rolled or under-privileged key: Stripe answers 401, and the event is not done (503), never dropped."""
+    from portal.billing import connection
+
+    app.extensions["stripe_access"] = type(app.extensions["stripe_access"])(app.extensions["encryptor"],
+                                                                          stripe_standin.url)
+    connection.connect(db, app.extensions["stripe_access"], vendor_id=vendor.id, secret_key="sk_test_rolled_9999",
+                       webhook_secret=SIGNING_SECRET, actor="test")
+    db.commit()
+    body = json.dumps({"id": "evt_rolled", "type": "customer.subscription.created",
+                       "data": {"object": {"id": "sub_any"}}}).encode()
+    answer = client.post(f"/stripe/webhook/{vendor.slug}", data=body, headers=signed(body))
+    assert answer.status_code == 503
+    recorded = db.exec(select(StripeEvent)).one()
+    assert recorded.done_at is None and "Invalid API Key" in recorded.last_error and "rolled_9999" not in \
+        recorded.last_error.replace("****9999", "")
