@@ -19,9 +19,9 @@ from portal.billing.events import TEMP_VAR, handle_event, settle, subscription_n
 from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.sync import KEYED, customer_of
 from portal.billing_models import StripeConnection, StripeDrift, StripeEvent, Subscription
-from portal.dataobjects.services import KEY, delete_objects_of
+from portal.dataobjects.services import KEY, add_object, delete_objects_of, find_by_name
 from portal.domain import DomainError, NotFound, find_owned
-from portal.keys.services import change_customer, set_blocked
+from portal.keys.services import STRIPE_MANAGED, change_customer, set_blocked
 from portal.models import LicenseKey, utcnow
 
 SETTLING_TIME = timedelta(minutes=10)
@@ -204,16 +204,31 @@ def repair_customer(session: Session, access: StripeAccess, *, connection: Strip
 
 def attach_key(session: Session, access: StripeAccess, *, connection: StripeConnection, subscription_id: int,
                key_id: int, actor: str) -> Subscription:
-    """Attach an existing key, chosen by hand, to a subscription in place of the one it has (or has not)."""
+    """Attach an existing key, chosen by hand, to a subscription in place of the one it has (or has not): a key of
+    the subscription's product, moved to its customer and marked as Stripe's; the key it replaces is ended."""
     row = find_owned(session, Subscription, subscription_id, vendor_id=connection.vendor_id)
     key = find_owned(session, LicenseKey, key_id, vendor_id=connection.vendor_id)
     if row is None:
         raise NotFound()
     if key is None:
         raise DomainError("Choose one of your keys.", field="key_id")
+    row = session.exec(select(Subscription).where(Subscription.id == row.id).with_for_update()).one()
+    if row.product_id is not None and key.product_id != row.product_id:
+        raise DomainError("Choose a key of the subscription's product.", field="key_id")
     holder = session.exec(select(Subscription.id).where(Subscription.key_id == key.id)).first()
     if holder is not None and holder != row.id:
         raise DomainError("That key is paid for by another subscription.", field="key_id")
+    replaced = session.get(LicenseKey, row.key_id) if row.key_id and row.key_id != key.id else None
+    if replaced is not None:
+        if not replaced.block:
+            set_blocked(session, key=replaced, blocked=True, actor=actor)
+        delete_objects_of(session, vendor_id=row.vendor_id, referencer_type=KEY, referencer_ids=[replaced.id])
+    if row.customer_id is not None and key.customer_id != row.customer_id:
+        change_customer(session, key=key, customer_id=row.customer_id, actor=actor)
+    if find_by_name(session, vendor_id=row.vendor_id, name=STRIPE_MANAGED, referencer_type=KEY,
+                    referencer_id=key.id) is None:
+        add_object(session, vendor_id=row.vendor_id, name=STRIPE_MANAGED, string_value=row.stripe_subscription_id,
+                   referencer_type=KEY, referencer_id=key.id, actor=actor)
     row.key_id, row.key_written, row.blocked_for = key.id, False, ""
     session.add(row)
     session.commit()

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from portal.billing import reconcile
 from portal.billing_models import StripeDrift, Subscription
+from portal.models import LicenseKey
 from tests.billing.conftest import TEMP_VAR
 from tests.support.pages import csrf_token
 from tests.support.world import db_rows
@@ -79,7 +80,8 @@ def test_a_key_is_attached_by_hand(shop, customer, vendor_client, make, unsettle
     shop.standin.release_deliveries()
     shop.settle()
     record = shop.db.exec(select(Subscription)).one()
-    mine = make.key(shop.product, customer=customer)
+    made = record.key_id
+    mine = make.key(shop.product)  # a key of nobody's: attached, it becomes the subscription's customer's
     page = f"/vendor/subscriptions/{record.id}/attach"
     wrong = vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, page), "key": "AAAAA-BBBBB"})
     assert wrong.status_code == 422 and "No key of yours is AAAAA-BBBBB" in wrong.get_data(as_text=True)
@@ -89,6 +91,8 @@ def test_a_key_is_attached_by_hand(shop, customer, vendor_client, make, unsettle
     assert record.key_id == mine.id and record.key_written
     metadata = shop.stripe.subscriptions.retrieve(subscription["id"]).to_dict()["metadata"]
     assert metadata["skm_key_id"] == str(mine.key_number)
+    attached, replaced = (shop.db.get(LicenseKey, key_id) for key_id in (mine.id, made))
+    assert attached.customer_id == customer.id and not attached.block and replaced.block
 
 
 def test_reconcile_lists_drift_in_a_dry_run_then_repairs_it_all(app, shop, customer, runner, unsettled):
