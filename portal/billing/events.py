@@ -8,6 +8,8 @@ is raised, so that the webhook answers 5xx and Stripe delivers again: the redeli
 finishes what is left. No transaction is open while Stripe is called.
 """
 
+import hashlib
+import json
 from collections.abc import Callable
 
 from sqlalchemy import Executable, update
@@ -107,6 +109,15 @@ def settle(session: Session, gateway: Gateway, *, connection: StripeConnection, 
     return synced.row
 
 
+def _idempotency_key(state: StripeSubscription, key_id: int) -> str:
+    """The write-back's idempotency key: the same for every retry of one write, and new when what Stripe shows has
+    changed since (a repair after someone altered the metadata must write again, not get the first answer back
+    from Stripe's 24-hour memory of the key)."""
+    shown = json.dumps({k: state.metadata.get(k) for k in (TEMP_VAR, "skm_key_id", "skm_key_globalid")},
+                       sort_keys=True)
+    return f"skm-key-{state.id}-{key_id}-{hashlib.sha256(shown.encode()).hexdigest()[:16]}"
+
+
 def write_back(session: Session, gateway: Gateway, *, row: Subscription, state: StripeSubscription,
                synced: Synced | None = None, then: Callable[[], Executable] | None = None) -> None:
     """`skm_key_id` and `skm_key_globalid` on the subscription, `skm_temp_var` gone, `skm_customer_id` on the
@@ -121,7 +132,7 @@ def write_back(session: Session, gateway: Gateway, *, row: Subscription, state: 
         wanted = {"skm_key_id": str(key_number), "skm_key_globalid": str(row.key_id)}
         if TEMP_VAR in state.metadata or any(state.metadata.get(k) != v for k, v in wanted.items()):
             gateway.update_subscription_metadata(state.id, {**wanted, TEMP_VAR: ""},
-                                                 idempotency_key=f"skm-key-{state.id}-{row.key_id}")
+                                                 idempotency_key=_idempotency_key(state, row.key_id))
         marks.append(update(Subscription).where(Subscription.id == row.id, Subscription.key_id == row.key_id)
                      .values(key_written=True))
     if synced is not None:
