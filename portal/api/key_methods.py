@@ -90,10 +90,7 @@ def change_customer(call: Call):
 
 
 def _change_details(call: Call, key: LicenseKey, **changes):
-    values = {"notes": key.notes, "max_no_of_machines": key.max_no_of_machines,
-              "trial_activation": key.trial_activation,
-              "features": {name: getattr(key, name) for name in FEATURES}} | changes
-    keys.change_details(call.session, key=key, actor=call.actor, ip=call.ip, **values)
+    keys.change_details(call.session, key=key, actor=call.actor, ip=call.ip, **changes)
     return ok("The key has been changed.")
 
 

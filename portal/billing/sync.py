@@ -242,9 +242,8 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
             return None
         key = _make_key(session, row, state, plan, customer, expires, actor, portal_link)
     elif previous_price and previous_price != _id(state.price) and plan.product is not None:
-        change_details(session, key=key, notes=key.notes, features=features_of(plan.skm),
-                       max_no_of_machines=plan.skm.max_no_of_machines, trial_activation=key.trial_activation,
-                       actor=actor)
+        change_details(session, key=key, features=features_of(plan.skm),
+                       max_no_of_machines=plan.skm.max_no_of_machines, actor=actor)
     if state.status in RENEWING:
         renew_key(session, key=key, expires=expires, renews_on=_renews(state), actor=actor)
     else:  # unpaid or ended: the period Stripe has moved on to is not paid for, the expiry stays

@@ -190,10 +190,16 @@ def change_customer(session: Session, *, key: LicenseKey, customer_id: int | Non
     return key
 
 
-def change_details(session: Session, *, key: LicenseKey, notes: str, features: dict[str, bool],
-                   max_no_of_machines: int, trial_activation: bool, actor: str, ip: str = "") -> LicenseKey:
-    return _change(session, key, actor, "key.changed", ip, notes=notes, max_no_of_machines=max_no_of_machines,
-                   trial_activation=trial_activation, **{name: bool(features.get(name)) for name in FEATURES})
+def change_details(session: Session, *, key: LicenseKey, actor: str, ip: str = "", notes: str | None = None,
+                   features: dict[str, bool] | None = None, max_no_of_machines: int | None = None,
+                   trial_activation: bool | None = None) -> LicenseKey:
+    """Change what is given of the key's notes, features (all eight, as given), machine limit and trial flag; what
+    is not given (None) stays as it is."""
+    values = {"notes": notes, "max_no_of_machines": max_no_of_machines, "trial_activation": trial_activation}
+    if features is not None:
+        values |= {name: bool(features.get(name)) for name in FEATURES}
+    return _change(session, key, actor, "key.changed", ip,
+                   **{name: value for name, value in values.items() if value is not None})
 
 
 def delete_key(session: Session, *, key: LicenseKey, actor: str, ip: str = "") -> None:
