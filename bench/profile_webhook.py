@@ -123,7 +123,7 @@ def timing_wrappers(app) -> dict:
     wrap(webhooks, "handle_event", "handle_event (all but the request, lookup and signature)")
     wrap(gateway.Gateway, "subscription", "  Stripe: retrieve the subscription")
     wrap(events, "_record", "  record the event")
-    wrap(events, "sync", "  sync (sync_subscription)")
+    wrap(events, "sync", "  sync")
     wrap(sync, "plan_of", "    plan_of")
     wrap(sync, "_customer_and_link", "    customer_of (and its link)")
     wrap(sync, "_claim", "    claim the record")

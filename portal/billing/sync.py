@@ -1,6 +1,6 @@
 """A subscription record kept to Stripe's current state, and the one key it pays for.
 
-`sync_subscription` is given the subscription as Stripe has it now (never an event's old copy), so events may
+`sync` is given the subscription as Stripe has it now (never an event's old copy), so events may
 come in any order, any number of times: each brings the record and its key to the same state. Exactly one key
 per subscription is held by the database: the record is claimed by its unique (vendor, Stripe id) before a key
 is made, the key is made under the record's row lock, and set by a compare-and-set on `key_id IS NULL`.
@@ -267,16 +267,11 @@ class Synced:
     customer_link: StripeCustomer | None  # the Stripe customer's link whose `skm_customer_id` Stripe lacks, if any
 
 
-def sync_subscription(session: Session, *, connection: StripeConnection, state: StripeSubscription, actor: str,
-                      portal_link: str | None = None) -> Subscription:
-    """Bring the record and its key to Stripe's state; the caller commits, then writes `skm_key_id` back. A new key
-    is mailed about (with `portal_link`, the customer's portal) once the transaction commits."""
-    return sync(session, connection=connection, state=state, actor=actor, portal_link=portal_link).row
-
-
 def sync(session: Session, *, connection: StripeConnection, state: StripeSubscription, actor: str,
          portal_link: str | None = None) -> Synced:
-    """`sync_subscription`, saying also what is left to write back to Stripe."""
+    """Bring the record and its key to Stripe's state, and say what is left to write back; the caller commits, then
+    writes `skm_key_id` back. A new key is mailed about (with `portal_link`, the customer's portal) once the
+    transaction commits."""
     vendor_id = connection.vendor_id
     with recorded_together(session):  # the audit rows of a sync in one INSERT
         plan = plan_of(session, vendor_id=vendor_id, state=state)

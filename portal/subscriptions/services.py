@@ -57,10 +57,6 @@ def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) ->
     return lines, bool(rows)
 
 
-def subscriptions_of(session: Session, *, vendor_id: int, customer_id: int) -> list[Line]:
-    return _lines_and_billing(session, vendor_id=vendor_id, customer_id=customer_id)[0]
-
-
 @dataclass
 class Plan:
     price: StripePrice
