@@ -7,7 +7,6 @@ from portal.audit import events_for
 from portal.customers import services
 from portal.customers.forms import CustomerForm, NewCustomerForm
 from portal.db import get_session
-from portal.domain import NotFound
 from portal.forms import ConfirmForm, form_status
 from portal.licenses.services import licenses_of
 from portal.models import Vendor
@@ -41,16 +40,9 @@ def index():
 def picker():
     """The choices of the customer picker (on key forms) as you type: an htmx fragment of radio buttons."""
     query = request.args.get("customer_search", "")[:200]
-    page = services.search_customers(get_session(), vendor_id=g.vendor_id, query=query, limit=8)
-    selected = id_arg("customer_id")
-    chosen = [c for c in page.customers if c.id == selected]
-    if selected and not chosen:
-        try:
-            chosen = [services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=selected)]
-        except NotFound:
-            selected = None
-    others = [c for c in page.customers if c.id != selected]
-    return render("keys/_customer_choices.html", customers=chosen + others, selected=selected, query=query)
+    customers, selected = services.picker_choices(get_session(), vendor_id=g.vendor_id, query=query,
+                                                  selected=id_arg("customer_id"))
+    return render("keys/_customer_choices.html", customers=customers, selected=selected, query=query)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])

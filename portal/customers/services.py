@@ -112,6 +112,20 @@ def search_customers(session: Session, *, vendor_id: int, query: str = "", befor
     return Page(customers=rows[:limit], next_before=next_before)
 
 
+def picker_choices(session: Session, *, vendor_id: int, query: str, selected: int | None,
+                   limit: int = 8) -> tuple[list, int | None]:
+    """The customer picker's choices for what was typed, and which is chosen: the chosen customer first, then the
+    matches. A lone match is chosen as one types, so a typed name never leaves "No customer" chosen unnoticed (the
+    one chosen before stays listed, to go back to)."""
+    matches = search_customers(session, vendor_id=vendor_id, query=query, limit=limit).customers
+    found = session.get(Customer, selected) if selected else None
+    before = [found] if found is not None and found.vendor_id == vendor_id else []
+    if query.strip() and len(matches) == 1:
+        return matches + [c for c in before if c.id != matches[0].id], matches[0].id
+    chosen = [c for c in matches if c.id == selected] or before
+    return chosen + [c for c in matches if c.id != selected], chosen[0].id if chosen else None
+
+
 def _query_shape(query: str, params: dict, dialect: str) -> tuple:
     """The ways the query can match, as a hashable shape; their values go into `params`."""
     params["secret"] = query
