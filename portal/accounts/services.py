@@ -29,7 +29,7 @@ def send_verification_mail(session: Session, *, account: PortalAccount, vendor, 
     confirms the account's e-mail (sent once the session commits)."""
     token = issue_token(session, account=account, purpose=VERIFY_EMAIL)
     queue_mail(session, to=account.email, subject=f"Confirm your e-mail for {vendor.name}",
-               template="verify_email", vendor_name=vendor.name, verify_page=verify_page, token=token)
+               template="verify_email", vendor=vendor, verify_page=verify_page, token=token)
 
 
 def find_account(session: Session, *, vendor_id: int, email: str) -> PortalAccount | None:
@@ -58,7 +58,7 @@ def send_password_reset(vendor_id: int, email: str, reset_page: str) -> None:
         # A retry after the commit (queueing the mail failed) issues a second token; the first was never mailed.
         token = issue_token(session, account=account, purpose=RESET_PASSWORD)
         queue_mail(session, to=account.email, subject=f"Reset your {vendor.name} password",
-                   template="reset_password", vendor_name=vendor.name, reset_page=reset_page, token=token)
+                   template="reset_password", vendor=vendor, reset_page=reset_page, token=token)
         session.commit()
 
 
