@@ -7,6 +7,8 @@ from portal.audit import events_for
 from portal.customers import services
 from portal.customers.forms import CustomerForm, NewCustomerForm
 from portal.db import get_session
+from portal.domain import DomainError
+from portal.extensions import limiter
 from portal.forms import ConfirmForm, form_status
 from portal.licenses.services import licenses_of
 from portal.models import Vendor
@@ -62,15 +64,19 @@ def new():
 
 @blueprint.route("/<int:customer_id>")
 def show(customer_id: int):
+    return _customer_page(services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id))
+
+
+def _customer_page(customer, *, status: int = 200, mail_error: str | None = None):
     session = get_session()
-    customer = services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
     return render_template(
-        "customers/show.html", customer=customer, link=_association_link(customer),
+        "customers/show.html", customer=customer, link=_association_link(customer), mail_error=mail_error,
         accounts=services.portal_accounts_of(session, customer=customer),
         acceptances=acceptances_for_customer(session, customer_id=customer.id),
         licenses=licenses_of(session, customer_id=customer.id),
         events=events_for(session, vendor_id=g.vendor_id, subject_type="customer", subject_id=customer.id),
-        billing=services.billing_of(session, vendor_id=g.vendor_id, customer_id=customer.id), confirm=ConfirmForm())
+        billing=services.billing_of(session, vendor_id=g.vendor_id, customer_id=customer.id),
+        confirm=ConfirmForm()), status
 
 
 @blueprint.route("/<int:customer_id>/edit", methods=["GET", "POST"])
@@ -119,6 +125,26 @@ def association(customer_id: int):
                       message=message)
     flash(message, "success")
     return redirect(url_for("customers.show", customer_id=customer.id), code=303)
+
+
+@blueprint.route("/<int:customer_id>/association/mail", methods=["POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def mail_association(customer_id: int):
+    """"E-mail this link": the association link mailed to the customer in the vendor's name."""
+    session = get_session()
+    customer = services.get_customer(session, vendor_id=g.vendor_id, customer_id=customer_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        sent_to = services.mail_association_link(session, customer=customer, link=_association_link(customer),
+                                                 actor=current_user.actor, ip=client_ip())
+    except DomainError as refusal:
+        session.rollback()
+        return _customer_page(customer, status=429 if isinstance(refusal, services.TooSoon) else 422,
+                              mail_error=refusal.message)
+    session.commit()
+    flash(f"The link is on its way to {sent_to}.", "success")
+    return redirect(url_for("customers.show", customer_id=customer.id, _anchor="association"), code=303)
 
 
 @blueprint.route("/<int:customer_id>/accounts/<int:account_id>/detach", methods=["POST"])

@@ -8,7 +8,7 @@ logins or, with none, to the customer's own e-mail.
 
 from sqlmodel import Session, select
 
-from portal.mail import queue_mail
+from portal.mail import portal_home, queue_mail
 from portal.models import Customer, LicenseKey, PortalAccount, Product, Vendor
 
 
@@ -39,8 +39,17 @@ def mail_new_license(session: Session, *, key: LicenseKey, portal_link: str | No
     return len(addresses)
 
 
+def announce_new_license(session: Session, *, key: LicenseKey, count: int = 1) -> int:
+    """The new-license mail for a key given to a customer on the vendor's pages (or a batch of `count`), linking
+    the portal's home."""
+    if key.customer_id is None:
+        return 0
+    return mail_new_license(session, key=key, portal_link=portal_home(session.get(Vendor, key.vendor_id).slug),
+                            count=count)
+
+
 def mail_expiry_reminder(session: Session, *, key: LicenseKey, vendor: Vendor, product: Product,
-                         portal_link: str) -> int:
+                         portal_link: str | None = None) -> int:
     """Queue the reminder that `key` expires soon; returns to how many addresses."""
     addresses, has_login = addresses_of(session, customer_id=key.customer_id)
     day = key.expires.strftime("%Y-%m-%d")

@@ -77,7 +77,7 @@ def _create(form_class, template: str, make):
 def new():
     def make(session, product, form):
         key = services.create_key(session, product=product, settings=form.settings(), actor=current_user.actor,
-                                  ip=client_ip())
+                                  ip=client_ip(), notify=True)
         flash(f"Key {key.key} created (ID {key.key_number}).", "success")
         return url_for("keys.show", key_id=key.id)
 
@@ -174,7 +174,7 @@ def extend(key_id: int):
 def change_customer(key_id: int):
     key = _owned_key(key_id)
     return _apply(key, ChangeCustomerForm(), lambda session, form: services.change_customer(
-        session, key=key, customer_id=form.customer_id.data, actor=current_user.actor, ip=client_ip()),
+        session, key=key, customer_id=form.customer_id.data, actor=current_user.actor, ip=client_ip(), notify=True),
         "Customer changed.", "reassign")
 
 
