@@ -277,6 +277,8 @@ def mail_association_link(session: Session, *, customer: Customer, link: str | N
         raise TooSoon(f"The link was mailed to {customer.association_mailed_to} at "
                       f"{customer.association_mailed_at:%H:%M} UTC. Wait a few minutes before sending it again.")
     vendor = session.get(Vendor, customer.vendor_id)
+    if not vendor.portal_enabled:
+        raise DomainError("Your customer portal is off, so the link would not open: turn it on in Settings first.")
     queue_mail(session, to=customer.email, subject=f"{vendor.name} invites you to its customer portal",
                template="association_invite", vendor=vendor, link=link, customer_name=customer.name)
     customer.association_mailed_at, customer.association_mailed_to = now, customer.email

@@ -1,6 +1,7 @@
 """The customer picker in the browser: a lone match is chosen while typing; typed text with no choice is refused."""
 
 import re
+import tempfile
 
 import pytest
 from playwright.sync_api import expect
@@ -23,6 +24,7 @@ def test_typing_a_name_chooses_the_lone_match_and_a_stray_search_is_refused(vend
     expect(page.get_by_role("heading", level=1, name="New license key")).to_be_visible()
     expect(search).to_have_accessible_description(re.compile("You typed “Nobody at all” but chose no customer"))
     expect(search).to_have_value("Nobody at all")
+    page.screenshot(path=f"{tempfile.gettempdir()}/customer_picker_refused.png", full_page=True)
     # Chromium logs the refused page's 422 as a failed load: expected here, and the only such entry.
     assert len(console_errors) == 1 and "422" in console_errors[0], console_errors
     console_errors.clear()

@@ -2,6 +2,7 @@
 setting, a product's getting-started text on the license card, and the customer's own details."""
 
 import re
+import tempfile
 
 import pytest
 from playwright.sync_api import expect
@@ -9,6 +10,8 @@ from playwright.sync_api import expect
 from portal.products.services import update_product
 from tests.support.factories import CUSTOMER_PASSWORD
 from tests.support.mail import text_of
+
+SCREENSHOTS = tempfile.gettempdir()  # screenshots of the pages, to look at after a run
 
 
 @pytest.mark.browser
@@ -23,6 +26,7 @@ def test_vendor_mails_the_link_sets_reminders_and_a_products_getting_started(ven
     section.get_by_role("button", name="E-mail this link").click()
     expect(page.get_by_text("The link is on its way to grace@example.test.")).to_be_visible()
     expect(section).to_contain_text(re.compile(r"Mailed to grace@example\.test on \d{4}-\d\d-\d\d \d\d:\d\d UTC"))
+    page.screenshot(path=f"{SCREENSHOTS}/vendor_mail_customer_page.png", full_page=True)
     [mail] = mailbox.to("grace@example.test")
     assert section.get_by_role("textbox", name="Association link").input_value() in text_of(mail)
 
@@ -32,6 +36,7 @@ def test_vendor_mails_the_link_sets_reminders_and_a_products_getting_started(ven
     reminders.get_by_role("button", name="Save reminders").click()
     expect(page.get_by_text("Customers are reminded 10 days before a key expires.")).to_be_visible()
     expect(page.get_by_label("Days before expiry")).to_have_value("10")
+    page.screenshot(path=f"{SCREENSHOTS}/vendor_mail_settings.png", full_page=True)
 
     page.goto(f"/vendor/products/{product.id}")
     page.get_by_role("button", name="Edit").click()
@@ -41,6 +46,7 @@ def test_vendor_mails_the_link_sets_reminders_and_a_products_getting_started(ven
     expect(page.get_by_label("Download address")).to_have_accessible_description(re.compile("https://"))
     assert len(console_errors) == 1 and "422" in console_errors[0], console_errors  # the refused page's status
     console_errors.clear()
+    page.screenshot(path=f"{SCREENSHOTS}/vendor_mail_product_form.png", full_page=True)
     page.get_by_label("Download address").fill("https://acme.example/download")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", level=1, name="Photo Editor")).to_be_visible()
@@ -61,16 +67,17 @@ def test_customer_sees_how_to_get_started_and_edits_their_details(page, make, ve
     page.get_by_label("Password").fill(CUSTOMER_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     card = page.get_by_role("article", name="Photo Editor")
-    start = card.get_by_role("region", name="Getting started with Photo Editor")
-    expect(start).to_contain_text("Install it.")
-    expect(start.get_by_role("link", name="Download Photo Editor")).to_have_attribute(
+    expect(card.get_by_role("definition").filter(has_text="Install it.")).to_contain_text("Paste your key.")
+    expect(card.get_by_role("link", name="Download Photo Editor")).to_have_attribute(
         "href", "https://acme.example/download")
+    page.screenshot(path=f"{SCREENSHOTS}/vendor_mail_license_card.png", full_page=True)
 
     page.get_by_role("link", name="Edit your details").click()
     page.get_by_label("Your name").fill("")
     page.get_by_label("Company").fill("")
     page.get_by_role("button", name="Save details").click()
     expect(page.get_by_label("Your name")).to_have_accessible_description("Give your name or your company.")
+    page.screenshot(path=f"{SCREENSHOTS}/vendor_mail_details.png", full_page=True)
     assert len(console_errors) == 1 and "422" in console_errors[0], console_errors
     console_errors.clear()
     page.get_by_label("Your name").fill("Ada King")
