@@ -17,7 +17,8 @@ def child_config(app, **extra) -> dict:
 
 def send_at_once(requests_by_server: list[tuple[str, list[dict]]]) -> list[tuple[int, dict | None]]:
     """POSTs (`{"path", "data", "headers"}`, and a `requests.Session` as "session" to send its cookies) each sent
-    to its server's base URL, all at the same moment (a thread each); every answer's (status, JSON or None), or (0, None) for a connection the server dropped."""
+    to its server's base URL, all at the same moment (a thread each); every answer's (status, JSON or None), or
+    (0, None) for a connection the server dropped."""
     answers, start = [], threading.Barrier(sum(len(posts) for _url, posts in requests_by_server))
 
     def post(url: str, request: dict) -> None:
