@@ -117,3 +117,34 @@ def servers(config: dict, count: int = 2, **options):
         for server in started:
             server.wait_ready()
         yield started
+
+
+class Consumer:
+    """The job consumer as production runs it (`huey_consumer portal.worker.huey`), from the same environment as
+    the servers; `kill` is a SIGKILL, as a crash or the OOM killer would do."""
+
+    def __init__(self, config: dict, *, log_dir: Path | None = None, **extra):
+        self.env = environment(config, **extra)
+        self.log = (log_dir or Path(tempfile.gettempdir())) / f"consumer-{os.getpid()}-{id(self)}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Consumer":
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "huey.bin.huey_consumer", "portal.worker.huey", "--workers", "2",
+                 "--max-delay", "0.5"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        return self
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
