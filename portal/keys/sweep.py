@@ -1,11 +1,21 @@
-"""The periodic job that blocks expired keys for vendors who turned "block expired keys" on."""
+"""The periodic jobs of keys: block expired keys for vendors who turned "block expired keys" on; resume the bulk
+batches whose job died (huey does not run again a task whose consumer was killed)."""
 
 from huey import crontab
 
-from portal.jobs import huey, in_batches
+from portal.jobs import huey, in_batches, job_session
+from portal.keys.batches import resume_interrupted
 from portal.keys.services import block_expired_keys
 
 
 @huey.periodic_task(crontab(minute="*/5"))
 def sweep_expired_keys() -> int:
     return in_batches(block_expired_keys)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def resume_interrupted_batches() -> int:
+    with job_session() as session:
+        resumed = resume_interrupted(session)
+        session.commit()
+    return resumed

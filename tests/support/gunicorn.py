@@ -96,14 +96,7 @@ class Server:
         return sizes
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=15)
+        end(self.process, signal.SIGTERM)
 
 
 @contextmanager
@@ -141,10 +134,16 @@ class Consumer:
         self.process.wait(timeout=15)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGINT)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        end(self.process, signal.SIGINT)
+
+
+def end(process: subprocess.Popen | None, how: int) -> None:
+    """Stop a process group started here, by `how` and then, after 15 s, by SIGKILL."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, how)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
