@@ -57,3 +57,10 @@ def test_a_job_queue_that_does_not_answer_is_503_naming_only_the_check(client, q
 
 def test_both_down_names_both(client, database_down, queue_down):
     assert client.get("/healthz").get_json() == {"status": "unavailable", "failed": ["database", "jobs"]}
+
+
+def test_a_page_while_the_database_is_down_is_a_503_page_that_tells_nothing(vendor_client, database_down):
+    response = vendor_client.get("/vendor/customers/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "Try again in a moment" in page and "secret-word" not in page and "psycopg" not in page
