@@ -3,7 +3,7 @@ without editing this file), sent random, huge, malformed and hostile values and 
 and in the body: never a 5xx, and an answer that refuses (4xx) wrote nothing. The Web API's methods are fuzzed the
 same way in tests/api/test_any_input.py; Stripe's webhook is fuzzed here too (it must refuse without a signature).
 
-A bounded run in `make test`; `FUZZ_EXAMPLES` examples under the `long` marker.
+A bounded run in `make test`; `FUZZ_EXAMPLES` (2000) examples under the `long` marker.
 """
 
 import os
@@ -83,11 +83,16 @@ def _fuzz_one(fuzzer: Fuzzer, data) -> None:
         assert db_rows(fuzzer.app) == before, ("a refused request wrote", method, url, body)
 
 
+# A header value cannot hold a line break (the HTTP client refuses to send one).
+SIGNATURES = st.one_of(st.text(st.characters(exclude_characters="\r\n", exclude_categories=("Cs",)), max_size=80),
+                       st.sampled_from(["t=1,v1=00", "t=,v1=", "v1=" + "0" * 64, "t=99999999999,v1=zz"]))
+
+
 def _webhook_one(app, data) -> None:
     body = data.draw(st.one_of(st.binary(max_size=2000), st.text(max_size=500).map(str.encode)), label="body")
     before = db_rows(app)
     response = app.test_client().post(f"/stripe/webhook/{data.draw(st.sampled_from(['acme.io', 'globex', 'x']))}",
-                                      data=body, headers={"Stripe-Signature": data.draw(st.text(max_size=80))})
+                                      data=body, headers={"Stripe-Signature": data.draw(SIGNATURES, label="signature")})
     assert response.status_code == 400 and db_rows(app) == before
 
 
@@ -109,4 +114,4 @@ def _fuzz_test(examples: int):
 
 test_every_form_and_fragment_survives_any_input = _fuzz_test(150)
 test_every_form_and_fragment_survives_any_input_at_length = pytest.mark.long(
-    _fuzz_test(int(os.environ.get("FUZZ_EXAMPLES", "3000"))))
+    _fuzz_test(int(os.environ.get("FUZZ_EXAMPLES", "2000"))))
