@@ -103,6 +103,7 @@ class Server:
 def servers(config: dict, count: int = 2, **options):
     """`count` gunicorn servers of `config`, started side by side; stopped at the end."""
     with ExitStack() as stack:
+        options.setdefault("log_dir", Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gunicorn-"))))
         started = [Server(config, **options) for _ in range(count)]
         for server in started:
             stack.callback(server.stop)
