@@ -3,7 +3,7 @@ batches whose job died (huey does not run again a task whose consumer was killed
 
 from huey import crontab
 
-from portal.jobs import huey, in_batches, job_session
+from portal.jobs import huey, in_batches
 from portal.keys.batches import resume_interrupted
 from portal.keys.services import block_expired_keys
 
@@ -15,7 +15,5 @@ def sweep_expired_keys() -> int:
 
 @huey.periodic_task(crontab(minute="*"))
 def resume_interrupted_batches() -> int:
-    with job_session() as session:
-        resumed = resume_interrupted(session)
-        session.commit()
-    return resumed
+    # A resumed batch shows a sign of life at once, so the next round finds the rest, until none is left.
+    return in_batches(resume_interrupted)
