@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.customers import routes as customers
     from portal.dashboard import routes as dashboard
     from portal.dataobjects import routes as dataobjects
+    from portal.health import routes as health
     from portal.keys import routes as keys
     from portal.licenses import routes as licenses
     from portal.outbox import routes as outbox
@@ -67,7 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.vendors import routes as vendors
 
     for module in (vendors, customers, products, keys, billing, dataobjects, accounts, signup, terms, licenses,
-                   subscriptions, dashboard, api, cli):
+                   subscriptions, dashboard, api, health, cli):
         module.init_app(app)
     if app.config["MAIL_BACKEND"] == "console":
         outbox.init_app(app)

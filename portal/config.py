@@ -40,6 +40,9 @@ def from_environment(instance_path: str) -> dict:
         "ENCRYPTION_KEY": env_str("ENCRYPTION_KEY", ""),
         "DATABASE_URL": env_str("DATABASE_URL", f"sqlite:///{instance / 'portal.db'}"),
         "REDIS_URL": env_str("REDIS_URL", ""),
+        # Several portals (or test runs) on one Redis keep their rate-limit counts and job queues apart.
+        "RATELIMIT_KEY_PREFIX": env_str("RATELIMIT_KEY_PREFIX", ""),
+        "JOBS_QUEUE_NAME": env_str("JOBS_QUEUE_NAME", "portal"),
         "PORTAL_BASE_URL": env_str("PORTAL_BASE_URL", "").rstrip("/"),
         "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
         "VENDOR_REGISTRATION": env_flag("VENDOR_REGISTRATION", True),

@@ -1,11 +1,15 @@
 """The database engine and the request's session, cached on `g` and closed at teardown."""
 
+import logging
+
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -80,7 +84,12 @@ def get_session() -> Session:
 def close_session(_exc=None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
-        session.close()
+        try:
+            session.close()
+        except DBAPIError:
+            # The server dropped the connection (a restart) after the answer was made: rolling back on it fails, and
+            # the pool discards it. The answer stands; failing here would turn it into an empty 500.
+            log.warning("closing a request's session: its connection was lost", exc_info=True)
 
 
 def init_app(app: Flask) -> None:

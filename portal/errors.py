@@ -1,9 +1,14 @@
 """Error pages: neutral, in the site's layout."""
 
+import logging
+
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from portal.domain import NotFound
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -21,6 +26,16 @@ def init_app(app: Flask) -> None:
     def csrf_failed(_error):
         return render_template("errors/error.html", title="Form expired",
                                message="The form was out of date. Go back, reload the page and try again."), 400
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error):
+        # The database restarting or out of reach: the pool replaces the dropped connections (pool_pre_ping), so the
+        # next request works once it is back. Its transaction was rolled back; the log says why, the page does not.
+        log.error("database unavailable: %s", type(getattr(error, "orig", error)).__name__, exc_info=error)
+        return render_template("errors/error.html", title="Try again in a moment",
+                               message="The portal could not reach its database, so this was not done. "
+                                       "Try again in a moment."), 503, {"Retry-After": "5"}
 
     @app.errorhandler(429)
     def too_many_requests(_error):

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         huey.immediate = True
         return
     huey.immediate = False
+    huey.name = config.get("JOBS_QUEUE_NAME", "portal")
     if config["REDIS_URL"]:
         huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": config["REDIS_URL"]}
     else:

@@ -1,26 +1,37 @@
-"""Outgoing mail: queued on the database session, composed and sent by a background job once it commits.
+"""Outgoing mail: written to the database in the transaction of the change it tells about, sent by a job once
+that commits, and by a periodic sweep if the job was lost (huey does not run again a task whose consumer was
+killed). Every mail goes out at least once: a consumer killed after the relay took a mail and before it was
+marked sent sends it again.
 
 Every mail is in a vendor's name (the sender's display name) and carries its portal's link; its words are one
 text template, `mail/<template>.txt`, which the one layout (`mail/_layout.txt` and `mail/_layout.html`) wraps as
 plain text and as HTML, so what every mail looks like (the vendor's brand, the footer) is said in one place.
 """
 
+import json
 import re
 import smtplib
 import ssl
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app, has_request_context, render_template
+from huey import crontab
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
+from sqlmodel import select
 
-from portal.jobs import after_commit, app_context, huey
+from portal.jobs import after_commit, app_context, huey, job_session
+from portal.models import NOTES_MAX, OutgoingMail, utcnow
 from portal.urls import absolute_url, url_outside_request
 
 _LINK = re.compile(r"(https?://[^\s<>\"]+)")
+# A mail its job took this long ago and did not mark sent: that job died (or the relay failed); the sweep retries.
+STALE_AFTER = timedelta(minutes=2)
+GIVE_UP_AFTER = timedelta(days=2)
 
 
 def queue_mail(session: Session, *, to: str, subject: str, template: str, vendor, portal_link: str | None = None,
@@ -30,7 +41,12 @@ def queue_mail(session: Session, *, to: str, subject: str, template: str, vendor
 
     The context is plain values (names, absolute links, tokens): the job renders the mail from them."""
     context |= {"vendor_name": vendor.name, "portal_link": portal_link or portal_home(vendor.slug)}
-    after_commit(session, lambda: deliver_mail(to=to, subject=subject, template=template, context=context))
+    mail = OutgoingMail(recipient=to, subject=" ".join(subject.split())[:NOTES_MAX], template=template,
+                        context=json.dumps(context))
+    session.add(mail)
+    session.flush()
+    mail_id = mail.id
+    after_commit(session, lambda: deliver_mail(mail_id))
 
 
 def portal_home(slug: str) -> str:
@@ -57,8 +73,63 @@ def paragraphs(text: str) -> list[list[tuple[str, str]]]:
     return found
 
 
-@huey.task(retries=5, retry_delay=60)
-def deliver_mail(to: str, subject: str, template: str, context: dict) -> None:
+def _claim(session: Session, mail_id: int, now: datetime) -> OutgoingMail | None:
+    """The unsent mail, marked as taken now, unless another job took it recently."""
+    mail = session.exec(select(OutgoingMail).where(
+        OutgoingMail.id == mail_id, OutgoingMail.sent_at.is_(None),
+        or_(OutgoingMail.claimed_at.is_(None), OutgoingMail.claimed_at < now - STALE_AFTER))
+        .with_for_update(skip_locked=True)).first()
+    if mail is not None:
+        mail.claimed_at, mail.attempts = now, mail.attempts + 1
+        session.add(mail)
+    return mail
+
+
+@huey.task()
+def deliver_mail(mail_id: int) -> None:
+    with job_session() as session:
+        mail = _claim(session, mail_id, utcnow())
+        session.commit()
+        if mail is None:
+            return
+        _send(mail.recipient, mail.subject, mail.template, json.loads(mail.context))
+        # Sent: the links and tokens it carried are not kept.
+        mail.sent_at, mail.context = utcnow(), "{}"
+        session.add(mail)
+        session.commit()
+
+
+def unsent_mail(session: Session, *, now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Up to `limit` mails whose job was lost: never taken, or taken and not sent, for a while. Each is made free
+    to take again; the caller commits and sends them."""
+    now = now or utcnow()
+    stale = now - STALE_AFTER
+    mails = session.exec(select(OutgoingMail).where(
+        OutgoingMail.sent_at.is_(None), OutgoingMail.created > now - GIVE_UP_AFTER,
+        or_(OutgoingMail.claimed_at < stale, OutgoingMail.claimed_at.is_(None) & (OutgoingMail.created < stale)))
+        .order_by(OutgoingMail.id).limit(limit).with_for_update(skip_locked=True)).all()
+    for mail in mails:
+        mail.claimed_at = None
+        session.add(mail)
+    return [mail.id for mail in mails]
+
+
+def resend_unsent_mail(now: datetime | None = None) -> int:
+    """The mail whose job was lost, queued again (a job each); how many."""
+    with job_session() as session:
+        found = unsent_mail(session, now=now)
+        session.commit()
+    for mail_id in found:
+        deliver_mail(mail_id)
+    return len(found)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sweep_unsent_mail() -> int:
+    return resend_unsent_mail()
+
+
+def _send(to: str, subject: str, template: str, context: dict) -> None:
     with app_context():
         config = current_app.config
         text, html = compose(template, context)
@@ -67,7 +138,7 @@ def deliver_mail(to: str, subject: str, template: str, context: dict) -> None:
         message["From"] = Address(display_name=context.get("vendor_name") or parseaddr(config["MAIL_FROM"])[0],
                                   addr_spec=sender)
         message["To"] = to
-        message["Subject"] = " ".join(subject.split())
+        message["Subject"] = subject
         message["Message-ID"] = make_msgid(domain="portal.local")
         message.set_content(text)
         message.add_alternative(html, subtype="html")

@@ -324,3 +324,20 @@ class SigningKey(SQLModel, table=True):
     modulus: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     private_key_encrypted: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     created: datetime = Field(default_factory=utcnow, sa_column=when())
+
+
+class OutgoingMail(SQLModel, table=True):
+    """A mail written in the transaction of the change it tells about: sent by a job once that commits, and by the
+    periodic sweep if that job was lost (a killed consumer), so every mail goes out at least once."""
+
+    __tablename__ = "outgoing_mail"
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str = Field(max_length=EMAIL_MAX)
+    subject: str = Field(max_length=NOTES_MAX)
+    template: str = Field(max_length=100)
+    context: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # JSON: the template's plain values
+    created: datetime = Field(default_factory=utcnow, sa_column=when())
+    # When a job last took it (the sweep leaves a mail alone for a while after); sent_at once the relay took it.
+    claimed_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=when(nullable=True, index=True))
+    attempts: int = 0

@@ -15,8 +15,9 @@ from tests.support.pages import csrf_token, post_form, redirect_path
 from tests.support.world import World, db_rows
 
 # root only redirects to /vendor/ (tested in tests/vendors); Stripe's webhook takes a signature, not a login, and is
-# refused without one (tests/billing/test_webhook_endpoint.py).
-OUTSIDE_ENDPOINTS = {"static", "root", "webhooks.stripe_webhook"}
+# refused without one (tests/billing/test_webhook_endpoint.py); /healthz says only "ok" or which check failed
+# (tests/test_health.py).
+OUTSIDE_ENDPOINTS = {"static", "root", "webhooks.stripe_webhook", "health.healthz"}
 # /dev/outbox is registered only with MAIL_BACKEND=console (tests send mail by SMTP); the Web API under /api/ takes
 # an access token, not a login, and tests/api covers who may call what with which token.
 OUTSIDE_PREFIXES = ("/dev/outbox", "/api")

@@ -3,7 +3,7 @@
 import json
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from portal.audit import record_change
 from portal.domain import DomainError, get_owned
@@ -60,6 +60,18 @@ def resume_batch(session: Session, *, batch: KeyBatch, actor: str, ip: str = "")
                   after={"batch": batch.id, "made": batch.created_count}, ip=ip)
     _enqueue_after_commit(session, batch.id)
     return batch
+
+
+def resume_interrupted(session: Session, *, now=None, limit: int = 100) -> int:
+    """Resume (once the session commits) up to `limit` batches whose job died: unfinished, no sign of life for
+    STALE_AFTER. Two runs of one batch make each key once (`run_step` locks the batch's row)."""
+    stale = (now or utcnow()) - STALE_AFTER
+    found = session.exec(select(KeyBatch).where(
+        KeyBatch.status.not_in(FINISHED), func.coalesce(KeyBatch.heartbeat_at, KeyBatch.created) < stale)
+        .order_by(KeyBatch.id).limit(limit).with_for_update(skip_locked=True)).all()
+    for batch in found:
+        resume_batch(session, batch=batch, actor="job sweep")
+    return len(found)
 
 
 def _enqueue_after_commit(session: Session, batch_id: int) -> None:

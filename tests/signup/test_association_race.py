@@ -1,26 +1,16 @@
-"""Two processes complete joins through one single-use association link at the same moment: exactly one account
-joins."""
-
-import multiprocessing
+"""Two gunicorn servers complete joins through one single-use association link at the same moment: exactly one
+account joins."""
 
 import pytest
+import requests
 from sqlmodel import func, select
 
 from portal.models import PortalAccount
-from tests.support.pages import post_form
-from tests.support.processes import child_config
+from tests.support.gunicorn import servers
+from tests.support.pages import csrf_in, post_form
+from tests.support.processes import child_config, send_at_once
 
 pytestmark = pytest.mark.processes
-
-
-def _confirm(config: dict, path: str, barrier, results) -> None:
-    from portal import create_app
-    from tests.support.pages import csrf_token
-
-    client = create_app(config).test_client()
-    token = csrf_token(client, path)
-    barrier.wait(timeout=30)
-    results.put(client.post(path, data={"csrf_token": token}).status_code)
 
 
 @pytest.mark.parametrize("round_", range(2))
@@ -33,15 +23,13 @@ def test_two_processes_join_exactly_one_account(app, make, vendor, db, mailbox, 
         post_form(app.test_client(), link, {"which": "new", "new-name": email, "new-email": email,
                                             "new-password": "a-long-password"})
         paths.append(mailbox.last_link(email, "/Confirm?token=").split("localhost", 1)[1])
-    config = child_config(app)
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(2), context.Queue()
-    processes = [context.Process(target=_confirm, args=(config, path, barrier, results)) for path in paths]
-    for process in processes:
-        process.start()
-    statuses = sorted(results.get(timeout=60) for _ in processes)
-    for process in processes:
-        process.join(timeout=30)
+    with servers(child_config(app)) as started:
+        posts = []
+        for server, path in zip(started, paths, strict=True):
+            browser = requests.Session()
+            token = csrf_in(browser.get(server.url + path, timeout=30).text)
+            posts.append((server.url, [{"path": path, "data": {"csrf_token": token}, "session": browser}]))
+        statuses = sorted(status for status, _body in send_at_once(posts))
 
     assert statuses == [303, 404]
     joined = db.exec(select(func.count()).select_from(PortalAccount)

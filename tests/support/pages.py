@@ -11,7 +11,12 @@ REDIRECTS = {301, 302, 303, 307, 308}
 
 def csrf_token(client, url: str) -> str:
     """The CSRF token of the page at `url`, opened by `client` (so the token is that client's session's)."""
-    found = _CSRF.search(client.get(url).get_data(as_text=True))
+    return csrf_in(client.get(url).get_data(as_text=True), url)
+
+
+def csrf_in(html: str, url: str = "the page") -> str:
+    """The CSRF token a page's HTML carries."""
+    found = _CSRF.search(html)
     assert found, f"no CSRF token on {url}"
     return found.group(1) or found.group(2)
 

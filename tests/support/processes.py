@@ -1,4 +1,11 @@
-"""What a test passes to the app it starts in another process: the test app's own configuration."""
+"""Requests sent at once to several app processes: gunicorn servers of the production configuration
+(tests/support/gunicorn.py) started from the test app's own configuration."""
+
+import threading
+
+import requests
+
+from tests.support.gunicorn import servers
 
 _CARRIED = ("TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND", "SMTP_HOST", "SMTP_PORT", "MAIL_OUTBOX_DIR")
 
@@ -8,42 +15,38 @@ def child_config(app, **extra) -> dict:
     return {key: app.config[key] for key in _CARRIED} | extra
 
 
-def _post_all(config: dict, posts: list[dict], barrier, results) -> None:
-    """In a child process: the app of `config`, then every post at once (a thread each) once both children are
-    ready; the answers' (status, JSON or None) go back through `results`."""
-    import threading
+def send_at_once(requests_by_server: list[tuple[str, list[dict]]]) -> list[tuple[int, dict | None]]:
+    """POSTs (`{"path", "data", "headers"}`, and a `requests.Session` as "session" to send its cookies) each sent
+    to its server's base URL, all at the same moment (a thread each); every answer's (status, JSON or None), or
+    (0, None) for a connection the server dropped."""
+    answers, start = [], threading.Barrier(sum(len(posts) for _url, posts in requests_by_server))
 
-    from portal import create_app
+    def post(url: str, request: dict) -> None:
+        start.wait(timeout=60)
+        try:
+            response = request.get("session", requests).post(url + request["path"], data=request.get("data"),
+                                                             headers=request.get("headers"), allow_redirects=False,
+                                                             timeout=60)
+        except requests.ConnectionError:
+            answers.append((0, None))
+            return
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        answers.append((response.status_code, body))
 
-    app = create_app(config)
-    answers = []
-
-    def post(request: dict) -> None:
-        response = app.test_client().post(request["path"], data=request.get("data"),
-                                          headers=request.get("headers"))
-        answers.append((response.status_code, response.get_json(silent=True)))
-
-    threads = [threading.Thread(target=post, args=(request,)) for request in posts]
-    barrier.wait(timeout=60)
+    threads = [threading.Thread(target=post, args=(url, request))
+               for url, posts in requests_by_server for request in posts]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
-    results.put(answers)
+        thread.join(timeout=120)
+    return answers
 
 
 def post_at_once(config: dict, posts_per_process: list[list[dict]]) -> list[tuple[int, dict | None]]:
-    """POSTs (`{"path", "data", "headers"}`) sent at the same moment from as many app processes as lists given,
-    each process sending its list's posts concurrently; every answer's (status, JSON or None)."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(len(posts_per_process)), context.Queue()
-    processes = [context.Process(target=_post_all, args=(config, posts, barrier, results))
-                 for posts in posts_per_process]
-    for process in processes:
-        process.start()
-    answers = [answer for _ in processes for answer in results.get(timeout=120)]
-    for process in processes:
-        process.join(timeout=30)
-    return answers
+    """POSTs sent at the same moment to as many gunicorn servers of `config` as lists given, each server getting
+    its list's posts concurrently; every answer's (status, JSON or None)."""
+    with servers(config, count=len(posts_per_process)) as started:
+        return send_at_once([(server.url, posts) for server, posts in zip(started, posts_per_process, strict=True)])
