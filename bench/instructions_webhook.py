@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,6 +72,10 @@ def main() -> int:
         child(args.child, args.first, args.events)
         return 0
     facts = json.loads((run.OUT / f"facts-{args.database}-{args.size}.json").read_text())
+    if args.database == "sqlite":  # a copy of its own: a bench run may connect the vendor anew meanwhile
+        copy = run.OUT / f"instructions-{args.size}.db"
+        shutil.copyfile(facts["url"].removeprefix("sqlite:///"), copy)
+        facts["url"] = f"sqlite:///{copy}"
     standin = webhook.StandInProcess(run.free_port(), f"instructions-{args.database}")
     try:
         env, secret, _made, bodies = webhook.in_process_events(args.database, facts, standin,
