@@ -17,7 +17,6 @@ import hmac
 import json
 import os
 import pstats
-import secrets
 import sys
 import time
 from collections import defaultdict
@@ -38,16 +37,8 @@ def main() -> int:
     facts = json.loads((run.OUT / f"facts-{args.database}-{args.size}.json").read_text())
     standin = webhook.StandInProcess(run.free_port(), f"profile-{args.database}")
     try:
-        env = run.portal_environment(args.database, facts, "disabled") | {"STRIPE_API_BASE": standin.url}
-        os.environ.update(env)
-        secret = "whsec_bench" + secrets.token_hex(16)
-        linked = webhook.helper("connect", "--slug", facts["vendor_slug"], "--product", str(facts["product_id"]),
-                                "--secret-key", standin.secret_key, "--webhook-secret", secret,
-                                "--customers", str(3 * args.events), "--skip", str(facts["dashboard_customer_id"]))
-        made = webhook.make_subscriptions(standin, linked["price"], linked["customers"])
-        wanted = set(made[:2 * args.events])
-        bodies = [json.dumps(event) for event in standin.listed("/v1/events?type=customer.subscription.created")
-                  if event["data"]["object"]["id"] in wanted]
+        _env, secret, made, bodies = webhook.in_process_events(args.database, facts, standin, 3 * args.events)
+        bodies = bodies[:2 * args.events]
         from portal import create_app
 
         client = create_app().test_client()

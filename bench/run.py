@@ -288,7 +288,8 @@ def measure(database: str, facts: dict, args, duration: int, rate_limits: str) -
         result["worker_memory"] = workers
         if standin is not None:  # after the pages' memory figures, which are the pages' alone
             print("  webhook: signed customer.subscription.created events, each once", flush=True)
-            result["webhook"] = webhook.run_path(database, facts, standin, portal, env, args.connections)
+            result["webhook"] = webhook.run_path(database, facts, standin, portal, env, args.connections,
+                                                 (args.workers, args.threads))
             result["webhook"]["worker_memory_after"] = portal.worker_memory_mb()
             print(f"  webhook {result['webhook']['events_per_s']:>17.1f} events/s  (the stand-in alone "
                   f"{result['webhook']['standin_calls_per_s']:.1f} call pairs/s)", flush=True)

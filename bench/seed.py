@@ -38,7 +38,8 @@ SIZES = {"full": 1_000_000, "small": 20_000}
 OTHER_VENDOR_ROWS = 1_000
 DASHBOARD_KEYS = 20
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5432")
-PG_DATABASE = "portal_bench"
+# Another name lets two worktrees bench on one PostgreSQL server at once without dropping each other's database.
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "portal_bench")
 
 VENDOR_PASSWORD = "bench-owner-password"  # noqa: S105 - a benchmark database on loopback
 CUSTOMER_PASSWORD = "bench-customer-password"  # noqa: S105

@@ -27,7 +27,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from servers import stop_process
+from servers import portal_environment, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -120,8 +120,25 @@ def make_subscriptions(standin: StandInProcess, price: str, customers: list[int]
         return list(pool.map(make, customers))
 
 
+def in_process_events(database: str, facts: dict, standin: StandInProcess, subscriptions: int):
+    """For the in-process tools (bench/profile_webhook.py, bench/instructions_webhook.py): the portal's environment
+    with the stand-in as Stripe (set in this process too), the bench vendor connected with a new signing secret, and
+    `subscriptions` new subscriptions; returns (env, secret, the subscriptions, their created events' bodies, in the
+    same order)."""
+    env = portal_environment(database, facts, "disabled") | {"STRIPE_API_BASE": standin.url}
+    os.environ.update(env)
+    secret = "whsec_bench" + secrets.token_hex(16)
+    linked = helper("connect", "--slug", facts["vendor_slug"], "--product", str(facts["product_id"]),
+                    "--secret-key", standin.secret_key, "--webhook-secret", secret,
+                    "--customers", str(subscriptions), "--skip", str(facts["dashboard_customer_id"]))
+    made = make_subscriptions(standin, linked["price"], linked["customers"])
+    bodies = {event["data"]["object"]["id"]: json.dumps(event)
+              for event in standin.listed("/v1/events?type=customer.subscription.created")}
+    return env, secret, made, [bodies[subscription] for subscription in made]
+
+
 def run_path(database: str, facts: dict, standin: StandInProcess, portal, portal_env: dict,
-             connections: int) -> dict:
+             connections: int, workers_and_threads: tuple[int, int]) -> dict:
     """Set up, measure and check the webhook path for one database; returns its figures for latest.json."""
     count = EVENTS[facts["size"]]
     started = time.perf_counter()
@@ -129,12 +146,12 @@ def run_path(database: str, facts: dict, standin: StandInProcess, portal, portal
     env = portal_env
     linked = helper("connect", "--slug", facts["vendor_slug"], "--product", str(facts["product_id"]),
                     "--secret-key", standin.secret_key, "--webhook-secret", webhook_secret,
-                    "--customers", str(2 * count), "--skip", str(facts["dashboard_customer_id"]), env=env)
-    if len(linked["customers"]) < 2 * count:
+                    "--customers", str(3 * count), "--skip", str(facts["dashboard_customer_id"]), env=env)
+    if len(linked["customers"]) < 3 * count:
         raise SystemExit(f"only {len(linked['customers'])} bench customers have no Stripe customer yet")
     made = time.perf_counter()
     for_portal = make_subscriptions(standin, linked["price"], linked["customers"][:count])
-    for_standin = make_subscriptions(standin, linked["price"], linked["customers"][count:])
+    for_standin = make_subscriptions(standin, linked["price"], linked["customers"][count:])  # 2 × count
     wanted = set(for_portal)
     events = [event for event in standin.listed("/v1/events?type=customer.subscription.created")
               if event["data"]["object"]["id"] in wanted]
@@ -142,15 +159,14 @@ def run_path(database: str, facts: dict, standin: StandInProcess, portal, portal
         raise SystemExit(f"the stand-in listed {len(events)} customer.subscription.created events, not {count}")
     prepared = time.perf_counter()
 
-    def calls(subscriptions: list[str]) -> dict:
-        cpu = standin.cpu_seconds()
-        figures = helper("calls", "--base", standin.url, "--key", standin.secret_key,
-                         "--concurrency", str(connections), stdin="\n".join(subscriptions))
-        figures["standin_cpu_ms_per_pair"] = round((standin.cpu_seconds() - cpu) / figures["pairs"] * 1000, 2)
-        return figures
-
-    half = count // 2
-    before = calls(for_standin[:half])
+    # The reference: the same calls through the portal's own Gateway, from as many processes and threads as the
+    # portal's server has (each of its workers handles one event at a time per thread). The reference used until
+    # 2026-12-02 (the SDK's service methods from one process of `connections` threads) is measured beside it.
+    mirror = {"client": "gateway", "processes": workers_and_threads[0], "threads": workers_and_threads[1]}
+    legacy = {"client": "sdk", "processes": 1, "threads": connections}
+    part = count // 2
+    before = reference(standin, for_standin[:part], **mirror)
+    before_legacy = reference(standin, for_standin[part:2 * part], **legacy)
     workers = portal.worker_pids()
     worker_cpu, standin_cpu, busy = (sum(cpu_seconds(pid) for pid in workers), standin.cpu_seconds(),
                                      machine_busy())
@@ -161,7 +177,8 @@ def run_path(database: str, facts: dict, standin: StandInProcess, portal, portal
     worker_cpu = sum(cpu_seconds(pid) for pid in workers) - worker_cpu
     standin_cpu = standin.cpu_seconds() - standin_cpu
     busy = [now - then for now, then in zip(machine_busy(), busy, strict=True)]
-    after = calls(for_standin[half:])
+    after_legacy = reference(standin, for_standin[2 * part:3 * part], **legacy)
+    after = reference(standin, for_standin[3 * part:], **mirror)
     measured = time.perf_counter()
 
     keys = helper("verify", "--slug", facts["vendor_slug"], env=env, stdin="\n".join(for_portal))
@@ -170,6 +187,7 @@ def run_path(database: str, facts: dict, standin: StandInProcess, portal, portal
     written = sum(1 for sub, key in keys["key_numbers"].items()
                   if shown.get(sub, {}).get("skm_key_id") == str(key) and "skm_temp_var" not in shown[sub])
     standin_rate = (before["pairs_per_s"] + after["pairs_per_s"]) / 2
+    legacy_rate = (before_legacy["pairs_per_s"] + after_legacy["pairs_per_s"]) / 2
     ratio = fired["events_per_s"] / standin_rate
     all_2xx = fired["status"] == {"200": count} and fired["outcomes"] == {"done": count}
     return {
@@ -180,6 +198,11 @@ def run_path(database: str, facts: dict, standin: StandInProcess, portal, portal
         "statuses": fired["status"], "outcomes": fired["outcomes"],
         "seconds": fired["seconds"], "p50_ms": fired["p50_ms"], "p99_ms": fired["p99_ms"],
         "standin_rounds": [before, after],
+        "standin_reference": f"{mirror['client']} calls, {mirror['processes']} processes x {mirror['threads']} "
+                             "threads (as the portal's server)",
+        "legacy_standin_calls_per_s": round(legacy_rate, 1),
+        "legacy_ratio": round(fired["events_per_s"] / legacy_rate, 3),
+        "legacy_standin_rounds": [before_legacy, after_legacy],
         "cpu_ms_per_event": {"portal_workers": round(worker_cpu / count * 1000, 2),
                              "standin": round(standin_cpu / count * 1000, 2),
                              "load_process": round(fired["client_cpu_s"] / count * 1000, 2),
@@ -201,7 +224,9 @@ def print_row(result: dict) -> None:
              f"{'all 2xx' if result['all_2xx'] else 'NOT ALL 2xx: ' + json.dumps(result['statuses'])}"
     print(f"{'webhook':<24} {result['events_per_s']:>9.1f} {result['p50_ms']:>8.2f} {result['p99_ms']:>8.2f} "
           f"{result['ratio']:>7.3f}  {verdict} (≥ {result['target']:.2f} of the stand-in's "
-          f"{result['standin_calls_per_s']:.1f} call pairs/s; {checks}; {result['step_seconds']['total']} s)",
+          f"{result['standin_calls_per_s']:.1f} call pairs/s; {checks}; {result['step_seconds']['total']} s; the "
+          f"reference before 2026-12-02: {result['legacy_standin_calls_per_s']:.1f}/s, "
+          f"ratio {result['legacy_ratio']:.3f})",
           flush=True)
 
 
@@ -282,26 +307,60 @@ def verify(args) -> dict:
 
 def calls(args) -> dict:
     """Per subscription, the portal's two calls of an event: retrieve (expanded) and the metadata update, with an
-    idempotency key as the portal sends them; from `--concurrency` threads, each subscription once."""
-    import stripe
-
+    idempotency key as the portal sends them; from `--concurrency` threads, each subscription once. `--client
+    gateway` makes them through the portal's own `Gateway` (the same code, HTTP client and settings as the portal's
+    webhook), `sdk` through the SDK's service methods (the reference before 2026-12-02). `--start-at` (a Unix time)
+    lets several of these processes start together."""
     subscriptions = sys.stdin.read().split()
-    v1 = stripe.StripeClient(args.key, base_addresses={"api": args.base}, max_network_retries=2,
-                             http_client=stripe.RequestsClient(timeout=10)).v1
+    metadata = {"skm_key_id": "1", "skm_key_globalid": "1", "skm_temp_var": ""}
+    if args.client == "gateway":
+        from portal.billing.gateway import Gateway
 
-    def pair(subscription: str) -> None:
-        v1.subscriptions.retrieve(subscription, params={"expand": EXPAND})
-        metadata = {"skm_key_id": "1", "skm_key_globalid": "1", "skm_temp_var": ""}
-        v1.subscriptions.update(subscription, params={"metadata": metadata},
-                                options={"idempotency_key": f"skm-key-{subscription}-1"})
+        gateway = Gateway(args.key, api_base=args.base)
 
-    cpu, started = time.process_time(), time.perf_counter()
+        def pair(subscription: str) -> None:
+            gateway.subscription(subscription)
+            gateway.update_subscription_metadata(subscription, metadata, idempotency_key=f"skm-key-{subscription}-1")
+    else:
+        import stripe
+
+        v1 = stripe.StripeClient(args.key, base_addresses={"api": args.base}, max_network_retries=2,
+                                 http_client=stripe.RequestsClient(timeout=10)).v1
+
+        def pair(subscription: str) -> None:
+            v1.subscriptions.retrieve(subscription, params={"expand": EXPAND})
+            v1.subscriptions.update(subscription, params={"metadata": metadata},
+                                    options={"idempotency_key": f"skm-key-{subscription}-1"})
+
+    if args.start_at:
+        time.sleep(max(0.0, args.start_at - time.time()))
+    cpu, started, wall_started = time.process_time(), time.perf_counter(), time.time()
     with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
         list(pool.map(pair, subscriptions))
     seconds = time.perf_counter() - started
-    return {"pairs": len(subscriptions), "seconds": round(seconds, 3),
-            "pairs_per_s": round(len(subscriptions) / seconds, 1),
+    return {"pairs": len(subscriptions), "seconds": round(seconds, 3), "started": wall_started,
+            "ended": wall_started + seconds, "pairs_per_s": round(len(subscriptions) / seconds, 1),
+            "client_cpu_s": round(time.process_time() - cpu, 3),
             "client_cpu_ms_per_pair": round((time.process_time() - cpu) / len(subscriptions) * 1000, 2)}
+
+
+def reference(standin: StandInProcess, subscriptions: list[str], *, client: str, processes: int,
+              threads: int) -> dict:
+    """The call pairs of `subscriptions` from `processes` processes of `threads` threads each, started together;
+    pairs per second from the common start to the last one's end."""
+    start_at = time.time() + 2.0  # each process has imported what it needs by then
+    slices = [subscriptions[n::processes] for n in range(processes)]
+    cpu = standin.cpu_seconds()
+    with concurrent.futures.ThreadPoolExecutor(processes) as pool:
+        runs = list(pool.map(lambda part: helper(
+            "calls", "--base", standin.url, "--key", standin.secret_key, "--client", client,
+            "--concurrency", str(threads), "--start-at", str(start_at), stdin="\n".join(part)), slices))
+    pairs = sum(run["pairs"] for run in runs)
+    seconds = max(run["ended"] for run in runs) - min(run["started"] for run in runs)
+    return {"client": client, "processes": processes, "threads": threads, "pairs": pairs,
+            "seconds": round(seconds, 3), "pairs_per_s": round(pairs / seconds, 1),
+            "client_cpu_ms_per_pair": round(sum(run["client_cpu_s"] for run in runs) / pairs * 1000, 2),
+            "standin_cpu_ms_per_pair": round((standin.cpu_seconds() - cpu) / pairs * 1000, 2)}
 
 
 def fire(args) -> dict:
@@ -364,6 +423,8 @@ def main() -> int:
     step.add_argument("--base", required=True)
     step.add_argument("--key", required=True)
     step.add_argument("--concurrency", type=int, default=16)
+    step.add_argument("--client", choices=["gateway", "sdk"], default="gateway")
+    step.add_argument("--start-at", type=float, default=0.0)
     step = steps.add_parser("fire")
     for name in ("--url", "--secret", "--events"):
         step.add_argument(name, required=True)

@@ -1,12 +1,11 @@
 """Stripe's webhook events, each done once whatever the retries, duplicates, concurrency and order.
 
-An event is recorded by (vendor, event id), then its subscription is read from Stripe as it is now and synced
-(portal/billing/sync.py) and committed; then `skm_key_id` is written to the subscription (and `skm_customer_id`
-to its customer) with idempotency keys; only then is the event marked done, in the transaction that marks them
-written. Any failure leaves it not done and
-is raised, so that the webhook answers 5xx and Stripe delivers again: the redelivery finds the key and only
-finishes what is left. No transaction is open while Stripe is called.
-"""
+An event's subscription is read from Stripe as it is now, then the event is recorded by (vendor, event id) and the
+subscription synced (portal/billing/sync.py) in one transaction; then `skm_key_id` is written to the subscription
+(and `skm_customer_id` to its customer) with idempotency keys; only then is the event marked done, in the
+transaction that marks them written. Any failure leaves it not done and is raised, so that the webhook answers 5xx
+and Stripe delivers again: the redelivery finds the key and only finishes what is left. No transaction is open
+while Stripe is called."""
 
 import hashlib
 import json
@@ -15,6 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import Executable, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from portal.billing.connection import StripeAccess
@@ -25,6 +25,8 @@ from portal.models import LicenseKey, utcnow
 
 TEMP_VAR = "skm_temp_var"
 ACTOR = "stripe"
+# The event's record is written by plain table statements: none of them has a loaded record to keep in step.
+_EVENTS = StripeEvent.__table__
 
 
 def subscription_named_by(event: dict) -> str | None:
@@ -47,15 +49,15 @@ def subscription_named_by(event: dict) -> str | None:
 def _record(session: Session, vendor_id: int, event: dict):
     """The event's record, made on its first delivery, with one more attempt counted: (id, done_at)."""
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(StripeEvent).values(vendor_id=vendor_id, event_id=event["id"][:255], type=event["type"][:100],
-                                           received_at=utcnow(), attempts=1, last_error="")
+    statement = insert(_EVENTS).values(vendor_id=vendor_id, event_id=event["id"][:255], type=event["type"][:100],
+                                       received_at=utcnow(), attempts=1, last_error="")
     return session.execute(statement.on_conflict_do_update(
-        index_elements=["vendor_id", "event_id"], set_={"attempts": StripeEvent.attempts + 1})
-        .returning(StripeEvent.id, StripeEvent.done_at)).one()
+        index_elements=["vendor_id", "event_id"], set_={"attempts": _EVENTS.c.attempts + 1})
+        .returning(_EVENTS.c.id, _EVENTS.c.done_at)).one()
 
 
 def _done(record_id: int, error: str = ""):
-    return update(StripeEvent).where(StripeEvent.id == record_id).values(done_at=utcnow(), last_error=error[:500])
+    return update(_EVENTS).where(_EVENTS.c.id == record_id).values(done_at=utcnow(), last_error=error[:500])
 
 
 def _finish(session: Session, record_id: int, error: str = "") -> None:
@@ -75,25 +77,38 @@ def handle_event(session: Session, access: StripeAccess, *, connection: StripeCo
                  portal_link: str | None = None) -> str:
     """Do an event's work once; returns "done", "duplicate" or "ignored". Raises if it must be delivered again.
 
-    The record is committed with whatever the caller's transaction holds (the webhook's lookup of the vendor), and
-    marked done in the transaction that marks the key written, once Stripe has taken it."""
+    The caller's transaction (the webhook's lookup, which writes nothing) ends before Stripe is called. The event's
+    record is committed together with its sync (the subscription's record and its key), or with its ending when it
+    has nothing to do; a delivery that fails before that commit is counted all the same. The event is marked done
+    in the transaction that marks the key written, once Stripe has taken it."""
     vendor_id = connection.vendor_id
     gateway = access.gateway(connection)
-    record = _record(session, vendor_id, event)
-    session.commit()
-    if record.done_at is not None:
-        return "duplicate"
     subscription_id = subscription_named_by(event)
-    if subscription_id is None:
-        _finish(session, record.id)
-        return "ignored"
     try:
-        current = gateway.subscription(subscription_id)
-    except StripeMissing as error:  # not in this vendor's Stripe account: nothing to do, now or on a redelivery
-        _finish(session, record.id, f"Stripe answered: {error}")
-        return "ignored"
-    settle(session, gateway, connection=connection, subscription=current, actor=f"{ACTOR} {event['id']}",
-           portal_link=portal_link, then=lambda: _done(record.id))
+        current, missing = None, ""
+        if subscription_id is not None:
+            session.commit()  # no transaction open while Stripe answers
+            try:
+                current = gateway.subscription(subscription_id)
+            except StripeMissing as error:  # not in this vendor's Stripe account: nothing to do, now or on a redelivery
+                missing = f"Stripe answered: {error}"
+        record = _record(session, vendor_id, event)
+        if record.done_at is not None:
+            session.commit()
+            return "duplicate"
+        if current is None:
+            _finish(session, record.id, missing)
+            return "ignored"
+        state = StripeSubscription.read(current)
+        synced = sync(session, connection=connection, state=state, actor=f"{ACTOR} {event['id']}",
+                      portal_link=portal_link)
+        session.commit()
+    except Exception:
+        session.rollback()
+        _record(session, vendor_id, event)  # the delivery counted, its record there for note_failure
+        session.commit()
+        raise
+    write_back(session, gateway, row=synced.row, state=state, synced=synced, then=lambda: _done(record.id))
     return "done"
 
 
@@ -123,7 +138,7 @@ def write_back(session: Session, gateway: Gateway, *, row: Subscription, state: 
     """`skm_key_id` and `skm_key_globalid` on the subscription, `skm_temp_var` gone, `skm_customer_id` on the
     customer: skipped where Stripe already shows them, marked written (in one transaction, with `then`'s statement)
     only once Stripe has taken them. `synced`, the sync just committed, saves reading again what it knows."""
-    marks = []
+    marks, written = [], []
     if row.key_id is not None and not row.key_written:
         key_number = synced.key_number if synced is not None else None
         if key_number is None:
@@ -133,8 +148,10 @@ def write_back(session: Session, gateway: Gateway, *, row: Subscription, state: 
         if TEMP_VAR in state.metadata or any(state.metadata.get(k) != v for k, v in wanted.items()):
             gateway.update_subscription_metadata(state.id, {**wanted, TEMP_VAR: ""},
                                                  idempotency_key=_idempotency_key(state, row.key_id))
-        marks.append(update(Subscription).where(Subscription.id == row.id, Subscription.key_id == row.key_id)
+        records = Subscription.__table__
+        marks.append(update(records).where(records.c.id == row.id, records.c.key_id == row.key_id)
                      .values(key_written=True))
+        written.append((row, "key_written"))
     if synced is not None:
         link = synced.customer_link
     else:
@@ -147,10 +164,14 @@ def write_back(session: Session, gateway: Gateway, *, row: Subscription, state: 
         if (state.customer.get("metadata") or {}).get("skm_customer_id") != wanted:
             gateway.update_customer_metadata(link.stripe_customer_id, {"skm_customer_id": wanted},
                                              idempotency_key=f"skm-customer-{link.stripe_customer_id}-{wanted}")
-        marks.append(update(StripeCustomer).where(StripeCustomer.id == link.id).values(metadata_written=True))
+        links = StripeCustomer.__table__
+        marks.append(update(links).where(links.c.id == link.id).values(metadata_written=True))
+        written.append((link, "metadata_written"))
     if then is not None:
         marks.append(then())
     if marks:
         for mark in marks:
             session.execute(mark)
         session.commit()
+    for record, name in written:  # plain table UPDATEs: the loaded records are told what they now hold
+        set_committed_value(record, name, True)

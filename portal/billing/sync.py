@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from portal.audit import record_change, recorded_together, snapshot
@@ -134,9 +135,9 @@ def _link(session: Session, vendor_id: int, customer_id: int, stripe_id: str, *,
     """Link a Stripe customer to a customer here, unless either is linked already (at most one Stripe customer per
     customer: a second one is not linked); the link the Stripe customer has then, if any."""
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    made = session.execute(insert(StripeCustomer).values(
+    made = session.execute(insert(StripeCustomer.__table__).values(
         vendor_id=vendor_id, customer_id=customer_id, stripe_customer_id=stripe_id, metadata_written=written,
-        created=utcnow()).on_conflict_do_nothing().returning(StripeCustomer.id)).scalar()
+        created=utcnow()).on_conflict_do_nothing().returning(StripeCustomer.__table__.c.id)).scalar()
     if made is not None:
         return StripeCustomer(id=made, vendor_id=vendor_id, customer_id=customer_id, stripe_customer_id=stripe_id,
                               metadata_written=written)
@@ -151,19 +152,38 @@ def _locked(session: Session, vendor_id: int, stripe_id: str) -> Subscription | 
                         .with_for_update()).first()
 
 
-def _claim(session: Session, vendor_id: int, stripe_id: str) -> Subscription:
-    """The subscription's record, made if new, locked until the transaction ends."""
+def _claim(session: Session, vendor_id: int, stripe_id: str, synced: dict) -> tuple[Subscription, dict]:
+    """The subscription's record, locked until the transaction ends, with the `synced` values set; and its snapshot
+    from before them. A new record is inserted with them (its "before" being a new Subscription's defaults)."""
     row = _locked(session, vendor_id, stripe_id)
-    if row is not None:
-        return row
-    # Made unless another delivery made it first (then this waits for its transaction to end): either way the row is
-    # there to lock. The new record's columns are a new Subscription's defaults, as the ORM would insert them.
-    values = Subscription(vendor_id=vendor_id, stripe_subscription_id=stripe_id).model_dump(exclude={"id"})
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    made = session.scalars(insert(Subscription).values(**values)
-                           .on_conflict_do_nothing(index_elements=["vendor_id", "stripe_subscription_id"])
-                           .returning(Subscription)).first()
-    return made if made is not None else _locked(session, vendor_id, stripe_id)
+    if row is None:
+        # Made unless another delivery made it first (then this waits for its transaction to end): either way the row
+        # is there to lock.
+        fresh = Subscription(vendor_id=vendor_id, stripe_subscription_id=stripe_id)
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        made = session.scalars(insert(Subscription).values(**(fresh.model_dump(exclude={"id"}) | synced))
+                               .on_conflict_do_nothing(index_elements=["vendor_id", "stripe_subscription_id"])
+                               .returning(Subscription)).first()
+        if made is not None:
+            return made, snapshot(fresh) | {"id": made.id}
+        row = _locked(session, vendor_id, stripe_id)
+    before = snapshot(row)
+    for name, value in synced.items():
+        setattr(row, name, value)
+    session.add(row)
+    return row, before
+
+
+def _take_key(session: Session, row: Subscription, key_id: int) -> None:
+    """The record's key set by a compare-and-set on `key_id IS NULL` (a plain table UPDATE: the loaded record is
+    given the values it now holds, so that no second UPDATE follows at the flush)."""
+    table = Subscription.__table__
+    taken = session.execute(update(table).where(table.c.id == row.id, table.c.key_id.is_(None))
+                            .values(key_id=key_id, key_written=False)).rowcount
+    if taken != 1:
+        raise DomainError("The subscription's key was set by another delivery.")
+    set_committed_value(row, "key_id", key_id)
+    set_committed_value(row, "key_written", False)
 
 
 def _renews(state: StripeSubscription) -> datetime | None:
@@ -178,11 +198,7 @@ def _make_key(session: Session, row: Subscription, state: StripeSubscription, pl
     key = create_key(session, product=plan.product, settings=settings, actor=actor)
     add_object(session, vendor_id=row.vendor_id, name=STRIPE_MANAGED, string_value=state.item_id or state.id,
                referencer_type=KEY, referencer_id=key.id, actor=actor, owner_is_new=True)
-    taken = session.execute(update(Subscription).where(Subscription.id == row.id, Subscription.key_id.is_(None))
-                            .values(key_id=key.id, key_written=False)).rowcount
-    if taken != 1:
-        raise DomainError("The subscription's key was made by another delivery.")
-    row.key_id, row.key_written = key.id, False
+    _take_key(session, row, key.id)
     mail_new_license(session, key=key, portal_link=portal_link)
     return key
 
@@ -202,11 +218,7 @@ def _named_key(session: Session, row: Subscription, state: StripeSubscription, p
         return None
     if session.exec(select(Subscription.id).where(Subscription.key_id == found.id)).first() is not None:
         return None
-    taken = session.execute(update(Subscription).where(Subscription.id == row.id, Subscription.key_id.is_(None))
-                            .values(key_id=found.id, key_written=False)).rowcount
-    if taken != 1:
-        raise DomainError("The subscription's key was set by another delivery.")
-    row.key_id, row.key_written = found.id, False
+    _take_key(session, row, found.id)
     return found
 
 
@@ -276,16 +288,14 @@ def sync(session: Session, *, connection: StripeConnection, state: StripeSubscri
     with recorded_together(session):  # the audit rows of a sync in one INSERT
         plan = plan_of(session, vendor_id=vendor_id, state=state)
         customer, link = _customer_and_link(session, vendor_id, state.customer, actor)
-        row = _claim(session, vendor_id, state.id)
-        before = snapshot(row)
-        previous_price = row.stripe_price_id
-        row.stripe_customer_id, row.customer_id = state.customer.get("id", ""), customer.id
-        row.status, row.current_period_end, row.trial_end = state.status, state.period_end, state.trial_end
-        row.cancel_at_period_end, row.ended_at = state.cancel_at_period_end, state.ended_at
-        row.product_id = plan.product.id if plan.product else row.product_id
-        row.problem = plan.problem
-        row.stripe_price_id, row.synced_at = _id(state.price), utcnow()
-        session.add(row)
+        synced = {"stripe_customer_id": state.customer.get("id", ""), "customer_id": customer.id,
+                  "status": state.status, "current_period_end": state.period_end, "trial_end": state.trial_end,
+                  "cancel_at_period_end": state.cancel_at_period_end, "ended_at": state.ended_at,
+                  "problem": plan.problem, "stripe_price_id": _id(state.price), "synced_at": utcnow()}
+        if plan.product is not None:
+            synced["product_id"] = plan.product.id
+        row, before = _claim(session, vendor_id, state.id, synced)
+        previous_price = before["stripe_price_id"]
         key = _keep_key(session, row, state, plan, customer, connection, actor, portal_link, previous_price)
         session.flush()
         after = snapshot(row, leave_out=("synced_at",))

@@ -8,14 +8,12 @@ delivers again. Answers are JSON and name no secret.
 import logging
 
 from flask import Blueprint, Flask, current_app, jsonify, request
-from sqlmodel import select
 
-from portal.billing.connection import connected
+from portal.billing.connection import connected_vendors
 from portal.billing.events import handle_event, note_failure
 from portal.billing.gateway import BadSignature, StripeRefused, StripeUnavailable, verify_event
 from portal.db import get_session
 from portal.extensions import csrf, limiter
-from portal.models import Vendor
 from portal.rules import normalize_slug
 from portal.urls import absolute_url
 
@@ -37,12 +35,12 @@ def stripe_webhook(slug: str):
         return _refused("The body is too large for a Stripe event.", 413)
     payload = request.get_data(cache=False)
     session = get_session()
-    vendor_id = session.exec(select(Vendor.id).where(Vendor.slug == normalize_slug(slug))).first()
-    connection = connected(session, vendor_id=vendor_id) if vendor_id is not None else None
+    # One query for the vendor and its connection (the vendor stays loaded for the new key's mail). Nothing is written
+    # before the signature is proven; handle_event ends this transaction before it calls Stripe.
+    found = connected_vendors(session, normalize_slug(slug))
+    vendor_id, connection = (found[0][0].id, found[0][1]) if found else (None, None)
     access = current_app.extensions["stripe_access"]
     secret = access.webhook_secret(connection)
-    # The lookup's transaction goes on into handle_event, which commits it with the event's record (nothing is
-    # written before the signature is proven; a refusal ends it with the session, unwritten).
     if secret is None:
         return _refused("No portal with Stripe connected has this address.")
     try:

@@ -76,10 +76,11 @@ def check_customer(session: Session, vendor_id: int, customer_id: int | None) ->
 
 def reserve_key_numbers(session: Session, *, product_id: int, count: int) -> int:
     """Take `count` consecutive per-product IDs in one atomic UPDATE … RETURNING; returns the first."""
+    products = Product.__table__  # the table's UPDATE: no loaded product needs the counter kept in step
     taken = session.execute(
-        update(Product).where(Product.id == product_id)
-        .values(next_key_number=Product.next_key_number + count)
-        .returning(Product.next_key_number)
+        update(products).where(products.c.id == product_id)
+        .values(next_key_number=products.c.next_key_number + count)
+        .returning(products.c.next_key_number)
     ).scalar_one()
     return taken - count
 
