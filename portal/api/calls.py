@@ -32,10 +32,18 @@ class Call:
 
     def writer(self) -> Session:
         """A write transaction of its own, for a reading method that finds it must write (key/Activate of a machine
-        that is new or due a refresh); committed with the call, or rolled back with it."""
+        that is new or due a refresh); committed with the call, or rolled back with it. The read transaction ends
+        first, so that a call never holds two connections at once (many calls waiting for a second connection
+        while holding the pool's others would wait for ever); what the call reads after this, it reads here."""
         if self.written is None:
+            self.session.rollback()
             self.written = Session(current_app.extensions["db_engine"], expire_on_commit=False)
         return self.written
+
+    @property
+    def reader(self) -> Session:
+        """Where the call reads: its write transaction once it has one, else its read transaction."""
+        return self.written if self.written is not None else self.session
 
     @property
     def vendor_id(self) -> int:

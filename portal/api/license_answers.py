@@ -25,7 +25,7 @@ def license_answer(call: Call, key, machines: list, *, this_machine=None, messag
     values = key_object(
         key, now=call.now, fields_to_return=fields,
         customer=customer_of(key) if wants(fields, "Customer") else None, machines=shown,
-        data_objects=data_objects_of_key(call.session, vendor_id=call.vendor_id, key_id=key.id)
+        data_objects=data_objects_of_key(call.reader, vendor_id=call.vendor_id, key_id=key.id)
         if wants(fields, "DataObjects") else ())
     with_metadata = params.flag("metadata")
     if not params.flag("Sign", default=True) and not with_metadata:
@@ -34,7 +34,7 @@ def license_answer(call: Call, key, machines: list, *, this_machine=None, messag
     modulus = _modulus(call)
 
     def sign() -> dict:
-        private = signing.private_key(call.written or call.session, vendor_id=call.vendor_id, modulus=modulus,
+        private = signing.private_key(call.reader, vendor_id=call.vendor_id, modulus=modulus,
                                       encryptor=call.encryptor)
         data = signed_key(values, private)
         if metadata is not None:
