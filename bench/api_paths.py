@@ -24,12 +24,13 @@ def _environment(env: dict):
 def prepare(env: dict, facts: dict) -> dict:
     """A token for the bench vendor, its signing key, and a live key of "Big App" with MACHINE activated: made
     through the portal's own services, with the served portal's configuration (its ENCRYPTION_KEY)."""
+    from sqlalchemy import delete
     from sqlmodel import Session, select
 
     from portal import create_app
     from portal.api import signing, tokens
     from portal.keys.services import activate_machine
-    from portal.models import LicenseKey, utcnow
+    from portal.models import LicenseKey, SigningKey, utcnow
     from portal.vendors.services import find_vendor
 
     with _environment(env):
@@ -37,7 +38,12 @@ def prepare(env: dict, facts: dict) -> dict:
     with app.app_context(), Session(app.extensions["db_engine"], expire_on_commit=False) as session:
         vendor = find_vendor(session, slug=facts["vendor_slug"])
         _token, text = tokens.create_token(session, vendor_id=vendor.id, name="bench", actor="bench")
-        signing.ensure_key(session, vendor_id=vendor.id, encryptor=app.extensions["encryptor"])
+        # A pair made by an earlier run (--reuse) is encrypted with that run's ENCRYPTION_KEY: made again.
+        encryptor = app.extensions["encryptor"]
+        made = session.exec(select(SigningKey).where(SigningKey.vendor_id == vendor.id)).first()
+        if made is not None and encryptor.decrypt(made.private_key_encrypted) is None:
+            session.execute(delete(SigningKey).where(SigningKey.vendor_id == vendor.id))
+        signing.ensure_key(session, vendor_id=vendor.id, encryptor=encryptor)
         key = session.exec(select(LicenseKey).where(
             LicenseKey.product_id == facts["product_id"], LicenseKey.block.is_(False),
             LicenseKey.expires > utcnow()).order_by(LicenseKey.id.desc()).limit(1)).one()

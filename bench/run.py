@@ -7,6 +7,8 @@ of a portal worker, and writes the same to bench/out/latest.json. bench/README.m
 """
 
 import argparse
+import base64
+import hashlib
 import http.cookies
 import json
 import os
@@ -109,7 +111,14 @@ def prepare_database(database: str, size: str, *, reuse: bool) -> dict:
 def in_process_client(facts: dict, database: str, path_name: str, rate_limits: str = "disabled"):
     """(app, test client logged in as the path's user, path, headers) for looking at one path in-process: the app
     built with the benchmark's settings on the database the last run of that size built."""
-    os.environ.update(portal_environment(database, facts, rate_limits))
+    env = portal_environment(database, facts, rate_limits) | {"API_RATE_LIMIT": "1000000 per minute"}
+    if path_name.startswith("api_"):
+        # One ENCRYPTION_KEY for every in-process look at this database (bench/instructions.py runs two at once), so
+        # that the signing key one of them made is readable by the other.
+        digest = hashlib.sha256(f"in-process {facts['url']}".encode()).digest()
+        env["ENCRYPTION_KEY"] = base64.urlsafe_b64encode(digest).decode()
+        facts = facts | {"api": api_paths.prepare(env, facts)}
+    os.environ.update(env)
     from portal import create_app
 
     app = create_app()
@@ -117,6 +126,8 @@ def in_process_client(facts: dict, database: str, path_name: str, rate_limits: s
     path, who, htmx = paths[path_name]
     client = app.test_client()
     headers = {"User-Agent": USER_AGENT} | ({"HX-Request": "true"} if htmx else {})
+    if who == "nobody":
+        return app, client, path, headers
     login = (f"/Portal/@{facts['vendor_slug']}/Login", facts["customer_email"], facts["customer_password"]) \
         if who == "customer" else ("/vendor/login", facts["vendor_email"], facts["vendor_password"])
     html = client.get(login[0], headers=headers).get_data(as_text=True)

@@ -3,8 +3,10 @@
 from portal.api.answers import ok
 from portal.api.calls import Call, api_method
 from portal.api.license_answers import license_answer
+from portal.domain import NotFound
+from portal.keys import license_state
 from portal.keys import services as keys
-from portal.models import NAME_MAX
+from portal.models import NAME_MAX, LicenseKey
 
 MAX_FLOATING_SECONDS = 10 * 365 * 86400
 MID_MAX = 180
@@ -17,23 +19,52 @@ def named_key(call: Call):
     return product, keys.key_by_text(call.session, product_id=product.id, text=text)
 
 
-@api_method("key/Activate", group="activation")
+def _license(call: Call):
+    """The row of the key the call names (with its customer), as `named_key` finds it, in one statement."""
+    product_id = call.product_id()
+    text = call.params.text("Key", max_length=100)
+    try:
+        key = license_state.key_of_product(call.session, vendor_id=call.vendor_id, product_id=product_id, text=text)
+    except license_state.NoSuchProduct:
+        raise call.no_product(product_id) from None
+    if key is None:
+        call.params.text("Key", required=True)  # a missing Key is named once the product is known to be right
+        raise NotFound("The product has no such key.")
+    return key
+
+
+@api_method("key/Activate", group="activation", writes=False)
 def activate(call: Call):
-    _product, key = named_key(call)
+    """Reads only when the machine is known and was seen within a minute (nothing would change); otherwise the
+    activation is `activate_machine`'s, in a write transaction of its own, which re-reads the key locked."""
+    key = _license(call)
     params = call.params
     mid = params.text("MachineCode", required=True, max_length=MID_MAX)
-    keys.activate_machine(call.session, key=key, mid=mid, ip=call.ip, actor=call.actor, now=call.now,
-                          friendly_name=params.text("FriendlyName", max_length=NAME_MAX),
-                          floating_seconds=params.integer("FloatingTimeInterval", minimum=0,
-                                                          maximum=MAX_FLOATING_SECONDS),
-                          max_overdraft=params.integer("MaxOverdraft", minimum=0, maximum=10_000))
-    return license_answer(call, key, writes=True)
+    friendly_name = params.text("FriendlyName", max_length=NAME_MAX)
+    floating_seconds = params.integer("FloatingTimeInterval", minimum=0, maximum=MAX_FLOATING_SECONDS)
+    max_overdraft = params.integer("MaxOverdraft", minimum=0, maximum=10_000)
+    machines = license_state.machines_of_key(call.session, key_id=key.id)
+    if (floating_seconds or key.block or key.expires <= call.now
+            or not license_state.seen_lately(machines, mid=mid, ip=call.ip, friendly_name=friendly_name,
+                                             now=call.now)):
+        writer = call.writer()
+        locked = writer.get(LicenseKey, key.id)
+        if locked is None:
+            raise NotFound("The product has no such key.")
+        machine = keys.activate_machine(writer, key=locked, mid=mid, ip=call.ip,
+                                        actor=call.actor, now=call.now, friendly_name=friendly_name,
+                                        floating_seconds=floating_seconds, max_overdraft=max_overdraft)
+        writer.flush()
+        machines = license_state.machines_of_key(writer, key_id=key.id)
+    else:
+        machine = next(m for m in machines if m.mid == mid)
+    return license_answer(call, key, machines, this_machine=machine)
 
 
 @api_method("key/GetKey", group="activation", writes=False)
 def get_key(call: Call):
-    _product, key = named_key(call)
-    return license_answer(call, key, writes=False)
+    key = _license(call)
+    return license_answer(call, key, license_state.machines_of_key(call.session, key_id=key.id))
 
 
 @api_method("key/Deactivate", group="activation")

@@ -14,8 +14,11 @@ KEY_FIELDS = ("ProductId", "ID", "Key", "Created", "Expires", "Period", "F1", "F
               "MaxNoOfMachines", "AllowedMachines", "DataObjects", "SignDate")
 BIT = {name: 1 << n for n, name in enumerate(KEY_FIELDS)}
 ALL_FIELDS = (1 << len(KEY_FIELDS)) - 1
-_LEFT_OUT = {"ActivatedMachines": [], "DataObjects": [], "Customer": None, "Key": None, "Notes": None,
-             "AllowedMachines": None}
+# What a field FieldsToReturn leaves out shows (booleans False, numbers 0). ActivatedMachines is the caller's to
+# choose: key/Activate then shows the machine it activated, as Cryptolens does.
+_LEFT_OUT = {"DataObjects": [], "Customer": None, "Key": None, "Notes": None, "AllowedMachines": None}
+# LicenseStatus.ReasonForInvalidity in Cryptolens' clients (SKM.V3.InvalidityReason).
+NOT_INVALID, EXPIRED, BLOCKED = 0, 1, 2
 
 
 def ok(message: str = "", **data):
@@ -55,7 +58,8 @@ def data_object(obj) -> dict:
 
 
 def key_object(key, *, customer=None, machines=(), data_objects=(), now: datetime, fields_to_return: int = 0) -> dict:
-    """Every field of the key in Cryptolens' shape; a field FieldsToReturn leaves out keeps its empty value."""
+    """Every field of the key in Cryptolens' shape; a field FieldsToReturn leaves out keeps its empty value (the
+    machines shown are the caller's choice)."""
     values = {
         "ProductId": key.product_id, "ID": key.key_number, "Key": key.key, "Created": unix(key.created),
         "Expires": unix(key.expires), "Period": key.period,
@@ -67,13 +71,39 @@ def key_object(key, *, customer=None, machines=(), data_objects=(), now: datetim
     }
     if fields_to_return:
         for name in KEY_FIELDS:
-            if not wants(fields_to_return, name):
+            if not wants(fields_to_return, name) and name != "ActivatedMachines":
                 values[name] = _LEFT_OUT.get(name, False if isinstance(values[name], bool) else 0)
     return values
 
 
+def compact_json(values) -> bytes:
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def signed_key(values: dict, private_key) -> dict:
     """`licenseKey` (base64 of the JSON's exact bytes) and `signature` (SHA-256 RSA over those bytes)."""
-    raw = json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
+    raw = compact_json(values)
     return {"licenseKey": base64.b64encode(raw).decode(),
             "signature": base64.b64encode(signing.sign(private_key, raw)).decode()}
+
+
+def key_metadata(key, live_machines, now: datetime) -> dict:
+    """What `metadata=True` adds, as Cryptolens' KeyMetadata: the machines in use, the license's status and the
+    floating machines in use. Keys always expire here, so every key is time-limited; a trial key is one made by
+    key/CreateTrialKey (TrialActivation)."""
+    reason = BLOCKED if key.block else EXPIRED if key.expires <= now else NOT_INVALID
+    return {"ActivatedMachines": len(live_machines),
+            "LicenseStatus": {"IsValid": reason == NOT_INVALID, "ReasonForInvalidity": reason,
+                              "Trial": bool(key.trial_activation), "TimeLimited": True,
+                              "TimeLeft": max(0, int((key.expires - now).total_seconds()) // 86400)},
+            "UsedFloatingMachines": sum(1 for m in live_machines if m.floating_expires is not None)}
+
+
+def metadata_answer(metadata: dict, signature: str) -> dict:
+    """The metadata in the answer's camelCase, with the signature of its PascalCase JSON."""
+    status = metadata["LicenseStatus"]
+    return {"activatedMachines": metadata["ActivatedMachines"],
+            "licenseStatus": {"isValid": status["IsValid"], "reasonForInvalidity": status["ReasonForInvalidity"],
+                              "trial": status["Trial"], "timeLimited": status["TimeLimited"],
+                              "timeLeft": status["TimeLeft"]},
+            "usedFloatingMachines": metadata["UsedFloatingMachines"], "signature": signature}

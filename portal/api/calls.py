@@ -5,13 +5,14 @@ import functools
 from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, g, request
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from portal.api import tokens
 from portal.api.answers import refusal
 from portal.api.params import ApiError, Params
 from portal.domain import DomainError, NotFound, find_owned
-from portal.models import ApiToken, Product, utcnow
+from portal.models import Product, utcnow
 from portal.web import client_ip
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
@@ -22,10 +23,27 @@ METHODS: dict[str, str] = {}
 @dataclass
 class Call:
     session: Session
-    token: ApiToken
+    # The token's row (portal/api/tokens.py: live_token), with its vendor's signing `modulus`.
+    token: Row
     params: Params
     ip: str
     now: object = field(default_factory=utcnow)
+    written: Session | None = None
+
+    def writer(self) -> Session:
+        """A write transaction of its own, for a reading method that finds it must write (key/Activate of a machine
+        that is new or due a refresh); committed with the call, or rolled back with it. The read transaction ends
+        first, so that a call never holds two connections at once (many calls waiting for a second connection
+        while holding the pool's others would wait for ever); what the call reads after this, it reads here."""
+        if self.written is None:
+            self.session.rollback()
+            self.written = Session(current_app.extensions["db_engine"], expire_on_commit=False)
+        return self.written
+
+    @property
+    def reader(self) -> Session:
+        """Where the call reads: its write transaction once it has one, else its read transaction."""
+        return self.written if self.written is not None else self.session
 
     @property
     def vendor_id(self) -> int:
@@ -41,11 +59,23 @@ class Call:
 
     def product(self, name: str = "ProductId") -> Product:
         """The vendor's product the call names, if the token may reach it."""
-        product_id = self.params.record_id(name)
+        product_id = self.product_id(name)
         product = find_owned(self.session, Product, product_id, vendor_id=self.vendor_id)
-        if product is None or self.token.product_id not in (None, product_id):
-            raise ApiError(f"No product of yours has the {name} {product_id}.")
+        if product is None:
+            raise self.no_product(product_id, name)
         return product
+
+    def product_id(self, name: str = "ProductId") -> int:
+        """The product id the call names, if the token may reach that product (whether it is the vendor's is for the
+        caller to check)."""
+        product_id = self.params.record_id(name)
+        if self.token.product_id not in (None, product_id):
+            raise self.no_product(product_id, name)
+        return product_id
+
+    @staticmethod
+    def no_product(product_id: int, name: str = "ProductId") -> ApiError:
+        return ApiError(f"No product of yours has the {name} {product_id}.")
 
 
 def _session(writes: bool) -> Session:
@@ -54,7 +84,7 @@ def _session(writes: bool) -> Session:
     return g.db_session
 
 
-def _token(session: Session, params: Params, group: str) -> ApiToken:
+def _token(session: Session, params: Params, group: str) -> Row:
     try:
         token = tokens.live_token(session, params.raw("token") or "")
     except NotFound as error:
@@ -64,15 +94,22 @@ def _token(session: Session, params: Params, group: str) -> ApiToken:
     return token
 
 
-def _note_use(token: ApiToken, session: Session, writes: bool, now) -> None:
-    if not tokens.needs_touch(token, now):
+def _note_use(call: Call, writes: bool) -> None:
+    if not tokens.needs_touch(call.token, call.now):
         return
-    if writes:
-        tokens.touch(session, token_id=token.id, now=now)
-        return
-    with Session(current_app.extensions["db_engine"]) as writer:
-        tokens.touch(writer, token_id=token.id, now=now)
-        writer.commit()
+    tokens.touch(call.session if writes else call.writer(), token_id=call.token.id, now=call.now)
+
+
+def _finish(call: Call | None, session: Session, *, commit: bool) -> None:
+    """Commit (or roll back) what the call wrote: its own writer first, then the request's session."""
+    written = call.written if call is not None else None
+    for each in (written, session):
+        if each is not None and commit:
+            each.commit()
+        elif each is not None:
+            each.rollback()
+    if written is not None:
+        written.close()
 
 
 def api_method(path: str, *, group: str, writes: bool = True):
@@ -84,18 +121,21 @@ def api_method(path: str, *, group: str, writes: bool = True):
         def answer():
             params = Params(request.values)
             session = _session(writes)
+            call = None
             try:
-                token = _token(session, params, group)
-                call = Call(session=session, token=token, params=params, ip=client_ip())
+                call = Call(session=session, token=_token(session, params, group), params=params, ip=client_ip())
                 result = view(call)
-                _note_use(token, session, writes, call.now)
-                session.commit()
+                _note_use(call, writes)
+                _finish(call, session, commit=True)
             except ApiError as error:
-                session.rollback()
+                _finish(call, session, commit=False)
                 return refusal(error.message, error.status)
             except (DomainError, NotFound) as error:
-                session.rollback()
+                _finish(call, session, commit=False)
                 return refusal(error.message)
+            except Exception:
+                _finish(call, session, commit=False)
+                raise
             return result
 
         endpoint = path.replace("/", "_").lower()

@@ -1,62 +1,46 @@
-"""The answer of key/Activate and key/GetKey: the key with what FieldsToReturn keeps, signed by the vendor's key,
-with the signed `metadata` when asked."""
+"""The answer of key/Activate and key/GetKey: the key with what FieldsToReturn keeps, signed by the vendor's key
+(or the same answer signed moments ago, portal/api/signed_answer_cache.py), with the signed `metadata` when asked."""
 
-from flask import current_app
-from sqlmodel import Session
-
-from portal.api import signing
-from portal.api.answers import key_object, ok, signed_key, unix, wants
+from portal.api import signed_answer_cache, signing
+from portal.api.answers import compact_json, key_metadata, key_object, metadata_answer, ok, signed_key, unix, wants
 from portal.api.calls import Call
-from portal.dataobjects.services import KEY, list_objects
-from portal.keys.services import machines_of
-from portal.models import Customer, LicenseKey
+from portal.keys.license_state import customer_of, data_objects_of_key
 
 
-def _live_machines(call: Call, key: LicenseKey) -> list:
-    machines = machines_of(call.session, key_ids=[key.id])[key.id]
-    return [m for m in machines if m.floating_expires is None or m.floating_expires > call.now]
+def _modulus(call: Call) -> str:
+    """The vendor's signing modulus, read with the token; a vendor's first signed answer makes its pair."""
+    if call.token.modulus is not None:
+        return call.token.modulus
+    return signing.ensure_key(call.writer(), vendor_id=call.vendor_id, encryptor=call.encryptor).modulus
 
 
-def _private_key(call: Call, *, writes: bool):
-    """The vendor's loaded private key; a vendor's first signed answer makes its pair (in a write of its own
-    when the call only reads)."""
-    encryptor = current_app.extensions["encryptor"]
-    modulus = signing.modulus_of(call.session, vendor_id=call.vendor_id)
-    if modulus is None and writes:
-        modulus = signing.ensure_key(call.session, vendor_id=call.vendor_id, encryptor=encryptor).modulus
-    elif modulus is None:
-        with Session(current_app.extensions["db_engine"], expire_on_commit=False) as writer:
-            modulus = signing.ensure_key(writer, vendor_id=call.vendor_id, encryptor=encryptor).modulus
-            writer.commit()
-    return signing.private_key(call.session, vendor_id=call.vendor_id, modulus=modulus, encryptor=encryptor)
-
-
-def license_answer(call: Call, key: LicenseKey, *, writes: bool, message: str = ""):
+def license_answer(call: Call, key, machines: list, *, this_machine=None, message: str = ""):
+    """`key` is the key's row with its customer (portal/keys/license_state.py), `machines` its machines; when
+    FieldsToReturn leaves the machines out, only `this_machine` (the one key/Activate activated) is shown."""
     params = call.params
     fields = params.integer("FieldsToReturn", minimum=0, maximum=2**31 - 1)
-    machines = _live_machines(call, key)
+    live = [m for m in machines if m.floating_expires is None or m.floating_expires > call.now]
+    shown = live if wants(fields, "ActivatedMachines") else [
+        m for m in live if this_machine is not None and m.id == this_machine.id]
     values = key_object(
         key, now=call.now, fields_to_return=fields,
-        customer=call.session.get(Customer, key.customer_id) if key.customer_id and wants(fields, "Customer") else None,
-        machines=machines if wants(fields, "ActivatedMachines") else (),
-        data_objects=list_objects(call.session, vendor_id=call.vendor_id, referencer_type=KEY, referencer_id=key.id)
+        customer=customer_of(key) if wants(fields, "Customer") else None, machines=shown,
+        data_objects=data_objects_of_key(call.reader, vendor_id=call.vendor_id, key_id=key.id)
         if wants(fields, "DataObjects") else ())
     with_metadata = params.flag("metadata")
     if not params.flag("Sign", default=True) and not with_metadata:
         return ok(message, licenseKey=values)
-    private = _private_key(call, writes=writes)
-    data = signed_key(values, private)
-    if with_metadata:
-        status = _status(key, call.now)
-        data["metadata"] = {"activatedMachines": len(machines), "licenseStatus": status,
-                            "signature": signing.signed_metadata(private, {
-                                "ActivatedMachines": len(machines), "LicenseStatus": status,
-                                "SignDate": unix(call.now)})}
-    return ok(message, **data)
+    metadata = key_metadata(key, live, call.now) if with_metadata else None
+    modulus = _modulus(call)
 
+    def sign() -> dict:
+        private = signing.private_key(call.reader, vendor_id=call.vendor_id, modulus=modulus,
+                                      encryptor=call.encryptor)
+        data = signed_key(values, private)
+        if metadata is not None:
+            data["metadata"] = metadata_answer(metadata, signing.signed_metadata(private, metadata,
+                                                                                date=unix(call.now)))
+        return data
 
-def _status(key: LicenseKey, now) -> dict:
-    reasons = [reason for reason, applies in (("The key is blocked.", key.block),
-                                              ("The key has expired.", key.expires <= now)) if applies]
-    return {"isValid": not reasons, "timeLeft": max(0, int((key.expires - now).total_seconds()) // 86400),
-            "reasonForInvalidity": " ".join(reasons)}
+    unsigned = compact_json(values | {"SignDate": 0}) + compact_json(metadata)
+    return ok(message, **signed_answer_cache.signed_answer(modulus=modulus, unsigned=unsigned, sign=sign))

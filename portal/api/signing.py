@@ -65,11 +65,13 @@ def sign(key: rsa.RSAPrivateKey, data: bytes, *, sha512: bool = False) -> bytes:
     return key.sign(data, padding.PKCS1v15(), hashes.SHA512() if sha512 else hashes.SHA256())
 
 
-def signed_metadata(key: rsa.RSAPrivateKey, data: dict) -> str:
-    """Base64 JSON `{Data, Signature}`: the metadata's JSON and its SHA-512 signature, as the clients check it."""
+def signed_metadata(key: rsa.RSAPrivateKey, data: dict, *, date: int) -> str:
+    """Base64 JSON `{Data, Signature, Date}` (the clients' SignatureV1): the metadata's JSON, its SHA-512 signature
+    and the Unix time of signing, as the clients check it."""
     raw = json.dumps(data, separators=(",", ":")).encode()
     signature = sign(key, raw, sha512=True)
-    envelope = {"Data": base64.b64encode(raw).decode(), "Signature": base64.b64encode(signature).decode()}
+    envelope = {"Data": base64.b64encode(raw).decode(), "Signature": base64.b64encode(signature).decode(),
+                "Date": date}
     return base64.b64encode(json.dumps(envelope).encode()).decode()
 
 

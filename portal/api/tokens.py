@@ -2,12 +2,12 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, select
 
 from portal.audit import record_change
 from portal.domain import DomainError, NotFound, find_owned, get_owned
-from portal.models import NAME_MAX, ApiToken, Product, utcnow
+from portal.models import NAME_MAX, ApiToken, Product, SigningKey, utcnow
 from portal.security import new_token, token_digest
 
 # The method groups a token may call.
@@ -19,7 +19,7 @@ GROUP_LABELS = {"activation": "Activation (Activate, GetKey, Deactivate, CreateT
 LAST_USED_EVERY = timedelta(minutes=1)
 
 
-def actor_of(token: ApiToken) -> str:
+def actor_of(token) -> str:
     """Who the audit trail says made a change through the API."""
     return f"API token {token.name}"
 
@@ -63,17 +63,26 @@ def list_tokens(session: Session, *, vendor_id: int) -> list[ApiToken]:
                              .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())).all())
 
 
-def live_token(session: Session, text: str) -> ApiToken:
-    """The unrevoked token with this text; NotFound otherwise (the same for a wrong and a revoked token)."""
+def live_token(session: Session, text: str):
+    """The unrevoked token with this text, read afresh on every call (a revoked token is refused at once), with its
+    vendor's signing modulus (None before the vendor's first signed answer); NotFound otherwise, the same for a wrong
+    and a revoked token. A row with the token's columns and `modulus`."""
     if not text or len(text) > 200:
         raise NotFound("The access token is not valid.")
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(text))).first()
+    token = session.execute(_LIVE_TOKEN, {"digest": token_digest(text)}).first()
     if token is None or token.revoked_at is not None:
         raise NotFound("The access token is not valid.")
     return token
 
 
-def needs_touch(token: ApiToken, now: datetime) -> bool:
+_TOKENS, _SIGNING_KEYS = ApiToken.__table__, SigningKey.__table__
+_LIVE_TOKEN = (select(_TOKENS.c.id, _TOKENS.c.vendor_id, _TOKENS.c.name, _TOKENS.c.scopes, _TOKENS.c.product_id,
+                      _TOKENS.c.revoked_at, _TOKENS.c.last_used_at, _SIGNING_KEYS.c.modulus)
+               .select_from(_TOKENS.outerjoin(_SIGNING_KEYS, _SIGNING_KEYS.c.vendor_id == _TOKENS.c.vendor_id))
+               .where(_TOKENS.c.token_hash == bindparam("digest")))
+
+
+def needs_touch(token, now: datetime) -> bool:
     return token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY
 
 

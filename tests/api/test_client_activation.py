@@ -37,3 +37,14 @@ def test_an_answer_signed_by_another_vendor_fails_the_clients_check(server, api,
     license_key, message = Key.activate(token=api.token(vendor), rsa_pub_key=api.public_key(other_vendor),
                                         product_id=product.id, key=key.key, machine_code="m")
     assert license_key is None and message == "The signature check failed."
+
+
+def test_the_metadata_is_signed_and_in_the_shape_the_clients_read(server, api, make, vendor, product):
+    key = make.key(product, period=30, max_no_of_machines=2)
+    license_key, message, metadata = Key.activate(token=api.token(vendor), rsa_pub_key=api.public_key(vendor),
+                                                  product_id=product.id, key=key.key, machine_code="m", metadata=True)
+    assert license_key is not None, message
+    status = metadata.pop("LicenseStatus")
+    assert metadata == {"ActivatedMachines": 1, "UsedFloatingMachines": 0}
+    assert status.pop("TimeLeft") in (29, 30)
+    assert status == {"IsValid": True, "ReasonForInvalidity": 0, "Trial": False, "TimeLimited": True}

@@ -50,3 +50,38 @@ def post_at_once(config: dict, posts_per_process: list[list[dict]]) -> list[tupl
     its list's posts concurrently; every answer's (status, JSON or None)."""
     with servers(config, count=len(posts_per_process)) as started:
         return send_at_once([(server.url, posts) for server, posts in zip(started, posts_per_process, strict=True)])
+
+
+def _serve(config: dict, requests, answers) -> None:
+    """In a child process: the app of `config`, answering each POST from `requests` until None comes."""
+    from portal import create_app
+
+    client = create_app(config).test_client()
+    for request in iter(requests.get, None):
+        response = client.post(request["path"], data=request.get("data"))
+        answers.put((response.status_code, response.get_json(silent=True)))
+
+
+class AppProcesses:
+    """App processes that stay up between posts, so that what one process keeps (its caches) lasts from one post
+    to the next: `post(n, path, data)` sends a POST to process n and waits for its (status, JSON or None)."""
+
+    def __init__(self, config: dict, count: int = 2):
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self._channels = [(context.Queue(), context.Queue()) for _ in range(count)]
+        self._processes = [context.Process(target=_serve, args=(config, *channel), daemon=True)
+                           for channel in self._channels]
+        for process in self._processes:
+            process.start()
+
+    def post(self, n: int, path: str, data: dict) -> tuple[int, dict | None]:
+        requests, answers = self._channels[n]
+        requests.put({"path": path, "data": data})
+        return answers.get(timeout=60)
+
+    def close(self) -> None:
+        for (requests, _answers), process in zip(self._channels, self._processes, strict=True):
+            requests.put(None)
+            process.join(timeout=30)
