@@ -52,12 +52,12 @@ def post_at_once(config: dict, posts_per_process: list[list[dict]]) -> list[tupl
         return send_at_once([(server.url, posts) for server, posts in zip(started, posts_per_process, strict=True)])
 
 
-def _serve(config: dict, requests, answers) -> None:
+def _serve(config: dict, inbox, answers) -> None:
     """In a child process: the app of `config`, answering each POST from `requests` until None comes."""
     from portal import create_app
 
     client = create_app(config).test_client()
-    for request in iter(requests.get, None):
+    for request in iter(inbox.get, None):
         response = client.post(request["path"], data=request.get("data"))
         answers.put((response.status_code, response.get_json(silent=True)))
 
@@ -77,11 +77,11 @@ class AppProcesses:
             process.start()
 
     def post(self, n: int, path: str, data: dict) -> tuple[int, dict | None]:
-        requests, answers = self._channels[n]
-        requests.put({"path": path, "data": data})
+        inbox, answers = self._channels[n]
+        inbox.put({"path": path, "data": data})
         return answers.get(timeout=60)
 
     def close(self) -> None:
-        for (requests, _answers), process in zip(self._channels, self._processes, strict=True):
-            requests.put(None)
+        for (inbox, _answers), process in zip(self._channels, self._processes, strict=True):
+            inbox.put(None)
             process.join(timeout=30)
