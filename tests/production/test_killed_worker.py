@@ -7,6 +7,7 @@ as its periodic task would be, a sweep period later. A webhook's follow-up work 
 
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlmodel import func, select
@@ -73,8 +74,8 @@ def test_a_consumer_killed_in_a_mail_burst_loses_no_mail(app, db, mailbox, queue
     try:
         for to in recipients:
             mail.queue_mail(db, to=to, subject="Your new Demo App license from Acme", template="new_license",
-                            vendor_name="Acme", product_name="Demo App", portal_link="https://portal.test/",
-                            has_login=True)
+                            vendor=SimpleNamespace(name="Acme", slug="acme"), product_name="Demo App",
+                            portal_link="https://portal.test/", has_login=True, count=1)
         db.commit()
         wait_until(lambda: len(mailbox.messages) >= 20, what="the burst to start")
         consumer.kill()
