@@ -86,9 +86,3 @@ def events_for(session: Session, *, vendor_id: int, subject_type: str, subject_i
         .limit(limit)
     ).all()
 
-
-def changes(event: AuditEvent) -> list[tuple[str, object, object]]:
-    """The event's fields as (name, before, after), for a readable history table."""
-    before = json.loads(event.before) if event.before else {}
-    after = json.loads(event.after) if event.after else {}
-    return [(name, before.get(name), after.get(name)) for name in sorted(set(before) | set(after))]

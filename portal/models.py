@@ -165,7 +165,13 @@ class AuditEvent(SQLModel, table=True):
     """Who changed what, when, with the record before and after, as JSON."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (sa.Index("ix_audit_event_subject", "vendor_id", "subject_type", "subject_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_event_subject", "vendor_id", "subject_type", "subject_id", "id"),
+        # The activity page, newest first, whole or by who or what, and the home's counts of recent events.
+        sa.Index("ix_audit_event_vendor_created", "vendor_id", "created", "id"),
+        sa.Index("ix_audit_event_vendor_action", "vendor_id", "action", "created", "id"),
+        sa.Index("ix_audit_event_vendor_actor", "vendor_id", "actor", "created", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
     actor: str = Field(max_length=120)

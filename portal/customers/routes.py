@@ -3,7 +3,7 @@
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.audit import events_for
+from portal.activity.services import history_of
 from portal.customers import services
 from portal.customers.forms import CustomerForm, NewCustomerForm
 from portal.db import get_session
@@ -77,7 +77,7 @@ def show(customer_id: int):
         accounts=services.portal_accounts_of(session, customer=customer),
         acceptances=acceptances_for_customer(session, customer_id=customer.id),
         licenses=licenses_of(session, customer_id=customer.id),
-        events=events_for(session, vendor_id=g.vendor_id, subject_type="customer", subject_id=customer.id),
+        history=history_of(session, vendor_id=g.vendor_id, subject_type="customer", subject_id=customer.id),
         billing=services.billing_of(session, vendor_id=g.vendor_id, customer_id=customer.id), confirm=ConfirmForm())
 
 

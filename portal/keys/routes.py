@@ -3,7 +3,7 @@
 from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.audit import events_for
+from portal.activity.services import history_of
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError
@@ -122,7 +122,7 @@ def _key_page(key, *, status: int = 200, **forms):
         "confirm": ConfirmForm(),
         "data_objects": dataobjects.list_objects(session, vendor_id=g.vendor_id, referencer_type=dataobjects.KEY,
                                                  referencer_id=key.id),
-        "events": events_for(session, vendor_id=g.vendor_id, subject_type="key", subject_id=key.id),
+        "history": history_of(session, vendor_id=g.vendor_id, subject_type="key", subject_id=key.id),
     }
     return render_template("keys/show.html", **context), status
 

@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from portal.audit import events_for
+from portal.activity.services import history_of
 from portal.billing.plans import plans_section
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
@@ -72,7 +72,7 @@ def show(product_id: int):
         "products/show.html", **context, batches=batches,
         data_objects=dataobjects.list_objects(session, vendor_id=g.vendor_id,
                                               referencer_type=dataobjects.PRODUCT, referencer_id=product.id),
-        events=events_for(session, vendor_id=g.vendor_id, subject_type="product", subject_id=product.id, limit=20),
+        history=history_of(session, vendor_id=g.vendor_id, subject_type="product", subject_id=product.id),
         **plans_section(session, vendor_id=g.vendor_id, product_id=product.id),
     ), 400 if error else 200
 

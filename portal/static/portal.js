@@ -23,3 +23,18 @@ document.addEventListener("submit", (event) => {
   const message = event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+
+// Times: the page says UTC (all a browser without script shows); here each <time data-local> is shown in the
+// viewer's own time zone, with the UTC time kept as its tooltip. Again after every htmx swap.
+const localTimes = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+function showLocalTimes(root) {
+  root.querySelectorAll("time[data-local]").forEach((element) => {
+    const moment = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(moment.getTime())) return;
+    element.title = element.textContent;
+    element.textContent = localTimes.format(moment);
+    element.removeAttribute("data-local");
+  });
+}
+document.addEventListener("DOMContentLoaded", () => showLocalTimes(document));
+document.addEventListener("htmx:afterSwap", (event) => showLocalTimes(event.target));
