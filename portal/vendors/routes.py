@@ -11,6 +11,7 @@ from portal.tenancy import public, vendor_blueprint
 from portal.throttle import current_password_tries_left, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services, sessions
+from portal.vendors.home import overview
 from portal.vendors.forms import RegisterForm, SettingsForm
 from portal.web import client_ip
 
@@ -68,9 +69,9 @@ def logout():
 def home():
     session = get_session()
     vendor = services.get_vendor(session, vendor_id=g.vendor_id)
-    summary = services.overview(session, vendor_id=g.vendor_id)
-    return render_template("vendors/home.html", vendor=vendor, summary=summary,
-                           attention=attention_count(session, vendor_id=g.vendor_id))
+    return render_template("vendors/home.html", vendor=vendor, summary=overview(session, vendor_id=g.vendor_id),
+                           attention=attention_count(session, vendor_id=g.vendor_id),
+                           signup_url=absolute_url("signup.sign_up", vendor_slug=vendor.slug))
 
 
 @blueprint.route("/password", methods=["GET", "POST"])
