@@ -11,8 +11,8 @@ from portal.tenancy import public, vendor_blueprint
 from portal.throttle import current_password_tries_left, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services, sessions
-from portal.vendors.home import overview
 from portal.vendors.forms import RegisterForm, SettingsForm
+from portal.vendors.home import overview
 from portal.web import client_ip
 
 blueprint = vendor_blueprint("vendors", __name__, "/vendor")
