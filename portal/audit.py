@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from portal.models import AuditEvent
 
 # Secrets and values derived from other fields: the trail would only repeat or leak them.
-_NEVER_RECORDED = {"secret", "session_secret", "email_normalized", "next_key_number"}
+_NEVER_RECORDED = {"secret", "session_secret", "email_normalized", "email_domain", "next_key_number"}
 _TOGETHER = "portal.audit_together"
 
 

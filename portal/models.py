@@ -54,6 +54,7 @@ class Customer(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_customer_vendor_id_id", "vendor_id", "id"),
         sa.Index("ix_customer_vendor_email", "vendor_id", "email_normalized"),
+        sa.Index("ix_customer_vendor_email_domain", "vendor_id", "email_domain", "id"),
         sa.UniqueConstraint("vendor_id", "secret", name="uq_customer_vendor_secret"),
         NEVER_REUSE_IDS,
     )
@@ -62,6 +63,8 @@ class Customer(SQLModel, table=True):
     name: str = Field(default="", max_length=NAME_MAX)
     email: str = Field(default="", max_length=NAME_MAX)
     email_normalized: str = Field(default="", sa_column=sa.Column(BYTE_ORDER_TEXT, nullable=False))
+    # What follows the last @ of email_normalized: the customer search finds `@example.com` by it.
+    email_domain: str = Field(default="", sa_column=sa.Column(BYTE_ORDER_TEXT, nullable=False, server_default=""))
     company_name: str = Field(default="", max_length=NAME_MAX)
     notes: str = Field(default="", max_length=NOTES_MAX)
     created: datetime = Field(default_factory=utcnow, sa_column=when())

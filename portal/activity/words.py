@@ -51,7 +51,7 @@ _FIELDS = {
     "mail_new_licenses": "Mail new licenses", "portal_enabled": "Portal on", "signup_enabled": "Sign-up on",
 }
 # Shown only where they change: on a record made or removed they would repeat its page.
-_QUIET = {"id", "vendor_id", "created", "origin", "association_used_at", "next_key_number"}
+_QUIET = {"id", "vendor_id", "product_id", "created", "origin", "association_used_at", "next_key_number"}
 _BLOCKING = {"key.blocked", "key.unblocked", "key.blocked_expired"}
 _DAY_ONLY = {"expires", "renews_on"}
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -99,6 +99,8 @@ def _value(name: str, value) -> str | None:
         return moment.strftime("%Y-%m-%d" if name in _DAY_ONLY else "%Y-%m-%d %H:%M UTC")
     if name == "user_agent":
         return browser_of(value)
+    if name == "customer_id":
+        return f"#{value}"
     return str(value)
 
 

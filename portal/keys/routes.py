@@ -13,9 +13,13 @@ from portal.keys import (
     services,
     sweep,  # noqa: F401 - declares the periodic expiry sweep to the job queue
 )
+from portal.keys import (
+    find as lookup,
+)
 from portal.keys.batches import is_interrupted
 from portal.keys.forms import BulkKeysForm, ChangeCustomerForm, ExtendForm, KeyDetailsForm, NewKeyForm
 from portal.keys.status import LABELS, status_of
+from portal.models import utcnow
 from portal.rendering import render
 from portal.tenancy import vendor_blueprint
 from portal.web import client_ip, id_arg
@@ -82,6 +86,20 @@ def bulk():
         return url_for("keys.batch", batch_id=batch.id)
 
     return _create(BulkKeysForm, "keys/bulk.html", make)
+
+
+@blueprint.route("/find")
+def find():
+    """The navigation's key lookup: one match opens the key, several are listed, none is said."""
+    text = request.args.get("key", "")
+    try:
+        found = lookup.find_keys(get_session(), vendor_id=g.vendor_id, text=text)
+    except DomainError as error:
+        return render_template("keys/find.html", text=text, error=error.message, found=[]), 400
+    if len(found) == 1:
+        return redirect(url_for("keys.show", key_id=found[0].id), code=303)
+    return render_template("keys/find.html", text=lookup.normalized(text), error=None, found=found[:lookup.SHOWN],
+                           more=len(found) > lookup.SHOWN, now=utcnow())
 
 
 @blueprint.route("/batches/<int:batch_id>")

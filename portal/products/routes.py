@@ -61,9 +61,12 @@ def show(product_id: int):
     try:
         page = key_search.search_keys(session, product=product, query=query, before=before,
                                 limit=current_app.config["PAGE_SIZE"])
+        counts = key_search.key_counts(session, product_id=product.id, query=query)
     except QueryError as problem:
         page, error = key_search.KeyPage(keys=[], customers={}, next_before=None), problem
-    context = {"product": product, "page": page, "query": query, "before": before, "error": error}
+        counts = (None, None)
+    context = {"product": product, "page": page, "query": query, "before": before, "error": error,
+               "key_count": counts[0], "match_count": counts[1], "count_cap": key_search.COUNT_CAP}
     if is_htmx():
         # 200 even for a malformed query: htmx 2 swaps no 4xx answer, so the error would never be shown.
         return render("products/show.html", "products/_keys.html", **context)

@@ -12,8 +12,15 @@ document.addEventListener("click", (event) => {
   };
   if (navigator.clipboard && window.isSecureContext) {
     navigator.clipboard.writeText(text).then(done);
-  } else {
-    source.select && source.select();
+  } else {  // no Clipboard API outside a secure context: copy a selection of the text instead
+    if (source.select) {
+      source.select();
+    } else {
+      const range = document.createRange();
+      range.selectNodeContents(source);
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+    }
     document.execCommand("copy");
     done();
   }
