@@ -33,8 +33,11 @@ class Vendor(SQLModel, table=True):
     signup_enabled: bool = True
     # Block keys past their expiry (keys managed by a Stripe subscription excepted).
     block_expired_keys: bool = False
-    # Mail a customer when a new license is waiting in the portal (a subscription's key, a repair).
+    # Mail a customer when a new license is waiting in the portal (a subscription's key, a repair, a key made for
+    # them or moved to them on the vendor's pages): portal/keys/notify.py.
     mail_new_licenses: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # Remind a customer this many days before a key of theirs expires (0: never); portal/keys/reminders.py.
+    remind_days_before_expiry: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created: datetime = Field(default_factory=utcnow, sa_column=when())
 
 
@@ -75,6 +78,9 @@ class Customer(SQLModel, table=True):
     secret: str = Field(max_length=64)
     association_code_encrypted: str | None = None
     association_used_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
+    # When the vendor last mailed the association link, and to whom (cleared when the link changes).
+    association_mailed_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
+    association_mailed_to: str = Field(default="", max_length=NAME_MAX, sa_column_kwargs={"server_default": ""})
     # "vendor", "signup", "api" or "stripe": how the record came to be.
     origin: str = Field(default="vendor", max_length=16)
 
@@ -212,6 +218,9 @@ class Product(SQLModel, table=True):
     f6_name: str = Field(default="", max_length=FEATURE_NAME_MAX)
     f7_name: str = Field(default="", max_length=FEATURE_NAME_MAX)
     f8_name: str = Field(default="", max_length=FEATURE_NAME_MAX)
+    # Shown on the customer's license card: how to get started, and where to download the software (http or https).
+    getting_started: str = Field(default="", max_length=NOTES_MAX, sa_column_kwargs={"server_default": ""})
+    download_url: str = Field(default="", max_length=URL_MAX, sa_column_kwargs={"server_default": ""})
     # The next per-product key `ID`, taken with one atomic UPDATE … RETURNING, never max(id) + 1.
     next_key_number: int = 1
     created: datetime = Field(default_factory=utcnow, sa_column=when())
@@ -264,6 +273,8 @@ class LicenseKey(SQLModel, table=True):
     # While a live Stripe subscription pays for the key: the day it renews (written only with the subscription's
     # record, portal/billing/sync.py), so that every page says "Renews on …" rather than "Expires within 14 days".
     renews_on: datetime | None = Field(default=None, sa_column=when(nullable=True))
+    # The expiry a reminder was mailed for (portal/keys/reminders.py): a moved expiry is a new one to remind of.
+    reminded_expiry: datetime | None = Field(default=None, sa_column=when(nullable=True))
 
 
 class ActivatedMachine(SQLModel, table=True):

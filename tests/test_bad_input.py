@@ -14,6 +14,7 @@ from portal.dataobjects import services as dataobjects
 from portal.dataobjects.services import TERMS_URL
 from portal.models import Customer, DataObject, PendingLogin, PortalAccount, Vendor, VendorUser
 from tests.support.factories import CUSTOMER_PASSWORD, VENDOR_PASSWORD
+from tests.support.mail import text_of
 from tests.support.pages import csrf_token, post_form
 from tests.support.world import db_rows
 
@@ -386,8 +387,8 @@ def test_signing_up_with_a_known_e_mail_mails_its_owner(app, env, request, mailb
     assert "Check your mail" in response.get_data(as_text=True)
     assert db_rows(app) == before
     [mail] = mailbox.to(known)
-    assert "You already have an account" in mail.get_content()
-    assert f"/Portal/@{env['slug']}/Login" in mail.get_content()
+    assert "You already have an account" in text_of(mail)
+    assert f"/Portal/@{env['slug']}/Login" in text_of(mail)
 
 
 def test_passwords_are_stored_as_argon2id_hashes(app):

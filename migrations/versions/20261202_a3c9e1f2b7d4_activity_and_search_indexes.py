@@ -3,7 +3,7 @@ found by e-mail domain: customer.email_domain (what follows the last @), indexed
 sweep's index also carries renews_on, for the vendor home's count of keys expiring soon
 
 Revision ID: a3c9e1f2b7d4
-Revises: cb80da3a7bd8
+Revises: 5cd88331abe3
 Create Date: 2026-12-02 06:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'a3c9e1f2b7d4'
-down_revision: str | None = 'cb80da3a7bd8'
+down_revision: str | None = '5cd88331abe3'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -39,6 +39,8 @@ _ACTIONS = {
     "key_batch.started": "Bulk keys started",
     "key_batch.resumed": "Bulk keys resumed",
     "key_batch.keys_made": "Bulk keys made",
+    "key.expiry_reminded": "Expiry reminder mailed",
+    "customer.association_mailed": "Association link mailed",
 }
 _FIELDS = {
     "expires": "Expiry", "block": "Blocked", "customer_id": "Customer", "max_no_of_machines": "Machine limit",
@@ -147,8 +149,9 @@ def _order(name: str) -> tuple:
 ACTIONS = (
     "key.created", "key.blocked", "key.unblocked", "key.blocked_expired", "key.extended", "key.renewed",
     "key.changed", "key.customer_changed", "key.machine_activated", "key.machine_deactivated", "key.deleted",
+    "key.expiry_reminded",
     "key_batch.started", "key_batch.resumed", "key_batch.keys_made",
-    "customer.created", "customer.updated", "customer.deleted",
+    "customer.created", "customer.updated", "customer.deleted", "customer.association_mailed",
     "account.created", "account.associated", "account.detached", "account.email_verified",
     "account.password_changed", "account.password_reset", "account.terms_accepted",
     "product.created", "product.updated", "product.deleted",

@@ -7,7 +7,8 @@ from portal.activity.services import history_of
 from portal.customers import services
 from portal.customers.forms import CustomerForm, NewCustomerForm
 from portal.db import get_session
-from portal.domain import NotFound
+from portal.domain import DomainError
+from portal.extensions import limiter
 from portal.forms import ConfirmForm, form_status
 from portal.licenses.services import licenses_of
 from portal.models import Vendor
@@ -41,16 +42,9 @@ def index():
 def picker():
     """The choices of the customer picker (on key forms) as you type: an htmx fragment of radio buttons."""
     query = request.args.get("customer_search", "")[:200]
-    page = services.search_customers(get_session(), vendor_id=g.vendor_id, query=query, limit=8)
-    selected = id_arg("customer_id")
-    chosen = [c for c in page.customers if c.id == selected]
-    if selected and not chosen:
-        try:
-            chosen = [services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=selected)]
-        except NotFound:
-            selected = None
-    others = [c for c in page.customers if c.id != selected]
-    return render("keys/_customer_choices.html", customers=chosen + others, selected=selected, query=query)
+    customers, selected = services.picker_choices(get_session(), vendor_id=g.vendor_id, query=query,
+                                                  selected=id_arg("customer_id"))
+    return render("keys/_customer_choices.html", customers=customers, selected=selected, query=query)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -70,15 +64,19 @@ def new():
 
 @blueprint.route("/<int:customer_id>")
 def show(customer_id: int):
+    return _customer_page(services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id))
+
+
+def _customer_page(customer, *, status: int = 200, mail_error: str | None = None):
     session = get_session()
-    customer = services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
     return render_template(
-        "customers/show.html", customer=customer, link=_association_link(customer),
+        "customers/show.html", customer=customer, link=_association_link(customer), mail_error=mail_error,
         accounts=services.portal_accounts_of(session, customer=customer),
         acceptances=acceptances_for_customer(session, customer_id=customer.id),
         licenses=licenses_of(session, customer_id=customer.id),
         history=history_of(session, vendor_id=g.vendor_id, subject_type="customer", subject_id=customer.id),
-        billing=services.billing_of(session, vendor_id=g.vendor_id, customer_id=customer.id), confirm=ConfirmForm())
+        billing=services.billing_of(session, vendor_id=g.vendor_id, customer_id=customer.id),
+        confirm=ConfirmForm()), status
 
 
 @blueprint.route("/<int:customer_id>/edit", methods=["GET", "POST"])
@@ -127,6 +125,26 @@ def association(customer_id: int):
                       message=message)
     flash(message, "success")
     return redirect(url_for("customers.show", customer_id=customer.id), code=303)
+
+
+@blueprint.route("/<int:customer_id>/association/mail", methods=["POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def mail_association(customer_id: int):
+    """"E-mail this link": the association link mailed to the customer in the vendor's name."""
+    session = get_session()
+    customer = services.get_customer(session, vendor_id=g.vendor_id, customer_id=customer_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        sent_to = services.mail_association_link(session, customer=customer, link=_association_link(customer),
+                                                 actor=current_user.actor, ip=client_ip())
+    except DomainError as refusal:
+        session.rollback()
+        return _customer_page(customer, status=429 if isinstance(refusal, services.TooSoon) else 422,
+                              mail_error=refusal.message)
+    session.commit()
+    flash(f"The link is on its way to {sent_to}.", "success")
+    return redirect(url_for("customers.show", customer_id=customer.id, _anchor="association"), code=303)
 
 
 @blueprint.route("/<int:customer_id>/accounts/<int:account_id>/detach", methods=["POST"])

@@ -3,6 +3,7 @@
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 
 from sqlalchemy import Select, bindparam, delete, union, update
@@ -21,7 +22,8 @@ from portal.customers.search_index import (
 )
 from portal.domain import DomainError, NotFound, assign, get_owned
 from portal.keys.find import FULL_KEY
-from portal.models import ID_MAX, Customer, LicenseKey, PortalAccount, Product, utcnow
+from portal.mail import queue_mail
+from portal.models import ID_MAX, Customer, LicenseKey, PortalAccount, Product, Vendor, utcnow
 from portal.rules import normalize_email
 from portal.security import Encryptor, same_secret
 
@@ -113,6 +115,20 @@ def search_customers(session: Session, *, vendor_id: int, query: str = "", befor
     rows = session.connection().execute(statement, params).all()
     next_before = rows[limit - 1].id if len(rows) > limit else None
     return Page(customers=rows[:limit], next_before=next_before)
+
+
+def picker_choices(session: Session, *, vendor_id: int, query: str, selected: int | None,
+                   limit: int = 8) -> tuple[list, int | None]:
+    """The customer picker's choices for what was typed, and which is chosen: the chosen customer first, then the
+    matches. A lone match is chosen as one types, so a typed name never leaves "No customer" chosen unnoticed (the
+    one chosen before stays listed, to go back to)."""
+    matches = search_customers(session, vendor_id=vendor_id, query=query, limit=limit).customers
+    found = session.get(Customer, selected) if selected else None
+    before = [found] if found is not None and found.vendor_id == vendor_id else []
+    if query.strip() and len(matches) == 1:
+        return matches + [c for c in before if c.id != matches[0].id], matches[0].id
+    chosen = [c for c in matches if c.id == selected] or before
+    return chosen + [c for c in matches if c.id != selected], chosen[0].id if chosen else None
 
 
 def _query_shape(query: str, params: dict, dialect: str) -> tuple:
@@ -229,6 +245,7 @@ def _new_association_code(customer: Customer, encryptor: Encryptor) -> None:
     customer.enable_customer_association = True
     customer.association_code_encrypted = encryptor.encrypt(secrets.token_urlsafe(24))  # 192 bits
     customer.association_used_at = None
+    customer.association_mailed_at, customer.association_mailed_to = None, ""
 
 
 def association_code(customer: Customer, encryptor: Encryptor) -> str | None:
@@ -248,6 +265,7 @@ def set_association(session: Session, *, customer: Customer, action: str, encryp
     elif action == "disable":
         customer.enable_customer_association = False
         customer.association_code_encrypted = None
+        customer.association_mailed_at, customer.association_mailed_to = None, ""
     elif action != "enable":
         raise ValueError(action)
     session.add(customer)
@@ -255,6 +273,37 @@ def set_association(session: Session, *, customer: Customer, action: str, encryp
                   subject_type="customer", subject_id=customer.id, before=before,
                   after={"enable_customer_association": customer.enable_customer_association}, ip=ip)
     return customer
+
+
+class TooSoon(DomainError):
+    """Asked again too soon: the caller answers 429."""
+
+
+MAIL_LINK_EVERY = timedelta(minutes=5)
+
+
+def mail_association_link(session: Session, *, customer: Customer, link: str | None, actor: str,
+                          ip: str = "") -> str:
+    """Mail the association link to the customer's e-mail, in the vendor's name (once the session commits), and
+    note when and to whom; at most once in MAIL_LINK_EVERY. Returns the address."""
+    if link is None:
+        raise DomainError("Turn customer association on first: there is no link to send.")
+    if not customer.email:
+        raise DomainError("Add the customer's e-mail first: the link is mailed to it.")
+    now = utcnow()
+    if customer.association_mailed_at and now - customer.association_mailed_at < MAIL_LINK_EVERY:
+        raise TooSoon(f"The link was mailed to {customer.association_mailed_to} at "
+                      f"{customer.association_mailed_at:%H:%M} UTC. Wait a few minutes before sending it again.")
+    vendor = session.get(Vendor, customer.vendor_id)
+    if not vendor.portal_enabled:
+        raise DomainError("Your customer portal is off, so the link would not open: turn it on in Settings first.")
+    queue_mail(session, to=customer.email, subject=f"{vendor.name} invites you to its customer portal",
+               template="association_invite", vendor=vendor, link=link, customer_name=customer.name)
+    customer.association_mailed_at, customer.association_mailed_to = now, customer.email
+    session.add(customer)
+    record_change(session, vendor_id=customer.vendor_id, actor=actor, action="customer.association_mailed",
+                  subject_type="customer", subject_id=customer.id, after={"to": customer.email}, ip=ip)
+    return customer.email
 
 
 def link_usable(customer: Customer) -> bool:

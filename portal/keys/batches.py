@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from portal.audit import record_change
 from portal.domain import DomainError, get_owned
 from portal.jobs import after_commit, huey, job_session
+from portal.keys.notify import announce_new_license
 from portal.keys.services import KeySettings, check_customer, create_keys
 from portal.models import KeyBatch, Product, utcnow
 
@@ -85,6 +86,8 @@ def run_step(session: Session, *, batch_id: int) -> bool:
     batch.status = "done" if batch.created_count >= batch.requested else "running"
     batch.heartbeat_at = utcnow()
     session.add(batch)
+    if batch.status == "done":  # keys made for one customer: one mail for the batch
+        announce_new_license(session, key=made[-1], count=batch.requested)
     return batch.status == "running"
 
 

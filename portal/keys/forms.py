@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, ValidationError
 
-from portal.forms import at_most, between, optional, required, single_line
+from portal.forms import at_most, between, optional, required, single_line, strip
 from portal.keys.batches import MAX_KEYS
 from portal.keys.services import MAX_PERIOD_DAYS, KeySettings
 from portal.models import FEATURES, ID_MAX, KEY_NOTES_MAX, utcnow
@@ -20,6 +20,22 @@ def _optional_customer(value):
     if not value.isdecimal() or len(value) > 10 or not 0 < int(value) <= ID_MAX:
         raise ValueError("Choose one of your customers.")
     return int(value)
+
+
+class CustomerPicker:
+    """The customer picker's two inputs: the search typed and the customer chosen. Typed text with no customer
+    chosen is refused, so a key is never given to nobody because a match was shown but not clicked."""
+
+    customer_id = StringField("Customer", filters=[_optional_customer])
+    customer_search = StringField("Find a customer", filters=[strip, lambda typed: typed and typed[:200]])
+    without_customer = "the key without a customer"
+
+    def validate_customer_id(self, field):
+        typed = self.customer_search.data or ""
+        if field.data is None and typed:
+            shown = typed if len(typed) <= 40 else typed[:40] + "…"
+            raise ValidationError(f"You typed “{shown}” but chose no customer. Choose one below, or clear the "
+                                  f"search to leave {self.without_customer}.")
 
 
 class KeyDetailsForm(FlaskForm):
@@ -49,9 +65,8 @@ class KeyDetailsForm(FlaskForm):
         return {name: bool(getattr(self, name).data) for name in FEATURES}
 
 
-class NewKeyForm(KeyDetailsForm):
+class NewKeyForm(CustomerPicker, KeyDetailsForm):
     product_id = SelectField("Product", coerce=int, validators=[required("Choose a product.")])
-    customer_id = StringField("Customer", filters=[_optional_customer])
     period = IntegerField("Period in days", default=30, validators=[
         optional(), between(0, MAX_PERIOD_DAYS, f"Give 0 to {MAX_PERIOD_DAYS} days.")])
     expires = DateField("Or an explicit expiry date", validators=[optional()])
@@ -75,6 +90,7 @@ class NewKeyForm(KeyDetailsForm):
 
 
 class BulkKeysForm(NewKeyForm):
+    without_customer = "the keys without a customer"
     count = IntegerField("How many keys", default=100, validators=[
         required("Say how many keys to make."),
         between(1, MAX_KEYS, f"Make between 1 and {MAX_KEYS:,} keys at a time.")])
@@ -86,5 +102,5 @@ class ExtendForm(FlaskForm):
         between(-MAX_PERIOD_DAYS, MAX_PERIOD_DAYS, "Give a number of days.")])
 
 
-class ChangeCustomerForm(FlaskForm):
-    customer_id = StringField("Customer", filters=[_optional_customer])
+class ChangeCustomerForm(CustomerPicker, FlaskForm):
+    """The key page's change of customer (the picker's fields only)."""

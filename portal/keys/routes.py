@@ -4,6 +4,7 @@ from flask import Flask, abort, flash, g, redirect, render_template, request, ur
 from flask_login import current_user
 
 from portal.activity.services import history_of
+from portal.customers import services as customer_services
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError
@@ -38,6 +39,17 @@ def _customer(customer_id):
     return services.chosen_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
 
 
+def _picker(form) -> dict:
+    """What the customer picker shows: the chosen customer, or after a refused submit the matches of the typed text
+    (a lone match chosen, so submitting again takes it)."""
+    chosen = _customer(form.customer_id.data)
+    if not form.customer_search.data:
+        return {"customers": [chosen] if chosen else [], "selected": chosen.id if chosen else None}
+    customers, selected = customer_services.picker_choices(
+        get_session(), vendor_id=g.vendor_id, query=form.customer_search.data, selected=chosen.id if chosen else None)
+    return {"customers": customers, "selected": selected}
+
+
 def _prepare(form: NewKeyForm):
     products = services.products_to_choose(get_session(), vendor_id=g.vendor_id)
     if not products:
@@ -62,15 +74,14 @@ def _create(form_class, template: str, make):
         done, target = commit_or_show(session, form, lambda: make(session, product, form))
         if done:
             return redirect(target, code=303)
-    return render_template(template, form=form, product=product,
-                           customer=_customer(form.customer_id.data)), form_status(form)
+    return render_template(template, form=form, product=product, picker=_picker(form)), form_status(form)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
 def new():
     def make(session, product, form):
         key = services.create_key(session, product=product, settings=form.settings(), actor=current_user.actor,
-                                  ip=client_ip())
+                                  ip=client_ip(), notify=True)
         flash(f"Key {key.key} created (ID {key.key_number}).", "success")
         return url_for("keys.show", key_id=key.id)
 
@@ -131,12 +142,13 @@ def _key_page(key, *, status: int = 200, **forms):
     session = get_session()
     product = services.key_product(session, vendor_id=g.vendor_id, product_id=key.product_id)
     details = forms.get("details") or KeyDetailsForm(obj=key)
+    reassign = forms.get("reassign") or ChangeCustomerForm(customer_id=key.customer_id)
     details.name_features(product)
     context = {
         "key": key, "product": product, "customer": _customer(key.customer_id),
         "machines": services.machines_of(session, key_ids=[key.id])[key.id],
         "details": details, "extend": forms.get("extend") or ExtendForm(),
-        "reassign": forms.get("reassign") or ChangeCustomerForm(customer_id=key.customer_id),
+        "reassign": reassign, "picker": _picker(reassign),
         "confirm": ConfirmForm(),
         "data_objects": dataobjects.list_objects(session, vendor_id=g.vendor_id, referencer_type=dataobjects.KEY,
                                                  referencer_id=key.id),
@@ -180,7 +192,7 @@ def extend(key_id: int):
 def change_customer(key_id: int):
     key = _owned_key(key_id)
     return _apply(key, ChangeCustomerForm(), lambda session, form: services.change_customer(
-        session, key=key, customer_id=form.customer_id.data, actor=current_user.actor, ip=client_ip()),
+        session, key=key, customer_id=form.customer_id.data, actor=current_user.actor, ip=client_ip(), notify=True),
         "Customer changed.", "reassign")
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from portal.audit import record_change, snapshot
 from portal.dataobjects.services import KEY, delete_objects_of
 from portal.domain import DomainError, NotFound, find_owned, get_owned
+from portal.keys.notify import announce_new_license
 from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, LicenseKey, Product, Vendor, utcnow
 
 STRIPE_MANAGED = "cryptolens_stripesubscriptionitemid"
@@ -110,14 +111,18 @@ def create_keys(session: Session, *, product: Product, settings: KeySettings, co
     raise DomainError("Could not make unique keys; try again.")
 
 
-def create_key(session: Session, *, product: Product, settings: KeySettings, actor: str, ip: str = "") -> LicenseKey:
+def create_key(session: Session, *, product: Product, settings: KeySettings, actor: str, ip: str = "",
+               notify: bool = False) -> LicenseKey:
+    """A new key; with `notify`, its customer gets the "a new license is waiting" mail (keys/notify.py)."""
     (key,) = create_keys(session, product=product, settings=settings)
     _audit(session, key, actor, "key.created", after=_state(key), ip=ip)
+    if notify:
+        announce_new_license(session, key=key)
     return key
 
 
 def _state(key: LicenseKey) -> dict:
-    return snapshot(key, leave_out=("vendor_id", "allowed_machines"))
+    return snapshot(key, leave_out=("vendor_id", "allowed_machines", "reminded_expiry"))
 
 
 def _audit(session: Session, key: LicenseKey, actor: str, action: str, *, before=None, after=None, ip="") -> None:
@@ -180,13 +185,16 @@ def renew_key(session: Session, *, key: LicenseKey, expires: datetime, renews_on
 
 
 def change_customer(session: Session, *, key: LicenseKey, customer_id: int | None, actor: str,
-                    ip: str = "") -> LicenseKey:
+                    ip: str = "", notify: bool = False) -> LicenseKey:
+    """Give the key to another customer (or to none); with `notify`, a new customer gets the new-license mail."""
     check_customer(session, key.vendor_id, customer_id)
     old = key.customer_id
     key = _change(session, key, actor, "key.customer_changed", ip, customer_id=customer_id)
     if old is not None and old != customer_id:
         record_change(session, vendor_id=key.vendor_id, actor=actor, action="key.customer_changed",
                       subject_type="customer", subject_id=old, before={"key": key.key_number}, after=None, ip=ip)
+    if notify and old != customer_id:
+        announce_new_license(session, key=key)
     return key
 
 

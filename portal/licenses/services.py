@@ -17,15 +17,19 @@ _FEATURES = range(1, 9)
 
 
 class ProductRef(NamedTuple):
-    """What a license shows of its product: the name, and the names of features F1-F8."""
+    """What a license shows of its product: the name, the names of features F1-F8, how to get started and where
+    to download it."""
 
     id: int
     name: str
     feature_names: tuple[str, ...]
+    getting_started: str = ""
+    download_url: str = ""
 
     @classmethod
     def of(cls, product: Any) -> "ProductRef":
-        return cls(product.id, product.name, tuple(product.feature_name(n) for n in _FEATURES))
+        return cls(product.id, product.name, tuple(product.feature_name(n) for n in _FEATURES),
+                   product.getting_started, product.download_url)
 
 
 @dataclass(slots=True)
@@ -62,13 +66,15 @@ KeyRecord = namedtuple("KeyRecord", _KEY_COLUMNS)
 MachineRecord = namedtuple("MachineRecord", _MACHINE_COLUMNS)
 _LICENSES_OF_CUSTOMER = (
     select(*(_keys.c[name] for name in _KEY_COLUMNS), _products.c.name,
-           *(_products.c[f"f{n}_name"] for n in _FEATURES),
-           *(_machines.c[name] for name in _MACHINE_COLUMNS))
+           *(_products.c[f"f{n}_name"] for n in _FEATURES), _products.c.getting_started,
+           _products.c.download_url, *(_machines.c[name] for name in _MACHINE_COLUMNS))
     .join(_products, _products.c.id == _keys.c.product_id)
     .outerjoin(_machines, _machines.c.key_id == _keys.c.id)
     .where(_keys.c.customer_id == bindparam("customer_id"))
     .order_by(_products.c.name, _keys.c.key_number, _machines.c.time, _machines.c.id))
-_PRODUCT_AT, _MACHINE_AT = len(_KEY_COLUMNS), len(_KEY_COLUMNS) + 1 + len(_FEATURES)
+_PRODUCT_AT = len(_KEY_COLUMNS)
+_START_AT = _PRODUCT_AT + 1 + len(_FEATURES)
+_MACHINE_AT = _START_AT + 2
 
 
 def licenses_of(session: Session, *, customer_id: int) -> list[License]:
@@ -80,9 +86,10 @@ def licenses_of(session: Session, *, customer_id: int) -> list[License]:
             key = KeyRecord._make(row[:_PRODUCT_AT])
             product = products.get(key.product_id)
             if product is None:
-                names = zip(_FEATURES, row[_PRODUCT_AT + 1:_MACHINE_AT], strict=True)
+                names = zip(_FEATURES, row[_PRODUCT_AT + 1:_START_AT], strict=True)
                 product = products[key.product_id] = ProductRef(
-                    key.product_id, row[_PRODUCT_AT], tuple(feature_label(n, name) for n, name in names))
+                    key.product_id, row[_PRODUCT_AT], tuple(feature_label(n, name) for n, name in names),
+                    *row[_START_AT:_MACHINE_AT])
             licenses.append(License(key=key, product=product, machines=[]))
         if row[_MACHINE_AT] is not None:
             licenses[-1].machines.append(MachineRecord._make(row[_MACHINE_AT:]))

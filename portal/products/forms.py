@@ -1,10 +1,16 @@
-"""The product form: its name, description and the names of features F1-F8."""
+"""The product form: its name, description, the names of features F1-F8, and what its license cards show."""
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import StringField, TextAreaField, URLField, ValidationError
 
 from portal.forms import at_most, no_control_characters, optional, required, single_line, strip
-from portal.models import FEATURE_NAME_MAX, NAME_MAX, NOTES_MAX
+from portal.models import FEATURE_NAME_MAX, NAME_MAX, NOTES_MAX, URL_MAX
+from portal.products.services import DOWNLOAD_URL_RULE, valid_download_url
+
+
+def _download_url(_form, field):
+    if not valid_download_url(field.data or ""):
+        raise ValidationError(DOWNLOAD_URL_RULE)
 
 
 def _feature_field(n: int) -> StringField:
@@ -15,6 +21,11 @@ def _feature_field(n: int) -> StringField:
 class ProductForm(FlaskForm):
     name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), single_line])
     description = TextAreaField("Description", validators=[optional(), at_most(NOTES_MAX), no_control_characters])
+    getting_started = TextAreaField(
+        "How to get started", description="Shown on your customers' license cards: a few lines on installing and "
+        "activating.", validators=[optional(), at_most(NOTES_MAX), no_control_characters])
+    download_url = URLField("Download address", filters=[strip], description="A link on the license cards, e.g. "
+                            "https://example.com/download.", validators=[optional(), at_most(URL_MAX), _download_url])
     f1_name = _feature_field(1)
     f2_name = _feature_field(2)
     f3_name = _feature_field(3)
@@ -26,7 +37,9 @@ class ProductForm(FlaskForm):
 
     def values(self) -> dict:
         names = {f"f{n}_name": getattr(self, f"f{n}_name").data or "" for n in range(1, 9)}
-        return {"name": self.name.data, "description": self.description.data or "", **names}
+        return {"name": self.name.data, "description": self.description.data or "",
+                "getting_started": self.getting_started.data or "", "download_url": self.download_url.data or "",
+                **names}
 
     def feature_fields(self):
         return [getattr(self, f"f{n}_name") for n in range(1, 9)]

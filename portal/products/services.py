@@ -6,11 +6,12 @@ from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
-from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
-from portal.domain import NotFound, assign, get_owned
-from portal.models import LicenseKey, Product
+from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of, is_web_url
+from portal.domain import DomainError, NotFound, assign, get_owned
+from portal.models import URL_MAX, LicenseKey, Product
+from portal.rules import is_single_line
 
-EDITABLE_FIELDS = ("name", "description", *(f"f{n}_name" for n in range(1, 9)))
+EDITABLE_FIELDS = ("name", "description", "getting_started", "download_url", *(f"f{n}_name" for n in range(1, 9)))
 
 
 def get_product(session: Session, *, vendor_id: int, product_id: int) -> Product:
@@ -54,9 +55,24 @@ def count_keys(session: Session, *, product: Product) -> int:
     return session.exec(select(func.count()).select_from(LicenseKey).where(LicenseKey.product_id == product.id)).one()
 
 
+DOWNLOAD_URL_RULE = f"Give an address that starts with https:// or http://, of at most {URL_MAX} characters."
+
+
+def valid_download_url(url: str) -> bool:
+    """Empty, or an http(s) address on one line: the one rule for a product's download link (form and service)."""
+    return not url or (is_web_url(url) and is_single_line(url) and url == url.strip())
+
+
+def _assign(product: Product, fields: dict) -> None:
+    """Set the product's fields; a download address must be an http(s) one (it becomes a link on license cards)."""
+    if not valid_download_url(fields.get("download_url", "")):
+        raise DomainError(DOWNLOAD_URL_RULE, field="download_url")
+    assign(product, fields, editable=EDITABLE_FIELDS)
+
+
 def create_product(session: Session, *, vendor_id: int, actor: str, ip: str = "", **fields) -> Product:
     product = Product(vendor_id=vendor_id)
-    assign(product, fields, editable=EDITABLE_FIELDS)
+    _assign(product, fields)
     session.add(product)
     session.flush()
     record_change(session, vendor_id=vendor_id, actor=actor, action="product.created", subject_type="product",
@@ -66,7 +82,7 @@ def create_product(session: Session, *, vendor_id: int, actor: str, ip: str = ""
 
 def update_product(session: Session, *, product: Product, actor: str, ip: str = "", **fields) -> Product:
     before = snapshot(product, leave_out=("next_key_number",))
-    assign(product, fields, editable=EDITABLE_FIELDS)
+    _assign(product, fields)
     session.add(product)
     record_change(session, vendor_id=product.vendor_id, actor=actor, action="product.updated",
                   subject_type="product", subject_id=product.id, before=before,

@@ -60,7 +60,7 @@ def start_pending_login(vendor_id: int, joining: tuple | None, name: str, email:
         if existing is not None:
             template = "signup_exists" if joining is None else "association_exists"
             queue_mail(session, to=existing.email, subject=f"Your {vendor.name} account", template=template,
-                       vendor_name=vendor.name, login_page=pages["login_page"], forgot_page=pages["forgot_page"])
+                       vendor=vendor, login_page=pages["login_page"], forgot_page=pages["forgot_page"])
         else:
             token = new_token()
             customer_id, code = joining or (None, None)
@@ -69,7 +69,7 @@ def start_pending_login(vendor_id: int, joining: tuple | None, name: str, email:
                                      password_hash=password_hash, token_hash=token_digest(token),
                                      expires_at=utcnow() + LIFETIME))
             queue_mail(session, to=email, subject=f"Confirm your e-mail for {vendor.name}", template="confirm_login",
-                       vendor_name=vendor.name, confirm_page=pages["confirm_page"], token=token)
+                       vendor=vendor, confirm_page=pages["confirm_page"], token=token)
         session.commit()
 
 

@@ -1,17 +1,20 @@
 """The vendor's forms: registration and the portal settings."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, StringField
 
 from portal.forms import (
     at_most,
+    between,
     email_address,
     new_password,
+    optional,
     required,
     single_line,
     strip,
     valid_slug,
 )
+from portal.keys.reminders import MAX_DAYS
 from portal.models import NAME_MAX
 
 
@@ -24,10 +27,16 @@ class RegisterForm(FlaskForm):
     password = PasswordField("Password", render_kw={"autocomplete": "new-password"}, validators=new_password())
 
 
-
-
 class SettingsForm(FlaskForm):
     portal_enabled = BooleanField("Customer portal is on")
     signup_enabled = BooleanField("Anyone with the sign-up link may create an account")
     block_expired_keys = BooleanField("Block keys when they expire (keys managed by Stripe follow their subscription)")
     mail_new_licenses = BooleanField("Mail customers about new licenses (a link to the portal, never the key)")
+
+
+class ReminderSettingsForm(FlaskForm):
+    """The expiry reminder: how many days before a key expires its customer is mailed (0: never)."""
+
+    remind_days_before_expiry = IntegerField(
+        "Days before expiry", default=0, description="0 turns the reminder off.",
+        validators=[optional(), between(0, MAX_DAYS, f"Give a whole number of days from 0 to {MAX_DAYS}.")])

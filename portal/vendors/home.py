@@ -29,7 +29,7 @@ class GettingStarted:
     product: bool  # a product exists
     terms: bool  # the terms data object is set
     signup: bool  # someone signed up through the generic link
-    invited: bool  # an association link was made, or a customer has a login
+    invited: bool  # an association link was made or mailed, or a customer has a login
 
     @property
     def done(self) -> bool:
@@ -75,7 +75,8 @@ def _counts_and_steps(vendor_id: int, now: datetime):
                        DataObject.referencer_id == 0, DataObject.name == TERMS_URL,
                        DataObject.string_value != ""),
         exists().where(customer.vendor_id == vendor_id, customer.origin == "signup"),
-        or_(exists().where(and_(customer.vendor_id == vendor_id,
-                                col(customer.association_code_encrypted).is_not(None))),
+        or_(exists().where(and_(customer.vendor_id == vendor_id, or_(
+                col(customer.association_code_encrypted).is_not(None),
+                col(customer.association_mailed_at).is_not(None)))),
             exists().where(PortalAccount.vendor_id == vendor_id)),
     )

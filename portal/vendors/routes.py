@@ -11,7 +11,7 @@ from portal.tenancy import public, vendor_blueprint
 from portal.throttle import current_password_tries_left, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services, sessions
-from portal.vendors.forms import RegisterForm, SettingsForm
+from portal.vendors.forms import RegisterForm, ReminderSettingsForm, SettingsForm
 from portal.vendors.home import overview
 from portal.web import client_ip
 
@@ -107,8 +107,30 @@ def settings():
         session.commit()
         flash("Settings saved.", "success")
         return redirect(url_for("vendors.settings"), code=303)
+    return _settings_page(vendor, form=form)
+
+
+def _settings_page(vendor, *, status: int = 200, **forms):
+    forms.setdefault("form", SettingsForm(obj=vendor))
+    forms.setdefault("reminders", ReminderSettingsForm(obj=vendor))
     signup_url = absolute_url("signup.sign_up", vendor_slug=vendor.slug)
-    return render_template("vendors/settings.html", vendor=vendor, form=form, signup_url=signup_url)
+    return render_template("vendors/settings.html", vendor=vendor, signup_url=signup_url, **forms), status
+
+
+@blueprint.route("/settings/reminders", methods=["POST"])
+def reminders():
+    """The expiry reminder's own small form on the settings page."""
+    session = get_session()
+    vendor = services.get_vendor(session, vendor_id=g.vendor_id)
+    form = ReminderSettingsForm()
+    if form.validate_on_submit() and commit_or_show(session, form, lambda: services.set_expiry_reminder(
+            session, vendor=vendor, days=form.remind_days_before_expiry.data or 0, actor=current_user.actor,
+            ip=client_ip()))[0]:
+        days = vendor.remind_days_before_expiry
+        flash(f"Customers are reminded {days} day{'s' if days != 1 else ''} before a key expires." if days
+              else "Expiry reminders are off.", "success")
+        return redirect(url_for("vendors.settings", _anchor="reminders"), code=303)
+    return _settings_page(vendor, reminders=form, status=422)
 
 
 def _root():

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.domain import DomainError
+from portal.keys.reminders import MAX_DAYS as MAX_REMINDER_DAYS
 from portal.models import NAME_MAX, PortalAccount, Vendor, VendorUser, new_session_secret
 from portal.rules import normalize_email, normalize_slug, valid_email, valid_name, valid_new_password, valid_slug
 from portal.security import hash_password, needs_rehash, upgrade_hash, verify_password
@@ -107,5 +108,18 @@ def update_settings(session: Session, *, vendor: Vendor, portal_enabled: bool, s
                             [{"row_id": row_id, "secret": new_session_secret()} for row_id in ids])
     record_change(session, vendor_id=vendor.id, actor=actor, action="vendor.settings_changed",
                   subject_type="vendor", subject_id=vendor.id, before=before, after=snapshot(vendor), ip=ip)
+    return vendor
+
+
+def set_expiry_reminder(session: Session, *, vendor: Vendor, days: int, actor: str, ip: str = "") -> Vendor:
+    """Mail customers `days` before a key of theirs expires (0: never); portal/keys/reminders.py sends them."""
+    if not 0 <= days <= MAX_REMINDER_DAYS:
+        raise DomainError(f"Give a whole number of days from 0 to {MAX_REMINDER_DAYS}.",
+                          field="remind_days_before_expiry")
+    before = {"remind_days_before_expiry": vendor.remind_days_before_expiry}
+    vendor.remind_days_before_expiry = days
+    session.add(vendor)
+    record_change(session, vendor_id=vendor.id, actor=actor, action="vendor.settings_changed", subject_type="vendor",
+                  subject_id=vendor.id, before=before, after={"remind_days_before_expiry": days}, ip=ip)
     return vendor
 

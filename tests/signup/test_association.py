@@ -3,6 +3,7 @@ from sqlmodel import func, select
 
 from portal.models import Customer, PortalAccount
 from tests.support.factories import CUSTOMER_PASSWORD
+from tests.support.mail import text_of
 from tests.support.pages import post_form
 
 
@@ -147,7 +148,7 @@ def test_new_login_with_a_taken_email_tells_only_the_mailbox(make, vendor, invit
     assert taken.status_code == fresh.status_code == 200
     assert _page_text(taken, "ADA@example.test") == _page_text(fresh, "newcomer@example.test")
     (note,) = mailbox.to("ada@example.test")
-    assert "You already have a login there" in note.get_content() and "/Confirm" not in note.get_content()
+    assert "You already have a login there" in text_of(note) and "/Confirm" not in text_of(note)
     assert client.get(link).status_code == 200
 
 

@@ -9,6 +9,7 @@ from portal import jobs
 from portal.models import Customer, PendingLogin, PortalAccount, utcnow
 from portal.security import hash_password
 from portal.signup import pending
+from tests.support.mail import text_of
 from tests.support.pages import post_form
 from tests.support.queries import counted_queries
 
@@ -82,7 +83,7 @@ def test_existing_email_gets_the_same_page_and_a_mail_to_the_owner(client, vendo
     assert "Check your mail" in response.get_data(as_text=True)
     assert count(db, Customer) == before and count(db, PendingLogin) == 0
     (mail,) = mailbox.to(account.email)
-    assert "You already have an account" in mail.get_content()
+    assert "You already have an account" in text_of(mail)
 
 
 def test_same_email_may_sign_up_in_two_portals(client, vendor, other_vendor, mailbox, db):
@@ -153,4 +154,4 @@ def test_the_sign_up_job_works_without_a_request(app, vendor, account, mailbox, 
     pending.start_pending_login.call_local(vendor_id, None, "Ada", known_email, "", hash_password("pw-12345678"),
                                            PAGES, "")
     (mail,) = mailbox.to(known_email)
-    assert PAGES["login_page"] in mail.get_content() and PAGES["forgot_page"] in mail.get_content()
+    assert PAGES["login_page"] in text_of(mail) and PAGES["forgot_page"] in text_of(mail)

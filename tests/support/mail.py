@@ -15,6 +15,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def text_of(message) -> str:
+    """The plain-text part of a mail (every mail has one beside its HTML)."""
+    return message.get_body(("plain",)).get_content()
+
+
+def html_of(message) -> str:
+    return message.get_body(("html",)).get_content()
+
+
 class _Collector:
     def __init__(self, messages: list):
         self.messages = messages
@@ -42,7 +51,7 @@ class SmtpServer:
     def last_link(self, address: str, containing: str = "") -> str:
         """The first link of the newest mail to `address` (with `containing` in it, if given)."""
         for message in reversed(self.to(address)):
-            for link in LINK.findall(message.get_content()):
+            for link in LINK.findall(text_of(message)):
                 if containing in link:
                     return link
         raise AssertionError(f"no mail with a link{' to ' + containing if containing else ''} for {address}")
