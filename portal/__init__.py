@@ -7,11 +7,10 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config, db, errors, jobs
-from portal.audit import changes as audit_changes
 from portal.extensions import csrf, limiter, login_manager
 from portal.fragment_cache import cached_fragment
 from portal.models import utcnow
-from portal.rendering import add_security_headers, content_security_policy
+from portal.rendering import add_security_headers, content_security_policy, plural
 from portal.security import Encryptor
 from portal.urls import DatabaseIdConverter
 
@@ -45,13 +44,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["current_user"] = current_user
     app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(app.config["STRIPE_API_BASE"])
     app.after_request(add_security_headers)
-    app.jinja_env.globals.update(utcnow=utcnow, audit_changes=audit_changes, cached_fragment=cached_fragment)
+    app.jinja_env.globals.update(utcnow=utcnow, cached_fragment=cached_fragment)
+    app.jinja_env.filters["plural"] = plural
     errors.init_app(app)
 
     # Imported here, not at the top: the web layer and the commands sit above this wiring, and importing `portal`
     # (as every module below it does) must not load them.
     from portal import cli
     from portal.accounts import routes as accounts
+    from portal.activity import routes as activity
     from portal.api import routes as api
     from portal.billing import routes as billing
     from portal.customers import routes as customers
@@ -68,7 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.vendors import routes as vendors
 
     for module in (vendors, customers, products, keys, billing, dataobjects, accounts, signup, terms, licenses,
-                   subscriptions, dashboard, api, health, cli):
+                   subscriptions, dashboard, activity, api, health, cli):
         module.init_app(app)
     if app.config["MAIL_BACKEND"] == "console":
         outbox.init_app(app)

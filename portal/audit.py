@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from portal.models import AuditEvent
 
 # Secrets and values derived from other fields: the trail would only repeat or leak them.
-_NEVER_RECORDED = {"secret", "session_secret", "email_normalized", "next_key_number"}
+_NEVER_RECORDED = {"secret", "session_secret", "email_normalized", "email_domain", "next_key_number"}
 _TOGETHER = "portal.audit_together"
 
 
@@ -86,9 +86,3 @@ def events_for(session: Session, *, vendor_id: int, subject_type: str, subject_i
         .limit(limit)
     ).all()
 
-
-def changes(event: AuditEvent) -> list[tuple[str, object, object]]:
-    """The event's fields as (name, before, after), for a readable history table."""
-    before = json.loads(event.before) if event.before else {}
-    after = json.loads(event.after) if event.after else {}
-    return [(name, before.get(name), after.get(name)) for name in sorted(set(before) | set(after))]

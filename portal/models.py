@@ -57,6 +57,7 @@ class Customer(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_customer_vendor_id_id", "vendor_id", "id"),
         sa.Index("ix_customer_vendor_email", "vendor_id", "email_normalized"),
+        sa.Index("ix_customer_vendor_email_domain", "vendor_id", "email_domain", "id"),
         sa.UniqueConstraint("vendor_id", "secret", name="uq_customer_vendor_secret"),
         NEVER_REUSE_IDS,
     )
@@ -65,6 +66,8 @@ class Customer(SQLModel, table=True):
     name: str = Field(default="", max_length=NAME_MAX)
     email: str = Field(default="", max_length=NAME_MAX)
     email_normalized: str = Field(default="", sa_column=sa.Column(BYTE_ORDER_TEXT, nullable=False))
+    # What follows the last @ of email_normalized: the customer search finds `@example.com` by it.
+    email_domain: str = Field(default="", sa_column=sa.Column(BYTE_ORDER_TEXT, nullable=False, server_default=""))
     company_name: str = Field(default="", max_length=NAME_MAX)
     notes: str = Field(default="", max_length=NOTES_MAX)
     created: datetime = Field(default_factory=utcnow, sa_column=when())
@@ -171,7 +174,14 @@ class AuditEvent(SQLModel, table=True):
     """Who changed what, when, with the record before and after, as JSON."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (sa.Index("ix_audit_event_subject", "vendor_id", "subject_type", "subject_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_event_subject", "vendor_id", "subject_type", "subject_id", "id"),
+        # The activity page, newest first, whole or by who or what, and the home's counts of recent events.
+        sa.Index("ix_audit_event_vendor_created", "vendor_id", "created", "id"),
+        # It ends with the record kind, so that counting an action's events on keys reads no table row.
+        sa.Index("ix_audit_event_vendor_action", "vendor_id", "action", "created", "id", "subject_type"),
+        sa.Index("ix_audit_event_vendor_actor", "vendor_id", "actor", "created", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
     actor: str = Field(max_length=120)
@@ -234,7 +244,8 @@ class LicenseKey(SQLModel, table=True):
         sa.Index("ix_license_key_product_expires", "product_id", "expires", "key_number"),
         sa.Index("ix_license_key_product_created", "product_id", "created", "key_number"),
         sa.Index("ix_license_key_customer", "customer_id", "product_id", "key_number"),
-        sa.Index("ix_license_key_expiry_sweep", "vendor_id", "block", "expires"),
+        # The expiry sweep, and the vendor home's key counts (renews_on: "expiring" leaves out renewing keys).
+        sa.Index("ix_license_key_expiry_sweep", "vendor_id", "block", "expires", "renews_on"),
     )
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=fk("vendor.id", index=False))

@@ -63,3 +63,8 @@ def add_security_headers(response: Response) -> Response:
     if current_app.config["ENV_NAME"] == "production":  # production serves HTTPS only (config refuses otherwise)
         headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`1 customer`, `2 customers`, `1,200 keys`: the count with the word that goes with it."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"

@@ -175,7 +175,8 @@ def test_a_customers_page_shows_only_its_own_logins_licenses_and_acceptances(app
 def test_the_vendors_home_counts_only_its_own_customers_and_logins(world, vendor_client):
     page = vendor_client.get("/vendor/").get_data(as_text=True)
     # Ours: Ada and the neighbour, each with one login; the other vendor's buyer is not counted.
-    assert 'data-testid="customer-count">2<' in page and 'data-testid="account-count">2<' in page
+    assert 'data-testid="customer-count">2<' in page
+    assert "neighbour@example.test" in page and "buyer@example.test" not in page  # the latest sign-ups
 
 
 def test_deleting_a_customer_removes_only_its_own_logins(app, world, vendor_client, db):

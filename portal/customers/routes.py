@@ -3,7 +3,7 @@
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.audit import events_for
+from portal.activity.services import history_of
 from portal.customers import services
 from portal.customers.forms import CustomerForm, NewCustomerForm
 from portal.db import get_session
@@ -74,7 +74,7 @@ def _customer_page(customer, *, status: int = 200, mail_error: str | None = None
         accounts=services.portal_accounts_of(session, customer=customer),
         acceptances=acceptances_for_customer(session, customer_id=customer.id),
         licenses=licenses_of(session, customer_id=customer.id),
-        events=events_for(session, vendor_id=g.vendor_id, subject_type="customer", subject_id=customer.id),
+        history=history_of(session, vendor_id=g.vendor_id, subject_type="customer", subject_id=customer.id),
         billing=services.billing_of(session, vendor_id=g.vendor_id, customer_id=customer.id),
         confirm=ConfirmForm()), status
 

@@ -21,8 +21,9 @@ from portal.customers.search_index import (
     words_of,
 )
 from portal.domain import DomainError, NotFound, assign, get_owned
+from portal.keys.find import FULL_KEY
 from portal.mail import queue_mail
-from portal.models import ID_MAX, Customer, LicenseKey, PortalAccount, Vendor, utcnow
+from portal.models import ID_MAX, Customer, LicenseKey, PortalAccount, Product, Vendor, utcnow
 from portal.rules import normalize_email
 from portal.security import Encryptor, same_secret
 
@@ -77,6 +78,7 @@ def update_customer(session: Session, *, customer: Customer, actor: str, ip: str
 def _apply(customer: Customer, fields: dict) -> None:
     assign(customer, fields, editable=EDITABLE_FIELDS)
     customer.email_normalized = normalize_email(customer.email)
+    customer.email_domain = customer.email_normalized.rpartition("@")[2] if "@" in customer.email_normalized else ""
 
 
 def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str = "") -> None:
@@ -103,7 +105,8 @@ LISTED = (_CUSTOMERS.c.id, _CUSTOMERS.c.name, _CUSTOMERS.c.email, _CUSTOMERS.c.c
 
 def search_customers(session: Session, *, vendor_id: int, query: str = "", before: int | None = None,
                      limit: int = 25) -> Page:
-    """Newest first, by keyset (`id < before`), matching an id, an e-mail prefix, a word prefix or a secret."""
+    """Newest first, by keyset (`id < before`), matching an id, an e-mail prefix, a word prefix, a secret, an e-mail
+    domain (`@example.com`, or its start) or a whole key of the customer's."""
     params = {"vendor_id": vendor_id, "before": before}
     query = query.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     dialect = session.get_bind().dialect.name
@@ -138,8 +141,15 @@ def _query_shape(query: str, params: dict, dialect: str) -> tuple:
     by_stripe = query.startswith("cus_") and len(query) <= 255  # a Stripe customer id, pasted from Stripe
     if by_stripe:
         params["stripe_customer_id"] = query
-    words = words_of(query)
-    return email_bounded, by_id, by_stripe, index_for(dialect).bind(words, params) if words else None
+    by_domain = None
+    if query.startswith("@") and len(query) > 1:
+        by_domain = prefix_params(params, "domain", query[1:].lower())
+    by_key = bool(FULL_KEY.fullmatch(query.upper()))
+    if by_key:
+        params["key_text"] = query.upper()
+    words = words_of(query) if by_domain is None else []  # `@example.com` is a domain, not the words of names
+    return (email_bounded, by_id, by_stripe, by_domain, by_key,
+            index_for(dialect).bind(words, params) if words else None)
 
 
 @lru_cache(maxsize=256)
@@ -165,7 +175,7 @@ def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
     served by its own index instead, and the page's newest `limit` are among the branches' newest `limit`.
     Name words go to the database's word index (search_index.py).
     """
-    email_bounded, by_id, by_stripe, words = shape
+    email_bounded, by_id, by_stripe, by_domain, by_key, words = shape
     customer = _CUSTOMERS.c
     vendor_id = bindparam("vendor_id")
 
@@ -187,6 +197,14 @@ def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
         stripe = _STRIPE_CUSTOMERS.c
         branches.append(core_select(stripe.customer_id).where(
             stripe.vendor_id == vendor_id, stripe.stripe_customer_id == bindparam("stripe_customer_id")))
+    if by_domain is not None:
+        branches.append(newest(core_select(customer.id).where(
+            customer.vendor_id == vendor_id, prefix_range(customer.email_domain, "domain", by_domain)), customer.id))
+    if by_key:  # each of the vendor's products' unique (product_id, key) index
+        key = LicenseKey.__table__.c
+        branches.append(core_select(key.customer_id).where(
+            key.key == bindparam("key_text"), key.customer_id.is_not(None),
+            key.product_id.in_(core_select(Product.__table__.c.id).where(Product.__table__.c.vendor_id == vendor_id))))
     if words is not None:
         branches.append(index_for(dialect).newest_matching(words, newest))
     return union(*branches)

@@ -3,7 +3,7 @@
 from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.audit import events_for
+from portal.activity.services import history_of
 from portal.customers import services as customer_services
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
@@ -14,9 +14,13 @@ from portal.keys import (
     services,
     sweep,  # noqa: F401 - declares the periodic expiry sweep to the job queue
 )
+from portal.keys import (
+    find as lookup,
+)
 from portal.keys.batches import is_interrupted
 from portal.keys.forms import BulkKeysForm, ChangeCustomerForm, ExtendForm, KeyDetailsForm, NewKeyForm
 from portal.keys.status import LABELS, status_of
+from portal.models import utcnow
 from portal.rendering import render
 from portal.tenancy import vendor_blueprint
 from portal.web import client_ip, id_arg
@@ -95,6 +99,20 @@ def bulk():
     return _create(BulkKeysForm, "keys/bulk.html", make)
 
 
+@blueprint.route("/find")
+def find():
+    """The navigation's key lookup: one match opens the key, several are listed, none is said."""
+    text = request.args.get("key", "")
+    try:
+        found = lookup.find_keys(get_session(), vendor_id=g.vendor_id, text=text)
+    except DomainError as error:
+        return render_template("keys/find.html", text=text, error=error.message, found=[]), 400
+    if len(found) == 1:
+        return redirect(url_for("keys.show", key_id=found[0].id), code=303)
+    return render_template("keys/find.html", text=lookup.normalized(text), error=None, found=found[:lookup.SHOWN],
+                           more=len(found) > lookup.SHOWN, now=utcnow())
+
+
 @blueprint.route("/batches/<int:batch_id>")
 def batch(batch_id: int):
     session = get_session()
@@ -134,7 +152,7 @@ def _key_page(key, *, status: int = 200, **forms):
         "confirm": ConfirmForm(),
         "data_objects": dataobjects.list_objects(session, vendor_id=g.vendor_id, referencer_type=dataobjects.KEY,
                                                  referencer_id=key.id),
-        "events": events_for(session, vendor_id=g.vendor_id, subject_type="key", subject_id=key.id),
+        "history": history_of(session, vendor_id=g.vendor_id, subject_type="key", subject_id=key.id),
     }
     return render_template("keys/show.html", **context), status
 

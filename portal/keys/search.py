@@ -5,7 +5,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Column, bindparam, func, union
+from sqlalchemy import Column, bindparam, func, true, union
 from sqlalchemy import select as core_select
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.sql.visitors import iterate
@@ -129,6 +129,23 @@ def _served_by_an_index(node: Node) -> bool:
         case And(operands):
             return any(_served_by_an_index(operand) for operand in operands)
     return False
+
+
+COUNT_CAP = 10_000
+
+
+def key_counts(session: Session, *, product_id: int, query: str = "", cap: int = COUNT_CAP,
+               now: datetime | None = None) -> tuple[int, int | None]:
+    """How many keys the product has and how many match the query (None without one), each counted up to
+    `cap` + 1 so that a page never counts a million index entries: a count past `cap` means "more than"."""
+
+    def count(condition) -> int:
+        capped = (core_select(_KEYS.c.id).where(_KEYS.c.product_id == product_id, condition).limit(cap + 1)
+                  .subquery())
+        return session.connection().execute(core_select(func.count()).select_from(capped)).scalar_one()
+
+    total = count(true())
+    return total, count(key_filter(query, now=now or utcnow())) if query.strip() else None
 
 
 def export_rows(session: Session, *, product: Product, query: str = "", chunk: int = 1000):

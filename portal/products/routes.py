@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from portal.audit import events_for
+from portal.activity.services import history_of
 from portal.billing.plans import plans_section
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
@@ -61,9 +61,12 @@ def show(product_id: int):
     try:
         page = key_search.search_keys(session, product=product, query=query, before=before,
                                 limit=current_app.config["PAGE_SIZE"])
+        counts = key_search.key_counts(session, product_id=product.id, query=query)
     except QueryError as problem:
         page, error = key_search.KeyPage(keys=[], customers={}, next_before=None), problem
-    context = {"product": product, "page": page, "query": query, "before": before, "error": error}
+        counts = (None, None)
+    context = {"product": product, "page": page, "query": query, "before": before, "error": error,
+               "key_count": counts[0], "match_count": counts[1], "count_cap": key_search.COUNT_CAP}
     if is_htmx():
         # 200 even for a malformed query: htmx 2 swaps no 4xx answer, so the error would never be shown.
         return render("products/show.html", "products/_keys.html", **context)
@@ -72,7 +75,7 @@ def show(product_id: int):
         "products/show.html", **context, batches=batches,
         data_objects=dataobjects.list_objects(session, vendor_id=g.vendor_id,
                                               referencer_type=dataobjects.PRODUCT, referencer_id=product.id),
-        events=events_for(session, vendor_id=g.vendor_id, subject_type="product", subject_id=product.id, limit=20),
+        history=history_of(session, vendor_id=g.vendor_id, subject_type="product", subject_id=product.id),
         **plans_section(session, vendor_id=g.vendor_id, product_id=product.id),
     ), 400 if error else 200
 

@@ -12,8 +12,15 @@ document.addEventListener("click", (event) => {
   };
   if (navigator.clipboard && window.isSecureContext) {
     navigator.clipboard.writeText(text).then(done);
-  } else {
-    source.select && source.select();
+  } else {  // no Clipboard API outside a secure context: copy a selection of the text instead
+    if (source.select) {
+      source.select();
+    } else {
+      const range = document.createRange();
+      range.selectNodeContents(source);
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+    }
     document.execCommand("copy");
     done();
   }
@@ -23,3 +30,18 @@ document.addEventListener("submit", (event) => {
   const message = event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+
+// Times: the page says UTC (all a browser without script shows); here each <time data-local> is shown in the
+// viewer's own time zone, with the UTC time kept as its tooltip. Again after every htmx swap.
+const localTimes = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+function showLocalTimes(root) {
+  root.querySelectorAll("time[data-local]").forEach((element) => {
+    const moment = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(moment.getTime())) return;
+    element.title = element.textContent;
+    element.textContent = localTimes.format(moment);
+    element.removeAttribute("data-local");
+  });
+}
+document.addEventListener("DOMContentLoaded", () => showLocalTimes(document));
+document.addEventListener("htmx:afterSwap", (event) => showLocalTimes(event.target));

@@ -12,6 +12,7 @@ from portal.throttle import current_password_tries_left, throttled, wrong_curren
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services, sessions
 from portal.vendors.forms import RegisterForm, ReminderSettingsForm, SettingsForm
+from portal.vendors.home import overview
 from portal.web import client_ip
 
 blueprint = vendor_blueprint("vendors", __name__, "/vendor")
@@ -68,9 +69,9 @@ def logout():
 def home():
     session = get_session()
     vendor = services.get_vendor(session, vendor_id=g.vendor_id)
-    summary = services.overview(session, vendor_id=g.vendor_id)
-    return render_template("vendors/home.html", vendor=vendor, summary=summary,
-                           attention=attention_count(session, vendor_id=g.vendor_id))
+    return render_template("vendors/home.html", vendor=vendor, summary=overview(session, vendor_id=g.vendor_id),
+                           attention=attention_count(session, vendor_id=g.vendor_id),
+                           signup_url=absolute_url("signup.sign_up", vendor_slug=vendor.slug))
 
 
 @blueprint.route("/password", methods=["GET", "POST"])

@@ -1,15 +1,13 @@
 """The vendor's verbs: register, authenticate, change settings, summarise."""
 
-from dataclasses import dataclass
-
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.domain import DomainError
 from portal.keys.reminders import MAX_DAYS as MAX_REMINDER_DAYS
-from portal.models import NAME_MAX, Customer, PortalAccount, Vendor, VendorUser, new_session_secret
+from portal.models import NAME_MAX, PortalAccount, Vendor, VendorUser, new_session_secret
 from portal.rules import normalize_email, normalize_slug, valid_email, valid_name, valid_new_password, valid_slug
 from portal.security import hash_password, needs_rehash, upgrade_hash, verify_password
 
@@ -125,24 +123,3 @@ def set_expiry_reminder(session: Session, *, vendor: Vendor, days: int, actor: s
                   subject_id=vendor.id, before=before, after={"remind_days_before_expiry": days}, ip=ip)
     return vendor
 
-
-@dataclass
-class Overview:
-    customers: int
-    accounts: int
-    recent_accounts: list
-
-
-def overview(session: Session, *, vendor_id: int) -> Overview:
-    customers = session.exec(select(func.count()).select_from(Customer)
-                             .where(Customer.vendor_id == vendor_id)).one()
-    accounts = session.exec(select(func.count()).select_from(PortalAccount)
-                            .where(PortalAccount.vendor_id == vendor_id)).one()
-    recent = session.exec(
-        select(PortalAccount, Customer)
-        .join(Customer, Customer.id == PortalAccount.customer_id)
-        .where(PortalAccount.vendor_id == vendor_id)
-        .order_by(PortalAccount.id.desc())
-        .limit(10)
-    ).all()
-    return Overview(customers=customers, accounts=accounts, recent_accounts=recent)

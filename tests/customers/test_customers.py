@@ -28,7 +28,7 @@ def test_edit_records_before_and_after(vendor_client, customer, db):
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "customer.updated")).one()
     assert json.loads(event.before)["name"] == "Ada Lovelace" and json.loads(event.after)["name"] == "Ada King"
     page = vendor_client.get(f"/vendor/customers/{customer.id}").get_data(as_text=True)
-    assert "customer.updated" in page
+    assert "Customer changed" in page and "Ada Lovelace</del> &rarr; <ins>Ada King" in page
 
 
 def test_delete_asks_first_and_says_what_happens(vendor_client, customer, account, db):

@@ -141,3 +141,16 @@ def test_a_customer_with_two_words_of_the_prefix_counts_once_in_a_page(vendor_cl
     for html in walk_pages(vendor_client, "/vendor/customers/?q=pat"):
         seen += [n for n in range(5) if f">Pat Patterson {n}<" in html]
     assert sorted(seen) == list(range(5))
+
+
+def test_search_by_email_domain_and_by_a_key_of_theirs(vendor_client, make, vendor, other_vendor, people):
+    make.customer(vendor, name="Navy Pier", email="pier@harbour.test")  # "navy" in the name, not the domain
+    make.customer(other_vendor, name="Other Navy", email="x@navy.test")
+    assert names(vendor_client, "@navy.test") == {"Grace Hopper"}
+    assert names(vendor_client, "@NAV") == {"Grace Hopper"}  # the start of a domain
+    assert names(vendor_client, "@nowhere.test") == set()
+    key = make.key(make.product(vendor), customer=people["alan"])
+    theirs = make.key(make.product(other_vendor), customer=make.customer(other_vendor, name="Ada Other"))
+    assert names(vendor_client, key.key) == {"Alan Turing"}
+    assert names(vendor_client, key.key.lower()) == {"Alan Turing"}
+    assert names(vendor_client, theirs.key) == set()

@@ -1,0 +1,164 @@
+"""An audit event in words: "Blocked", "Expiry 2027-01-01 → 2027-02-01", the product's feature names, browsers."""
+
+import json
+import re
+from datetime import datetime
+from functools import lru_cache
+from typing import NamedTuple
+
+from portal.models import FEATURES, AuditEvent
+
+# Actions whose last word alone would not say it well; any other reads as its last word ("key.blocked": "Blocked").
+_ACTIONS = {
+    "key.extended": "Expiry changed",
+    "key.changed": "Key changed",
+    "key.blocked_expired": "Blocked at expiry",
+    "key.created": "Key created",
+    "key.deleted": "Key deleted",
+    "key.customer_changed": "Key's customer changed",
+    "account.created": "Portal account created",
+    "account.associated": "Portal account associated",
+    "account.detached": "Portal account detached",
+    "customer.created": "Customer created",
+    "customer.updated": "Customer changed",
+    "customer.deleted": "Customer deleted",
+    "product.created": "Product created",
+    "product.updated": "Product changed",
+    "product.deleted": "Product deleted",
+    "data_object.added": "Data object added",
+    "data_object.updated": "Data object changed",
+    "data_object.deleted": "Data object deleted",
+    "stripe_price.linked": "Plan linked",
+    "stripe_price.created": "Plan created",
+    "stripe_price.changed": "Plan changed",
+    "stripe_price.offered": "Plan offered",
+    "stripe_price.withdrawn": "Plan withdrawn",
+    "stripe_price.unlinked": "Plan unlinked",
+    "api_token.created": "API token created",
+    "api_token.revoked": "API token revoked",
+    "key_batch.started": "Bulk keys started",
+    "key_batch.resumed": "Bulk keys resumed",
+    "key_batch.keys_made": "Bulk keys made",
+    "key.expiry_reminded": "Expiry reminder mailed",
+    "customer.association_mailed": "Association link mailed",
+}
+_FIELDS = {
+    "expires": "Expiry", "block": "Blocked", "customer_id": "Customer", "max_no_of_machines": "Machine limit",
+    "trial_activation": "Trial", "key_number": "ID", "key": "Key", "product_id": "Product", "renews_on": "Renews on",
+    "mid": "Machine", "email": "E-mail", "company_name": "Company", "max_no_of_devices": "Device limit",
+    "enable_customer_association": "Association link", "allow_activation_management": "Manages own machines",
+    "allow_multiple_user_association": "Several logins", "string_value": "Text", "int_value": "Number",
+    "user_agent": "Browser", "url": "URL", "portal_account": "Portal account", "product": "Product",
+    "vendor_user": "Vendor user", "period": "Period (days)", "block_expired_keys": "Block expired keys",
+    "mail_new_licenses": "Mail new licenses", "portal_enabled": "Portal on", "signup_enabled": "Sign-up on",
+}
+# Shown only where they change: on a record made or removed they would repeat its page.
+_QUIET = {"id", "vendor_id", "product_id", "created", "origin", "association_used_at", "next_key_number"}
+_BLOCKING = {"key.blocked", "key.unblocked", "key.blocked_expired"}
+_DAY_ONLY = {"expires", "renews_on"}
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+class Change(NamedTuple):
+    """One line of an event: `label`, and `before` → `after` (either None when the event has only one side)."""
+
+    label: str
+    before: str | None
+    after: str | None
+
+
+def action_words(action: str) -> str:
+    return _ACTIONS.get(action) or action.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+
+
+def object_words(subject_type: str) -> str:
+    return {"key": "License key", "api_token": "API token", "data_object": "Data object"}.get(
+        subject_type, subject_type.replace("_", " ").capitalize())
+
+
+@lru_cache(maxsize=512)
+def browser_of(user_agent: str) -> str:
+    """A user agent summarised ("Chrome 120 on Windows 10"): ua-parser's rules know thousands of agents."""
+    from ua_parser import parse  # loads its rules on first use, only on a page that shows an agent
+
+    if not user_agent:
+        return "unknown"
+    found = parse(user_agent)
+    agent = found.user_agent
+    words = " ".join(part for part in (agent.family, agent.major) if part) if agent else ""
+    system = found.os
+    on = " ".join(part for part in (system.family, system.major) if part) if system else ""
+    return (f"{words} on {on}" if words and on else words or on) or user_agent[:60]
+
+
+def _value(name: str, value) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        moment = datetime.fromisoformat(value)
+        return moment.strftime("%Y-%m-%d" if name in _DAY_ONLY else "%Y-%m-%d %H:%M UTC")
+    if name == "user_agent":
+        return browser_of(value)
+    if name == "customer_id":
+        return f"#{value}"
+    return str(value)
+
+
+def changes_of(event: AuditEvent, products: dict) -> list[Change]:
+    """The event's changes in words. `products` maps product ids, and ("key", key id) for the keys among the events,
+    to their Product, which names the features."""
+    before = json.loads(event.before) if event.before else {}
+    after = json.loads(event.after) if event.after else {}
+    both = bool(before) and bool(after)
+    values = {**before, **after}
+    product = products.get(values.get("product_id") or values.get("product")) or products.get(
+        (event.subject_type, event.subject_id))
+    if event.subject_type == "customer" and "key" in after and "product" in after:  # a change of one of its keys
+        name = product.name if product else f"product {after['product']}"
+        return [Change("Key", None, f"ID {after['key']} of {name}")]
+    lines, features_on = [], []
+    for name in sorted(set(before) | set(after), key=_order):
+        old, new = _value(name, before.get(name)), _value(name, after.get(name))
+        if name in FEATURES:
+            label = product.feature_name(int(name[1:])) if product else name.upper()
+            if both:
+                lines.append(Change(label, "on" if before.get(name) else "off", "on" if after.get(name) else "off"))
+            elif values.get(name):
+                features_on.append(label)
+            continue
+        if name == "block" and event.action in _BLOCKING:  # the action says it
+            continue
+        if not both and (name in _QUIET or (old or new) in (None, "no", "0")):
+            continue
+        lines.append(Change(_FIELDS.get(name) or name.replace("_", " ").capitalize(), old if both else None,
+                            (new if after else old)))
+    if features_on:
+        lines.append(Change("Features", None, ", ".join(features_on)))
+    return lines
+
+
+def _order(name: str) -> tuple:
+    """Keys' main fields first, features last, the rest by name."""
+    main = ("key", "key_number", "expires", "block", "customer_id")
+    return (main.index(name) if name in main else len(main), name in FEATURES, name)
+
+
+# Every action the portal records, for the activity page's filter.
+ACTIONS = (
+    "key.created", "key.blocked", "key.unblocked", "key.blocked_expired", "key.extended", "key.renewed",
+    "key.changed", "key.customer_changed", "key.machine_activated", "key.machine_deactivated", "key.deleted",
+    "key.expiry_reminded",
+    "key_batch.started", "key_batch.resumed", "key_batch.keys_made",
+    "customer.created", "customer.updated", "customer.deleted", "customer.association_mailed",
+    "account.created", "account.associated", "account.detached", "account.email_verified",
+    "account.password_changed", "account.password_reset", "account.terms_accepted",
+    "product.created", "product.updated", "product.deleted",
+    "data_object.added", "data_object.updated", "data_object.deleted",
+    "stripe.connected", "stripe.disconnected", "stripe.policy_changed", "stripe_price.linked", "stripe_price.created",
+    "stripe_price.changed", "stripe_price.offered", "stripe_price.withdrawn", "stripe_price.unlinked",
+    "subscription.synced", "api_token.created", "api_token.revoked",
+    "vendor.registered", "vendor.settings_changed", "vendor_user.password_changed",
+)
+SUBJECT_TYPES = ("key", "customer", "product", "data_object", "subscription", "api_token", "vendor")

@@ -1,0 +1,53 @@
+"""Finding a key from anywhere in the vendor's pages: the whole key or a part of it, across the vendor's products."""
+
+import re
+from typing import NamedTuple
+
+from sqlmodel import Session, col, select
+
+from portal.domain import DomainError
+from portal.models import Customer, LicenseKey, Product
+
+FULL_KEY = re.compile(r"[A-Z]{5}(-[A-Z]{5}){3}")
+_PART = re.compile(r"[A-Z-]{4,23}")
+SHOWN = 10
+
+
+class FoundKey(NamedTuple):
+    id: int
+    key: str
+    key_number: int
+    product_name: str
+    customer_name: str
+    block: bool
+    expires: object
+    renews_on: object
+
+
+def find_keys(session: Session, *, vendor_id: int, text: str, limit: int = SHOWN) -> list[FoundKey]:
+    """The vendor's keys that are `text` or contain it (at most `limit` + 1, to tell that there are more).
+
+    A whole key is looked up in each product's unique (product_id, key) index; a part is looked for in every key
+    of the vendor, which is a scan, so a part needs four characters and the answer stops at `limit` + 1.
+    """
+    typed = normalized(text)
+    if not typed:
+        raise DomainError("Paste a key or type at least 4 of its letters.", field="key")
+    if not _PART.fullmatch(typed):
+        raise DomainError("A key has only letters A-Z and hyphens, like ABCDE-FGHIJ-KLMNO-PQRST.", field="key")
+    key = LicenseKey
+    statement = (select(key.id, key.key, key.key_number, Product.name, Customer.name, Customer.email, key.block,
+                        key.expires, key.renews_on)
+                 .join(Product, Product.id == key.product_id).outerjoin(Customer, Customer.id == key.customer_id))
+    if FULL_KEY.fullmatch(typed):
+        statement = statement.where(key.key == typed, col(key.product_id).in_(
+            select(Product.id).where(Product.vendor_id == vendor_id)))
+    else:
+        statement = statement.where(key.vendor_id == vendor_id, col(key.key).contains(typed))
+    rows = session.exec(statement.order_by(col(key.id).desc()).limit(limit + 1)).all()
+    return [FoundKey(r[0], r[1], r[2], r[3], r[4] or r[5] or "", r[6], r[7], r[8]) for r in rows]
+
+
+def normalized(text: str) -> str:
+    """What was pasted, as keys are stored: upper case, without spaces or line breaks."""
+    return re.sub(r"\s+", "", text or "").upper()[:100]

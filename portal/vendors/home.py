@@ -1,0 +1,82 @@
+"""The vendor's home: the counts that matter, the latest sign-ups and changes, and a getting-started list."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlmodel import Session, col
+
+from portal.activity.services import ActivityPage, Filters, activity
+from portal.dataobjects.services import TERMS_URL, USER
+from portal.keys.status import EXPIRING_WITHIN
+from portal.models import AuditEvent, Customer, DataObject, LicenseKey, PortalAccount, Product, utcnow
+
+RECENT = 5
+MACHINES_WITHIN = timedelta(days=7)
+
+
+@dataclass
+class Counts:
+    customers: int
+    keys_active: int
+    keys_expiring: int
+    keys_blocked: int
+    machines_activated: int  # in the last 7 days
+
+
+@dataclass
+class GettingStarted:
+    product: bool  # a product exists
+    terms: bool  # the terms data object is set
+    signup: bool  # someone signed up through the generic link
+    invited: bool  # an association link was made or mailed, or a customer has a login
+
+    @property
+    def done(self) -> bool:
+        return self.product and self.terms and self.signup and self.invited
+
+
+@dataclass
+class Overview:
+    counts: Counts
+    steps: GettingStarted
+    recent_accounts: list  # (PortalAccount, Customer), newest first
+    activity: ActivityPage
+
+
+def overview(session: Session, *, vendor_id: int, now: datetime | None = None) -> Overview:
+    """Every count and step in one statement of index range counts and EXISTS (none reads a whole table)."""
+    now = now or utcnow()
+    row = session.connection().execute(_counts_and_steps(vendor_id, now)).one()
+    recent = session.exec(
+        select(PortalAccount, Customer).join(Customer, Customer.id == PortalAccount.customer_id)
+        .where(PortalAccount.vendor_id == vendor_id).order_by(col(PortalAccount.id).desc()).limit(RECENT)).all()
+    return Overview(counts=Counts(*row[:5]), steps=GettingStarted(*row[5:]), recent_accounts=list(recent),
+                    activity=activity(session, vendor_id=vendor_id, filters=Filters(), limit=RECENT))
+
+
+def _count(model, *where):
+    return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+
+def _counts_and_steps(vendor_id: int, now: datetime):
+    key, customer = LicenseKey, Customer
+    # (vendor_id, block, expires) serves the three key counts; (vendor_id, action, created) the machines.
+    live = [key.vendor_id == vendor_id, col(key.block).is_(False), key.expires > now]
+    return select(
+        _count(customer, customer.vendor_id == vendor_id),
+        _count(key, *live),
+        _count(key, *live, key.expires <= now + EXPIRING_WITHIN, col(key.renews_on).is_(None)),
+        _count(key, key.vendor_id == vendor_id, col(key.block).is_(True)),
+        _count(AuditEvent, AuditEvent.vendor_id == vendor_id, AuditEvent.action == "key.machine_activated",
+               AuditEvent.created >= now - MACHINES_WITHIN, AuditEvent.subject_type == "key"),
+        exists().where(Product.vendor_id == vendor_id),
+        exists().where(DataObject.vendor_id == vendor_id, DataObject.referencer_type == USER,
+                       DataObject.referencer_id == 0, DataObject.name == TERMS_URL,
+                       DataObject.string_value != ""),
+        exists().where(customer.vendor_id == vendor_id, customer.origin == "signup"),
+        or_(exists().where(and_(customer.vendor_id == vendor_id, or_(
+                col(customer.association_code_encrypted).is_not(None),
+                col(customer.association_mailed_at).is_not(None)))),
+            exists().where(PortalAccount.vendor_id == vendor_id)),
+    )

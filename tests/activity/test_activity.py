@@ -1,0 +1,106 @@
+"""The audit trail in words, a record's latest five changes, and the vendor-wide activity page with its filters."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from portal.activity.services import Filters, activity, history_of
+from portal.activity.words import browser_of, changes_of
+from portal.keys import services as keys
+from portal.models import AuditEvent
+from portal.terms.services import accept_terms
+
+CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+          "Safari/537.36")
+
+
+@pytest.fixture
+def product(make, vendor):
+    return make.product(vendor, name="Studio", f3_name="Voice")
+
+
+def _newest(db, action: str, subject_type: str = "key") -> AuditEvent:
+    return db.exec(select(AuditEvent).where(AuditEvent.action == action, AuditEvent.subject_type == subject_type)
+                   .order_by(AuditEvent.id.desc())).first()
+
+
+def test_changes_are_told_in_words_with_feature_names_and_days(db, make, product):
+    key = make.key(product, period=30)
+    key.expires = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
+    db.add(key)
+    db.commit()
+    keys.set_blocked(db, key=key, blocked=True, actor="owner@acme.io")
+    keys.extend_key(db, key=key, days=31, actor="owner@acme.io")
+    keys.change_details(db, key=key, features={"f3": True}, actor="owner@acme.io")
+    db.commit()
+    products = {product.id: product, ("key", key.id): product}
+    assert changes_of(_newest(db, "key.blocked"), products) == []  # "Blocked" says it all
+    extended = changes_of(_newest(db, "key.extended"), products)
+    assert ("Expiry", "2027-01-01", "2027-02-01") in extended and ("Period (days)", "30", "61") in extended
+    assert changes_of(_newest(db, "key.changed"), products) == [("Voice", "off", "on")]
+    created = changes_of(_newest(db, "key.created"), products)
+    assert ("Key", None, key.key) in created and not any(label in ("Id", "Created") for label, _, _ in created)
+
+
+def test_a_user_agent_is_summarised(db, make, vendor, customer, account):
+    assert browser_of(CHROME) == "Chrome 120 on Windows 10"
+    assert browser_of("curl/8.5.0") == "curl 8"
+    accept_terms(db, account=account, url="https://acme.example/terms", user_agent=CHROME)
+    db.commit()
+    lines = changes_of(_newest(db, "account.terms_accepted", "customer"), {})
+    assert ("Browser", None, "Chrome 120 on Windows 10") in lines
+
+
+def test_history_shows_the_latest_five_and_links_to_all(vendor_client, db, make, vendor, product):
+    key = make.key(product)
+    for days in range(1, 7):
+        keys.extend_key(db, key=key, days=days, actor="owner@acme.io")
+    db.commit()
+    history = history_of(db, vendor_id=vendor.id, subject_type="key", subject_id=key.id)
+    assert len(history.events) == 5 and history.more
+    page = vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
+    assert page.count(">Expiry changed<") == 5 and ">Key created<" not in page
+    assert f'href="/vendor/activity/?type=key&amp;id={key.id}">Show all' in page
+    assert '<time datetime="' in page and "+00:00" not in page
+    everything = vendor_client.get(f"/vendor/activity/?type=key&id={key.id}").get_data(as_text=True)
+    assert everything.count(">Expiry changed<") == 6 and ">Key created<" in everything
+
+
+def test_activity_is_the_vendors_own_newest_first_by_keyset_pages(app, db, make, vendor, other_vendor,
+                                                                   vendor_client, product):
+    theirs = make.key(make.product(other_vendor, name="Theirs"))
+    keys.set_blocked(db, key=theirs, blocked=True, actor="owner@globex")
+    made = [make.key(product) for _ in range(4)]
+    for key in made[:3]:
+        keys.set_blocked(db, key=key, blocked=True, actor="owner@acme.io")
+    db.commit()
+    page = activity(db, vendor_id=vendor.id, filters=Filters(action="key.blocked"), limit=2)
+    assert [e.subject_id for e in page.events] == [made[2].id, made[1].id]
+    rest = activity(db, vendor_id=vendor.id, filters=Filters(action="key.blocked"), before=page.next_before, limit=2)
+    assert [e.subject_id for e in rest.events] == [made[0].id] and rest.next_before is None
+    assert page.labels[("key", made[2].id)] == f"Key {made[2].key_number} of Studio"
+    week = Filters(action="key.blocked", actor="owner@acme.io",
+                                  since=(datetime.now(UTC) - timedelta(days=7)).date())
+    assert len(activity(db, vendor_id=vendor.id, filters=week).events) == 3
+    assert activity(db, vendor_id=vendor.id, filters=Filters(until=week.since - timedelta(days=1))).events == []
+    shown = vendor_client.get("/vendor/activity/?action=key.blocked").get_data(as_text=True)
+    assert shown.count(">Blocked<") == 3 and "Theirs" not in shown and "owner@globex" not in shown
+    assert f'href="/vendor/keys/{made[0].id}"' in shown
+    # Another vendor's event as the page mark is no page of this vendor's.
+    foreign = db.exec(select(AuditEvent.id).where(AuditEvent.vendor_id == other_vendor.id)).first()
+    assert vendor_client.get(f"/vendor/activity/?before={foreign}").status_code == 404
+
+
+def test_bad_filters_are_refused_at_the_field(vendor_client):
+    for query, message in [
+        ("id=abc&type=key", "Not a valid integer value."),
+        ("id=5", "Choose the kind of record this id belongs to."),
+        ("since=2026-12-05&until=2026-12-01", "The last day comes before the first."),
+        ("since=yesterday", "Not a valid date value."),
+        ("action=key.exploded", "Not a valid choice."),
+    ]:
+        response = vendor_client.get(f"/vendor/activity/?{query}")
+        assert response.status_code == 400, query
+        page = response.get_data(as_text=True)
+        assert message in page and 'class="field-error"' in page

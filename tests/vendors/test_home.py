@@ -1,0 +1,83 @@
+"""The vendor's home: counts with the right words, a getting-started list that ticks itself, few questions asked."""
+
+from datetime import timedelta
+
+import pytest
+
+from portal.dataobjects.services import TERMS_URL, add_object
+from portal.keys import services as keys
+from portal.models import LicenseKey, utcnow
+from portal.vendors.home import overview
+from tests.support.queries import counted_queries
+
+
+@pytest.fixture
+def product(make, vendor):
+    return make.product(vendor, name="Studio")
+
+
+def _figure(page: str, name: str) -> str:
+    start = page.index(f'data-testid="{name}">') + len(f'data-testid="{name}">')
+    return page[start:page.index("</article>", start)].replace("</span>", "").replace("</a>", "").strip()
+
+
+def test_counts_that_matter(vendor_client, db, make, vendor, other_vendor, customer, product):
+    now = utcnow()
+    make.key(product, customer=customer, machines=("m-1", "m-2"))  # active
+    make.key(product, period=10)  # active and expiring within 14 days
+    keys.set_blocked(db, key=make.key(product), blocked=True, actor="owner")
+    expired = make.key(product)
+    expired.expires = now - timedelta(days=1)
+    db.add(expired)
+    renewing = make.key(product, period=5)
+    renewing.renews_on = renewing.expires
+    db.add(renewing)
+    db.commit()
+    make.key(make.product(other_vendor), period=5, machines=("theirs",))  # another vendor's: counted nowhere
+    counts = overview(db, vendor_id=vendor.id).counts
+    assert (counts.customers, counts.keys_active, counts.keys_expiring, counts.keys_blocked,
+            counts.machines_activated) == (1, 3, 1, 1, 2)
+    page = vendor_client.get("/vendor/").get_data(as_text=True)
+    assert _figure(page, "customer-count") == "1 customer"
+    assert _figure(page, "active-count") == "3 keys active"
+    assert _figure(page, "machine-count") == "2 machines activated in 7 days"
+
+
+def test_getting_started_ticks_itself(vendor_client, db, make, vendor):
+    steps = overview(db, vendor_id=vendor.id).steps
+    assert (steps.product, steps.terms, steps.signup, steps.invited) == (False, False, False, False)
+    page = vendor_client.get("/vendor/").get_data(as_text=True)
+    assert page.count('data-done="false"') == 4 and f"/Portal/@{vendor.slug}/SignUp" in page
+    make.product(vendor)
+    add_object(db, vendor_id=vendor.id, name=TERMS_URL, string_value="https://acme.example/terms", actor="owner")
+    db.commit()
+    make.customer(vendor, name="Invited", association=True)
+    steps = overview(db, vendor_id=vendor.id).steps
+    assert (steps.product, steps.terms, steps.signup, steps.invited) == (True, True, False, True)
+    make.customer(vendor, name="Signed up", origin="signup")
+    assert overview(db, vendor_id=vendor.id).steps.done
+    assert "Getting started" not in vendor_client.get("/vendor/").get_data(as_text=True)
+
+
+def test_a_sign_up_alone_is_an_invited_customer(db, make, vendor):
+    customer = make.customer(vendor, name="Grace", origin="signup")
+    make.account(vendor, customer, email="grace@example.test")
+    steps = overview(db, vendor_id=vendor.id).steps
+    assert steps.signup and steps.invited
+
+
+def test_the_home_asks_as_many_questions_with_many_keys_as_with_one(app, vendor_client, db, make, vendor,
+                                                                    customer, product):
+    make.key(product, customer=customer)
+
+    def home_queries() -> list[str]:
+        vendor_client.get("/vendor/")
+        with counted_queries(app) as statements:
+            assert vendor_client.get("/vendor/").status_code == 200
+        return [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+    with_one = home_queries()
+    keys.create_keys(db, product=product, settings=keys.KeySettings(period=30), count=200)
+    db.commit()
+    assert db.get(LicenseKey, 1) is not None
+    assert len(home_queries()) == len(with_one) <= 12, "\n".join(with_one)
