@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.accounts import routes as accounts
     from portal.api import routes as api
     from portal.billing import routes as billing
+    from portal.branding import routes as branding
     from portal.customers import routes as customers
     from portal.dashboard import routes as dashboard
     from portal.dataobjects import routes as dataobjects
@@ -67,7 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.vendors import routes as vendors
 
     for module in (vendors, customers, products, keys, billing, dataobjects, accounts, signup, terms, licenses,
-                   subscriptions, dashboard, api, cli):
+                   subscriptions, dashboard, api, cli, branding):
         module.init_app(app)
     if app.config["MAIL_BACKEND"] == "console":
         outbox.init_app(app)

@@ -30,6 +30,7 @@ PUBLIC_ENDPOINTS = {
     "vendors.register", "vendors.login",
     "accounts.login", "accounts.forgot_password", "accounts.reset_password", "accounts.verify_email",
     "signup.sign_up", "signup.associate", "signup.confirm",
+    "brand_assets.logo", "brand_assets.stylesheet",  # the portal's look, on its login page too
 }
 # What a portal account that has not accepted the current terms may still use.
 OPEN_BEFORE_TERMS = {"terms.accept", "terms.decline", "accounts.logout"}

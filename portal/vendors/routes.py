@@ -8,6 +8,8 @@ from portal.db import get_session
 from portal.extensions import limiter
 from portal.forms import ChangePasswordForm, LoginForm, commit_or_show, form_status
 from portal.tenancy import public, vendor_blueprint
+from portal.terms.forms import TermsForm
+from portal.terms.services import terms_settings
 from portal.throttle import current_password_tries_left, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services, sessions
@@ -107,7 +109,9 @@ def settings():
         flash("Settings saved.", "success")
         return redirect(url_for("vendors.settings"), code=303)
     signup_url = absolute_url("signup.sign_up", vendor_slug=vendor.slug)
-    return render_template("vendors/settings.html", vendor=vendor, form=form, signup_url=signup_url)
+    terms = terms_settings(session, vendor_id=g.vendor_id)
+    return render_template("vendors/settings.html", vendor=vendor, form=form, signup_url=signup_url,
+                           terms=terms, terms_form=TermsForm(url=terms.stored or ""))
 
 
 def _root():
