@@ -35,21 +35,30 @@ def edit():
             flash("Your portal's look is saved.", "success")
             return redirect(url_for("branding.edit"), code=303)
         vendor = get_vendor(session, vendor_id=g.vendor_id)
-    brand = services.brand_of(vendor, portal_url=url_for("dashboard.index", vendor_slug=vendor.slug))
-    return render_template("branding/edit.html", form=form, vendor=vendor, brand=brand), form_status(form)
+    return render_template("branding/edit.html", form=form, vendor=vendor), form_status(form)
 
 
 @assets.route("/logo")
 @public
 def logo():
-    stored = services.logo_of(get_session(), vendor_id=g.vendor.id) if g.vendor.logo_version else None
+    return _logo(g.vendor)
+
+
+@blueprint.route("/logo")
+def logo_preview():
+    """The logo on the settings page, which shows it even while the portal is off."""
+    return _logo(get_vendor(get_session(), vendor_id=g.vendor_id))
+
+
+def _logo(vendor):
+    stored = services.logo_of(get_session(), vendor_id=vendor.id) if vendor.logo_version else None
     if stored is None:
         abort(404)
     response = make_response(stored.data)
     response.headers["Content-Type"] = stored.content_type
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
-    _cache(response, current=request.args.get("v") == g.vendor.logo_version)
+    _cache(response, current=request.args.get("v") == vendor.logo_version)
     return response
 
 

@@ -130,3 +130,15 @@ def test_another_vendors_portal_shows_none_of_it(vendor_client, client, other_ve
     page = client.get(f"/Portal/@{other_vendor.slug}/Login").get_data(as_text=True)
     assert "brand.css" not in page and "/logo" not in page
     assert client.get(f"/Portal/@{other_vendor.slug}/logo").status_code == 404
+
+
+def test_the_settings_page_shows_the_logo_while_the_portal_is_off(vendor_client, client, db, vendor):
+    post_brand(vendor_client, logo=(image_bytes(), "a.png"))
+    db.refresh(vendor)
+    vendor.portal_enabled = False
+    db.add(vendor)
+    db.commit()
+    page = vendor_client.get(BRAND_PAGE).get_data(as_text=True)
+    assert f"{BRAND_PAGE}/logo?v={vendor.logo_version}" in page
+    assert vendor_client.get(f"{BRAND_PAGE}/logo?v={vendor.logo_version}").mimetype == "image/png"
+    assert client.get(f"/Portal/@{vendor.slug}/logo?v={vendor.logo_version}").status_code == 404
