@@ -9,7 +9,7 @@ from portal.models import URL_MAX
 
 
 class BrandForm(FlaskForm):
-    logo = FileField("Logo", render_kw={"accept": "image/png,image/jpeg,image/webp"})
+    logo = FileField("Image file", render_kw={"accept": "image/png,image/jpeg,image/webp"})
     remove_logo = BooleanField("Remove the logo")
     accent_color = StringField("Accent colour", filters=[strip], validators=[at_most(7)],
                                render_kw={"placeholder": "#1a73e8", "autocomplete": "off", "spellcheck": "false"})

@@ -2,6 +2,7 @@
 
 import io
 import re
+import tempfile
 
 import pytest
 from PIL import Image
@@ -40,13 +41,14 @@ def test_a_vendor_brands_the_portal_and_sets_terms(vendor_page, new_page, make, 
     expect(page.locator("#accent_color-error")).to_contain_text("six hexadecimal digits")
     # The refusal answers 422, which chromium reports on the console.
     console_errors[:] = [error for error in console_errors if "(UNPROCESSABLE ENTITY)" not in error]
-    page.get_by_label("Logo").set_input_files(png_file(tmp_path))
+    page.get_by_label("Image file").set_input_files(png_file(tmp_path))
     page.get_by_label("Accent colour").fill("#0a783c")
     page.get_by_label("Support e-mail or web address").fill("help@acme.example")
     page.get_by_label("Your website").fill("https://acme.example/")
     page.get_by_role("button", name="Save the look").click()
     expect(page.get_by_text("Your portal's look is saved.")).to_be_visible()
     expect(page.get_by_role("img", name="Your current logo")).to_be_visible()
+    page.screenshot(path=f"{tempfile.gettempdir()}/brand_settings.png", full_page=True)
 
     page.goto("/vendor/settings")
     page.get_by_label("Terms of use").fill("https://acme.example/terms")
@@ -73,6 +75,7 @@ def test_a_vendor_brands_the_portal_and_sets_terms(vendor_page, new_page, make, 
     expect(customer_page.get_by_role("heading", name="Terms of use")).to_be_visible()
     customer_page.get_by_role("button", name="I accept the terms of use").click()
     assert customer_page.evaluate("document.documentElement.scrollWidth") <= 390
+    customer_page.screenshot(path=f"{tempfile.gettempdir()}/branded_portal_390.png", full_page=True)
 
     page.reload()
     expect(page.locator("#terms")).to_contain_text("1 of 1 customer")

@@ -49,7 +49,7 @@ def test_no_vendor_page_scrolls_sideways_at_390_px(app, world, vendor_page, cons
     vendor_page.set_viewport_size(PHONE)
     too_wide = {}
     for path in vendor_pages(app, world):
-        vendor_page.goto(path)
+        vendor_page.goto(path, wait_until="domcontentloaded")  # after the stylesheets, which deferred scripts await
         measured = vendor_page.evaluate(MEASURE)
         if measured["width"] > PHONE["width"]:
             too_wide[path] = measured
