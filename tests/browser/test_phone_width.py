@@ -1,8 +1,11 @@
-"""Every vendor page on a phone, 390 px wide: nothing scrolls sideways but a table inside its own box."""
+"""Every vendor page, and the customer's portal, on a phone 390 px wide: nothing scrolls sideways but a table inside
+its own box."""
 
 import pytest
 from flask import url_for
 from playwright.sync_api import expect
+
+from tests.support.factories import CUSTOMER_PASSWORD
 
 PHONE = {"width": 390, "height": 844}
 # A page's width beyond the viewport, and each element that sticks out (a wide table scrolls in its own box).
@@ -58,3 +61,22 @@ def test_no_vendor_page_scrolls_sideways_at_390_px(app, world, vendor_page, cons
     expect(vendor_page.get_by_role("heading", name="Not found")).to_be_visible()
     expect(vendor_page.get_by_role("navigation", name="Main").get_by_role("link", name="Customers")).to_be_visible()
     console_errors[:] = [error for error in console_errors if not (NOT_FOUND in error and "404" in error)]
+
+
+@pytest.mark.browser
+def test_the_customer_portal_fits_390_px(new_page, make, vendor, customer, account):
+    make.key(make.product(vendor), customer=customer, machines=("a-rather-long-machine-code-0123456789abcdef",))
+    page = new_page()
+    page.set_viewport_size(PHONE)
+    page.goto(f"/Portal/@{vendor.slug}/Login")
+    page.get_by_label("E-mail").fill(account.email)
+    page.get_by_label("Password").fill(CUSTOMER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Licenses")).to_be_visible()
+    too_wide = {}
+    for path in ("", "Subscriptions", "ChangePassword"):
+        page.goto(f"/Portal/@{vendor.slug}/{path}", wait_until="domcontentloaded")
+        measured = page.evaluate(MEASURE)
+        if measured["width"] > PHONE["width"]:
+            too_wide[path or "dashboard"] = measured
+    assert too_wide == {}
