@@ -15,8 +15,8 @@ from portal.web import client_ip
 blueprint = vendor_blueprint("branding", __name__, "/vendor/settings/brand")
 assets = portal_blueprint("brand_assets", __name__)
 # An address with the current version never changes its answer; one without it (or an old one) may at any time.
-_FOREVER = "public, max-age=31536000, immutable"
-_REVALIDATE = "public, max-age=300"
+_FOREVER = "max-age=31536000, immutable"
+_REVALIDATE = "max-age=300"
 
 
 @blueprint.route("", methods=["GET", "POST"])
@@ -41,16 +41,16 @@ def edit():
 @assets.route("/logo")
 @public
 def logo():
-    return _logo(g.vendor)
+    return _logo(g.vendor, shared=True)
 
 
 @blueprint.route("/logo")
 def logo_preview():
-    """The logo on the settings page, which shows it even while the portal is off."""
-    return _logo(get_vendor(get_session(), vendor_id=g.vendor_id))
+    """The logo on the settings page, which shows it even while the portal is off (kept by the browser only)."""
+    return _logo(get_vendor(get_session(), vendor_id=g.vendor_id), shared=False)
 
 
-def _logo(vendor):
+def _logo(vendor, *, shared: bool):
     stored = services.logo_of(get_session(), vendor_id=vendor.id) if vendor.logo_version else None
     if stored is None:
         abort(404)
@@ -58,8 +58,7 @@ def _logo(vendor):
     response.headers["Content-Type"] = stored.content_type
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
-    _cache(response, current=request.args.get("v") == vendor.logo_version)
-    return response
+    return _cached(response, version=vendor.logo_version, shared=shared)
 
 
 @assets.route("/brand.css")
@@ -69,12 +68,17 @@ def stylesheet():
     colors = services.accent_colors(accent) if accent else None
     response = make_response(render_template("branding/brand.css", colors=colors))
     response.headers["Content-Type"] = "text/css; charset=utf-8"
-    _cache(response, current=request.args.get("v", "") == accent.lstrip("#"))
-    return response
+    return _cached(response, version=accent.lstrip("#"), shared=True)
 
 
-def _cache(response, *, current: bool) -> None:
-    response.headers["Cache-Control"] = _FOREVER if current else _REVALIDATE
+def _cached(response, *, version: str, shared: bool):
+    """Kept for a year under the current version's address, revalidated (by its ETag, the version) under any
+    other; a new logo or colour is a new address, so no cache shows the old one."""
+    current = request.args.get("v", "") == version
+    response.headers["Cache-Control"] = ("public, " if shared else "private, ") + (_FOREVER if current
+                                                                                  else _REVALIDATE)
+    response.set_etag(version or "none")
+    return response.make_conditional(request)
 
 
 def init_app(app: Flask) -> None:

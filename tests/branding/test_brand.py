@@ -142,3 +142,14 @@ def test_the_settings_page_shows_the_logo_while_the_portal_is_off(vendor_client,
     assert f"{BRAND_PAGE}/logo?v={vendor.logo_version}" in page
     assert vendor_client.get(f"{BRAND_PAGE}/logo?v={vendor.logo_version}").mimetype == "image/png"
     assert client.get(f"/Portal/@{vendor.slug}/logo?v={vendor.logo_version}").status_code == 404
+
+
+def test_the_logo_and_stylesheet_answer_304_to_their_etag(vendor_client, client, db, vendor):
+    post_brand(vendor_client, logo=(image_bytes(), "a.png"), accent_color="#123456")
+    db.refresh(vendor)
+    for path in (f"/Portal/@{vendor.slug}/logo", f"/Portal/@{vendor.slug}/brand.css"):
+        first = client.get(path)
+        assert first.status_code == 200 and first.headers["ETag"]
+        assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert vendor_client.get(f"{BRAND_PAGE}/logo?v={vendor.logo_version}").headers["Cache-Control"].startswith(
+        "private")
