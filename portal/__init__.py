@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.activity import routes as activity
     from portal.api import routes as api
     from portal.billing import routes as billing
+    from portal.branding import routes as branding
     from portal.customers import routes as customers
     from portal.dashboard import routes as dashboard
     from portal.dataobjects import routes as dataobjects
@@ -69,7 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.vendors import routes as vendors
 
     for module in (vendors, customers, products, keys, billing, dataobjects, accounts, signup, terms, licenses,
-                   subscriptions, dashboard, activity, api, health, cli):
+                   subscriptions, dashboard, activity, api, health, cli, branding):
         module.init_app(app)
     if app.config["MAIL_BACKEND"] == "console":
         outbox.init_app(app)

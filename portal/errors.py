@@ -2,7 +2,8 @@
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -15,7 +16,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(404)
     @app.errorhandler(NotFound)  # a service found no such record of this vendor's or customer's
     def not_found(_error):
-        return render_template("errors/404.html"), 404
+        return render_template(_not_found_page()), 404
 
     @app.errorhandler(405)
     def method_not_allowed(_error):
@@ -41,3 +42,11 @@ def init_app(app: Flask) -> None:
     def too_many_requests(_error):
         return render_template("errors/error.html", title="Slow down",
                                message="Too many attempts. Wait a minute and try again."), 429
+
+
+def _not_found_page() -> str:
+    """The dashboard's navigation for a logged-in vendor user; a customer portal's address keeps the neutral page
+    (it names no vendor's dashboard)."""
+    if not request.path.lower().startswith("/portal/") and current_user.is_authenticated:
+        return "errors/404_vendor.html"
+    return "errors/404.html"

@@ -39,6 +39,23 @@ class Vendor(SQLModel, table=True):
     # Remind a customer this many days before a key of theirs expires (0: never); portal/keys/reminders.py.
     remind_days_before_expiry: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created: datetime = Field(default_factory=utcnow, sa_column=when())
+    # The portal's look (portal/branding): each empty when not set. The logo's bytes are in vendor_logo; its version
+    # (a hash of the bytes) is here, so that every portal page knows its address without loading it.
+    accent_color: str = Field(default="", max_length=7, sa_column_kwargs={"server_default": ""})
+    support_contact: str = Field(default="", max_length=URL_MAX, sa_column_kwargs={"server_default": ""})
+    site_url: str = Field(default="", max_length=URL_MAX, sa_column_kwargs={"server_default": ""})
+    logo_version: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
+
+
+class VendorLogo(SQLModel, table=True):
+    """The vendor's logo as the portal serves it: re-encoded PNG, JPEG or WebP bytes (never what was uploaded)."""
+
+    __tablename__ = "vendor_logo"
+    vendor_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("vendor.id", ondelete="CASCADE"),
+                                               primary_key=True))
+    content_type: str = Field(max_length=16)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    updated: datetime = Field(default_factory=utcnow, sa_column=when())
 
 
 class VendorUser(SQLModel, table=True):

@@ -73,7 +73,7 @@ def reset_password():
     try:
         services.peek_token(session, vendor_id=g.vendor.id, purpose=services.RESET_PASSWORD, token=token)
     except DomainError:
-        abort(404)
+        return _reset_link_not_valid()
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -81,13 +81,18 @@ def reset_password():
                                                password=form.password.data, ip=client_ip())
         except services.TokenNotValid:
             session.rollback()
-            abort(404)
+            return _reset_link_not_valid()
         session.commit()
         sessions.log_in(account)
         flash("Your password is changed.", "success")
         return redirect(url_for("dashboard.index"), code=303)
     response = render_template("accounts/reset_password.html", form=form, vendor=g.vendor), form_status(form)
     return response
+
+
+def _reset_link_not_valid():
+    """A used, expired or mistyped reset link: the way to a new one, as a 404 (the rate limit counts those)."""
+    return render_template("accounts/reset_link_not_valid.html", vendor=g.vendor), 404
 
 
 @blueprint.route("/VerifyEmail", methods=["GET", "POST"])

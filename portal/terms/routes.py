@@ -7,7 +7,7 @@ from portal.db import get_session
 from portal.forms import ConfirmForm
 from portal.rendering import redirect_to
 from portal.tenancy import is_public_endpoint, portal_blueprint
-from portal.terms import services
+from portal.terms import services, settings_routes
 from portal.urls import is_safe_next
 from portal.web import client_ip, user_agent
 
@@ -60,3 +60,4 @@ def decline():
 def init_app(app: Flask) -> None:
     app.before_request(require_acceptance)
     app.register_blueprint(blueprint)
+    settings_routes.init_app(app)

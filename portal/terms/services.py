@@ -1,10 +1,21 @@
 """Terms of use: the vendor's `cryptolens_customtosurl`, and who accepted which address when."""
 
+from dataclasses import dataclass
+
+from sqlalchemy import distinct, func
 from sqlmodel import Session, select
 
 from portal.audit import record_change
-from portal.dataobjects.services import TERMS_URL, find_by_name, is_web_url
-from portal.models import PortalAccount, TermsAcceptance
+from portal.dataobjects.services import (
+    TERMS_URL,
+    add_object,
+    delete_object,
+    find_by_name,
+    is_web_url,
+    update_object,
+)
+from portal.domain import DomainError
+from portal.models import URL_MAX, PortalAccount, TermsAcceptance
 
 
 def usable_terms_url(stored: str | None) -> str | None:
@@ -43,3 +54,55 @@ def acceptances_for_customer(session: Session, *, customer_id: int) -> list:
         .where(PortalAccount.customer_id == customer_id)
         .order_by(TermsAcceptance.id.desc())
     ).all())
+
+
+@dataclass(frozen=True, slots=True)
+class TermsSettings:
+    """What the vendor's settings say of its terms: the stored value, the address customers are asked to accept
+    (None: the gate is off), how many customers accepted that address, and how many have a portal login."""
+
+    stored: str | None
+    url: str | None
+    accepted_customers: int
+    customers_with_login: int
+
+
+def terms_settings(session: Session, *, vendor_id: int) -> TermsSettings:
+    data_object = find_by_name(session, vendor_id=vendor_id, name=TERMS_URL)
+    stored = data_object.string_value if data_object else None
+    url = usable_terms_url(stored)
+    with_login = select(func.count(distinct(PortalAccount.customer_id))).where(PortalAccount.vendor_id == vendor_id)
+    accepted = 0
+    if url is not None:
+        accepted = session.exec(
+            with_login.join(TermsAcceptance, TermsAcceptance.account_id == PortalAccount.id)
+            .where(TermsAcceptance.url == url, TermsAcceptance.vendor_id == vendor_id)).one()
+    return TermsSettings(stored=stored, url=url, accepted_customers=accepted,
+                         customers_with_login=session.exec(with_login).one())
+
+
+UNCHANGED, NEEDS_CONFIRMATION, SAVED, REMOVED = "unchanged", "needs_confirmation", "saved", "removed"
+
+
+def change_terms_url(session: Session, *, vendor_id: int, url: str, confirmed: bool, actor: str,
+                     ip: str = "") -> str:
+    """Set (or, with an empty `url`, remove) the vendor's `cryptolens_customtosurl`, the one data object the
+    gate reads. A new address asks every customer again, so it is saved only once `confirmed`: until then the
+    answer is NEEDS_CONFIRMATION and nothing is written."""
+    url = url.strip()
+    if url and not is_web_url(url):
+        raise DomainError(f"Give an http:// or https:// address of at most {URL_MAX} characters.", field="url")
+    data_object = find_by_name(session, vendor_id=vendor_id, name=TERMS_URL)
+    if url == (data_object.string_value.strip() if data_object else ""):
+        return UNCHANGED
+    if not url:
+        delete_object(session, data_object=data_object, actor=actor, ip=ip)
+        return REMOVED
+    if not confirmed:
+        return NEEDS_CONFIRMATION
+    if data_object is None:
+        add_object(session, vendor_id=vendor_id, name=TERMS_URL, string_value=url, actor=actor, ip=ip)
+    else:
+        update_object(session, data_object=data_object, name=TERMS_URL, string_value=url,
+                      int_value=data_object.int_value, actor=actor, ip=ip)
+    return SAVED

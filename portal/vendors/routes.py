@@ -8,6 +8,8 @@ from portal.db import get_session
 from portal.extensions import limiter
 from portal.forms import ChangePasswordForm, LoginForm, commit_or_show, form_status
 from portal.tenancy import public, vendor_blueprint
+from portal.terms.forms import TermsForm
+from portal.terms.services import terms_settings
 from portal.throttle import current_password_tries_left, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import services, sessions
@@ -114,7 +116,9 @@ def _settings_page(vendor, *, status: int = 200, **forms):
     forms.setdefault("form", SettingsForm(obj=vendor))
     forms.setdefault("reminders", ReminderSettingsForm(obj=vendor))
     signup_url = absolute_url("signup.sign_up", vendor_slug=vendor.slug)
-    return render_template("vendors/settings.html", vendor=vendor, signup_url=signup_url, **forms), status
+    terms = terms_settings(get_session(), vendor_id=vendor.id)
+    return render_template("vendors/settings.html", vendor=vendor, signup_url=signup_url, terms=terms,
+                           terms_form=TermsForm(url=terms.stored or ""), **forms), status
 
 
 @blueprint.route("/settings/reminders", methods=["POST"])

@@ -80,6 +80,7 @@ def test_vendor_creates_finds_and_blocks_a_key(vendor_page, make, vendor, live_s
     search.press_sequentially(f"Id={key_id}")
     rows.get_by_role("link", name=key_text).click()
     expect(page.get_by_role("heading", level=1, name=f"License key {key_id}")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())  # "Block key …?" asks first
     page.get_by_role("button", name="Block key").click()
     expect(page.locator(".status")).to_have_text("Blocked")
     expect(page.get_by_role("button", name="Unblock key")).to_be_visible()

@@ -1,19 +1,28 @@
 """Two vendors with records of every kind, for the tests of who may name, change and see what."""
 
+import io
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
+from PIL import Image
 from sqlmodel import SQLModel
 
 from portal.accounts import services as accounts
 from portal.billing_models import StripeDrift, StripePrice, Subscription
+from portal.branding import services as branding
 from portal.dataobjects import services as dataobjects
 from portal.keys import services as keys
 from portal.models import KeyBatch, PendingLogin, utcnow
 from portal.products import services as products
 from portal.security import new_token, token_digest
 from tests.support.factories import CUSTOMER_PASSWORD
+
+
+def tiny_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (51, 102, 153)).save(out, "PNG")
+    return out.getvalue()
 
 
 def db_rows(app) -> dict[str, list]:
@@ -97,6 +106,9 @@ def build_world(make, db, vendor, other_vendor, customer, account) -> World:
     elsewhere = StripePrice(vendor_id=vendor.id, product_id=make.product(vendor, name="acme other product").id,
                             stripe_price_id="price_elsewhere", unit_amount=500, currency="usd", interval="year")
     db.add(elsewhere)
+    for owner in (vendor, other_vendor):  # each portal has a logo to serve (without one, its address is a 404)
+        branding.update_brand(db, vendor=owner, accent_color="#336699", support_contact="", site_url="",
+                              logo=tiny_png(), actor="test")
     db.commit()
     reset = accounts.issue_token(db, account=account, purpose=accounts.RESET_PASSWORD)
     verify = accounts.issue_token(db, account=account, purpose=accounts.VERIFY_EMAIL)
