@@ -4,7 +4,7 @@ customer's own details."""
 from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 
 from portal.accounts import services, sessions
-from portal.accounts.forms import ChangePasswordForm, DetailsForm, ForgotPasswordForm, ResetPasswordForm
+from portal.accounts.forms import ChangePasswordForm, ForgotPasswordForm, ResetPasswordForm
 from portal.db import get_session
 from portal.domain import DomainError
 from portal.extensions import limiter
@@ -133,21 +133,6 @@ def change_password():
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("dashboard.index"), code=303)
     return render_template("accounts/change_password.html", form=form, vendor=g.vendor), form_status(form)
-
-
-@blueprint.route("/Details", methods=["GET", "POST"])
-def details():
-    """The customer's own name and company, as the vendor's customer record holds them."""
-    form = DetailsForm(obj=g.customer)
-    if form.validate_on_submit():
-        session = get_session()
-        done, _customer = commit_or_show(session, form, lambda: services.change_own_details(
-            session, account=g.account, name=form.name.data or "",
-            company_name=form.company_name.data or "", ip=client_ip()))
-        if done:
-            flash("Your details are saved.", "success")
-            return redirect(url_for("dashboard.index"), code=303)
-    return render_template("accounts/details.html", form=form, vendor=g.vendor, account=g.account), form_status(form)
 
 
 def init_app(app: Flask) -> None:

@@ -7,12 +7,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change
-from portal.customers.services import update_customer
 from portal.domain import DomainError
 from portal.jobs import after_commit, huey, job_session
 from portal.mail import queue_mail
-from portal.models import NAME_MAX, AccountToken, Customer, PortalAccount, Vendor, new_session_secret, utcnow
-from portal.rules import normalize_email, valid_name, valid_new_password
+from portal.models import AccountToken, PortalAccount, Vendor, new_session_secret, utcnow
+from portal.rules import normalize_email, valid_new_password
 from portal.security import hash_password, needs_rehash, new_token, token_digest, upgrade_hash, verify_password
 
 VERIFY_EMAIL = "verify_email"
@@ -161,20 +160,6 @@ def change_password(session: Session, *, account_id: int, current: str, new: str
         raise DomainError("That is not your current password.", field="current_password")
     _set_password(session, account, new, action="account.password_changed", ip=ip)
     return account
-
-
-def change_own_details(session: Session, *, account, name: str, company_name: str, ip: str = "") -> Customer:
-    """The customer's own name and company, from the portal (`account` the login, a record or the ORM row): the
-    vendor's customer record of the login changes, audited with the login as the actor."""
-    name, company_name = name.strip(), company_name.strip()
-    for field, value in (("name", name), ("company_name", company_name)):
-        if value:
-            valid_name(value, max_length=NAME_MAX, field=field)
-    if not (name or company_name):
-        raise DomainError("Give your name or your company.", field="name")
-    customer = session.get(Customer, account.customer_id)
-    return update_customer(session, customer=customer, actor=f"account:{account.id} {account.email}", ip=ip,
-                           name=name, company_name=company_name)
 
 
 def _set_password(session: Session, account: PortalAccount, password: str, *, action: str, ip: str) -> None:

@@ -23,8 +23,8 @@ from portal.customers.search_index import (
 from portal.domain import DomainError, NotFound, assign, get_owned
 from portal.keys.find import FULL_KEY
 from portal.mail import queue_mail
-from portal.models import ID_MAX, Customer, LicenseKey, PortalAccount, Product, Vendor, utcnow
-from portal.rules import normalize_email
+from portal.models import ID_MAX, NAME_MAX, Customer, LicenseKey, PortalAccount, Product, Vendor, utcnow
+from portal.rules import normalize_email, valid_name
 from portal.security import Encryptor, same_secret
 
 EDITABLE_FIELDS = (
@@ -73,6 +73,20 @@ def update_customer(session: Session, *, customer: Customer, actor: str, ip: str
                   subject_type="customer", subject_id=customer.id, before=before, after=snapshot(customer),
                   ip=ip)
     return customer
+
+
+def change_own_details(session: Session, *, account, name: str, company_name: str, ip: str = "") -> Customer:
+    """The customer's own name and company, from the portal (`account` the login, a record or the ORM row): the
+    vendor's customer record of the login changes, audited with the login as the actor."""
+    name, company_name = name.strip(), company_name.strip()
+    for field, value in (("name", name), ("company_name", company_name)):
+        if value:
+            valid_name(value, max_length=NAME_MAX, field=field)
+    if not (name or company_name):
+        raise DomainError("Give your name or your company.", field="name")
+    customer = session.get(Customer, account.customer_id)
+    return update_customer(session, customer=customer, actor=f"account:{account.id} {account.email}", ip=ip,
+                           name=name, company_name=company_name)
 
 
 def _apply(customer: Customer, fields: dict) -> None:

@@ -29,3 +29,19 @@ def test_a_mail_is_text_and_html_in_the_vendors_name_with_its_portal_link(app, m
 def test_paragraphs_join_lines_and_find_links():
     assert paragraphs("Hello,\n\nOpen\nthis: https://x.test/a?b=1 now.\n\n\nBye") == [
         [("Hello,", "")], [("Open this: ", ""), ("", "https://x.test/a?b=1"), (" now.", "")], [("Bye", "")]]
+
+
+def test_a_mail_carries_the_vendors_brand(app, make, vendor, customer, mailbox, db):
+    vendor.accent_color, vendor.support_contact, vendor.site_url = "#aa3300", "help@acme.test", "https://acme.test/"
+    vendor.logo_version = "abc123"
+    db.add(vendor)
+    key = make.key(make.product(vendor), customer=customer)
+    with app.test_request_context():
+        mail_new_license(db, key=key, portal_link="http://portal.test/Portal/@acme.io/")
+        db.commit()
+    [mail] = mailbox.to("ada@example.test")
+    text, html = text_of(mail), html_of(mail)
+    assert "Help: help@acme.test" in text and "on the web: https://acme.test/" in text
+    assert 'src="http://localhost/Portal/@' in html and "/logo?v=abc123" in html
+    assert "border-top:4px solid #aa3300" in html and 'href="mailto:help@acme.test"' in html
+    assert 'href="https://acme.test/"' in html
