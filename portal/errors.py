@@ -31,6 +31,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     def database_unavailable(error):
+        if not _lost_connection(error):
+            raise error  # a fault of the request's own (a write where only reads may go): a 500, as before
         # The database restarting or out of reach: the pool replaces the dropped connections (pool_pre_ping), so the
         # next request works once it is back. Its transaction was rolled back; the log says why, the page does not.
         log.error("database unavailable: %s", type(getattr(error, "orig", error)).__name__, exc_info=error)
@@ -50,3 +52,11 @@ def _not_found_page() -> str:
     if not request.path.lower().startswith("/portal/") and current_user.is_authenticated:
         return "errors/404_vendor.html"
     return "errors/404.html"
+
+
+def _lost_connection(error) -> bool:
+    """The database went away (refused, dropped, restarting), not a statement it refused: SQLite's own errors (a
+    read-only connection, a lock held too long) are the request's faults."""
+    orig = getattr(error, "orig", None)
+    return isinstance(error, InterfaceError) or getattr(error, "connection_invalidated", False) or not (
+        orig is not None and type(orig).__module__.startswith("sqlite3"))

@@ -53,8 +53,9 @@ class Fuzzer:
     def fields_of(self, route, client) -> list[str]:
         if route.endpoint not in self.fields:
             found = set(form_for(route))
-            if "GET" in route.methods:
-                found |= set(_FIELD.findall(client.get(self.world.url(route)).get_data(as_text=True)))
+            page = client.get(self.world.url(route)) if "GET" in route.methods else None
+            if page is not None and page.mimetype == "text/html":  # not the logo's image
+                found |= set(_FIELD.findall(page.get_data(as_text=True)))
             self.fields[route.endpoint] = sorted(found - {"csrf_token"})
         return self.fields[route.endpoint]
 
