@@ -40,8 +40,8 @@ def queue_mail(session: Session, *, to: str, subject: str, template: str, vendor
     rolls back. `portal_link` (the vendor's portal, by default its home page) ends every mail.
 
     The context is plain values (names, absolute links, tokens): the job renders the mail from them."""
-    home = portal_home(vendor.slug)
-    context |= {"vendor_name": vendor.name, "portal_link": portal_link or home, "brand": _brand(vendor, home)}
+    context |= {"vendor_name": vendor.name, "portal_link": portal_link or portal_home(vendor.slug),
+                "brand": _brand(vendor)}
     mail = OutgoingMail(recipient=to, subject=" ".join(subject.split())[:NOTES_MAX], template=template,
                         context=json.dumps(context))
     session.add(mail)
@@ -56,13 +56,13 @@ def portal_home(slug: str) -> str:
     return link("dashboard.index", vendor_slug=slug)
 
 
-def _brand(vendor, home: str) -> dict:
+def _brand(vendor) -> dict:
     """What a mail shows of the vendor's brand (settings at /vendor/settings/brand), each None when not set; the
     logo is the one the portal serves, at its address of this version."""
     logo = getattr(vendor, "logo_version", None)
     support = getattr(vendor, "support_contact", None) or None
     return {"accent_color": getattr(vendor, "accent_color", None) or None,
-            "logo_url": f"{home.rstrip('/')}/logo?v={logo}" if logo else None,
+            "logo_url": f"{portal_home(vendor.slug).rstrip('/')}/logo?v={logo}" if logo else None,
             "support_email": support if support and "://" not in support else None,
             "support_url": support if support and "://" in support else None,
             "site_url": getattr(vendor, "site_url", None) or None}
