@@ -31,7 +31,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     def database_unavailable(error):
-        if not _lost_connection(error):
+        if not lost_database_connection(error):
             raise error  # a fault of the request's own (a write where only reads may go): a 500, as before
         # The database restarting or out of reach: the pool replaces the dropped connections (pool_pre_ping), so the
         # next request works once it is back. Its transaction was rolled back; the log says why, the page does not.
@@ -54,9 +54,11 @@ def _not_found_page() -> str:
     return "errors/404.html"
 
 
-def _lost_connection(error) -> bool:
+def lost_database_connection(error) -> bool:
     """The database went away (refused, dropped, restarting), not a statement it refused: SQLite's own errors (a
     read-only connection, a lock held too long) are the request's faults."""
-    orig = getattr(error, "orig", None)
-    return isinstance(error, InterfaceError) or getattr(error, "connection_invalidated", False) or not (
-        orig is not None and type(orig).__module__.startswith("sqlite3"))
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    return error.connection_invalidated or not type(error.orig).__module__.startswith("sqlite3")

@@ -64,3 +64,11 @@ def test_a_page_while_the_database_is_down_is_a_503_page_that_tells_nothing(vend
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert "Try again in a moment" in page and "secret-word" not in page and "psycopg" not in page
+
+
+def test_a_web_api_call_while_the_database_is_down_is_a_503_json_that_tells_nothing(client, database_down):
+    response = client.get("/api/key/GetKey?token=some-token&ProductId=1&Key=AAAAA-BBBBB-CCCCC-DDDDD")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    answer = response.get_json()
+    assert answer["result"] == 1 and "try again" in answer["message"].lower()
+    assert "secret-word" not in response.get_data(as_text=True) and "psycopg" not in answer["message"]

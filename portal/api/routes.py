@@ -12,6 +12,7 @@ from portal.api import activation, customer_methods, data_methods, key_methods, 
 from portal.api.answers import refusal
 from portal.api.calls import METHODS, blueprint
 from portal.api.paths import NormalizeApiPaths
+from portal.errors import lost_database_connection
 from portal.extensions import csrf, limiter
 from portal.security import token_digest
 
@@ -50,6 +51,11 @@ def too_many(_error):
 
 @blueprint.errorhandler(Exception)
 def server_error(error: Exception):
+    if lost_database_connection(error):  # restarting or out of reach: nothing was done, the client may call again
+        log.error("Web API call %s: database unavailable", request.path, exc_info=error)
+        answer, status = refusal("The server cannot reach its database just now; nothing was done. Try again in a "
+                                 "moment.", 503)
+        return answer, status, {"Retry-After": "5"}
     log.exception("Web API call %s failed", request.path, exc_info=error)
     return refusal("The server could not answer this call; try again.", 500)
 
