@@ -5,8 +5,6 @@ import hashlib
 import io
 import warnings
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from portal.domain import DomainError
 
 LOGO_MAX_BYTES = 256 * 1024
@@ -26,6 +24,9 @@ def clean_logo(data: bytes) -> tuple[bytes, str]:
         raise DomainError("Choose an image file.", field="logo")
     if len(data) > LOGO_MAX_BYTES:
         raise DomainError(f"The logo is {len(data) // 1024} KB: at most {LOGO_MAX_BYTES // 1024} KB.", field="logo")
+    # Pillow (~5 MB in each worker) is loaded by the first logo uploaded, not by every process at start.
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -46,7 +47,7 @@ def clean_logo(data: bytes) -> tuple[bytes, str]:
     return cleaned, CONTENT_TYPES[kind]
 
 
-def _reencode(image: Image.Image, kind: str) -> bytes:
+def _reencode(image, kind: str) -> bytes:
     image = image.copy()
     image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
     if kind == "JPEG":
