@@ -74,6 +74,8 @@ def test_a_vendor_brands_the_portal_and_sets_terms(vendor_page, new_page, make, 
     button.click()
     expect(customer_page.get_by_role("heading", name="Terms of use")).to_be_visible()
     customer_page.get_by_role("button", name="I accept the terms of use").click()
+    expect(customer_page.get_by_role("heading", name="Terms of use")).to_have_count(0)
+    customer_page.wait_for_load_state("load")  # measured once the dashboard's stylesheets are in
     assert customer_page.evaluate("document.documentElement.scrollWidth") <= 390
     customer_page.screenshot(path=f"{tempfile.gettempdir()}/branded_portal_390.png", full_page=True)
 
