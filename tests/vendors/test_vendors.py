@@ -42,7 +42,8 @@ def test_cli_creates_a_vendor(runner, db):
     assert db.exec(select(Vendor.slug)).all() == ["umbrella"]
 
 
-def test_demo_seed_is_idempotent(runner, db):
+def test_demo_seed_is_idempotent(app, runner, db, tmp_path):
+    app.instance_path = str(tmp_path)  # the seed writes the demo public key there, never into the checkout's
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     assert db.exec(select(Vendor.slug)).all() == ["demo"]
