@@ -58,6 +58,17 @@ def job_session() -> Iterator[ModelSession]:
         yield session
 
 
+def queue_again(find: Callable[[ModelSession], list[int]], task: Callable[[int], object]) -> int:
+    """The work whose job was lost, queued again: `find` names it (and marks it queued) in a session of its own,
+    committed before `task` is queued for each; how many. A periodic sweep's body."""
+    with job_session() as session:
+        found = find(session)
+        session.commit()
+    for item in found:
+        task(item)
+    return len(found)
+
+
 def in_batches(step: Callable[[ModelSession], int]) -> int:
     """Run `step` (which does up to a batch of work and says how much) in a committed session of its own, again
     and again until it finds nothing left; returns how much it did in all. A periodic sweep's loop."""

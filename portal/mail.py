@@ -24,7 +24,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from portal.jobs import after_commit, app_context, huey, job_session
+from portal.jobs import after_commit, app_context, huey, job_session, queue_again
 from portal.models import NOTES_MAX, OutgoingMail, utcnow
 from portal.urls import absolute_url, url_outside_request
 
@@ -129,12 +129,7 @@ def unsent_mail(session: Session, *, now: datetime | None = None, limit: int = 2
 
 def resend_unsent_mail(now: datetime | None = None) -> int:
     """The mail whose job was lost, queued again (a job each); how many."""
-    with job_session() as session:
-        found = unsent_mail(session, now=now)
-        session.commit()
-    for mail_id in found:
-        deliver_mail(mail_id)
-    return len(found)
+    return queue_again(lambda session: unsent_mail(session, now=now), deliver_mail)
 
 
 @huey.periodic_task(crontab(minute="*"))

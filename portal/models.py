@@ -146,7 +146,11 @@ class PendingLogin(SQLModel, table=True):
     email: str = Field(max_length=NAME_MAX)
     company_name: str = Field(default="", max_length=NAME_MAX)
     password_hash: str
-    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    # None while the request waits for its job (portal/signup/pending.py): no link is mailed yet.
+    token_hash: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
+    # The portal's pages the job's mail links to, as the request saw them (JSON), and when its job was queued.
+    pages: str = Field(default="{}", sa_column=sa.Column(sa.Text, nullable=False, server_default="{}"))
+    queued_at: datetime = Field(default_factory=utcnow, sa_column=when())
     created: datetime = Field(default_factory=utcnow, sa_column=when())
     expires_at: datetime = Field(sa_column=when(index=True))
     used_at: datetime | None = Field(default=None, sa_column=when(nullable=True))

@@ -3,10 +3,16 @@ answers the same for any e-mail; the mailed link, once opened, makes the custome
 
 So a typed e-mail is proven before anything is made: unconfirmed sign-ups fill no customer list, an association
 link tells its holder nothing about which e-mails have a login, and the link is used up only when a join completes.
+
+The request is kept in the database in the request's own transaction (a pending login without a token yet); a job
+decides, once that commits, which mail it gets, and a periodic sweep queues again the requests whose job was lost
+(huey does not run again a task whose consumer was killed). Whichever job gets to a request first mails it; the
+others find it done.
 """
 
+import json
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from huey import crontab
 from sqlalchemy import delete, or_, update
@@ -16,13 +22,15 @@ from portal.accounts import services as accounts
 from portal.accounts.services import TokenNotValid
 from portal.customers import services as customers
 from portal.domain import DomainError
-from portal.jobs import after_commit, huey, job_session
+from portal.jobs import after_commit, huey, job_session, queue_again
 from portal.mail import queue_mail
 from portal.models import Customer, PendingLogin, PortalAccount, Vendor, utcnow
 from portal.rules import valid_new_password
 from portal.security import hash_password, new_token, token_digest
 
 LIFETIME = timedelta(hours=48)
+# A request still without its mail this long after it was queued: its job was lost; the sweep queues it again.
+STALE_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -35,42 +43,76 @@ class Pages:
 
 
 def request_login(session: Session, *, vendor_id: int, name: str, email: str, password: str, pages: Pages,
-                  company_name: str = "", customer: Customer | None = None, ip: str = "") -> None:
+                  company_name: str = "", customer: Customer | None = None) -> None:
     """Ask for a login, for a new customer (`customer` None: the generic sign-up) or to join `customer` (its
     association link checked by the caller). A job, once the session commits, mails a confirmation link, or, for an
     e-mail that has a login here, a note to its owner.
 
-    The request does the same work either way (it hashes the password and queues the job), so neither its answer
-    nor its timing tells whether the e-mail has a login here. The password never enters the queue, only its hash.
+    The request does the same work either way (it hashes the password, keeps the request and queues the job), so
+    neither its answer nor its timing tells whether the e-mail has a login here. Only the password's hash is kept.
     """
-    password_hash = hash_password(valid_new_password(password))
-    joining = None if customer is None else (customer.id, customer.association_code_encrypted)
-    after_commit(session, lambda: start_pending_login(vendor_id, joining, name, email, company_name, password_hash,
-                                                      asdict(pages), ip))
+    now = utcnow()
+    request = PendingLogin(vendor_id=vendor_id, name=name, email=email.strip(), company_name=company_name,
+                           password_hash=hash_password(valid_new_password(password)),
+                           customer_id=None if customer is None else customer.id,
+                           association_code_encrypted=None if customer is None else customer.association_code_encrypted,
+                           pages=json.dumps(asdict(pages)), queued_at=now, expires_at=now + LIFETIME)
+    session.add(request)
+    session.flush()
+    request_id = request.id
+    after_commit(session, lambda: start_pending_login(request_id))
 
 
 @huey.task(retries=3, retry_delay=60)
-def start_pending_login(vendor_id: int, joining: tuple | None, name: str, email: str, company_name: str,
-                        password_hash: str, pages: dict, ip: str) -> None:
+def start_pending_login(request_id: int) -> None:
+    """Mail what request `request_id` asked for, once: a confirmation link (its hash kept, the request becomes a
+    pending login), or, for an e-mail that has a login here, a note to its owner (the request is forgotten)."""
     with job_session() as session:
-        vendor = session.get(Vendor, vendor_id)
-        if vendor is None:
+        request = session.get(PendingLogin, request_id)
+        if request is None or request.token_hash is not None:
             return
-        existing = accounts.find_account(session, vendor_id=vendor_id, email=email)
+        vendor = session.get(Vendor, request.vendor_id)
+        pages = json.loads(request.pages)
+        waiting = (PendingLogin.id == request_id) & PendingLogin.token_hash.is_(None)
+        existing = accounts.find_account(session, vendor_id=request.vendor_id, email=request.email)
         if existing is not None:
-            template = "signup_exists" if joining is None else "association_exists"
+            taken = session.execute(delete(PendingLogin).where(waiting))
+            template = "signup_exists" if request.customer_id is None else "association_exists"
             queue_mail(session, to=existing.email, subject=f"Your {vendor.name} account", template=template,
                        vendor=vendor, login_page=pages["login_page"], forgot_page=pages["forgot_page"])
         else:
             token = new_token()
-            customer_id, code = joining or (None, None)
-            session.add(PendingLogin(vendor_id=vendor_id, customer_id=customer_id, association_code_encrypted=code,
-                                     name=name, email=email.strip(), company_name=company_name,
-                                     password_hash=password_hash, token_hash=token_digest(token),
-                                     expires_at=utcnow() + LIFETIME))
-            queue_mail(session, to=email, subject=f"Confirm your e-mail for {vendor.name}", template="confirm_login",
-                       vendor=vendor, confirm_page=pages["confirm_page"], token=token)
-        session.commit()
+            taken = session.execute(update(PendingLogin).where(waiting)
+                                    .values(token_hash=token_digest(token), pages="{}"))
+            queue_mail(session, to=request.email, subject=f"Confirm your e-mail for {vendor.name}",
+                       template="confirm_login", vendor=vendor, confirm_page=pages["confirm_page"], token=token)
+        if taken.rowcount == 1:
+            session.commit()
+        else:  # another job mailed it meanwhile
+            session.rollback()
+
+
+def lost_requests(session: Session, *, now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Up to `limit` requests still without their mail a while after they were queued, marked as queued now; the
+    caller commits and queues them."""
+    now = now or utcnow()
+    found = session.exec(select(PendingLogin).where(
+        PendingLogin.token_hash.is_(None), PendingLogin.queued_at < now - STALE_AFTER, PendingLogin.expires_at > now)
+        .order_by(PendingLogin.id).limit(limit)).all()
+    for request in found:
+        request.queued_at = now
+        session.add(request)
+    return [request.id for request in found]
+
+
+def queue_lost_requests(now: datetime | None = None) -> int:
+    """The requests whose job was lost, queued again (a job each); how many."""
+    return queue_again(lambda session: lost_requests(session, now=now), start_pending_login)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sweep_lost_requests() -> int:
+    return queue_lost_requests()
 
 
 def peek(session: Session, *, vendor_id: int, token: str) -> PendingLogin:

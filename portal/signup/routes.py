@@ -46,7 +46,7 @@ def sign_up():
         session = get_session()
         pending.request_login(session, vendor_id=g.vendor.id, name=form.name.data, email=form.email.data,
                               company_name=form.company_name.data or "", password=form.password.data,
-                              pages=_pages(), ip=client_ip())
+                              pages=_pages())
         session.commit()
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
     status = form_status(form)
@@ -71,7 +71,7 @@ def associate():
     if request.method == "POST" and which == "new" and form.validate_on_submit():
         # The same answer for any e-mail: the mailed link makes the login and joins it (pending.py).
         pending.request_login(session, vendor_id=g.vendor.id, name=form.name.data, email=form.email.data,
-                              password=form.password.data, customer=customer, pages=_pages(), ip=client_ip())
+                              password=form.password.data, customer=customer, pages=_pages())
         session.commit()
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
     if request.method == "POST" and form.validate_on_submit():

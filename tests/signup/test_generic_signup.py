@@ -1,5 +1,6 @@
 """The generic sign-up: the same answer for any e-mail, and nothing made until the mailed link is opened."""
 
+import json
 from datetime import timedelta
 
 from flask import has_request_context
@@ -7,7 +8,6 @@ from sqlmodel import func, select
 
 from portal import jobs
 from portal.models import Customer, PendingLogin, PortalAccount, utcnow
-from portal.security import hash_password
 from portal.signup import pending
 from tests.support.mail import text_of
 from tests.support.pages import post_form
@@ -127,31 +127,68 @@ PAGES = {"confirm_page": "https://licenses.example.com/Portal/@x/Confirm",
          "forgot_page": "https://licenses.example.com/Portal/@x/ForgotPassword"}
 
 
-def test_sign_up_does_the_same_work_for_a_known_and_a_new_email(client, app, vendor, account, monkeypatch):
-    """The request hashes the password and queues the job either way: its timing tells nothing. The queue gets
-    the argon2 hash, never the password."""
+def test_sign_up_does_the_same_work_for_a_known_and_a_new_email(client, app, vendor, account, monkeypatch, db):
+    """The request hashes the password, keeps the request and queues its job either way: its timing tells nothing.
+    Only the argon2 hash is kept, never the password; the job is queued with the request's id alone."""
     queued = []
-    monkeypatch.setattr(pending, "start_pending_login", lambda *args: queued.append(args))
+    monkeypatch.setattr(pending, "start_pending_login", queued.append)
     known_email, slug = account.email, vendor.slug  # loaded here, not inside the counted requests
     with counted_queries(app) as known:
         assert sign_up(client, vendor, email=known_email).status_code == 200
     with counted_queries(app) as new:
         assert sign_up(client, vendor, email="grace@example.test").status_code == 200
-    assert known == new and not any("INSERT" in statement for statement in known)
-    assert [args[3] for args in queued] == [known_email, "grace@example.test"]
-    for args in queued:
-        assert args[5].startswith("$argon2id$") and "a-long-password" not in repr(args)
-        assert args[6]["confirm_page"].endswith(f"/Portal/@{slug}/Confirm")
+    assert known == new and sum("INSERT INTO pending_login" in statement for statement in known) == 1
+    requests = [db.get(PendingLogin, request_id) for request_id in queued]
+    assert [request.email for request in requests] == [known_email, "grace@example.test"]
+    for request in requests:
+        assert request.token_hash is None, "no link until the job mails one"
+        assert request.password_hash.startswith("$argon2id$")
+        assert "a-long-password" not in repr(request.model_dump())
+        assert json.loads(request.pages)["confirm_page"].endswith(f"/Portal/@{slug}/Confirm")
 
 
 def test_the_sign_up_job_works_without_a_request(app, vendor, account, mailbox, db):
     jobs.bind_worker_app(app)
-    vendor_id, known_email = vendor.id, account.email
+    known_email = account.email
     assert not has_request_context()
-    pending.start_pending_login.call_local(vendor_id, None, "Grace", "grace@example.test", "",
-                                           hash_password("pw-12345678"), PAGES, "203.0.113.9")
+    for email in ("grace@example.test", known_email):
+        pending.request_login(db, vendor_id=vendor.id, name="Grace", email=email, password="pw-12345678",
+                              pages=pending.Pages(**PAGES))
+    db.commit()  # the jobs run (inline in the tests), outside any request
     assert mailbox.last_link("grace@example.test", "Confirm").startswith(PAGES["confirm_page"] + "?token=")
-    pending.start_pending_login.call_local(vendor_id, None, "Ada", known_email, "", hash_password("pw-12345678"),
-                                           PAGES, "")
     (mail,) = mailbox.to(known_email)
     assert PAGES["login_page"] in text_of(mail) and PAGES["forgot_page"] in text_of(mail)
+    row = db.exec(select(PendingLogin)).one()
+    assert row.email == "grace@example.test" and row.token_hash and row.pages == "{}", "the links are not kept"
+
+
+def test_a_lost_sign_up_job_is_done_by_the_sweep_once(client, vendor, account, mailbox, db, monkeypatch):
+    """huey does not run again a job whose consumer died: the request is in the database, and the periodic sweep
+    queues it again a sweep period later. However many jobs reach a request, one mails it."""
+    monkeypatch.setattr(pending, "start_pending_login", lambda request_id: None)  # the job is lost
+    sign_up(client, vendor)
+    sign_up(client, vendor, email=account.email)
+    monkeypatch.undo()
+    assert mailbox.messages == [] and count(db, PendingLogin) == 2
+    assert pending.queue_lost_requests() == 0, "a request just queued is not lost"
+    later = utcnow() + pending.STALE_AFTER + timedelta(seconds=1)
+    assert pending.queue_lost_requests(now=later) == 2
+    path = confirm_path(mailbox)
+    (exists,) = mailbox.to(account.email)
+    assert "You already have an account" in text_of(exists)
+    assert pending.queue_lost_requests(now=later + pending.STALE_AFTER * 2) == 0
+    request_id = db.exec(select(PendingLogin.id)).one()
+    pending.start_pending_login.call_local(request_id)  # a second job for a mailed request
+    assert len(mailbox.to("grace@example.test")) == 1 and len(mailbox.to(account.email)) == 1
+    assert post_form(client, path, {}).status_code == 303
+    assert count(db, PortalAccount) == 2
+
+
+def test_a_request_that_waited_past_its_lifetime_is_not_mailed(client, vendor, mailbox, db, monkeypatch):
+    monkeypatch.setattr(pending, "start_pending_login", lambda request_id: None)
+    sign_up(client, vendor)
+    monkeypatch.undo()
+    assert pending.queue_lost_requests(now=utcnow() + pending.LIFETIME + timedelta(seconds=1)) == 0
+    assert pending.forget_expired(db, now=utcnow() + pending.LIFETIME + timedelta(seconds=1)) == 1
+    db.commit()
+    assert mailbox.messages == [] and count(db, PendingLogin) == 0
