@@ -24,7 +24,7 @@ from alembic.config import Config  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from portal.accounts.services import create_account  # noqa: E402
-from portal.customers.search_index import FTS_TABLE, WORD_TABLE  # noqa: E402
+from portal.customer_search.index import FTS_TABLE, WORD_TABLE  # noqa: E402
 from portal.dataobjects.services import TERMS_URL, add_object  # noqa: E402
 from portal.db import make_engine  # noqa: E402
 from portal.models import ActivatedMachine, Customer, LicenseKey  # noqa: E402
@@ -209,7 +209,7 @@ def _statements(*, series: str, lower: str, seconds: str, random_key: str, secre
     step = round(730 * 86400 / rows, 3)
     customers = _customer_select(series, lower=lower, seconds=seconds, vendor=vendor, first_id=first_id,
                                  rows=rows, step=step)
-    # The customer's name and company words as portal/customers/search_index.py writes them, lowercased and
+    # The customer's name and company words as portal/customer_search/index.py writes them, lowercased and
     # distinct: one row of all of them in SQLite's FTS5 table, a row per word in PostgreSQL's word table.
     if search_index == "fts5":  # each word after its vendor's part, `0000000042_paul`
         part = "printf('%010d_', vendor_id)"

@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 
 import portal.billing_models  # noqa: F401 - registers the Stripe tables on SQLModel.metadata
 import portal.models  # noqa: F401 - registers the tables on SQLModel.metadata
-from portal.customers.search_index import compared_with_the_models
+from portal.customer_search.index import compared_with_the_models
 from portal.db import make_engine
 
 config = context.config

@@ -24,6 +24,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
+from portal.brand import brand_of
 from portal.jobs import after_commit, app_context, huey, job_session, queue_again
 from portal.models import NOTES_MAX, OutgoingMail, utcnow
 from portal.urls import absolute_url, url_outside_request
@@ -59,13 +60,9 @@ def portal_home(slug: str) -> str:
 def _brand(vendor) -> dict:
     """What a mail shows of the vendor's brand (settings at /vendor/settings/brand), each None when not set; the
     logo is the one the portal serves, at its address of this version."""
-    logo = getattr(vendor, "logo_version", None)
-    support = getattr(vendor, "support_contact", None) or None
-    return {"accent_color": getattr(vendor, "accent_color", None) or None,
-            "logo_url": f"{portal_home(vendor.slug).rstrip('/')}/logo?v={logo}" if logo else None,
-            "support_email": support if support and "://" not in support else None,
-            "support_url": support if support and "://" in support else None,
-            "site_url": getattr(vendor, "site_url", None) or None}
+    brand = brand_of(vendor, portal_url=lambda: portal_home(vendor.slug))
+    return {"accent_color": brand.accent_color, "logo_url": brand.logo_url, "support_email": brand.support_email,
+            "support_url": brand.support_url, "site_url": brand.site_url}
 
 
 def compose(template: str, context: dict) -> tuple[str, str]:

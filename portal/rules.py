@@ -1,12 +1,15 @@
 """Rules for what people type, applied by every entry point: forms, services, the command line and the API."""
 
 import re
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
 from portal.domain import DomainError
-from portal.models import EMAIL_MAX
+from portal.models import EMAIL_MAX, URL_MAX
 
+# A whole license key, as keys are stored (upper case): `XXXXX-XXXXX-XXXXX-XXXXX`.
+FULL_KEY = re.compile(r"[A-Z]{5}(-[A-Z]{5}){3}")
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
@@ -64,3 +67,11 @@ def valid_name(name: str, *, max_length: int, field: str = "name") -> str:
     if not is_single_line(name):
         raise DomainError("Use one line without control characters.", field=field)
     return name
+
+
+def is_web_url(value: str) -> bool:
+    """An http(s) address of at most URL_MAX characters: the one rule for a web address, wherever it is entered."""
+    value = value.strip()
+    parts = urlsplit(value)
+    return (parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
+            and len(value) <= URL_MAX)

@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 
 import portal.billing_models  # noqa: E402, F401 - the Stripe tables are emptied between tests too
 from portal import create_app, jobs  # noqa: E402
-from portal.customers.search_index import FTS_TABLE  # noqa: E402
+from portal.customer_search.index import FTS_TABLE  # noqa: E402
 from portal.db import make_engine  # noqa: E402
 from tests.support import mail as mail_support  # noqa: E402
 from tests.support.factories import Factory  # noqa: E402

@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from portal.customers.search_index import compared_with_the_models
+from portal.customer_search.index import compared_with_the_models
 from portal.db import make_engine
 from tests.support.migrate import alembic_config
 

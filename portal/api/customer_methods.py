@@ -6,6 +6,7 @@ from sqlmodel import select
 from portal.api.answers import customer_object, key_object, ok
 from portal.api.calls import Call, api_method
 from portal.api.params import ApiError
+from portal.customer_search.services import search_customers
 from portal.customers import services as customers
 from portal.domain import NotFound
 from portal.keys.services import keys_of_customer, machines_of
@@ -76,10 +77,8 @@ def get_customers(call: Call):
     params = call.params
     if params.raw("CustomerId") is not None:
         return ok(customers=[customer_object(_customer(call))])
-    page = customers.search_customers(call.session, vendor_id=call.vendor_id,
-                                      query=params.text("Search", max_length=NAME_MAX),
-                                      limit=params.integer("Limit", default=MAX_LISTED, minimum=1,
-                                                           maximum=MAX_LISTED))
+    page = search_customers(call.session, vendor_id=call.vendor_id, query=params.text("Search", max_length=NAME_MAX),
+                            limit=params.integer("Limit", default=MAX_LISTED, minimum=1, maximum=MAX_LISTED))
     return ok(customers=[customer_object(row) for row in page.customers])
 
 

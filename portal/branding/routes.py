@@ -3,6 +3,7 @@
 from flask import Flask, abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.brand import brand_of
 from portal.branding import services
 from portal.branding.forms import BrandForm
 from portal.branding.images import LOGO_MAX_BYTES
@@ -91,6 +92,6 @@ def _portal_brand(vendor):
     """A portal page's brand (its logo's address relative to this site), worked out once per request."""
     brand = g.get("portal_brand")
     if brand is None or brand.name != vendor.name:
-        brand = g.portal_brand = services.brand_of(
+        brand = g.portal_brand = brand_of(
             vendor, portal_url=url_for("dashboard.index", vendor_slug=vendor.slug))
     return brand

@@ -1,4 +1,5 @@
-"""The vendor's brand in the portal and its mail: logo, accent colour, support contact and a link to its site."""
+"""The vendor's brand settings (logo, accent colour, support contact, a link to its site): their checks, their
+change, and the colours the portal derives from the accent. What a page or a mail shows of them: portal/brand.py."""
 
 import re
 from dataclasses import dataclass
@@ -7,36 +8,12 @@ from sqlmodel import Session
 
 from portal.audit import record_change
 from portal.branding.images import clean_logo, logo_version
-from portal.dataobjects.services import is_web_url
 from portal.domain import DomainError
 from portal.models import EMAIL_MAX, URL_MAX, Vendor, VendorLogo, utcnow
-from portal.rules import valid_email
+from portal.rules import is_web_url, valid_email
 
 _ACCENT = re.compile(r"#[0-9a-f]{6}")
 _BRAND_FIELDS = ("accent_color", "support_contact", "site_url", "logo_version")
-
-
-@dataclass(frozen=True, slots=True)
-class Brand:
-    """What a portal page or a mail shows of the vendor: each None when the vendor has not set it."""
-
-    name: str
-    logo_url: str | None
-    accent_color: str | None
-    support_email: str | None
-    support_url: str | None
-    site_url: str | None
-
-
-def brand_of(vendor, *, portal_url: str) -> Brand:
-    """The vendor's brand (a Vendor or the portal request's record of one). `portal_url` is the address of the
-    vendor's portal home, absolute for mail (`/Portal/@slug/` on a page); the logo's address is under it."""
-    support = vendor.support_contact or None
-    is_mail = support is not None and not is_web_url(support)
-    logo_url = f"{portal_url.rstrip('/')}/logo?v={vendor.logo_version}" if vendor.logo_version else None
-    return Brand(name=vendor.name, logo_url=logo_url, accent_color=vendor.accent_color or None,
-                 support_email=support if is_mail else None, support_url=None if is_mail else support,
-                 site_url=vendor.site_url or None)
 
 
 def valid_accent_color(value: str) -> str:

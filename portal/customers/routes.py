@@ -4,6 +4,7 @@ from flask import Flask, abort, current_app, flash, g, redirect, render_template
 from flask_login import current_user
 
 from portal.activity.services import history_of
+from portal.customer_search import services as customer_search
 from portal.customers import services
 from portal.customers.forms import CustomerForm, NewCustomerForm
 from portal.db import get_session
@@ -33,8 +34,8 @@ def _association_link(customer) -> str | None:
 def index():
     query = request.args.get("q", "")[:200]
     before = id_arg("before")
-    page = services.search_customers(get_session(), vendor_id=g.vendor_id, query=query, before=before,
-                                     limit=current_app.config["PAGE_SIZE"])
+    page = customer_search.search_customers(get_session(), vendor_id=g.vendor_id, query=query, before=before,
+                                            limit=current_app.config["PAGE_SIZE"])
     return render("customers/index.html", "customers/_results.html", page=page, query=query, before=before)
 
 
@@ -42,8 +43,8 @@ def index():
 def picker():
     """The choices of the customer picker (on key forms) as you type: an htmx fragment of radio buttons."""
     query = request.args.get("customer_search", "")[:200]
-    customers, selected = services.picker_choices(get_session(), vendor_id=g.vendor_id, query=query,
-                                                  selected=id_arg("customer_id"))
+    customers, selected = customer_search.picker_choices(get_session(), vendor_id=g.vendor_id, query=query,
+                                                         selected=id_arg("customer_id"))
     return render("keys/_customer_choices.html", customers=customers, selected=selected, query=query)
 
 

@@ -1,29 +1,19 @@
-"""The customer's verbs: create, update, delete, search, and the association link's life cycle."""
+"""The customer's verbs: create, update, delete, and the association link's life cycle. Finding customers is
+portal/customer_search/, whose word index these verbs keep in step."""
 
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 
-from sqlalchemy import Select, bindparam, delete, union, update
-from sqlalchemy import select as core_select
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.billing_models import StripeConnection, StripeCustomer, Subscription, stripe_dashboard_url
-from portal.customers.search_index import (
-    forget_customer,
-    index_customer,
-    index_for,
-    prefix_params,
-    prefix_range,
-    words_of,
-)
+from portal.customer_search.index import forget_customer, index_customer
 from portal.domain import DomainError, NotFound, assign, get_owned
-from portal.keys.find import FULL_KEY
 from portal.mail import queue_mail
-from portal.models import ID_MAX, NAME_MAX, Customer, LicenseKey, PortalAccount, Product, Vendor, utcnow
+from portal.models import ID_MAX, NAME_MAX, Customer, LicenseKey, PortalAccount, Vendor, utcnow
 from portal.rules import normalize_email, valid_name
 from portal.security import Encryptor, same_secret
 
@@ -103,125 +93,6 @@ def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str
     session.execute(delete(PortalAccount).where(PortalAccount.customer_id == customer.id))
     forget_customer(session, customer.id)
     session.delete(customer)
-
-
-@dataclass
-class Page:
-    customers: list  # rows of LISTED: id, name, email, company_name, created
-    next_before: int | None
-
-
-_CUSTOMERS = Customer.__table__
-_STRIPE_CUSTOMERS = StripeCustomer.__table__
-# What the customer list and the key forms' customer picker show: plain rows, not ORM entities.
-LISTED = (_CUSTOMERS.c.id, _CUSTOMERS.c.name, _CUSTOMERS.c.email, _CUSTOMERS.c.company_name, _CUSTOMERS.c.created)
-
-
-def search_customers(session: Session, *, vendor_id: int, query: str = "", before: int | None = None,
-                     limit: int = 25) -> Page:
-    """Newest first, by keyset (`id < before`), matching an id, an e-mail prefix, a word prefix, a secret, an e-mail
-    domain (`@example.com`, or its start) or a whole key of the customer's."""
-    params = {"vendor_id": vendor_id, "before": before}
-    query = query.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
-    dialect = session.get_bind().dialect.name
-    shape = _query_shape(query, params, dialect) if query else None
-    statement = _search_statement(shape, before is not None, limit + 1, dialect)
-    rows = session.connection().execute(statement, params).all()
-    next_before = rows[limit - 1].id if len(rows) > limit else None
-    return Page(customers=rows[:limit], next_before=next_before)
-
-
-def picker_choices(session: Session, *, vendor_id: int, query: str, selected: int | None,
-                   limit: int = 8) -> tuple[list, int | None]:
-    """The customer picker's choices for what was typed, and which is chosen: the chosen customer first, then the
-    matches. A lone match is chosen as one types, so a typed name never leaves "No customer" chosen unnoticed (the
-    one chosen before stays listed, to go back to)."""
-    matches = search_customers(session, vendor_id=vendor_id, query=query, limit=limit).customers
-    found = session.get(Customer, selected) if selected else None
-    before = [found] if found is not None and found.vendor_id == vendor_id else []
-    if query.strip() and len(matches) == 1:
-        return matches + [c for c in before if c.id != matches[0].id], matches[0].id
-    chosen = [c for c in matches if c.id == selected] or before
-    return chosen + [c for c in matches if c.id != selected], chosen[0].id if chosen else None
-
-
-def _query_shape(query: str, params: dict, dialect: str) -> tuple:
-    """The ways the query can match, as a hashable shape; their values go into `params`."""
-    params["secret"] = query
-    email_bounded = prefix_params(params, "email", query.lower())
-    by_id = query.isdecimal() and len(query) <= 10 and int(query) <= ID_MAX
-    if by_id:
-        params["id"] = int(query)
-    by_stripe = query.startswith("cus_") and len(query) <= 255  # a Stripe customer id, pasted from Stripe
-    if by_stripe:
-        params["stripe_customer_id"] = query
-    by_domain = None
-    if query.startswith("@") and len(query) > 1:
-        by_domain = prefix_params(params, "domain", query[1:].lower())
-    by_key = bool(FULL_KEY.fullmatch(query.upper()))
-    if by_key:
-        params["key_text"] = query.upper()
-    words = words_of(query) if by_domain is None else []  # `@example.com` is a domain, not the words of names
-    return (email_bounded, by_id, by_stripe, by_domain, by_key,
-            index_for(dialect).bind(words, params) if words else None)
-
-
-@lru_cache(maxsize=256)
-def _search_statement(shape: tuple | None, keyset: bool, limit: int, dialect: str) -> Select:
-    """The statement for a query of this shape (None: no query), with bind parameters for the values.
-
-    Made once per shape: building a statement (and its cache key) costs more than running it, and the same
-    statement object lets SQLAlchemy reuse its compiled form.
-    """
-    customer = _CUSTOMERS.c
-    statement = core_select(*LISTED).where(customer.vendor_id == bindparam("vendor_id"))
-    if shape is not None:
-        statement = statement.where(customer.id.in_(_matching_ids(shape, keyset, limit, dialect)))
-    if keyset:
-        statement = statement.where(customer.id < bindparam("before"))
-    return statement.order_by(customer.id.desc()).limit(limit)
-
-
-def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
-    """The ids of the newest `limit` customers below `before` in each way of matching, as one UNION.
-
-    One OR over the ways would be planned as a walk down the whole table testing every row; each branch here is
-    served by its own index instead, and the page's newest `limit` are among the branches' newest `limit`.
-    Name words go to the database's word index (search_index.py).
-    """
-    email_bounded, by_id, by_stripe, by_domain, by_key, words = shape
-    customer = _CUSTOMERS.c
-    vendor_id = bindparam("vendor_id")
-
-    def newest(ids: Select, column) -> Select:
-        ids = ids.where(column < bindparam("before")) if keyset else ids
-        page = ids.order_by(column.desc()).limit(limit).subquery()
-        return core_select(page.c[0])
-
-    branches = [
-        newest(core_select(customer.id).where(
-            customer.vendor_id == vendor_id,
-            prefix_range(customer.email_normalized, "email", email_bounded)), customer.id),
-        core_select(customer.id).where(customer.vendor_id == vendor_id, customer.secret == bindparam("secret")),
-    ]
-    if by_id:
-        branches.append(core_select(customer.id).where(customer.vendor_id == vendor_id,
-                                                       customer.id == bindparam("id")))
-    if by_stripe:
-        stripe = _STRIPE_CUSTOMERS.c
-        branches.append(core_select(stripe.customer_id).where(
-            stripe.vendor_id == vendor_id, stripe.stripe_customer_id == bindparam("stripe_customer_id")))
-    if by_domain is not None:
-        branches.append(newest(core_select(customer.id).where(
-            customer.vendor_id == vendor_id, prefix_range(customer.email_domain, "domain", by_domain)), customer.id))
-    if by_key:  # each of the vendor's products' unique (product_id, key) index
-        key = LicenseKey.__table__.c
-        branches.append(core_select(key.customer_id).where(
-            key.key == bindparam("key_text"), key.customer_id.is_not(None),
-            key.product_id.in_(core_select(Product.__table__.c.id).where(Product.__table__.c.vendor_id == vendor_id))))
-    if words is not None:
-        branches.append(index_for(dialect).newest_matching(words, newest))
-    return union(*branches)
 
 
 def billing_of(session: Session, *, vendor_id: int, customer_id: int) -> dict:

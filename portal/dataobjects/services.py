@@ -1,7 +1,5 @@
 """Data objects: named values on a vendor (user level), later on products and keys."""
 
-from urllib.parse import urlsplit
-
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -9,20 +7,13 @@ from sqlmodel import Session, select
 from portal.audit import record_change, snapshot
 from portal.domain import DomainError, find_owned, get_owned
 from portal.models import DATA_STRING_MAX, NAME_MAX, URL_MAX, DataObject, LicenseKey, Product
+from portal.rules import is_web_url
 
 # MACHINE: a machine activated on a key (the Web API's `...ToMachineCode` methods), by its ActivatedMachine id.
 USER, PRODUCT, KEY, MACHINE = 0, 1, 2, 3
 RESERVED_PREFIX = "cryptolens_"
 TERMS_URL = "cryptolens_customtosurl"
 INT32 = (-(2**31), 2**31 - 1)
-
-
-def is_web_url(value: str) -> bool:
-    """An http(s) address of at most URL_MAX characters: the one rule for a web address, wherever it is entered."""
-    value = value.strip()
-    parts = urlsplit(value)
-    return (parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
-            and len(value) <= URL_MAX)
 
 
 def _validate(name: str, string_value: str, int_value: int) -> None:

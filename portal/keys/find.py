@@ -7,8 +7,8 @@ from sqlmodel import Session, col, select
 
 from portal.domain import DomainError
 from portal.models import Customer, LicenseKey, Product
+from portal.rules import FULL_KEY
 
-FULL_KEY = re.compile(r"[A-Z]{5}(-[A-Z]{5}){3}")
 _PART = re.compile(r"[A-Z-]{4,23}")
 SHOWN = 10
 

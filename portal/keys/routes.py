@@ -4,7 +4,7 @@ from flask import Flask, abort, flash, g, redirect, render_template, request, ur
 from flask_login import current_user
 
 from portal.activity.services import history_of
-from portal.customers import services as customer_services
+from portal.customer_search import services as customer_search
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError
@@ -45,7 +45,7 @@ def _picker(form) -> dict:
     chosen = _customer(form.customer_id.data)
     if not form.customer_search.data:
         return {"customers": [chosen] if chosen else [], "selected": chosen.id if chosen else None}
-    customers, selected = customer_services.picker_choices(
+    customers, selected = customer_search.picker_choices(
         get_session(), vendor_id=g.vendor_id, query=form.customer_search.data, selected=chosen.id if chosen else None)
     return {"customers": customers, "selected": selected}
 

@@ -6,10 +6,10 @@ from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
-from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of, is_web_url
+from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
 from portal.domain import DomainError, NotFound, assign, get_owned
 from portal.models import URL_MAX, LicenseKey, Product
-from portal.rules import is_single_line
+from portal.rules import is_single_line, is_web_url
 
 EDITABLE_FIELDS = ("name", "description", "getting_started", "download_url", *(f"f{n}_name" for n in range(1, 9)))
 

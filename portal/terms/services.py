@@ -11,11 +11,11 @@ from portal.dataobjects.services import (
     add_object,
     delete_object,
     find_by_name,
-    is_web_url,
     update_object,
 )
 from portal.domain import DomainError
 from portal.models import URL_MAX, PortalAccount, TermsAcceptance
+from portal.rules import is_web_url
 
 
 def usable_terms_url(stored: str | None) -> str | None:

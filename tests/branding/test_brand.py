@@ -5,6 +5,7 @@ import io
 from PIL import Image
 from sqlmodel import select
 
+from portal.brand import brand_of
 from portal.branding import services
 from portal.branding.images import LOGO_MAX_BYTES
 from portal.models import AuditEvent, Vendor, VendorLogo
@@ -114,7 +115,7 @@ def test_brand_of_gives_the_mail_layout_every_part(db, vendor):
     services.update_brand(db, vendor=vendor, accent_color="#ffee00", support_contact="https://acme.example/help",
                           site_url="https://acme.example", logo=image_bytes(), actor="test")
     db.commit()
-    brand = services.brand_of(vendor, portal_url="https://licenses.example/Portal/@acme.io/")
+    brand = brand_of(vendor, portal_url="https://licenses.example/Portal/@acme.io/")
     assert brand.name == vendor.name and brand.accent_color == "#ffee00"
     assert brand.logo_url == f"https://licenses.example/Portal/@acme.io/logo?v={vendor.logo_version}"
     assert (brand.support_email, brand.support_url, brand.site_url) == (

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portal.customers.services import search_customers
+from portal.customer_search.services import search_customers
 from portal.keys import search
 from portal.keys.query import condition_of, key_filter, parse, shape_of
 from portal.keys.search import key_search_statement, search_keys
