@@ -1,6 +1,6 @@
 """Instructions per request of one benchmark path, counted by callgrind: a figure the machine's noise cannot move.
 
-    .venv/bin/python bench/instructions.py dashboard [--database sqlite] [--size full] [--bare]
+    .venv/bin/python bench/instructions.py dashboard [--database sqlite] [--size full] [--bare] [--rate-limits redis]
 
 On a shared machine two identical wrk runs can differ by a tenth; callgrind counts the same instructions for the
 same work whatever else runs. This runs the path twice under `valgrind --tool=callgrind` (Debian's valgrind),
@@ -36,7 +36,7 @@ def count(args: argparse.Namespace) -> int:
         done = subprocess.run(  # noqa: S603 - valgrind on this very script, fixed arguments
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__, args.path,
              "--database", args.database, "--size", args.size, "--requests", str(args.requests),
-             *(["--bare"] if args.bare else []), "--child"],
+             "--rate-limits", args.rate_limits, *(["--bare"] if args.bare else []), "--child"],
             capture_output=True, text=True, check=True)
     total = re.search(r"refs:\s+([\d,]+)", done.stderr)
     return int(total.group(1).replace(",", ""))
@@ -45,7 +45,7 @@ def count(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> None:
     """In the child: build the app as the benchmark serves it, log in, warm up, then send the requests."""
     facts = json.loads((run.OUT / f"facts-{args.database}-{args.size}.json").read_text())
-    app, client, path, headers = run.in_process_client(facts, args.database, args.path)
+    app, client, path, headers = run.in_process_client(facts, args.database, args.path, args.rate_limits)
     cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
     route, _, query = path.partition("?")
     environ = {
@@ -80,6 +80,8 @@ def main() -> int:
     parser.add_argument("--database", default="sqlite")
     parser.add_argument("--size", default="full")
     parser.add_argument("--bare", action="store_true", help="count the bare Flask app instead")
+    parser.add_argument("--rate-limits", choices=("disabled", "redis"), default="disabled",
+                        help="redis: the rate limits on, counted in Redis as served (the Web API's per-token limit)")
     parser.add_argument("--requests", type=int, default=FEW, help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -88,7 +90,7 @@ def main() -> int:
         return 0
     with ThreadPoolExecutor(2) as pool:  # the two runs side by side, one per core
         few, many = pool.map(count, (argparse.Namespace(**{**vars(args), "requests": n}) for n in (FEW, MANY)))
-    what = "bare app" if args.bare else args.path
+    what = ("bare app" if args.bare else args.path) + (", rate limits on" if args.rate_limits == "redis" else "")
     print(f"{what} on {args.database} ({args.size}): {(many - few) // (MANY - FEW):,} instructions per request")
     return 0
 

@@ -15,6 +15,7 @@ import pytest
 import requests
 from sqlmodel import func, select
 
+from portal.api import tokens
 from portal.keys import batches
 from portal.keys.services import KeySettings
 from portal.models import KeyBatch, LicenseKey, utcnow
@@ -72,3 +73,19 @@ def test_a_limit_of_twenty_a_minute_holds_at_twenty_over_both(app, make, vendor,
         statuses = sorted(status for status, _body in send_at_once(posts))
 
     assert statuses == [422] * 20 + [429] * 20
+
+
+def test_a_web_api_limit_of_twenty_a_minute_holds_at_twenty_over_both(app, vendor, db, shared_redis):
+    """One access token, 40 calls at once over both servers, a limit of 20 a minute: 20 answered, 20 refused in
+    JSON with the time to wait."""
+    _row, token = tokens.create_token(db, vendor_id=vendor.id, name="limited", actor="test")
+    db.commit()
+    config = child_config(app, RATELIMIT_ENABLED=True, API_RATE_LIMIT="20 per minute", **shared_redis)
+    with servers(config) as started:
+        posts = [(server.url, [{"path": "/api/product/GetProducts", "data": {"token": token}}] * 20)
+                 for server in started]
+        _wait_for_a_fresh_minute()
+        answers = send_at_once(posts)
+
+    assert sorted(status for status, _body in answers) == [200] * 20 + [429] * 20
+    assert all(body["result"] == (status == 429) for status, body in answers)
