@@ -11,8 +11,6 @@ SQLite itself; the SDK's client side of the two Stripe calls); the stand-in and 
 """
 
 import argparse
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -20,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +25,7 @@ os.environ.setdefault("PORTAL_NO_DOTENV", "1")
 
 import run  # noqa: E402 - bench/run.py, beside this file
 import webhook  # noqa: E402 - bench/webhook.py, beside this file
+from stripe_events import signed_headers  # noqa: E402 - bench/stripe_events.py, beside this file
 
 WARM_UP, FEW, MANY = 20, 10, 50
 
@@ -41,10 +39,7 @@ def child(plan: Path, first: int, count: int) -> None:
     client = create_app().test_client()
     bodies = facts["bodies"][first:first + WARM_UP + count]
     for body in bodies:
-        at = int(time.time())
-        signature = hmac.new(facts["secret"].encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
-        answer = client.post(facts["path"], data=body, headers={"Stripe-Signature": f"t={at},v1={signature}",
-                                                                "Content-Type": "application/json"})
+        answer = client.post(facts["path"], data=body, headers=signed_headers(facts["secret"], body))
         assert answer.status_code == 200 and answer.json["outcome"] == "done", answer.get_data(as_text=True)
 
 

@@ -12,8 +12,6 @@ by cumulative and by own time.
 
 import argparse
 import cProfile
-import hashlib
-import hmac
 import json
 import os
 import pstats
@@ -25,6 +23,7 @@ os.environ.setdefault("PORTAL_NO_DOTENV", "1")
 
 import run  # noqa: E402 - bench/run.py, beside this file
 import webhook  # noqa: E402 - bench/webhook.py, beside this file
+from stripe_events import signed_headers  # noqa: E402 - bench/stripe_events.py, beside this file
 
 
 def main() -> int:
@@ -45,10 +44,7 @@ def main() -> int:
         path = f"/stripe/webhook/{facts['vendor_slug']}"
 
         def post(body: str) -> None:
-            at = int(time.time())
-            signature = hmac.new(secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
-            answer = client.post(path, data=body, headers={"Stripe-Signature": f"t={at},v1={signature}",
-                                                           "Content-Type": "application/json"})
+            answer = client.post(path, data=body, headers=signed_headers(secret, body))
             assert answer.status_code == 200 and answer.json["outcome"] == "done", answer.get_data(as_text=True)
 
         timed, profiled = bodies[:args.events], bodies[args.events:]

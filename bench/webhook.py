@@ -12,8 +12,6 @@ file, so that the code under test is the worktree's and the load is not the run'
 
 import argparse
 import concurrent.futures
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -28,13 +26,13 @@ import urllib.request
 from pathlib import Path
 
 from servers import portal_environment, stop_process
+from stripe_events import connect_vendor, make_subscriptions, signed_headers, subscription_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 EVENTS = {"full": 2000, "small": 400}  # subscriptions (and events) at the portal; as many again for the stand-in
 TARGET = 0.5  # events_per_s ≥ 0.5 × standin_calls_per_s
 EXPAND = ["customer", "items.data.price.product"]  # what the portal's Gateway.subscription expands
-CREATORS = 16  # threads making the subscriptions in the stand-in (not timed)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -104,22 +102,6 @@ def helper(command: str, *args: str, env: dict | None = None, stdin: str | None 
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def make_subscriptions(standin: StandInProcess, price: str, customers: list[int]) -> list[str]:
-    """One Stripe customer (metadata `skm_customer_id` = a bench customer) and one subscription each."""
-    import stripe
-
-    v1 = stripe.StripeClient(standin.secret_key, base_addresses={"api": standin.url}, max_network_retries=2).v1
-
-    def make(customer_id: int) -> str:
-        customer = v1.customers.create(params={
-            "name": f"Subscriber {customer_id}", "email": f"subscriber.{customer_id}@example.test",
-            "metadata": {"skm_customer_id": str(customer_id)}})
-        return v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price}]}).id
-
-    with concurrent.futures.ThreadPoolExecutor(CREATORS) as pool:
-        return list(pool.map(make, customers))
-
-
 def in_process_events(database: str, facts: dict, standin: StandInProcess, subscriptions: int):
     """For the in-process tools (bench/profile_webhook.py, bench/instructions_webhook.py): the portal's environment
     with the stand-in as Stripe (set in this process too), the bench vendor connected with a new signing secret, and
@@ -131,7 +113,7 @@ def in_process_events(database: str, facts: dict, standin: StandInProcess, subsc
     linked = helper("connect", "--slug", facts["vendor_slug"], "--product", str(facts["product_id"]),
                     "--secret-key", standin.secret_key, "--webhook-secret", secret,
                     "--customers", str(subscriptions), "--skip", str(facts["dashboard_customer_id"]))
-    made = make_subscriptions(standin, linked["price"], linked["customers"])
+    made = make_subscriptions(standin.url, standin.secret_key, linked["price"], linked["customers"])
     bodies = {event["data"]["object"]["id"]: json.dumps(event)
               for event in standin.listed("/v1/events?type=customer.subscription.created")}
     return env, secret, made, [bodies[subscription] for subscription in made]
@@ -150,8 +132,9 @@ def run_path(database: str, facts: dict, standin: StandInProcess, portal, portal
     if len(linked["customers"]) < 3 * count:
         raise SystemExit(f"only {len(linked['customers'])} bench customers have no Stripe customer yet")
     made = time.perf_counter()
-    for_portal = make_subscriptions(standin, linked["price"], linked["customers"][:count])
-    for_standin = make_subscriptions(standin, linked["price"], linked["customers"][count:])  # 2 × count
+    for_portal = make_subscriptions(standin.url, standin.secret_key, linked["price"], linked["customers"][:count])
+    for_standin = make_subscriptions(standin.url, standin.secret_key, linked["price"],
+                                     linked["customers"][count:])  # 2 × count
     wanted = set(for_portal)
     events = [event for event in standin.listed("/v1/events?type=customer.subscription.created")
               if event["data"]["object"]["id"] in wanted]
@@ -240,69 +223,14 @@ def _app():
 
 
 def connect(args) -> dict:
-    """Connect the bench vendor to the stand-in and link a price of "Big App" (F1, 2 machines), through the
-    portal's own services; pick bench customers that have no Stripe customer yet (earlier runs' are skipped)."""
-    from sqlmodel import select
-
-    from portal.billing import connection, plans
-    from portal.billing.skm import Skm
-    from portal.billing_models import StripeCustomer
-    from portal.db import get_session
-    from portal.models import Customer, Vendor
-
-    app = _app()
-    with app.app_context():
-        session, access = get_session(), app.extensions["stripe_access"]
-        vendor_id = session.exec(select(Vendor.id).where(Vendor.slug == args.slug)).one()
-        for price in plans.prices_of(session, vendor_id=vendor_id, product_id=args.product):  # an earlier run's
-            plans.unlink_price(session, vendor_id=vendor_id, product_id=args.product, price_id=price.id,
-                               actor="bench")
-        connection.connect(session, access, vendor_id=vendor_id, secret_key=args.secret_key,
-                           webhook_secret=args.webhook_secret, actor="bench")
-        session.commit()
-        row = plans.create_price(session, access, vendor_id=vendor_id, product_id=args.product, amount="9.00",
-                                 currency="usd", interval="month", actor="bench")
-        session.commit()
-        row = plans.change_settings(session, access, vendor_id=vendor_id, product_id=args.product, price_id=row.id,
-                                    skm=Skm(features={"f1": True}, max_no_of_machines=2), actor="bench")
-        session.commit()
-        linked = select(StripeCustomer.customer_id).where(StripeCustomer.vendor_id == vendor_id)
-        customers = session.exec(select(Customer.id).where(Customer.vendor_id == vendor_id,
-                                                           Customer.id != args.skip, Customer.id.not_in(linked))
-                                 .order_by(Customer.id).limit(args.customers)).all()
-        return {"price": row.stripe_price_id, "skm": row.skm, "customers": list(customers)}
+    """The bench vendor connected to the stand-in, a price linked, bench customers picked (`connect_vendor`)."""
+    return connect_vendor(_app(), slug=args.slug, product_id=args.product, secret_key=args.secret_key,
+                          webhook_secret=args.webhook_secret, customers=args.customers, skip=args.skip)
 
 
 def verify(args) -> dict:
-    """Each subscription's record and key: exactly one key per subscription, no key twice, one data object each."""
-    from sqlalchemy import func
-    from sqlmodel import select
-
-    from portal.billing_models import Subscription
-    from portal.dataobjects.services import KEY
-    from portal.db import get_session
-    from portal.keys.services import STRIPE_MANAGED
-    from portal.models import DataObject, LicenseKey, Vendor
-
-    subscriptions = sys.stdin.read().split()
-    app = _app()
-    with app.app_context():
-        session = get_session()
-        vendor_id = session.exec(select(Vendor.id).where(Vendor.slug == args.slug)).one()
-        rows = session.exec(select(Subscription.stripe_subscription_id, Subscription.key_id, LicenseKey.key_number)
-                            .join(LicenseKey, LicenseKey.id == Subscription.key_id, isouter=True)
-                            .where(Subscription.vendor_id == vendor_id)).all()
-        rows = [row for row in rows if row[0] in set(subscriptions)]
-        key_ids = [key_id for _, key_id, _ in rows if key_id is not None]
-        objects = dict(session.exec(select(DataObject.referencer_id, func.count())
-                                    .where(DataObject.vendor_id == vendor_id, DataObject.referencer_type == KEY,
-                                           DataObject.name == STRIPE_MANAGED)
-                                    .group_by(DataObject.referencer_id)).all())
-        one_each = (len(rows) == len(subscriptions) == len(key_ids) == len(set(key_ids))
-                    and all(objects.get(key_id) == 1 for key_id in key_ids))
-        return {"one_key_each": one_each, "key_numbers": {sub: number for sub, _, number in rows},
-                "counts": {"subscriptions": len(subscriptions), "records": len(rows), "keys": len(set(key_ids)),
-                           "keys_with_one_stripe_object": sum(1 for k in key_ids if objects.get(k) == 1)}}
+    """Each subscription's record and key, the subscriptions read from stdin (`subscription_keys`)."""
+    return subscription_keys(_app(), slug=args.slug, subscriptions=sys.stdin.read().split())
 
 
 def calls(args) -> dict:
@@ -371,10 +299,7 @@ def fire(args) -> dict:
     lock, answers = threading.Lock(), []
 
     def send(body: str) -> None:
-        at = int(time.time())
-        signature = hmac.new(args.secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
-        headers = {"Content-Type": "application/json", "Stripe-Signature": f"t={at},v1={signature}",
-                   "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}
+        headers = signed_headers(args.secret, body)
         sent = time.perf_counter()
         connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
         try:
