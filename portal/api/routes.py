@@ -28,7 +28,9 @@ def _rate_key() -> str:
 
 # Once, at import: the blueprint object outlives each app made from it (decorating it in init_app would count every
 # call once per app made).
-limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", "600 per minute"), key_func=_rate_key)(blueprint)
+# One count per token for all its methods (a limit on a blueprint would count each method apart).
+limiter.shared_limit(lambda: current_app.config.get("API_RATE_LIMIT", "600 per minute"), scope="api",
+                     key_func=_rate_key)(blueprint)
 
 
 @blueprint.route("", defaults={"rest": ""}, methods=ANY_METHOD)
