@@ -31,3 +31,13 @@ def test_bad_details_are_refused_at_the_field(portal_client, vendor, customer, d
     response = post_form(portal_client, f"/Portal/@{vendor.slug}/Details", data)
     assert response.status_code == 422 and f'id="{field}-error"' in response.get_data(as_text=True)
     assert db.get(Customer, customer.id).name == "Ada Lovelace"
+
+
+def test_the_portals_account_menu_holds_the_customers_own_pages(portal_client, vendor, account):
+    """Like the vendor's: who is logged in, their details, their password and logging out, in one menu."""
+    html = portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    menu = html.split('<details class="dropdown account-menu">', 1)[1].split("</details>", 1)[0]
+    assert account.email in menu
+    for link in (f"/Portal/@{vendor.slug}/Details", f"/Portal/@{vendor.slug}/ChangePassword",
+                 f"/Portal/@{vendor.slug}/Logout"):
+        assert link in menu, link
