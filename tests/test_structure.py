@@ -2,6 +2,7 @@
 the job queue follows the app's configuration, and the command line applies the forms' rules."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,16 @@ def test_only_the_gateway_imports_stripe_and_nothing_in_the_portal_imports_the_s
                         for line in path.read_text().splitlines())}
     assert importers == {"portal/billing/gateway.py"}
     assert not [path for path in (ROOT / "portal").rglob("*.py") if "devtools" in path.read_text()]
+
+
+def test_a_process_loads_stripes_sdk_only_when_it_calls_stripe():
+    """About 13 MB of each worker's memory, for the workers that never talk to Stripe (portal/billing/gateway.py)."""
+    script = ("import sys; from portal import create_app; app = create_app({'TESTING': True, 'SECRET_KEY': 'x' * 40, "
+              "'DATABASE_URL': 'sqlite://'}); app.test_client().get('/healthz'); "
+              "print(sorted({'stripe', 'requests'} & set(sys.modules)))")
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,
+                            env={**os.environ, "PORTAL_NO_DOTENV": "1"})
+    assert loaded.stdout.strip().splitlines()[-1] == "[]", loaded.stderr
 
 
 def test_the_job_queue_follows_the_apps_configuration(app, tmp_path):

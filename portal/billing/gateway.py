@@ -10,10 +10,8 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from urllib.parse import quote
-
-import requests
-import stripe
 
 TIMEOUT_SECONDS = 10
 NETWORK_RETRIES = 2
@@ -21,7 +19,16 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 _THREAD = threading.local()
 
 
-def _http_client() -> stripe.RequestsClient:
+def _sdk() -> ModuleType:
+    """Stripe's SDK, loaded by the first call to Stripe in this process (with `requests`, 13 MB of each worker's
+    memory), not by every process at start: a portal without Stripe, and a worker that only serves pages and the
+    Web API, never load it."""
+    import stripe
+
+    return stripe
+
+
+def _http_client():
     """This thread's HTTP client, shared by every vendor's StripeClient made in the thread: its session keeps a
     connection pool, so a burst of webhooks reuses connections instead of opening one per call. It holds no key
     and decides nothing.
@@ -31,9 +38,11 @@ def _http_client() -> stripe.RequestsClient:
     webhook event). The certificates are the SDK's own bundle either way."""
     client = getattr(_THREAD, "client", None)
     if client is None:
+        import requests
+
         session = requests.Session()
         session.trust_env = False
-        client = _THREAD.client = stripe.RequestsClient(timeout=TIMEOUT_SECONDS, session=session)
+        client = _THREAD.client = _sdk().RequestsClient(timeout=TIMEOUT_SECONDS, session=session)
     return client
 
 
@@ -69,9 +78,9 @@ def verify_event(payload: bytes, signature_header: str | None, secret: str) -> d
         raise BadSignature("no Stripe-Signature header")
     try:
         text = payload.decode("utf-8")
-        stripe.WebhookSignature.verify_header(text, signature_header, secret, SIGNATURE_TOLERANCE_SECONDS)
+        _sdk().WebhookSignature.verify_header(text, signature_header, secret, SIGNATURE_TOLERANCE_SECONDS)
         event = json.loads(text)
-    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
+    except (_sdk().SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
         raise BadSignature(str(error).split("\n")[0]) from None
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise BadSignature("the body is not a Stripe event")
@@ -80,6 +89,7 @@ def verify_event(payload: bytes, signature_header: str | None, secret: str) -> d
 
 @contextmanager
 def _stripe_errors() -> Iterator[None]:
+    stripe = _sdk()
     try:
         yield
     except (stripe.APIConnectionError, stripe.RateLimitError) as error:
@@ -113,7 +123,7 @@ class Gateway:
 
     def __init__(self, secret_key: str, *, api_base: str | None = None):
         self.test_mode = is_test_key(secret_key)
-        self._client = stripe.StripeClient(
+        self._client = _sdk().StripeClient(
             secret_key, base_addresses={"api": api_base} if api_base else None,
             max_network_retries=NETWORK_RETRIES, http_client=_http_client())
         self._v1 = self._client.v1
