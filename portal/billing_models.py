@@ -25,8 +25,10 @@ class StripeConnection(SQLModel, table=True):
     webhook_secret_encrypted: str | None = None
     secret_key_last4: str = Field(default="", max_length=4)
     webhook_secret_last4: str = Field(default="", max_length=4)
-    # What "Test connection" last found.
+    # What connecting (and "Test connection" since) found: the account's name and id (acct_…; "" until known, for a
+    # connection made before the portal kept it), and whether the key is a live one.
     account_name: str = Field(default="", max_length=200)
+    stripe_account_id: str = Field(default="", max_length=STRIPE_ID_MAX, sa_column_kwargs={"server_default": ""})
     livemode: bool = False
     tested_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
     # A renewal is charged only after the period ends: keys run this many days past it.
@@ -41,8 +43,32 @@ class StripeConnection(SQLModel, table=True):
     def connected(self) -> bool:
         return self.secret_key_encrypted is not None and self.webhook_secret_encrypted is not None
 
+    def holds(self, record: "StripeScoped") -> bool:
+        """Whether a record is of this connection's Stripe account and mode (the records the portal shows and uses)."""
+        return (record.livemode, record.stripe_account_id) == (self.livemode, self.stripe_account_id)
 
-class StripePrice(SQLModel, table=True):
+
+class StripeScoped(SQLModel):
+    """The Stripe account and mode a record was read in. Stripe keeps an account's test and live data apart (a test
+    customer's id means nothing to a live key), and another account shares nothing: the portal shows and uses only
+    the records of its connection's account and mode, and keeps the others (hidden) for a switch back."""
+
+    livemode: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    stripe_account_id: str = Field(default="", max_length=STRIPE_ID_MAX, sa_column_kwargs={"server_default": ""})
+
+
+def scope_of(connection: StripeConnection) -> dict:
+    """The values that make a record one of the connection's account and mode."""
+    return {"livemode": connection.livemode, "stripe_account_id": connection.stripe_account_id}
+
+
+def of_the_connection(model: type[StripeScoped], connection) -> sa.ColumnElement[bool]:
+    """`model`'s records of the connection's account and mode. `connection` is a StripeConnection (its values), or
+    the StripeConnection class itself, to compare in a query that joins the vendor's connection."""
+    return sa.and_(model.livemode == connection.livemode, model.stripe_account_id == connection.stripe_account_id)
+
+
+class StripePrice(StripeScoped, table=True):
     """A Stripe price linked to a product here, as last read from Stripe, with the key settings of its `skm`."""
 
     __tablename__ = "stripe_price"
@@ -66,28 +92,32 @@ class StripePrice(SQLModel, table=True):
     refreshed_at: datetime = Field(default_factory=utcnow, sa_column=when())
 
 
-class StripeCustomer(SQLModel, table=True):
-    """The one Stripe customer of a customer here, per vendor."""
+class StripeCustomer(StripeScoped, table=True):
+    """The one Stripe customer of a customer here, per Stripe account and mode."""
 
     __tablename__ = "stripe_customer"
-    __table_args__ = (sa.UniqueConstraint("vendor_id", "stripe_customer_id", name="uq_stripe_customer_vendor_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("vendor_id", "stripe_customer_id", name="uq_stripe_customer_vendor_id"),
+        sa.UniqueConstraint("customer_id", "livemode", "stripe_account_id", name="uq_stripe_customer_scope"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
     customer_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("customer.id", ondelete="CASCADE"),
-                                                 nullable=False, unique=True))
+                                                 nullable=False))
     stripe_customer_id: str = Field(max_length=STRIPE_ID_MAX)
     # `skm_customer_id` is on the Stripe customer.
     metadata_written: bool = False
     created: datetime = Field(default_factory=utcnow, sa_column=when())
 
 
-class Subscription(SQLModel, table=True):
+class Subscription(StripeScoped, table=True):
     """A Stripe subscription as last read from Stripe, and the key it pays for."""
 
     __tablename__ = "subscription"
     __table_args__ = (
         sa.UniqueConstraint("vendor_id", "stripe_subscription_id", name="uq_subscription_vendor_stripe_id"),
-        sa.Index("ix_subscription_vendor_status", "vendor_id", "status", "id"),
+        sa.Index("ix_subscription_vendor_scope_status", "vendor_id", "livemode", "stripe_account_id", "status",
+                 "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=fk("vendor.id", index=False))

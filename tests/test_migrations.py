@@ -1,8 +1,14 @@
 """The Alembic chain and the models describe the same schema, on SQLite and on PostgreSQL."""
 
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from portal.customer_search.index import compared_with_the_models
@@ -66,3 +72,63 @@ def _insert_row(connection, table: str, **values) -> None:
     columns = ", ".join(values)
     connection.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(values))})",
                        list(values.values()))
+
+
+@pytest.fixture
+def fresh_database_url(database_url, tmp_path):
+    """An empty database of the test run's kind, for a chain run from the start."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    server = make_url(database_url)
+    name = f"{server.database}_fresh"
+    admin = server.set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _add(connection, table: str, **values) -> None:
+    """A row with the given values and a plain value of its type in every other required column (any database)."""
+    for column in sa.inspect(connection).get_columns(table):
+        name = column["name"]
+        if name not in values and not column["nullable"] and column["default"] is None:
+            kind, length = column["type"].python_type, getattr(column["type"], "length", None)
+            values[name] = (datetime(2026, 1, 1, tzinfo=UTC) if kind is datetime else kind() if kind in (int, bool)
+                            else f"{name}-{values['id']}"[:length])
+    connection.execute(sa.table(table, *(sa.column(name) for name in values)).insert().values(**values))
+
+
+def test_stripe_records_take_their_vendors_mode_and_come_back_down(fresh_database_url):
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "7d2e5b19a4c6")
+    engine = make_engine(fresh_database_url)
+    with engine.begin() as connection:
+        for vendor_id, livemode in ((1, True), (2, None)):  # a vendor connected with a live key; one never connected
+            _add(connection, "vendor", id=vendor_id)
+            _add(connection, "customer", id=vendor_id, vendor_id=vendor_id)
+            _add(connection, "product", id=vendor_id, vendor_id=vendor_id)
+            if livemode is not None:
+                _add(connection, "stripe_connection", id=vendor_id, vendor_id=vendor_id, livemode=livemode)
+            _add(connection, "stripe_customer", id=vendor_id, vendor_id=vendor_id, customer_id=vendor_id)
+            _add(connection, "stripe_price", id=vendor_id, vendor_id=vendor_id, product_id=vendor_id)
+            _add(connection, "subscription", id=vendor_id, vendor_id=vendor_id)
+    command.upgrade(config, "head")
+    with engine.begin() as connection:
+        for table in ("stripe_customer", "stripe_price", "subscription"):
+            rows = connection.execute(sa.text(f"SELECT vendor_id, livemode, stripe_account_id FROM {table} "
+                                              "ORDER BY vendor_id")).all()
+            assert [tuple(row) for row in rows] == [(1, True, ""), (2, False, "")], table
+        assert connection.execute(sa.text("SELECT stripe_account_id FROM stripe_connection")).scalar_one() == ""
+        # One Stripe customer per account and mode: the same customer's live one beside its test one.
+        _add(connection, "stripe_customer", id=3, vendor_id=1, customer_id=1, livemode=False)
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        _add(connection, "stripe_customer", id=4, vendor_id=1, customer_id=1, livemode=False)
+    command.downgrade(config, "7d2e5b19a4c6")
+    with engine.begin() as connection:
+        kept = connection.execute(sa.text("SELECT id, customer_id FROM stripe_customer ORDER BY id")).all()
+    assert [tuple(row) for row in kept] == [(2, 2), (3, 1)]
+    engine.dispose()

@@ -10,12 +10,13 @@ import sys
 import threading
 
 from .standin import StandIn
+from .store import KEY_PREFIXES
 
 
 def _account(value: str) -> tuple[str, str | None]:
     key, _, name = value.partition(":")
-    if not key.startswith("sk_test_"):
-        raise argparse.ArgumentTypeError("an account's secret key starts with sk_test_")
+    if not key.startswith(KEY_PREFIXES):
+        raise argparse.ArgumentTypeError("an account's secret key starts with sk_test_ or sk_live_")
     return key, name or None
 
 

@@ -118,7 +118,7 @@ def _line(call: Call, invoice_id: str, subscription: dict, item: dict, trial: bo
         "discountable": True,
         "discounts": [],
         "invoice": invoice_id,
-        "livemode": False,
+        "livemode": call.account.account.livemode,
         "metadata": dict(subscription["metadata"]),
         "parent": {
             "type": "subscription_item_details",

@@ -20,7 +20,7 @@ def emit(call, event_type: str, obj: dict, previous: dict | None = None) -> dict
         "api_version": API_VERSION,
         "created": int(time.time()),
         "data": data,
-        "livemode": False,
+        "livemode": account.account.livemode,
         "pending_webhooks": 0,
         "request": {"id": call.request_id, "idempotency_key": call.idempotency_key},
         "type": event_type,

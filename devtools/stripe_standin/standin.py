@@ -121,10 +121,13 @@ class StandIn:
 
     # -- accounts and webhooks ------------------------------------------------------------------------------
     def create_account(
-        self, name: str = "Acme Ltd", secret_key: str | None = None, email: str | None = None
+        self, name: str = "Acme Ltd", secret_key: str | None = None, email: str | None = None,
+        livemode: bool = False,
     ) -> Account:
+        """An account with this key (else a new `sk_test_…`, or `sk_live_…` with `livemode`)."""
+
         def create() -> Account:
-            data = self._core.accounts.create(name, secret_key, email)
+            data = self._core.accounts.create(name, secret_key, email, livemode)
             self._core.touch(data)
             return data.account
 

@@ -27,6 +27,8 @@ KINDS = tuple(PREFIXES.values())
 _LABELS = {"webhook_endpoint": "webhook endpoint", "billing_portal.configuration": "configuration"}
 # How many idempotency keys an account remembers (Stripe keeps them 24 hours; a bound keeps memory flat).
 IDEMPOTENCY_KEYS_KEPT = 5000
+# An account's secret key: a test-mode or a live-mode one (each key is an account of its own here).
+KEY_PREFIXES = ("sk_test_", "sk_live_")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,11 @@ class Account:
     secret_key: str
     name: str
     email: str | None = None
+
+    @property
+    def livemode(self) -> bool:
+        """A `sk_live_` key's account answers in live mode (`livemode: true` on its objects and events)."""
+        return self.secret_key.startswith("sk_live_")
 
     @property
     def restricted_key(self) -> str:
@@ -57,6 +64,8 @@ class AccountData:
         self.idempotency: OrderedDict[str, tuple[str, int, dict]] = OrderedDict()
 
     def add(self, obj: dict) -> dict:
+        if "livemode" in obj:
+            obj["livemode"] = self.account.livemode
         self.objects[obj["object"]][obj["id"]] = obj
         return obj
 
@@ -99,10 +108,11 @@ class Accounts:
     def for_key(self, key: str) -> AccountData | None:
         return self._by_key.get(key)
 
-    def create(self, name: str, secret_key: str | None = None, email: str | None = None) -> AccountData:
-        secret_key = secret_key or new_id("sk_test_", 32)
-        if not secret_key.startswith("sk_test_") or len(secret_key) <= len("sk_test_"):
-            raise ValueError("a stand-in account's secret key starts with sk_test_")
+    def create(self, name: str, secret_key: str | None = None, email: str | None = None,
+               livemode: bool = False) -> AccountData:
+        secret_key = secret_key or new_id("sk_live_" if livemode else "sk_test_", 32)
+        if not secret_key.startswith(KEY_PREFIXES) or len(secret_key) <= len("sk_test_"):
+            raise ValueError("a stand-in account's secret key starts with sk_test_ or sk_live_")
         if secret_key in self._by_key:
             raise ValueError(f"an account already has the key {secret_key[:8]}...")
         return self.add(AccountData(Account(new_id("acct_", 16), secret_key, name, email)))

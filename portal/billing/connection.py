@@ -1,15 +1,18 @@
 """A vendor's Stripe connection: connect with a key and a webhook secret, test it, set the policy, disconnect.
 
 Both secrets are kept encrypted (the portal's Fernet helper) and shown again only by their last four characters.
+Connecting asks Stripe whose key it is: the account id (acct_…) and the key's mode say which of the vendor's Stripe
+records the portal shows and uses from then on (portal/billing_models.py, StripeScoped).
 """
 
 from dataclasses import dataclass
 
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from portal.audit import record_change
 from portal.billing.gateway import Gateway, StripeRefused, StripeUnavailable, is_test_key, looks_like_key
-from portal.billing_models import StripeConnection
+from portal.billing_models import StripeConnection, StripeCustomer, StripeDrift, StripePrice, Subscription
 from portal.domain import DomainError
 from portal.models import Vendor, utcnow
 from portal.security import Encryptor
@@ -35,10 +38,15 @@ class StripeAccess:
     api_base: str | None = None
 
     def gateway(self, connection: StripeConnection) -> Gateway:
-        secret_key = self.encryptor.decrypt(connection.secret_key_encrypted or "")
-        if not connection.connected or secret_key is None:
+        secret_key = self.secret_key(connection)
+        if secret_key is None:
             raise DomainError("Connect Stripe first.")
         return Gateway(secret_key, api_base=self.api_base)
+
+    def secret_key(self, connection: StripeConnection) -> str | None:
+        if not connection.connected:
+            return None
+        return self.encryptor.decrypt(connection.secret_key_encrypted or "")
 
     def webhook_secret(self, connection: StripeConnection | None) -> str | None:
         if connection is None or not connection.connected:
@@ -77,20 +85,87 @@ def _valid_secrets(secret_key: str, webhook_secret: str) -> tuple[str, str]:
     return secret_key, webhook_secret
 
 
+def _account_name(account: dict) -> str:
+    profile = account.get("business_profile") or {}
+    dashboard = (account.get("settings") or {}).get("dashboard") or {}
+    return str(profile.get("name") or dashboard.get("display_name") or account.get("email") or account.get("id", ""))
+
+
+def _mode(livemode: bool) -> str:
+    return "live mode" if livemode else "test mode"
+
+
+def connected_to(connection: StripeConnection) -> str:
+    """"Acme Ltd (acct_…), in live mode": the account and mode the portal's Stripe records are of."""
+    account = connection.stripe_account_id or "account unknown"
+    return f"{connection.account_name or 'Stripe'} ({account}), in {_mode(connection.livemode)}"
+
+
+def _claim_unknown(session: Session, connection: StripeConnection, account_id: str) -> None:
+    """The records kept before the portal knew the connection's account (those of its mode, with no account id) are
+    that account's: it is learnt with the key they were read with."""
+    for model in (StripeCustomer, StripePrice, Subscription):
+        session.execute(update(model).where(model.vendor_id == connection.vendor_id,
+                                            model.livemode == connection.livemode, model.stripe_account_id == "")
+                        .values(stripe_account_id=account_id))
+
+
+def _account_behind(access: StripeAccess, secret_key: str) -> dict:
+    """The account a key belongs to, as Stripe says (GET /v1/account); its refusal in its own words."""
+    try:
+        return Gateway(secret_key, api_base=access.api_base).account()
+    except StripeRefused as error:
+        raise DomainError(f"Stripe answered: {error}", field="secret_key") from None
+    except StripeUnavailable as error:
+        raise DomainError(f"Stripe cannot be reached to check the key ({error}): try again in a minute.",
+                          field="secret_key") from None
+
+
+def _earlier_account(access: StripeAccess, connection: StripeConnection, secret_key: str, account: dict) -> str:
+    """The account of the key being replaced, when the connection never learnt it (made before the portal kept it):
+    asked of Stripe with that key; "" when it no longer answers."""
+    earlier = access.secret_key(connection)
+    if connection.stripe_account_id or earlier is None:
+        return ""
+    if earlier == secret_key:
+        return account.get("id", "")
+    try:
+        return Gateway(earlier, api_base=access.api_base).account().get("id", "")
+    except (StripeRefused, StripeUnavailable):
+        return ""
+
+
 def connect(session: Session, access: StripeAccess, *, vendor_id: int, secret_key: str, webhook_secret: str,
             actor: str, ip: str = "") -> StripeConnection:
+    """Keep the key and the webhook secret, once Stripe has said whose key it is. Another account or mode than the
+    connection's hides the records of the one before (they stay, and come back with its keys) and forgets what the
+    last reconcile found."""
     secret_key, webhook_secret = _valid_secrets(secret_key, webhook_secret)
     connection = connection_of(session, vendor_id=vendor_id)
+    session.commit()  # no transaction open while Stripe answers
+    account = _account_behind(access, secret_key)
+    earlier_account = _earlier_account(access, connection, secret_key, account)
+    if earlier_account:
+        _claim_unknown(session, connection, earlier_account)
+        connection.stripe_account_id = earlier_account
+    before = {"mode": _mode(connection.livemode), "account": connection.stripe_account_id}
     connection.secret_key_encrypted = access.encryptor.encrypt(secret_key)
     connection.webhook_secret_encrypted = access.encryptor.encrypt(webhook_secret)
     connection.secret_key_last4, connection.webhook_secret_last4 = secret_key[-4:], webhook_secret[-4:]
     connection.livemode = not is_test_key(secret_key)
-    connection.account_name, connection.tested_at, connection.connected_at = "", None, utcnow()
+    connection.stripe_account_id = str(account.get("id", ""))[:255]
+    connection.account_name = _account_name(account)[:200]
+    connection.tested_at = connection.connected_at = utcnow()
+    after = {"mode": _mode(connection.livemode), "account": connection.stripe_account_id}
+    if connection.id is not None and after != before:
+        session.execute(delete(StripeDrift).where(StripeDrift.vendor_id == vendor_id))
+        connection.reconciled_at = None
     session.add(connection)
     session.flush()
     record_change(session, vendor_id=vendor_id, actor=actor, action="stripe.connected", subject_type="vendor",
-                  subject_id=vendor_id, after={"secret_key": "…" + connection.secret_key_last4,
-                                               "webhook_secret": "…" + connection.webhook_secret_last4}, ip=ip)
+                  subject_id=vendor_id, before=before if connection.id is not None and after != before else None,
+                  after={"secret_key": "…" + connection.secret_key_last4,
+                         "webhook_secret": "…" + connection.webhook_secret_last4, **after}, ip=ip)
     return connection
 
 
@@ -126,13 +201,31 @@ def test_connection(session: Session, access: StripeAccess, *, vendor_id: int) -
         account = gateway.account()
     except (StripeRefused, StripeUnavailable) as error:
         return TestResult(False, f"Stripe answered: {error}")
-    profile = account.get("business_profile") or {}
-    dashboard = (account.get("settings") or {}).get("dashboard") or {}
-    name = profile.get("name") or dashboard.get("display_name") or account.get("email") or account.get("id", "")
-    connection.account_name, connection.tested_at = str(name)[:200], utcnow()
+    connection.account_name, connection.tested_at = _account_name(account)[:200], utcnow()
+    learn_account(session, connection, account)
     session.add(connection)
-    mode = "test mode" if gateway.test_mode else "live mode"
-    return TestResult(True, f"Connected to {connection.account_name} ({account.get('id', '')}), in {mode}.")
+    return TestResult(True, f"Connected to {connected_to(connection)}.")
+
+
+def learn_account(session: Session, connection: StripeConnection, account: dict) -> None:
+    """Keep the account id Stripe gave for the connection's key, if the connection did not know it yet (made before
+    the portal kept it): its records of unknown account are that account's."""
+    if connection.stripe_account_id or not account.get("id"):
+        return
+    connection.stripe_account_id = str(account["id"])[:255]
+    _claim_unknown(session, connection, connection.stripe_account_id)
+    session.add(connection)
+
+
+def know_the_account(session: Session, access: StripeAccess, connection: StripeConnection) -> None:
+    """For a run that is about to read the vendor's Stripe (reconcile): the connection's account learnt first, if
+    it is unknown, so that the run compares the records of that account only."""
+    if connection.stripe_account_id:
+        return
+    gateway = access.gateway(connection)
+    session.commit()
+    learn_account(session, connection, gateway.account())
+    session.commit()
 
 
 def set_policy(session: Session, *, vendor_id: int, grace_days: int, on_cancel: str, actor: str,

@@ -46,6 +46,19 @@ def subscription_named_by(event: dict) -> str | None:
     return found if isinstance(found, str) and found.startswith("sub_") else None
 
 
+def refusal_of(connection: StripeConnection, event: dict) -> str | None:
+    """Why an event is not the connection's to process (None when it is): an event of the other mode than its key's.
+    Stripe signs a mode's events with that mode's endpoint secret, so this is a webhook secret of one mode kept with
+    a key of the other. Such an event is refused and nothing is written: its subscription is not in the account and
+    mode the portal reads, and Stripe keeps it (and delivers it again) for when the keys match its mode."""
+    livemode = event.get("livemode")
+    if not isinstance(livemode, bool) or livemode == connection.livemode:
+        return None
+    return (f"A {'live' if livemode else 'test'}-mode event, and Stripe is connected here with a "
+            f"{'live' if connection.livemode else 'test'}-mode key: not processed. The webhook signing secret and "
+            "the secret key must be of the same mode.")
+
+
 def _record(session: Session, vendor_id: int, event: dict):
     """The event's record, made on its first delivery, with one more attempt counted: (id, done_at)."""
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

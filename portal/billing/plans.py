@@ -11,10 +11,11 @@ from babel.numbers import format_currency, get_currency_precision, is_currency
 from sqlmodel import Session, select
 
 from portal.audit import record_change
-from portal.billing.connection import StripeAccess, connected
+from portal.billing.connection import StripeAccess, connected, connection_of
 from portal.billing.gateway import Gateway, StripeRefused, StripeUnavailable
+from portal.billing.scope import hidden_note
 from portal.billing.skm import Skm, parse_skm
-from portal.billing_models import StripePrice
+from portal.billing_models import StripeConnection, StripePrice, of_the_connection, scope_of
 from portal.domain import DomainError, NotFound, get_owned
 from portal.models import Product, utcnow
 
@@ -24,16 +25,23 @@ STRIPE_PRODUCT_ID = "skm_product_id"
 
 
 def prices_of(session: Session, *, vendor_id: int, product_id: int) -> list[StripePrice]:
-    return list(session.exec(select(StripePrice).where(StripePrice.vendor_id == vendor_id,
-                                                       StripePrice.product_id == product_id)
+    """The product's linked prices in the account and mode Stripe is connected in (another's mean nothing to it)."""
+    return list(session.exec(select(StripePrice)
+                             .join(StripeConnection, StripeConnection.vendor_id == StripePrice.vendor_id)
+                             .where(StripePrice.vendor_id == vendor_id, StripePrice.product_id == product_id,
+                                    of_the_connection(StripePrice, StripeConnection))
                              .order_by(StripePrice.unit_amount, StripePrice.id)).all())
 
 
 def plans_section(session: Session, *, vendor_id: int, product_id: int) -> dict:
-    """What the product page shows of its plans: each linked price with its label and key settings."""
+    """What the product page shows of its plans: each linked price with its label and key settings, and a word on
+    the prices of another Stripe account or mode, which it hides."""
     rows = prices_of(session, vendor_id=vendor_id, product_id=product_id)
+    connection = connection_of(session, vendor_id=vendor_id)
     return {"prices": [(row, price_label(row), parse_skm(row.skm)[0]) for row in rows],
-            "stripe_connected": connected(session, vendor_id=vendor_id) is not None}
+            "stripe_connected": connection.connected,
+            "hidden_prices": hidden_note(session, connection, StripePrice, "price",
+                                         StripePrice.product_id == product_id)}
 
 
 def price_label(price: StripePrice) -> str:
@@ -46,11 +54,15 @@ def price_label(price: StripePrice) -> str:
         format_currency(amount, price.currency.upper(), locale="en")
 
 
-def _gateway(session: Session, access: StripeAccess, vendor_id: int) -> Gateway:
+def _connection(session: Session, vendor_id: int) -> StripeConnection:
     connection = connected(session, vendor_id=vendor_id)
     if connection is None:
         raise DomainError("Connect Stripe in Settings first.")
-    return access.gateway(connection)
+    return connection
+
+
+def _gateway(session: Session, access: StripeAccess, vendor_id: int) -> Gateway:
+    return access.gateway(_connection(session, vendor_id))
 
 
 def _stripe(session: Session, call, *args, field: str | None = None, **kwargs) -> dict:
@@ -94,7 +106,8 @@ def link_price(session: Session, access: StripeAccess, *, vendor_id: int, produc
     if existing is not None:
         raise DomainError("That price is linked already." if existing.product_id == product.id else
                           "That price is linked to another product.", field="stripe_price_id")
-    gateway = _gateway(session, access, vendor_id)
+    connection = _connection(session, vendor_id)
+    gateway = access.gateway(connection)
     price = _stripe(session, gateway.price, stripe_price_id, field="stripe_price_id")
     if not price.get("recurring"):
         raise DomainError("That price is not recurring: a subscription needs a monthly, yearly… price.",
@@ -105,8 +118,8 @@ def link_price(session: Session, access: StripeAccess, *, vendor_id: int, produc
         raise DomainError(f"That price's Stripe product belongs to product {marked}.", field="stripe_price_id")
     if not marked:
         _stripe(session, gateway.update_product_metadata, stripe_product["id"], {STRIPE_PRODUCT_ID: str(product.id)})
-    row = _record(session, StripePrice(vendor_id=vendor_id, product_id=product.id,
-                                       stripe_price_id=stripe_price_id), price)
+    row = _record(session, StripePrice(vendor_id=vendor_id, product_id=product.id, stripe_price_id=stripe_price_id,
+                                       **scope_of(connection)), price)
     session.flush()
     _audit(session, row, actor, "stripe_price.linked", ip)
     return row
@@ -135,28 +148,31 @@ def create_price(session: Session, access: StripeAccess, *, vendor_id: int, prod
     if interval not in INTERVALS:
         raise DomainError("Choose how often the customer pays.", field="interval")
     unit_amount = _amount(amount, currency)
-    gateway = _gateway(session, access, vendor_id)
+    connection = _connection(session, vendor_id)
+    gateway = access.gateway(connection)
     linked = next((p for p in prices_of(session, vendor_id=vendor_id, product_id=product.id)
                    if p.stripe_product_id), None)
     if linked is not None:
         stripe_product_id = linked.stripe_product_id
     else:
+        mode = "live" if connection.livemode else "test"
         stripe_product_id = _stripe(session, gateway.create_product, name=product.name,
                                     metadata={STRIPE_PRODUCT_ID: str(product.id)},
-                                    idempotency_key=f"skm-product-{vendor_id}-{product.id}")["id"]
+                                    idempotency_key=f"skm-product-{vendor_id}-{product.id}-{mode}")["id"]
     price = _stripe(session, gateway.create_price, stripe_product_id=stripe_product_id, unit_amount=unit_amount,
                     currency=currency, interval=interval, metadata={"skm": Skm().to_json()})
-    row = _record(session, StripePrice(vendor_id=vendor_id, product_id=product.id,
-                                       stripe_price_id=price["id"]), price)
+    row = _record(session, StripePrice(vendor_id=vendor_id, product_id=product.id, stripe_price_id=price["id"],
+                                       **scope_of(connection)), price)
     session.flush()
     _audit(session, row, actor, "stripe_price.created", ip)
     return row
 
 
 def linked_price(session: Session, *, vendor_id: int, product_id: int, price_id: int) -> StripePrice:
-    """The vendor's price linked to this product (NotFound under any other product, as for another vendor's)."""
+    """The vendor's price linked to this product, in the account and mode Stripe is connected in (NotFound under
+    any other product or account and mode, as for another vendor's)."""
     row = get_owned(session, StripePrice, price_id, vendor_id=vendor_id)
-    if row.product_id != product_id:
+    if row.product_id != product_id or not connection_of(session, vendor_id=vendor_id).holds(row):
         raise NotFound()
     return row
 

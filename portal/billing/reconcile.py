@@ -14,11 +14,11 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from portal.billing.connection import StripeAccess
+from portal.billing.connection import StripeAccess, know_the_account
 from portal.billing.events import TEMP_VAR, handle_event, settle, subscription_named_by
 from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.sync import KEYED, customer_of
-from portal.billing_models import StripeConnection, StripeDrift, StripeEvent, Subscription
+from portal.billing_models import StripeConnection, StripeDrift, StripeEvent, Subscription, of_the_connection
 from portal.dataobjects.services import KEY, add_object, delete_objects_of, find_by_name
 from portal.domain import DomainError, NotFound, find_owned
 from portal.keys.services import STRIPE_MANAGED, change_customer, set_blocked
@@ -40,9 +40,13 @@ class Finding:
 
 
 def local_findings(session: Session, *, vendor_id: int) -> list[Finding]:
+    """What the records of the account and mode Stripe is connected in show wrong (another's are not looked at:
+    their subscriptions are not in the Stripe a repair reads)."""
     rows = session.exec(
         select(Subscription, LicenseKey).outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
-        .where(Subscription.vendor_id == vendor_id, Subscription.status.in_(KEYED))
+        .join(StripeConnection, StripeConnection.vendor_id == Subscription.vendor_id)
+        .where(Subscription.vendor_id == vendor_id, of_the_connection(Subscription, StripeConnection),
+               Subscription.status.in_(KEYED))
         .order_by(Subscription.id.desc())).all()
     found = []
     for row, key in rows:
@@ -96,12 +100,14 @@ def _created(subscription: dict) -> datetime:
     return datetime.fromtimestamp(subscription.get("created") or 0, UTC)
 
 
-def find_drift(session: Session, *, vendor_id: int, subscriptions: list[dict], customers: list[dict],
+def find_drift(session: Session, *, connection: StripeConnection, subscriptions: list[dict], customers: list[dict],
                now: datetime | None = None) -> list[Drift]:
-    """What is wrong in the vendor's Stripe subscriptions and customers as the portal sees it (reads only)."""
+    """What is wrong in the vendor's Stripe subscriptions and customers as the portal sees it (reads only), against
+    the records of the connection's account and mode."""
     now = now or utcnow()
     keys = {row.stripe_subscription_id: row for row in session.exec(
-        select(Subscription).where(Subscription.vendor_id == vendor_id)).all()}
+        select(Subscription).where(Subscription.vendor_id == connection.vendor_id,
+                                   of_the_connection(Subscription, connection))).all()}
     known_keys = dict(session.exec(select(LicenseKey.id, LicenseKey.key_number)
                                    .where(LicenseKey.id.in_([r.key_id for r in keys.values() if r.key_id]))).all())
     session.commit()
@@ -127,9 +133,10 @@ def find_drift(session: Session, *, vendor_id: int, subscriptions: list[dict], c
 
 def check_now(session: Session, access: StripeAccess, *, connection: StripeConnection) -> int:
     """Look at Stripe and keep what was found for "Needs attention" (replacing the last look's)."""
+    know_the_account(session, access, connection)
     gateway = access.gateway(connection)
     session.commit()  # no transaction (on SQLite, no write lock) is held while Stripe lists the account
-    found = find_drift(session, vendor_id=connection.vendor_id, subscriptions=gateway.subscriptions(),
+    found = find_drift(session, connection=connection, subscriptions=gateway.subscriptions(),
                        customers=gateway.customers())
     _keep(session, connection, found)
     return len(found)
@@ -169,7 +176,8 @@ def repair_subscription(session: Session, access: StripeAccess, *, connection: S
     key of another product or customer right; with `unblock`, unblock its key if the subscription is paid up."""
     vendor_id = connection.vendor_id
     row = session.exec(select(Subscription).where(Subscription.vendor_id == vendor_id,
-                                                  Subscription.stripe_subscription_id == stripe_subscription_id)
+                                                  Subscription.stripe_subscription_id == stripe_subscription_id,
+                                                  of_the_connection(Subscription, connection))
                        .with_for_update()).first()
     if row is not None:
         if fix_key:
@@ -195,7 +203,7 @@ def repair_customer(session: Session, access: StripeAccess, *, connection: Strip
     gateway = access.gateway(connection)
     session.commit()
     stripe_customer = gateway.customer(stripe_customer_id)
-    customer = customer_of(session, vendor_id=connection.vendor_id, stripe_customer=stripe_customer, actor=actor)
+    customer = customer_of(session, connection=connection, stripe_customer=stripe_customer, actor=actor)
     session.commit()
     gateway.update_customer_metadata(stripe_customer_id, {"skm_customer_id": str(customer.id)},
                                      idempotency_key=f"skm-customer-{stripe_customer_id}-{customer.id}")
@@ -208,7 +216,7 @@ def attach_key(session: Session, access: StripeAccess, *, connection: StripeConn
     the subscription's product, moved to its customer and marked as Stripe's; the key it replaces is ended."""
     row = find_owned(session, Subscription, subscription_id, vendor_id=connection.vendor_id)
     key = find_owned(session, LicenseKey, key_id, vendor_id=connection.vendor_id)
-    if row is None:
+    if row is None or not connection.holds(row):
         raise NotFound()
     if key is None:
         raise DomainError("Choose one of your keys.", field="key_id")
@@ -258,11 +266,12 @@ def reconcile(session: Session, access: StripeAccess, *, connection: StripeConne
               portal_link: str | None, step=lambda _what: None) -> Summary:
     """Walk the vendor's Stripe subscriptions and customers, repair what is wrong (or only count it), and finish
     the events whose delivery failed. `step(what)` is told of each piece of work, for a progress bar."""
+    know_the_account(session, access, connection)
     gateway = access.gateway(connection)
     session.commit()
     subscriptions, customers = gateway.subscriptions(), gateway.customers()
     summary = Summary(subscriptions=len(subscriptions), customers=len(customers))
-    found = find_drift(session, vendor_id=connection.vendor_id, subscriptions=subscriptions, customers=customers)
+    found = find_drift(session, connection=connection, subscriptions=subscriptions, customers=customers)
     findings = local_findings(session, vendor_id=connection.vendor_id)
     session.commit()
     for drift in found:

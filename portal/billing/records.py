@@ -1,11 +1,11 @@
 """The vendor's list of subscriptions: filtered by status, searched by Stripe subscription or customer id, in
-keyset pages (newest first)."""
+keyset pages (newest first); those of the account and mode Stripe is connected in."""
 
 from dataclasses import dataclass
 
 from sqlmodel import Session, or_, select
 
-from portal.billing_models import Subscription
+from portal.billing_models import StripeConnection, Subscription, of_the_connection
 from portal.models import Customer, LicenseKey, Product
 
 STATUSES = ("active", "trialing", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired", "paused")
@@ -23,7 +23,8 @@ def list_subscriptions(session: Session, *, vendor_id: int, status: str = "", qu
                  .outerjoin(Customer, Customer.id == Subscription.customer_id)
                  .outerjoin(Product, Product.id == Subscription.product_id)
                  .outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
-                 .where(Subscription.vendor_id == vendor_id))
+                 .join(StripeConnection, StripeConnection.vendor_id == Subscription.vendor_id)
+                 .where(Subscription.vendor_id == vendor_id, of_the_connection(Subscription, StripeConnection)))
     if status in STATUSES:
         statement = statement.where(Subscription.status == status)
     query = query.strip()[:255]

@@ -45,11 +45,11 @@ def connect():
     form = ConnectStripeForm()
     if form.validate_on_submit():
         session = get_session()
-        done, _ = commit_or_show(session, form, lambda: stripe_connection.connect(
+        done, row = commit_or_show(session, form, lambda: stripe_connection.connect(
             session, _access(), vendor_id=g.vendor_id, secret_key=form.secret_key.data,
             webhook_secret=form.webhook_secret.data, actor=current_user.actor, ip=client_ip()))
         if done:
-            flash("Stripe is connected. Test the connection to see the account.", "success")
+            flash(f"Stripe is connected to {stripe_connection.connected_to(row)}.", "success")
             return redirect(url_for("billing.stripe_settings"), code=303)
     return _stripe_page(connect_form=form, status=form_status(form) if form.errors or form.form_errors else 400)
 

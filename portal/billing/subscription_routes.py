@@ -6,8 +6,9 @@ from flask_login import current_user
 from sqlmodel import select
 
 from portal.billing import reconcile, records
-from portal.billing.connection import connected
+from portal.billing.connection import connected, connection_of
 from portal.billing.gateway import StripeRefused, StripeUnavailable
+from portal.billing.scope import hidden_note
 from portal.billing_models import StripeDrift, Subscription, stripe_dashboard_url
 from portal.db import get_session
 from portal.domain import DomainError, get_owned
@@ -35,9 +36,10 @@ def index():
     status, query = request.args.get("status", ""), request.args.get("q", "")[:255]
     page = records.list_subscriptions(session, vendor_id=g.vendor_id, status=status, query=query,
                                       before=id_arg("before"), limit=current_app.config["PAGE_SIZE"])
-    connection = connected(session, vendor_id=g.vendor_id)
+    connection = connection_of(session, vendor_id=g.vendor_id)
     return render_template("billing/subscriptions.html", page=page, status=status, query=query,
-                           statuses=records.STATUSES, livemode=bool(connection and connection.livemode),
+                           statuses=records.STATUSES, hidden=hidden_note(session, connection, Subscription,
+                                                                         "subscription"),
                            dashboard_url=stripe_dashboard_url, before=id_arg("before"),
                            attention=reconcile.attention_count(session, vendor_id=g.vendor_id))
 

@@ -11,7 +11,7 @@ from portal.billing.connection import connected_vendors
 from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.reconcile import reconcile
 from portal.billing.sync import OVERDUE, block_for, overdue
-from portal.billing_models import Subscription
+from portal.billing_models import StripeConnection, Subscription, of_the_connection
 from portal.domain import DomainError
 from portal.jobs import huey, in_batches, job_session
 from portal.models import LicenseKey, utcnow
@@ -22,11 +22,15 @@ ACTOR = "stripe: unpaid renewal"
 
 def block_overdue_keys(session: Session, *, now: datetime | None = None, limit: int = 500) -> int:
     """Block up to `limit` keys of past-due subscriptions whose grace days have passed (the key's expiry, which
-    an unpaid period does not move: portal/billing/sync.py); returns how many."""
+    an unpaid period does not move: portal/billing/sync.py); returns how many. Only the subscriptions of the account
+    and mode each vendor's Stripe is connected in: another's record is no longer kept up to date (its keys run to
+    their expiry)."""
     now = now or utcnow()
     rows = session.exec(
         select(Subscription, LicenseKey).join(LicenseKey, LicenseKey.id == Subscription.key_id)
-        .where(Subscription.status.in_(OVERDUE), LicenseKey.block.is_(False), LicenseKey.expires <= now)
+        .join(StripeConnection, StripeConnection.vendor_id == Subscription.vendor_id)
+        .where(Subscription.status.in_(OVERDUE), of_the_connection(Subscription, StripeConnection),
+               LicenseKey.block.is_(False), LicenseKey.expires <= now)
         .with_for_update(of=Subscription).limit(limit)).all()
     for row, key in rows:
         if overdue(row, key, now):

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change, recorded_together, snapshot
 from portal.billing.skm import Skm, features_of, parse_skm
-from portal.billing_models import StripeConnection, StripeCustomer, Subscription
+from portal.billing_models import StripeConnection, StripeCustomer, Subscription, scope_of
 from portal.customers.services import create_customer
 from portal.dataobjects.services import KEY, add_object
 from portal.domain import DomainError, find_owned
@@ -94,15 +94,17 @@ def plan_of(session: Session, *, vendor_id: int, state: StripeSubscription) -> P
     return Plan(product, skm, problem)
 
 
-def customer_of(session: Session, *, vendor_id: int, stripe_customer: dict, actor: str) -> Customer:
-    """The customer here of a Stripe customer: by its `skm_customer_id`, by an earlier link, by e-mail, or new."""
-    return _customer_and_link(session, vendor_id, stripe_customer, actor)[0]
+def customer_of(session: Session, *, connection: StripeConnection, stripe_customer: dict, actor: str) -> Customer:
+    """The customer here of a Stripe customer (of the connection's account and mode): by its `skm_customer_id`, by an
+    earlier link, by e-mail, or new."""
+    return _customer_and_link(session, connection, stripe_customer, actor)[0]
 
 
-def _customer_and_link(session: Session, vendor_id: int, stripe_customer: dict,
+def _customer_and_link(session: Session, connection: StripeConnection, stripe_customer: dict,
                        actor: str) -> tuple[Customer, StripeCustomer | None]:
     """The customer (as `customer_of`), and the Stripe customer's link if `skm_customer_id` is still to be written
     to Stripe (None when it is written, or when the Stripe customer is not linked)."""
+    vendor_id = connection.vendor_id
     stripe_id = stripe_customer.get("id", "")
     shown = str((stripe_customer.get("metadata") or {}).get("skm_customer_id") or "")
     customer = find_owned(session, Customer, int(shown), vendor_id=vendor_id) \
@@ -120,7 +122,7 @@ def _customer_and_link(session: Session, vendor_id: int, stripe_customer: dict,
         customer = create_customer(session, vendor_id=vendor_id, actor=actor, origin="stripe",
                                    name=(stripe_customer.get("name") or "")[:100], email=email[:100])
     if link is None and stripe_id:
-        link = _link(session, vendor_id, customer.id, stripe_id, written=shown == str(customer.id))
+        link = _link(session, connection, customer.id, stripe_id, written=shown == str(customer.id))
         if link is not None and link.customer_id != customer.id and not shown.isdecimal():
             # Another delivery linked this Stripe customer a moment ago: its customer is the one.
             customer = session.get(Customer, link.customer_id)
@@ -130,18 +132,19 @@ def _customer_and_link(session: Session, vendor_id: int, stripe_customer: dict,
     return customer, link if link is not None and not link.metadata_written else None
 
 
-def _link(session: Session, vendor_id: int, customer_id: int, stripe_id: str, *,
+def _link(session: Session, connection: StripeConnection, customer_id: int, stripe_id: str, *,
           written: bool) -> StripeCustomer | None:
     """Link a Stripe customer to a customer here, unless either is linked already (at most one Stripe customer per
-    customer: a second one is not linked); the link the Stripe customer has then, if any."""
+    customer in an account and mode: a second one is not linked); the link the Stripe customer has then, if any."""
+    vendor_id = connection.vendor_id
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    made = session.execute(insert(StripeCustomer.__table__).values(
-        vendor_id=vendor_id, customer_id=customer_id, stripe_customer_id=stripe_id, metadata_written=written,
-        created=utcnow()).on_conflict_do_nothing().returning(StripeCustomer.__table__.c.id)).scalar()
+    values = {"vendor_id": vendor_id, "customer_id": customer_id, "stripe_customer_id": stripe_id,
+              "metadata_written": written, **scope_of(connection)}
+    made = session.execute(insert(StripeCustomer.__table__).values(**values, created=utcnow())
+                           .on_conflict_do_nothing().returning(StripeCustomer.__table__.c.id)).scalar()
     if made is not None:
-        return StripeCustomer(id=made, vendor_id=vendor_id, customer_id=customer_id, stripe_customer_id=stripe_id,
-                              metadata_written=written)
-    # Either constraint: the customer has another Stripe customer, or another delivery has just linked this one.
+        return StripeCustomer(id=made, **values)
+    # Either constraint: the customer has another Stripe customer here, or another delivery has just linked this one.
     return session.exec(select(StripeCustomer).where(StripeCustomer.vendor_id == vendor_id,
                                                      StripeCustomer.stripe_customer_id == stripe_id)).first()
 
@@ -287,11 +290,12 @@ def sync(session: Session, *, connection: StripeConnection, state: StripeSubscri
     vendor_id = connection.vendor_id
     with recorded_together(session):  # the audit rows of a sync in one INSERT
         plan = plan_of(session, vendor_id=vendor_id, state=state)
-        customer, link = _customer_and_link(session, vendor_id, state.customer, actor)
-        synced = {"stripe_customer_id": state.customer.get("id", ""), "customer_id": customer.id,
-                  "status": state.status, "current_period_end": state.period_end, "trial_end": state.trial_end,
-                  "cancel_at_period_end": state.cancel_at_period_end, "ended_at": state.ended_at,
-                  "problem": plan.problem, "stripe_price_id": _id(state.price), "synced_at": utcnow()}
+        customer, link = _customer_and_link(session, connection, state.customer, actor)
+        synced = {**scope_of(connection), "stripe_customer_id": state.customer.get("id", ""),
+                  "customer_id": customer.id, "status": state.status, "current_period_end": state.period_end,
+                  "trial_end": state.trial_end, "cancel_at_period_end": state.cancel_at_period_end,
+                  "ended_at": state.ended_at, "problem": plan.problem, "stripe_price_id": _id(state.price),
+                  "synced_at": utcnow()}
         if plan.product is not None:
             synced["product_id"] = plan.product.id
         row, before = _claim(session, vendor_id, state.id, synced)

@@ -1,8 +1,9 @@
 """`POST /stripe/webhook/<slug>`: Stripe's events for one vendor, proven by that vendor's signing secret.
 
-400 and nothing written for a bad, stale or missing signature, an unknown slug or a vendor without Stripe; 2xx
-only once the event's work is committed and written back to Stripe; 5xx for any failure, so that Stripe
-delivers again. Answers are JSON and name no secret.
+400 and nothing written for a bad, stale or missing signature, an unknown slug, a vendor without Stripe or an event
+of the other mode than the connected key's (portal/billing/events.py, refusal_of); 2xx only once the event's work
+is committed and written back to Stripe; 5xx for any failure, so that Stripe delivers again. Answers are JSON and
+name no secret.
 """
 
 import logging
@@ -10,7 +11,7 @@ import logging
 from flask import Blueprint, Flask, current_app, jsonify, request
 
 from portal.billing.connection import connected_vendors
-from portal.billing.events import handle_event, note_failure
+from portal.billing.events import handle_event, note_failure, refusal_of
 from portal.billing.gateway import BadSignature, StripeRefused, StripeUnavailable, verify_event
 from portal.db import get_session
 from portal.extensions import csrf, limiter
@@ -47,6 +48,10 @@ def stripe_webhook(slug: str):
         event = verify_event(payload, request.headers.get("Stripe-Signature"), secret)
     except BadSignature as error:
         return _refused(f"The Stripe-Signature does not match this portal's signing secret ({error}).")
+    refusal = refusal_of(connection, event)
+    if refusal is not None:
+        log.warning("Stripe event %s for vendor %s refused: %s", event["id"], vendor_id, refusal)
+        return _refused(refusal)
     try:
         outcome = handle_event(session, access, connection=connection, event=event,
                                portal_link=absolute_url("dashboard.index", vendor_slug=normalize_slug(slug)))

@@ -9,7 +9,13 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
-from portal.billing_models import StripeConnection, StripeCustomer, Subscription, stripe_dashboard_url
+from portal.billing_models import (
+    StripeConnection,
+    StripeCustomer,
+    Subscription,
+    of_the_connection,
+    stripe_dashboard_url,
+)
 from portal.customer_search.index import forget_customer, index_customer
 from portal.domain import DomainError, NotFound, assign, get_owned
 from portal.mail import queue_mail
@@ -96,16 +102,21 @@ def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str
 
 
 def billing_of(session: Session, *, vendor_id: int, customer_id: int) -> dict:
-    """The customer's Stripe customer (with its page in Stripe's dashboard) and subscriptions with their keys."""
+    """The customer's Stripe customer (with its page in Stripe's dashboard) and subscriptions with their keys, in the
+    account and mode the vendor's Stripe is connected in."""
+    connection = session.exec(select(StripeConnection).where(StripeConnection.vendor_id == vendor_id)).first() \
+        or StripeConnection(vendor_id=vendor_id)
     stripe_id = session.exec(select(StripeCustomer.stripe_customer_id).where(
-        StripeCustomer.vendor_id == vendor_id, StripeCustomer.customer_id == customer_id)).first()
-    livemode = session.exec(select(StripeConnection.livemode).where(StripeConnection.vendor_id == vendor_id)).first()
+        StripeCustomer.vendor_id == vendor_id, StripeCustomer.customer_id == customer_id,
+        of_the_connection(StripeCustomer, connection))).first()
     subscriptions = session.exec(
         select(Subscription, LicenseKey).outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
-        .where(Subscription.vendor_id == vendor_id, Subscription.customer_id == customer_id)
+        .where(Subscription.vendor_id == vendor_id, Subscription.customer_id == customer_id,
+               of_the_connection(Subscription, connection))
         .order_by(Subscription.id.desc())).all()
     return {"stripe_customer_id": stripe_id, "subscriptions": subscriptions,
-            "stripe_url": stripe_dashboard_url("customers", stripe_id, livemode=bool(livemode)) if stripe_id else None}
+            "stripe_url": stripe_dashboard_url("customers", stripe_id, livemode=connection.livemode) if stripe_id
+            else None}
 
 
 def portal_accounts_of(session: Session, *, customer: Customer) -> list[PortalAccount]:

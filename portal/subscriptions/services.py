@@ -12,7 +12,14 @@ from portal.billing.events import TEMP_VAR, settle
 from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.plans import price_label
 from portal.billing.skm import Skm, parse_skm
-from portal.billing_models import StripeConnection, StripeCustomer, StripePrice, Subscription
+from portal.billing_models import (
+    StripeConnection,
+    StripeCustomer,
+    StripePrice,
+    Subscription,
+    of_the_connection,
+    scope_of,
+)
 from portal.domain import DomainError
 from portal.models import Customer, LicenseKey, Product
 
@@ -40,11 +47,14 @@ class KeyLink:
 
 def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) -> tuple[list[Line], bool]:
     """The customer's subscriptions, and whether they have a Stripe customer (every subscription's customer has
-    one, so one query from the Stripe customer answers both)."""
+    one, so one query from the Stripe customer answers both): those of the vendor's Stripe account and mode."""
     rows = session.exec(
         select(StripeCustomer.id, Subscription, StripePrice, Product.name, LicenseKey.id, LicenseKey.key_number)
+        .join(StripeConnection, (StripeConnection.vendor_id == StripeCustomer.vendor_id)
+              & of_the_connection(StripeCustomer, StripeConnection))
         .outerjoin(Subscription, (Subscription.vendor_id == StripeCustomer.vendor_id)
-                   & (Subscription.customer_id == StripeCustomer.customer_id))
+                   & (Subscription.customer_id == StripeCustomer.customer_id)
+                   & of_the_connection(Subscription, StripeConnection))
         .outerjoin(StripePrice, (StripePrice.vendor_id == Subscription.vendor_id)
                    & (StripePrice.stripe_price_id == Subscription.stripe_price_id))
         .outerjoin(Product, Product.id == Subscription.product_id)
@@ -66,10 +76,12 @@ class Plan:
 
 
 def offered_plans(session: Session, *, vendor_id: int) -> list[Plan]:
-    """The plans the vendor offers in the portal (a switch per price on the product page)."""
+    """The plans the vendor offers in the portal (a switch per price on the product page), of the account and mode
+    Stripe is connected in."""
     rows = session.exec(select(StripePrice, Product).join(Product, Product.id == StripePrice.product_id)
                         .join(StripeConnection, StripeConnection.vendor_id == StripePrice.vendor_id)
-                        .where(StripePrice.vendor_id == vendor_id, StripePrice.offered.is_(True),
+                        .where(StripePrice.vendor_id == vendor_id, of_the_connection(StripePrice, StripeConnection),
+                               StripePrice.offered.is_(True),
                                StripePrice.active.is_(True), StripeConnection.connected_at.is_not(None))
                         .order_by(Product.name, StripePrice.unit_amount, StripePrice.id)).all()
     return [Plan(price, product, price_label(price), parse_skm(price.skm)[0]) for price, product in rows]
@@ -81,9 +93,11 @@ def section(session: Session, *, vendor_id: int, customer_id: int) -> dict:
     return {"lines": lines, "plans": offered_plans(session, vendor_id=vendor_id), "has_billing": has_billing}
 
 
-def stripe_customer_id_of(session: Session, *, vendor_id: int, customer_id: int) -> str | None:
+def stripe_customer_id_of(session: Session, *, connection: StripeConnection, customer_id: int) -> str | None:
+    """The customer's Stripe customer in the connection's account and mode (a test-mode id means nothing live)."""
     return session.exec(select(StripeCustomer.stripe_customer_id).where(
-        StripeCustomer.vendor_id == vendor_id, StripeCustomer.customer_id == customer_id)).first()
+        StripeCustomer.vendor_id == connection.vendor_id, StripeCustomer.customer_id == customer_id,
+        of_the_connection(StripeCustomer, connection))).first()
 
 
 def _connection(session: Session, vendor_id: int) -> StripeConnection:
@@ -106,20 +120,22 @@ def _stripe(session: Session, call, *args, **kwargs) -> dict:
 
 def ensure_stripe_customer(session: Session, access: StripeAccess, *, connection: StripeConnection,
                            customer: Customer, email: str) -> str:
-    """The customer's Stripe customer, made on demand with `skm_customer_id` and the login's e-mail."""
-    known = stripe_customer_id_of(session, vendor_id=connection.vendor_id, customer_id=customer.id)
+    """The customer's Stripe customer in the connection's account and mode, made on demand with `skm_customer_id`
+    and the login's e-mail."""
+    known = stripe_customer_id_of(session, connection=connection, customer_id=customer.id)
     if known:
         return known
+    mode = "live" if connection.livemode else "test"
     made = _stripe(session, access.gateway(connection).create_customer, email=email, name=customer.name or email,
                    metadata={"skm_customer_id": str(customer.id)},
-                   idempotency_key=f"skm-customer-new-{connection.vendor_id}-{customer.id}")
+                   idempotency_key=f"skm-customer-new-{connection.vendor_id}-{customer.id}-{mode}")
     try:
         with session.begin_nested():
             session.add(StripeCustomer(vendor_id=connection.vendor_id, customer_id=customer.id,
-                                       stripe_customer_id=made["id"], metadata_written=True))
+                                       stripe_customer_id=made["id"], metadata_written=True, **scope_of(connection)))
     except IntegrityError:  # made by another request at the same moment (the idempotency key gave it the same)
         pass
-    return stripe_customer_id_of(session, vendor_id=connection.vendor_id, customer_id=customer.id)
+    return stripe_customer_id_of(session, connection=connection, customer_id=customer.id)
 
 
 def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, customer: Customer, email: str,
@@ -132,7 +148,7 @@ def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, cu
     # One trial per customer and product: a customer who subscribed to it before pays from the first day.
     subscribed_before = session.exec(select(Subscription.id).where(
         Subscription.vendor_id == vendor_id, Subscription.customer_id == customer.id,
-        Subscription.product_id == plan.product.id)).first() is not None
+        Subscription.product_id == plan.product.id, of_the_connection(Subscription, connection))).first() is not None
     stripe_customer = ensure_stripe_customer(session, access, connection=connection, customer=customer, email=email)
     session.commit()
     checkout = _stripe(session, access.gateway(connection).create_checkout_session, customer=stripe_customer,
@@ -146,7 +162,7 @@ def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, cu
 def billing_portal_url(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,
                        return_url: str) -> str:
     connection = _connection(session, vendor_id)
-    stripe_customer = stripe_customer_id_of(session, vendor_id=vendor_id, customer_id=customer_id)
+    stripe_customer = stripe_customer_id_of(session, connection=connection, customer_id=customer_id)
     if stripe_customer is None:
         raise DomainError("You have no billing with us yet.")
     session.commit()
@@ -158,7 +174,7 @@ def refresh(session: Session, access: StripeAccess, *, vendor_id: int, customer_
             portal_link: str) -> int:
     """Read the customer's subscriptions again from Stripe and bring their records and keys up to date."""
     connection = _connection(session, vendor_id)
-    stripe_customer = stripe_customer_id_of(session, vendor_id=vendor_id, customer_id=customer_id)
+    stripe_customer = stripe_customer_id_of(session, connection=connection, customer_id=customer_id)
     session.commit()
     if stripe_customer is None:
         return 0
@@ -182,4 +198,5 @@ def checkout_subscription(session: Session, access: StripeAccess, *, vendor_id: 
     subscription_id = subscription_id.get("id") if isinstance(subscription_id, dict) else subscription_id
     return session.exec(select(Subscription).where(Subscription.vendor_id == vendor_id,
                                                    Subscription.customer_id == customer_id,
-                                                   Subscription.stripe_subscription_id == subscription_id)).first()
+                                                   Subscription.stripe_subscription_id == subscription_id,
+                                                   of_the_connection(Subscription, connection))).first()

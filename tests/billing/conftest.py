@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from portal.billing import connection, plans
 from portal.billing.connection import StripeAccess
 from portal.billing.skm import Skm
-from portal.billing_models import StripePrice
+from portal.billing_models import StripeConnection, StripePrice
 from portal.models import LicenseKey, Product
 from portal.products.services import create_product
 from portal.rendering import content_security_policy
@@ -91,6 +91,15 @@ def connect_vendor(app, db, standin, vendor, *, webhook_url: str | None) -> str:
     if webhook_url:
         standin.register_webhook(account.secret_key, f"{webhook_url}/stripe/webhook/{vendor.slug}", SIGNING_SECRET)
     return account.secret_key
+
+
+def roll_key(app, db, vendor, secret_key: str) -> None:
+    """The vendor's stored key replaced behind the portal's back, as by a key rolled in Stripe after connecting."""
+    with app_session(app) as session:
+        stored = session.exec(select(StripeConnection).where(StripeConnection.vendor_id == vendor.id)).one()
+        stored.secret_key_encrypted = app.extensions["encryptor"].encrypt(secret_key)
+        session.add(stored)
+        session.commit()
 
 
 def linked_prices(app, vendor, product) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from portal.billing.connection import StripeAccess
 from portal.billing_models import StripeConnection, StripePrice
 from portal.models import Product
 from portal.products.services import create_product
-from tests.billing.conftest import SIGNING_SECRET, connect_vendor
+from tests.billing.conftest import SIGNING_SECRET, connect_vendor, roll_key
 from tests.support.pages import post_form
 
 SETTINGS = "/vendor/settings/stripe"
@@ -58,12 +58,32 @@ def test_connect_refuses_what_is_no_key_at_the_field(vendor_client, standin_acce
     assert db.exec(select(StripeConnection)).first() is None
 
 
-def test_a_wrong_key_is_reported_by_test_connection_in_stripes_words(vendor_client, standin_access, db):
-    post_form(vendor_client, f"{SETTINGS}/connect", {"secret_key": "sk_test_not_an_account_4321",
-                                                     "webhook_secret": SIGNING_SECRET}, page=SETTINGS)
+def test_a_key_stripe_refuses_is_not_connected_and_said_in_stripes_words(vendor_client, standin_access, db):
+    answer = post_form(vendor_client, f"{SETTINGS}/connect", {"secret_key": "sk_test_not_an_account_4321",
+                                                              "webhook_secret": SIGNING_SECRET}, page=SETTINGS)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "Stripe answered: Invalid API Key" in page
+    assert "sk_test_not_an_account_4321" not in page
+    assert db.exec(select(StripeConnection)).first() is None
+
+
+def test_a_key_stripe_stopped_taking_is_reported_by_test_connection(app, vendor_client, standin_access, db, vendor):
+    """A key rolled in Stripe after it was connected: Test connection says so in Stripe's words."""
+    connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    roll_key(app, db, vendor, "sk_test_rolled_away_4321")
     page = post_form(vendor_client, f"{SETTINGS}/test", {}, page=SETTINGS, follow_redirects=True).get_data(
         as_text=True)
-    assert "Stripe answered: Invalid API Key" in page and "sk_test_not_an_account_4321" not in page
+    assert "Stripe answered: Invalid API Key" in page and "sk_test_rolled_away_4321" not in page
+
+
+def test_connecting_reads_the_account_and_its_mode(vendor_client, standin_access, db):
+    account = standin_access.create_account(name="Acme Payments", livemode=True)
+    page = post_form(vendor_client, f"{SETTINGS}/connect", {"secret_key": account.secret_key,
+                                                           "webhook_secret": SIGNING_SECRET},
+                     page=SETTINGS, follow_redirects=True).get_data(as_text=True)
+    assert f"Stripe is connected to Acme Payments ({account.id}), in live mode." in page
+    stored = db.exec(select(StripeConnection)).one()
+    assert (stored.stripe_account_id, stored.livemode, stored.account_name) == (account.id, True, "Acme Payments")
 
 
 def test_policy_is_validated_and_saved(vendor_client, standin_access, db):

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from portal.billing_models import StripeEvent
-from tests.billing.conftest import SIGNING_SECRET, connect_vendor
+from tests.billing.conftest import SIGNING_SECRET, connect_vendor, roll_key
 from tests.support.world import db_rows
 
 
@@ -116,13 +116,8 @@ def test_no_secret_reaches_a_page_a_log_line_or_an_error(app, db, client, vendor
 
 def test_a_key_stripe_refuses_leaves_the_event_to_be_delivered_again(app, db, client, stripe_standin, vendor):
     """A rolled or under-privileged key: Stripe answers 401, and the event is not done (503), never dropped."""
-    from portal.billing import connection
-
-    app.extensions["stripe_access"] = type(app.extensions["stripe_access"])(app.extensions["encryptor"],
-                                                                          stripe_standin.url)
-    connection.connect(db, app.extensions["stripe_access"], vendor_id=vendor.id, secret_key="sk_test_rolled_9999",
-                       webhook_secret=SIGNING_SECRET, actor="test")
-    db.commit()
+    connect_vendor(app, db, stripe_standin, vendor, webhook_url=None)
+    roll_key(app, db, vendor, "sk_test_rolled_9999")
     body = json.dumps({"id": "evt_rolled", "type": "customer.subscription.created",
                        "data": {"object": {"id": "sub_any"}}}).encode()
     answer = client.post(f"/stripe/webhook/{vendor.slug}", data=body, headers=signed(body))

@@ -1,5 +1,7 @@
 """Accounts are separated by API key; an unknown or missing key is Stripe's 401 and never echoed."""
 
+import json
+
 import pytest
 import requests
 import stripe
@@ -62,3 +64,30 @@ def test_ensure_account_keeps_the_chosen_key(stripe_standin):
 
     assert first.id == again.id
     assert stripe_client(stripe_standin, "sk_test_demo_vendor_key").v1.accounts.retrieve_current().id == first.id
+
+
+def test_a_live_key_answers_in_live_mode_apart_from_the_test_keys_data(stripe_standin, sdk, acme, receiver):
+    live = stripe_standin.create_account("Acme Ltd", livemode=True)
+    client = stripe_client(stripe_standin, live.secret_key)
+    stripe_standin.register_webhook(live.secret_key, receiver.url, "whsec_live_secret")
+
+    assert live.secret_key.startswith("sk_live_") and live.restricted_key.startswith("rk_live_")
+    assert client.v1.accounts.retrieve_current().id == live.id != acme.id
+    customer = client.v1.customers.create(params={"email": "ann@example.com"})
+    product = client.v1.products.create(params={"name": "Pro"})
+    price = client.v1.prices.create(params={"product": product.id, "unit_amount": 900, "currency": "usd",
+                                            "recurring": {"interval": "month"}})
+    checkout = client.v1.checkout.sessions.create(params={
+        "mode": "subscription", "customer": customer.id, "line_items": [{"price": price.id, "quantity": 1}],
+        "success_url": "https://example.test/ok", "cancel_url": "https://example.test/no"})
+    stripe_standin.pay_checkout(live.secret_key, checkout.id)
+    stripe_standin.wait_idle()
+
+    assert checkout.id.startswith("cs_live_") and checkout.livemode is True
+    assert all(thing.livemode is True for thing in (customer, product, price))
+    (subscription,) = client.v1.subscriptions.list().data
+    assert subscription.livemode is True
+    assert receiver.types and all(json.loads(body)["livemode"] is True for body, _ in receiver.received)
+    assert sdk.v1.customers.create(params={"email": "bob@example.com"}).livemode is False
+    with pytest.raises(stripe.InvalidRequestError):
+        sdk.v1.customers.retrieve(customer.id)

@@ -126,7 +126,7 @@ def create(call: Call) -> dict:
         raise invalid("expires_at must be between 30 minutes and 24 hours from now.", "expires_at")
     trial = bool(data.get("trial_period_days") or data.get("trial_end"))
     amount = 0 if trial else sum(line["amount_total"] for line in lines)
-    session_id = new_id("cs_test_", 58)
+    session_id = new_id("cs_live_" if call.account.account.livemode else "cs_test_", 58)
     session = {
         "id": session_id,
         "object": "checkout.session",
