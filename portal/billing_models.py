@@ -64,8 +64,13 @@ def scope_of(connection: StripeConnection) -> dict:
 
 def of_the_connection(model: type[StripeScoped], connection) -> sa.ColumnElement[bool]:
     """`model`'s records of the connection's account and mode. `connection` is a StripeConnection (its values), or
-    the StripeConnection class itself, to compare in a query that joins the vendor's connection."""
-    return sa.and_(model.livemode == connection.livemode, model.stripe_account_id == connection.stripe_account_id)
+    the StripeConnection class itself, to compare in a query that joins the vendor's connection.
+
+    A record of no known account (kept before the portal learnt accounts, and never labelled since: the key it was
+    read with no longer answers) counts as the connection's account's in its mode, as it did then: hiding it would
+    hide a paying customer's subscription and offer them Checkout again."""
+    return sa.and_(model.livemode == connection.livemode,
+                   sa.or_(model.stripe_account_id == connection.stripe_account_id, model.stripe_account_id == ""))
 
 
 class StripePrice(StripeScoped, table=True):

@@ -11,7 +11,7 @@ from sqlalchemy import exists, or_
 from sqlmodel import Session, select
 
 from portal.audit import record_change
-from portal.billing_models import Subscription
+from portal.billing_models import StripeConnection, Subscription, of_the_connection
 from portal.keys.notify import mail_expiry_reminder
 from portal.keys.services import stripe_managed_key_ids
 from portal.models import LicenseKey, Product, Vendor, utcnow
@@ -21,7 +21,11 @@ MAX_DAYS = 365
 
 def due_for_reminder(vendor: Vendor, now: datetime):
     """The conditions of a key of `vendor` whose customer is to be reminded now."""
-    paid_by_subscription = exists().where(Subscription.key_id == LicenseKey.id)
+    # A key a subscription of the vendor's Stripe connection pays for renews with it (one hidden since a switch of
+    # keys does not: its customer is reminded like any other).
+    paid_by_subscription = exists().where(Subscription.key_id == LicenseKey.id,
+                                          StripeConnection.vendor_id == Subscription.vendor_id,
+                                          of_the_connection(Subscription, StripeConnection))
     return (LicenseKey.vendor_id == vendor.id, LicenseKey.customer_id.is_not(None), LicenseKey.block.is_(False),
             LicenseKey.expires > now, LicenseKey.expires <= now + timedelta(days=vendor.remind_days_before_expiry),
             or_(LicenseKey.reminded_expiry.is_(None), LicenseKey.reminded_expiry != LicenseKey.expires),

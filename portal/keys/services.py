@@ -5,11 +5,12 @@ import string
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, not_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
+from portal.billing_models import StripeConnection, Subscription, of_the_connection
 from portal.dataobjects.services import KEY, delete_objects_of
 from portal.domain import DomainError, NotFound, find_owned, get_owned
 from portal.keys.notify import announce_new_license
@@ -344,8 +345,17 @@ def deactivate_machine(session: Session, *, key: LicenseKey, machine_id: int, ac
 
 
 def stripe_managed_key_ids():
-    return select(DataObject.referencer_id).where(DataObject.referencer_type == KEY,
-                                                  DataObject.name == STRIPE_MANAGED)
+    """The keys a Stripe subscription keeps (their `cryptolens_stripesubscriptionitemid`), but those whose
+    subscription is of another account or mode than the vendor's connection: hidden since the vendor switched keys,
+    no event renews or blocks them any more, so they expire like any key."""
+    return select(DataObject.referencer_id).where(DataObject.referencer_type == KEY, DataObject.name == STRIPE_MANAGED,
+                                                  DataObject.referencer_id.not_in(_keys_of_hidden_subscriptions()))
+
+
+def _keys_of_hidden_subscriptions():
+    return (select(Subscription.key_id)
+            .join(StripeConnection, StripeConnection.vendor_id == Subscription.vendor_id)
+            .where(Subscription.key_id.is_not(None), not_(of_the_connection(Subscription, StripeConnection))))
 
 
 def block_expired_keys(session: Session, *, now: datetime | None = None, limit: int = 1000) -> int:

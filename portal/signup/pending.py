@@ -94,15 +94,16 @@ def start_pending_login(request_id: int) -> None:
 
 def lost_requests(session: Session, *, now: datetime | None = None, limit: int = 200) -> list[int]:
     """Up to `limit` requests still without their mail a while after they were queued, marked as queued now; the
-    caller commits and queues them."""
+    caller commits and queues them. One that a job mails or forgets meanwhile is left out (its job found it)."""
     now = now or utcnow()
-    found = session.exec(select(PendingLogin).where(
-        PendingLogin.token_hash.is_(None), PendingLogin.queued_at < now - STALE_AFTER, PendingLogin.expires_at > now)
-        .order_by(PendingLogin.id).limit(limit)).all()
-    for request in found:
-        request.queued_at = now
-        session.add(request)
-    return [request.id for request in found]
+    waiting = (PendingLogin.token_hash.is_(None), PendingLogin.expires_at > now)
+    found = session.exec(select(PendingLogin.id).where(*waiting, PendingLogin.queued_at < now - STALE_AFTER)
+                         .order_by(PendingLogin.id).limit(limit)).all()
+    if not found:
+        return []
+    marked = session.execute(update(PendingLogin).where(PendingLogin.id.in_(found), *waiting)
+                             .values(queued_at=now).returning(PendingLogin.id))
+    return sorted(marked.scalars())
 
 
 def queue_lost_requests(now: datetime | None = None) -> int:

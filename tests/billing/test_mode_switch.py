@@ -190,8 +190,45 @@ def test_the_note_names_the_mode_alone_within_one_account(db, vendor):
                 for n in range(12)] +
                [Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_live", livemode=True,
                              stripe_account_id="acct_same"),
-                Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_old", livemode=True)])
+                Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_old"),
+                # Of no known account, in the connection's mode: counted as the connection's (not hidden).
+                Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_unknown", livemode=True)])
     db.commit()
     assert hidden_note(db, connection, Subscription, "subscription") == (
-        "12 test-mode subscriptions are hidden since you connected live keys. "
-        "1 live-mode subscription of an earlier Stripe connection is hidden since you connected keys of acct_same.")
+        "1 test-mode subscription of an earlier Stripe connection is hidden since you connected live keys of "
+        "acct_same. 12 test-mode subscriptions are hidden since you connected live keys.")
+
+
+def test_records_of_no_known_account_stay_the_connections_after_a_reconnect(tried, vendor, vendor_client, customer,
+                                                                          portal_client):
+    """Records kept before the portal learnt accounts, whose key can no longer say whose they were (disconnected,
+    then connected again): they stay the paying customer's, in the vendor's list and the customer's portal, and
+    Checkout is not offered to them again."""
+    with app_session(tried.app) as session:  # as the migration left a connection and its records
+        for model in (StripeConnection, StripeCustomer, StripePrice, Subscription):
+            session.execute(update(model).values(stripe_account_id=""))
+        session.commit()
+    record = tried.db.exec(select(Subscription)).one()
+    post_form(vendor_client, f"{SETTINGS}/disconnect", {}, page=SETTINGS)
+    post_form(vendor_client, f"{SETTINGS}/connect", {"secret_key": tried.secret_key, "webhook_secret": SIGNING_SECRET},
+              page=SETTINGS)
+    assert record.stripe_subscription_id in vendor_client.get("/vendor/subscriptions/").get_data(as_text=True)
+    page = portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    assert "Manage billing" in page and ">Active<" in page
+
+
+def test_a_key_of_a_hidden_subscription_expires_like_any_key(tried, vendor, vendor_client, served_app, app):
+    """No event renews or blocks it once its mode is hidden: with "block expired keys" on, the expiry sweep does."""
+    from portal.keys.services import block_expired_keys
+    from portal.models import LicenseKey, Vendor, utcnow
+
+    (key,) = tried.keys()
+    connect_keys(tried, vendor_client, served_app, vendor)
+    with app_session(app) as session:
+        session.execute(update(Vendor).where(Vendor.id == vendor.id).values(block_expired_keys=True))
+        session.execute(update(LicenseKey).where(LicenseKey.id == key.id)
+                        .values(expires=utcnow() - timedelta(days=1)))
+        session.commit()
+        assert block_expired_keys(session) == 1
+        session.commit()
+        assert session.get(LicenseKey, key.id).block

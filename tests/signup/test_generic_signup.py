@@ -4,7 +4,8 @@ import json
 from datetime import timedelta
 
 from flask import has_request_context
-from sqlmodel import func, select
+from sqlalchemy import delete, event, update
+from sqlmodel import Session, func, select
 
 from portal import jobs
 from portal.models import Customer, PendingLogin, PortalAccount, utcnow
@@ -192,3 +193,29 @@ def test_a_request_that_waited_past_its_lifetime_is_not_mailed(client, vendor, m
     assert pending.forget_expired(db, now=utcnow() + pending.LIFETIME + timedelta(seconds=1)) == 1
     db.commit()
     assert mailbox.messages == [] and count(db, PendingLogin) == 0
+
+
+def test_the_sweep_leaves_out_a_request_its_job_finished_meanwhile(app, vendor, db):
+    """A request the sweep picked, mailed or forgotten by its job before the sweep marks it: the sweep neither
+    queues it again nor fails (the marking is one conditional UPDATE, not the ORM's flush of rows it read)."""
+    old = utcnow() - timedelta(minutes=10)
+    for email in ("gone@example.test", "mailed@example.test", "lost@example.test"):
+        db.add(PendingLogin(vendor_id=vendor.id, email=email, password_hash="unused", queued_at=old,
+                            expires_at=utcnow() + timedelta(hours=1)))
+    db.commit()
+    ids = {row.email: row.id for row in db.exec(select(PendingLogin))}
+
+    def jobs_finish_two(orm_execute):
+        if orm_execute.is_update and not getattr(jobs_finish_two, "done", False):
+            jobs_finish_two.done = True
+            orm_execute.session.execute(delete(PendingLogin).where(PendingLogin.id == ids["gone@example.test"]))
+            orm_execute.session.execute(update(PendingLogin).where(PendingLogin.id == ids["mailed@example.test"])
+                                        .values(token_hash="0" * 64))
+
+    sweep = Session(app.extensions["db_engine"])
+    event.listen(sweep, "do_orm_execute", jobs_finish_two)
+    try:
+        assert pending.lost_requests(sweep) == [ids["lost@example.test"]]
+        sweep.commit()
+    finally:
+        sweep.close()
