@@ -12,6 +12,9 @@ STRIPE_STANDIN_PORT="${STRIPE_STANDIN_PORT:-12111}"
 STRIPE_SECRET_KEY="$(setting STRIPE_SECRET_KEY)"
 STRIPE_WEBHOOK_SECRET="$(setting STRIPE_WEBHOOK_SECRET)"
 export STRIPE_API_BASE="http://127.0.0.1:$STRIPE_STANDIN_PORT"
+# Links in mail that a job writes (it has no request to take the address from) point at this server.
+PORTAL_BASE_URL="$(setting PORTAL_BASE_URL)"
+export PORTAL_BASE_URL="${PORTAL_BASE_URL:-http://127.0.0.1:$PORT}"
 
 mkdir -p instance
 PIDS=()

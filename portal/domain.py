@@ -1,6 +1,8 @@
 """Errors the services raise (routes turn them into a message at a field, a flash or a status code), and the
 plain helpers every service shares."""
 
+from collections.abc import Callable
+
 
 class DomainError(Exception):
     """A rule of the domain said no. `field` names the form field the message belongs to, if any."""
@@ -9,6 +11,30 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class DomainErrors(DomainError):
+    """Several rules said no at once, each at its own field: a form shows them all, not the first alone."""
+
+    def __init__(self, errors: list[DomainError]):
+        super().__init__(" ".join(error.message for error in errors))
+        self.errors = errors
+
+
+def each_checked(checks: dict[str, Callable[[], object]]) -> dict:
+    """Every check run (name -> a function returning the checked value), every refusal gathered: the checked values,
+    or DomainErrors (DomainError for a single one)."""
+    values, errors = {}, []
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except DomainError as error:
+            errors.append(error)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise DomainErrors(errors)
+    return values
 
 
 class NotFound(Exception):  # noqa: N818 - named for what the caller answers
@@ -44,7 +70,11 @@ def assign(record, fields: dict, *, editable: tuple[str, ...]) -> None:
 
 
 def show_on_form(form, error: DomainError) -> None:
-    """Put a service's refusal next to the field it concerns, or above the form."""
+    """Put a service's refusal next to the field it concerns, or above the form (each of several refusals)."""
+    for each in getattr(error, "errors", None) or []:
+        show_on_form(form, each)
+    if isinstance(error, DomainErrors):
+        return
     target = getattr(form, error.field, None) if error.field else None
     if target is not None:
         target.errors = [*target.errors, error.message]

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from portal.audit import record_change
 from portal.branding.images import clean_logo, logo_version
-from portal.domain import DomainError
+from portal.domain import DomainError, each_checked
 from portal.models import EMAIL_MAX, URL_MAX, Vendor, VendorLogo, utcnow
 from portal.rules import is_web_url, valid_email
 
@@ -48,10 +48,12 @@ def update_brand(session: Session, *, vendor: Vendor, accent_color: str, support
                  logo: bytes | None = None, remove_logo: bool = False, actor: str, ip: str = "") -> Vendor:
     """Every value is checked (the logo decoded and re-encoded) before anything is written: a refusal leaves the
     brand as it was. `logo` replaces the stored one; `remove_logo` without a new one removes it."""
-    values = {"accent_color": valid_accent_color(accent_color),
-              "support_contact": valid_support_contact(support_contact),
-              "site_url": valid_site_url(site_url)}
-    cleaned = clean_logo(logo) if logo is not None else None
+    checked = each_checked({"accent_color": lambda: valid_accent_color(accent_color),
+                            "support_contact": lambda: valid_support_contact(support_contact),
+                            "site_url": lambda: valid_site_url(site_url),
+                            "logo": lambda: clean_logo(logo) if logo is not None else None})
+    cleaned = checked.pop("logo")
+    values = checked
     before = {name: getattr(vendor, name) for name in _BRAND_FIELDS}
     if cleaned is not None:
         data, content_type = cleaned

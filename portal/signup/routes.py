@@ -116,7 +116,10 @@ def confirm():
             flash("Your e-mail is confirmed. Welcome!", "success")
             return redirect(url_for("dashboard.index"), code=303)
         found = pending.peek(session, vendor_id=g.vendor.id, token=token)
-    except (accounts.TokenNotValid, LinkNotValid):
+    except accounts.TokenNotValid:  # used, expired or mistyped: a 404 (counted as a guess), saying what to do
+        session.rollback()
+        return render_template("signup/confirm_link_not_valid.html", vendor=g.vendor), 404
+    except LinkNotValid:
         session.rollback()
         abort(404)
     except DomainError as refusal:  # the e-mail got a login meanwhile

@@ -39,17 +39,18 @@ class Line:
 
 @dataclass
 class KeyLink:
-    """What a subscription line shows of its key: a link to its card."""
+    """What a subscription line shows of its key: a link to its card, named by the key's ends as the card shows
+    them."""
 
     id: int
-    key_number: int
+    ends: tuple[str, str]
 
 
 def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) -> tuple[list[Line], bool]:
     """The customer's subscriptions, and whether they have a Stripe customer (every subscription's customer has
     one, so one query from the Stripe customer answers both): those of the vendor's Stripe account and mode."""
     rows = session.exec(
-        select(StripeCustomer.id, Subscription, StripePrice, Product.name, LicenseKey.id, LicenseKey.key_number)
+        select(StripeCustomer.id, Subscription, StripePrice, Product.name, LicenseKey.id, LicenseKey.key)
         .join(StripeConnection, (StripeConnection.vendor_id == StripeCustomer.vendor_id)
               & of_the_connection(StripeCustomer, StripeConnection))
         .outerjoin(Subscription, (Subscription.vendor_id == StripeCustomer.vendor_id)
@@ -62,8 +63,8 @@ def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) ->
         .where(StripeCustomer.vendor_id == vendor_id, StripeCustomer.customer_id == customer_id)
         .order_by(Subscription.id.desc())).all()
     lines = [Line(record, product or "", price_label(price) if price else "", record.in_words(),
-                  KeyLink(key_id, key_number) if key_id else None)
-             for _link, record, price, product, key_id, key_number in rows if record is not None]
+                  KeyLink(key_id, (key[:5], key[-5:])) if key_id else None)
+             for _link, record, price, product, key_id, key in rows if record is not None]
     return lines, bool(rows)
 
 

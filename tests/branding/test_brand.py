@@ -9,7 +9,7 @@ from portal.brand import brand_of
 from portal.branding import services
 from portal.branding.images import LOGO_MAX_BYTES
 from portal.models import AuditEvent, Vendor, VendorLogo
-from tests.support.pages import csrf_token, redirect_path
+from tests.support.pages import csrf_token, post_form, redirect_path
 
 BRAND_PAGE = "/vendor/settings/brand"
 
@@ -154,3 +154,14 @@ def test_the_logo_and_stylesheet_answer_304_to_their_etag(vendor_client, client,
         assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
     assert vendor_client.get(f"{BRAND_PAGE}/logo?v={vendor.logo_version}").headers["Cache-Control"].startswith(
         "private")
+
+
+def test_every_bad_brand_field_is_named_at_once(vendor_client, vendor, db):
+    """Three bad values: three messages, each at its field, and nothing written."""
+    response = post_form(vendor_client, "/vendor/settings/brand", {
+        "accent_color": "red", "support_contact": "not a contact", "site_url": "javascript:alert(1)"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    for field in ("accent_color", "support_contact", "site_url"):
+        assert f'id="{field}-error"' in html, field
+    assert db.get(Vendor, vendor.id).accent_color == ""

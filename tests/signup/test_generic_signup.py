@@ -60,7 +60,9 @@ def test_the_confirmation_link_works_once(client, vendor, mailbox):
     path = confirm_path(mailbox)
     response = post_form(client, path, {})
     assert response.status_code == 303 and response.headers["Location"] == f"/Portal/@{vendor.slug}/"
-    assert client.get(path).status_code == 404
+    again = client.get(path)
+    assert again.status_code == 404 and "used or has expired" in again.get_data(as_text=True)
+    assert f'href="/Portal/@{vendor.slug}/Login"' in again.get_data(as_text=True)
 
 
 def test_an_unconfirmed_sign_up_expires_after_48_hours(client, vendor, mailbox, db):
