@@ -4,12 +4,24 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import wtforms
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal import rules
 from portal.domain import DomainError, show_on_form
+
+
+class IntegerField(wtforms.IntegerField):
+    """WTForms' IntegerField, saying what it wants in words ("Give a whole number.") where WTForms says "Not a
+    valid integer value."."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Give a whole number, like 3.") from None
 
 
 def required(message: str = "This field is required."):

@@ -1,13 +1,13 @@
 """The activity page's filters: a GET form (no CSRF: it changes nothing), each field checked with a message."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, ValidationError
+from wtforms import DateField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from portal.activity.services import Filters
 from portal.activity.words import ACTIONS, SUBJECT_TYPES, action_words, object_words
-from portal.forms import at_most
+from portal.forms import IntegerField, at_most
 from portal.models import ID_MAX
 
 

@@ -4,7 +4,7 @@ from flask import Flask, current_app, g, request
 
 from portal.activity import services
 from portal.activity.forms import ActivityFilterForm
-from portal.activity.words import action_words, changes_of, object_words
+from portal.activity.words import action_words, actor_words, changes_of, object_words
 from portal.db import get_session
 from portal.rendering import render
 from portal.tenancy import vendor_blueprint
@@ -29,5 +29,6 @@ def index():
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(audit_action=action_words, audit_object=object_words, audit_changes=changes_of)
+    app.jinja_env.globals.update(audit_action=action_words, audit_actor=actor_words, audit_object=object_words,
+                                  audit_changes=changes_of)
     app.register_blueprint(blueprint)

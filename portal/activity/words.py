@@ -71,6 +71,25 @@ def action_words(action: str) -> str:
     return _ACTIONS.get(action) or action.rsplit(".", 1)[-1].replace("_", " ").capitalize()
 
 
+_ACTORS = (
+    (re.compile(r"^account:\d+ (?P<who>.+)$"), "{who} (portal login)"),
+    (re.compile(r"^vendor_user:\d+ (?P<who>.+)$"), "{who}"),
+    (re.compile(r"^vendor_user:(?P<who>\d+)$"), "Vendor user {who}"),
+    (re.compile(r"^stripe (?P<who>evt_\S+)$"), "Stripe (event {who})"),
+    (re.compile(r"^signup (?P<who>.+)$"), "{who} (sign-up)"),
+)
+
+
+def actor_words(actor: str) -> str:
+    """Who did it, as a person reads it: "ada@example.com (portal login)", "Stripe (event evt_…)"; the stored actor
+    (which the activity filter takes) otherwise."""
+    for pattern, words in _ACTORS:
+        found = pattern.match(actor)
+        if found:
+            return words.format(**found.groupdict())
+    return actor
+
+
 def object_words(subject_type: str) -> str:
     return {"key": "License key", "api_token": "API token", "data_object": "Data object"}.get(
         subject_type, subject_type.replace("_", " ").capitalize())

@@ -1,9 +1,18 @@
 """The customer form a vendor fills in to create or edit a customer."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, StringField, TextAreaField
 
-from portal.forms import at_most, between, email_address, no_control_characters, optional, single_line, strip
+from portal.forms import (
+    IntegerField,
+    at_most,
+    between,
+    email_address,
+    no_control_characters,
+    optional,
+    single_line,
+    strip,
+)
 from portal.models import ID_MAX, NAME_MAX, NOTES_MAX
 
 

@@ -1,10 +1,10 @@
 """The data object form: a name with a string and an integer value."""
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 
 from portal.dataobjects.services import INT32
-from portal.forms import at_most, between, no_control_characters, optional, required, single_line, strip
+from portal.forms import IntegerField, at_most, between, no_control_characters, optional, required, single_line, strip
 from portal.models import DATA_STRING_MAX, NAME_MAX
 
 

@@ -99,6 +99,12 @@ def bulk():
     return _create(BulkKeysForm, "keys/bulk.html", make)
 
 
+@blueprint.route("/")
+def index():
+    """Keys are listed by product: here, the lookup by key, and the way to the lists."""
+    return render_template("keys/find.html", text="", error=None, found=[], start=True)
+
+
 @blueprint.route("/find")
 def find():
     """The navigation's key lookup: one match opens the key, several are listed, none is said."""

@@ -48,7 +48,9 @@ def sign_up():
                               company_name=form.company_name.data or "", password=form.password.data,
                               pages=_pages())
         session.commit()
-        return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
+        # Every sign-up is mailed: a link, or a note to the owner of a login with this e-mail.
+        return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data,
+                               always_mailed=True)
     status = form_status(form)
     return render_template("signup/sign_up.html", form=form, vendor=g.vendor), status
 
@@ -73,7 +75,9 @@ def associate():
         pending.request_login(session, vendor_id=g.vendor.id, name=form.name.data, email=form.email.data,
                               password=form.password.data, customer=customer, pages=_pages())
         session.commit()
-        return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
+        # Every sign-up is mailed: a link, or a note to the owner of a login with this e-mail.
+        return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data,
+                               always_mailed=True)
     if request.method == "POST" and form.validate_on_submit():
         account = throttled(f"portal:{g.vendor.id}", form.email.data, lambda: accounts.authenticate(
             session, vendor_id=g.vendor.id, email=form.email.data, password=form.password.data))

@@ -1,9 +1,10 @@
 """The vendor's forms: registration and the portal settings."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 
 from portal.forms import (
+    IntegerField,
     at_most,
     between,
     email_address,

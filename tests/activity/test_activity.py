@@ -94,7 +94,7 @@ def test_activity_is_the_vendors_own_newest_first_by_keyset_pages(app, db, make,
 
 def test_bad_filters_are_refused_at_the_field(vendor_client):
     for query, message in [
-        ("id=abc&type=key", "Not a valid integer value."),
+        ("id=abc&type=key", "Give a whole number, like 3."),
         ("id=5", "Choose the kind of record this id belongs to."),
         ("since=2026-12-05&until=2026-12-01", "The last day comes before the first."),
         ("since=yesterday", "Not a valid date value."),
@@ -104,3 +104,14 @@ def test_bad_filters_are_refused_at_the_field(vendor_client):
         assert response.status_code == 400, query
         page = response.get_data(as_text=True)
         assert message in page and 'class="field-error"' in page
+
+
+def test_who_did_it_reads_as_a_person_reads_it():
+    from portal.activity.words import actor_words
+
+    assert actor_words("account:7 ada@example.com") == "ada@example.com (portal login)"
+    assert actor_words("vendor_user:1 owner@acme.test") == "owner@acme.test"
+    assert actor_words("vendor_user:3") == "Vendor user 3"
+    assert actor_words("stripe evt_1Abc") == "Stripe (event evt_1Abc)"
+    assert actor_words("signup grace@example.test") == "grace@example.test (sign-up)"
+    assert actor_words("API token Build server") == "API token Build server"

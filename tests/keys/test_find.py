@@ -65,3 +65,9 @@ def test_the_product_page_says_how_many_keys_it_has_and_match(vendor_client, db,
     assert key_counts(db, product_id=studio.id, cap=2) == (3, None)  # past the cap: "more than 2"
     html_capped = vendor_client.get(f"/vendor/products/{studio.id}").get_data(as_text=True)
     assert "1 key" not in html_capped
+
+
+def test_the_keys_address_is_the_lookup_with_the_way_to_the_lists(vendor_client):
+    page = vendor_client.get("/vendor/keys/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'name="key"' in html and 'href="/vendor/products/"' in html

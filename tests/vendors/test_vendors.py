@@ -118,3 +118,11 @@ def test_cli_sets_a_locked_out_vendors_password(runner, make, vendor, app):
     assert result.exit_code == 0, result.output
     response = post_form(app.test_client(), "/vendor/login", {"email": email, "password": "reset-by-cli-1"})
     assert response.status_code == 303 and response.headers["Location"] == "/vendor/"
+
+
+def test_a_number_field_says_in_words_what_it_wants(vendor_client):
+    from tests.support.pages import post_form
+
+    response = post_form(vendor_client, "/vendor/settings/reminders", {"remind_days_before_expiry": "soon"},
+                         page="/vendor/settings")
+    assert response.status_code == 422 and "Give a whole number, like 3." in response.get_data(as_text=True)
