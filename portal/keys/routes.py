@@ -159,6 +159,7 @@ def _key_page(key, *, status: int = 200, **forms):
         "data_objects": dataobjects.list_objects(session, vendor_id=g.vendor_id, referencer_type=dataobjects.KEY,
                                                  referencer_id=key.id),
         "history": history_of(session, vendor_id=g.vendor_id, subject_type="key", subject_id=key.id),
+        "subscription": services.subscription_of(session, vendor_id=g.vendor_id, key_id=key.id),
     }
     return render_template("keys/show.html", **context), status
 

@@ -341,6 +341,12 @@ def deactivate_machine(session: Session, *, key: LicenseKey, machine_id: int, ac
     session.delete(machine)
 
 
+def subscription_of(session: Session, *, vendor_id: int, key_id: int) -> Subscription | None:
+    """The Stripe subscription that pays for the key, if one does (of any account or mode)."""
+    return session.exec(select(Subscription).where(Subscription.vendor_id == vendor_id,
+                                                   Subscription.key_id == key_id)).first()
+
+
 # The expiry sweep
 
 

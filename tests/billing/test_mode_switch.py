@@ -232,3 +232,14 @@ def test_a_key_of_a_hidden_subscription_expires_like_any_key(tried, vendor, vend
         assert block_expired_keys(session) == 1
         session.commit()
         assert session.get(LicenseKey, key.id).block
+
+
+def test_a_key_page_says_when_a_stripe_subscription_pays_for_the_key(tried, vendor_client, make, vendor):
+    (key,) = tried.keys()
+    record = tried.db.exec(select(Subscription)).one()
+    html = vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
+    assert "Paid for by a Stripe subscription" in html and record.stripe_subscription_id in html
+    assert "its next payment unblocks the key" in html  # said before blocking it by hand
+    plain = make.key(make.product(vendor, name="Other"))
+    assert "Paid for by a Stripe subscription" not in vendor_client.get(f"/vendor/keys/{plain.id}").get_data(
+        as_text=True)
