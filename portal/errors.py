@@ -2,10 +2,11 @@
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
 
 from portal.domain import NotFound
 
@@ -20,6 +21,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(405)
     def method_not_allowed(_error):
+        # A form's address opened (a page shown again after a refused save keeps it in the address bar): the page
+        # the form is on, the nearest address above it that a browser may open.
+        page = _page_above(app, request.path) if request.method == "GET" else None
+        if page is not None:
+            return redirect(page, code=303)
         return render_template("errors/error.html", title="Not allowed",
                                message="This page cannot be used that way."), 405
 
@@ -52,6 +58,22 @@ def _not_found_page() -> str:
     if not request.path.lower().startswith("/portal/") and current_user.is_authenticated:
         return "errors/404_vendor.html"
     return "errors/404.html"
+
+
+def _page_above(app: Flask, path: str) -> str | None:
+    """The nearest path above `path` (one segment shorter at a time) that answers GET, on this site."""
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return None  # never an address another site could be read from
+    adapter = app.url_map.bind("localhost")
+    while "/" in path.rstrip("/")[1:]:
+        path = path.rstrip("/").rsplit("/", 1)[0]
+        for candidate in (path, path + "/"):
+            try:
+                adapter.match(candidate, method="GET")
+            except HTTPException:
+                continue
+            return candidate
+    return None
 
 
 def lost_database_connection(error) -> bool:

@@ -126,3 +126,15 @@ def test_a_number_field_says_in_words_what_it_wants(vendor_client):
     response = post_form(vendor_client, "/vendor/settings/reminders", {"remind_days_before_expiry": "soon"},
                          page="/vendor/settings")
     assert response.status_code == 422 and "Give a whole number, like 3." in response.get_data(as_text=True)
+
+
+def test_a_forms_address_opened_leads_to_the_page_of_the_form(vendor_client, client, vendor):
+    """A page shown again after a refused save keeps the form's address in the address bar; opening it again leads
+    to the page the form is on, not to an error."""
+    answer = vendor_client.get("/vendor/settings/reminders")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/vendor/settings"
+    assert vendor_client.get("/vendor/keys/1/extend").headers["Location"] == "/vendor/keys/1"
+    portal = client.get(f"/Portal/@{vendor.slug}/Subscriptions/Subscribe")
+    assert portal.status_code == 303 and portal.headers["Location"] == f"/Portal/@{vendor.slug}/Subscriptions"
+    assert client.get("//evil.example/x/y").status_code in (404, 405)
+    assert client.post("/healthz").status_code == 405  # not a GET: said so
