@@ -182,7 +182,7 @@ def change_settings(session: Session, access: StripeAccess, *, vendor_id: int, p
     """Write new key settings to the price's `skm` in Stripe, then keep what Stripe answered."""
     row = linked_price(session, vendor_id=vendor_id, product_id=product_id, price_id=price_id)
     gateway = _gateway(session, access, vendor_id)
-    before = {"skm": row.skm}
+    before = {"price": row.stripe_price_id, "skm": row.skm}
     price = _stripe(session, gateway.update_price_metadata, row.stripe_price_id, {"skm": skm.to_json()})
     _record(session, row, price)
     _audit(session, row, actor, "stripe_price.changed", ip, before=before)
