@@ -52,8 +52,13 @@ def test_a_customer_subscribes_pays_and_sees_the_key(offered, vendor, customer, 
     assert "Demo App" in dashboard and ">Active<" in dashboard and "Manage billing" in dashboard
     customer_page = vendor_client.get(f"/vendor/customers/{customer.id}").get_data(as_text=True)
     record = shop.db.exec(select(Subscription)).one()
-    assert f"https://dashboard.stripe.com/test/customers/{record.stripe_customer_id}" in customer_page
+    # Served by the stand-in, the ids are not links to Stripe's dashboard (which does not know them)...
+    assert record.stripe_customer_id in customer_page and "dashboard.stripe.com" not in customer_page
     assert record.stripe_subscription_id in customer_page and f"ID {key.key_number}" in customer_page
+    # ...with Stripe itself they are.
+    shop.app.config["STRIPE_API_BASE"] = ""
+    customer_page = vendor_client.get(f"/vendor/customers/{customer.id}").get_data(as_text=True)
+    assert f"https://dashboard.stripe.com/test/customers/{record.stripe_customer_id}" in customer_page
 
 
 def test_the_return_page_keeps_asking_until_the_key_exists_then_says_what_to_do(offered, vendor, portal_client):
