@@ -11,9 +11,9 @@ from sqlalchemy import exists, or_
 from sqlmodel import Session, select
 
 from portal.audit import record_change
-from portal.billing_models import StripeConnection, Subscription, of_the_connection
+from portal.billing_models import Subscription
 from portal.keys.notify import mail_expiry_reminder
-from portal.keys.services import stripe_managed_key_ids
+from portal.keys.services import hidden_subscription_key_ids, stripe_managed_key_ids
 from portal.models import LicenseKey, Product, Vendor, utcnow
 
 MAX_DAYS = 365
@@ -21,11 +21,10 @@ MAX_DAYS = 365
 
 def due_for_reminder(vendor: Vendor, now: datetime):
     """The conditions of a key of `vendor` whose customer is to be reminded now."""
-    # A key a subscription of the vendor's Stripe connection pays for renews with it (one hidden since a switch of
-    # keys does not: its customer is reminded like any other).
-    paid_by_subscription = exists().where(Subscription.key_id == LicenseKey.id,
-                                          StripeConnection.vendor_id == Subscription.vendor_id,
-                                          of_the_connection(Subscription, StripeConnection))
+    # A key a subscription pays for renews with it, unless the subscription is hidden since a switch of Stripe keys:
+    # its customer is reminded like any other.
+    paid_by_subscription = exists().where(Subscription.key_id == LicenseKey.id) \
+        & LicenseKey.id.not_in(hidden_subscription_key_ids())
     return (LicenseKey.vendor_id == vendor.id, LicenseKey.customer_id.is_not(None), LicenseKey.block.is_(False),
             LicenseKey.expires > now, LicenseKey.expires <= now + timedelta(days=vendor.remind_days_before_expiry),
             or_(LicenseKey.reminded_expiry.is_(None), LicenseKey.reminded_expiry != LicenseKey.expires),

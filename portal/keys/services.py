@@ -355,10 +355,11 @@ def stripe_managed_key_ids():
     subscription is of another account or mode than the vendor's connection: hidden since the vendor switched keys,
     no event renews or blocks them any more, so they expire like any key."""
     return select(DataObject.referencer_id).where(DataObject.referencer_type == KEY, DataObject.name == STRIPE_MANAGED,
-                                                  DataObject.referencer_id.not_in(_keys_of_hidden_subscriptions()))
+                                                  DataObject.referencer_id.not_in(hidden_subscription_key_ids()))
 
 
-def _keys_of_hidden_subscriptions():
+def hidden_subscription_key_ids():
+    """The keys of subscriptions of another Stripe account or mode than their vendor's connection."""
     return (select(Subscription.key_id)
             .join(StripeConnection, StripeConnection.vendor_id == Subscription.vendor_id)
             .where(Subscription.key_id.is_not(None), not_(of_the_connection(Subscription, StripeConnection))))

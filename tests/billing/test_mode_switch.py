@@ -243,3 +243,4 @@ def test_a_key_page_says_when_a_stripe_subscription_pays_for_the_key(tried, vend
     plain = make.key(make.product(vendor, name="Other"))
     assert "Paid for by a Stripe subscription" not in vendor_client.get(f"/vendor/keys/{plain.id}").get_data(
         as_text=True)
+
