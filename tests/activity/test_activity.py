@@ -95,6 +95,8 @@ def test_activity_is_the_vendors_own_newest_first_by_keyset_pages(app, db, make,
 def test_bad_filters_are_refused_at_the_field(vendor_client):
     for query, message in [
         ("id=abc&type=key", "Give a whole number, like 3."),
+        (f"id={10 ** 400}&type=key", "A record id is a whole number of 1 or more."),  # no float overflow
+        ("id=0&type=key", "A record id is a whole number of 1 or more."),
         ("id=5", "Choose the kind of record this id belongs to."),
         ("since=2026-12-05&until=2026-12-01", "The last day comes before the first."),
         ("since=yesterday", "Not a valid date value."),
