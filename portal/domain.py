@@ -71,9 +71,9 @@ def assign(record, fields: dict, *, editable: tuple[str, ...]) -> None:
 
 def show_on_form(form, error: DomainError) -> None:
     """Put a service's refusal next to the field it concerns, or above the form (each of several refusals)."""
-    for each in getattr(error, "errors", None) or []:
-        show_on_form(form, each)
     if isinstance(error, DomainErrors):
+        for each in error.errors:
+            show_on_form(form, each)
         return
     target = getattr(form, error.field, None) if error.field else None
     if target is not None:
