@@ -14,7 +14,7 @@ from portal.domain import DomainError, show_on_form
 
 
 class IntegerField(wtforms.IntegerField):
-    """WTForms' IntegerField, saying what it wants in words ("Give a whole number.") where WTForms says "Not a
+    """WTForms' IntegerField, saying what it wants in words ("Give a whole number, like 3.") where WTForms says "Not a
     valid integer value."."""
 
     def process_formdata(self, valuelist):
