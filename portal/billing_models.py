@@ -115,6 +115,10 @@ class StripeCustomer(StripeScoped, table=True):
     created: datetime = Field(default_factory=utcnow, sa_column=when())
 
 
+# The statuses of a subscription that renews its key at the end of each period.
+RENEWING = frozenset({"active", "trialing"})
+
+
 class Subscription(StripeScoped, table=True):
     """A Stripe subscription as last read from Stripe, and the key it pays for."""
 
@@ -151,7 +155,7 @@ class Subscription(StripeScoped, table=True):
 
     @property
     def paid_up(self) -> bool:
-        return self.status in ("active", "trialing")
+        return self.status in RENEWING
 
     def in_words(self) -> str:
         """The status as the customer and the vendor read it: "Active", "Trial until …", "Cancels on …", …"""

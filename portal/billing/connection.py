@@ -7,14 +7,23 @@ records the portal shows and uses from then on (portal/billing_models.py, Stripe
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlalchemy import delete, not_, update
+from sqlmodel import Session, col, select
 
 from portal.audit import record_change
 from portal.billing.gateway import Gateway, StripeRefused, StripeUnavailable, is_test_key, looks_like_key
-from portal.billing_models import StripeConnection, StripeCustomer, StripeDrift, StripePrice, Subscription
+from portal.billing_models import (
+    RENEWING,
+    StripeConnection,
+    StripeCustomer,
+    StripeDrift,
+    StripePrice,
+    Subscription,
+    of_the_connection,
+)
 from portal.domain import DomainError
-from portal.models import Vendor, utcnow
+from portal.keys.services import renew_key
+from portal.models import LicenseKey, Vendor, utcnow
 from portal.security import Encryptor
 
 # What the vendor's webhook endpoint in Stripe must send.
@@ -157,16 +166,39 @@ def connect(session: Session, access: StripeAccess, *, vendor_id: int, secret_ke
     connection.account_name = _account_name(account)[:200]
     connection.tested_at = connection.connected_at = utcnow()
     after = {"mode": _mode(connection.livemode), "account": connection.stripe_account_id}
-    if connection.id is not None and after != before:
+    switched = connection.id is not None and after != before
+    if switched:
         session.execute(delete(StripeDrift).where(StripeDrift.vendor_id == vendor_id))
         connection.reconciled_at = None
     session.add(connection)
     session.flush()
+    if switched:
+        _renewals_follow(session, connection, actor=actor, ip=ip)
     record_change(session, vendor_id=vendor_id, actor=actor, action="stripe.connected", subject_type="vendor",
-                  subject_id=vendor_id, before=before if connection.id is not None and after != before else None,
+                  subject_id=vendor_id, before=before if switched else None,
                   after={"secret_key": "…" + connection.secret_key_last4,
                          "webhook_secret": "…" + connection.webhook_secret_last4, **after}, ip=ip)
     return connection
+
+
+def _renewals_follow(session: Session, connection: StripeConnection, *, actor: str, ip: str) -> None:
+    """A key renews with its subscription only while the subscription is of the connection's account and mode. After
+    a switch of keys, the keys of the subscriptions it hides no longer say "Renews on" (no event of theirs arrives any
+    more: they expire, and are reminded, like any key); those of subscriptions it shows again say it once more, to
+    the end of the period last read from Stripe while that is still to come (the next renewal's event moves it)."""
+    paid_for = (select(LicenseKey, Subscription).join(Subscription, col(Subscription.key_id) == LicenseKey.id)
+                .where(Subscription.vendor_id == connection.vendor_id))
+    hidden = session.exec(paid_for.where(not_(of_the_connection(Subscription, connection)),
+                                         col(LicenseKey.renews_on).is_not(None))).all()
+    for key, _record in hidden:
+        renew_key(session, key=key, expires=key.expires, renews_on=None, actor=actor, ip=ip)
+    shown = session.exec(paid_for.where(of_the_connection(Subscription, connection),
+                                        col(LicenseKey.renews_on).is_(None), col(LicenseKey.block).is_(False),
+                                        col(Subscription.status).in_(RENEWING),
+                                        col(Subscription.cancel_at_period_end).is_(False),
+                                        col(Subscription.current_period_end) > utcnow())).all()
+    for key, record in shown:
+        renew_key(session, key=key, expires=key.expires, renews_on=record.current_period_end, actor=actor, ip=ip)
 
 
 def disconnect(session: Session, *, vendor_id: int, actor: str, ip: str = "") -> None:

@@ -61,7 +61,7 @@ def test_after_going_live_the_customer_gets_a_live_stripe_customer_and_sees_only
 
     base = f"/Portal/@{vendor.slug}"
     page = portal_client.get(f"{base}/").get_data(as_text=True)
-    assert "Manage billing" not in page and ">Active<" not in page  # the test-mode subscription is hidden
+    assert "Manage billing" not in page and "<td>Active</td>" not in page  # the test-mode subscription is hidden
     live_prices = tried.db.exec(select(StripePrice.id).where(StripePrice.livemode.is_(True))).all()
     test_prices = tried.db.exec(select(StripePrice.id).where(StripePrice.livemode.is_(False))).all()
     offered = {int(value) for value in _values_of(page, "price")}
@@ -244,3 +244,35 @@ def test_a_key_page_says_when_a_stripe_subscription_pays_for_the_key(tried, vend
     assert "Paid for by a Stripe subscription" not in vendor_client.get(f"/vendor/keys/{plain.id}").get_data(
         as_text=True)
 
+
+
+def test_a_key_of_a_hidden_subscription_stops_saying_renews_on_and_says_it_again_after_a_switch_back(
+        tried, vendor, vendor_client, portal_client, served_app, app):
+    """Its customer is reminded of its expiry like any key's, and no card promises a renewal no event will bring."""
+    from portal.keys.reminders import due_for_reminder
+    from portal.models import AuditEvent, LicenseKey, Vendor, utcnow
+
+    (key,) = tried.keys()
+    record = tried.db.exec(select(Subscription)).one()
+    assert key.renews_on == record.current_period_end is not None
+    card = f"/Portal/@{vendor.slug}/"
+    assert "Renews on" in portal_client.get(card).get_data(as_text=True)
+
+    connect_keys(tried, vendor_client, served_app, vendor)
+    tried.db.expire_all()
+    assert tried.db.get(LicenseKey, key.id).renews_on is None
+    assert "Renews on" not in portal_client.get(card).get_data(as_text=True)
+    with app_session(app) as session:
+        owner = session.get(Vendor, vendor.id)
+        owner.remind_days_before_expiry = 365
+        assert session.exec(select(LicenseKey.id).where(*due_for_reminder(owner, utcnow()))).all() == [key.id]
+    (stopped,) = tried.db.exec(select(AuditEvent).where(AuditEvent.action == "key.renewed",
+                                                        AuditEvent.subject_type == "key",
+                                                        AuditEvent.subject_id == key.id)).all()
+    assert stopped.actor.startswith("vendor_user:") and json.loads(stopped.after) == {"renews_on": None}
+
+    post_form(vendor_client, f"{SETTINGS}/connect", {"secret_key": tried.secret_key, "webhook_secret": SIGNING_SECRET},
+              page=SETTINGS)
+    tried.db.expire_all()
+    assert tried.db.get(LicenseKey, key.id).renews_on == record.current_period_end
+    assert "Renews on" in portal_client.get(card).get_data(as_text=True)
