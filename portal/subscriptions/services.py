@@ -2,14 +2,16 @@
 Stripe's Billing Portal to manage billing, and a refresh from Stripe. Pages read the local records; only the
 refresh, Checkout and the Billing Portal call Stripe."""
 
+import logging
 from dataclasses import dataclass
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.billing.connection import StripeAccess, connected
 from portal.billing.events import TEMP_VAR, settle
-from portal.billing.gateway import StripeRefused, StripeUnavailable
+from portal.billing.gateway import Gateway, StripeMissing, StripeRefused, StripeUnavailable
 from portal.billing.plans import price_label
 from portal.billing.skm import Skm, parse_skm
 from portal.billing_models import (
@@ -24,6 +26,7 @@ from portal.domain import DomainError
 from portal.models import Customer, LicenseKey, Product
 
 TEMP_VALUE = "This parameter will replaced with 'skm_key_id'"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -108,6 +111,10 @@ def _connection(session: Session, vendor_id: int) -> StripeConnection:
     return connection
 
 
+class MissingInStripe(DomainError):
+    """Stripe has no such object (any more), e.g. a customer the vendor deleted in Stripe's dashboard."""
+
+
 def _stripe(session: Session, call, *args, **kwargs) -> dict:
     """A call to Stripe, with no transaction open (on SQLite, no write lock held) while it waits."""
     session.commit()
@@ -115,21 +122,47 @@ def _stripe(session: Session, call, *args, **kwargs) -> dict:
         return call(*args, **kwargs)
     except StripeUnavailable as error:
         raise DomainError("Stripe cannot be reached just now; try again in a minute.") from error
+    except StripeMissing as error:
+        raise MissingInStripe(f"Stripe refused: {error}") from error
     except StripeRefused as error:
         raise DomainError(f"Stripe refused: {error}") from error
 
 
+def _deleted(gateway: Gateway, stripe_customer_id: str) -> bool:
+    """Stripe no longer has the customer: it reads back as deleted, or not at all."""
+    try:
+        return bool(gateway.customer(stripe_customer_id).get("deleted"))
+    except StripeMissing:
+        return True
+
+
+def _forget_if_deleted(session: Session, access: StripeAccess, connection: StripeConnection,
+                       stripe_customer_id: str) -> bool:
+    """Forget the link to a Stripe customer that Stripe no longer has (its subscriptions' records stay, as Stripe's
+    events about them left them); whether it was forgotten."""
+    if not _stripe(session, _deleted, access.gateway(connection), stripe_customer_id):
+        return False
+    log.warning("vendor %s: Stripe customer %s is deleted in Stripe; the link to it is forgotten",
+                connection.vendor_id, stripe_customer_id)
+    session.execute(delete(StripeCustomer).where(StripeCustomer.vendor_id == connection.vendor_id,
+                                                 StripeCustomer.stripe_customer_id == stripe_customer_id))
+    session.commit()
+    return True
+
+
 def ensure_stripe_customer(session: Session, access: StripeAccess, *, connection: StripeConnection,
-                           customer: Customer, email: str) -> str:
+                           customer: Customer, email: str, replacing: str = "") -> str:
     """The customer's Stripe customer in the connection's account and mode, made on demand with `skm_customer_id`
-    and the login's e-mail."""
+    and the login's e-mail (`replacing` names the one Stripe no longer has, when this makes its successor)."""
     known = stripe_customer_id_of(session, connection=connection, customer_id=customer.id)
     if known:
         return known
     mode = "live" if connection.livemode else "test"
+    # Stripe answers a repeated idempotency key with the first answer: a successor's key names what it succeeds.
     made = _stripe(session, access.gateway(connection).create_customer, email=email, name=customer.name or email,
                    metadata={"skm_customer_id": str(customer.id)},
-                   idempotency_key=f"skm-customer-new-{connection.vendor_id}-{customer.id}-{mode}")
+                   idempotency_key=f"skm-customer-new-{connection.vendor_id}-{customer.id}-{mode}"
+                                   + (f"-after-{replacing}" if replacing else ""))
     try:
         with session.begin_nested():
             session.add(StripeCustomer(vendor_id=connection.vendor_id, customer_id=customer.id,
@@ -151,13 +184,18 @@ def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, cu
         Subscription.vendor_id == vendor_id, Subscription.customer_id == customer.id,
         Subscription.product_id == plan.product.id, of_the_connection(Subscription, connection))).first() is not None
     stripe_customer = ensure_stripe_customer(session, access, connection=connection, customer=customer, email=email)
-    session.commit()
-    checkout = _stripe(session, access.gateway(connection).create_checkout_session, customer=stripe_customer,
-                       price=plan.price.stripe_price_id, metadata={TEMP_VAR: TEMP_VALUE},
-                       trial_days=0 if subscribed_before else plan.skm.trial_days, success_url=success_url,
-                       cancel_url=cancel_url,
-                       client_reference_id=str(customer.id))
-    return checkout["url"]
+    create = access.gateway(connection).create_checkout_session
+    details = {"price": plan.price.stripe_price_id, "metadata": {TEMP_VAR: TEMP_VALUE},
+               "trial_days": 0 if subscribed_before else plan.skm.trial_days, "success_url": success_url,
+               "cancel_url": cancel_url, "client_reference_id": str(customer.id)}
+    try:
+        return _stripe(session, create, customer=stripe_customer, **details)["url"]
+    except MissingInStripe:
+        if not _forget_if_deleted(session, access, connection, stripe_customer):
+            raise  # the price, say: the refusal in Stripe's words
+    successor = ensure_stripe_customer(session, access, connection=connection, customer=customer, email=email,
+                                       replacing=stripe_customer)
+    return _stripe(session, create, customer=successor, **details)["url"]
 
 
 def billing_portal_url(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,
@@ -166,9 +204,13 @@ def billing_portal_url(session: Session, access: StripeAccess, *, vendor_id: int
     stripe_customer = stripe_customer_id_of(session, connection=connection, customer_id=customer_id)
     if stripe_customer is None:
         raise DomainError("You have no billing with us yet.")
-    session.commit()
-    return _stripe(session, access.gateway(connection).create_billing_portal_session, customer=stripe_customer,
-                   return_url=return_url)["url"]
+    try:
+        return _stripe(session, access.gateway(connection).create_billing_portal_session, customer=stripe_customer,
+                       return_url=return_url)["url"]
+    except MissingInStripe:
+        if _forget_if_deleted(session, access, connection, stripe_customer):
+            raise DomainError("You have no billing with us yet.") from None
+        raise
 
 
 def refresh(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int, actor: str,

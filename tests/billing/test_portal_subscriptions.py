@@ -120,3 +120,37 @@ def test_subscribing_to_a_plan_not_on_offer_is_refused(shop, vendor, portal_clie
                                                            "price": price.id}, follow_redirects=True)
     assert "Choose one of the plans on offer." in answer.get_data(as_text=True)
     assert parse_qs(urlsplit(answer.request.url).query) == {}
+
+
+
+def test_a_stripe_customer_deleted_in_stripe_is_replaced_at_checkout_and_billing_says_there_is_none(
+        offered, vendor, customer, portal_client):
+    """The vendor deleted the customer in Stripe's dashboard: "Manage billing" says there is no billing rather than
+    Stripe's error, and "Subscribe" makes a new Stripe customer with `skm_customer_id` and goes on to Checkout."""
+    from portal.billing_models import StripeCustomer
+
+    shop = offered
+    first = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).customer
+    shop.stripe.customers.delete(first)
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    page = portal_client.post(f"{base}/ManageBilling", data={"csrf_token": csrf_token(portal_client, base)},
+                              follow_redirects=True).get_data(as_text=True)
+    assert "You have no billing with us yet." in page and "No such customer" not in page
+    assert shop.db.exec(select(StripeCustomer)).all() == []
+
+    checkout = _subscribe(portal_client, shop, vendor)
+    second = shop.stripe.checkout.sessions.retrieve(checkout).customer
+    assert second != first
+    assert shop.stripe.customers.retrieve(second).metadata["skm_customer_id"] == str(customer.id)
+    shop.standin.pay_checkout(shop.secret_key, checkout)
+    shop.settle()
+    assert shop.key().customer_id == customer.id
+
+
+def test_a_stripe_customer_deleted_between_two_subscribe_clicks_is_replaced(offered, vendor, customer,
+                                                                            portal_client):
+    shop = offered
+    first = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).customer
+    shop.stripe.customers.delete(first)
+    checkout = _subscribe(portal_client, shop, vendor)  # no refusal: on to Checkout with a new Stripe customer
+    assert shop.stripe.checkout.sessions.retrieve(checkout).customer not in (first, None)
