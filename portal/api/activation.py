@@ -33,7 +33,7 @@ def _license(call: Call):
     return key
 
 
-@api_method("key/Activate", group="activation", writes=False)
+@api_method("key/Activate", group="activation", writes=False, orm=False)
 def activate(call: Call):
     """Reads only when the machine is known and was seen within a minute (nothing would change); otherwise the
     activation is `activate_machine`'s, in a write transaction of its own, which re-reads the key locked."""
@@ -61,7 +61,7 @@ def activate(call: Call):
     return license_answer(call, key, machines, this_machine=machine)
 
 
-@api_method("key/GetKey", group="activation", writes=False)
+@api_method("key/GetKey", group="activation", writes=False, orm=False)
 def get_key(call: Call):
     key = _license(call)
     return license_answer(call, key, license_state.machines_of_key(call.session, key_id=key.id))

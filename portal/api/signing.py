@@ -10,6 +10,7 @@ import json
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -49,12 +50,13 @@ def modulus_of(session: Session, *, vendor_id: int) -> str | None:
     return session.exec(select(SigningKey.modulus).where(SigningKey.vendor_id == vendor_id)).first()
 
 
-def private_key(session: Session, *, vendor_id: int, modulus: str, encryptor: Encryptor) -> rsa.RSAPrivateKey:
+def private_key(session: Session | Connection, *, vendor_id: int, modulus: str, encryptor: Encryptor
+                ) -> rsa.RSAPrivateKey:
     """The loaded private key whose public modulus is `modulus`, from this process' cache or loaded once."""
     cached = _loaded.get((vendor_id, modulus))
     if cached is None:
-        encrypted = session.exec(select(SigningKey.private_key_encrypted).where(
-            SigningKey.vendor_id == vendor_id, SigningKey.modulus == modulus)).one()
+        encrypted = session.execute(select(SigningKey.private_key_encrypted).where(
+            SigningKey.vendor_id == vendor_id, SigningKey.modulus == modulus)).scalar_one()
         cached = serialization.load_pem_private_key(encryptor.decrypt(encrypted).encode(), password=None)
         _loaded[(vendor_id, modulus)] = cached
     return cached

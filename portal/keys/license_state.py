@@ -1,11 +1,12 @@
 """A key as the licensed program asks for it (the Web API's key/Activate and key/GetKey): the product check, the
 key and its customer in one prebuilt statement, then its machines and its data objects. Plain rows, no ORM objects:
-these run on every activation, where building statements and ORM objects cost more than the queries themselves."""
+these run on every activation, where building statements and ORM objects cost more than the queries themselves; each
+reads on an ORM session or on a plain connection (the Web API's key/Activate and key/GetKey use one)."""
 
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Connection, and_, bindparam, select
 from sqlmodel import Session
 
 from portal.dataobjects.services import KEY
@@ -45,7 +46,7 @@ class NoSuchProduct(Exception):
     """The vendor has no product with this id."""
 
 
-def key_of_product(session: Session, *, vendor_id: int, product_id: int, text: str):
+def key_of_product(session: Session | Connection, *, vendor_id: int, product_id: int, text: str):
     """The row of the vendor's product's key with this text (`XXXXX-XXXXX-XXXXX-XXXXX`, any case), None for no
     such key; NoSuchProduct when the product is not the vendor's."""
     row = session.execute(_KEY_OF_PRODUCT, {"vendor_id": vendor_id, "product_id": product_id,
@@ -63,11 +64,11 @@ def customer_of(row) -> KeyCustomer | None:
                        row.customer_created)
 
 
-def machines_of_key(session: Session, *, key_id: int) -> list:
+def machines_of_key(session: Session | Connection, *, key_id: int) -> list:
     return list(session.execute(_MACHINES_OF_KEY, {"key_id": key_id}))
 
 
-def data_objects_of_key(session: Session, *, vendor_id: int, key_id: int) -> list:
+def data_objects_of_key(session: Session | Connection, *, vendor_id: int, key_id: int) -> list:
     return list(session.execute(_OBJECTS_OF_KEY, {"vendor_id": vendor_id, "key_id": key_id}))
 
 

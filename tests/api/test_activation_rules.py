@@ -3,6 +3,8 @@ devices, and what the vendor's and the customer's pages show of machines the API
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from portal.keys import services as keys
@@ -72,3 +74,31 @@ def test_machines_show_in_the_portal_and_one_deactivated_there_is_gone_for_the_a
     assert answer["licenseKey"]["ActivatedMachines"] == []
     assert db.exec(select(AuditEvent.actor).where(AuditEvent.action == "key.machine_activated")).first() == (
         "API token desktop app")
+
+
+@pytest.mark.parametrize("mid", ["m-known", "m-new"])
+def test_an_activation_holds_one_connection_at_a_time(api, api_app, make, vendor, product, db, mid):
+    """key/Activate reads on a connection and writes (a new machine) in a session of its own: the reading connection
+    goes back to the pool first, so that calls waiting for a second connection never hold the pool's others."""
+    key = make.key(product, max_no_of_machines=5)
+    token = api.token(vendor)
+    assert _activate(api, token, product, key, "m-known")[1]["result"] == 0
+    call = {"token": token, "ProductId": product.id, "Key": key.key, "MachineCode": mid}  # read before counting
+    engine, held, most = api_app.extensions["db_engine"], set(), [0]
+
+    def checkout(connection, _record, _proxy):
+        held.add(id(connection))
+        most[0] = max(most[0], len(held))
+
+    def checkin(connection, _record):
+        held.discard(id(connection))
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    try:
+        status, answer = api.post("key/Activate", **call)
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+    assert (status, answer["result"], most[0], held) == (200, 0, 1, set())
+    assert len(db.exec(select(ActivatedMachine)).all()) == 2 if mid == "m-new" else 1
