@@ -1,5 +1,6 @@
 """The key methods: CreateKey, ExtendLicense, BlockKey, UnblockKey, ChangeCustomer, MachineLockLimit,
-ChangeNotes, AddFeature, RemoveFeature."""
+ChangeNotes, AddFeature, RemoveFeature. A key made for or moved to a customer mails them "a new license is waiting"
+(a link to the portal, never the key) as the vendor's pages do, unless the vendor turned that mail off."""
 
 from portal.api.activation import named_key
 from portal.api.answers import ok
@@ -7,6 +8,7 @@ from portal.api.calls import Call, api_method
 from portal.api.params import ApiError
 from portal.customers import services as customers
 from portal.keys import services as keys
+from portal.keys.notify import announce_new_license
 from portal.models import FEATURES, KEY_NOTES_MAX, NAME_MAX, Customer, LicenseKey
 
 MAX_KEYS_PER_CALL = 1000
@@ -52,6 +54,8 @@ def create_key(call: Call):
     if params.flag("Block"):
         for key in made:
             keys.set_blocked(call.session, key=key, blocked=True, actor=call.actor, ip=call.ip)
+    else:  # as on the vendor's pages: one mail for the keys made together, if the vendor mails about new licenses
+        announce_new_license(call.session, key=made[0], count=count)
     data = {"key": made[0].key, "customerId": customer_id or 0}
     if count > 1:
         data["keys"] = [key.key for key in made]
@@ -85,7 +89,8 @@ def unblock_key(call: Call):
 @api_method("key/ChangeCustomer", group="keys")
 def change_customer(call: Call):
     _product, key = named_key(call)
-    keys.change_customer(call.session, key=key, customer_id=_customer_id(call), actor=call.actor, ip=call.ip)
+    keys.change_customer(call.session, key=key, customer_id=_customer_id(call), actor=call.actor, ip=call.ip,
+                         notify=True)
     return ok("The customer has been changed.")
 
 

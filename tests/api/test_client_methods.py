@@ -5,6 +5,7 @@ from licensing.methods import Data, Helpers, Key, Product
 from sqlmodel import select
 
 from portal.models import AuditEvent, Customer, DataObject, LicenseKey
+from tests.support.mail import html_of, text_of
 
 
 def test_floating_activation_holds_a_slot_for_its_interval(server, api, make, vendor, product, db):
@@ -109,3 +110,33 @@ def test_products_and_their_keys_with_the_search_language(server, api, make, ven
     keys, _message, _counts = Product.get_keys(token, product.id, order_by="ID descending")
     assert [k["Notes"] for k in keys] == ["beta", "alpha"]
     assert Product.get_keys(token, product.id, search_query="f1 ==")[1].startswith("The parameter SearchQuery")
+
+
+def test_keys_made_for_or_moved_to_a_customer_mail_them_as_the_vendors_pages_do(server, api, make, vendor, product,
+                                                                                mailbox, db):
+    from portal.models import Vendor
+
+    token = api.token(vendor, "keys")
+    ada = make.customer(vendor, name="Ada", email="ada@example.test")
+    grace = make.customer(vendor, name="Grace", email="grace@example.test")
+    made, message = Key.create_key(token, product.id, customer_id=ada.id)
+    assert made and made["result"] == 0, message
+    status, answer = api.post("key/CreateKey", token=token, ProductId=product.id, CustomerId=ada.id, NoOfKeys=3)
+    assert status == 200 and len(answer["keys"]) == 3
+    api.post("key/CreateKey", token=token, ProductId=product.id, NoOfKeys=2)  # for nobody: no mail
+    api.post("key/CreateKey", token=token, ProductId=product.id, CustomerId=ada.id, Block="True")  # not in use yet
+    subjects = [mail["Subject"] for mail in mailbox.to("ada@example.test")]
+    assert subjects == [f"Your new {product.name} license from {vendor.name}",
+                        f"3 new {product.name} licenses from {vendor.name}"]
+    mailed = "\n".join(text_of(mail) + html_of(mail) for mail in mailbox.messages)
+    assert f"/Portal/@{vendor.slug}/" in mailed
+    assert made["key"] not in mailed and not any(key in mailed for key in answer["keys"])  # a link, never the key
+
+    assert Key.change_customer(token, product.id, made["key"], grace.id)[0]
+    assert [mail["Subject"] for mail in mailbox.to("grace@example.test")] == [
+        f"Your new {product.name} license from {vendor.name}"]
+    db.get(Vendor, vendor.id).mail_new_licenses = False
+    db.commit()
+    assert Key.change_customer(token, product.id, made["key"], ada.id)[0]
+    assert Key.create_key(token, product.id, customer_id=grace.id)[0]
+    assert len(mailbox.messages) == 3
