@@ -40,11 +40,13 @@ _ACTIONS = {
     "key_batch.resumed": "Bulk keys resumed",
     "key_batch.keys_made": "Bulk keys made",
     "key.expiry_reminded": "Expiry reminder mailed",
+    "key.countdown_started": "Countdown started at activation",
     "customer.association_mailed": "Association link mailed",
 }
 _FIELDS = {
     "expires": "Expiry", "block": "Blocked", "customer_id": "Customer", "max_no_of_machines": "Machine limit",
-    "trial_activation": "Trial", "key_number": "ID", "key": "Key", "product_id": "Product", "renews_on": "Renews on",
+    "trial_activation": "Countdown from activation", "key_number": "ID", "key": "Key", "product_id": "Product",
+    "renews_on": "Renews on",
     "mid": "Machine", "email": "E-mail", "company_name": "Company", "max_no_of_devices": "Device limit",
     "enable_customer_association": "Association link", "allow_activation_management": "Manages own machines",
     "allow_multiple_user_association": "Several logins", "string_value": "Text", "int_value": "Number",
@@ -168,7 +170,7 @@ def _order(name: str) -> tuple:
 ACTIONS = (
     "key.created", "key.blocked", "key.unblocked", "key.blocked_expired", "key.extended", "key.renewed",
     "key.changed", "key.customer_changed", "key.machine_activated", "key.machine_deactivated", "key.deleted",
-    "key.expiry_reminded",
+    "key.expiry_reminded", "key.countdown_started",
     "key_batch.started", "key_batch.resumed", "key_batch.keys_made",
     "customer.created", "customer.updated", "customer.deleted", "customer.association_mailed",
     "account.created", "account.associated", "account.detached", "account.email_verified",

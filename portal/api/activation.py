@@ -55,6 +55,9 @@ def activate(call: Call):
                                         actor=call.actor, now=call.now, friendly_name=friendly_name,
                                         floating_seconds=floating_seconds, max_overdraft=max_overdraft)
         writer.flush()
+        if locked.expires != key.expires:  # a new machine started the key's countdown (keys/countdown.py)
+            key = license_state.key_of_product(writer, vendor_id=call.vendor_id, product_id=key.product_id,
+                                               text=key.key)
         machines = license_state.machines_of_key(writer, key_id=key.id)
     else:
         machine = next(m for m in machines if m.mid == mid)

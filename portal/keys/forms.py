@@ -39,12 +39,15 @@ class CustomerPicker:
 
 
 class KeyDetailsForm(FlaskForm):
-    """Notes, features, machine limit and trial flag: what the key page changes, and new keys start with."""
+    """Notes, features, machine limit and countdown flag: what the key page changes, and new keys start with."""
 
     notes = StringField("Notes", validators=[optional(), at_most(KEY_NOTES_MAX), single_line])
     max_no_of_machines = IntegerField("Maximum number of machines", default=0, description="0 means no limit.",
                                       validators=[optional(), between(0, ID_MAX, "Give a whole number of 0 or more.")])
-    trial_activation = BooleanField("Trial key")
+    trial_activation = BooleanField(
+        "Start countdown upon activation",
+        description="With a machine limit, the period runs from each new machine's activation (Cryptolens' trial "
+                    "activation): a key made ahead of time loses no days.")
     f1 = BooleanField("F1")
     f2 = BooleanField("F2")
     f3 = BooleanField("F3")

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change
 from portal.billing_models import Subscription
+from portal.keys import countdown
 from portal.keys.notify import mail_expiry_reminder
 from portal.keys.services import hidden_subscription_key_ids, stripe_managed_key_ids
 from portal.models import LicenseKey, Product, Vendor, utcnow
@@ -28,7 +29,8 @@ def due_for_reminder(vendor: Vendor, now: datetime):
     return (LicenseKey.vendor_id == vendor.id, LicenseKey.customer_id.is_not(None), LicenseKey.block.is_(False),
             LicenseKey.expires > now, LicenseKey.expires <= now + timedelta(days=vendor.remind_days_before_expiry),
             or_(LicenseKey.reminded_expiry.is_(None), LicenseKey.reminded_expiry != LicenseKey.expires),
-            LicenseKey.renews_on.is_(None), LicenseKey.id.not_in(stripe_managed_key_ids()), ~paid_by_subscription)
+            LicenseKey.renews_on.is_(None), LicenseKey.id.not_in(stripe_managed_key_ids()), ~paid_by_subscription,
+            ~countdown.waiting_for_machines())
 
 
 def remind_expiring_keys(session: Session, *, now: datetime | None = None, limit: int = 200) -> int:

@@ -13,6 +13,7 @@ from portal.audit import record_change, snapshot
 from portal.billing_models import StripeConnection, Subscription, of_the_connection
 from portal.dataobjects.services import KEY, delete_objects_of
 from portal.domain import DomainError, NotFound, find_owned, get_owned
+from portal.keys import countdown
 from portal.keys.notify import announce_new_license
 from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, LicenseKey, Product, Vendor, utcnow
 
@@ -255,7 +256,8 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
                      now: datetime | None = None) -> ActivatedMachine:
     """Add a machine to a key, within the key's `MaxNoOfMachines` and its customer's `MaxNoOfDevices`.
 
-    The one place a machine is added. A blocked or expired key is refused. A machine already on the key is
+    The one place a machine is added. A blocked or expired key is refused, but for a new machine on a key that
+    counts down from activation (keys/countdown.py), whose period it starts again. A machine already on the key is
     refreshed (time, IP, name; a floating one's expiry) without a new slot and without an audit entry. A floating
     activation (`floating_seconds` > 0) holds its slot until then, stored as `floating:<code>`; `max_overdraft`
     lets that many floating activations past the limit, as `floating:overdraft:<code>`. The key's row (and its
@@ -267,12 +269,14 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
     session.refresh(key, with_for_update=True)
     if key.block:
         raise DomainError("The key is blocked.")
-    if key.expires <= now:
+    if key.expires <= now and not countdown.counts_down(key):
         raise DomainError("The key has expired.")
     floating = floating_seconds > 0
     floating_expires = now + timedelta(seconds=floating_seconds) if floating else None
     existing = find_machine(session, key=key, mid=mid, floating=floating)
     if existing is not None and (existing.floating_expires is None or existing.floating_expires > now):
+        if key.expires <= now:  # a machine the countdown already started for
+            raise DomainError("The key has expired.")
         existing.time, existing.ip = now, ip or existing.ip
         existing.friendly_name = friendly_name or existing.friendly_name
         existing.floating_expires = floating_expires
@@ -283,6 +287,8 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
                         .where(ActivatedMachine.key_id == key.id)).one()
     stored = machine_codes(mid, floating=floating)[0]
     if key.max_no_of_machines and used >= key.max_no_of_machines:
+        if key.expires <= now:  # counts down, but its machines are all in
+            raise DomainError("The key has expired.")
         if not floating or used >= key.max_no_of_machines + max(0, max_overdraft):
             raise DomainError("The key is used on as many machines as it allows.")
         stored = OVERDRAFT + mid
@@ -292,6 +298,9 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
     session.add(machine)
     session.flush()
     _audit(session, key, actor or f"machine {ip}", "key.machine_activated", after={"mid": stored}, ip=ip)
+    started = countdown.started_expiry(key, now) if not stored.startswith(OVERDRAFT) else None
+    if started is not None:
+        _change(session, key, actor or f"machine {ip}", "key.countdown_started", ip, expires=started)
     return machine
 
 
@@ -373,7 +382,7 @@ def block_expired_keys(session: Session, *, now: datetime | None = None, limit: 
     keys = session.exec(
         select(LicenseKey).join(Vendor, Vendor.id == LicenseKey.vendor_id)
         .where(Vendor.block_expired_keys.is_(True), LicenseKey.block.is_(False), LicenseKey.expires <= now,
-               LicenseKey.id.not_in(stripe_managed_key_ids()))
+               LicenseKey.id.not_in(stripe_managed_key_ids()), not_(countdown.waiting_for_machines()))
         .limit(limit)
     ).all()
     for key in keys:

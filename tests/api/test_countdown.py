@@ -1,0 +1,112 @@
+"""Cryptolens' trial activation, "start countdown upon activation": a key made ahead of time runs its period from
+each new machine's activation (up to its machine limit), through the Web API as through the portal's services."""
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from portal.keys import services as keys
+from portal.keys.reminders import due_for_reminder
+from portal.models import AuditEvent, LicenseKey, Vendor, utcnow
+
+
+def _made_ahead(make, product, *, machines: int = 2, days_ago: int = 60, **settings) -> LicenseKey:
+    """A 30-day key made `days_ago` days ago (so expired), counting down from activation."""
+    key = make.key(product, period=30, trial_activation=True, max_no_of_machines=machines, **settings)
+    _set_expiry(make.session, key, utcnow() - timedelta(days=days_ago - 30))
+    return key
+
+
+def _set_expiry(session, key, expires) -> None:
+    session.execute(update(LicenseKey).where(LicenseKey.id == key.id).values(expires=expires))
+    session.commit()
+    session.expire_all()
+
+
+def _activate(api, token, product, key, mid):
+    status, answer = api.post("key/Activate", token=token, ProductId=product.id, Key=key.key, MachineCode=mid,
+                              Sign="True")
+    shown = json.loads(base64.b64decode(answer["licenseKey"])) if answer["result"] == 0 else None
+    return status, answer, shown
+
+
+def test_the_first_activation_starts_the_period_and_the_signed_answer_says_so(api, make, vendor, product, db):
+    key = _made_ahead(make, product)
+    token = api.token(vendor)
+    before = utcnow()
+    status, answer, shown = _activate(api, token, product, key, "m-1")
+    assert (status, answer["result"]) == (200, 0), answer
+    key = db.get(LicenseKey, key.id)
+    assert before + timedelta(days=30) <= key.expires <= utcnow() + timedelta(days=30)
+    assert shown["Expires"] == int(key.expires.timestamp())  # the answer is read after the countdown moved it
+    (started,) = db.exec(select(AuditEvent).where(AuditEvent.action == "key.countdown_started",
+                                                  AuditEvent.subject_type == "key")).all()
+    assert started.actor == "API token test token" and "expires" in started.after
+    # Activated again at once: nothing moves.
+    assert _activate(api, token, product, key, "m-1")[2]["Expires"] == shown["Expires"]
+
+
+def test_each_new_machine_restarts_it_until_the_limit_then_the_key_expires_like_any(api, make, vendor, product, db):
+    key = _made_ahead(make, product, machines=2)
+    token = api.token(vendor)
+    assert _activate(api, token, product, key, "m-1")[1]["result"] == 0
+    _set_expiry(db, key, utcnow() - timedelta(days=1))  # m-1's 30 days are over
+    status, answer, _shown = _activate(api, token, product, key, "m-1")
+    assert (status, answer["message"]) == (400, "The key has expired.")  # a known machine starts nothing
+    assert _activate(api, token, product, key, "m-2")[1]["result"] == 0  # a new one does
+    assert db.get(LicenseKey, key.id).expires > utcnow() + timedelta(days=29)
+    _set_expiry(db, key, utcnow() - timedelta(days=1))
+    assert _activate(api, token, product, key, "m-3")[1]["message"] == "The key has expired."  # both machines in
+    assert _activate(api, token, product, key, "m-2")[1]["message"] == "The key has expired."
+
+
+def test_a_longer_expiry_is_never_shortened_and_no_machine_limit_means_no_countdown(make, vendor, product, db):
+    later = utcnow() + timedelta(days=90)
+    key = make.key(product, period=30, trial_activation=True, max_no_of_machines=1)
+    _set_expiry(db, key, later)
+    keys.activate_machine(db, key=key, mid="m-1", actor="test")
+    assert db.get(LicenseKey, key.id).expires == later
+    unlimited = make.key(product, period=30, trial_activation=True, max_no_of_machines=0)
+    _set_expiry(db, unlimited, utcnow() - timedelta(days=1))
+    with pytest.raises(keys.DomainError, match="The key has expired."):
+        keys.activate_machine(db, key=unlimited, mid="m-1", actor="test")
+
+
+def test_the_sweep_and_the_reminder_leave_a_key_waiting_for_its_machines(app, make, vendor, product, customer, db):
+    owner = db.get(Vendor, vendor.id)
+    owner.block_expired_keys, owner.remind_days_before_expiry = True, 30
+    db.commit()
+    waiting = _made_ahead(make, product, machines=1, customer=customer)
+    soon = make.key(product, period=30, trial_activation=True, max_no_of_machines=1, customer=customer)
+    _set_expiry(db, soon, utcnow() + timedelta(days=3))  # not yet started either: no reminder
+    plain = make.key(product, period=30, customer=customer)
+    _set_expiry(db, plain, utcnow() - timedelta(days=1))
+    assert db.exec(select(LicenseKey.id).where(*due_for_reminder(owner, utcnow()))).all() == []
+    assert keys.block_expired_keys(db) == 1
+    db.commit()
+    assert [k.id for k in db.exec(select(LicenseKey).where(LicenseKey.block.is_(True)))] == [plain.id]
+
+    keys.activate_machine(db, key=db.get(LicenseKey, waiting.id), mid="m-1", actor="test")  # started: 30 days
+    db.commit()
+    _set_expiry(db, waiting, utcnow() - timedelta(days=1))
+    assert keys.block_expired_keys(db) == 1  # its machine is in: blocked at expiry like any key
+    db.commit()
+    assert db.get(LicenseKey, waiting.id).block
+
+
+def test_the_vendor_sees_what_the_setting_does(vendor_client, make, product):
+    key = make.key(product, trial_activation=True, max_no_of_machines=1)
+    page = vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
+    assert "Start countdown upon activation" in page and "runs from each new machine&#39;s activation" in page
+    assert "Countdown from activation</dt><dd>yes" in page
+    assert "Start countdown upon activation" in vendor_client.get("/vendor/keys/new").get_data(as_text=True)
+
+
+def test_a_trial_key_activated_as_it_is_made_records_no_countdown(api, vendor, product, db):
+    status, answer = api.post("key/CreateTrialKey", token=api.token(vendor), ProductId=product.id, MachineCode="m")
+    assert (status, answer["result"]) == (200, 0)
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "key.countdown_started")).all() == []
