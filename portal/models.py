@@ -290,6 +290,9 @@ class LicenseKey(SQLModel, table=True):
     block: bool = False
     trial_activation: bool = False
     max_no_of_machines: int = 0
+    # How many machines have started the key's countdown from activation (portal/keys/countdown.py), deactivated
+    # ones included: at most max_no_of_machines ever do, so freeing a slot starts no new period.
+    countdown_starts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     allowed_machines: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     # While a live Stripe subscription pays for the key: the day it renews (written only with the subscription's
     # record, portal/billing/sync.py), so that every page says "Renews on …" rather than "Expires within 14 days".

@@ -7,7 +7,7 @@ records the portal shows and uses from then on (portal/billing_models.py, Stripe
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, not_, update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from portal.audit import record_change
@@ -22,7 +22,7 @@ from portal.billing_models import (
     of_the_connection,
 )
 from portal.domain import DomainError
-from portal.keys.services import renew_key
+from portal.keys.services import hidden_subscription_key_ids, renew_key
 from portal.models import LicenseKey, Vendor, utcnow
 from portal.security import Encryptor
 
@@ -186,17 +186,17 @@ def _renewals_follow(session: Session, connection: StripeConnection, *, actor: s
     a switch of keys, the keys of the subscriptions it hides no longer say "Renews on" (no event of theirs arrives any
     more: they expire, and are reminded, like any key); those of subscriptions it shows again say it once more, to
     the end of the period last read from Stripe while that is still to come (the next renewal's event moves it)."""
-    paid_for = (select(LicenseKey, Subscription).join(Subscription, col(Subscription.key_id) == LicenseKey.id)
-                .where(Subscription.vendor_id == connection.vendor_id))
-    hidden = session.exec(paid_for.where(not_(of_the_connection(Subscription, connection)),
-                                         col(LicenseKey.renews_on).is_not(None))).all()
-    for key, _record in hidden:
+    hidden = session.exec(select(LicenseKey).where(LicenseKey.vendor_id == connection.vendor_id,
+                                                   col(LicenseKey.id).in_(hidden_subscription_key_ids()),
+                                                   col(LicenseKey.renews_on).is_not(None))).all()
+    for key in hidden:
         renew_key(session, key=key, expires=key.expires, renews_on=None, actor=actor, ip=ip)
-    shown = session.exec(paid_for.where(of_the_connection(Subscription, connection),
-                                        col(LicenseKey.renews_on).is_(None), col(LicenseKey.block).is_(False),
-                                        col(Subscription.status).in_(RENEWING),
-                                        col(Subscription.cancel_at_period_end).is_(False),
-                                        col(Subscription.current_period_end) > utcnow())).all()
+    shown = session.exec(select(LicenseKey, Subscription).join(Subscription, col(Subscription.key_id) == LicenseKey.id)
+                         .where(Subscription.vendor_id == connection.vendor_id,
+                                of_the_connection(Subscription, connection), col(LicenseKey.renews_on).is_(None),
+                                col(Subscription.status).in_(RENEWING),
+                                col(Subscription.cancel_at_period_end).is_(False),
+                                col(Subscription.current_period_end) > utcnow())).all()
     for key, record in shown:
         renew_key(session, key=key, expires=key.expires, renews_on=record.current_period_end, actor=actor, ip=ip)
 

@@ -30,7 +30,7 @@ def due_for_reminder(vendor: Vendor, now: datetime):
             LicenseKey.expires > now, LicenseKey.expires <= now + timedelta(days=vendor.remind_days_before_expiry),
             or_(LicenseKey.reminded_expiry.is_(None), LicenseKey.reminded_expiry != LicenseKey.expires),
             LicenseKey.renews_on.is_(None), LicenseKey.id.not_in(stripe_managed_key_ids()), ~paid_by_subscription,
-            ~countdown.waiting_for_machines())
+            ~countdown.not_started())
 
 
 def remind_expiring_keys(session: Session, *, now: datetime | None = None, limit: int = 200) -> int:

@@ -125,7 +125,7 @@ def create_key(session: Session, *, product: Product, settings: KeySettings, act
 
 
 def _state(key: LicenseKey) -> dict:
-    return snapshot(key, leave_out=("vendor_id", "allowed_machines", "reminded_expiry"))
+    return snapshot(key, leave_out=("vendor_id", "allowed_machines", "reminded_expiry", "countdown_starts"))
 
 
 def _audit(session: Session, key: LicenseKey, actor: str, action: str, *, before=None, after=None, ip="") -> None:
@@ -269,9 +269,10 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
     session.refresh(key, with_for_update=True)
     if key.block:
         raise DomainError("The key is blocked.")
-    if key.expires <= now and not countdown.counts_down(key):
-        raise DomainError("The key has expired.")
     floating = floating_seconds > 0
+    starts = countdown.can_start(key) and not floating
+    if key.expires <= now and not starts:
+        raise DomainError("The key has expired.")
     floating_expires = now + timedelta(seconds=floating_seconds) if floating else None
     existing = find_machine(session, key=key, mid=mid, floating=floating)
     if existing is not None and (existing.floating_expires is None or existing.floating_expires > now):
@@ -298,9 +299,12 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
     session.add(machine)
     session.flush()
     _audit(session, key, actor or f"machine {ip}", "key.machine_activated", after={"mid": stored}, ip=ip)
-    started = countdown.started_expiry(key, now) if not stored.startswith(OVERDRAFT) else None
-    if started is not None:
-        _change(session, key, actor or f"machine {ip}", "key.countdown_started", ip, expires=started)
+    if starts:
+        started = countdown.started_expiry(key, now)
+        key.countdown_starts += 1
+        session.add(key)
+        if started is not None:
+            _change(session, key, actor or f"machine {ip}", "key.countdown_started", ip, expires=started)
     return machine
 
 
@@ -382,7 +386,7 @@ def block_expired_keys(session: Session, *, now: datetime | None = None, limit: 
     keys = session.exec(
         select(LicenseKey).join(Vendor, Vendor.id == LicenseKey.vendor_id)
         .where(Vendor.block_expired_keys.is_(True), LicenseKey.block.is_(False), LicenseKey.expires <= now,
-               LicenseKey.id.not_in(stripe_managed_key_ids()), not_(countdown.waiting_for_machines()))
+               LicenseKey.id.not_in(stripe_managed_key_ids()), not_(countdown.with_starts_left()))
         .limit(limit)
     ).all()
     for key in keys:

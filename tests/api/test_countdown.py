@@ -110,3 +110,35 @@ def test_a_trial_key_activated_as_it_is_made_records_no_countdown(api, vendor, p
     status, answer = api.post("key/CreateTrialKey", token=api.token(vendor), ProductId=product.id, MachineCode="m")
     assert (status, answer["result"]) == (200, 0)
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "key.countdown_started")).all() == []
+
+
+def test_freeing_a_slot_or_a_floating_activation_starts_nothing(api, make, vendor, product, db):
+    """Over its life a key is started by at most its machine limit of machines: a deactivated machine still counts,
+    and a floating activation (a slot held for a while, not a machine) starts nothing."""
+    token = api.token(vendor)
+    key = _made_ahead(make, product, machines=1)
+    assert api.post("key/Activate", token=token, ProductId=product.id, Key=key.key, MachineCode="f",
+                    FloatingTimeInterval=60)[1]["message"] == "The key has expired."
+    assert _activate(api, token, product, key, "m-1")[1]["result"] == 0
+    assert api.post("key/Deactivate", token=token, ProductId=product.id, Key=key.key, MachineCode="m-1")[0] == 200
+    _set_expiry(db, key, utcnow() - timedelta(days=1))
+    assert _activate(api, token, product, key, "m-2")[1]["message"] == "The key has expired."
+
+    status, answer = api.post("key/CreateTrialKey", token=token, ProductId=product.id, MachineCode="t")
+    trial = db.exec(select(LicenseKey).where(LicenseKey.key == answer["key"])).one()
+    assert trial.countdown_starts == 1  # started by its machine as it was made
+    assert api.post("key/Deactivate", token=token, ProductId=product.id, Key=trial.key, MachineCode="t")[0] == 200
+    _set_expiry(db, trial, utcnow() - timedelta(days=1))
+    assert _activate(api, token, product, trial, "t")[1]["message"] == "The key has expired."  # no endless trial
+
+
+def test_a_key_with_one_of_two_machines_in_is_reminded_but_not_swept(app, make, vendor, product, customer, db):
+    owner = db.get(Vendor, vendor.id)
+    owner.block_expired_keys, owner.remind_days_before_expiry = True, 30
+    db.commit()
+    key = make.key(product, period=30, trial_activation=True, max_no_of_machines=2, customer=customer,
+                   machines=("m-1",))
+    _set_expiry(db, key, utcnow() + timedelta(days=3))
+    assert db.exec(select(LicenseKey.id).where(*due_for_reminder(owner, utcnow()))).all() == [key.id]
+    _set_expiry(db, key, utcnow() - timedelta(days=1))
+    assert keys.block_expired_keys(db) == 0  # a second machine may still start it, as in Cryptolens

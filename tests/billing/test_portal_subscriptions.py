@@ -154,3 +154,23 @@ def test_a_stripe_customer_deleted_between_two_subscribe_clicks_is_replaced(offe
     shop.stripe.customers.delete(first)
     checkout = _subscribe(portal_client, shop, vendor)  # no refusal: on to Checkout with a new Stripe customer
     assert shop.stripe.checkout.sessions.retrieve(checkout).customer not in (first, None)
+
+
+def test_a_price_stripe_does_not_have_is_refused_in_stripes_words_and_the_customer_link_stays(
+        offered, vendor, customer, portal_client):
+    from sqlalchemy import update
+
+    from portal.billing_models import StripeCustomer
+
+    shop = offered
+    _subscribe(portal_client, shop, vendor)
+    with app_session(shop.app) as session:
+        session.execute(update(StripePrice).where(StripePrice.stripe_price_id == shop.monthly)
+                        .values(stripe_price_id="price_gone"))
+        session.commit()
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    price = shop.db.exec(select(StripePrice).where(StripePrice.stripe_price_id == "price_gone")).one()
+    page = portal_client.post(f"{base}/Subscribe", data={"csrf_token": csrf_token(portal_client, base),
+                                                        "price": price.id}, follow_redirects=True)
+    assert "Stripe refused: No such price" in page.get_data(as_text=True)
+    assert len(shop.db.exec(select(StripeCustomer)).all()) == 1
