@@ -22,6 +22,9 @@ class FoundKey(NamedTuple):
     block: bool
     expires: object
     renews_on: object
+    trial_activation: bool
+    max_no_of_machines: int
+    countdown_starts: int
 
 
 def find_keys(session: Session, *, vendor_id: int, text: str, limit: int = SHOWN) -> list[FoundKey]:
@@ -37,7 +40,7 @@ def find_keys(session: Session, *, vendor_id: int, text: str, limit: int = SHOWN
         raise DomainError("A key has only letters A-Z and hyphens, like ABCDE-FGHIJ-KLMNO-PQRST.", field="key")
     key = LicenseKey
     statement = (select(key.id, key.key, key.key_number, Product.name, Customer.name, Customer.email, key.block,
-                        key.expires, key.renews_on)
+                        key.expires, key.renews_on, key.trial_activation, key.max_no_of_machines, key.countdown_starts)
                  .join(Product, Product.id == key.product_id).outerjoin(Customer, Customer.id == key.customer_id))
     if FULL_KEY.fullmatch(typed):
         statement = statement.where(key.key == typed, col(key.product_id).in_(
@@ -45,7 +48,7 @@ def find_keys(session: Session, *, vendor_id: int, text: str, limit: int = SHOWN
     else:
         statement = statement.where(key.vendor_id == vendor_id, col(key.key).contains(typed))
     rows = session.exec(statement.order_by(col(key.id).desc()).limit(limit + 1)).all()
-    return [FoundKey(r[0], r[1], r[2], r[3], r[4] or r[5] or "", r[6], r[7], r[8]) for r in rows]
+    return [FoundKey(r[0], r[1], r[2], r[3], r[4] or r[5] or "", *r[6:]) for r in rows]
 
 
 def normalized(text: str) -> str:

@@ -1,19 +1,23 @@
-"""A key's status as every page shows it: blocked, expired, renews (paid for by a live subscription), expiring
-(within 14 days) or active."""
+"""A key's status as every page shows it: blocked, expired, waiting (past its expiry, but a new machine would start
+its countdown from activation: portal/keys/countdown.py), renews (paid for by a live subscription), expiring (within
+14 days) or active."""
 
 from datetime import datetime, timedelta
 
+from portal.keys.countdown import can_start
+
 EXPIRING_WITHIN = timedelta(days=14)
 LABELS = {"active": "Active", "expiring": "Expires within 14 days", "expired": "Expired", "blocked": "Blocked",
-          "renews": "Renews on"}
+          "renews": "Renews on", "waiting": "Starts at activation"}
 
 
 def status_of(key, now: datetime) -> str:
-    """The status of `key` (a LicenseKey or a row with `block`, `expires` and `renews_on`) at the instant `now`."""
+    """The status of `key` (a LicenseKey or a row with `block`, `expires`, `renews_on` and the columns of
+    `countdown.can_start`) at the instant `now`."""
     if key.block:
         return "blocked"
     if key.expires <= now:
-        return "expired"
+        return "waiting" if can_start(key) else "expired"
     if key.renews_on is not None:
         return "renews"
     if key.expires - now <= EXPIRING_WITHIN:

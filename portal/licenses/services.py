@@ -60,7 +60,7 @@ class License:
 # One statement: the keys with their product's names and, joined, their machines (a key with none gives one row).
 _keys, _products, _machines = LicenseKey.__table__, Product.__table__, ActivatedMachine.__table__
 _KEY_COLUMNS = ("id", "product_id", "key_number", "key", "expires", "block", *(f"f{n}" for n in _FEATURES),
-                "max_no_of_machines", "renews_on")
+                "max_no_of_machines", "renews_on", "trial_activation", "countdown_starts")
 _MACHINE_COLUMNS = ("id", "key_id", "mid", "friendly_name", "time")
 KeyRecord = namedtuple("KeyRecord", _KEY_COLUMNS)
 MachineRecord = namedtuple("MachineRecord", _MACHINE_COLUMNS)

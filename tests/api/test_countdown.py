@@ -10,7 +10,9 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from portal.keys import services as keys
+from portal.keys.find import find_keys
 from portal.keys.reminders import due_for_reminder
+from portal.keys.status import status_of
 from portal.models import AuditEvent, LicenseKey, Vendor, utcnow
 
 
@@ -98,12 +100,25 @@ def test_the_sweep_and_the_reminder_leave_a_key_waiting_for_its_machines(app, ma
     assert db.get(LicenseKey, waiting.id).block
 
 
-def test_the_vendor_sees_what_the_setting_does(vendor_client, make, product):
-    key = make.key(product, trial_activation=True, max_no_of_machines=1)
+def test_the_vendor_and_the_customer_see_a_key_made_ahead_as_starting_at_activation(
+        vendor_client, portal_client, make, vendor, product, customer):
+    key = _made_ahead(make, product, machines=1, customer=customer)
     page = vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
     assert "Start countdown upon activation" in page and "runs from each new machine&#39;s activation" in page
     assert "Countdown from activation</dt><dd>yes" in page
+    assert 'status-waiting">Starts at activation<' in page and 'status-expired"' not in page
     assert "Start countdown upon activation" in vendor_client.get("/vendor/keys/new").get_data(as_text=True)
+    card = portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    assert 'status-waiting">Starts at activation<' in card
+    products = vendor_client.get(f"/vendor/products/{product.id}").get_data(as_text=True)
+    assert 'status-waiting">Starts at activation<' in products
+    (found,) = find_keys(make.session, vendor_id=vendor.id, text=key.key)  # the rows of the navigation's lookup
+    assert status_of(found, utcnow()) == "waiting"
+
+    keys.activate_machine(make.session, key=make.session.get(LicenseKey, key.id), mid="m-1", actor="test")
+    make.session.commit()
+    _set_expiry(make.session, key, utcnow() - timedelta(days=1))  # started, then run out: expired like any key
+    assert 'status-expired">Expired<' in vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
 
 
 def test_a_trial_key_activated_as_it_is_made_records_no_countdown(api, vendor, product, db):
