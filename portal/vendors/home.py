@@ -8,6 +8,7 @@ from sqlmodel import Session, col
 
 from portal.activity.services import ActivityPage, Filters, activity
 from portal.dataobjects.services import TERMS_URL, USER
+from portal.keys import countdown
 from portal.keys.status import EXPIRING_WITHIN
 from portal.models import AuditEvent, Customer, DataObject, LicenseKey, PortalAccount, Product, utcnow
 
@@ -66,7 +67,8 @@ def _counts_and_steps(vendor_id: int, now: datetime):
     return select(
         _count(customer, customer.vendor_id == vendor_id),
         _count(key, *live),
-        _count(key, *live, key.expires <= now + EXPIRING_WITHIN, col(key.renews_on).is_(None)),
+        _count(key, *live, key.expires <= now + EXPIRING_WITHIN, col(key.renews_on).is_(None),
+               ~countdown.not_started()),  # a key no machine has started runs its period from activation
         _count(key, key.vendor_id == vendor_id, col(key.block).is_(True)),
         _count(AuditEvent, AuditEvent.vendor_id == vendor_id, AuditEvent.action == "key.machine_activated",
                AuditEvent.created >= now - MACHINES_WITHIN, AuditEvent.subject_type == "key"),

@@ -25,6 +25,7 @@ def test_counts_that_matter(vendor_client, db, make, vendor, other_vendor, custo
     now = utcnow()
     make.key(product, customer=customer, machines=("m-1", "m-2"))  # active
     make.key(product, period=10)  # active and expiring within 14 days
+    make.key(product, period=10, trial_activation=True, max_no_of_machines=1)  # its period starts at activation
     keys.set_blocked(db, key=make.key(product), blocked=True, actor="owner")
     expired = make.key(product)
     expired.expires = now - timedelta(days=1)
@@ -36,10 +37,10 @@ def test_counts_that_matter(vendor_client, db, make, vendor, other_vendor, custo
     make.key(make.product(other_vendor), period=5, machines=("theirs",))  # another vendor's: counted nowhere
     counts = overview(db, vendor_id=vendor.id).counts
     assert (counts.customers, counts.keys_active, counts.keys_expiring, counts.keys_blocked,
-            counts.machines_activated) == (1, 3, 1, 1, 2)
+            counts.machines_activated) == (1, 4, 1, 1, 2)
     page = vendor_client.get("/vendor/").get_data(as_text=True)
     assert _figure(page, "customer-count") == "1 customer"
-    assert _figure(page, "active-count") == "3 keys active"
+    assert _figure(page, "active-count") == "4 keys active"
     assert _figure(page, "machine-count") == "2 machines activated in 7 days"
 
 
