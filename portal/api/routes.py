@@ -38,7 +38,10 @@ limiter.shared_limit(lambda: current_app.config.get("API_RATE_LIMIT", "600 per m
 def unknown(rest: str):
     if rest in METHODS:
         return refusal(f"{rest} is called with POST (or GET).", 405)
-    return refusal(f"There is no Web API method {rest or '(none)'}.", 404)
+    if not rest:  # the base address the clients are given, opened in a browser
+        return refusal("This is the Web API's base address: call a method under it, such as key/Activate "
+                       "(see docs/api.md).", 404)
+    return refusal(f"There is no Web API method {rest}.", 404)
 
 
 @blueprint.errorhandler(HTTPException)

@@ -28,6 +28,11 @@ def can_start(key) -> bool:
     return counts_down(key) and key.countdown_starts < key.max_no_of_machines
 
 
+def unstarted(key) -> bool:
+    """Whether no machine has started the key's countdown yet: its period runs from its first activation."""
+    return counts_down(key) and key.countdown_starts == 0
+
+
 def started_expiry(key, now: datetime) -> datetime | None:
     """The expiry a machine starting the key now gives it, if that moves it (else None)."""
     started = now + timedelta(days=key.period)

@@ -57,6 +57,11 @@ class KeyDetailsForm(FlaskForm):
     f7 = BooleanField("F7")
     f8 = BooleanField("F8")
 
+    def validate_trial_activation(self, field):
+        if field.data and not self.max_no_of_machines.data:
+            raise ValidationError("Give a maximum number of machines too: the countdown starts with each new machine, "
+                                  "up to that number.")
+
     def name_features(self, product) -> None:
         for n in range(1, 9):
             getattr(self, f"f{n}").label.text = product.feature_name(n)

@@ -11,6 +11,7 @@ from portal.domain import DomainError
 from portal.forms import ConfirmForm, commit_or_show, form_status
 from portal.keys import (
     batches,
+    countdown,
     services,
     sweep,  # noqa: F401 - declares the periodic expiry sweep to the job queue
 )
@@ -237,5 +238,6 @@ def delete(key_id: int):
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(batch_interrupted=is_interrupted, key_status_of=status_of,
+                                 countdown_can_start=countdown.can_start,
                                  key_status_labels=LABELS)
     app.register_blueprint(blueprint)

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from portal.domain import DomainError, NotFound
+from portal.keys import countdown
 from portal.keys import services as keys
 from portal.keys.status import status_of
 from portal.models import ActivatedMachine, Customer, LicenseKey, Product, feature_label
@@ -44,6 +45,11 @@ class License:
         return status_of(self.key, now)
 
     @property
+    def starts_at_activation(self) -> bool:
+        """No machine has started the key's countdown: its period runs from its first activation."""
+        return countdown.unstarted(self.key)
+
+    @property
     def key_ends(self) -> tuple[str, str]:
         """The first and last groups of the key: what the portal shows until the customer reveals the key."""
         first, *_middle, last = self.key.key.split("-")
@@ -60,7 +66,7 @@ class License:
 # One statement: the keys with their product's names and, joined, their machines (a key with none gives one row).
 _keys, _products, _machines = LicenseKey.__table__, Product.__table__, ActivatedMachine.__table__
 _KEY_COLUMNS = ("id", "product_id", "key_number", "key", "expires", "block", *(f"f{n}" for n in _FEATURES),
-                "max_no_of_machines", "renews_on", "trial_activation", "countdown_starts")
+                "max_no_of_machines", "renews_on", "period", "trial_activation", "countdown_starts")
 _MACHINE_COLUMNS = ("id", "key_id", "mid", "friendly_name", "time")
 KeyRecord = namedtuple("KeyRecord", _KEY_COLUMNS)
 MachineRecord = namedtuple("MachineRecord", _MACHINE_COLUMNS)

@@ -157,3 +157,25 @@ def test_a_key_with_one_of_two_machines_in_is_reminded_but_not_swept(app, make, 
     assert db.exec(select(LicenseKey.id).where(*due_for_reminder(owner, utcnow()))).all() == [key.id]
     _set_expiry(db, key, utcnow() - timedelta(days=1))
     assert keys.block_expired_keys(db) == 0  # a second machine may still start it, as in Cryptolens
+
+
+def test_the_form_refuses_a_countdown_without_a_machine_limit_and_pages_say_what_it_does(
+        vendor_client, portal_client, make, vendor, product, customer):
+    from tests.support.pages import post_form
+
+    answer = post_form(vendor_client, "/vendor/keys/new", {"product_id": product.id, "period": "30",
+                                                           "trial_activation": "y", "max_no_of_machines": "0"})
+    assert answer.status_code == 422
+    assert "Give a maximum number of machines too" in answer.get_data(as_text=True)
+    assert make.session.exec(select(LicenseKey)).all() == []
+
+    key = make.key(product, period=30, trial_activation=True, max_no_of_machines=2, customer=customer)
+    page = vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
+    assert "0 of 2 machines have started it" in page and "moves to 30 days after the next new machine" in page
+    card = portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    assert "<dt>Runs</dt><dd>30 days from its activation</dd>" in card
+    keys.activate_machine(make.session, key=make.session.get(LicenseKey, key.id), mid="m-1", actor="test")
+    make.session.commit()
+    card = portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    assert "<dt>Expires</dt>" in card and "<dt>Runs</dt>" not in card
+    assert "1 of 2 machines have started it" in vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)

@@ -30,6 +30,7 @@ def test_unknown_paths_wrong_methods_and_server_errors_answer_json(api_app, api,
                                                                  "There is no Web API method key/nosuchmethod."})
     assert _json(client.put("/api/key/Activate"))[0] == 405
     assert _json(client.delete("/api/"))[1]["result"] == 1
+    assert "the Web API's base address" in _json(client.get("/api/"))[1]["message"]  # opened in a browser
     api_app.config["PROPAGATE_EXCEPTIONS"] = False
     monkeypatch.setattr("portal.api.product_methods.list_products", lambda *a, **k: 1 / 0)
     status, answer = _json(client.post("/api/product/GetProducts", data={"token": api.token(vendor)}))
