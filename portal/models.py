@@ -267,6 +267,8 @@ class LicenseKey(SQLModel, table=True):
         sa.Index("ix_license_key_customer", "customer_id", "product_id", "key_number"),
         # The expiry sweep, and the vendor home's key counts (renews_on: "expiring" leaves out renewing keys).
         sa.Index("ix_license_key_expiry_sweep", "vendor_id", "block", "expires", "renews_on"),
+        # key/CreateTrialKey: one trial key per machine and product, found again even once deactivated.
+        sa.UniqueConstraint("product_id", "trial_machine", name="uq_license_key_product_trial_machine"),
     )
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
@@ -293,6 +295,8 @@ class LicenseKey(SQLModel, table=True):
     # How many machines have started the key's countdown from activation (portal/keys/countdown.py), deactivated
     # ones included: at most max_no_of_machines ever do, so freeing a slot starts no new period.
     countdown_starts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The machine code a key of key/CreateTrialKey was made for (None for every other key).
+    trial_machine: str | None = Field(default=None, max_length=200)
     allowed_machines: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     # While a live Stripe subscription pays for the key: the day it renews (written only with the subscription's
     # record, portal/billing/sync.py), so that every page says "Renews on …" rather than "Expires within 14 days".

@@ -132,3 +132,28 @@ def test_stripe_records_take_their_vendors_mode_and_come_back_down(fresh_databas
         kept = connection.execute(sa.text("SELECT id, customer_id FROM stripe_customer ORDER BY id")).all()
     assert [tuple(row) for row in kept] == [(2, 2), (3, 1)]
     engine.dispose()
+
+
+def test_trial_keys_learn_their_machine_and_countdown_starts_from_the_machines_on_them(fresh_database_url):
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "45c01476777f")
+    engine = make_engine(fresh_database_url)
+    with engine.begin() as connection:
+        _add(connection, "vendor", id=1)
+        _add(connection, "product", id=1, vendor_id=1)
+        # Two CreateTrialKey keys of the same machine (the old lookup found either), one of another, and a key
+        # made ahead with countdown and no machine yet.
+        for key_id, mid, trial in ((1, "m-1", True), (2, "m-1", True), (3, "m-2", True), (4, None, True),
+                                   (5, "m-3", False)):
+            _add(connection, "license_key", id=key_id, vendor_id=1, product_id=1, key_number=key_id,
+                 key=f"KEY-{key_id}", trial_activation=trial, max_no_of_machines=1,
+                 notes="Trial key" if key_id < 4 else "")
+            if mid:
+                _add(connection, "activated_machine", id=key_id, key_id=key_id, mid=mid)
+    command.upgrade(config, "head")
+    with engine.begin() as connection:
+        rows = connection.execute(sa.text("SELECT id, trial_machine, countdown_starts FROM license_key "
+                                          "ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [(1, "m-1", 1), (2, None, 1), (3, "m-2", 1), (4, None, 0), (5, None, 0)]
+    command.downgrade(config, "45c01476777f")
+    engine.dispose()

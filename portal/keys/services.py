@@ -125,7 +125,8 @@ def create_key(session: Session, *, product: Product, settings: KeySettings, act
 
 
 def _state(key: LicenseKey) -> dict:
-    return snapshot(key, leave_out=("vendor_id", "allowed_machines", "reminded_expiry", "countdown_starts"))
+    return snapshot(key, leave_out=("vendor_id", "allowed_machines", "reminded_expiry", "countdown_starts",
+                                    "trial_machine"))
 
 
 def _audit(session: Session, key: LicenseKey, actor: str, action: str, *, before=None, after=None, ip="") -> None:
@@ -331,17 +332,20 @@ TRIAL_DAYS = 15
 
 def create_trial_key(session: Session, *, product: Product, mid: str, friendly_name: str = "", actor: str,
                      ip: str = "", days: int = TRIAL_DAYS) -> LicenseKey:
-    """One trial key per machine code and product: the machine's existing one, else a new key of `days` days
-    for one machine, activated on it. The product's row is locked so that two calls cannot both make one."""
+    """One trial key per machine code and product, ever: the one made for the machine (found again even once the
+    machine is deactivated, so a new trial is never made for it), else a new key of `days` days for one machine,
+    activated on it. The product's row is locked so that two calls cannot both make one (and a unique constraint
+    stands behind that)."""
     session.execute(select(Product.id).where(Product.id == product.id).with_for_update())
-    existing = session.exec(
-        select(LicenseKey).join(ActivatedMachine, ActivatedMachine.key_id == LicenseKey.id)
-        .where(LicenseKey.product_id == product.id, LicenseKey.trial_activation.is_(True),
-               ActivatedMachine.mid == mid).limit(1)).first()
+    existing = session.exec(select(LicenseKey).where(LicenseKey.product_id == product.id,
+                                                     LicenseKey.trial_machine == mid)).first()
     if existing is not None:
         return existing
     key = create_key(session, product=product, actor=actor, ip=ip, settings=KeySettings(
         period=days, trial_activation=True, max_no_of_machines=1, notes="Trial key"))
+    key.trial_machine = mid
+    session.add(key)
+    session.flush()  # before activate_machine reads the key again
     activate_machine(session, key=key, mid=mid, ip=ip, friendly_name=friendly_name, actor=actor)
     return key
 

@@ -56,6 +56,10 @@ def test_trial_keys_one_per_machine(server, api, make, vendor, product, db):
     assert Key.create_trial_key(token, product.id, "machine-10")[0] != first
     trial = db.exec(select(LicenseKey).where(LicenseKey.key == first)).one()
     assert (trial.trial_activation, trial.max_no_of_machines, trial.period) == (True, 1, 15)
+    # Deactivated, the machine still has its trial: the same key, never a new one (nor a new period).
+    assert Key.deactivate(token, product.id, first, "machine-9") == (True, "")
+    assert Key.create_trial_key(token, product.id, "machine-9")[0] == first
+    assert len(db.exec(select(LicenseKey).where(LicenseKey.trial_activation.is_(True))).all()) == 2
 
 
 def test_customers(server, api, make, vendor, product, db):
