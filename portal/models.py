@@ -268,7 +268,7 @@ class LicenseKey(SQLModel, table=True):
         # The expiry sweep, and the vendor home's key counts (renews_on: "expiring" leaves out renewing keys).
         sa.Index("ix_license_key_expiry_sweep", "vendor_id", "block", "expires", "renews_on"),
         # key/CreateTrialKey: one trial key per machine and product, found again even once deactivated.
-        sa.UniqueConstraint("product_id", "trial_machine", name="uq_license_key_product_trial_machine"),
+        sa.Index("uq_license_key_product_trial_machine", "product_id", "trial_machine", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=fk("vendor.id", index=False))

@@ -30,11 +30,12 @@ def upgrade() -> None:
         "JOIN activated_machine AS mine ON mine.key_id = license_key.id AND mine.mid = theirs.mid "
         "WHERE older.product_id = license_key.product_id AND older.id < license_key.id "
         "AND older.trial_activation AND older.notes = 'Trial key')")
-    with op.batch_alter_table('license_key', schema=None) as batch_op:
-        batch_op.create_unique_constraint('uq_license_key_product_trial_machine', ['product_id', 'trial_machine'])
+    # A unique index rather than a constraint: SQLite adds it without rebuilding the table.
+    op.create_index('uq_license_key_product_trial_machine', 'license_key', ['product_id', 'trial_machine'],
+                    unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index('uq_license_key_product_trial_machine', table_name='license_key')
     with op.batch_alter_table('license_key', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_license_key_product_trial_machine', type_='unique')
         batch_op.drop_column('trial_machine')
