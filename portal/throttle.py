@@ -14,7 +14,7 @@ from typing import TypeVar
 from flask import abort
 from limits import parse
 
-from portal.extensions import limiter
+from portal.extensions import count_key, limiter
 from portal.rules import normalize_email
 from portal.web import client_ip
 
@@ -35,7 +35,7 @@ class LoginThrottle:
     address: str
 
     def _login(self) -> tuple[str, ...]:
-        return ("login-failures", self.scope, normalize_email(self.email)[:254])
+        return count_key("login-failures", self.scope, normalize_email(self.email)[:254])
 
     def _mine(self) -> tuple[str, ...]:
         return (*self._login(), self.address)
@@ -80,10 +80,10 @@ def throttled(scope: str, email: str, authenticate: Callable[[], Login | None]) 
 
 def current_password_tries_left(scope: str, account_id: int) -> bool:
     """Whether the logged-in user may try their current password again (to change it)."""
-    return not limiter.enabled or limiter.limiter.test(WRONG_CURRENT_PASSWORDS, "current-password", scope,
-                                                       str(account_id))
+    return not limiter.enabled or limiter.limiter.test(WRONG_CURRENT_PASSWORDS,
+                                                       *count_key("current-password", scope, str(account_id)))
 
 
 def wrong_current_password(scope: str, account_id: int) -> None:
     if limiter.enabled:
-        limiter.limiter.hit(WRONG_CURRENT_PASSWORDS, "current-password", scope, str(account_id))
+        limiter.limiter.hit(WRONG_CURRENT_PASSWORDS, *count_key("current-password", scope, str(account_id)))

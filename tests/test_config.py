@@ -55,10 +55,8 @@ def test_times_come_back_timezone_aware(make, vendor, db):
         assert read == datetime(2026, 3, 1, 10, 30, 15, 500000, tzinfo=UTC) and read.tzinfo == UTC
 
 
-def test_rate_limits_are_shared_between_processes_through_redis(app, make, vendor):
-    """With REDIS_URL, every app process counts against the same limits (production runs several)."""
-    import uuid
-
+def _redis_url() -> str:
+    """Redis on this machine (CI has it; elsewhere a test without it is skipped)."""
     import redis
 
     url = "redis://127.0.0.1:6379/14"
@@ -66,6 +64,14 @@ def test_rate_limits_are_shared_between_processes_through_redis(app, make, vendo
         redis.Redis.from_url(url).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis on 127.0.0.1:6379") if os.environ.get("CI") != "true" else pytest.fail("no Redis")
+    return url
+
+
+def test_rate_limits_are_shared_between_processes_through_redis(app, make, vendor):
+    """With REDIS_URL, every app process counts against the same limits (production runs several)."""
+    import uuid
+
+    url = _redis_url()
     config = {key: app.config[key] for key in ("TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND")}
     run = uuid.uuid4().hex  # counts of other runs on the same Redis stay apart
     first, second = (create_app(config | {"REDIS_URL": url, "RATELIMIT_KEY_PREFIX": run}).test_client()
@@ -77,3 +83,23 @@ def test_rate_limits_are_shared_between_processes_through_redis(app, make, vendo
                 for client in [first] * 5 + [second] * 5]
     assert statuses == [422] * 10
     assert post_form(second, "/vendor/login", {"email": email, "password": "wrong-password"}).status_code == 429
+
+
+def test_portals_sharing_one_redis_keep_their_counts_apart(app):
+    """RATELIMIT_KEY_PREFIX keeps apart the counts the portal keeps itself (login failures, Web API calls) as it
+    does Flask-Limiter's: ten wrong passwords for an e-mail on one portal lock nothing on the other."""
+    import uuid
+
+    from portal.throttle import LoginThrottle
+
+    url = _redis_url()
+    config = {key: app.config[key] for key in ("TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND")}
+    run = uuid.uuid4().hex
+    first, second = (create_app(config | {"REDIS_URL": url, "RATELIMIT_KEY_PREFIX": f"{run}-{n}"}) for n in range(2))
+    throttle = LoginThrottle(scope="vendor", email="owner@example.test", address="192.0.2.7")
+    with first.test_request_context():
+        for _ in range(10):
+            throttle.failed()
+        assert throttle.locked()
+    with second.test_request_context():
+        assert not throttle.locked() and not throttle.refused_outright()

@@ -1,10 +1,14 @@
 """The Web API's wiring: path normalisation, the method modules, JSON for every error, CSRF exemption (calls carry
 a token, not a cookie) and the per-token rate limit."""
 
+import functools
 import logging
+import math
 import os
+import time
 
 from flask import Flask, current_app, request
+from limits import RateLimitItem, parse
 from werkzeug.exceptions import HTTPException
 
 # Importing a method module registers its methods.
@@ -13,7 +17,7 @@ from portal.api.answers import refusal
 from portal.api.calls import METHODS, blueprint
 from portal.api.paths import NormalizeApiPaths
 from portal.errors import lost_database_connection
-from portal.extensions import csrf, limiter
+from portal.extensions import count_key, csrf, limiter
 from portal.security import token_digest
 
 log = logging.getLogger(__name__)
@@ -26,11 +30,30 @@ def _rate_key() -> str:
     return "api:" + (token_digest(token)[:32] if token else request.remote_addr or "")
 
 
-# Once, at import: the blueprint object outlives each app made from it (decorating it in init_app would count every
-# call once per app made).
-# One count per token for all its methods (a limit on a blueprint would count each method apart).
-limiter.shared_limit(lambda: current_app.config.get("API_RATE_LIMIT", "600 per minute"), scope="api",
-                     key_func=_rate_key)(blueprint)
+@functools.cache
+def _limit(text: str) -> RateLimitItem:
+    return parse(text)
+
+
+# Registered once, at import: the blueprint object outlives each app made from it.
+@blueprint.before_request
+def _count_call():
+    """One count per token for all its methods, in the limiter's storage (Redis in production), with the `limits`
+    strategy Flask-Limiter counts with and under the key it used (as portal/throttle.py counts login failures).
+    Through Flask-Limiter's decorator, resolving which limits apply to the request cost a tenth of an activation's
+    instructions (bench/RESULTS.md, 2026-12-02 evening); the API has this one limit."""
+    if not limiter.enabled:
+        return None
+    limit = _limit(current_app.config.get("API_RATE_LIMIT", "600 per minute"))
+    counted = count_key(_rate_key(), "api")
+    if limiter.limiter.hit(limit, *counted):
+        return None
+    reset_at, _remaining = limiter.limiter.get_window_stats(limit, *counted)
+    answer, status = refusal("Too many calls with this access token: wait a moment and call again.", 429)
+    return answer, status, {"Retry-After": str(max(1, math.ceil(reset_at - time.time())))}
+
+
+limiter.request_filter(lambda: request.blueprint == "api")  # counted by _count_call alone
 
 
 @blueprint.route("", defaults={"rest": ""}, methods=ANY_METHOD)
@@ -47,11 +70,6 @@ def unknown(rest: str):
 @blueprint.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     return refusal(error.description or error.name, error.code or 500)
-
-
-@blueprint.errorhandler(429)
-def too_many(_error):
-    return refusal("Too many calls with this access token: wait a moment and call again.", 429)
 
 
 @blueprint.errorhandler(Exception)

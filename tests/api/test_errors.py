@@ -103,3 +103,4 @@ def test_calls_are_rate_limited_per_token_in_json(app, api, vendor):
     assert refused.status_code == 429
     assert refused.get_json() == {"result": 1, "message": "Too many calls with this access token: wait a moment "
                                                           "and call again."}
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60  # the rest of the minute's window
