@@ -193,7 +193,7 @@ def extend(key_id: int):
     key = _owned_key(key_id)
     return _apply(key, ExtendForm(), lambda session, form: services.extend_key(
         session, key=key, days=form.days.data, actor=current_user.actor, ip=client_ip()),
-        "Expiry changed.", "extend")
+        "Expiry and period changed.", "extend")
 
 
 @blueprint.route("/<int:key_id>/customer", methods=["POST"])

@@ -14,6 +14,7 @@ from portal.keys.find import find_keys
 from portal.keys.reminders import due_for_reminder
 from portal.keys.status import status_of
 from portal.models import AuditEvent, LicenseKey, Vendor, utcnow
+from tests.support.pages import post_form
 
 
 def _made_ahead(make, product, *, machines: int = 2, days_ago: int = 60, **settings) -> LicenseKey:
@@ -179,3 +180,20 @@ def test_the_form_refuses_a_countdown_without_a_machine_limit_and_pages_say_what
     card = portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
     assert "<dt>Expires</dt>" in card and "<dt>Runs</dt>" not in card
     assert "1 of 2 machines have started it" in vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
+
+
+def test_extending_a_key_waiting_for_its_machines_lengthens_the_period_they_start(vendor_client, make, product, db):
+    key = _made_ahead(make, product, machines=1)
+    page = f"/vendor/keys/{key.id}"
+    html = vendor_client.get(page).get_data(as_text=True)
+    assert "A machine that starts the countdown later gets the new period from its activation." in html
+    answer = post_form(vendor_client, f"{page}/extend", {"days": "10"}, page=page)
+    assert answer.status_code == 303
+    assert "Expiry and period changed." in vendor_client.get(page).get_data(as_text=True)
+    db.expire_all()
+    extended = db.get(LicenseKey, key.id)
+    assert extended.period == 40
+    keys.activate_machine(db, key=extended, mid="m-1", actor="test")
+    db.commit()
+    assert abs(db.get(LicenseKey, key.id).expires - (utcnow() + timedelta(days=40))) < timedelta(minutes=1)
+    assert "starts the countdown later" not in vendor_client.get(page).get_data(as_text=True)  # no start left
