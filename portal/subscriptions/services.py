@@ -222,7 +222,14 @@ def refresh(session: Session, access: StripeAccess, *, vendor_id: int, customer_
     if stripe_customer is None:
         return 0
     gateway = access.gateway(connection)
-    found = _stripe(session, gateway.subscriptions, customer=stripe_customer)
+    try:
+        found = _stripe(session, gateway.subscriptions, customer=stripe_customer)
+    except MissingInStripe:
+        found = None
+    if not found and _forget_if_deleted(session, access, connection, stripe_customer):
+        return 0  # deleted in Stripe's dashboard: the next Subscribe makes a new Stripe customer
+    if found is None:
+        raise DomainError("Stripe cannot read this customer's subscriptions just now; try again in a minute.")
     for subscription in found:
         _stripe(session, settle, session, gateway, connection=connection, subscription=subscription, actor=actor,
                 portal_link=portal_link)

@@ -174,3 +174,20 @@ def test_a_price_stripe_does_not_have_is_refused_in_stripes_words_and_the_custom
                                                         "price": price.id}, follow_redirects=True)
     assert "Stripe refused: No such price" in page.get_data(as_text=True)
     assert len(shop.db.exec(select(StripeCustomer)).all()) == 1
+
+
+def test_refresh_forgets_a_stripe_customer_deleted_in_stripe(offered, vendor, customer, portal_client):
+    """Refresh after the vendor deleted the customer in Stripe: no error, the link to the deleted customer is gone
+    (so "Manage billing" says there is none), and the next Subscribe makes a new one."""
+    from portal.billing_models import StripeCustomer
+
+    shop = offered
+    first = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).customer
+    shop.stripe.customers.delete(first)
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    page = portal_client.post(f"{base}/Refresh", data={"csrf_token": csrf_token(portal_client, base)},
+                              follow_redirects=True).get_data(as_text=True)
+    assert "Up to date with Stripe (0 subscriptions)." in page and "No such customer" not in page
+    assert shop.db.exec(select(StripeCustomer)).all() == []
+    second = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).customer
+    assert second not in (first, None)
