@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from devtools.stripe_standin.errors import Refused
-from portal.billing_models import StripePrice, Subscription
+from portal.billing_models import StripeCustomer, StripePrice, Subscription
 from tests.billing.conftest import app_session
 from tests.support.pages import csrf_token
 
@@ -123,18 +123,23 @@ def test_subscribing_to_a_plan_not_on_offer_is_refused(shop, vendor, portal_clie
 
 
 
+def _deleted_in_stripe_then(shop, vendor, portal_client, action: str) -> tuple[str, str]:
+    """The customer subscribes (so has a Stripe customer), the vendor deletes that customer in Stripe's dashboard,
+    then the customer presses `action`: (the deleted Stripe customer's id, the page shown after)."""
+    first = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).customer
+    shop.stripe.customers.delete(first)
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    page = portal_client.post(f"{base}/{action}", data={"csrf_token": csrf_token(portal_client, base)},
+                              follow_redirects=True).get_data(as_text=True)
+    return first, page
+
+
 def test_a_stripe_customer_deleted_in_stripe_is_replaced_at_checkout_and_billing_says_there_is_none(
         offered, vendor, customer, portal_client):
     """The vendor deleted the customer in Stripe's dashboard: "Manage billing" says there is no billing rather than
     Stripe's error, and "Subscribe" makes a new Stripe customer with `skm_customer_id` and goes on to Checkout."""
-    from portal.billing_models import StripeCustomer
-
     shop = offered
-    first = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).customer
-    shop.stripe.customers.delete(first)
-    base = f"/Portal/@{vendor.slug}/Subscriptions"
-    page = portal_client.post(f"{base}/ManageBilling", data={"csrf_token": csrf_token(portal_client, base)},
-                              follow_redirects=True).get_data(as_text=True)
+    first, page = _deleted_in_stripe_then(shop, vendor, portal_client, "ManageBilling")
     assert "You have no billing with us yet." in page and "No such customer" not in page
     assert shop.db.exec(select(StripeCustomer)).all() == []
 
@@ -160,8 +165,6 @@ def test_a_price_stripe_does_not_have_is_refused_in_stripes_words_and_the_custom
         offered, vendor, customer, portal_client):
     from sqlalchemy import update
 
-    from portal.billing_models import StripeCustomer
-
     shop = offered
     _subscribe(portal_client, shop, vendor)
     with app_session(shop.app) as session:
@@ -179,14 +182,8 @@ def test_a_price_stripe_does_not_have_is_refused_in_stripes_words_and_the_custom
 def test_refresh_forgets_a_stripe_customer_deleted_in_stripe(offered, vendor, customer, portal_client):
     """Refresh after the vendor deleted the customer in Stripe: no error, the link to the deleted customer is gone
     (so "Manage billing" says there is none), and the next Subscribe makes a new one."""
-    from portal.billing_models import StripeCustomer
-
     shop = offered
-    first = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).customer
-    shop.stripe.customers.delete(first)
-    base = f"/Portal/@{vendor.slug}/Subscriptions"
-    page = portal_client.post(f"{base}/Refresh", data={"csrf_token": csrf_token(portal_client, base)},
-                              follow_redirects=True).get_data(as_text=True)
+    first, page = _deleted_in_stripe_then(shop, vendor, portal_client, "Refresh")
     assert "Up to date with Stripe (0 subscriptions)." in page and "No such customer" not in page
     assert shop.db.exec(select(StripeCustomer)).all() == []
     second = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).customer
