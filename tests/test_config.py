@@ -86,8 +86,9 @@ def test_rate_limits_are_shared_between_processes_through_redis(app, make, vendo
 
 
 def test_portals_sharing_one_redis_keep_their_counts_apart(app):
-    """RATELIMIT_KEY_PREFIX keeps apart the counts the portal keeps itself (login failures, Web API calls) as it
-    does Flask-Limiter's: ten wrong passwords for an e-mail on one portal lock nothing on the other."""
+    """RATELIMIT_KEY_PREFIX keeps apart the counts the portal keeps itself with the limiter (login failures, wrong
+    current passwords, Web API calls) as it does Flask-Limiter's: ten wrong passwords for an e-mail on one portal lock
+    nothing on the other."""
     import uuid
 
     from portal.throttle import LoginThrottle

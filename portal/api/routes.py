@@ -8,7 +8,7 @@ import os
 import time
 
 from flask import Flask, current_app, request
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse_many
 from werkzeug.exceptions import HTTPException
 
 # Importing a method module registers its methods.
@@ -30,27 +30,32 @@ def _rate_key() -> str:
     return "api:" + (token_digest(token)[:32] if token else request.remote_addr or "")
 
 
+DEFAULT_RATE_LIMIT = "600 per minute"
+
+
 @functools.cache
-def _limit(text: str) -> RateLimitItem:
-    return parse(text)
+def _limits(text: str) -> tuple[RateLimitItem, ...]:
+    """API_RATE_LIMIT's limits (e.g. `600 per minute; 20000 per day`), the shortest window first."""
+    return tuple(sorted(parse_many(text)))
 
 
 # Registered once, at import: the blueprint object outlives each app made from it.
 @blueprint.before_request
 def _count_call():
     """One count per token for all its methods, in the limiter's storage (Redis in production), with the `limits`
-    strategy Flask-Limiter counts with and under the key it used (as portal/throttle.py counts login failures).
-    Through Flask-Limiter's decorator, resolving which limits apply to the request cost a tenth of an activation's
-    instructions (bench/RESULTS.md, 2026-12-02 evening); the API has this one limit."""
+    strategy Flask-Limiter counts with and under the key it used (as portal/throttle.py counts login failures);
+    each limit of API_RATE_LIMIT in turn, up to the first one refused, as Flask-Limiter did. Through Flask-Limiter's
+    decorator, resolving which limits apply to the request cost a tenth of an activation's instructions
+    (bench/RESULTS.md, 2026-12-02 evening)."""
     if not limiter.enabled:
         return None
-    limit = _limit(current_app.config.get("API_RATE_LIMIT", "600 per minute"))
     counted = count_key(_rate_key(), "api")
-    if limiter.limiter.hit(limit, *counted):
-        return None
-    reset_at, _remaining = limiter.limiter.get_window_stats(limit, *counted)
-    answer, status = refusal("Too many calls with this access token: wait a moment and call again.", 429)
-    return answer, status, {"Retry-After": str(max(1, math.ceil(reset_at - time.time())))}
+    for limit in _limits(current_app.config["API_RATE_LIMIT"]):
+        if not limiter.limiter.hit(limit, *counted):
+            reset_at, _remaining = limiter.limiter.get_window_stats(limit, *counted)
+            answer, status = refusal("Too many calls with this access token: wait a moment and call again.", 429)
+            return answer, status, {"Retry-After": str(max(1, math.ceil(reset_at - time.time())))}
+    return None
 
 
 limiter.request_filter(lambda: request.blueprint == "api")  # counted by _count_call alone
@@ -84,7 +89,11 @@ def server_error(error: Exception):
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("API_RATE_LIMIT", os.environ.get("API_RATE_LIMIT", "600 per minute"))
+    app.config.setdefault("API_RATE_LIMIT", os.environ.get("API_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
+    try:
+        _limits(app.config["API_RATE_LIMIT"])
+    except ValueError as error:  # at start-up, not as a 500 on every call
+        raise RuntimeError(f"API_RATE_LIMIT is not a rate limit like '600 per minute': {error}") from error
     csrf.exempt(blueprint)
     app.register_blueprint(blueprint)
     pages.init_app(app)

@@ -142,12 +142,16 @@ def _forget_if_deleted(session: Session, access: StripeAccess, connection: Strip
     events about them left them); whether it was forgotten."""
     if not _stripe(session, _deleted, access.gateway(connection), stripe_customer_id):
         return False
+    _forget(session, connection, stripe_customer_id)
+    return True
+
+
+def _forget(session: Session, connection: StripeConnection, stripe_customer_id: str) -> None:
     log.warning("vendor %s: Stripe customer %s is deleted in Stripe; the link to it is forgotten",
                 connection.vendor_id, stripe_customer_id)
     session.execute(delete(StripeCustomer).where(StripeCustomer.vendor_id == connection.vendor_id,
                                                  StripeCustomer.stripe_customer_id == stripe_customer_id))
     session.commit()
-    return True
 
 
 def ensure_stripe_customer(session: Session, access: StripeAccess, *, connection: StripeConnection,
@@ -225,15 +229,23 @@ def refresh(session: Session, access: StripeAccess, *, vendor_id: int, customer_
     try:
         found = _stripe(session, gateway.subscriptions, customer=stripe_customer)
     except MissingInStripe:
-        found = None
-    if not found and _forget_if_deleted(session, access, connection, stripe_customer):
-        return 0  # deleted in Stripe's dashboard: the next Subscribe makes a new Stripe customer
-    if found is None:
-        raise DomainError("Stripe cannot read this customer's subscriptions just now; try again in a minute.")
+        if _forget_if_deleted(session, access, connection, stripe_customer):
+            return 0
+        raise
     for subscription in found:
         _stripe(session, settle, session, gateway, connection=connection, subscription=subscription, actor=actor,
                 portal_link=portal_link)
+    # Deleted in Stripe's dashboard (which cancelled its subscriptions): the next Subscribe makes a new Stripe customer.
+    if found and all(_of_a_deleted_customer(subscription) for subscription in found):
+        _forget(session, connection, stripe_customer)
+    elif not found:
+        _forget_if_deleted(session, access, connection, stripe_customer)
     return len(found)
+
+
+def _of_a_deleted_customer(subscription: dict) -> bool:
+    customer = subscription.get("customer")  # expanded by the gateway
+    return isinstance(customer, dict) and bool(customer.get("deleted"))
 
 
 def checkout_subscription(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,

@@ -104,3 +104,31 @@ def test_calls_are_rate_limited_per_token_in_json(app, api, vendor):
     assert refused.get_json() == {"result": 1, "message": "Too many calls with this access token: wait a moment "
                                                           "and call again."}
     assert 1 <= int(refused.headers["Retry-After"]) <= 60  # the rest of the minute's window
+
+
+def test_every_limit_of_the_setting_counts_and_unknown_paths_count_too(app, api, vendor):
+    """`API_RATE_LIMIT` may name several windows; a call to no method is counted like the others, under the key
+    Flask-Limiter kept the count under before (so a deploy keeps the counts of the minute)."""
+    from limits import parse
+
+    from portal.extensions import limiter
+    from portal.security import token_digest
+
+    app.config["API_RATE_LIMIT"] = "5 per minute; 2 per hour"
+    token = api.token(vendor, "products")
+    client = app.test_client()
+    assert client.post("/api/no/such/method", data={"token": token}).status_code == 404
+    assert api.post("product/GetProducts", token=token)[0] == 200
+    refused = client.post("/api/product/GetProducts", data={"token": token})
+    assert refused.status_code == 429 and 60 < int(refused.headers["Retry-After"]) <= 3600  # the hour's window
+    hourly = parse("2 per hour")
+    assert limiter.storage.get(hourly.key_for(f"api:{token_digest(token)[:32]}", "api")) == 3
+
+
+def test_a_rate_limit_setting_that_is_not_one_stops_the_start(app):
+    from portal import create_app
+
+    config = {key: app.config[key] for key in ("TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND")}
+    for bad in ("600 a minute", "lots"):
+        with pytest.raises(RuntimeError, match="API_RATE_LIMIT"):
+            create_app(config | {"API_RATE_LIMIT": bad})

@@ -188,3 +188,28 @@ def test_refresh_forgets_a_stripe_customer_deleted_in_stripe(offered, vendor, cu
     assert shop.db.exec(select(StripeCustomer)).all() == []
     second = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).customer
     assert second not in (first, None)
+
+
+def test_refresh_forgets_a_paying_customer_deleted_in_stripe_and_its_subscription_shows_ended(
+        offered, vendor, customer, portal_client):
+    """Stripe cancels a deleted customer's subscriptions at once: Refresh (with Stripe's events held back) brings the
+    record and key up to date from Stripe and forgets the link, so the next Subscribe makes a new Stripe customer."""
+    shop = offered
+    checkout = _subscribe(portal_client, shop, vendor)
+    shop.standin.pay_checkout(shop.secret_key, checkout)
+    shop.settle()
+    record = shop.db.exec(select(Subscription)).one()
+    shop.standin.hold_deliveries()
+    first = shop.stripe.checkout.sessions.retrieve(checkout).customer
+    shop.stripe.customers.delete(first)
+    assert shop.stripe.subscriptions.retrieve(record.stripe_subscription_id).status == "canceled"
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    page = portal_client.post(f"{base}/Refresh", data={"csrf_token": csrf_token(portal_client, base)},
+                              follow_redirects=True).get_data(as_text=True)
+    assert "Up to date with Stripe (1 subscription)." in page
+    shop.db.expire_all()
+    assert shop.db.get(Subscription, record.id).status == "canceled"
+    assert shop.db.exec(select(StripeCustomer)).all() == []
+    assert shop.key().customer_id == customer.id
+    second = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).customer
+    assert second not in (first, None)

@@ -93,6 +93,17 @@ def test_switching_price_cancelling_at_period_end_and_cancelling(sdk, catalog):
     assert sdk.v1.subscriptions.list(params={"customer": customer.id}).data == []
 
 
+def test_deleting_a_customer_cancels_its_subscriptions_as_stripe_does(sdk, catalog):
+    _product, price, customer = catalog
+    subscription = _subscribe(sdk, price, customer)
+
+    sdk.v1.customers.delete(customer.id)
+
+    ended = sdk.v1.subscriptions.retrieve(subscription.id, params={"expand": ["customer"]})
+    assert ended.status == "canceled" and ended.customer.deleted is True
+    assert _types(sdk)[-2:] == ["customer.subscription.deleted", "customer.deleted"]
+
+
 def test_a_trial_ends_when_advanced(stripe_standin, sdk, acme, catalog):
     _, price, customer = catalog
     subscription = _subscribe(sdk, price, customer, trial_period_days=14)

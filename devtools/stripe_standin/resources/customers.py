@@ -9,6 +9,7 @@ from ..ids import new_id
 from ..params import check_known, merge_metadata
 from ..routing import Call, RouteTable
 from ..search import search_objects
+from . import subscriptions
 
 routes = RouteTable()
 
@@ -106,6 +107,10 @@ def update(call: Call) -> dict:
 @routes.delete("/v1/customers/{id}")
 def delete(call: Call) -> dict:
     customer = call.account.get("customer", call.match["id"])
+    # As Stripe does: deleting a customer cancels its subscriptions at once.
+    for subscription in list(call.account.objects["subscription"].values()):
+        if subscription["customer"] == customer["id"] and subscription["status"] not in subscriptions.ENDED:
+            subscriptions.end(call, subscription, {})
     emit(call, "customer.deleted", customer)
     tombstone = {"id": customer["id"], "object": "customer", "deleted": True}
     call.account.objects["customer"][customer["id"]] = tombstone

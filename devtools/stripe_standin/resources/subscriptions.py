@@ -20,6 +20,7 @@ routes = RouteTable()
 _IGNORED = {"proration_behavior", "payment_behavior", "collection_method", "off_session", "payment_settings",
             "automatic_tax", "description", "billing_cycle_anchor", "proration_date", "cancellation_details"}
 _SEARCHABLE = frozenset({"status", "created", "customer"})
+ENDED = ("canceled", "incomplete_expired")
 _STATUSES = ("incomplete", "incomplete_expired", "trialing", "active", "past_due", "canceled", "unpaid", "paused")
 
 
@@ -221,14 +222,19 @@ def update(call: Call) -> dict:
 def cancel(call: Call) -> dict:
     check_known(call.params, {"invoice_now", "prorate", "cancellation_details"})
     subscription = call.account.get("subscription", call.match["id"])
-    if subscription["status"] in ("canceled", "incomplete_expired"):
+    if subscription["status"] in ENDED:
         raise invalid(f"This subscription is already canceled: {subscription['id']}")
+    end(call, subscription, call.params.get("cancellation_details") or {})
+    return export(call.account, subscription, call.params.get("expand"))
+
+
+def end(call: Call, subscription: dict, details: dict) -> None:
+    """Cancel at once (a DELETE of the subscription, or of its customer) and tell the webhooks."""
     now = int(time.time())
     subscription.update(status="canceled", canceled_at=now, ended_at=now)
     subscription["cancellation_details"] = {**subscription["cancellation_details"], "reason": "cancellation_requested",
-                                            **(call.params.get("cancellation_details") or {})}
+                                            **details}
     emit(call, "customer.subscription.deleted", subscription)
-    return export(call.account, subscription, call.params.get("expand"))
 
 
 @routes.get("/v1/subscriptions")
@@ -249,7 +255,7 @@ def list_all(call: Call) -> dict:
         if status is None:  # Stripe's default list leaves out canceled subscriptions
             return subscription["status"] != "canceled"
         if status == "ended":
-            return subscription["status"] in ("canceled", "incomplete_expired")
+            return subscription["status"] in ENDED
         return status == "all" or subscription["status"] == status
 
     found = (s for s in call.account.objects["subscription"].values() if wanted(s))
