@@ -6,12 +6,20 @@ up to that limit over the key's life (deactivated machines still count, so freei
 its expiry to that moment plus the key's period (never earlier than it was), as Cryptolens does by default. So a
 key with starts left may be activated on a new machine even past the expiry it was made with, and the expiry sweep
 leaves it alone; the reminder leaves alone a key no machine has started yet. A key of key/CreateTrialKey is one
-such key, started by its machine as it is made.
+such key, started by its machine as it is made. A product whose data object `cryptolens_trialactivation` says
+`first_activation` (Cryptolens' product setting) has its keys started by their first machine only: that start uses
+up all of the key's starts.
 """
 
 from datetime import datetime, timedelta
 
-from portal.models import LicenseKey
+from sqlmodel import Session, func, select
+
+from portal.dataobjects.services import PRODUCT
+from portal.models import DataObject, LicenseKey
+
+# Cryptolens' product data object that makes only the first activation start a key's countdown.
+FIRST_ACTIVATION_SETTING, FIRST_ACTIVATION = "cryptolens_trialactivation", "first_activation"
 
 # A start that would move the expiry by less than this leaves it (a key activated as it is made, as
 # key/CreateTrialKey's are, gains nothing worth a write and an entry in the audit trail).
@@ -37,6 +45,20 @@ def started_expiry(key, now: datetime) -> datetime | None:
     """The expiry a machine starting the key now gives it, if that moves it (else None)."""
     started = now + timedelta(days=key.period)
     return started if started - key.expires >= LEAST_MOVE else None
+
+
+def first_activation_only(session: Session, key) -> bool:
+    """Whether the key's product starts countdowns at the first activation only."""
+    return session.exec(select(DataObject.id).where(
+        DataObject.vendor_id == key.vendor_id, DataObject.referencer_type == PRODUCT,
+        DataObject.referencer_id == key.product_id, DataObject.name == FIRST_ACTIVATION_SETTING,
+        func.lower(func.trim(DataObject.string_value)) == FIRST_ACTIVATION)).first() is not None
+
+
+def starts_after_one(session: Session, key: LicenseKey) -> int:
+    """The key's count of starts once one more machine has started it: one more, or all of them where its product
+    starts countdowns at the first activation only."""
+    return key.max_no_of_machines if first_activation_only(session, key) else key.countdown_starts + 1
 
 
 def _counting_down():

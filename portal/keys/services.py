@@ -302,7 +302,7 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
     _audit(session, key, actor or f"machine {ip}", "key.machine_activated", after={"mid": stored}, ip=ip)
     if starts:
         started = countdown.started_expiry(key, now)
-        key.countdown_starts += 1
+        key.countdown_starts = countdown.starts_after_one(session, key)
         session.add(key)
         if started is not None:
             _change(session, key, actor or f"machine {ip}", "key.countdown_started", ip, expires=started)

@@ -197,3 +197,47 @@ def test_extending_a_key_waiting_for_its_machines_lengthens_the_period_they_star
     db.commit()
     assert abs(db.get(LicenseKey, key.id).expires - (utcnow() + timedelta(days=40))) < timedelta(minutes=1)
     assert "starts the countdown later" not in vendor_client.get(page).get_data(as_text=True)  # no start left
+
+
+@pytest.mark.parametrize("setting", ["first_activation", " First_Activation "])
+def test_a_product_set_to_first_activation_has_its_keys_started_by_their_first_machine_only(
+        api, vendor_client, make, vendor, product, db, setting):
+    """Cryptolens' product data object `cryptolens_trialactivation` = `first_activation`: the first machine starts
+    the period; a second machine takes a slot but moves nothing, the key expires like any and the sweep blocks it."""
+    from portal.dataobjects.services import PRODUCT, add_object
+
+    add_object(db, vendor_id=vendor.id, name="cryptolens_trialactivation", string_value=setting,
+               referencer_type=PRODUCT, referencer_id=product.id, actor="test")
+    db.commit()
+    key = _made_ahead(make, product, machines=3)
+    assert "yes: its first machine will start it" in vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
+    token = api.token(vendor)
+    assert _activate(api, token, product, key, "m-1")[1]["result"] == 0
+    started = db.get(LicenseKey, key.id).expires
+    assert started > utcnow() + timedelta(days=29)
+    assert "yes, and started: a new machine no longer moves its expiry" in vendor_client.get(
+        f"/vendor/keys/{key.id}").get_data(as_text=True)
+    _set_expiry(db, key, utcnow() - timedelta(days=1))
+    assert _activate(api, token, product, key, "m-2")[1]["message"] == "The key has expired."  # no second start
+    owner = db.get(Vendor, vendor.id)
+    owner.block_expired_keys = True
+    db.commit()
+    assert keys.block_expired_keys(db) == 1
+
+
+def test_another_value_of_the_setting_or_another_products_setting_keeps_each_machine_starting_it(
+        api, make, vendor, product, db):
+    from portal.dataobjects.services import PRODUCT, add_object
+
+    other = make.product(vendor)
+    add_object(db, vendor_id=vendor.id, name="cryptolens_trialactivation", string_value="first_activation",
+               referencer_type=PRODUCT, referencer_id=other.id, actor="test")
+    add_object(db, vendor_id=vendor.id, name="cryptolens_trialactivation", string_value="each_activation",
+               referencer_type=PRODUCT, referencer_id=product.id, actor="test")
+    db.commit()
+    key = _made_ahead(make, product, machines=2)
+    token = api.token(vendor)
+    assert _activate(api, token, product, key, "m-1")[1]["result"] == 0
+    _set_expiry(db, key, utcnow() - timedelta(days=1))
+    assert _activate(api, token, product, key, "m-2")[1]["result"] == 0  # the second machine starts it again
+    assert db.get(LicenseKey, key.id).countdown_starts == 2
