@@ -31,9 +31,10 @@ def _list_and_add(referencer_type: int, referencer_id: int, owner_label: str):
         return redirect(_list_url(referencer_type, referencer_id), code=303)
     objects = services.list_objects(session, vendor_id=g.vendor_id, referencer_type=referencer_type,
                                     referencer_id=referencer_id)
-    return render_template("dataobjects/index.html", form=form, objects=objects, owner_label=owner_label,
-                           add_url=_list_url(referencer_type, referencer_id),
-                           terms_name=services.TERMS_URL), form_status(form)
+    page = render_template("dataobjects/index.html", form=form, objects=objects, owner_label=owner_label,
+                           add_url=_list_url(referencer_type, referencer_id), terms_name=services.TERMS_URL,
+                           for_product=referencer_type == services.PRODUCT)
+    return page, form_status(form)
 
 
 @blueprint.route("/", methods=["GET", "POST"])
@@ -61,8 +62,8 @@ def edit(object_id: int):
         flash(f"Data object {data_object.name} saved.", "success")
         return redirect(_list_url(data_object.referencer_type, data_object.referencer_id), code=303)
     back_url = _list_url(data_object.referencer_type, data_object.referencer_id)
-    return render_template("dataobjects/edit.html", form=form, data_object=data_object,
-                           back_url=back_url), form_status(form)
+    return render_template("dataobjects/edit.html", form=form, data_object=data_object, back_url=back_url,
+                           for_product=data_object.referencer_type == services.PRODUCT), form_status(form)
 
 
 @blueprint.route("/<int:object_id>/delete", methods=["POST"])

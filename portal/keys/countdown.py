@@ -13,13 +13,10 @@ up all of the key's starts.
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
-from portal.dataobjects.services import PRODUCT
-from portal.models import DataObject, LicenseKey
-
-# Cryptolens' product data object that makes only the first activation start a key's countdown.
-FIRST_ACTIVATION_SETTING, FIRST_ACTIVATION = "cryptolens_trialactivation", "first_activation"
+from portal.keys import product_settings
+from portal.models import LicenseKey
 
 # A start that would move the expiry by less than this leaves it (a key activated as it is made, as
 # key/CreateTrialKey's are, gains nothing worth a write and an entry in the audit trail).
@@ -47,18 +44,10 @@ def started_expiry(key, now: datetime) -> datetime | None:
     return started if started - key.expires >= LEAST_MOVE else None
 
 
-def first_activation_only(session: Session, key) -> bool:
-    """Whether the key's product starts countdowns at the first activation only."""
-    return session.exec(select(DataObject.id).where(
-        DataObject.vendor_id == key.vendor_id, DataObject.referencer_type == PRODUCT,
-        DataObject.referencer_id == key.product_id, DataObject.name == FIRST_ACTIVATION_SETTING,
-        func.lower(func.trim(DataObject.string_value)) == FIRST_ACTIVATION)).first() is not None
-
-
 def starts_after_one(session: Session, key: LicenseKey) -> int:
     """The key's count of starts once one more machine has started it: one more, or all of them where its product
     starts countdowns at the first activation only."""
-    return key.max_no_of_machines if first_activation_only(session, key) else key.countdown_starts + 1
+    return key.max_no_of_machines if product_settings.first_activation_only(session, key) else key.countdown_starts + 1
 
 
 def _counting_down():

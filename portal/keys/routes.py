@@ -12,6 +12,7 @@ from portal.forms import ConfirmForm, commit_or_show, form_status
 from portal.keys import (
     batches,
     countdown,
+    product_settings,
     services,
     sweep,  # noqa: F401 - declares the periodic expiry sweep to the job queue
 )
@@ -161,7 +162,7 @@ def _key_page(key, *, status: int = 200, **forms):
                                                  referencer_id=key.id),
         "history": history_of(session, vendor_id=g.vendor_id, subject_type="key", subject_id=key.id),
         "subscription": services.subscription_of(session, vendor_id=g.vendor_id, key_id=key.id),
-        "first_activation_only": countdown.counts_down(key) and countdown.first_activation_only(session, key),
+        "first_activation_only": countdown.counts_down(key) and product_settings.first_activation_only(session, key),
     }
     return render_template("keys/show.html", **context), status
 

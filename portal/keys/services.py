@@ -13,7 +13,7 @@ from portal.audit import record_change, snapshot
 from portal.billing_models import StripeConnection, Subscription, of_the_connection
 from portal.dataobjects.services import KEY, delete_objects_of
 from portal.domain import DomainError, NotFound, find_owned, get_owned
-from portal.keys import countdown
+from portal.keys import countdown, product_settings
 from portal.keys.notify import announce_new_license
 from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, LicenseKey, Product, Vendor, utcnow
 
@@ -176,7 +176,9 @@ def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: 
         expires = key.expires + timedelta(days=days)
     except OverflowError as error:
         raise DomainError("That would take the expiry past the year 9999.", field="days") from error
-    return _change(session, key, actor, "key.extended", ip, expires=expires, period=max(0, key.period + days))
+    unblock = {"block": False} if key.block and product_settings.unblocks_when_extended(session, key) else {}
+    return _change(session, key, actor, "key.extended", ip, expires=expires, period=max(0, key.period + days),
+                   **unblock)
 
 
 def renew_key(session: Session, *, key: LicenseKey, expires: datetime, renews_on: datetime | None, actor: str,

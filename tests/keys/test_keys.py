@@ -190,3 +190,30 @@ def test_extending_past_the_year_9999_is_refused(vendor_client, make, product, d
     db.commit()
     response = post_form(vendor_client, f"/vendor/keys/{key.id}/extend", {"days": "5"}, page=f"/vendor/keys/{key.id}")
     assert response.status_code == 422 and "9999" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("setting, unblocked", [("true", True), (" TRUE ", True), ("false", False), (None, False)])
+def test_extending_a_blocked_key_unblocks_it_where_the_product_says_so(vendor_client, make, vendor, product, db,
+                                                                       setting, unblocked):
+    """Cryptolens' product configuration `cryptolens_unblockextendedlicenses` = `true`: an extension, from the key
+    page as from key/ExtendLicense (the same service), unblocks a blocked key; the audit trail shows both changes."""
+    from portal.dataobjects.services import PRODUCT, add_object
+
+    if setting is not None:
+        add_object(db, vendor_id=vendor.id, name="cryptolens_unblockextendedlicenses", string_value=setting,
+                   referencer_type=PRODUCT, referencer_id=product.id, actor="test")
+    key = make.key(product)
+    services.set_blocked(db, key=key, blocked=True, actor="test")
+    db.commit()
+    page = f"/vendor/keys/{key.id}"
+    assert post_form(vendor_client, f"{page}/extend", {"days": "30"}, page=page).status_code == 303
+    db.expire_all()
+    assert db.get(LicenseKey, key.id).block is not unblocked
+    extended = db.exec(select(AuditEvent).where(AuditEvent.action == "key.extended")).one()
+    assert ("block" in json.loads(extended.after)) is unblocked
+
+
+def test_a_products_data_objects_form_names_the_product_configurations(vendor_client, product):
+    page = vendor_client.get(f"/vendor/data-objects/product/{product.id}").get_data(as_text=True)
+    assert "cryptolens_trialactivation" in page and "cryptolens_unblockextendedlicenses" in page
+    assert "cryptolens_unblockextendedlicenses" not in vendor_client.get("/vendor/data-objects/").get_data(as_text=True)

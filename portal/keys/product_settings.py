@@ -1,0 +1,29 @@
+"""Cryptolens' product configurations: data objects on a product, named `cryptolens_…`, that change how its keys
+behave. Read where that behaviour happens (an activation starting a countdown, an extension), never on a hot path.
+"""
+
+from sqlmodel import Session, func, select
+
+from portal.dataobjects.services import PRODUCT
+from portal.models import DataObject
+
+# Only a key's first machine starts its countdown from activation (keys/countdown.py), not each new one.
+TRIAL_ACTIVATION, FIRST_ACTIVATION = "cryptolens_trialactivation", "first_activation"
+# Extending a blocked key unblocks it.
+UNBLOCK_EXTENDED = "cryptolens_unblockextendedlicenses"
+
+
+def _says(session: Session, key, name: str, value: str) -> bool:
+    """Whether the key's product has the data object `name` whose text is `value` (any case, spaces around)."""
+    return session.exec(select(DataObject.id).where(
+        DataObject.vendor_id == key.vendor_id, DataObject.referencer_type == PRODUCT,
+        DataObject.referencer_id == key.product_id, DataObject.name == name,
+        func.lower(func.trim(DataObject.string_value)) == value)).first() is not None
+
+
+def first_activation_only(session: Session, key) -> bool:
+    return _says(session, key, TRIAL_ACTIVATION, FIRST_ACTIVATION)
+
+
+def unblocks_when_extended(session: Session, key) -> bool:
+    return _says(session, key, UNBLOCK_EXTENDED, "true")
