@@ -179,6 +179,17 @@ class DataObject(SQLModel, table=True):
     created: datetime = Field(default_factory=utcnow, sa_column=when())
 
 
+class DataObjectReset(SQLModel, table=True):
+    """When one entry of a product's `cryptolens_dobjreset` last set its keys' data objects back (the day, UTC)."""
+
+    __tablename__ = "data_object_reset"
+    __table_args__ = (sa.UniqueConstraint("setting_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    setting_id: int = Field(sa_column=fk("data_object.id", index=False))  # the product's cryptolens_dobjreset
+    name: str = Field(max_length=NAME_MAX)
+    last_day: int = 0  # date.toordinal() of the last reset
+
+
 class TermsAcceptance(SQLModel, table=True):
     __tablename__ = "terms_acceptance"
     __table_args__ = (sa.Index("ix_terms_acceptance_account_url", "account_id", "url"),)

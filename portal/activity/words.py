@@ -28,6 +28,7 @@ _ACTIONS = {
     "data_object.added": "Data object added",
     "data_object.updated": "Data object changed",
     "data_object.deleted": "Data object deleted",
+    "data_objects.reset": "Keys' data objects set back",
     "stripe_price.linked": "Plan linked",
     "stripe_price.created": "Plan created",
     "stripe_price.changed": "Plan changed",

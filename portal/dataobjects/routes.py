@@ -3,7 +3,10 @@
 from flask import Flask, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
-from portal.dataobjects import services
+from portal.dataobjects import (
+    resets,  # noqa: F401 - declares the periodic reset of data objects to the job queue
+    services,
+)
 from portal.dataobjects.forms import DataObjectForm
 from portal.db import get_session
 from portal.forms import commit_or_show, form_status

@@ -1,5 +1,8 @@
 """Data objects: named values on a vendor (user level), later on products and keys."""
 
+import json
+from dataclasses import dataclass
+
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -13,7 +16,40 @@ from portal.rules import is_web_url
 USER, PRODUCT, KEY, MACHINE = 0, 1, 2, 3
 RESERVED_PREFIX = "cryptolens_"
 TERMS_URL = "cryptolens_customtosurl"
+# On a product: data objects of its keys set back on a schedule (portal/dataobjects/resets.py).
+RESETS = "cryptolens_dobjreset"
+MAX_RESET_DAYS = 3650
 INT32 = (-(2**31), 2**31 - 1)
+
+
+@dataclass(frozen=True)
+class Reset:
+    name: str
+    freq: int
+    default: int
+
+
+def parse_resets(text: str) -> list[Reset]:
+    """The entries of a `cryptolens_dobjreset` text, or DomainError saying what is wrong with it."""
+    example = 'Give a list like [{"Name": "credits", "Freq": 1, "Default": 5}] (Freq in days).'
+    try:
+        entries = json.loads(text)
+    except ValueError:
+        raise DomainError(f"This is not JSON. {example}", field="string_value") from None
+    if not isinstance(entries, list) or not entries:
+        raise DomainError(example, field="string_value")
+    resets = []
+    for entry in entries:
+        ok = (isinstance(entry, dict) and isinstance(entry.get("Name"), str) and 0 < len(entry["Name"]) <= NAME_MAX
+              and all(type(entry.get(k)) is int for k in ("Freq", "Default"))
+              and 1 <= entry["Freq"] <= MAX_RESET_DAYS and INT32[0] <= entry["Default"] <= INT32[1])
+        if not ok:
+            raise DomainError(f"Each entry needs a Name, a Freq of 1 to {MAX_RESET_DAYS} days and a whole-number "
+                              f"Default. {example}", field="string_value")
+        resets.append(Reset(entry["Name"], entry["Freq"], entry["Default"]))
+    if len({r.name for r in resets}) != len(resets):
+        raise DomainError("Name each data object once.", field="string_value")
+    return resets
 
 
 def _validate(name: str, string_value: str, int_value: int) -> None:
@@ -25,6 +61,8 @@ def _validate(name: str, string_value: str, int_value: int) -> None:
         raise DomainError(f"At most {DATA_STRING_MAX} characters.", field="string_value")
     if not INT32[0] <= int_value <= INT32[1]:
         raise DomainError("Give a whole number between -2147483648 and 2147483647.", field="int_value")
+    if name == RESETS:
+        parse_resets(string_value)
     if name == TERMS_URL and not is_web_url(string_value):
         raise DomainError(f"The terms of use need an http:// or https:// address of at most {URL_MAX} characters.",
                           field="string_value")

@@ -1,0 +1,34 @@
+"""A product's cryptolens_dobjreset remembers, per entry, the day it last set its keys' data objects back
+
+Revision ID: d3e5f7a9b1c2
+Revises: c2f4a6e8b0d1
+Create Date: 2026-12-02 20:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = 'd3e5f7a9b1c2'
+down_revision: str | None = 'c2f4a6e8b0d1'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'data_object_reset',
+        sa.Column('setting_id', sa.Integer(), nullable=False),
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column('last_day', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['setting_id'], ['data_object.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('setting_id', 'name'),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('data_object_reset')
