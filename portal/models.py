@@ -180,12 +180,13 @@ class DataObject(SQLModel, table=True):
 
 
 class DataObjectReset(SQLModel, table=True):
-    """When one entry of a product's `cryptolens_dobjreset` last set its keys' data objects back (the day, UTC)."""
+    """When a product's `cryptolens_dobjreset` last set its keys' data objects of one name back (the day, UTC); kept
+    with the product, so that deleting and adding the setting again does not top them up twice in one period."""
 
     __tablename__ = "data_object_reset"
-    __table_args__ = (sa.UniqueConstraint("setting_id", "name"),)
+    __table_args__ = (sa.UniqueConstraint("product_id", "name"),)
     id: int | None = Field(default=None, primary_key=True)
-    setting_id: int = Field(sa_column=fk("data_object.id", index=False))  # the product's cryptolens_dobjreset
+    product_id: int = Field(sa_column=fk("product.id", index=False))
     name: str = Field(max_length=NAME_MAX)
     last_day: int = 0  # date.toordinal() of the last reset
 

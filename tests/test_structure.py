@@ -99,7 +99,7 @@ print(json.dumps({"modules": sorted(sys.modules), "storage": type(huey.storage).
                           env=env)
     found = json.loads(done.stdout)
     assert {"portal.mail", "portal.accounts.services", "portal.signup.pending", "portal.keys.batches",
-            "portal.keys.sweep"} <= set(found["modules"])
+            "portal.keys.sweep", "portal.dataobjects.resets"} <= set(found["modules"])
     assert found["storage"] == "SqliteStorage" and found["filename"] == str(tmp_path / "jobs.db")
 
 

@@ -1,4 +1,4 @@
-"""A product's cryptolens_dobjreset remembers, per entry, the day it last set its keys' data objects back
+"""A product remembers, per data object name of its cryptolens_dobjreset, the day it last set its keys' ones back
 
 Revision ID: d3e5f7a9b1c2
 Revises: c2f4a6e8b0d1
@@ -20,13 +20,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         'data_object_reset',
-        sa.Column('setting_id', sa.Integer(), nullable=False),
+        sa.Column('product_id', sa.Integer(), nullable=False),
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column('last_day', sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(['setting_id'], ['data_object.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['product_id'], ['product.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
-        sa.UniqueConstraint('setting_id', 'name'),
+        sa.UniqueConstraint('product_id', 'name'),
     )
 
 

@@ -61,8 +61,6 @@ def _validate(name: str, string_value: str, int_value: int) -> None:
         raise DomainError(f"At most {DATA_STRING_MAX} characters.", field="string_value")
     if not INT32[0] <= int_value <= INT32[1]:
         raise DomainError("Give a whole number between -2147483648 and 2147483647.", field="int_value")
-    if name == RESETS:
-        parse_resets(string_value)
     if name == TERMS_URL and not is_web_url(string_value):
         raise DomainError(f"The terms of use need an http:// or https:// address of at most {URL_MAX} characters.",
                           field="string_value")
@@ -91,6 +89,8 @@ def add_object(session: Session, *, vendor_id: int, name: str, string_value: str
     """A new data object; `owner_is_new` (its product or key made in this transaction) skips looking for one of the
     same reserved name, which it cannot have yet."""
     _validate(name, string_value, int_value)
+    if name == RESETS and referencer_type == PRODUCT:
+        parse_resets(string_value)
     if name.startswith(RESERVED_PREFIX) and not owner_is_new and find_by_name(session, vendor_id=vendor_id, name=name,
                                                           referencer_type=referencer_type,
                                                           referencer_id=referencer_id):
@@ -107,6 +107,9 @@ def add_object(session: Session, *, vendor_id: int, name: str, string_value: str
 def update_object(session: Session, *, data_object: DataObject, name: str, string_value: str, int_value: int,
                   actor: str, ip: str = "") -> DataObject:
     _validate(name, string_value, int_value)
+    if name == RESETS and data_object.referencer_type == PRODUCT and (name, string_value) != (data_object.name,
+                                                                                               data_object.string_value):
+        parse_resets(string_value)
     before = snapshot(data_object)
     data_object.name, data_object.string_value, data_object.int_value = name, string_value, int_value
     session.add(data_object)

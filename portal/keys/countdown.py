@@ -8,7 +8,7 @@ key with starts left may be activated on a new machine even past the expiry it w
 leaves it alone; the reminder leaves alone a key no machine has started yet. A key of key/CreateTrialKey is one
 such key, started by its machine as it is made. A product whose data object `cryptolens_trialactivation` says
 `first_activation` (Cryptolens' product setting) has its keys started by their first machine only: that start uses
-up all of the key's starts.
+up all of the key's starts, whatever its machine limit becomes.
 """
 
 from datetime import datetime, timedelta
@@ -44,10 +44,15 @@ def started_expiry(key, now: datetime) -> datetime | None:
     return started if started - key.expires >= LEAST_MOVE else None
 
 
+# The count of starts of a key its product lets only the first machine start: more than any machine limit, so that
+# raising the limit later gives it no new start.
+ALL_STARTS_USED = 2**31 - 1
+
+
 def starts_after_one(session: Session, key: LicenseKey) -> int:
     """The key's count of starts once one more machine has started it: one more, or all of them where its product
     starts countdowns at the first activation only."""
-    return key.max_no_of_machines if product_settings.first_activation_only(session, key) else key.countdown_starts + 1
+    return ALL_STARTS_USED if product_settings.first_activation_only(session, key) else key.countdown_starts + 1
 
 
 def _counting_down():

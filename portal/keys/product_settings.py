@@ -4,6 +4,7 @@ behave. Read where that behaviour happens (an activation starting a countdown, a
 
 from sqlmodel import Session, func, select
 
+from portal.billing_models import Subscription
 from portal.dataobjects.services import PRODUCT
 from portal.models import DataObject
 
@@ -26,4 +27,8 @@ def first_activation_only(session: Session, key) -> bool:
 
 
 def unblocks_when_extended(session: Session, key) -> bool:
-    return _says(session, key, UNBLOCK_EXTENDED, "true")
+    """Except a key its Stripe subscription blocked (for a failed payment or the end of the subscription): the
+    subscription's next payment unblocks that one, and an extension by hand would leave the two disagreeing."""
+    blocked_by_stripe = session.exec(select(Subscription.id).where(
+        Subscription.vendor_id == key.vendor_id, Subscription.key_id == key.id, Subscription.blocked_for != "")).first()
+    return blocked_by_stripe is None and _says(session, key, UNBLOCK_EXTENDED, "true")

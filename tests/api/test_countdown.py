@@ -219,6 +219,10 @@ def test_a_product_set_to_first_activation_has_its_keys_started_by_their_first_m
         f"/vendor/keys/{key.id}").get_data(as_text=True)
     _set_expiry(db, key, utcnow() - timedelta(days=1))
     assert _activate(api, token, product, key, "m-2")[1]["message"] == "The key has expired."  # no second start
+    post_form(vendor_client, f"/vendor/keys/{key.id}/details", {"max_no_of_machines": "5", "trial_activation": "y"},
+              page=f"/vendor/keys/{key.id}")  # a higher limit gives no new start
+    assert db.get(LicenseKey, key.id).max_no_of_machines == 5
+    assert _activate(api, token, product, key, "m-3")[1]["message"] == "The key has expired."
     owner = db.get(Vendor, vendor.id)
     owner.block_expired_keys = True
     db.commit()

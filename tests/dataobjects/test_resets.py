@@ -47,6 +47,8 @@ def test_each_key_of_the_product_gets_its_credits_back_once_a_day(make, vendor, 
 
     assert reset_due(db, MONDAY) == 1
     assert _values(db, *used, *untouched) == [5, 5, 2, 0]
+    assert json.loads(db.exec(select(AuditEvent.after).where(AuditEvent.action == "data_objects.reset")).one()) == {
+        "name": "credits", "int_value": 5, "keys": 2}
     _credits_used = db.get(DataObject, used[0].id)
     _credits_used.int_value = 3  # the customer's software spends two
     db.commit()
@@ -54,9 +56,10 @@ def test_each_key_of_the_product_gets_its_credits_back_once_a_day(make, vendor, 
     assert _values(db, used[0]) == [3]
     assert reset_due(db, MONDAY + timedelta(days=1)) == 1
     assert _values(db, used[0]) == [5]
-    event = db.exec(select(AuditEvent).where(AuditEvent.action == "data_objects.reset")).first()
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "data_objects.reset")
+                    .order_by(AuditEvent.id.desc())).first()
     assert (event.actor, event.subject_type, event.subject_id) == ("portal", "product", product.id)
-    assert json.loads(event.after) == {"name": "credits", "int_value": 5, "keys": 2}
+    assert json.loads(event.after) == {"name": "credits", "int_value": 5, "keys": 1}  # the other one had 5 still
 
 
 def test_a_longer_period_resets_once_in_it_and_a_missed_day_is_caught_up_once(make, vendor, product, db):
@@ -76,14 +79,54 @@ def test_a_longer_period_resets_once_in_it_and_a_missed_day_is_caught_up_once(ma
     assert reset_due(db, days[-1] + timedelta(days=20)) == 0
 
 
-def test_two_runs_at_once_reset_once(app, make, vendor, product, db):
+@pytest.mark.parametrize("days_ago", [None, 1])  # the first reset (an insert), a later one (a conditional update)
+def test_runs_at_once_reset_once(app, make, vendor, product, db, days_ago):
+    import threading
+
     from portal.jobs import job_session
+    from portal.models import DataObjectReset
 
     _setting(db, vendor, product, [{"Name": "credits", "Freq": 1, "Default": 5}])
     _credits(db, make.key(product), 0)
-    with app.app_context(), job_session() as one, job_session() as two:
-        assert reset_due(one, MONDAY) + reset_due(two, MONDAY) == 1
+    if days_ago is not None:
+        db.add(DataObjectReset(product_id=product.id, name="credits", last_day=MONDAY.toordinal() - days_ago))
+        db.commit()
+    start, done = threading.Barrier(4), []
+
+    def run():
+        with app.app_context(), job_session() as session:
+            start.wait()
+            done.append(reset_due(session, MONDAY))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(done) == [0, 0, 0, 1]
     assert len(db.exec(select(AuditEvent).where(AuditEvent.action == "data_objects.reset")).all()) == 1
+
+
+def test_deleting_and_adding_the_setting_again_does_not_top_up_twice_in_a_period(make, vendor, product, db):
+    from portal.dataobjects.services import delete_object
+
+    setting = _setting(db, vendor, product, [{"Name": "credits", "Freq": 1, "Default": 5}])
+    item = _credits(db, make.key(product), 0)
+    assert reset_due(db, MONDAY) == 1
+    delete_object(db, data_object=setting, actor="test")
+    db.commit()
+    _setting(db, vendor, product, [{"Name": "credits", "Freq": 1, "Default": 9}])
+    db.get(DataObject, item.id).int_value = 1
+    db.commit()
+    assert reset_due(db, MONDAY) == 0 and _values(db, item) == [1]
+    assert reset_due(db, MONDAY + timedelta(days=1)) == 1 and _values(db, item) == [9]
+
+
+def test_only_a_products_schedule_is_checked(vendor_client, db):
+    """On the account the name means nothing here, so any text is kept, as before the schedule was read."""
+    answer = post_form(vendor_client, "/vendor/data-objects/", {"name": "cryptolens_dobjreset", "string_value": "x",
+                                                                 "int_value": "0"})
+    assert answer.status_code == 303
 
 
 @pytest.mark.parametrize("text, says", [

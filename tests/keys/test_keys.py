@@ -217,3 +217,20 @@ def test_a_products_data_objects_form_names_the_product_configurations(vendor_cl
     page = vendor_client.get(f"/vendor/data-objects/product/{product.id}").get_data(as_text=True)
     assert "cryptolens_trialactivation" in page and "cryptolens_unblockextendedlicenses" in page
     assert "cryptolens_unblockextendedlicenses" not in vendor_client.get("/vendor/data-objects/").get_data(as_text=True)
+
+
+def test_an_extension_leaves_blocked_a_key_its_stripe_subscription_blocked(vendor_client, make, vendor, product, db):
+    """The subscription's next payment unblocks that key; an extension by hand would leave the two disagreeing."""
+    from portal.billing_models import Subscription
+    from portal.dataobjects.services import PRODUCT, add_object
+
+    add_object(db, vendor_id=vendor.id, name="cryptolens_unblockextendedlicenses", string_value="true",
+               referencer_type=PRODUCT, referencer_id=product.id, actor="test")
+    key = make.key(product)
+    services.set_blocked(db, key=key, blocked=True, actor="stripe")
+    db.add(Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_1", key_id=key.id, blocked_for="payment"))
+    db.commit()
+    page = f"/vendor/keys/{key.id}"
+    assert post_form(vendor_client, f"{page}/extend", {"days": "30"}, page=page).status_code == 303
+    db.expire_all()
+    assert db.get(LicenseKey, key.id).block
