@@ -16,8 +16,14 @@ from portal.rules import is_web_url
 USER, PRODUCT, KEY, MACHINE = 0, 1, 2, 3
 RESERVED_PREFIX = "cryptolens_"
 TERMS_URL = "cryptolens_customtosurl"
-# On a product: data objects of its keys set back on a schedule (portal/dataobjects/resets.py).
+# Cryptolens' product configurations read here (portal/keys/product_settings.py, portal/dataobjects/resets.py):
+# only a key's first machine starts its countdown; extending a blocked key unblocks it; data objects of its keys set
+# back on a schedule.
+TRIAL_ACTIVATION, FIRST_ACTIVATION = "cryptolens_trialactivation", "first_activation"
+UNBLOCK_EXTENDED = "cryptolens_unblockextendedlicenses"
 RESETS = "cryptolens_dobjreset"
+# The one text each of the first two acts on (any case); any other would be kept and do nothing.
+_SWITCHES = {TRIAL_ACTIVATION: FIRST_ACTIVATION, UNBLOCK_EXTENDED: "true"}
 MAX_RESET_DAYS = 3650
 INT32 = (-(2**31), 2**31 - 1)
 
@@ -50,6 +56,13 @@ def parse_resets(text: str) -> list[Reset]:
     if len({r.name for r in resets}) != len(resets):
         raise DomainError("Name each data object once.", field="string_value")
     return resets
+
+
+def _check_product_configuration(name: str, string_value: str) -> None:
+    if name == RESETS:
+        parse_resets(string_value)
+    elif name in _SWITCHES and string_value.strip().lower() != _SWITCHES[name]:
+        raise DomainError(f"{name} does something only with the text {_SWITCHES[name]}.", field="string_value")
 
 
 def _validate(name: str, string_value: str, int_value: int) -> None:
@@ -89,8 +102,8 @@ def add_object(session: Session, *, vendor_id: int, name: str, string_value: str
     """A new data object; `owner_is_new` (its product or key made in this transaction) skips looking for one of the
     same reserved name, which it cannot have yet."""
     _validate(name, string_value, int_value)
-    if name == RESETS and referencer_type == PRODUCT:
-        parse_resets(string_value)
+    if referencer_type == PRODUCT:
+        _check_product_configuration(name, string_value)
     if name.startswith(RESERVED_PREFIX) and not owner_is_new and find_by_name(session, vendor_id=vendor_id, name=name,
                                                           referencer_type=referencer_type,
                                                           referencer_id=referencer_id):
@@ -107,9 +120,8 @@ def add_object(session: Session, *, vendor_id: int, name: str, string_value: str
 def update_object(session: Session, *, data_object: DataObject, name: str, string_value: str, int_value: int,
                   actor: str, ip: str = "") -> DataObject:
     _validate(name, string_value, int_value)
-    if name == RESETS and data_object.referencer_type == PRODUCT and (name, string_value) != (data_object.name,
-                                                                                               data_object.string_value):
-        parse_resets(string_value)
+    if data_object.referencer_type == PRODUCT and (name, string_value) != (data_object.name, data_object.string_value):
+        _check_product_configuration(name, string_value)
     before = snapshot(data_object)
     data_object.name, data_object.string_value, data_object.int_value = name, string_value, int_value
     session.add(data_object)

@@ -47,7 +47,8 @@ class KeyDetailsForm(FlaskForm):
     trial_activation = BooleanField(
         "Start countdown upon activation",
         description="With a machine limit, the period runs from each new machine's activation (Cryptolens' trial "
-                    "activation): a key made ahead of time loses no days.")
+                    "activation; from the first machine's only where the product's cryptolens_trialactivation is "
+                    "first_activation): a key made ahead of time loses no days.")
     f1 = BooleanField("F1")
     f2 = BooleanField("F2")
     f3 = BooleanField("F3")

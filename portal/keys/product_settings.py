@@ -5,13 +5,8 @@ behave. Read where that behaviour happens (an activation starting a countdown, a
 from sqlmodel import Session, func, select
 
 from portal.billing_models import Subscription
-from portal.dataobjects.services import PRODUCT
+from portal.dataobjects.services import FIRST_ACTIVATION, PRODUCT, TRIAL_ACTIVATION, UNBLOCK_EXTENDED
 from portal.models import DataObject
-
-# Only a key's first machine starts its countdown from activation (keys/countdown.py), not each new one.
-TRIAL_ACTIVATION, FIRST_ACTIVATION = "cryptolens_trialactivation", "first_activation"
-# Extending a blocked key unblocks it.
-UNBLOCK_EXTENDED = "cryptolens_unblockextendedlicenses"
 
 
 def _says(session: Session, key, name: str, value: str) -> bool:
@@ -26,9 +21,12 @@ def first_activation_only(session: Session, key) -> bool:
     return _says(session, key, TRIAL_ACTIVATION, FIRST_ACTIVATION)
 
 
-def unblocks_when_extended(session: Session, key) -> bool:
-    """Except a key its Stripe subscription blocked (for a failed payment or the end of the subscription): the
+def unblocks_when_extended(session: Session, key, days: int) -> bool:
+    """Whether extending the key by `days` unblocks it: a blocked key, lengthened (shortening unblocks nothing), but
+    not one its Stripe subscription blocked (for a failed payment or the end of the subscription): the
     subscription's next payment unblocks that one, and an extension by hand would leave the two disagreeing."""
+    if not key.block or days <= 0:
+        return False
     blocked_by_stripe = session.exec(select(Subscription.id).where(
         Subscription.vendor_id == key.vendor_id, Subscription.key_id == key.id, Subscription.blocked_for != "")).first()
     return blocked_by_stripe is None and _says(session, key, UNBLOCK_EXTENDED, "true")

@@ -163,6 +163,7 @@ def _key_page(key, *, status: int = 200, **forms):
         "history": history_of(session, vendor_id=g.vendor_id, subject_type="key", subject_id=key.id),
         "subscription": services.subscription_of(session, vendor_id=g.vendor_id, key_id=key.id),
         "first_activation_only": countdown.counts_down(key) and product_settings.first_activation_only(session, key),
+        "extension_unblocks": product_settings.unblocks_when_extended(session, key, 1),
     }
     return render_template("keys/show.html", **context), status
 
@@ -176,7 +177,7 @@ def _apply(key, form, change, message: str, form_name: str):
     """Validate `form`, run `change`, and come back to the key page with a message or the form's errors."""
     session = get_session()
     if form.validate_on_submit() and commit_or_show(session, form, lambda: change(session, form))[0]:
-        flash(message, "success")
+        flash(message() if callable(message) else message, "success")
         return redirect(url_for("keys.show", key_id=key.id), code=303)
     return _key_page(key, status=422, **{form_name: form})
 
@@ -193,9 +194,11 @@ def block(key_id: int):
 @blueprint.route("/<int:key_id>/extend", methods=["POST"])
 def extend(key_id: int):
     key = _owned_key(key_id)
+    was_blocked = key.block
     return _apply(key, ExtendForm(), lambda session, form: services.extend_key(
         session, key=key, days=form.days.data, actor=current_user.actor, ip=client_ip()),
-        "Expiry and period changed.", "extend")
+        lambda: "Expiry and period changed" + ("; the key is unblocked." if was_blocked and not key.block else "."),
+        "extend")
 
 
 @blueprint.route("/<int:key_id>/customer", methods=["POST"])

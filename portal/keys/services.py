@@ -176,7 +176,7 @@ def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: 
         expires = key.expires + timedelta(days=days)
     except OverflowError as error:
         raise DomainError("That would take the expiry past the year 9999.", field="days") from error
-    unblock = {"block": False} if key.block and product_settings.unblocks_when_extended(session, key) else {}
+    unblock = {"block": False} if product_settings.unblocks_when_extended(session, key, days) else {}
     return _change(session, key, actor, "key.extended", ip, expires=expires, period=max(0, key.period + days),
                    **unblock)
 

@@ -13,7 +13,7 @@ from portal.keys import services as keys
 from portal.keys.find import find_keys
 from portal.keys.reminders import due_for_reminder
 from portal.keys.status import status_of
-from portal.models import AuditEvent, LicenseKey, Vendor, utcnow
+from portal.models import AuditEvent, DataObject, LicenseKey, Vendor, utcnow
 from tests.support.pages import post_form
 
 
@@ -236,8 +236,9 @@ def test_another_value_of_the_setting_or_another_products_setting_keeps_each_mac
     other = make.product(vendor)
     add_object(db, vendor_id=vendor.id, name="cryptolens_trialactivation", string_value="first_activation",
                referencer_type=PRODUCT, referencer_id=other.id, actor="test")
-    add_object(db, vendor_id=vendor.id, name="cryptolens_trialactivation", string_value="each_activation",
-               referencer_type=PRODUCT, referencer_id=product.id, actor="test")
+    # Another text (refused by the forms since, but kept from before) changes nothing.
+    db.add(DataObject(vendor_id=vendor.id, name="cryptolens_trialactivation", string_value="each_activation",
+                      referencer_type=PRODUCT, referencer_id=product.id))
     db.commit()
     key = _made_ahead(make, product, machines=2)
     token = api.token(vendor)

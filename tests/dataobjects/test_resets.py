@@ -146,7 +146,7 @@ def test_a_setting_that_is_not_a_schedule_is_refused_with_why(vendor_client, pro
 def test_the_products_form_explains_the_schedule_and_the_job_skips_a_broken_one(vendor_client, make, vendor, product,
                                                                                db):
     page = vendor_client.get(f"/vendor/data-objects/product/{product.id}").get_data(as_text=True)
-    assert "cryptolens_dobjreset" in page and "each day" in page
+    assert "cryptolens_dobjreset" in page and "back every day" in page
     db.add(DataObject(vendor_id=vendor.id, name="cryptolens_dobjreset", string_value="not json",
                       referencer_type=PRODUCT, referencer_id=product.id))
     db.commit()

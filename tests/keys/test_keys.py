@@ -192,7 +192,7 @@ def test_extending_past_the_year_9999_is_refused(vendor_client, make, product, d
     assert response.status_code == 422 and "9999" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("setting, unblocked", [("true", True), (" TRUE ", True), ("false", False), (None, False)])
+@pytest.mark.parametrize("setting, unblocked", [("true", True), (" TRUE ", True), (None, False)])
 def test_extending_a_blocked_key_unblocks_it_where_the_product_says_so(vendor_client, make, vendor, product, db,
                                                                        setting, unblocked):
     """Cryptolens' product configuration `cryptolens_unblockextendedlicenses` = `true`: an extension, from the key
@@ -206,10 +206,16 @@ def test_extending_a_blocked_key_unblocks_it_where_the_product_says_so(vendor_cl
     services.set_blocked(db, key=key, blocked=True, actor="test")
     db.commit()
     page = f"/vendor/keys/{key.id}"
-    assert post_form(vendor_client, f"{page}/extend", {"days": "30"}, page=page).status_code == 303
+    assert ("Lengthening it also unblocks it" in vendor_client.get(page).get_data(as_text=True)) is unblocked
+    assert post_form(vendor_client, f"{page}/extend", {"days": "-1"}, page=page).status_code == 303
+    db.expire_all()
+    assert db.get(LicenseKey, key.id).block  # shortening unblocks nothing
+    answer = post_form(vendor_client, f"{page}/extend", {"days": "30"}, page=page, follow_redirects=True)
+    assert ("Expiry and period changed; the key is unblocked." in answer.get_data(as_text=True)) is unblocked
     db.expire_all()
     assert db.get(LicenseKey, key.id).block is not unblocked
-    extended = db.exec(select(AuditEvent).where(AuditEvent.action == "key.extended")).one()
+    extended = db.exec(select(AuditEvent).where(AuditEvent.action == "key.extended")
+                       .order_by(AuditEvent.id.desc())).first()
     assert ("block" in json.loads(extended.after)) is unblocked
 
 
@@ -234,3 +240,16 @@ def test_an_extension_leaves_blocked_a_key_its_stripe_subscription_blocked(vendo
     assert post_form(vendor_client, f"{page}/extend", {"days": "30"}, page=page).status_code == 303
     db.expire_all()
     assert db.get(LicenseKey, key.id).block
+
+
+@pytest.mark.parametrize("name, text, says", [
+    ("cryptolens_trialactivation", "first activation", "does something only with the text first_activation"),
+    ("cryptolens_unblockextendedlicenses", "yes", "does something only with the text true"),
+])
+def test_a_product_configuration_with_a_text_it_ignores_is_refused(vendor_client, product, db, name, text, says):
+    from portal.models import DataObject
+
+    page = f"/vendor/data-objects/product/{product.id}"
+    answer = post_form(vendor_client, page, {"name": name, "string_value": text, "int_value": "0"})
+    assert answer.status_code == 422 and says in answer.get_data(as_text=True)
+    assert db.exec(select(DataObject)).all() == []
