@@ -80,3 +80,27 @@ def test_the_customer_portal_fits_390_px(new_page, make, vendor, customer, accou
         if measured["width"] > PHONE["width"]:
             too_wide[path or "dashboard"] = measured
     assert too_wide == {}
+
+
+@pytest.mark.browser
+def test_a_key_and_the_data_objects_of_a_product_with_its_configurations_fit_390_px(vendor_page, make, vendor, db):
+    from portal.dataobjects.services import PRODUCT, add_object
+
+    product = make.product(vendor)
+    for name, text in (("cryptolens_trialactivation", "first_activation"),
+                       ("cryptolens_unblockextendedlicenses", "true"),
+                       ("cryptolens_dobjreset", '[{"Name": "credits", "Freq": 1, "Default": 5}]')):
+        add_object(db, vendor_id=vendor.id, name=name, string_value=text, referencer_type=PRODUCT,
+                   referencer_id=product.id, actor="test")
+    db.commit()
+    key = make.key(product, trial_activation=True, max_no_of_machines=2)
+    vendor_page.set_viewport_size(PHONE)
+    too_wide = {}
+    for path in (f"/vendor/keys/{key.id}", f"/vendor/data-objects/product/{product.id}"):
+        vendor_page.goto(path, wait_until="domcontentloaded")
+        if "data-objects" in path:  # the list of configurations, unfolded
+            vendor_page.get_by_text("Names that change how this product's keys behave").click()
+        measured = vendor_page.evaluate(MEASURE)
+        if measured["width"] > PHONE["width"]:
+            too_wide[path] = measured
+    assert too_wide == {}
