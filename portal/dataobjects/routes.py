@@ -23,7 +23,7 @@ def _list_url(referencer_type: int, referencer_id: int) -> str:
     return url_for("dataobjects.owned", owner_type=_OWNER_NAMES[referencer_type], owner_id=referencer_id)
 
 
-def _list_and_add(referencer_type: int, referencer_id: int, owner_label: str):
+def _list_and_add(referencer_type: int, referencer_id: int, owner_label: str, back_url: str = ""):
     session = get_session()
     form = DataObjectForm()
     if form.validate_on_submit() and commit_or_show(session, form, lambda: services.add_object(
@@ -36,7 +36,7 @@ def _list_and_add(referencer_type: int, referencer_id: int, owner_label: str):
                                     referencer_id=referencer_id)
     page = render_template("dataobjects/index.html", form=form, objects=objects, owner_label=owner_label,
                            add_url=_list_url(referencer_type, referencer_id), terms_name=services.TERMS_URL,
-                           for_product=referencer_type == services.PRODUCT)
+                           for_product=referencer_type == services.PRODUCT, back_url=back_url)
     return page, form_status(form)
 
 
@@ -48,10 +48,14 @@ def index():
 @blueprint.route("/<any(product, key):owner_type>/<int:owner_id>", methods=["GET", "POST"])
 def owned(owner_type: str, owner_id: int):
     referencer_type = services.OWNER_TYPES[owner_type]
-    if not services.owner_exists(get_session(), vendor_id=g.vendor_id, referencer_type=referencer_type,
-                                 referencer_id=owner_id):
+    owner = services.owner_of(get_session(), vendor_id=g.vendor_id, referencer_type=referencer_type,
+                              referencer_id=owner_id)
+    if owner is None:
         abort(404)
-    return _list_and_add(referencer_type, owner_id, f"{owner_type} {owner_id}")
+    if referencer_type == services.PRODUCT:
+        return _list_and_add(referencer_type, owner_id, f"product {owner.name}",
+                             url_for("products.show", product_id=owner_id))
+    return _list_and_add(referencer_type, owner_id, f"key {owner.key}", url_for("keys.show", key_id=owner_id))
 
 
 @blueprint.route("/<int:object_id>/edit", methods=["GET", "POST"])

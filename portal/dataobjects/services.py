@@ -158,10 +158,16 @@ OWNER_TYPES = {"product": PRODUCT, "key": KEY}
 
 def owner_exists(session: Session, *, vendor_id: int, referencer_type: int, referencer_id: int) -> bool:
     """Whether the product or key a data object would hang on is the vendor's own."""
-    model = {PRODUCT: Product, KEY: LicenseKey}.get(referencer_type)
-    if model is None:
+    if referencer_type not in (PRODUCT, KEY):
         return referencer_type == USER and referencer_id == 0
-    return find_owned(session, model, referencer_id, vendor_id=vendor_id) is not None
+    owner = owner_of(session, vendor_id=vendor_id, referencer_type=referencer_type, referencer_id=referencer_id)
+    return owner is not None
+
+
+def owner_of(session: Session, *, vendor_id: int, referencer_type: int, referencer_id: int):
+    """The vendor's product or key a data object hangs on (None for another vendor's, or none)."""
+    model = {PRODUCT: Product, KEY: LicenseKey}.get(referencer_type)
+    return find_owned(session, model, referencer_id, vendor_id=vendor_id) if model is not None else None
 
 
 def add_to_int_value(session: Session, *, data_object: DataObject, amount: int, bound: int | None = None,

@@ -44,3 +44,13 @@ def test_other_vendors_objects_are_not_found(vendor_client, make, other_vendor, 
     assert response.status_code == 404
     assert db.get(DataObject, foreign.id) is not None
     assert "No data objects yet" in vendor_client.get("/vendor/data-objects/").get_data(as_text=True)
+
+
+def test_a_products_and_a_keys_data_objects_are_named_by_them_with_a_way_back(vendor_client, make, vendor):
+    product = make.product(vendor, name="Photo Studio")
+    key = make.key(product)
+    page = vendor_client.get(f"/vendor/data-objects/product/{product.id}").get_data(as_text=True)
+    assert "Data objects of product Photo Studio" in page and f'href="/vendor/products/{product.id}"' in page
+    page = vendor_client.get(f"/vendor/data-objects/key/{key.id}").get_data(as_text=True)
+    assert f"Data objects of key {key.key}" in page and f'href="/vendor/keys/{key.id}"' in page
+    assert "returned with it to your software" in page
