@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -61,29 +60,26 @@ def test_data_survives_a_restart_and_no_pickle_is_written(tmp_path):
     assert (pickle.stat().st_mtime if pickle.exists() else None) == pickle_before
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_the_command_line_serves_until_terminated(tmp_path):
-    port = _free_port()
+    """Started on a port of its own choosing (`--port 0`) and asked where from its own line, so that no other server
+    can take a port picked beforehand (tests run side by side)."""
     key = "sk_test_cli_account_key_1234"
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.stripe_standin", "--port", str(port), "--data-dir", str(tmp_path),
+        [sys.executable, "-m", "devtools.stripe_standin", "--port", "0", "--data-dir", str(tmp_path),
          "--account", f"{key}:Demo Vendor"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                answer = requests.get(f"http://127.0.0.1:{port}/v1/account", auth=(key, ""), timeout=1)
+        lines = []
+        for line in process.stdout:  # ends if the process does
+            lines.append(line)
+            if "listening on " in line:
+                base = line.split("listening on ", 1)[1].strip()
                 break
-            except requests.ConnectionError:
-                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
-                time.sleep(0.05)
+        else:
+            raise AssertionError("".join(lines))
+        answer = requests.get(f"{base}/v1/account", auth=(key, ""), timeout=5)
         assert answer.json()["settings"]["dashboard"]["display_name"] == "Demo Vendor"
     finally:
         process.send_signal(signal.SIGTERM)
