@@ -61,8 +61,19 @@ def parse_resets(text: str) -> list[Reset]:
 def _check_product_configuration(name: str, string_value: str) -> None:
     if name == RESETS:
         parse_resets(string_value)
-    elif name in _SWITCHES and string_value.strip().lower() != _SWITCHES[name]:
+    elif name in _SWITCHES and not _switches_on(name, string_value):
         raise DomainError(f"{name} does something only with the text {_SWITCHES[name]}.", field="string_value")
+
+
+def _switches_on(name: str, string_value: str) -> bool:
+    return string_value.strip().lower() == _SWITCHES[name]
+
+
+def product_switch_on(session: Session, *, vendor_id: int, product_id: int, name: str) -> bool:
+    """Whether the product's configuration `name` (cryptolens_trialactivation, cryptolens_unblockextendedlicenses)
+    has the text it acts on, read as the forms check it."""
+    found = find_by_name(session, vendor_id=vendor_id, name=name, referencer_type=PRODUCT, referencer_id=product_id)
+    return found is not None and _switches_on(name, found.string_value)
 
 
 def _validate(name: str, string_value: str, int_value: int) -> None:

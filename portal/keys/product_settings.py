@@ -2,23 +2,14 @@
 behave. Read where that behaviour happens (an activation starting a countdown, an extension), never on a hot path.
 """
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from portal.billing_models import Subscription
-from portal.dataobjects.services import FIRST_ACTIVATION, PRODUCT, TRIAL_ACTIVATION, UNBLOCK_EXTENDED
-from portal.models import DataObject
-
-
-def _says(session: Session, key, name: str, value: str) -> bool:
-    """Whether the key's product has the data object `name` whose text is `value` (any case, spaces around)."""
-    return session.exec(select(DataObject.id).where(
-        DataObject.vendor_id == key.vendor_id, DataObject.referencer_type == PRODUCT,
-        DataObject.referencer_id == key.product_id, DataObject.name == name,
-        func.lower(func.trim(DataObject.string_value)) == value)).first() is not None
+from portal.dataobjects.services import TRIAL_ACTIVATION, UNBLOCK_EXTENDED, product_switch_on
 
 
 def first_activation_only(session: Session, key) -> bool:
-    return _says(session, key, TRIAL_ACTIVATION, FIRST_ACTIVATION)
+    return product_switch_on(session, vendor_id=key.vendor_id, product_id=key.product_id, name=TRIAL_ACTIVATION)
 
 
 def unblocks_when_extended(session: Session, key, days: int) -> bool:
@@ -29,4 +20,5 @@ def unblocks_when_extended(session: Session, key, days: int) -> bool:
         return False
     blocked_by_stripe = session.exec(select(Subscription.id).where(
         Subscription.vendor_id == key.vendor_id, Subscription.key_id == key.id, Subscription.blocked_for != "")).first()
-    return blocked_by_stripe is None and _says(session, key, UNBLOCK_EXTENDED, "true")
+    return blocked_by_stripe is None and product_switch_on(session, vendor_id=key.vendor_id,
+                                                           product_id=key.product_id, name=UNBLOCK_EXTENDED)
