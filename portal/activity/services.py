@@ -1,5 +1,6 @@
 """Reading the audit trail: a record's latest changes, and the vendor's whole trail filtered, by keyset pages."""
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
@@ -7,6 +8,7 @@ from itertools import groupby
 from sqlalchemy import tuple_
 from sqlmodel import Session, and_, col, not_, select
 
+from portal.dataobjects.services import KEY
 from portal.domain import NotFound
 from portal.models import AuditEvent, Customer, DataObject, LicenseKey, Product
 
@@ -106,16 +108,29 @@ def products_of(session: Session, *, vendor_id: int) -> dict:
     return {product.id: product for product in session.exec(select(Product).where(Product.vendor_id == vendor_id))}
 
 
+def _keys_owning_data_objects(events: list[AuditEvent]) -> set[int]:
+    """The keys whose data objects were added or deleted among the events (their product names the owner)."""
+    owners = set()
+    for event in events:
+        if event.subject_type == "data_object":
+            values = json.loads(event.after or event.before or "{}")
+            if values.get("referencer_type") == KEY and isinstance(values.get("referencer_id"), int):
+                owners.add(values["referencer_id"])
+    return owners
+
+
 def labels_of(session: Session, *, vendor_id: int, events: list[AuditEvent], products: dict) -> dict:
     """What each event's record is called, in one query per kind of record on the page; each key's product goes
     into `products` under ("key", key id)."""
     wanted = {kind: {event.subject_id for event in group}
               for kind, group in groupby(sorted(events, key=lambda e: e.subject_type), key=lambda e: e.subject_type)}
     labels = {}
-    if wanted.get("key"):
+    owning_keys = _keys_owning_data_objects(events)
+    if wanted.get("key") or owning_keys:
         for number, key_id, product_id in session.exec(
                 select(LicenseKey.key_number, LicenseKey.id, LicenseKey.product_id)
-                .where(LicenseKey.vendor_id == vendor_id, col(LicenseKey.id).in_(wanted["key"]))):
+                .where(LicenseKey.vendor_id == vendor_id,
+                       col(LicenseKey.id).in_(wanted.get("key", set()) | owning_keys))):
             products["key", key_id] = product = products.get(product_id)
             labels["key", key_id] = f"Key {number} of {product.name if product else 'a product'}"
     for kind, model, name in (("customer", Customer, None), ("product", Product, Product.name),

@@ -6,6 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
+from portal.dataobjects.services import KEY, MACHINE, PRODUCT
 from portal.models import FEATURES, AuditEvent
 
 # Actions whose last word alone would not say it well; any other reads as its last word ("key.blocked": "Blocked").
@@ -57,6 +58,8 @@ _FIELDS = {
 }
 # Shown only where they change: on a record made or removed they would repeat its page.
 _QUIET = {"id", "vendor_id", "product_id", "created", "origin", "association_used_at", "next_key_number"}
+# A data object's owner, said in one line ("Belongs to") instead of two numbers.
+_OWNER = ("referencer_type", "referencer_id")
 _BLOCKING = {"key.blocked", "key.unblocked", "key.blocked_expired"}
 _DAY_ONLY = {"expires", "renews_on"}
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -141,7 +144,12 @@ def changes_of(event: AuditEvent, products: dict) -> list[Change]:
         name = product.name if product else f"product {after['product']}"
         return [Change("Key", None, f"ID {after['key']} of {name}")]
     lines, features_on = [], []
+    if event.subject_type == "data_object" and not both and "referencer_type" in values:
+        lines.append(Change("Belongs to", None, owner_words(values["referencer_type"], values.get("referencer_id"),
+                                                             products)))
     for name in sorted(set(before) | set(after), key=_order):
+        if name in _OWNER and not (both and before.get(name) != after.get(name)):
+            continue
         old, new = _value(name, before.get(name)), _value(name, after.get(name))
         if name in FEATURES:
             label = product.feature_name(int(name[1:])) if product else name.upper()
@@ -159,6 +167,20 @@ def changes_of(event: AuditEvent, products: dict) -> list[Change]:
     if features_on:
         lines.append(Change("Features", None, ", ".join(features_on)))
     return lines
+
+
+def owner_words(kind: int, owner_id: int | None, products: dict) -> str:
+    """Whose a data object is: a product (named), a key (of its product, when the page has loaded it), a machine, or
+    the vendor's account (Cryptolens' "user" objects)."""
+    if kind == PRODUCT:
+        product = products.get(owner_id)
+        return f"Product {product.name}" if product else f"Product #{owner_id}"
+    if kind == KEY:
+        product = products.get(("key", owner_id))
+        return f"A key of {product.name}" if product else "A license key"
+    if kind == MACHINE:
+        return "An activated machine"
+    return "The vendor's account"
 
 
 def _order(name: str) -> tuple:

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from portal.activity.services import Filters, activity, history_of
 from portal.activity.words import browser_of, changes_of
+from portal.dataobjects import services as dataobjects
 from portal.keys import services as keys
 from portal.models import AuditEvent
 from portal.terms.services import accept_terms
@@ -50,6 +51,26 @@ def test_a_user_agent_is_summarised(db, make, vendor, customer, account):
     db.commit()
     lines = changes_of(_newest(db, "account.terms_accepted", "customer"), {})
     assert ("Browser", None, "Chrome 120 on Windows 10") in lines
+
+
+def test_a_data_objects_owner_is_named_not_numbered(db, make, vendor, product, vendor_client):
+    key = make.key(product)
+    dataobjects.add_object(db, vendor_id=vendor.id, name="seats", int_value=3, referencer_type=dataobjects.KEY,
+                           referencer_id=key.id, actor="owner@acme.io")
+    dataobjects.add_object(db, vendor_id=vendor.id, name="channel", string_value="beta",
+                           referencer_type=dataobjects.PRODUCT, referencer_id=product.id, actor="owner@acme.io")
+    kept = dataobjects.add_object(db, vendor_id=vendor.id, name="region", string_value="eu", actor="owner@acme.io")
+    dataobjects.delete_object(db, data_object=kept, actor="owner@acme.io")
+    db.commit()
+    page = vendor_client.get("/vendor/activity/?type=data_object").get_data(as_text=True)
+    assert "Belongs to" in page and "A key of Studio" in page and "Product Studio" in page
+    assert "The vendor&#39;s account" in page and "Referencer" not in page
+    edited = dataobjects.find_by_name(db, vendor_id=vendor.id, name="channel", referencer_type=dataobjects.PRODUCT,
+                                      referencer_id=product.id)
+    dataobjects.update_object(db, data_object=edited, name="channel", string_value="stable", int_value=0,
+                              actor="owner@acme.io")
+    db.commit()
+    assert changes_of(_newest(db, "data_object.updated", "data_object"), {}) == [("Text", "beta", "stable")]
 
 
 def test_history_shows_the_latest_five_and_links_to_all(vendor_client, db, make, vendor, product):
