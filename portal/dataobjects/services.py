@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
+from portal.dataobjects import features
 from portal.domain import DomainError, find_owned, get_owned
 from portal.models import DATA_STRING_MAX, NAME_MAX, URL_MAX, DataObject, LicenseKey, Product
 from portal.rules import is_web_url
@@ -56,6 +57,15 @@ def parse_resets(text: str) -> list[Reset]:
     if len({r.name for r in resets}) != len(resets):
         raise DomainError("Name each data object once.", field="string_value")
     return resets
+
+
+def _check_configuration(referencer_type: int, name: str, string_value: str) -> None:
+    """The reserved names read here take only a text they can act on: a product's configurations, a key's feature
+    tree."""
+    if referencer_type == PRODUCT:
+        _check_product_configuration(name, string_value)
+    elif referencer_type == KEY and name == features.FEATURES:
+        features.feature_paths(string_value)
 
 
 def _check_product_configuration(name: str, string_value: str) -> None:
@@ -113,8 +123,7 @@ def add_object(session: Session, *, vendor_id: int, name: str, string_value: str
     """A new data object; `owner_is_new` (its product or key made in this transaction) skips looking for one of the
     same reserved name, which it cannot have yet."""
     _validate(name, string_value, int_value)
-    if referencer_type == PRODUCT:
-        _check_product_configuration(name, string_value)
+    _check_configuration(referencer_type, name, string_value)
     if name.startswith(RESERVED_PREFIX) and not owner_is_new and find_by_name(session, vendor_id=vendor_id, name=name,
                                                           referencer_type=referencer_type,
                                                           referencer_id=referencer_id):
@@ -131,8 +140,8 @@ def add_object(session: Session, *, vendor_id: int, name: str, string_value: str
 def update_object(session: Session, *, data_object: DataObject, name: str, string_value: str, int_value: int,
                   actor: str, ip: str = "") -> DataObject:
     _validate(name, string_value, int_value)
-    if data_object.referencer_type == PRODUCT and (name, string_value) != (data_object.name, data_object.string_value):
-        _check_product_configuration(name, string_value)
+    if (name, string_value) != (data_object.name, data_object.string_value):
+        _check_configuration(data_object.referencer_type, name, string_value)
     before = snapshot(data_object)
     data_object.name, data_object.string_value, data_object.int_value = name, string_value, int_value
     session.add(data_object)

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from portal.activity.services import history_of
 from portal.customer_search import services as customer_search
+from portal.dataobjects import features
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError
@@ -152,14 +153,17 @@ def _key_page(key, *, status: int = 200, **forms):
     details = forms.get("details") or KeyDetailsForm(obj=key)
     reassign = forms.get("reassign") or ChangeCustomerForm(customer_id=key.customer_id)
     details.name_features(product)
+    objects = dataobjects.list_objects(session, vendor_id=g.vendor_id, referencer_type=dataobjects.KEY,
+                                       referencer_id=key.id)
     context = {
         "key": key, "product": product, "customer": _customer(key.customer_id),
         "machines": services.machines_of(session, key_ids=[key.id])[key.id],
         "details": details, "extend": forms.get("extend") or ExtendForm(),
         "reassign": reassign, "picker": _picker(reassign),
         "confirm": ConfirmForm(),
-        "data_objects": dataobjects.list_objects(session, vendor_id=g.vendor_id, referencer_type=dataobjects.KEY,
-                                                 referencer_id=key.id),
+        "data_objects": objects,
+        "feature_tree": next((features.readable_paths(o.string_value) for o in objects if o.name == features.FEATURES),
+                             None),
         "history": history_of(session, vendor_id=g.vendor_id, subject_type="key", subject_id=key.id),
         "subscription": services.subscription_of(session, vendor_id=g.vendor_id, key_id=key.id),
         "first_activation_only": countdown.counts_down(key) and product_settings.first_activation_only(session, key),

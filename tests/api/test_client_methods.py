@@ -145,3 +145,23 @@ def test_keys_made_for_or_moved_to_a_customer_mail_them_as_the_vendors_pages_do(
     assert Key.change_customer(token, product.id, made["key"], ada.id)[0]
     assert Key.create_key(token, product.id, customer_id=grace.id)[0]
     assert len(mailbox.messages) == 3
+
+
+def test_a_feature_tree_set_through_the_api_is_read_by_the_clients_has_feature(server, api, make, vendor, product,
+                                                                                 db):
+    key = make.key(product)
+    token, public_key = api.token(vendor, "dataobjects", "activation"), api.public_key(vendor)
+    refused = Data.add_data_object_to_key(token, product.id, key.key, name="cryptolens_features",
+                                          string_value='["f1", ["f2"]]')
+    assert refused[0] is None and "is neither" in refused[1]
+    added, message = Data.add_data_object_to_key(token, product.id, key.key, name="cryptolens_features",
+                                                 string_value='["f1", ["f2", ["voice", "image"]]]')
+    assert added, message
+    license_key, message = Key.activate(token, public_key, product.id, key.key, "m-1")
+    assert license_key is not None, message
+    assert Helpers.HasFeature(license_key, "f1") and Helpers.HasFeature(license_key, "f2.voice")
+    assert not Helpers.HasFeature(license_key, "f2.video") and not Helpers.HasFeature(license_key, "f3")
+    status, answer = api.post("data/SetStringValueToKey", token=token, ProductId=product.id, Key=key.key,
+                              Name="cryptolens_features", StringValue="f1")
+    assert status == 400 and answer["result"] == 1 and "This is not JSON" in answer["message"]
+    assert db.exec(select(DataObject.string_value)).one() == '["f1", ["f2", ["voice", "image"]]]'

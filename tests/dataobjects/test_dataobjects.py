@@ -54,3 +54,40 @@ def test_a_products_and_a_keys_data_objects_are_named_by_them_with_a_way_back(ve
     page = vendor_client.get(f"/vendor/data-objects/key/{key.id}").get_data(as_text=True)
     assert f"Data objects of key {key.key}" in page and f'href="/vendor/keys/{key.id}"' in page
     assert "returned with it to your software" in page
+
+
+def test_a_keys_feature_tree_is_checked_and_shown_on_its_page(vendor_client, make, vendor, db):
+    key = make.key(make.product(vendor, name="Photo Studio"))
+    page = f"/vendor/data-objects/key/{key.id}"
+    for bad, says in (('["f1", ', "This is not JSON"), ('{"f1": true}', "Give a JSON list like"),
+                      ('["f1", ["f2", "voice"]]', "is neither"), ('["f1", [1, []]]', "is neither"),
+                      ('["f2.voice"]', "without dots"), ('["", "f1"]', "Name each feature")):
+        response = post_form(vendor_client, page, {"name": "cryptolens_features", "string_value": bad,
+                                                   "int_value": "0"})
+        assert response.status_code == 422, bad
+        assert says in response.get_data(as_text=True) and 'id="string_value-error"' in response.get_data(as_text=True)
+    assert db.exec(select(DataObject)).all() == []
+    response = post_form(vendor_client, page, {"name": "cryptolens_features", "int_value": "0",
+                                               "string_value": '["f1", ["f2", [["voice", ["all"]], "image"]]]'})
+    assert response.status_code == 303
+    shown = vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
+    assert "Feature tree" in shown
+    for path in ("f1", "f2", "f2.voice", "f2.voice.all", "f2.image"):
+        assert f'<small class="tag">{path}</small>' in shown
+    # The same name on a product, or any text on an ordinary name, is not a feature tree.
+    add(vendor_client, name="cryptolens_features_note", string_value="[")
+    item = db.exec(select(DataObject).where(DataObject.name == "cryptolens_features")).one()
+    response = post_form(vendor_client, f"/vendor/data-objects/{item.id}/edit",
+                         {"name": "cryptolens_features", "string_value": "[[]]", "int_value": "0"})
+    assert response.status_code == 422
+    db.refresh(item)
+    assert item.string_value.startswith('["f1"')
+
+
+def test_a_feature_tree_stored_unreadable_says_so_on_the_keys_page(vendor_client, make, vendor, db):
+    key = make.key(make.product(vendor, name="Photo Studio"))
+    db.add(DataObject(vendor_id=vendor.id, referencer_type=2, referencer_id=key.id, name="cryptolens_features",
+                      string_value="f1, f2"))
+    db.commit()
+    shown = vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
+    assert "unreadable by the clients: This is not JSON" in shown
