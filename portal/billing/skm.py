@@ -9,6 +9,7 @@ gets a key, made from the entries that are right.
 import json
 from dataclasses import dataclass, field
 
+from portal.billing_models import PROBLEM_MAX
 from portal.models import FEATURES, ID_MAX, KEY_NOTES_MAX
 
 MACHINES_MAX = 1_000_000
@@ -90,7 +91,21 @@ def parse_skm(text: str | None) -> tuple[Skm, str]:
                 setattr(skm, attribute, setting)
         else:
             problems.append(f"{name} is not a key setting")
-    return skm, ("The price's skm metadata: " + "; ".join(problems) + ".") if problems else ""
+    return skm, _said(problems)
+
+
+def _said(problems: list[str]) -> str:
+    """The problems in one sentence that fits its record's column: as many as fit, then how many more (a price's skm may name
+    any number of settings, of any length)."""
+    if not problems:
+        return ""
+    start = "The price's skm metadata: "
+    for shown in range(len(problems), 0, -1):
+        rest = len(problems) - shown
+        text = start + "; ".join(problems[:shown]) + (f"; and {rest} more" if rest else "") + "."
+        if len(text) <= PROBLEM_MAX:
+            return text
+    return f"{start}{len(problems)} entries are not key settings it can read."
 
 
 def features_of(skm: Skm) -> dict[str, bool]:

@@ -1,5 +1,6 @@
 """A subscription in Stripe makes exactly one key, renews it, blocks it, and Stripe is told the key's ID."""
 
+import json
 from datetime import timedelta
 
 from sqlmodel import select
@@ -277,3 +278,19 @@ def test_a_subscription_that_names_an_existing_key_keeps_it(shop, customer, make
     assert [key.id for key in shop.keys()] == [existing.id]
     assert _record(shop, subscription["id"]).key_id == existing.id
     assert shop.key().renews_on is not None
+
+
+def test_a_price_with_many_settings_it_cannot_read_still_makes_the_key_and_says_so_briefly(shop, customer):
+    # Cryptolens' CreateKey takes more parameters than a subscription's key needs; a price may carry them all.
+    extra = {name: "x" for name in ("Period", "Block", "NoOfKeys", "Name", "Email", "CompanyName",
+                                    "NewCustomer", "AddOrUseExistingCustomer", "TrialActivation",
+                                    "EnableCustomerAssociation", "AllowActivationManagement")}
+    extra |= {f"VendorOwnSetting{n}": n for n in range(10)}
+    skm = json.dumps({"F1": True, "MaxNoOfMachines": 4, **extra})
+    shop.stripe.prices.update(shop.monthly, params={"metadata": {"skm": skm}})
+    subscription = shop.subscribe(customer=customer)
+    shop.settle()
+    key = shop.key()
+    assert (key.f1, key.max_no_of_machines) == (True, 4)
+    problem = _record(shop, subscription["id"]).problem
+    assert len(problem) <= 500 and problem.startswith("The price's skm metadata: ") and " more." in problem
