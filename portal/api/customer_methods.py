@@ -43,12 +43,28 @@ def _fields(call: Call, *, only_given: bool) -> dict:
     return values
 
 
-def _customer(call: Call, name: str = "CustomerId") -> Customer:
+def _customer(call: Call, name: str = "CustomerId", *, changing: bool = False) -> Customer:
+    """The vendor's customer the call names. A token limited to one product reaches only customers with a key of
+    that product, and changes or removes only those whose keys are all of it."""
     customer_id = call.params.record_id(name)
     try:
-        return customers.get_customer(call.session, vendor_id=call.vendor_id, customer_id=customer_id)
+        customer = customers.get_customer(call.session, vendor_id=call.vendor_id, customer_id=customer_id)
     except NotFound as error:
         raise ApiError(f"No customer of yours has the {name} {customer_id}.") from error
+    _within_reach(call, customer, changing=changing)
+    return customer
+
+
+def _within_reach(call: Call, customer: Customer, *, changing: bool) -> None:
+    product_id = call.token.product_id
+    if product_id is None:
+        return
+    products = {key.product_id for key in keys_of_customer(call.session, customer=customer)}
+    if product_id not in products:
+        raise ApiError("This access token is limited to one product, and this customer has no key of it.", 403)
+    if changing and products != {product_id}:
+        raise ApiError("This access token is limited to one product, and this customer also has keys of other "
+                       "products: change it with a token for all products.", 403)
 
 
 @api_method("customer/AddCustomer", group="customers")
@@ -62,7 +78,7 @@ def add_customer(call: Call):
 
 @api_method("customer/EditCustomer", group="customers")
 def edit_customer(call: Call):
-    customer = _customer(call)
+    customer = _customer(call, changing=True)
     customers.update_customer(call.session, customer=customer, actor=call.actor, ip=call.ip,
                               **_fields(call, only_given=True))
     if call.params.raw("EnableCustomerAssociation") is not None:
@@ -77,6 +93,9 @@ def get_customers(call: Call):
     params = call.params
     if params.raw("CustomerId") is not None:
         return ok(customers=[customer_object(_customer(call))])
+    if call.token.product_id is not None:
+        raise ApiError("This access token is limited to one product: it cannot list all your customers (name one "
+                       "with CustomerId, or use a token for all products).", 403)
     page = search_customers(call.session, vendor_id=call.vendor_id, query=params.text("Search", max_length=NAME_MAX),
                             limit=params.integer("Limit", default=MAX_LISTED, minimum=1, maximum=MAX_LISTED))
     return ok(customers=[customer_object(row) for row in page.customers])
@@ -84,7 +103,7 @@ def get_customers(call: Call):
 
 @api_method("customer/RemoveCustomer", group="customers")
 def remove_customer(call: Call):
-    customers.delete_customer(call.session, customer=_customer(call), actor=call.actor, ip=call.ip)
+    customers.delete_customer(call.session, customer=_customer(call, changing=True), actor=call.actor, ip=call.ip)
     return ok("The customer has been removed.")
 
 
@@ -109,4 +128,5 @@ def get_customer_licenses_by_secret(call: Call):
                                                         Customer.secret == secret)).first()
     if customer is None:
         raise ApiError("No customer of yours has this Secret.")
+    _within_reach(call, customer, changing=False)
     return _licenses(call, customer)

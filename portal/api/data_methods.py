@@ -11,14 +11,27 @@ from portal.models import DATA_STRING_MAX, NAME_MAX, DataObject
 
 
 def _plain_owner(call: Call) -> tuple[int, int]:
+    """The owner named by ReferencerType and ReferencerId, if it is the vendor's and within the token's reach: a
+    token limited to one product reaches that product and its keys (and their machines), not the vendor's account."""
     referencer_type = call.params.integer("ReferencerType", minimum=0, maximum=2)
     referencer_id = call.params.record_id("ReferencerId", required=False)
     if referencer_type == data.PRODUCT:
         call.product("ReferencerId")
-    elif not data.owner_exists(call.session, vendor_id=call.vendor_id, referencer_type=referencer_type,
-                               referencer_id=referencer_id):
-        raise ApiError(f"You have nothing of ReferencerType {referencer_type} with the ReferencerId {referencer_id}.")
+    elif referencer_type == data.KEY:
+        key = data.owner_of(call.session, vendor_id=call.vendor_id, referencer_type=data.KEY,
+                            referencer_id=referencer_id)
+        if key is None or call.token.product_id not in (None, key.product_id):
+            raise _nothing(referencer_type, referencer_id)
+    elif call.token.product_id is not None:
+        raise ApiError("This access token is limited to one product: it reaches that product, its keys and their "
+                       "machines, not your account's data objects (ReferencerType 0).", 403)
+    elif referencer_id != 0:
+        raise _nothing(referencer_type, referencer_id)
     return referencer_type, referencer_id
+
+
+def _nothing(referencer_type: int, referencer_id: int) -> ApiError:
+    return ApiError(f"You have nothing of ReferencerType {referencer_type} with the ReferencerId {referencer_id}.")
 
 
 def _key_owner(call: Call) -> tuple[int, int]:

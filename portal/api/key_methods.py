@@ -17,9 +17,16 @@ MAX_KEYS_PER_CALL = 1000
 def _customer_id(call: Call, name: str = "CustomerId") -> int | None:
     """The vendor's customer the call names (0 or none: no customer)."""
     customer_id = call.params.record_id(name, required=False) or None
-    if customer_id is not None and keys.chosen_customer(call.session, vendor_id=call.vendor_id,
-                                                        customer_id=customer_id) is None:
+    if customer_id is None:
+        return None
+    customer = keys.chosen_customer(call.session, vendor_id=call.vendor_id, customer_id=customer_id)
+    if customer is None:
         raise ApiError(f"No customer of yours has the {name} {customer_id}.")
+    if call.token.product_id is not None:  # the token reaches its product's customers, and new ones
+        products = {key.product_id for key in keys.keys_of_customer(call.session, customer=customer)}
+        if products and call.token.product_id not in products:
+            raise ApiError("This access token is limited to one product, and this customer's keys are all of other "
+                           "products.", 403)
     return customer_id
 
 

@@ -3,7 +3,7 @@
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete, update
+from sqlalchemy import BigInteger, cast, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -176,14 +176,6 @@ def _flush_or_explain(session: Session, name: str) -> None:
 OWNER_TYPES = {"product": PRODUCT, "key": KEY}
 
 
-def owner_exists(session: Session, *, vendor_id: int, referencer_type: int, referencer_id: int) -> bool:
-    """Whether the product or key a data object would hang on is the vendor's own."""
-    if referencer_type not in (PRODUCT, KEY):
-        return referencer_type == USER and referencer_id == 0
-    owner = owner_of(session, vendor_id=vendor_id, referencer_type=referencer_type, referencer_id=referencer_id)
-    return owner is not None
-
-
 def owner_of(session: Session, *, vendor_id: int, referencer_type: int, referencer_id: int):
     """The vendor's product or key a data object hangs on (None for another vendor's, or none)."""
     model = {PRODUCT: Product, KEY: LicenseKey}.get(referencer_type)
@@ -195,9 +187,11 @@ def add_to_int_value(session: Session, *, data_object: DataObject, amount: int, 
     """Add `amount` (negative to take away) in one conditional UPDATE, so simultaneous calls never lose one; the
     value stays a 32-bit integer, and with `bound` never passes it (above it adding, below it taking away)."""
     value = DataObject.int_value + amount
-    limits = [value >= INT32[0], value <= INT32[1]]
+    # Compared as 64-bit numbers: PostgreSQL refuses a 32-bit sum that overflows before WHERE could say no.
+    wide = cast(DataObject.int_value, BigInteger) + amount
+    limits = [wide >= INT32[0], wide <= INT32[1]]
     if bound is not None:
-        limits.append(value <= bound if amount >= 0 else value >= bound)
+        limits.append(wide <= bound if amount >= 0 else wide >= bound)
     changed = session.execute(update(DataObject).where(DataObject.id == data_object.id, *limits)
                               .values(int_value=value).returning(DataObject.int_value)).first()
     if changed is None:

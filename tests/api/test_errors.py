@@ -79,6 +79,50 @@ def test_a_token_for_one_product_reaches_only_that_product(api, make, vendor, pr
     assert [p["id"] for p in api.post("product/GetProducts", token=token)[1]["products"]] == [product.id]
 
 
+def test_a_token_for_one_product_reaches_neither_other_products_keys_nor_the_vendors_own_data_or_customers(
+        api, make, vendor, product, db):
+    other = make.product(vendor, name="Other")
+    theirs, ours = make.key(other), make.key(product)
+    shared, own = make.customer(vendor, email="shared@example.test"), make.customer(vendor, email="own@example.test")
+    loner = make.customer(vendor, email="loner@example.test")
+    theirs.customer_id, ours.customer_id = shared.id, own.id
+    also_ours = make.key(product)
+    also_ours.customer_id = shared.id
+    db.add_all([theirs, ours, also_ours])
+    db.commit()
+    token = api.token(vendor, product=product)
+    # Data objects: a key of another product, and the vendor's account, are out of its reach.
+    for referencer_type, referencer_id in ((2, theirs.id), (0, 0)):
+        status, answer = api.post("data/AddDataObject", token=token, Name="credits", IntValue=5,
+                                  ReferencerType=referencer_type, ReferencerId=referencer_id)
+        assert answer["result"] == 1 and status in (400, 403), (referencer_type, answer)
+        status, answer = api.post("data/ListDataObjects", token=token, ReferencerType=referencer_type,
+                                  ReferencerId=referencer_id)
+        assert answer["result"] == 1, answer
+    assert api.post("data/AddDataObject", token=token, Name="credits", IntValue=5, ReferencerType=2,
+                    ReferencerId=ours.id)[1]["result"] == 0
+    # Customers: listed and read only with a key of its product; changed or removed only if all their keys are.
+    assert api.post("customer/GetCustomers", token=token)[0] == 403
+    assert api.post("customer/GetCustomers", token=token, CustomerId=own.id)[1]["result"] == 0
+    assert api.post("customer/GetCustomerLicenses", token=token, CustomerId=loner.id)[0] == 403
+    status, answer = api.post("customer/EditCustomer", token=token, CustomerId=shared.id, Name="Changed")
+    assert status == 403 and "other products" in answer["message"]
+    assert api.post("customer/RemoveCustomer", token=token, CustomerId=shared.id)[0] == 403
+    assert api.post("customer/EditCustomer", token=token, CustomerId=own.id, Name="Changed")[1]["result"] == 0
+    # A key of its product may go to a customer of its product or a new one, not to another product's customer.
+    only_theirs = make.customer(vendor, email="theirs@example.test")
+    other_key = make.key(other)
+    other_key.customer_id = only_theirs.id
+    db.add(other_key)
+    db.commit()
+    assert api.post("key/ChangeCustomer", token=token, ProductId=product.id, Key=ours.key,
+                    CustomerId=only_theirs.id)[0] == 403
+    assert api.post("key/ChangeCustomer", token=token, ProductId=product.id, Key=ours.key,
+                    CustomerId=loner.id)[1]["result"] == 0
+    db.expire_all()
+    assert db.get(type(shared), shared.id).name != "Changed" and db.get(type(own), own.id).name == "Changed"
+
+
 @pytest.mark.parametrize(("params", "named"), [
     ({}, "ProductId"), ({"ProductId": "x"}, "ProductId"), ({"ProductId": "2147483647"}, "ProductId"),
     ({"ProductId": "2147483648"}, "ProductId"),
@@ -132,3 +176,17 @@ def test_a_rate_limit_setting_that_is_not_one_stops_the_start(app):
     for bad in ("600 a minute", "lots"):
         with pytest.raises(RuntimeError, match="API_RATE_LIMIT"):
             create_app(config | {"API_RATE_LIMIT": bad})
+
+
+def test_adding_past_a_32_bit_value_is_refused_not_an_error(api, make, vendor, product, db):
+    key = make.key(product)
+    token = api.token(vendor, "dataobjects")
+    assert api.post("data/AddDataObjectToKey", token=token, ProductId=product.id, Key=key.key, Name="credits",
+                    IntValue=5)[1]["result"] == 0
+    for method, refused in (("IncrementIntValueToKey", True), ("DecrementIntValueToKey", False),
+                            ("DecrementIntValueToKey", True)):
+        status, answer = api.post(f"data/{method}", token=token, ProductId=product.id, Key=key.key, Name="credits",
+                                  IntValue=2147483647)
+        assert (status == 400 and "past its bound" in answer["message"]) if refused else status == 200, answer
+    status, answer = api.post("data/ListDataObjectsToKey", token=token, ProductId=product.id, Key=key.key)
+    assert [o["IntValue"] for o in answer["dataObjects"]] == [5 - 2147483647]
