@@ -95,8 +95,8 @@ def parse_skm(text: str | None) -> tuple[Skm, str]:
 
 
 def _said(problems: list[str]) -> str:
-    """The problems in one sentence that fits its record's column: as many as fit, then how many more (a price's skm may name
-    any number of settings, of any length)."""
+    """The problems in one sentence that fits its record's column: as many as fit, then how many more (a price's skm
+    may name any number of settings, of any length)."""
     if not problems:
         return ""
     start = "The price's skm metadata: "
