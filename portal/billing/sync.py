@@ -6,10 +6,11 @@ per subscription is held by the database: the record is claimed by its unique (v
 is made, the key is made under the record's row lock, and set by a compare-and-set on `key_id IS NULL`.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -105,6 +106,7 @@ def _customer_and_link(session: Session, connection: StripeConnection, stripe_cu
     to Stripe (None when it is written, or when the Stripe customer is not linked)."""
     vendor_id = connection.vendor_id
     stripe_id = stripe_customer.get("id", "")
+    _one_at_a_time(session, vendor_id, stripe_id)
     shown = str((stripe_customer.get("metadata") or {}).get("skm_customer_id") or "")
     customer = find_owned(session, Customer, int(shown), vendor_id=vendor_id) \
         if shown.isdecimal() and int(shown) < 2**31 else None
@@ -129,6 +131,16 @@ def _customer_and_link(session: Session, connection: StripeConnection, stripe_cu
         link.metadata_written = True  # Stripe shows it already
         session.add(link)
     return customer, link if link is not None and not link.metadata_written else None
+
+
+def _one_at_a_time(session: Session, vendor_id: int, stripe_id: str) -> None:
+    """Wait for any other transaction finding the customer of this Stripe customer to end (PostgreSQL; SQLite lets one
+    writer in at a time): two deliveries of one new buyer's events would otherwise each make a customer, and the one
+    that lost the link would leave its own behind."""
+    if stripe_id and session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(f"stripe customer {vendor_id} {stripe_id}".encode()).digest()
+        session.execute(text("SELECT pg_advisory_xact_lock(:lock)"),
+                        {"lock": int.from_bytes(digest[:8], "big", signed=True)})
 
 
 def _link(session: Session, connection: StripeConnection, customer_id: int, stripe_id: str, *,
