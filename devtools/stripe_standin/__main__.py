@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="make sure an account with exactly this secret key exists (repeatable)")
     parser.add_argument("--webhook", nargs=3, action="append", default=[],
                         metavar=("SECRET_KEY", "URL", "SIGNING_SECRET"),
-                        help="make sure the account has an endpoint for URL (every event) signing with this secret")
+                        help="make sure the account has one endpoint for URL's path (every event) signing with this "
+                             "secret; one for that path at another address (port) is moved to URL")
     parser.add_argument("--retries", type=int, default=3, help="re-sends of a failed webhook delivery")
     parser.add_argument("--retry-delay", type=float, default=1.0, help="seconds between re-sends")
     args = parser.parse_args(argv)

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import socket
 import threading
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -152,16 +153,23 @@ class StandIn:
         return self._run(register)
 
     def ensure_webhook(self, secret_key: str, url: str, signing_secret: str) -> str:
-        """The account's endpoint for `url` (every event) signing with `signing_secret`, made if missing: a second
-        start of `make run` finds the one it registered before rather than adding another."""
+        """The account's one endpoint for `url`'s path (every event, signing with `signing_secret`): an endpoint
+        of the account for that path at another address (`make run` on another PORT before) is moved to `url`,
+        keeping its id, and any further ones are deleted, so no event waits on retries against a dead port; made
+        if missing. A second start of `make run` finds the one it registered before rather than adding another."""
         def ensure() -> str:
             account = self._account(secret_key)
-            for endpoint in account.objects["webhook_endpoint"].values():
-                if endpoint["url"] == url:
-                    endpoint["secret"], endpoint["enabled_events"] = signing_secret, ["*"]
-                    self._core.touch(account)
-                    return endpoint["id"]
-            return add_endpoint(Call(self._core, account), url, ["*"], signing_secret)["id"]
+            endpoints = account.objects["webhook_endpoint"]
+            same_path = [e for e in endpoints.values() if urlsplit(e["url"]).path == urlsplit(url).path]
+            if not same_path:
+                return add_endpoint(Call(self._core, account), url, ["*"], signing_secret)["id"]
+            kept = next((e for e in same_path if e["url"] == url), same_path[0])
+            for endpoint in same_path:
+                if endpoint is not kept:
+                    del endpoints[endpoint["id"]]
+            kept.update(url=url, secret=signing_secret, enabled_events=["*"], status="enabled")
+            self._core.touch(account)
+            return kept["id"]
 
         return self._run(ensure)
 

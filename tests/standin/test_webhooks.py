@@ -117,3 +117,41 @@ def test_events_list_filters(stripe_standin, sdk, catalog):
     assert [e.type for e in chosen] == ["price.created", "product.created"]
     assert len(since.data) == 2 and since.has_more
     assert json.loads(json.dumps(first.to_dict()))["object"] == "event"
+
+
+def test_the_demo_webhook_moves_with_the_portals_port(stripe_standin, sdk, acme, receiver):
+    """`make run` on another PORT registers the demo's webhook at the new address: the account keeps one endpoint
+    for that path (the one of the port before, moved), so no event is first retried against the dead port."""
+    path = "/stripe/webhook/demo"
+    old = stripe_standin.ensure_webhook(acme.secret_key, f"http://127.0.0.1:9{path}", "whsec_old")
+    other = stripe_standin.register_webhook(acme.secret_key, "http://127.0.0.1:9/another-path", SECRET)
+    new_url = receiver.url.replace("/hook", path)
+
+    moved = stripe_standin.ensure_webhook(acme.secret_key, new_url, SECRET)
+    assert stripe_standin.ensure_webhook(acme.secret_key, new_url, SECRET) == moved == old  # a second start: the same
+
+    endpoints = {e.id: e.url for e in sdk.v1.webhook_endpoints.list().data}
+    assert endpoints == {moved: new_url, other: "http://127.0.0.1:9/another-path"}
+    customer = sdk.v1.customers.create(params={"email": "ann@example.com"})
+    stripe_standin.wait_idle()
+    body, signature = receiver.received[0]
+    assert stripe.Webhook.construct_event(body, signature, SECRET).data.object.id == customer.id
+    assert {d["url"] for d in stripe_standin.deliveries if d["status"] is None} == {"http://127.0.0.1:9/another-path"}
+    assert [d["status"] for d in stripe_standin.deliveries if d["url"] == new_url] == [200]
+
+
+def test_the_demo_webhook_leaves_one_endpoint_of_several_for_its_path(stripe_standin, sdk, acme, receiver):
+    """An account that gathered an endpoint per port (as `make run` did before) keeps only the one at the new URL."""
+    path = "/stripe/webhook/demo"
+    for port in (5000, 5001):
+        stripe_standin.register_webhook(acme.secret_key, f"http://127.0.0.1:{port}{path}", SECRET)
+    new_url = receiver.url.replace("/hook", path)
+    kept = stripe_standin.register_webhook(acme.secret_key, new_url, "whsec_before")
+
+    assert stripe_standin.ensure_webhook(acme.secret_key, new_url, SECRET) == kept
+
+    assert [(e.id, e.url) for e in sdk.v1.webhook_endpoints.list().data] == [(kept, new_url)]
+    sdk.v1.customers.create(params={"email": "ann@example.com"})
+    stripe_standin.wait_idle()
+    assert [(d["url"], d["status"]) for d in stripe_standin.deliveries] == [(new_url, 200)]
+    stripe.Webhook.construct_event(*receiver.received[0], SECRET)  # signed with the secret given now
