@@ -22,18 +22,31 @@ def _customer_id(call: Call, name: str = "CustomerId") -> int | None:
     customer = keys.chosen_customer(call.session, vendor_id=call.vendor_id, customer_id=customer_id)
     if customer is None:
         raise ApiError(f"No customer of yours has the {name} {customer_id}.")
-    if call.token.product_id is not None:  # the token reaches its product's customers, and new ones
-        products = {key.product_id for key in keys.keys_of_customer(call.session, customer=customer)}
-        if products and call.token.product_id not in products:
-            raise ApiError("This access token is limited to one product, and this customer's keys are all of other "
-                           "products.", 403)
+    _check_reach(call, customer)
     return customer_id
 
 
+def _check_reach(call: Call, customer: Customer) -> None:
+    """A token limited to one product gives its keys to that product's customers, and to new ones."""
+    if call.token.product_id is None:
+        return
+    products = {key.product_id for key in keys.keys_of_customer(call.session, customer=customer)}
+    if products and call.token.product_id not in products:
+        raise ApiError("This access token is limited to one product, and this customer's keys are all of other "
+                       "products.", 403)
+
+
 def _new_customer(call: Call) -> Customer:
+    """NewCustomer's customer; or with AddOrUseExistingCustomer, the vendor's customer of that Email if there is one
+    (as the token may reach), else a new one."""
     if "customers" not in call.token.scopes.split():
         raise ApiError("NewCustomer needs a token that may also call customers methods.", 403)
     params = call.params
+    if not params.flag("NewCustomer") and (email := params.text("Email", max_length=NAME_MAX)):
+        existing = customers.customer_by_email(call.session, vendor_id=call.vendor_id, email=email)
+        if existing is not None:
+            _check_reach(call, existing)
+            return existing
     return customers.create_customer(
         call.session, vendor_id=call.vendor_id, actor=call.actor, ip=call.ip, origin="api",
         encryptor=call.encryptor, enable_customer_association=params.flag("EnableCustomerAssociation"),
@@ -49,8 +62,11 @@ def create_key(call: Call):
     customer_id = _customer_id(call)
     if params.flag("NewCustomer") or params.flag("AddOrUseExistingCustomer"):
         customer_id = _new_customer(call).id
+    period = params.integer("Period", default=30, minimum=0, maximum=keys.MAX_PERIOD_DAYS)
     settings = keys.KeySettings(
-        period=params.integer("Period", default=30, minimum=0, maximum=keys.MAX_PERIOD_DAYS),
+        # Period=0, what the official client sends when given none: a key that does not expire (this server refuses
+        # an expired key at activation, where Cryptolens leaves expiry to the vendor's software).
+        period=period or keys.MAX_PERIOD_DAYS,
         features={name: params.flag(name.upper()) for name in FEATURES},
         notes=params.text("Notes", max_length=KEY_NOTES_MAX),
         max_no_of_machines=params.integer("MaxNoOfMachines", minimum=0, maximum=1_000_000),

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from portal.audit import record_change, recorded_together, snapshot
 from portal.billing.skm import Skm, features_of, parse_skm
 from portal.billing_models import RENEWING, StripeConnection, StripeCustomer, Subscription, scope_of
-from portal.customers.services import create_customer
+from portal.customers.services import create_customer, customer_by_email
 from portal.dataobjects.services import KEY, add_object
 from portal.domain import DomainError, find_owned
 from portal.keys.notify import mail_new_license
@@ -115,10 +115,8 @@ def _customer_and_link(session: Session, connection: StripeConnection, stripe_cu
     if customer is None and link is not None:
         customer = session.get(Customer, link.customer_id)
     email = normalize_email(stripe_customer.get("email") or "")
-    if customer is None and email:
-        customer = session.exec(select(Customer).where(Customer.vendor_id == vendor_id,
-                                                       Customer.email_normalized == email)
-                                .order_by(Customer.id)).first()
+    if customer is None:
+        customer = customer_by_email(session, vendor_id=vendor_id, email=email)
     if customer is None:
         customer = create_customer(session, vendor_id=vendor_id, actor=actor, origin="stripe",
                                    name=(stripe_customer.get("name") or "")[:100], email=email[:100])

@@ -38,6 +38,15 @@ def get_customer(session: Session, *, vendor_id: int, customer_id: int) -> Custo
     return get_owned(session, Customer, customer_id, vendor_id=vendor_id)
 
 
+def customer_by_email(session: Session, *, vendor_id: int, email: str) -> Customer | None:
+    """The vendor's oldest customer with this e-mail address, compared as normalised (case, spaces)."""
+    normalized = normalize_email(email)
+    if not normalized:
+        return None
+    return session.exec(select(Customer).where(Customer.vendor_id == vendor_id, Customer.email_normalized == normalized)
+                        .order_by(Customer.id)).first()
+
+
 def first_customer(session: Session, *, vendor_id: int) -> Customer | None:
     """The vendor's oldest customer (the demo seed's)."""
     return session.exec(select(Customer).where(Customer.vendor_id == vendor_id).order_by(Customer.id)).first()

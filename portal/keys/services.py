@@ -19,17 +19,17 @@ from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, Lice
 
 STRIPE_MANAGED = "cryptolens_stripesubscriptionitemid"
 MAX_PERIOD_DAYS = 365 * 100
-_LETTERS = string.ascii_uppercase
+READING_SLACK = timedelta(minutes=1)  # an expiry reckoned just before a key is made still counts its last day
 
 
 def generate_key() -> str:
     """`XXXXX-XXXXX-XXXXX-XXXXX` from the operating system's random source (about 94 bits)."""
-    return "-".join("".join(secrets.choice(_LETTERS) for _ in range(5)) for _ in range(4))
+    return "-".join("".join(secrets.choice(string.ascii_uppercase) for _ in range(5)) for _ in range(4))
 
 
 @dataclass
 class KeySettings:
-    """What a new key gets: by period (days from creation) or an explicit expiry."""
+    """What a new key gets: by period (days from creation) or an explicit expiry (its period the whole days to it)."""
 
     period: int = 30
     expires: datetime | None = None
@@ -88,7 +88,7 @@ def reserve_key_numbers(session: Session, *, product_id: int, count: int) -> int
 
 
 def _new_key(product: Product, number: int, settings: KeySettings, now: datetime) -> LicenseKey:
-    period = settings.period if settings.expires is None else max(0, (settings.expires - now).days)
+    period = settings.period if settings.expires is None else max(0, (settings.expires - now + READING_SLACK).days)
     expires = settings.expires or now + timedelta(days=settings.period)
     return LicenseKey(
         vendor_id=product.vendor_id, product_id=product.id, key_number=number, key=generate_key(),
@@ -186,7 +186,7 @@ def renew_key(session: Session, *, key: LicenseKey, expires: datetime, renews_on
     """The expiry and renewal day a subscription gives its key (portal/billing/sync.py); nothing if unchanged."""
     if (key.expires, key.renews_on) == (expires, renews_on):
         return key
-    period = max(0, (expires - key.created).days)
+    period = max(0, (expires - key.created + READING_SLACK).days)
     return _change(session, key, actor, "key.renewed", ip, expires=expires, renews_on=renews_on, period=period)
 
 

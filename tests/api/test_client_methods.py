@@ -165,3 +165,21 @@ def test_a_feature_tree_set_through_the_api_is_read_by_the_clients_has_feature(s
                               Name="cryptolens_features", StringValue="f1")
     assert status == 400 and answer["result"] == 1 and "This is not JSON" in answer["message"]
     assert db.exec(select(DataObject.string_value)).one() == '["f1", ["f2", ["voice", "image"]]]'
+
+
+def test_a_key_made_with_the_clients_defaults_activates_and_an_existing_customer_is_used_by_email(
+        server, api, make, vendor, product, db):
+    token, public_key = api.token(vendor, "keys", "customers", "activation"), api.public_key(vendor)
+    made, message = Key.create_key(token, product.id)  # the client sends Period=0
+    assert made, message
+    license_key, message = Key.activate(token, public_key, product.id, made["key"], "m-1")
+    assert license_key is not None and Helpers.HasNotExpired(license_key), message
+    ada = make.customer(vendor, name="Ada", email="Ada@Example.test")
+    first, _ = Key.create_key(token, product.id, period=30, add_or_use_existing_customer=True,
+                              email="ada@example.test", name="Someone else")
+    second, _ = Key.create_key(token, product.id, period=30, new_customer=True, email="ada@example.test")
+    fresh, _ = Key.create_key(token, product.id, period=30, add_or_use_existing_customer=True,
+                              email="grace@example.test", name="Grace")
+    assert first["customerId"] == ada.id and second["customerId"] not in (ada.id, 0)
+    assert db.get(Customer, ada.id).name == "Ada"  # used, not overwritten
+    assert db.get(Customer, fresh["customerId"]).email == "grace@example.test"

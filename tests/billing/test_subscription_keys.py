@@ -26,6 +26,7 @@ def test_a_subscription_makes_one_key_and_stripe_is_told_its_id(shop, customer):
     period_end = max(item["current_period_end"] for item in subscription["items"]["data"])
     assert key.expires.timestamp() == period_end + timedelta(days=3).total_seconds()
     assert key.renews_on.timestamp() == period_end
+    assert key.period == round((key.expires - key.created) / timedelta(days=1))  # 33 or 34, not a day short
     managed = shop.db.exec(select(DataObject).where(DataObject.referencer_id == key.id,
                                                     DataObject.name == "cryptolens_stripesubscriptionitemid")).one()
     assert managed.string_value.startswith("si_")

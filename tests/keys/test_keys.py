@@ -45,6 +45,7 @@ def test_explicit_expiry_date(vendor_client, product, db):
     key = db.exec(select(LicenseKey)).one()
     assert response.status_code == 303 and response.headers["Location"] == f"/vendor/keys/{key.id}"
     assert key.expires.date() == day and key.customer_id is None
+    assert key.period == 100  # whole days to the end of that day
 
 
 @pytest.mark.parametrize(("data", "field"), [
