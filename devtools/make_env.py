@@ -21,6 +21,8 @@ FRESH = {
     # of its accounts has: `make run` starts it with `--account` and this key, which makes the demo account.
     "STRIPE_SECRET_KEY": lambda: "sk_test_demo" + secrets.token_hex(12),
     "STRIPE_WEBHOOK_SECRET": lambda: "whsec_demo" + secrets.token_hex(16),
+    # The development stand-in's address (.env.example leaves it empty, Stripe itself, as production needs it).
+    "STRIPE_API_BASE": lambda: "http://127.0.0.1:12111",
     # The demo vendor's Web API token: tokens are kept only as hashes, so the seed makes it from this one.
     "DEMO_API_TOKEN": lambda: secrets.token_urlsafe(32),
 }

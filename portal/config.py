@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -75,6 +76,14 @@ def from_environment(instance_path: str) -> dict:
     }
 
 
+def _safe_stripe_base(address: str) -> bool:
+    parts = urlsplit(address)
+    return not address or parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def refuse_unsafe_production(config: dict) -> None:
     """Stop a production start that would run on development secrets."""
     if config["ENV_NAME"] != "production":
@@ -96,6 +105,9 @@ def refuse_unsafe_production(config: dict) -> None:
         # Links in mail (password reset, e-mail confirmation) would otherwise be built from the request's Host
         # header, which the client chooses: a forged Host would mail a victim a link to the forger's site.
         problems.append("PORTAL_BASE_URL must be the portal's public https:// address (links in mail use it)")
+    if not _safe_stripe_base(config["STRIPE_API_BASE"]):
+        # Each vendor's Stripe secret key is sent there: never in clear text over a network.
+        problems.append("STRIPE_API_BASE must be empty (Stripe itself), an https:// address, or a stand-in on loopback")
     if config["JOBS_IMMEDIATE"]:
         problems.append("JOBS_IMMEDIATE is for the test suite only (jobs would run inside requests)")
     if os.environ.get("PORTAL_FAST_HASHING") == "1":

@@ -22,6 +22,7 @@ PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "ENCRYPTION_KEY"
     ({"PORTAL_BASE_URL": ""}, "PORTAL_BASE_URL"),
     ({"PORTAL_BASE_URL": "http://licenses.example.com"}, "PORTAL_BASE_URL"),
     ({"JOBS_IMMEDIATE": True}, "JOBS_IMMEDIATE"),
+    ({"STRIPE_API_BASE": "http://stripe-proxy.internal"}, "STRIPE_API_BASE"),
 ])
 def test_production_refuses_development_defaults(override, complaint, monkeypatch):
     monkeypatch.delenv("PORTAL_FAST_HASHING", raising=False)
@@ -32,6 +33,13 @@ def test_production_refuses_development_defaults(override, complaint, monkeypatc
 def test_production_refuses_the_test_suites_fast_hashing():
     with pytest.raises(RuntimeError, match="PORTAL_FAST_HASHING"):
         create_app(PRODUCTION)
+
+
+@pytest.mark.parametrize("address", ["", "https://api.stripe.com", "http://127.0.0.1:12111", "http://localhost:9"])
+def test_production_takes_stripe_itself_https_or_a_stand_in_on_loopback(address):
+    with pytest.raises(RuntimeError) as refused:  # the test suite's fast hashing, and nothing else
+        create_app(PRODUCTION | {"STRIPE_API_BASE": address})
+    assert "STRIPE_API_BASE" not in str(refused.value)
 
 
 def test_times_come_back_timezone_aware(make, vendor, db):
