@@ -189,6 +189,9 @@ class StripeEvent(SQLModel, table=True):
     last_error: str = Field(default="", max_length=PROBLEM_MAX)
 
 
+UNSEEN = "unseen"
+
+
 class StripeDrift(SQLModel, table=True):
     """What the last reconcile run found wrong in the vendor's Stripe account (replaced by the next run)."""
 
@@ -197,7 +200,8 @@ class StripeDrift(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
     # "no_key_id" (paid, still skm_temp_var or no skm_key_id), "unknown_key" (skm_key_id names no key here),
-    # "customer_unlinked" (a Stripe customer without skm_customer_id).
+    # "customer_unlinked" (a Stripe customer without skm_customer_id); and UNSEEN, kept by the webhook rather than by
+    # reconcile: a signed event named a subscription the vendor's key cannot see (two accounts' secrets?).
     kind: str = Field(max_length=24)
     stripe_id: str = Field(max_length=STRIPE_ID_MAX)
     detail: str = Field(default="", max_length=PROBLEM_MAX)

@@ -14,6 +14,7 @@ from portal.audit import record_change
 from portal.billing.gateway import Gateway, StripeRefused, StripeUnavailable, is_test_key, looks_like_key
 from portal.billing_models import (
     RENEWING,
+    UNSEEN,
     StripeConnection,
     StripeCustomer,
     StripeDrift,
@@ -170,6 +171,8 @@ def connect(session: Session, access: StripeAccess, *, vendor_id: int, secret_ke
     if switched:
         session.execute(delete(StripeDrift).where(StripeDrift.vendor_id == vendor_id))
         connection.reconciled_at = None
+    else:  # new secrets: what the old ones could not see is told again by the next event, if it still is so
+        session.execute(delete(StripeDrift).where(StripeDrift.vendor_id == vendor_id, StripeDrift.kind == UNSEEN))
     session.add(connection)
     session.flush()
     if switched:

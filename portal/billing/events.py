@@ -20,7 +20,15 @@ from sqlmodel import Session, select
 from portal.billing.connection import StripeAccess
 from portal.billing.gateway import Gateway, StripeMissing
 from portal.billing.sync import StripeSubscription, Synced, sync
-from portal.billing_models import StripeConnection, StripeCustomer, StripeEvent, Subscription
+from portal.billing_models import (
+    PROBLEM_MAX,
+    UNSEEN,
+    StripeConnection,
+    StripeCustomer,
+    StripeDrift,
+    StripeEvent,
+    Subscription,
+)
 from portal.models import LicenseKey, utcnow
 
 TEMP_VAR = "skm_temp_var"
@@ -78,6 +86,19 @@ def _finish(session: Session, record_id: int, error: str = "") -> None:
     session.commit()
 
 
+def _note_unseen(session: Session, vendor_id: int, subscription_id: str, missing: str) -> None:
+    """Tell the vendor (Needs attention) of a subscription an event signed with their webhook secret names and their
+    Stripe key cannot see: most likely the secret and the key are of different Stripe accounts, and that account's
+    buyers get no keys. Once for each subscription; reconnecting Stripe or dismissing it clears it."""
+    known = session.exec(select(StripeDrift.id).where(StripeDrift.vendor_id == vendor_id, StripeDrift.kind == UNSEEN,
+                                                      StripeDrift.stripe_id == subscription_id)).first()
+    if known is None:
+        session.add(StripeDrift(vendor_id=vendor_id, kind=UNSEEN, stripe_id=subscription_id, detail=(
+            f"An event signed with your webhook secret names this subscription, and your Stripe key cannot see it "
+            f"({missing}). If the webhook's signing secret and the secret key in Settings are of different Stripe "
+            f"accounts, that account's buyers get no keys: paste both from one account.")[:PROBLEM_MAX]))
+
+
 def note_failure(session: Session, *, vendor_id: int, event_id: str, error: str) -> None:
     """What kept an event from being done, for the vendor (never a secret: Stripe masks keys in its messages)."""
     session.rollback()
@@ -110,6 +131,8 @@ def handle_event(session: Session, access: StripeAccess, *, connection: StripeCo
             session.commit()
             return "duplicate"
         if current is None:
+            if missing:
+                _note_unseen(session, vendor_id, subscription_id, missing)
             _finish(session, record.id, missing)
             return "ignored"
         state = StripeSubscription.read(current)

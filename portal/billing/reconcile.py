@@ -18,7 +18,14 @@ from portal.billing.connection import StripeAccess, know_the_account
 from portal.billing.events import TEMP_VAR, handle_event, settle, subscription_named_by
 from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.sync import KEYED, customer_of
-from portal.billing_models import StripeConnection, StripeDrift, StripeEvent, Subscription, of_the_connection
+from portal.billing_models import (
+    UNSEEN,
+    StripeConnection,
+    StripeDrift,
+    StripeEvent,
+    Subscription,
+    of_the_connection,
+)
 from portal.dataobjects.services import KEY, add_object, delete_objects_of, find_by_name
 from portal.domain import DomainError, NotFound, find_owned
 from portal.keys.services import STRIPE_MANAGED, change_customer, set_blocked
@@ -68,7 +75,7 @@ def local_findings(session: Session, *, vendor_id: int) -> list[Finding]:
 
 
 _DRIFT_REPAIRS = {"no_key_id": "Make the key and write the metadata", "unknown_key": "Write the metadata",
-                  "customer_unlinked": "Link the customer"}
+                  "customer_unlinked": "Link the customer", UNSEEN: "Dismiss"}
 
 
 def needs_attention(session: Session, *, vendor_id: int) -> list[Finding]:
@@ -143,7 +150,8 @@ def check_now(session: Session, access: StripeAccess, *, connection: StripeConne
 
 
 def _keep(session: Session, connection: StripeConnection, found: list[Drift]) -> None:
-    session.execute(delete(StripeDrift).where(StripeDrift.vendor_id == connection.vendor_id))
+    session.execute(delete(StripeDrift).where(StripeDrift.vendor_id == connection.vendor_id,
+                                              StripeDrift.kind != UNSEEN))  # the webhook's, not this run's
     session.add_all([StripeDrift(vendor_id=connection.vendor_id, kind=d.kind, stripe_id=d.stripe_id,
                                  detail=d.detail[:500]) for d in found])
     session.execute(update(StripeConnection).where(StripeConnection.id == connection.id)

@@ -9,7 +9,7 @@ from portal.billing import reconcile, records
 from portal.billing.connection import connected, connection_of
 from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.scope import hidden_note
-from portal.billing_models import StripeDrift, Subscription, stripe_dashboard_url
+from portal.billing_models import UNSEEN, StripeDrift, Subscription, stripe_dashboard_url
 from portal.db import get_session
 from portal.domain import DomainError, get_owned
 from portal.forms import ConfirmForm, form_status
@@ -87,6 +87,9 @@ def repair(subscription_id: int):
 @blueprint.route("/drift/<int:drift_id>/repair", methods=["POST"])
 def repair_drift(drift_id: int):
     drift = get_owned(get_session(), StripeDrift, drift_id, vendor_id=g.vendor_id)
+    if drift.kind == UNSEEN:
+        return _repairing(lambda session, _connection: session.delete(drift) or session.commit(),
+                          f"Dismissed {drift.stripe_id}.")
 
     def action(session, connection):
         if drift.kind == "customer_unlinked":

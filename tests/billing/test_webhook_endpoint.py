@@ -9,8 +9,9 @@ import time
 import pytest
 from sqlmodel import select
 
-from portal.billing_models import StripeEvent
+from portal.billing_models import StripeDrift, StripeEvent
 from tests.billing.conftest import SIGNING_SECRET, connect_vendor, roll_key
+from tests.support.pages import post_form
 from tests.support.world import db_rows
 
 
@@ -80,12 +81,26 @@ def test_another_vendors_signature_is_refused_and_event_ids_are_per_vendor(app, 
     assert len(db.exec(select(StripeEvent).where(StripeEvent.event_id == "evt_shared")).all()) == 2
 
 
-def test_an_event_naming_a_subscription_of_another_account_changes_nothing(client, connected, vendor, db):
+def test_an_event_naming_a_subscription_of_another_account_changes_nothing_and_is_told(
+        app, client, connected, vendor, db, vendor_client):
     body = json.dumps({"id": "evt_x", "type": "customer.subscription.created",
                        "data": {"object": {"id": "sub_not_in_this_account"}}}).encode()
     answer = client.post(f"/stripe/webhook/{vendor.slug}", data=body, headers=signed(body))
     assert answer.status_code == 200 and answer.json["outcome"] == "ignored"
     assert "No such subscription" in db.exec(select(StripeEvent)).one().last_error
+    # The vendor is told, once for the subscription, until they dismiss it or connect Stripe again.
+    again = json.dumps({"id": "evt_y", "type": "customer.subscription.updated",
+                        "data": {"object": {"id": "sub_not_in_this_account"}}}).encode()
+    client.post(f"/stripe/webhook/{vendor.slug}", data=again, headers=signed(again))
+    page = vendor_client.get("/vendor/subscriptions/attention").get_data(as_text=True)
+    assert page.count("sub_not_in_this_account</code>") == 1 and "different Stripe accounts" in page
+    assert "Dismiss" in page and SIGNING_SECRET not in page
+    (unseen,) = db.exec(select(StripeDrift).where(StripeDrift.kind == "unseen")).all()
+    post_form(vendor_client, f"/vendor/subscriptions/drift/{unseen.id}/repair", {},
+              page="/vendor/subscriptions/attention")
+    assert db.exec(select(StripeDrift)).all() == []
+    client.post(f"/stripe/webhook/{vendor.slug}", data=body, headers=signed(body))  # a duplicate: nothing new
+    assert db.exec(select(StripeDrift)).all() == []
 
 
 def test_the_webhook_needs_no_csrf_token_and_refuses_get(client, connected, vendor):
