@@ -5,6 +5,7 @@ import functools
 from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, g, request
+from limits import parse
 from sqlalchemy import Connection, Row
 from sqlmodel import Session
 
@@ -12,6 +13,7 @@ from portal.api import tokens
 from portal.api.answers import refusal
 from portal.api.params import ApiError, Params
 from portal.domain import DomainError, NotFound, find_owned
+from portal.extensions import count_key, limiter
 from portal.models import Product, utcnow
 from portal.web import client_ip
 
@@ -90,10 +92,25 @@ def _session(writes: bool, orm: bool) -> Session | Connection:
     return g.db_session
 
 
+# Calls are counted per token before the token is looked at (portal/api/routes.py); wrong tokens, each a count of its
+# own, are counted per address as well, once found wrong.
+WRONG_TOKENS_PER_ADDRESS = parse("60 per minute")
+
+
 def _token(session: Session, params: Params, group: str) -> Row:
+    text = params.raw("token")
+    if not text:
+        if request.is_json:
+            raise ApiError("The Web API takes form fields (application/x-www-form-urlencoded) or a query string, as "
+                           "Cryptolens' does, not JSON: send token and the other parameters that way.", 400)
+        raise ApiError("The parameter token is missing: send your access token as token (a form field or in the "
+                       "query string).", 401)
     try:
-        token = tokens.live_token(session, params.raw("token") or "")
+        token = tokens.live_token(session, text)
     except NotFound as error:
+        if limiter.enabled and not limiter.limiter.hit(WRONG_TOKENS_PER_ADDRESS,
+                                                       *count_key("api-wrong-tokens", client_ip())):
+            raise ApiError("Too many calls with wrong access tokens from this address: wait a minute.", 429) from error
         raise ApiError("The access token is not valid (wrong or revoked).", 401) from error
     if group not in token.scopes.split():
         raise ApiError(f"The access token may not call {group} methods.", 403)

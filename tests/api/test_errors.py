@@ -49,6 +49,18 @@ def test_wrong_revoked_and_out_of_scope_tokens_are_refused(api_app, api, make, v
     assert not db.get(LicenseKey, key.id).block
 
 
+
+def test_a_missing_token_or_a_json_body_is_said_and_wrong_tokens_are_limited_per_address(api_app, api, vendor):
+    client = api_app.test_client()
+    status, answer = _json(client.post("/api/product/GetProducts"))
+    assert status == 401 and "token is missing" in answer["message"]
+    status, answer = _json(client.post("/api/product/GetProducts", json={"token": api.token(vendor)}))
+    assert status == 400 and "not JSON" in answer["message"]
+    statuses = [api.post("product/GetProducts", token=f"guess-{n}")[0] for n in range(62)]
+    assert statuses[:60] == [401] * 60 and statuses[60:] == [429, 429]
+    assert api.post("product/GetProducts", token=api.token(vendor))[0] == 200  # a right token is not held back
+
+
 def test_another_vendors_product_key_and_customer_are_not_found(api_app, api, make, vendor, other_vendor, product,
                                                                db):
     theirs = make.product(other_vendor, name="Theirs")
