@@ -19,9 +19,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))  # for GUNICORN_WORKER_CL
 # product's keys, streamed: a million keys took 34 s on the benchmark machine.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
-# The request's path without its query string: a Web API call may carry its access token there (GET works as POST
-# does), and searches carry what was searched for; neither belongs in a log.
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+# The request's path without its query string, and no Referer (the page it came from, with that page's query): a Web
+# API call may carry its access token in the query (GET works as POST does), a password-reset page its one-time
+# token, a search what was searched for; none of them belongs in a log.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 # Each worker builds its own app (and database pool) after the fork.
 preload_app = False
 

@@ -27,13 +27,14 @@ def _customer_id(call: Call, name: str = "CustomerId") -> int | None:
 
 
 def _check_reach(call: Call, customer: Customer) -> None:
-    """A token limited to one product gives its keys to that product's customers, and to new ones."""
+    """A token limited to one product gives its keys to customers with a key of that product, and to the new ones
+    it makes (NewCustomer): a customer with no key yet could otherwise be taken into its reach, then changed."""
     if call.token.product_id is None:
         return
     products = {key.product_id for key in keys.keys_of_customer(call.session, customer=customer)}
-    if products and call.token.product_id not in products:
-        raise ApiError("This access token is limited to one product, and this customer's keys are all of other "
-                       "products.", 403)
+    if call.token.product_id not in products:
+        raise ApiError("This access token is limited to one product, and this customer has no key of it (a key for "
+                       "a new customer: NewCustomer with its Name and Email).", 403)
 
 
 def _new_customer(call: Call) -> Customer:

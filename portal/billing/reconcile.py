@@ -83,8 +83,19 @@ def needs_attention(session: Session, *, vendor_id: int) -> list[Finding]:
     seen = {finding.stripe_id for finding in local}
     drift = session.exec(select(StripeDrift).where(StripeDrift.vendor_id == vendor_id)
                          .order_by(StripeDrift.id)).all()
-    return local + [Finding(d.kind, d.stripe_id, d.detail, _DRIFT_REPAIRS[d.kind], drift_id=d.id)
-                    for d in drift if d.stripe_id not in seen]
+    found = []
+    for d in drift:
+        if d.stripe_id not in seen:
+            seen.add(d.stripe_id)  # once, though two events handled at once may each have noted it
+            found.append(Finding(d.kind, d.stripe_id, d.detail, _DRIFT_REPAIRS[d.kind], drift_id=d.id))
+    return local + found
+
+
+def dismiss_unseen(session: Session, *, vendor_id: int, stripe_id: str) -> None:
+    """Forget that events named this subscription the vendor's key could not see (every note of it: two events
+    handled at once may each have noted it)."""
+    session.execute(delete(StripeDrift).where(StripeDrift.vendor_id == vendor_id, StripeDrift.kind == UNSEEN,
+                                              StripeDrift.stripe_id == stripe_id))
 
 
 def attention_count(session: Session, *, vendor_id: int) -> int:

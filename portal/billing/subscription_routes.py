@@ -86,10 +86,16 @@ def repair(subscription_id: int):
 
 @blueprint.route("/drift/<int:drift_id>/repair", methods=["POST"])
 def repair_drift(drift_id: int):
-    drift = get_owned(get_session(), StripeDrift, drift_id, vendor_id=g.vendor_id)
-    if drift.kind == UNSEEN:
-        return _repairing(lambda session, _connection: session.delete(drift) or session.commit(),
-                          f"Dismissed {drift.stripe_id}.")
+    session = get_session()
+    drift = get_owned(session, StripeDrift, drift_id, vendor_id=g.vendor_id)
+    if drift.kind == UNSEEN:  # nothing to repair in Stripe: dismissed, connected or not
+        if ConfirmForm().validate_on_submit():
+            reconcile.dismiss_unseen(session, vendor_id=g.vendor_id, stripe_id=drift.stripe_id)
+            session.commit()
+            flash(f"Dismissed {drift.stripe_id}.", "success")
+        else:
+            flash("The form expired; try again.", "error")
+        return redirect(url_for("subscriptions_admin.attention"), code=303)
 
     def action(session, connection):
         if drift.kind == "customer_unlinked":

@@ -69,8 +69,11 @@ def _fuzz_test(examples: int):
         text = response.get_data(as_text=True)
         answer = json.loads(text)
         assert response.status_code < 500 and answer["result"] in (0, 1), (method, params, answer)
-        assert their_key not in text, (method, params, "another vendor's key in the answer")
         after = _rows(api_app)
+        # The other vendor's key as text an earlier call wrote into this vendor's own records (a data object's name,
+        # a note) may come back; any other sight of it is a leak.
+        echoed = any(their_key in str(row) for rows in _theirs(after, vendor.id).values() for row in rows)
+        assert their_key not in text or echoed, (method, params, "another vendor's key in the answer")
         assert _theirs(after, their_id) == _theirs(before, their_id), (method, params, "another vendor's rows")
         if answer["result"] == 1:
             assert after == before, (method, params, answer)

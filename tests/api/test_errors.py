@@ -121,16 +121,24 @@ def test_a_token_for_one_product_reaches_neither_other_products_keys_nor_the_ven
     assert status == 403 and "other products" in answer["message"]
     assert api.post("customer/RemoveCustomer", token=token, CustomerId=shared.id)[0] == 403
     assert api.post("customer/EditCustomer", token=token, CustomerId=own.id, Name="Changed")[1]["result"] == 0
-    # A key of its product may go to a customer of its product or a new one, not to another product's customer.
+    # A key of its product goes to a customer with a key of its product, or a new one: not to another product's
+    # customer, nor to one with no key (who would then be in its reach).
     only_theirs = make.customer(vendor, email="theirs@example.test")
     other_key = make.key(other)
     other_key.customer_id = only_theirs.id
     db.add(other_key)
     db.commit()
+    for customer in (only_theirs, loner):
+        assert api.post("key/ChangeCustomer", token=token, ProductId=product.id, Key=ours.key,
+                        CustomerId=customer.id)[0] == 403
     assert api.post("key/ChangeCustomer", token=token, ProductId=product.id, Key=ours.key,
-                    CustomerId=only_theirs.id)[0] == 403
-    assert api.post("key/ChangeCustomer", token=token, ProductId=product.id, Key=ours.key,
-                    CustomerId=loner.id)[1]["result"] == 0
+                    CustomerId=shared.id)[1]["result"] == 0
+    status, answer = api.post("key/CreateKey", token=token, ProductId=product.id, Period=5,
+                              AddOrUseExistingCustomer=True, Email="loner@example.test")
+    assert status == 403
+    status, answer = api.post("key/CreateKey", token=token, ProductId=product.id, Period=5, NewCustomer=True,
+                              Email="fresh@example.test")
+    assert answer["result"] == 0 and answer["customerId"] not in (loner.id, 0)
     db.expire_all()
     assert db.get(type(shared), shared.id).name != "Changed" and db.get(type(own), own.id).name == "Changed"
 
