@@ -23,7 +23,9 @@ def unsettled(monkeypatch):
 
 
 def _plant(shop, customer, email="planted@example.test"):
-    """A paid subscription whose events never reached the portal: still `skm_temp_var`, no key."""
+    """A paid subscription whose events never reached the portal: still `skm_temp_var`, no key. The events of the
+    shop's setting up are delivered first (one still on its way wrote to the database under a later snapshot)."""
+    shop.settle()
     shop.standin.hold_deliveries()
     subscription = shop.subscribe(customer=customer, email=email)
     return subscription
