@@ -13,7 +13,7 @@ from portal.billing_models import UNSEEN, StripeDrift, Subscription, stripe_dash
 from portal.db import get_session
 from portal.domain import DomainError, get_owned
 from portal.forms import ConfirmForm, form_status
-from portal.models import LicenseKey, Vendor
+from portal.models import ID_MAX, LicenseKey, Vendor
 from portal.tenancy import vendor_blueprint
 from portal.urls import absolute_url
 from portal.web import id_arg
@@ -137,7 +137,7 @@ def attach(subscription_id: int):
 
 def _key_named(session, typed: str) -> int | None:
     """A key of the vendor's by its text or its GlobalId."""
-    if typed.isdecimal() and len(typed) <= 10:
+    if typed.isdecimal() and len(typed) <= 10 and int(typed) <= ID_MAX:
         found = session.exec(select(LicenseKey.id).where(LicenseKey.vendor_id == g.vendor_id,
                                                          LicenseKey.id == int(typed))).first()
     else:

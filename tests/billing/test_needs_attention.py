@@ -87,6 +87,8 @@ def test_a_key_is_attached_by_hand(shop, customer, vendor_client, make, unsettle
     page = f"/vendor/subscriptions/{record.id}/attach"
     wrong = vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, page), "key": "AAAAA-BBBBB"})
     assert wrong.status_code == 422 and "No key of yours is AAAAA-BBBBB" in wrong.get_data(as_text=True)
+    too_big = vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, page), "key": "2147483648"})
+    assert too_big.status_code == 422  # a GlobalId past the 32-bit ids: no key, not a database error
     done = vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, page), "key": mine.key})
     assert done.status_code == 303
     record = shop.db.exec(select(Subscription)).one()
