@@ -14,7 +14,8 @@ from portal.api.answers import refusal
 from portal.api.params import ApiError, Params
 from portal.domain import DomainError, NotFound, find_owned
 from portal.extensions import count_key, limiter
-from portal.models import Product, utcnow
+from portal.keys.services import keys_of_customer
+from portal.models import Customer, Product, utcnow
 from portal.web import client_ip
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
@@ -79,6 +80,13 @@ class Call:
         if self.token.product_id not in (None, product_id):
             raise self.no_product(product_id, name)
         return product_id
+
+    def reach_of(self, customer: Customer) -> set[int] | None:
+        """For a token limited to one product, the products of the customer's keys, by which it judges whether the
+        customer is within its reach; None for a token of every product."""
+        if self.token.product_id is None:
+            return None
+        return {key.product_id for key in keys_of_customer(self.reader, customer=customer)}
 
     @staticmethod
     def no_product(product_id: int, name: str = "ProductId") -> ApiError:

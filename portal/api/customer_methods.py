@@ -56,10 +56,9 @@ def _customer(call: Call, name: str = "CustomerId", *, changing: bool = False) -
 
 
 def _within_reach(call: Call, customer: Customer, *, changing: bool) -> None:
-    product_id = call.token.product_id
-    if product_id is None:
+    product_id, products = call.token.product_id, call.reach_of(customer)
+    if products is None:
         return
-    products = {key.product_id for key in keys_of_customer(call.session, customer=customer)}
     if product_id not in products:
         raise ApiError("This access token is limited to one product, and this customer has no key of it.", 403)
     if changing and products != {product_id}:

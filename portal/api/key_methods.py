@@ -29,10 +29,8 @@ def _customer_id(call: Call, name: str = "CustomerId") -> int | None:
 def _check_reach(call: Call, customer: Customer) -> None:
     """A token limited to one product gives its keys to customers with a key of that product, and to the new ones
     it makes (NewCustomer): a customer with no key yet could otherwise be taken into its reach, then changed."""
-    if call.token.product_id is None:
-        return
-    products = {key.product_id for key in keys.keys_of_customer(call.session, customer=customer)}
-    if call.token.product_id not in products:
+    products = call.reach_of(customer)
+    if products is not None and call.token.product_id not in products:
         raise ApiError("This access token is limited to one product, and this customer has no key of it (a key for "
                        "a new customer: NewCustomer with its Name and Email).", 403)
 
