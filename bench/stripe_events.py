@@ -89,7 +89,7 @@ def subscription_keys(app, *, slug: str, subscriptions: list[str]) -> dict:
     from portal.billing_models import Subscription
     from portal.dataobjects.services import KEY
     from portal.db import get_session
-    from portal.keys.services import STRIPE_MANAGED
+    from portal.keys.managed import STRIPE_MANAGED
     from portal.models import DataObject, LicenseKey, Vendor
 
     with app.app_context():

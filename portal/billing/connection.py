@@ -23,7 +23,8 @@ from portal.billing_models import (
     of_the_connection,
 )
 from portal.domain import DomainError
-from portal.keys.services import hidden_subscription_key_ids, renew_key
+from portal.keys.managed import hidden_subscription_key_ids
+from portal.keys.services import renew_key
 from portal.models import LicenseKey, Vendor, utcnow
 from portal.security import Encryptor
 

@@ -28,7 +28,8 @@ from portal.billing_models import (
 )
 from portal.dataobjects.services import KEY, add_object, delete_objects_of, find_by_name
 from portal.domain import DomainError, NotFound, find_owned
-from portal.keys.services import STRIPE_MANAGED, change_customer, set_blocked
+from portal.keys.managed import STRIPE_MANAGED
+from portal.keys.services import change_customer, set_blocked
 from portal.models import LicenseKey, utcnow
 
 SETTLING_TIME = timedelta(minutes=10)

@@ -22,8 +22,9 @@ from portal.billing_models import RENEWING, StripeConnection, StripeCustomer, Su
 from portal.customers.services import create_customer, customer_by_email
 from portal.dataobjects.services import KEY, add_object
 from portal.domain import DomainError, find_owned
+from portal.keys.managed import STRIPE_MANAGED
 from portal.keys.notify import mail_new_license
-from portal.keys.services import STRIPE_MANAGED, KeySettings, change_details, create_key, renew_key, set_blocked
+from portal.keys.services import KeySettings, change_details, create_key, renew_key, set_blocked
 from portal.models import Customer, LicenseKey, Product, utcnow
 from portal.rules import normalize_email
 

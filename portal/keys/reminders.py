@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from portal.audit import record_change
 from portal.billing_models import Subscription
 from portal.keys import countdown
+from portal.keys.managed import hidden_subscription_key_ids, stripe_managed_key_ids
 from portal.keys.notify import mail_expiry_reminder
-from portal.keys.services import hidden_subscription_key_ids, stripe_managed_key_ids
 from portal.models import LicenseKey, Product, Vendor, utcnow
 
 MAX_DAYS = 365

@@ -13,6 +13,7 @@ from portal.forms import ConfirmForm, commit_or_show, form_status
 from portal.keys import (
     batches,
     countdown,
+    managed,
     product_settings,
     services,
     sweep,  # noqa: F401 - declares the periodic expiry sweep to the job queue
@@ -165,7 +166,7 @@ def _key_page(key, *, status: int = 200, **forms):
         "feature_tree": next((features.readable_paths(o.string_value) for o in objects if o.name == features.FEATURES),
                              None),
         "history": history_of(session, vendor_id=g.vendor_id, subject_type="key", subject_id=key.id),
-        "subscription": services.subscription_of(session, vendor_id=g.vendor_id, key_id=key.id),
+        "subscription": managed.subscription_of(session, vendor_id=g.vendor_id, key_id=key.id),
         "first_activation_only": countdown.counts_down(key) and product_settings.first_activation_only(session, key),
         "extension_unblocks": product_settings.unblocks_when_extended(session, key, 1),
     }

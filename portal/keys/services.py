@@ -10,16 +10,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
-from portal.billing_models import StripeConnection, Subscription, of_the_connection
 from portal.dataobjects.services import KEY, delete_objects_of
 from portal.domain import DomainError, NotFound, find_owned, get_owned
 from portal.keys import countdown, product_settings
+from portal.keys.managed import stripe_managed_key_ids
 from portal.keys.notify import announce_new_license
-from portal.models import FEATURES, ActivatedMachine, Customer, DataObject, LicenseKey, Product, Vendor, utcnow
+from portal.models import FEATURES, ActivatedMachine, Customer, LicenseKey, Product, Vendor, utcnow
 
-STRIPE_MANAGED = "cryptolens_stripesubscriptionitemid"
 MAX_PERIOD_DAYS = 365 * 100
 READING_SLACK = timedelta(minutes=1)  # an expiry reckoned just before a key is made still counts its last day
+
+
+def days_between(start: datetime, end: datetime) -> int:
+    """A key's `Period` from its start to its expiry: whole days, the last one counted with a minute's slack."""
+    return max(0, (end - start + READING_SLACK).days)
 
 
 def generate_key() -> str:
@@ -88,7 +92,7 @@ def reserve_key_numbers(session: Session, *, product_id: int, count: int) -> int
 
 
 def _new_key(product: Product, number: int, settings: KeySettings, now: datetime) -> LicenseKey:
-    period = settings.period if settings.expires is None else max(0, (settings.expires - now + READING_SLACK).days)
+    period = settings.period if settings.expires is None else days_between(now, settings.expires)
     expires = settings.expires or now + timedelta(days=settings.period)
     return LicenseKey(
         vendor_id=product.vendor_id, product_id=product.id, key_number=number, key=generate_key(),
@@ -186,8 +190,8 @@ def renew_key(session: Session, *, key: LicenseKey, expires: datetime, renews_on
     """The expiry and renewal day a subscription gives its key (portal/billing/sync.py); nothing if unchanged."""
     if (key.expires, key.renews_on) == (expires, renews_on):
         return key
-    period = max(0, (expires - key.created + READING_SLACK).days)
-    return _change(session, key, actor, "key.renewed", ip, expires=expires, renews_on=renews_on, period=period)
+    return _change(session, key, actor, "key.renewed", ip, expires=expires, renews_on=renews_on,
+                   period=days_between(key.created, expires))
 
 
 def change_customer(session: Session, *, key: LicenseKey, customer_id: int | None, actor: str,
@@ -360,28 +364,7 @@ def deactivate_machine(session: Session, *, key: LicenseKey, machine_id: int, ac
     session.delete(machine)
 
 
-def subscription_of(session: Session, *, vendor_id: int, key_id: int) -> Subscription | None:
-    """The Stripe subscription that pays for the key, if one does (of any account or mode)."""
-    return session.exec(select(Subscription).where(Subscription.vendor_id == vendor_id,
-                                                   Subscription.key_id == key_id)).first()
-
-
 # The expiry sweep
-
-
-def stripe_managed_key_ids():
-    """The keys a Stripe subscription keeps (their `cryptolens_stripesubscriptionitemid`), but those whose
-    subscription is of another account or mode than the vendor's connection: hidden since the vendor switched keys,
-    no event renews or blocks them any more, so they expire like any key."""
-    return select(DataObject.referencer_id).where(DataObject.referencer_type == KEY, DataObject.name == STRIPE_MANAGED,
-                                                  DataObject.referencer_id.not_in(hidden_subscription_key_ids()))
-
-
-def hidden_subscription_key_ids():
-    """The keys of subscriptions of another Stripe account or mode than their vendor's connection."""
-    return (select(Subscription.key_id)
-            .join(StripeConnection, StripeConnection.vendor_id == Subscription.vendor_id)
-            .where(Subscription.key_id.is_not(None), not_(of_the_connection(Subscription, StripeConnection))))
 
 
 def block_expired_keys(session: Session, *, now: datetime | None = None, limit: int = 1000) -> int:

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from portal.keys import services
+from portal.keys import managed, services
 from portal.models import ActivatedMachine, AuditEvent, LicenseKey, utcnow
 from tests.support.pages import post_form
 
@@ -160,7 +160,7 @@ def test_expiry_sweep_blocks_only_expired_keys_of_opted_in_vendors(make, vendor,
     expired = make.key(product, period=0)
     fresh = make.key(product, period=30)
     stripe = make.key(product, period=0)
-    dataobjects.add_object(db, vendor_id=vendor.id, name=services.STRIPE_MANAGED, string_value="si_1",
+    dataobjects.add_object(db, vendor_id=vendor.id, name=managed.STRIPE_MANAGED, string_value="si_1",
                            referencer_type=dataobjects.KEY, referencer_id=stripe.id, actor="test")
     elsewhere = make.key(make.product(other_vendor), period=0)
     _block_expired_keys_of(vendor, db)

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from portal.billing_models import Subscription
 from portal.dataobjects.services import KEY
+from portal.keys import managed
 from portal.keys import services as keys
 from portal.keys.reminders import remind_expiring_keys
 from portal.models import AuditEvent, DataObject, LicenseKey, Vendor, utcnow
@@ -124,7 +125,7 @@ def test_reminders_go_once_per_key_and_expiry(app, make, vendor, other_vendor, p
     nobodys = _expiring(make, product, None, 2)
     stripe_object = _expiring(make, product, customer, 2)
     db.add(DataObject(vendor_id=vendor.id, referencer_type=KEY, referencer_id=stripe_object.id,
-                      name=keys.STRIPE_MANAGED, string_value="si_1"))
+                      name=managed.STRIPE_MANAGED, string_value="si_1"))
     subscribed = _expiring(make, product, customer, 2)
     db.add(Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_1", key_id=subscribed.id))
     other_customer = make.customer(other_vendor, email="other@example.test")
