@@ -87,3 +87,23 @@ def current_password_tries_left(scope: str, account_id: int) -> bool:
 def wrong_current_password(scope: str, account_id: int) -> None:
     if limiter.enabled:
         limiter.limiter.hit(WRONG_CURRENT_PASSWORDS, *count_key("current-password", scope, str(account_id)))
+
+
+def spend(limits, *identifiers: str) -> bool:
+    """Count one use against each of `limits` for these identifiers; False once one of them is used up (all are
+    counted either way). True while the limits are off."""
+    if not limiter.enabled:
+        return True
+    counted = count_key(*identifiers)
+    return all([limiter.limiter.hit(limit, *counted) for limit in limits])
+
+
+MAILS_TO_ONE_ADDRESS = (parse("5 per hour"),)
+
+
+def may_mail(purpose: str, vendor_id: int, email: str) -> bool:
+    """Whether a request may mail an address someone typed (a reset link, a sign-up's confirmation): five an hour
+    per purpose, portal and address, whoever asks and from wherever, so that nobody floods an inbox or uses up
+    its owner's resets on another vendor's portal. Over it, the request gets its usual answer and sends nothing:
+    the answer still says nothing about the address."""
+    return spend(MAILS_TO_ONE_ADDRESS, "mails-to", purpose, str(vendor_id), normalize_email(email)[:254])

@@ -2,8 +2,7 @@
 
 from flask import current_app, request, session
 
-from portal.models import EMAIL_MAX, ID_MAX
-from portal.rules import normalize_email
+from portal.models import ID_MAX
 
 
 def client_ip() -> str:
@@ -12,12 +11,6 @@ def client_ip() -> str:
 
 def user_agent() -> str:
     return (request.user_agent.string or "")[:512]
-
-
-def email_from_form() -> str:
-    """Rate-limit key: the e-mail a login or reset names, so one address cannot be hammered from many IPs."""
-    email = next((value for name, value in request.form.items() if name == "email" or name.endswith("-email")), "")
-    return "email:" + normalize_email(email)[:EMAIL_MAX]
 
 
 def id_arg(name: str) -> int | None:

@@ -10,9 +10,9 @@ from portal.domain import DomainError
 from portal.extensions import limiter
 from portal.forms import ConfirmForm, LoginForm, commit_or_show, form_status
 from portal.tenancy import portal_blueprint, public
-from portal.throttle import current_password_tries_left, throttled, wrong_current_password
+from portal.throttle import current_password_tries_left, may_mail, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
-from portal.web import client_ip, email_from_form
+from portal.web import client_ip
 
 blueprint = portal_blueprint("accounts", __name__)
 
@@ -52,14 +52,14 @@ def logout():
 @blueprint.route("/ForgotPassword", methods=["GET", "POST"])
 @public
 @limiter.limit("10 per minute", methods=["POST"])
-@limiter.limit("5 per hour", methods=["POST"], key_func=email_from_form)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         session = get_session()
-        services.request_password_reset(session, vendor_id=g.vendor.id, email=form.email.data,
-                                        reset_page=absolute_url("accounts.reset_password"))
-        session.commit()
+        if may_mail("reset", g.vendor.id, form.email.data):
+            services.request_password_reset(session, vendor_id=g.vendor.id, email=form.email.data,
+                                            reset_page=absolute_url("accounts.reset_password"))
+            session.commit()
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
     return render_template("accounts/forgot_password.html", form=form, vendor=g.vendor), form_status(form)
 

@@ -204,17 +204,31 @@ class Gateway:
     # Checkout and the Billing Portal
 
     def create_checkout_session(self, *, customer: str, price: str, metadata: dict, trial_days: int,
-                                success_url: str, cancel_url: str, client_reference_id: str) -> dict:
+                                success_url: str, cancel_url: str, client_reference_id: str,
+                                session_metadata: dict | None = None) -> dict:
+        """`metadata` goes to the subscription Checkout makes, `session_metadata` to the session itself."""
         subscription_data: dict = {"metadata": metadata}
         if trial_days:
             subscription_data["trial_period_days"] = trial_days
         return _calling(self._v1.checkout.sessions.create, params={
             "mode": "subscription", "customer": customer, "line_items": [{"price": price, "quantity": 1}],
             "subscription_data": subscription_data, "success_url": success_url, "cancel_url": cancel_url,
-            "client_reference_id": client_reference_id})
+            "client_reference_id": client_reference_id, "metadata": session_metadata or {}})
 
     def checkout_session(self, session_id: str) -> dict:
         return _calling(self._v1.checkout.sessions.retrieve, session_id)
+
+    def checkout_sessions(self, *, customer: str) -> list[dict]:
+        """The customer's Checkout Sessions, open, complete and expired."""
+        return _listing(self._v1.checkout.sessions.list, params={"customer": customer, "limit": 100})
+
+    def expire_checkout_session(self, session_id: str) -> bool:
+        """End an open session, so that it can no longer be paid; False if it was paid (or ended) meanwhile."""
+        try:
+            _calling(self._v1.checkout.sessions.expire, session_id)
+        except StripeRefused:
+            return False
+        return True
 
     def create_billing_portal_session(self, *, customer: str, return_url: str) -> dict:
         return _calling(self._v1.billing_portal.sessions.create,

@@ -12,7 +12,7 @@ from portal.forms import ConfirmForm, form_status
 from portal.signup import pending, services
 from portal.signup.forms import AssociateExistingForm, AssociateNewForm, SignUpForm
 from portal.tenancy import portal_blueprint, public
-from portal.throttle import throttled
+from portal.throttle import may_mail, throttled
 from portal.urls import absolute_url
 from portal.web import client_ip
 
@@ -44,10 +44,11 @@ def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
         session = get_session()
-        pending.request_login(session, vendor_id=g.vendor.id, name=form.name.data, email=form.email.data,
-                              company_name=form.company_name.data or "", password=form.password.data,
-                              pages=_pages())
-        session.commit()
+        if may_mail("signup", g.vendor.id, form.email.data):
+            pending.request_login(session, vendor_id=g.vendor.id, name=form.name.data, email=form.email.data,
+                                  company_name=form.company_name.data or "", password=form.password.data,
+                                  pages=_pages())
+            session.commit()
         # Every sign-up is mailed: a link, or a note to the owner of a login with this e-mail.
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data,
                                always_mailed=True)
@@ -72,9 +73,10 @@ def associate():
     form = new_form if which == "new" else existing_form
     if request.method == "POST" and which == "new" and form.validate_on_submit():
         # The same answer for any e-mail: the mailed link makes the login and joins it (pending.py).
-        pending.request_login(session, vendor_id=g.vendor.id, name=form.name.data, email=form.email.data,
-                              password=form.password.data, customer=customer, pages=_pages())
-        session.commit()
+        if may_mail("signup", g.vendor.id, form.email.data):
+            pending.request_login(session, vendor_id=g.vendor.id, name=form.name.data, email=form.email.data,
+                                  password=form.password.data, customer=customer, pages=_pages())
+            session.commit()
         # Every sign-up is mailed: a link, or a note to the owner of a login with this e-mail.
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data,
                                always_mailed=True)

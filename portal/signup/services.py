@@ -2,10 +2,11 @@
 (New logins wait for their mailed link: portal/signup/pending.py.)"""
 
 
-from sqlalchemy import func
+from sqlalchemy import exists, or_
 from sqlmodel import Session, select
 
 from portal.audit import record_change
+from portal.billing_models import StripeCustomer, Subscription
 from portal.customers import services as customers
 from portal.domain import DomainError
 from portal.models import Customer, LicenseKey, PortalAccount
@@ -32,9 +33,13 @@ def associate_existing_account(session: Session, *, customer: Customer, account:
 
 
 def _is_empty_signup(session: Session, customer: Customer | None, account: PortalAccount) -> bool:
+    """A record the sign-up made and nothing else holds: no other login, no key, and nothing in Stripe (a Stripe
+    customer, say from a Checkout left open, whose payment would otherwise make a key for a customer no login
+    sees)."""
     if customer is None or customer.origin != "signup":
         return False
-    others = session.exec(select(func.count()).select_from(PortalAccount).where(
-        PortalAccount.customer_id == customer.id, PortalAccount.id != account.id)).one()
-    keys = session.exec(select(func.count()).select_from(LicenseKey).where(LicenseKey.customer_id == customer.id)).one()
-    return others == 0 and keys == 0
+    held = [select(PortalAccount.id).where(PortalAccount.customer_id == customer.id, PortalAccount.id != account.id),
+            select(LicenseKey.id).where(LicenseKey.customer_id == customer.id),
+            select(StripeCustomer.id).where(StripeCustomer.customer_id == customer.id),
+            select(Subscription.id).where(Subscription.customer_id == customer.id)]
+    return not session.exec(select(or_(*(exists(query) for query in held)))).one()

@@ -2,6 +2,7 @@
 the page Checkout returns to, which shows the new key as soon as it exists."""
 
 from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
+from limits import parse
 
 from portal.db import get_session
 from portal.domain import DomainError
@@ -11,11 +12,18 @@ from portal.models import utcnow
 from portal.rendering import redirect_to, render
 from portal.subscriptions import services
 from portal.tenancy import portal_blueprint
+from portal.throttle import spend
 from portal.urls import absolute_url
+from portal.web import client_ip
 
 blueprint = portal_blueprint("subscriptions", __name__)
 # How long the page Checkout returns to waits for the key before it says what to do.
 WAIT_SECONDS = 60
+# A customer's clicks that call Stripe do so with the vendor's key, whose requests Stripe limits: per login and per
+# address, so that no customer can use up the vendor's share (its webhooks' write-backs, other customers' Checkouts).
+STRIPE_CALLS_PER_LOGIN = (parse("10 per minute"), parse("60 per hour"))
+STRIPE_CALLS_PER_ADDRESS = (parse("30 per minute"), parse("300 per hour"))
+SLOW_DOWN = "You have asked a lot of Stripe in a short time; wait a minute and try again."
 
 
 def _access():
@@ -24,6 +32,11 @@ def _access():
 
 def _actor() -> str:
     return f"account:{g.account.id} {g.account.email}"
+
+
+def _stripe_call_allowed() -> bool:
+    by_login = spend(STRIPE_CALLS_PER_LOGIN, "portal-stripe", "login", str(g.account.id))
+    return spend(STRIPE_CALLS_PER_ADDRESS, "portal-stripe", "address", client_ip()) and by_login
 
 
 def section_context(session) -> dict:
@@ -43,6 +56,8 @@ def refresh():
     message = None
     if ConfirmForm().validate_on_submit():
         try:
+            if not _stripe_call_allowed():
+                raise DomainError(SLOW_DOWN)
             count = services.refresh(session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id,
                                      actor=_actor(), portal_link=absolute_url("dashboard.index"))
             message = f"Up to date with Stripe ({count} subscription{'s' if count != 1 else ''})."
@@ -62,6 +77,8 @@ def _leave_for_stripe(make_url):
         flash("The form expired; try again.", "error")
         return redirect_to(url_for("subscriptions.index"))
     try:
+        if not _stripe_call_allowed():
+            raise DomainError(SLOW_DOWN)
         return redirect_to(make_url(session))
     except DomainError as error:
         session.rollback()
@@ -90,6 +107,11 @@ def _checkout_id() -> str:
     return value if value.startswith("cs_") and len(value) <= 255 else ""
 
 
+def _subscription_id() -> str:
+    value = request.args.get("subscription", "")
+    return value if value.startswith("sub_") and len(value) <= 255 else ""
+
+
 @blueprint.route("/Subscriptions/Welcome")
 def welcome():
     """Where Checkout returns: "Setting up your license…", then the key's card as soon as the key exists."""
@@ -99,21 +121,29 @@ def welcome():
 
 @blueprint.route("/Subscriptions/Welcome/Status")
 def welcome_status():
+    """Asked every two seconds: Stripe once, for the subscription the Checkout made (then named in the next ask's
+    address), and from then on only the customer's own records, for its key."""
     session = get_session()
     started = request.args.get("started", type=int) or int(utcnow().timestamp())
     waited = int(utcnow().timestamp()) - started
-    record, error = None, None
-    if _checkout_id():
-        try:
-            record = services.checkout_subscription(session, _access(), vendor_id=g.vendor.id,
-                                                    customer_id=g.customer.id, checkout_session_id=_checkout_id())
-        except DomainError as problem:
-            error = problem.message
+    subscription_id, record, error = _subscription_id(), None, None
+    try:
+        if not subscription_id and _checkout_id():
+            if not _stripe_call_allowed():
+                raise DomainError(SLOW_DOWN)
+            subscription_id = services.checkout_subscription_id(
+                session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id,
+                checkout_session_id=_checkout_id()) or ""
+        if subscription_id:
+            record = services.subscription_record(session, vendor_id=g.vendor.id, customer_id=g.customer.id,
+                                                  stripe_subscription_id=subscription_id)
+    except DomainError as problem:
+        error = problem.message
     licenses = [found for found in licenses_of(session, customer_id=g.customer.id)
                 if record is not None and found.key.id == record.key_id]
     return render("subscriptions/_welcome_status.html", vendor=g.vendor, customer=g.customer, licenses=licenses,
-                  checkout_id=_checkout_id(), started=started, late=waited >= WAIT_SECONDS, error=error,
-                  now=utcnow())
+                  checkout_id=_checkout_id(), subscription_id=subscription_id, started=started,
+                  late=waited >= WAIT_SECONDS, error=error, now=utcnow())
 
 
 def init_app(app: Flask) -> None:

@@ -26,6 +26,7 @@ from portal.domain import DomainError
 from portal.models import Customer, LicenseKey, Product
 
 TEMP_VALUE = "This parameter will replaced with 'skm_key_id'"
+TRIAL_OF = "skm_trial_product_id"  # on a Checkout Session that offers the trial of that product
 log = logging.getLogger(__name__)
 
 
@@ -115,17 +116,20 @@ class MissingInStripe(DomainError):
     """Stripe has no such object (any more), e.g. a customer the vendor deleted in Stripe's dashboard."""
 
 
+NOT_DONE = "Stripe could not do this just now. Try again later; if it keeps happening, tell us."
+
+
 def _stripe(session: Session, call, *args, **kwargs) -> dict:
-    """A call to Stripe, with no transaction open (on SQLite, no write lock held) while it waits."""
+    """A call to Stripe, with no transaction open (on SQLite, no write lock held) while it waits. What Stripe says
+    when it refuses goes to the log, for the vendor: it speaks of the vendor's key and objects, not to customers."""
     session.commit()
     try:
         return call(*args, **kwargs)
     except StripeUnavailable as error:
         raise DomainError("Stripe cannot be reached just now; try again in a minute.") from error
-    except StripeMissing as error:
-        raise MissingInStripe(f"Stripe refused: {error}") from error
     except StripeRefused as error:
-        raise DomainError(f"Stripe refused: {error}") from error
+        log.warning("Stripe refused a customer's %s: %s", getattr(call, "__name__", "call"), error)
+        raise (MissingInStripe if isinstance(error, StripeMissing) else DomainError)(NOT_DONE) from error
 
 
 def _deleted(gateway: Gateway, stripe_customer_id: str) -> bool:
@@ -188,18 +192,41 @@ def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, cu
         Subscription.vendor_id == vendor_id, Subscription.customer_id == customer.id,
         Subscription.product_id == plan.product.id, of_the_connection(Subscription, connection))).first() is not None
     stripe_customer = ensure_stripe_customer(session, access, connection=connection, customer=customer, email=email)
-    create = access.gateway(connection).create_checkout_session
+    gateway = access.gateway(connection)
     details = {"price": plan.price.stripe_price_id, "metadata": {TEMP_VAR: TEMP_VALUE},
                "trial_days": 0 if subscribed_before else plan.skm.trial_days, "success_url": success_url,
                "cancel_url": cancel_url, "client_reference_id": str(customer.id)}
     try:
-        return _stripe(session, create, customer=stripe_customer, **details)["url"]
+        return _checkout_url(session, gateway, stripe_customer, plan, details)
     except MissingInStripe:
         if not _forget_if_deleted(session, access, connection, stripe_customer):
-            raise  # the price, say: the refusal in Stripe's words
+            raise  # the price, say
     successor = ensure_stripe_customer(session, access, connection=connection, customer=customer, email=email,
                                        replacing=stripe_customer)
-    return _stripe(session, create, customer=successor, **details)["url"]
+    return _checkout_url(session, gateway, successor, plan, details)
+
+
+def _checkout_url(session: Session, gateway: Gateway, stripe_customer: str, plan: Plan, details: dict) -> str:
+    trial_days = details["trial_days"]
+    if trial_days and not _trial_left(session, gateway, stripe_customer, plan.product.id):
+        trial_days = 0
+    marked = {TRIAL_OF: str(plan.product.id)} if trial_days else {}
+    return _stripe(session, gateway.create_checkout_session, customer=stripe_customer, session_metadata=marked,
+                   **(details | {"trial_days": trial_days}))["url"]
+
+
+def _trial_left(session: Session, gateway: Gateway, stripe_customer: str, product_id: int) -> bool:
+    """The trial is still the customer's to take, among Checkouts not yet (or only just) paid too: one paid with
+    this product's trial (its events not here yet) takes it; open ones offering it are ended first, so that only
+    the newest can be paid and two tabs do not give two trials."""
+    for checkout in _stripe(session, gateway.checkout_sessions, customer=stripe_customer):
+        if (checkout.get("metadata") or {}).get(TRIAL_OF) != str(product_id):
+            continue
+        if checkout.get("status") == "complete":
+            return False
+        if checkout.get("status") == "open" and not _stripe(session, gateway.expire_checkout_session, checkout["id"]):
+            return False  # paid just now
+    return True
 
 
 def billing_portal_url(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,
@@ -248,17 +275,23 @@ def _of_a_deleted_customer(subscription: dict) -> bool:
     return isinstance(customer, dict) and bool(customer.get("deleted"))
 
 
-def checkout_subscription(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,
-                          checkout_session_id: str) -> Subscription | None:
-    """The subscription a finished Checkout made for this customer, once its record exists (None until then)."""
+def checkout_subscription_id(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,
+                             checkout_session_id: str) -> str | None:
+    """The subscription a finished Checkout of this customer's made (None while it has none), asked of Stripe."""
     connection = _connection(session, vendor_id)
     session.commit()
     checkout = _stripe(session, access.gateway(connection).checkout_session, checkout_session_id)
     if checkout.get("client_reference_id") != str(customer_id) or not checkout.get("subscription"):
         return None
     subscription_id = checkout["subscription"]
-    subscription_id = subscription_id.get("id") if isinstance(subscription_id, dict) else subscription_id
+    return subscription_id.get("id") if isinstance(subscription_id, dict) else subscription_id
+
+
+def subscription_record(session: Session, *, vendor_id: int, customer_id: int,
+                        stripe_subscription_id: str) -> Subscription | None:
+    """The customer's record of that subscription once its events made it (a local read, no call to Stripe)."""
+    connection = _connection(session, vendor_id)
     return session.exec(select(Subscription).where(Subscription.vendor_id == vendor_id,
                                                    Subscription.customer_id == customer_id,
-                                                   Subscription.stripe_subscription_id == subscription_id,
+                                                   Subscription.stripe_subscription_id == stripe_subscription_id,
                                                    of_the_connection(Subscription, connection))).first()

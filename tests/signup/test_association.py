@@ -186,3 +186,20 @@ def test_password_guessing_through_the_link_is_rate_limited(make, vendor, invite
     make.account(vendor, make.customer(vendor, origin="signup"), email="victim@example.test")
     statuses = [join_with(client, link, "victim@example.test", password=f"guess-{n}").status_code for n in range(11)]
     assert statuses[:10] == [422] * 10 and statuses[10] == 429
+
+
+def test_a_signup_record_with_a_stripe_customer_is_not_folded_in(make, vendor, invited, link, client, db):
+    """A Checkout left open would, once paid, make a key for a record deleted by the join: that record stays."""
+    from portal.billing_models import StripeCustomer
+
+    own = make.customer(vendor, origin="signup")
+    account = make.account(vendor, own, email="ada@example.test")
+    db.add(StripeCustomer(vendor_id=vendor.id, customer_id=own.id, stripe_customer_id="cus_open_checkout",
+                          livemode=False, stripe_account_id="acct_1"))
+    db.commit()
+    response = join_with(client, link, "ada@example.test")
+    assert response.status_code == 422 and "already belongs to another customer record" in response.get_data(
+        as_text=True)
+    db.expire_all()
+    assert db.get(PortalAccount, account.id).customer_id == own.id and db.get(Customer, own.id) is not None
+    assert client.get(link).status_code == 200, "a refused join must not use the link up"

@@ -1,0 +1,38 @@
+"""Mail to an address someone types (a password reset, a sign-up's confirmation) is capped per portal and address,
+whoever asks and from wherever: nobody floods an inbox, nor uses up a person's resets on another vendor's portal.
+Over the cap the answer is the usual one and no mail goes."""
+
+from tests.support.pages import post_form
+
+
+def _from(n: int) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": f"198.51.100.{n}"}}
+
+
+def _forgot(client, vendor, email, n):
+    return post_form(client, f"/Portal/@{vendor.slug}/ForgotPassword", {"email": email}, **_from(n))
+
+
+def test_resets_asked_on_another_portal_do_not_use_up_the_owners(client, vendor, other_vendor, account, mailbox):
+    for n in range(6):
+        assert _forgot(client, other_vendor, account.email, n).status_code == 200
+    answer = _forgot(client, vendor, account.email, 50)
+    assert answer.status_code == 200 and "Check your mail" in answer.get_data(as_text=True)
+    assert len(mailbox.to(account.email)) == 1
+
+
+def test_a_sixth_reset_in_an_hour_gets_the_same_answer_and_no_mail(client, vendor, account, mailbox):
+    answers = [_forgot(client, vendor, account.email.upper(), n) for n in range(7)]
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.get_data(as_text=True).replace(account.email.upper(), "") for a in answers}) == 1
+    assert len(mailbox.to(account.email)) == 5
+
+
+def test_sign_ups_naming_one_address_mail_it_five_times_an_hour_from_any_addresses(client, vendor, mailbox):
+    data = {"name": "Grace Hopper", "email": "grace@example.test", "password": "a-long-password"}
+    answers = [post_form(client, f"/Portal/@{vendor.slug}/SignUp", data, **_from(n)) for n in range(7)]
+    assert {a.status_code for a in answers} == {200}
+    assert all("Check your mail" in a.get_data(as_text=True) for a in answers)
+    assert len(mailbox.to("grace@example.test")) == 5
+    other = post_form(client, f"/Portal/@{vendor.slug}/SignUp", data | {"email": "linus@example.test"}, **_from(9))
+    assert other.status_code == 200 and len(mailbox.to("linus@example.test")) == 1
