@@ -151,15 +151,16 @@ def resume(batch_id: int):
 def _key_page(key, *, status: int = 200, **forms):
     session = get_session()
     product = services.key_product(session, vendor_id=g.vendor_id, product_id=key.product_id)
-    details = forms.get("details") or KeyDetailsForm(obj=key)
-    reassign = forms.get("reassign") or ChangeCustomerForm(customer_id=key.customer_id)
+    # The forms not posted show the key as it is, not the post of another form (formdata=None).
+    details = forms.get("details") or KeyDetailsForm(obj=key, formdata=None)
+    reassign = forms.get("reassign") or ChangeCustomerForm(formdata=None, customer_id=key.customer_id)
     details.name_features(product)
     objects = dataobjects.list_objects(session, vendor_id=g.vendor_id, referencer_type=dataobjects.KEY,
                                        referencer_id=key.id)
     context = {
         "key": key, "product": product, "customer": _customer(key.customer_id),
         "machines": services.machines_of(session, key_ids=[key.id])[key.id],
-        "details": details, "extend": forms.get("extend") or ExtendForm(),
+        "details": details, "extend": forms.get("extend") or ExtendForm(formdata=None),
         "reassign": reassign, "picker": _picker(reassign),
         "confirm": ConfirmForm(),
         "data_objects": objects,

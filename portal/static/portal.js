@@ -45,3 +45,19 @@ function showLocalTimes(root) {
 }
 document.addEventListener("DOMContentLoaded", () => showLocalTimes(document));
 document.addEventListener("htmx:afterSwap", (event) => showLocalTimes(event.target));
+
+// A form sent back with errors: its first wrong field gets the focus, which brings it into view (the page may be
+// long, and the form far down it, as on the key's page or Settings) and lets a keyboard user fix it at once.
+document.addEventListener("DOMContentLoaded", () => {
+  const wrong = document.querySelector("main [aria-invalid='true']");
+  if (wrong && !document.querySelector("[autofocus]")) wrong.focus();
+});
+
+// Escape closes an open menu (the account menus are <details>) and gives the focus back to its button.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const open = document.querySelector("details[open].account-menu");
+  if (!open) return;
+  open.removeAttribute("open");
+  open.querySelector("summary").focus();
+});

@@ -113,12 +113,13 @@ def settings():
 
 
 def _settings_page(vendor, *, status: int = 200, **forms):
-    forms.setdefault("form", SettingsForm(obj=vendor))
-    forms.setdefault("reminders", ReminderSettingsForm(obj=vendor))
+    # The forms not posted show what is saved, not the post of another form (formdata=None).
+    forms.setdefault("form", SettingsForm(obj=vendor, formdata=None))
+    forms.setdefault("reminders", ReminderSettingsForm(obj=vendor, formdata=None))
     signup_url = absolute_url("signup.sign_up", vendor_slug=vendor.slug)
     terms = terms_settings(get_session(), vendor_id=vendor.id)
     return render_template("vendors/settings.html", vendor=vendor, signup_url=signup_url, terms=terms,
-                           terms_form=TermsForm(url=terms.stored or ""), **forms), status
+                           terms_form=TermsForm(formdata=None, url=terms.stored or ""), **forms), status
 
 
 @blueprint.route("/settings/reminders", methods=["POST"])

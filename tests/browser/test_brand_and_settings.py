@@ -96,3 +96,24 @@ def test_block_key_asks_first(vendor_page, make, vendor, customer):
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Block key").click()
     expect(page.get_by_role("button", name="Unblock key")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_a_refused_setting_far_down_the_page_is_brought_into_view_and_menus_close_on_escape(vendor_page,
+                                                                                          console_errors):
+    page = vendor_page
+    page.goto("/vendor/settings")
+    page.get_by_label("Days before expiry").fill("400")
+    page.get_by_role("button", name="Save reminders").click()
+    wrong = page.get_by_label("Days before expiry")
+    expect(wrong).to_be_focused()
+    expect(wrong).to_be_in_viewport()
+    console_errors[:] = [error for error in console_errors if "(UNPROCESSABLE ENTITY)" not in error]
+    expect(page.get_by_role("switch", name="Customer portal is on")).to_be_checked()  # as saved, not as posted
+    menu = page.locator("details.account-menu")
+    menu.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("open", "")
+    page.keyboard.press("Escape")
+    expect(menu).not_to_have_attribute("open", "")
+    expect(menu.locator("summary")).to_be_focused()
