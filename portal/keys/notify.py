@@ -35,7 +35,8 @@ def mail_new_license(session: Session, *, key: LicenseKey, portal_link: str | No
                else f"{count:,} new {product} licenses from {vendor.name}")
     for address in addresses:
         queue_mail(session, to=address, subject=subject, template="new_license", vendor=vendor,
-                   portal_link=portal_link, product_name=product, has_login=has_login, count=count)
+                   portal_link=portal_link, product_name=product, has_login=has_login, count=count,
+                   signup_open=vendor.signup_enabled)
     return len(addresses)
 
 
@@ -57,5 +58,5 @@ def mail_expiry_reminder(session: Session, *, key: LicenseKey, vendor: Vendor, p
         queue_mail(session, to=address, subject=f"Your {product.name} license expires on {day}",
                    template="expiry_reminder", vendor=vendor, portal_link=portal_link, product_name=product.name,
                    expires=f"{day} {key.expires.strftime('%H:%M')} UTC", key_number=key.key_number,
-                   has_login=has_login)
+                   has_login=has_login, signup_open=vendor.signup_enabled)
     return len(addresses)

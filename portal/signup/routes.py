@@ -134,5 +134,6 @@ def confirm():
         return redirect(url_for("accounts.login"), code=303)
     return render_template("accounts/verify_email.html", form=form, vendor=g.vendor, email=found.email)
 
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)

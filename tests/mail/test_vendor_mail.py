@@ -61,6 +61,20 @@ def test_a_key_moved_to_a_customer_mails_them_and_the_setting_turns_it_off(vendo
     assert len(mailbox.messages) == 1
 
 
+@pytest.mark.parametrize("signup_open", [True, False])
+def test_a_customer_without_a_login_is_told_how_to_get_one(vendor_client, make, vendor, product, mailbox, db,
+                                                           signup_open):
+    db.get(Vendor, vendor.id).signup_enabled = signup_open
+    db.commit()
+    grace = make.customer(vendor, name="Grace", email="grace@example.test")
+    post_form(vendor_client, "/vendor/keys/new", {"product_id": product.id, "customer_id": grace.id, "period": "30"})
+    text = " ".join(text_of(mailbox.to("grace@example.test")[0]).split())
+    if signup_open:  # a sign-up with this address joins the customer (portal/signup/pending.py)
+        assert "Create a login with this e-mail address to see it, with its key" in text
+    else:
+        assert "To see it, with its key and the machines it runs on, ask Acme <Software> & Co for a login" in text
+
+
 # "E-mail this link"
 
 

@@ -221,3 +221,45 @@ def test_the_sweep_leaves_out_a_request_its_job_finished_meanwhile(app, vendor, 
         sweep.commit()
     finally:
         sweep.close()
+
+
+def test_a_customer_the_vendor_made_signs_up_with_its_email_and_sees_its_license(client, make, vendor, mailbox, db):
+    """The new-license mail says "create a login to see it": a sign-up that proves the customer's mailbox joins the
+    customer (one without a login), instead of making a second, empty one."""
+    otto = make.customer(vendor, name="Otto Buyer", email="otto@example.test")
+    key = make.key(make.product(vendor, name="Otto's App"), customer=otto)
+    sign_up(client, vendor, name="Otto", email="Otto@Example.test")
+    assert post_form(client, confirm_path(mailbox, "Otto@Example.test"), {}).status_code == 303
+    assert count(db, Customer) == 1
+    assert db.exec(select(PortalAccount)).one().customer_id == otto.id
+    dashboard = client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    assert "Otto&#39;s App" in dashboard and key.key[-5:] in dashboard
+    from portal.models import AuditEvent
+
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "account.joined_by_email")).one().subject_id == otto.id
+
+
+def test_a_sign_up_joins_no_customer_that_has_a_login_or_shares_its_email(app, make, vendor, mailbox, db):
+    taken = make.customer(vendor, email="grace@example.test")
+    make.account(vendor, taken, email="grace.hopper@example.test")
+    for _ in range(2):
+        make.customer(vendor, email="linus@example.test")
+    for email in ("grace@example.test", "linus@example.test"):
+        client = app.test_client()
+        sign_up(client, vendor, email=email)
+        assert post_form(client, confirm_path(mailbox, email), {}).status_code == 303
+    origins = sorted(c.origin for c in db.exec(select(Customer)).all())
+    assert origins == ["signup", "signup", "vendor", "vendor", "vendor"]
+
+
+def test_a_sign_up_confirmed_after_the_vendor_closed_sign_up_makes_nothing(client, vendor, mailbox, db):
+    from portal.models import Vendor
+
+    sign_up(client, vendor)
+    stored = db.get(Vendor, vendor.id)
+    stored.signup_enabled = False
+    db.add(stored)
+    db.commit()
+    answer = post_form(client, confirm_path(mailbox), {}, follow_redirects=True)
+    assert "Sign-up to this portal has closed" in answer.get_data(as_text=True)
+    assert count(db, Customer) == count(db, PortalAccount) == 0
