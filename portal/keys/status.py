@@ -1,10 +1,10 @@
-"""A key's status as every page shows it: blocked, expired, waiting (past its expiry, but a new machine would start
-its countdown from activation: portal/keys/countdown.py), renews (paid for by a live subscription), expiring (within
-14 days) or active."""
+"""A key's status as every page shows it: blocked, expired, waiting (no machine has started its countdown from
+activation yet, or past its expiry while a new machine would start it again: portal/keys/countdown.py), renews (paid
+for by a live subscription), expiring (within 14 days) or active."""
 
 from datetime import datetime, timedelta
 
-from portal.keys.countdown import can_start
+from portal.keys.countdown import can_start, unstarted
 
 EXPIRING_WITHIN = timedelta(days=14)
 LABELS = {"active": "Active", "expiring": "Expires within 14 days", "expired": "Expired", "blocked": "Blocked",
@@ -20,6 +20,8 @@ def status_of(key, now: datetime) -> str:
         return "waiting" if can_start(key) else "expired"
     if key.renews_on is not None:
         return "renews"
+    if unstarted(key):  # its expiry moves to a period after its first activation (what the home's counts say too)
+        return "waiting"
     if key.expires - now <= EXPIRING_WITHIN:
         return "expiring"
     return "active"

@@ -246,3 +246,18 @@ def test_another_value_of_the_setting_or_another_products_setting_keeps_each_mac
     _set_expiry(db, key, utcnow() - timedelta(days=1))
     assert _activate(api, token, product, key, "m-2")[1]["result"] == 0  # the second machine starts it again
     assert db.get(LicenseKey, key.id).countdown_starts == 2
+
+
+def test_a_key_no_machine_started_is_shown_as_starting_at_activation_not_as_expiring(make, vendor, product, db,
+                                                                                      vendor_client):
+    key = _made_ahead(make, product, days_ago=20)  # 10 days left of a period that has not begun
+    assert status_of(db.get(LicenseKey, key.id), utcnow()) == "waiting"
+    home = vendor_client.get("/vendor/").get_data(as_text=True)
+    page = vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
+    assert "Starts at activation" in page and "Expires within 14 days" not in page
+    assert 'data-testid="expiring-count">0<' in home
+    started = make.key(product, period=30, trial_activation=True, max_no_of_machines=1)
+    keys.activate_machine(db, key=db.get(LicenseKey, started.id), mid="m-1", actor="test")
+    db.commit()
+    _set_expiry(db, started, utcnow() + timedelta(days=5))
+    assert status_of(db.get(LicenseKey, started.id), utcnow()) == "expiring"  # started: its expiry is real
