@@ -23,7 +23,9 @@ def clean_logo(data: bytes) -> tuple[bytes, str]:
     if not data:
         raise DomainError("Choose an image file.", field="logo")
     if len(data) > LOGO_MAX_BYTES:
-        raise DomainError(f"The logo is {len(data) // 1024} KB: at most {LOGO_MAX_BYTES // 1024} KB.", field="logo")
+        # Only the limit and one byte more are read of an upload (portal/branding/routes.py): its size is not known.
+        raise DomainError(f"This file is larger than {LOGO_MAX_BYTES // 1024} KB: choose one of at most "
+                          f"{LOGO_MAX_BYTES // 1024} KB.", field="logo")
     # Pillow (~5 MB in each worker) is loaded by the first logo uploaded, not by every process at start.
     from PIL import Image, ImageOps, UnidentifiedImageError
 

@@ -25,7 +25,7 @@ class CustomerForm(FlaskForm):
     allow_activation_management = BooleanField("Customer may deactivate machines in the portal")
     allow_multiple_user_association = BooleanField("More than one portal login may join this customer")
     max_no_of_devices = IntegerField("Maximum number of devices", default=0, validators=[
-        optional(), between(0, ID_MAX, "Give a whole number of 0 or more.")],
+        optional(), between(0, ID_MAX, f"Give a whole number from 0 to {ID_MAX:,}.")],
         description="0 means no limit.")
 
     def validate(self, extra_validators=None):

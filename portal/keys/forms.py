@@ -42,8 +42,9 @@ class KeyDetailsForm(FlaskForm):
     """Notes, features, machine limit and countdown flag: what the key page changes, and new keys start with."""
 
     notes = StringField("Notes", validators=[optional(), at_most(KEY_NOTES_MAX), single_line])
-    max_no_of_machines = IntegerField("Maximum number of machines", default=0, description="0 means no limit.",
-                                      validators=[optional(), between(0, ID_MAX, "Give a whole number of 0 or more.")])
+    max_no_of_machines = IntegerField(
+        "Maximum number of machines", default=0, description="0 means no limit.",
+        validators=[optional(), between(0, ID_MAX, f"Give a whole number from 0 to {ID_MAX:,}.")])
     trial_activation = BooleanField(
         "Start countdown upon activation",
         description="With a machine limit, the period runs from each new machine's activation (Cryptolens' trial "
@@ -108,7 +109,8 @@ class BulkKeysForm(NewKeyForm):
 class ExtendForm(FlaskForm):
     days = IntegerField("Extend by days", default=30, validators=[
         required("Give a number of days."),
-        between(-MAX_PERIOD_DAYS, MAX_PERIOD_DAYS, "Give a number of days.")])
+        between(-MAX_PERIOD_DAYS, MAX_PERIOD_DAYS,
+                f"Give a number of days from -{MAX_PERIOD_DAYS:,} to {MAX_PERIOD_DAYS:,} (less than 0 shortens it).")])
 
 
 class ChangeCustomerForm(CustomerPicker, FlaskForm):

@@ -63,3 +63,13 @@ def test_association_code_is_encrypted_at_rest_and_long(make, vendor, db, app):
 def test_unknown_association_action_is_refused(vendor_client, customer):
     page = f"/vendor/customers/{customer.id}"
     assert post_form(vendor_client, f"{page}/association", {"action": "explode"}, page=page).status_code == 400
+
+
+def test_a_number_past_the_limit_is_told_the_limit(vendor_client, make, vendor):
+    answer = post_form(vendor_client, "/vendor/customers/new", {"name": "Big",
+                                                               "max_no_of_devices": "99999999999999999999"})
+    assert answer.status_code == 422 and "Give a whole number from 0 to 2,147,483,647." in answer.get_data(as_text=True)
+    key = make.key(make.product(vendor))
+    page = f"/vendor/keys/{key.id}"
+    answer = post_form(vendor_client, f"{page}/extend", {"days": "9999999"}, page=page)
+    assert answer.status_code == 422 and "from -36,500 to 36,500" in answer.get_data(as_text=True)
