@@ -61,3 +61,12 @@ document.addEventListener("keydown", (event) => {
   open.removeAttribute("open");
   open.querySelector("summary").focus();
 });
+
+// A button that htmx replaced (Reveal, say) takes the keyboard focus with it: its replacement marks the element to
+// focus instead, so that the focus does not fall back to the start of the page.
+document.addEventListener("htmx:afterSettle", () => {
+  const next = document.querySelector("[data-focus-on-swap]");
+  if (!next) return;
+  next.removeAttribute("data-focus-on-swap");
+  next.focus();
+});

@@ -88,6 +88,17 @@ def test_block_key_asks_first(vendor_page, make, vendor, customer):
     key = make.key(make.product(vendor), customer=customer)
     page = vendor_page
     page.goto(f"/vendor/keys/{key.id}")
+    block = page.get_by_role("button", name="Block key")
+    block.hover()  # a danger button stays red when hovered (Pico turns buttons its primary colour)
+    page.wait_for_timeout(500)  # past Pico's transition of the colour
+    # Drawn on a canvas, the computed colour (color-mix gives `color(srgb …)`) reads back as plain RGB.
+    red, green, blue = block.evaluate("""button => {
+        const context = document.createElement("canvas").getContext("2d");
+        context.fillStyle = getComputedStyle(button).backgroundColor;
+        context.fillRect(0, 0, 1, 1);
+        return Array.from(context.getImageData(0, 0, 1, 1).data.slice(0, 3));
+    }""")
+    assert red > 2 * max(green, blue), (red, green, blue)
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.get_by_role("button", name="Block key").click()

@@ -111,9 +111,11 @@ def test_customer_reveals_key_and_deactivates_a_machine(page, make, vendor, live
     page.screenshot(path=f"{SCREENSHOTS}/keys_flow_dashboard.png", full_page=True)
 
     page.wait_for_load_state()  # htmx wires up the buttons once the page has loaded
-    card.get_by_role("button", name="Reveal").click()
+    card.get_by_role("button", name="Reveal").focus()
+    page.keyboard.press("Enter")  # by keyboard: the focus goes on to the Copy button that comes with the key
     expect(card.get_by_text(key.key, exact=True)).to_be_visible()
     expect(card.get_by_role("button", name="Reveal")).to_have_count(0)
+    expect(card.get_by_role("button", name="Copy")).to_be_focused()
     page.screenshot(path=f"{SCREENSHOTS}/keys_flow_dashboard_revealed.png", full_page=True)
 
     dialogs = []
