@@ -34,10 +34,13 @@ def _portal_link(session) -> str:
 def index():
     session = get_session()
     status, query = request.args.get("status", ""), request.args.get("q", "")[:255]
+    unknown_status = status if status and status not in records.STATUSES else ""
+    status = "" if unknown_status else status
     page = records.list_subscriptions(session, vendor_id=g.vendor_id, status=status, query=query,
                                       before=id_arg("before"), limit=current_app.config["PAGE_SIZE"])
     connection = connection_of(session, vendor_id=g.vendor_id)
     return render_template("billing/subscriptions.html", page=page, status=status, query=query,
+                           unknown_status=unknown_status[:40],
                            statuses=records.STATUSES, hidden=hidden_note(session, connection, Subscription,
                                                                          "subscription"),
                            dashboard_url=stripe_dashboard_url, before=id_arg("before"),

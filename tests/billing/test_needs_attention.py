@@ -130,3 +130,11 @@ def test_reconcile_says_when_stripe_cannot_be_reached(shop, runner):
     with shop.standin.unavailable():
         answer = runner.invoke(args=["stripe", "reconcile"])
     assert answer.exit_code != 0 and "Stripe answered" in answer.output
+
+
+def test_an_unknown_status_in_the_address_is_said_and_all_are_shown(shop, customer, vendor_client):
+    subscription = shop.subscribe(customer=customer)
+    shop.settle()
+    page = vendor_client.get("/vendor/subscriptions/", query_string={"status": "bogus<b>"}).get_data(as_text=True)
+    assert "There is no status “bogus&lt;b&gt;”: all are shown." in page
+    assert subscription["id"] in page
