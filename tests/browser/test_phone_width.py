@@ -104,3 +104,16 @@ def test_a_key_and_the_data_objects_of_a_product_with_its_configurations_fit_390
         if measured["width"] > PHONE["width"]:
             too_wide[path] = measured
     assert too_wide == {}
+
+
+@pytest.mark.browser
+def test_histories_are_read_as_lines_on_a_phone_not_scrolled_sideways(world, vendor_page):
+    vendor_page.set_viewport_size({"width": 375, "height": 800})
+    for path in ("/vendor/", "/vendor/activity/"):
+        vendor_page.goto(path, wait_until="domcontentloaded")
+        cells = vendor_page.locator("table.history tbody tr").first.locator("td")
+        expect(cells.first).to_be_visible()
+        for n in range(cells.count()):
+            box = cells.nth(n).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 375 + 1, (path, n, box)
+        assert cells.first.bounding_box()["height"] < 100  # no row stretched tall by a squeezed column
