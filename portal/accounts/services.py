@@ -164,8 +164,8 @@ def change_password(session: Session, *, account_id: int, current: str, new: str
 
 def _set_password(session: Session, account: PortalAccount, password: str, *, action: str, ip: str) -> None:
     valid_new_password(password)
-    session.execute(update(AccountToken).where(AccountToken.account_id == account.id,
-                                               AccountToken.purpose == RESET_PASSWORD, AccountToken.used_at.is_(None))
+    # Every mailed link still open ends with the old password: a reset's, and an e-mail confirmation's (which logs in).
+    session.execute(update(AccountToken).where(AccountToken.account_id == account.id, AccountToken.used_at.is_(None))
                     .values(used_at=utcnow()))
     account.password_hash = hash_password(password)
     account.session_secret = new_session_secret()

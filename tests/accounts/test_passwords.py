@@ -103,6 +103,19 @@ def test_a_new_password_kills_every_reset_link_still_out(client, vendor, account
     assert client.get(first).status_code == 404
 
 
+def test_a_new_password_also_ends_an_e_mail_confirmation_still_out(portal_client, client, vendor, account, db):
+    """A confirmation link logs in: one mailed before the password changed (to end someone else's hold on the
+    account, say) no longer works after."""
+    token = services.issue_token(db, account=db.get(PortalAccount, account.id), purpose=services.VERIFY_EMAIL)
+    db.commit()
+    link = f"/Portal/@{vendor.slug}/VerifyEmail?token={token}"
+    assert client.get(link).status_code == 200
+    page = f"/Portal/@{vendor.slug}/ChangePassword"
+    assert post_form(portal_client, page, {"current_password": CUSTOMER_PASSWORD, "password": "brand-new-password",
+                                           "confirm": "brand-new-password"}).status_code == 303
+    assert client.get(link).status_code == 404
+
+
 def test_a_hash_made_with_older_parameters_is_upgraded_at_login(client, app, make, vendor, account, db):
     from argon2 import PasswordHasher
 
