@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -10,7 +10,7 @@ from portal.audit import record_change
 from portal.domain import DomainError
 from portal.jobs import after_commit, huey, job_session
 from portal.mail import queue_mail
-from portal.models import AccountToken, PortalAccount, Vendor, new_session_secret, utcnow
+from portal.models import AccountToken, AuditEvent, Customer, PortalAccount, Vendor, new_session_secret, utcnow
 from portal.rules import normalize_email, valid_new_password
 from portal.security import hash_password, needs_rehash, new_token, token_digest, upgrade_hash, verify_password
 
@@ -173,3 +173,20 @@ def _set_password(session: Session, account: PortalAccount, password: str, *, ac
     record_change(session, vendor_id=account.vendor_id, actor=f"account:{account.id} {account.email}",
                   action=action, subject_type="customer", subject_id=account.customer_id,
                   after={"portal_account": account.email}, ip=ip)
+
+
+def customer_awaiting_login(session: Session, *, vendor_id: int, email: str) -> Customer | None:
+    """The customer a confirmed sign-up with this e-mail joins rather than making a second, empty record: the
+    vendor's one customer of that address (made by the vendor, the API or Stripe, and mailed "create a login to see
+    your license") that has never had a login, and no association link in play (where the vendor chose the link as
+    the way in, it stays the only one). None when no customer or several qualify."""
+    normalized = normalize_email(email)
+    if not normalized:
+        return None
+    had_login = exists(select(PortalAccount.id).where(PortalAccount.customer_id == Customer.id)) | exists(
+        select(AuditEvent.id).where(AuditEvent.vendor_id == vendor_id, AuditEvent.subject_type == "customer",
+                                    AuditEvent.subject_id == Customer.id, AuditEvent.action == "account.detached"))
+    found = session.exec(select(Customer).where(
+        Customer.vendor_id == vendor_id, Customer.email_normalized == normalized,
+        Customer.enable_customer_association.is_(False), ~had_login).limit(2)).all()
+    return found[0] if len(found) == 1 else None

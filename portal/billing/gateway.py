@@ -218,9 +218,13 @@ class Gateway:
     def checkout_session(self, session_id: str) -> dict:
         return _calling(self._v1.checkout.sessions.retrieve, session_id)
 
-    def checkout_sessions(self, *, customer: str) -> list[dict]:
-        """The customer's Checkout Sessions, open, complete and expired."""
-        return _listing(self._v1.checkout.sessions.list, params={"customer": customer, "limit": 100})
+    def checkout_sessions(self, *, customer: str, since: int) -> list[dict]:
+        """The customer's newest Checkout Sessions made since `since` (a Unix time), open, complete and expired: one
+        page of at most 100, so that a click costs one call however many sessions the customer has made."""
+        with _stripe_errors():
+            found = self._v1.checkout.sessions.list(params={"customer": customer, "limit": 100,
+                                                            "created": {"gte": since}})
+        return [session.to_dict() for session in found.data]
 
     def expire_checkout_session(self, session_id: str) -> bool:
         """End an open session, so that it can no longer be paid; False if it was paid (or ended) meanwhile."""

@@ -8,6 +8,7 @@ logins or, with none, to the customer's own e-mail.
 
 from sqlmodel import Session, select
 
+from portal.accounts.services import customer_awaiting_login
 from portal.mail import portal_home, queue_mail
 from portal.models import Customer, LicenseKey, PortalAccount, Product, Vendor
 
@@ -19,6 +20,20 @@ def addresses_of(session: Session, *, customer_id: int) -> tuple[list[str], bool
         return sorted(set(logins)), True
     customer_email = session.get(Customer, customer_id).email  # loaded already when the key was just made
     return ([customer_email] if customer_email else []), False
+
+
+def way_in(session: Session, *, customer_id: int, has_login: bool, vendor: Vendor) -> str:
+    """How the mail's reader gets to see the license: "login" (they have one), "signup" (a sign-up with this e-mail
+    joins the customer: accounts.customer_awaiting_login), "link" (the vendor's association link is the way in) or
+    "ask"."""
+    if has_login:
+        return "login"
+    customer = session.get(Customer, customer_id)
+    if customer.enable_customer_association:
+        return "link"
+    joins = vendor.signup_enabled and customer_awaiting_login(
+        session, vendor_id=vendor.id, email=customer.email) is customer
+    return "signup" if joins else "ask"
 
 
 def mail_new_license(session: Session, *, key: LicenseKey, portal_link: str | None, count: int = 1) -> int:
@@ -33,10 +48,10 @@ def mail_new_license(session: Session, *, key: LicenseKey, portal_link: str | No
     product = session.get(Product, key.product_id).name
     subject = (f"Your new {product} license from {vendor.name}" if count == 1
                else f"{count:,} new {product} licenses from {vendor.name}")
+    way = way_in(session, customer_id=key.customer_id, has_login=has_login, vendor=vendor)
     for address in addresses:
         queue_mail(session, to=address, subject=subject, template="new_license", vendor=vendor,
-                   portal_link=portal_link, product_name=product, has_login=has_login, count=count,
-                   signup_open=vendor.signup_enabled)
+                   portal_link=portal_link, product_name=product, has_login=has_login, count=count, way_in=way)
     return len(addresses)
 
 
@@ -58,5 +73,6 @@ def mail_expiry_reminder(session: Session, *, key: LicenseKey, vendor: Vendor, p
         queue_mail(session, to=address, subject=f"Your {product.name} license expires on {day}",
                    template="expiry_reminder", vendor=vendor, portal_link=portal_link, product_name=product.name,
                    expires=f"{day} {key.expires.strftime('%H:%M')} UTC", key_number=key.key_number,
-                   has_login=has_login, signup_open=vendor.signup_enabled)
+                   has_login=has_login,
+                   way_in=way_in(session, customer_id=key.customer_id, has_login=has_login, vendor=vendor))
     return len(addresses)

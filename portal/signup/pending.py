@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from huey import crontab
-from sqlalchemy import delete, exists, or_, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, select
 
 from portal.accounts import services as accounts
@@ -26,7 +26,7 @@ from portal.domain import DomainError
 from portal.jobs import after_commit, huey, job_session, queue_again
 from portal.mail import queue_mail
 from portal.models import Customer, PendingLogin, PortalAccount, Vendor, utcnow
-from portal.rules import normalize_email, valid_new_password
+from portal.rules import valid_new_password
 from portal.security import hash_password, new_token, token_digest
 
 LIFETIME = timedelta(hours=48)
@@ -140,7 +140,7 @@ def confirm(session: Session, *, vendor_id: int, token: str, ip: str = "") -> Po
     if pending.customer_id is None:
         if not session.get(Vendor, vendor_id).signup_enabled:
             raise DomainError("Sign-up to this portal has closed since you asked; ask us for a link to it.")
-        customer = awaiting_login(session, vendor_id=vendor_id, email=pending.email)
+        customer = accounts.customer_awaiting_login(session, vendor_id=vendor_id, email=pending.email)
         if customer is None:
             customer = customers.create_customer(session, vendor_id=vendor_id, actor=f"signup {pending.email}",
                                                  ip=ip, origin="signup", name=pending.name, email=pending.email,
@@ -156,18 +156,6 @@ def confirm(session: Session, *, vendor_id: int, token: str, ip: str = "") -> Po
         customers.claim_association_link(session, customer=customer)
     return accounts.create_account(session, vendor_id=vendor_id, customer_id=customer.id, email=pending.email,
                                    name=pending.name, password_hash=pending.password_hash, verified=True, ip=ip)
-
-
-def awaiting_login(session: Session, *, vendor_id: int, email: str) -> Customer | None:
-    """The vendor's one customer with this e-mail and no login yet (made by the vendor, the API or Stripe, and
-    mailed "create a login to see your license"): a sign-up that proved this mailbox joins it rather than making
-    a second record with nothing in it. None when no customer or several have the address (the vendor's
-    association link then says which)."""
-    normalized = normalize_email(email)
-    has_login = exists(select(PortalAccount.id).where(PortalAccount.customer_id == Customer.id))
-    found = session.exec(select(Customer).where(Customer.vendor_id == vendor_id,
-                                                Customer.email_normalized == normalized, ~has_login).limit(2)).all()
-    return found[0] if len(found) == 1 and normalized else None
 
 
 def forget_expired(session: Session, *, now=None) -> int:

@@ -1,6 +1,8 @@
 """The portal's subscription pages: the list (also a section of the dashboard), Subscribe, Manage billing, and
 the page Checkout returns to, which shows the new key as soon as it exists."""
 
+import re
+
 from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
 from limits import parse
 
@@ -36,7 +38,8 @@ def _actor() -> str:
 
 def _stripe_call_allowed() -> bool:
     by_login = spend(STRIPE_CALLS_PER_LOGIN, "portal-stripe", "login", str(g.account.id))
-    return spend(STRIPE_CALLS_PER_ADDRESS, "portal-stripe", "address", client_ip()) and by_login
+    by_address = spend(STRIPE_CALLS_PER_ADDRESS, "portal-stripe", "address", str(g.vendor.id), client_ip())
+    return by_address and by_login
 
 
 def section_context(session) -> dict:
@@ -102,14 +105,21 @@ def subscribe():
         success_url=welcome, cancel_url=absolute_url("subscriptions.index", canceled=1)))
 
 
+STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,250}")
+
+
+def _stripe_id(name: str, prefix: str) -> str:
+    """A Stripe id from the address, or "" for anything that is none (a NUL byte would fail PostgreSQL's query)."""
+    value = request.args.get(name, "")
+    return value if value.startswith(prefix) and STRIPE_ID.fullmatch(value) else ""
+
+
 def _checkout_id() -> str:
-    value = request.args.get("session_id", "")
-    return value if value.startswith("cs_") and len(value) <= 255 else ""
+    return _stripe_id("session_id", "cs_")
 
 
 def _subscription_id() -> str:
-    value = request.args.get("subscription", "")
-    return value if value.startswith("sub_") and len(value) <= 255 else ""
+    return _stripe_id("subscription", "sub_")
 
 
 @blueprint.route("/Subscriptions/Welcome")

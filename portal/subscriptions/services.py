@@ -3,6 +3,7 @@ Stripe's Billing Portal to manage billing, and a refresh from Stripe. Pages read
 refresh, Checkout and the Billing Portal call Stripe."""
 
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import delete
@@ -219,7 +220,10 @@ def _trial_left(session: Session, gateway: Gateway, stripe_customer: str, produc
     """The trial is still the customer's to take, among Checkouts not yet (or only just) paid too: one paid with
     this product's trial (its events not here yet) takes it; open ones offering it are ended first, so that only
     the newest can be paid and two tabs do not give two trials."""
-    for checkout in _stripe(session, gateway.checkout_sessions, customer=stripe_customer):
+    # An open session is at most a day old (Stripe's longest expiry); each Subscribe ends the open ones before it
+    # makes its own, so the newest hundred of a day hold any that could still give the trial.
+    since = int(time.time()) - 25 * 3600
+    for checkout in _stripe(session, gateway.checkout_sessions, customer=stripe_customer, since=since):
         if (checkout.get("metadata") or {}).get(TRIAL_OF) != str(product_id):
             continue
         if checkout.get("status") == "complete":

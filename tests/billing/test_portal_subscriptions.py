@@ -291,3 +291,10 @@ def test_one_trial_per_product_even_with_two_checkouts_open_or_one_paid_whose_ev
     shop.standin.release_deliveries()
     shop.settle()
     assert shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).amount_total > 0
+
+
+@pytest.mark.parametrize("value", ["sub_%00x", "sub_" + "x" * 300, "sub_a b", "cus_123"])
+def test_what_is_no_subscription_id_in_the_return_pages_address_is_ignored(offered, vendor, portal_client, value):
+    status = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions/Welcome/Status?subscription={value}",
+                               headers={"HX-Request": "true"})
+    assert status.status_code == 200 and "license-" not in status.get_data(as_text=True)

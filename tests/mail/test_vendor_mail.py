@@ -69,10 +69,23 @@ def test_a_customer_without_a_login_is_told_how_to_get_one(vendor_client, make, 
     grace = make.customer(vendor, name="Grace", email="grace@example.test")
     post_form(vendor_client, "/vendor/keys/new", {"product_id": product.id, "customer_id": grace.id, "period": "30"})
     text = " ".join(text_of(mailbox.to("grace@example.test")[0]).split())
-    if signup_open:  # a sign-up with this address joins the customer (portal/signup/pending.py)
+    if signup_open:  # a sign-up with this address joins the customer (accounts.customer_awaiting_login)
         assert "Create a login with this e-mail address to see it, with its key" in text
     else:
         assert "To see it, with its key and the machines it runs on, ask Acme <Software> & Co for a login" in text
+
+
+def test_the_mail_offers_a_sign_up_only_where_it_would_join_the_customer(vendor_client, make, vendor, product,
+                                                                        mailbox):
+    twin = make.customer(vendor, name="Linus", email="linus@example.test")
+    make.customer(vendor, name="Linus at work", email="linus@example.test")  # two records: a sign-up joins neither
+    invited = make.customer(vendor, name="Ada", email="ada@example.test", association=True)
+    for customer in (twin, invited):
+        post_form(vendor_client, "/vendor/keys/new", {"product_id": product.id, "customer_id": customer.id,
+                                                      "period": "30"})
+    assert "ask Acme <Software> & Co for a login" in " ".join(text_of(mailbox.to("linus@example.test")[0]).split())
+    assert "with the link to your customer portal that Acme <Software> & Co sent you" in " ".join(
+        text_of(mailbox.to("ada@example.test")[0]).split())
 
 
 # "E-mail this link"

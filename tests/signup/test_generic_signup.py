@@ -223,7 +223,8 @@ def test_the_sweep_leaves_out_a_request_its_job_finished_meanwhile(app, vendor, 
         sweep.close()
 
 
-def test_a_customer_the_vendor_made_signs_up_with_its_email_and_sees_its_license(client, make, vendor, mailbox, db):
+def test_a_customer_the_vendor_made_signs_up_with_its_email_and_sees_its_license(client, make, vendor, mailbox, db,
+                                                                                 vendor_client):
     """The new-license mail says "create a login to see it": a sign-up that proves the customer's mailbox joins the
     customer (one without a login), instead of making a second, empty one."""
     otto = make.customer(vendor, name="Otto Buyer", email="otto@example.test")
@@ -237,6 +238,7 @@ def test_a_customer_the_vendor_made_signs_up_with_its_email_and_sees_its_license
     from portal.models import AuditEvent
 
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "account.joined_by_email")).one().subject_id == otto.id
+    assert "Sign-up with the customer&#39;s e-mail" in vendor_client.get("/vendor/").get_data(as_text=True)
 
 
 def test_a_sign_up_joins_no_customer_that_has_a_login_or_shares_its_email(app, make, vendor, mailbox, db):
@@ -263,3 +265,31 @@ def test_a_sign_up_confirmed_after_the_vendor_closed_sign_up_makes_nothing(clien
     answer = post_form(client, confirm_path(mailbox), {}, follow_redirects=True)
     assert "Sign-up to this portal has closed" in answer.get_data(as_text=True)
     assert count(db, Customer) == count(db, PortalAccount) == 0
+
+
+def _signed_up_as(app, vendor, mailbox, email: str):
+    client = app.test_client()
+    sign_up(client, vendor, email=email)
+    assert post_form(client, confirm_path(mailbox, email), {}).status_code == 303
+    return client
+
+
+def test_no_customer_with_an_association_link_in_play_is_joined_by_email(app, make, vendor, mailbox, db):
+    """Where the vendor made a link the way in (single-use, say), a sign-up with the customer's e-mail makes its own
+    record: the link stays the only way to this customer, and unused."""
+    invited = make.customer(vendor, email="ada@example.test", association=True)
+    _signed_up_as(app, vendor, mailbox, "ada@example.test")
+    db.expire_all()
+    account = db.exec(select(PortalAccount)).one()
+    assert account.customer_id != invited.id and db.get(Customer, invited.id).association_used_at is None
+
+
+def test_a_customer_whose_login_the_vendor_detached_is_not_joined_again(app, make, vendor, mailbox, db,
+                                                                       vendor_client):
+    otto = make.customer(vendor, email="otto@example.test")
+    login = make.account(vendor, otto, email="otto@example.test")
+    page = f"/vendor/customers/{otto.id}"
+    assert post_form(vendor_client, f"{page}/accounts/{login.id}/detach", {}, page=page).status_code == 303
+    _signed_up_as(app, vendor, mailbox, "otto@example.test")
+    db.expire_all()
+    assert db.exec(select(PortalAccount)).one().customer_id != otto.id
