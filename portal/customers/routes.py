@@ -99,13 +99,21 @@ def delete(customer_id: int):
     session = get_session()
     customer = services.get_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
     form = ConfirmForm()
+    refusal = None
     if form.validate_on_submit():
-        services.delete_customer(session, customer=customer, actor=current_user.actor, ip=client_ip())
-        session.commit()
-        flash(f"Customer {customer.name or customer.email or customer.id} deleted.", "success")
-        return redirect(url_for("customers.index"), code=303)
+        try:
+            services.delete_customer(session, customer=customer, actor=current_user.actor, ip=client_ip())
+        except DomainError as error:
+            session.rollback()
+            refusal = error.message
+        else:
+            session.commit()
+            flash(f"Customer {customer.name or customer.email or customer.id} deleted.", "success")
+            return redirect(url_for("customers.index"), code=303)
     accounts = services.portal_accounts_of(session, customer=customer)
-    return render_template("customers/delete.html", customer=customer, accounts=accounts, form=form)
+    live = services.live_subscriptions(session, customer=customer)
+    return render_template("customers/delete.html", customer=customer, accounts=accounts, form=form, live=live,
+                           refusal=refusal), 422 if refusal else 200
 
 
 @blueprint.route("/<int:customer_id>/association", methods=["POST"])

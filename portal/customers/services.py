@@ -100,7 +100,22 @@ def _apply(customer: Customer, fields: dict) -> None:
     customer.email_domain = customer.email_normalized.rpartition("@")[2] if "@" in customer.email_normalized else ""
 
 
+def live_subscriptions(session: Session, *, customer: Customer) -> list[str]:
+    """The Stripe subscriptions the customer pays for that have not ended (of any account or mode)."""
+    return list(session.exec(select(Subscription.stripe_subscription_id).where(
+        Subscription.vendor_id == customer.vendor_id, Subscription.customer_id == customer.id,
+        Subscription.status.not_in(("canceled", "incomplete_expired"))).order_by(Subscription.id)).all())
+
+
 def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str = "") -> None:
+    """Remove the record, its logins and its search entry; its keys stay, with no customer. Refused while a Stripe
+    subscription of the customer's still runs: Stripe would go on charging for a key of nobody's."""
+    live = live_subscriptions(session, customer=customer)
+    if live:
+        raise DomainError(f"This customer pays for {len(live)} Stripe subscription{'s' if len(live) != 1 else ''} "
+                          f"that {'have' if len(live) != 1 else 'has'} not ended ({', '.join(live[:3])}"
+                          f"{', …' if len(live) > 3 else ''}): cancel {'them' if len(live) != 1 else 'it'} in Stripe "
+                          f"first, then delete the customer.")
     accounts = session.exec(select(PortalAccount.email).where(PortalAccount.customer_id == customer.id)).all()
     before = snapshot(customer) | {"portal_accounts": list(accounts)}
     record_change(session, vendor_id=customer.vendor_id, actor=actor, action="customer.deleted",

@@ -138,3 +138,23 @@ def test_an_unknown_status_in_the_address_is_said_and_all_are_shown(shop, custom
     page = vendor_client.get("/vendor/subscriptions/", query_string={"status": "bogus<b>"}).get_data(as_text=True)
     assert "There is no status “bogus&lt;b&gt;”: all are shown." in page
     assert subscription["id"] in page
+
+
+def test_a_customer_paying_for_a_live_subscription_cannot_be_deleted(shop, customer, vendor_client):
+    """Stripe would go on charging for a key of nobody's: the page says so and offers no Delete; a post is refused
+    (as the Web API's RemoveCustomer is, by the same service)."""
+    from portal.models import Customer
+
+    subscription = shop.subscribe(customer=customer)
+    shop.settle()
+    page = f"/vendor/customers/{customer.id}/delete"
+    shown = vendor_client.get(page).get_data(as_text=True)
+    assert subscription["id"] in shown and "Cancel them in Stripe first" in shown
+    assert "Delete customer</button>" not in shown
+    answer = vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, f"/vendor/customers/{customer.id}")})
+    assert answer.status_code == 422 and "cancel it in Stripe first" in answer.get_data(as_text=True)
+    shop.db.expire_all()
+    assert shop.db.get(Customer, customer.id) is not None
+    shop.stripe.subscriptions.cancel(subscription["id"])
+    shop.settle()
+    assert vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, page)}).status_code == 303
