@@ -151,7 +151,8 @@ def test_a_customer_paying_for_a_live_subscription_cannot_be_deleted(shop, custo
     shown = vendor_client.get(page).get_data(as_text=True)
     assert subscription["id"] in shown and "Cancel them in Stripe first" in shown
     assert "Delete customer</button>" not in shown
-    answer = vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, f"/vendor/customers/{customer.id}")})
+    token = csrf_token(vendor_client, f"/vendor/customers/{customer.id}")
+    answer = vendor_client.post(page, data={"csrf_token": token})
     assert answer.status_code == 422 and "cancel it in Stripe first" in answer.get_data(as_text=True)
     shop.db.expire_all()
     assert shop.db.get(Customer, customer.id) is not None
