@@ -27,7 +27,7 @@ document.addEventListener("click", (event) => {
 });
 
 document.addEventListener("submit", (event) => {
-  const message = event.target.dataset.confirm;
+  const message = event.target.dataset.confirm || (event.submitter && event.submitter.dataset.confirm);
   if (message && !window.confirm(message)) event.preventDefault();
 });
 

@@ -10,9 +10,11 @@ from tests.support.pages import csrf_token
 def test_a_token_is_shown_once_stored_hashed_and_revoked(vendor_client, api, vendor, db):
     page = vendor_client.get("/vendor/api-tokens/").get_data(as_text=True)
     assert "No access tokens yet" in page
-    made = vendor_client.post("/vendor/api-tokens/", data={
+    posted = vendor_client.post("/vendor/api-tokens/", data={
         "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "name": "Build server",
         "scopes": ["activation", "keys"], "product_id": "0"})
+    assert posted.status_code == 303  # then shown once by the page it goes to: reloading that makes no second token
+    made = vendor_client.get(posted.headers["Location"])
     token = db.exec(select(ApiToken)).one()
     text = made.get_data(as_text=True)
     shown = text.split('id="new-token" type="text" readonly value="')[1].split('"')[0]
@@ -23,6 +25,15 @@ def test_a_token_is_shown_once_stored_hashed_and_revoked(vendor_client, api, ven
     vendor_client.post("/vendor/api-tokens/revoke", data={
         "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "token_id": token.id})
     assert api.post("key/GetKey", token=shown)[0] == 401
+
+
+def test_a_token_limited_to_a_product_names_it_and_revoking_asks_first(vendor_client, make, vendor, db):
+    product = make.product(vendor, name="Photo Editor")
+    vendor_client.post("/vendor/api-tokens/", data={
+        "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "name": "Shop", "scopes": ["keys"],
+        "product_id": str(product.id)})
+    page = vendor_client.get("/vendor/api-tokens/").get_data(as_text=True)
+    assert "<td>Photo Editor</td>" in page and 'data-confirm="Revoke the token Shop?' in page
 
 
 def test_another_vendors_token_cannot_be_revoked(vendor_client, api, other_vendor, db):

@@ -128,3 +128,20 @@ def test_a_refused_setting_far_down_the_page_is_brought_into_view_and_menus_clos
     page.keyboard.press("Escape")
     expect(menu).not_to_have_attribute("open", "")
     expect(menu.locator("summary")).to_be_focused()
+
+
+@pytest.mark.browser
+def test_a_token_is_shown_once_with_the_focus_on_it_and_revoking_asks_first(vendor_page):
+    page = vendor_page
+    page.goto("/vendor/api-tokens/")
+    page.get_by_label("Name").fill("Build server")
+    page.get_by_role("button", name="Make token").click()
+    expect(page.get_by_label("New access token")).to_be_focused()
+    page.reload()  # the page a post redirected to: no second token, and the text is gone
+    expect(page.get_by_label("New access token")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^Revoke Build server"))).to_have_count(1)
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name=re.compile("^Revoke Build server")).click()
+    assert asked and "cannot be undone" in asked[0]
+    expect(page.get_by_text("revoked")).to_have_count(0)
