@@ -73,3 +73,14 @@ def test_a_number_past_the_limit_is_told_the_limit(vendor_client, make, vendor):
     page = f"/vendor/keys/{key.id}"
     answer = post_form(vendor_client, f"{page}/extend", {"days": "9999999"}, page=page)
     assert answer.status_code == 422 and "from -36,500 to 36,500" in answer.get_data(as_text=True)
+
+
+def test_making_a_new_link_or_turning_association_off_asks_first_and_says_what_invites(vendor_client, make, vendor):
+    plain = make.customer(vendor, name="Plain")
+    page = vendor_client.get(f"/vendor/customers/{plain.id}").get_data(as_text=True)
+    assert "Turn customer association on above to get a link" in page
+    invited = make.customer(vendor, name="Invited", association=True)
+    page = vendor_client.get(f"/vendor/customers/{invited.id}").get_data(as_text=True)
+    assert 'hx-confirm="Make a new link? The current link stops working at once."' in page
+    assert "Turn association off? The current link stops working" in page
+    assert "Send the association link above to invite this customer." in page
