@@ -17,6 +17,20 @@ blueprint = vendor_blueprint("dataobjects", __name__, "/vendor/data-objects")
 _OWNER_NAMES = {referencer_type: name for name, referencer_type in services.OWNER_TYPES.items()}
 
 
+def _owner_label(referencer_type: int, referencer_id: int) -> str:
+    """"your account", "product Photo Editor" or "key ABCDE-…", as a data object's pages name its owner."""
+    if referencer_type == services.USER:
+        return "your account"
+    owner = services.owner_of(get_session(), vendor_id=g.vendor_id, referencer_type=referencer_type,
+                              referencer_id=referencer_id)
+    if owner is None:
+        abort(404)
+    return f"product {owner.name}" if referencer_type == services.PRODUCT else f"key {owner.key}"
+
+
+_OWNER_KINDS = {services.USER: "account", services.PRODUCT: "product", services.KEY: "key"}
+
+
 def _list_url(referencer_type: int, referencer_id: int) -> str:
     if referencer_type == services.USER:
         return url_for("dataobjects.index")
@@ -36,7 +50,8 @@ def _list_and_add(referencer_type: int, referencer_id: int, owner_label: str, ba
                                     referencer_id=referencer_id)
     page = render_template("dataobjects/index.html", form=form, objects=objects, owner_label=owner_label,
                            add_url=_list_url(referencer_type, referencer_id), terms_name=services.TERMS_URL,
-                           for_product=referencer_type == services.PRODUCT, back_url=back_url)
+                           for_product=referencer_type == services.PRODUCT, owner_kind=_OWNER_KINDS[referencer_type],
+                           back_url=back_url)
     return page, form_status(form)
 
 
@@ -48,14 +63,9 @@ def index():
 @blueprint.route("/<any(product, key):owner_type>/<int:owner_id>", methods=["GET", "POST"])
 def owned(owner_type: str, owner_id: int):
     referencer_type = services.OWNER_TYPES[owner_type]
-    owner = services.owner_of(get_session(), vendor_id=g.vendor_id, referencer_type=referencer_type,
-                              referencer_id=owner_id)
-    if owner is None:
-        abort(404)
-    if referencer_type == services.PRODUCT:
-        return _list_and_add(referencer_type, owner_id, f"product {owner.name}",
-                             url_for("products.show", product_id=owner_id))
-    return _list_and_add(referencer_type, owner_id, f"key {owner.key}", url_for("keys.show", key_id=owner_id))
+    back = url_for("products.show", product_id=owner_id) if referencer_type == services.PRODUCT else url_for(
+        "keys.show", key_id=owner_id)
+    return _list_and_add(referencer_type, owner_id, _owner_label(referencer_type, owner_id), back)
 
 
 @blueprint.route("/<int:object_id>/edit", methods=["GET", "POST"])
@@ -69,8 +79,11 @@ def edit(object_id: int):
         flash(f"Data object {data_object.name} saved.", "success")
         return redirect(_list_url(data_object.referencer_type, data_object.referencer_id), code=303)
     back_url = _list_url(data_object.referencer_type, data_object.referencer_id)
+    kind = data_object.referencer_type
     return render_template("dataobjects/edit.html", form=form, data_object=data_object, back_url=back_url,
-                           for_product=data_object.referencer_type == services.PRODUCT), form_status(form)
+                           for_product=kind == services.PRODUCT, owner_kind=_OWNER_KINDS[kind],
+                           owner_label=_owner_label(kind, data_object.referencer_id),
+                           terms_name=services.TERMS_URL), form_status(form)
 
 
 @blueprint.route("/<int:object_id>/delete", methods=["POST"])

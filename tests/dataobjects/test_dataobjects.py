@@ -91,3 +91,25 @@ def test_a_feature_tree_stored_unreadable_says_so_on_the_keys_page(vendor_client
     db.commit()
     shown = vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
     assert "unreadable by the clients: This is not JSON" in shown
+
+
+def test_each_owners_pages_say_what_its_objects_do_and_the_terms_object_warns_before_a_change(
+        vendor_client, make, vendor, db):
+    from portal.dataobjects import services as objects
+
+    product = make.product(vendor, name="Photo Editor")
+    key = make.key(product)
+    product_page = vendor_client.get(f"/vendor/data-objects/product/{product.id}").get_data(as_text=True)
+    assert "They are not returned" in product_page and "data/ListDataObjects" in product_page
+    key_page = vendor_client.get(f"/vendor/data-objects/key/{key.id}").get_data(as_text=True)
+    assert "cryptolens_features holds the key&#39;s feature tree" in key_page
+    assert "cryptolens_customtosurl holds" not in key_page
+    terms = objects.add_object(db, vendor_id=vendor.id, name=objects.TERMS_URL, string_value="https://acme.example/t",
+                               actor="test")
+    db.commit()
+    edit = vendor_client.get(f"/vendor/data-objects/{terms.id}/edit").get_data(as_text=True)
+    assert "Of your account." in edit and "This is your terms of use address." in edit and "data-confirm=" in edit
+    on_key = objects.add_object(db, vendor_id=vendor.id, name="credits", int_value=3, actor="test",
+                                referencer_type=objects.KEY, referencer_id=key.id)
+    db.commit()
+    assert f"Of key {key.key}." in vendor_client.get(f"/vendor/data-objects/{on_key.id}/edit").get_data(as_text=True)
