@@ -36,7 +36,7 @@ class NewPriceForm(FlaskForm):
     amount = StringField("Amount", filters=[strip], render_kw={"inputmode": "decimal", "placeholder": "9.99"},
                          validators=[required(), at_most(20)])
     currency = StringField("Currency", filters=[strip], default="usd", validators=[required(), at_most(3)])
-    interval = SelectField("Billed every", default="month",
+    interval = SelectField("Billed every", default="month", validators=[required()],
                            choices=[SelectChoice(value, label) for value, label in INTERVALS.items()])
 
 
