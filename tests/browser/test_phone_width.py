@@ -107,13 +107,23 @@ def test_a_key_and_the_data_objects_of_a_product_with_its_configurations_fit_390
 
 
 @pytest.mark.browser
-def test_histories_are_read_as_lines_on_a_phone_not_scrolled_sideways(world, vendor_page):
+def test_tables_that_matter_are_read_as_lines_on_a_phone_not_scrolled_sideways(app, world, vendor_page):
     vendor_page.set_viewport_size({"width": 375, "height": 800})
-    for path in ("/vendor/", "/vendor/activity/"):
+    checked = []
+    with app.test_request_context():
+        customer = url_for("customers.show", customer_id=world.own["customer_id"])
+    for path, table in (("/vendor/", "table.history"), ("/vendor/activity/", "table.history"),
+                        ("/vendor/api-tokens/", "table"), ("/vendor/subscriptions/attention", "table"),
+                        (customer, "table")):
         vendor_page.goto(path, wait_until="domcontentloaded")
-        cells = vendor_page.locator("table.history tbody tr").first.locator("td")
+        rows = vendor_page.locator(f"{table} tbody tr")
+        if not rows.count():
+            continue
+        checked.append(path)
+        cells = rows.first.locator("td")
         expect(cells.first).to_be_visible()
         for n in range(cells.count()):
             box = cells.nth(n).bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= 375 + 1, (path, n, box)
         assert cells.first.bounding_box()["height"] < 100  # no row stretched tall by a squeezed column
+    assert len(checked) >= 4, checked
