@@ -30,7 +30,7 @@ from portal.dataobjects.services import KEY, add_object, delete_objects_of, find
 from portal.domain import DomainError, NotFound, find_owned
 from portal.keys.managed import STRIPE_MANAGED
 from portal.keys.services import change_customer, set_blocked
-from portal.models import LicenseKey, utcnow
+from portal.models import Customer, LicenseKey, utcnow
 
 SETTLING_TIME = timedelta(minutes=10)
 
@@ -218,8 +218,9 @@ def repair_subscription(session: Session, access: StripeAccess, *, connection: S
 
 
 def repair_customer(session: Session, access: StripeAccess, *, connection: StripeConnection,
-                    stripe_customer_id: str, actor: str) -> None:
-    """Match a Stripe customer to a customer here (by e-mail, or a new one) and write `skm_customer_id`."""
+                    stripe_customer_id: str, actor: str) -> Customer:
+    """Match a Stripe customer to a customer here (by e-mail, or a new one) and write `skm_customer_id`; returns the
+    customer here."""
     gateway = access.gateway(connection)
     session.commit()
     stripe_customer = gateway.customer(stripe_customer_id)
@@ -228,6 +229,7 @@ def repair_customer(session: Session, access: StripeAccess, *, connection: Strip
     gateway.update_customer_metadata(stripe_customer_id, {"skm_customer_id": str(customer.id)},
                                      idempotency_key=f"skm-customer-{stripe_customer_id}-{customer.id}")
     _forget(session, connection.vendor_id, stripe_customer_id)
+    return customer
 
 
 def attach_key(session: Session, access: StripeAccess, *, connection: StripeConnection, subscription_id: int,

@@ -13,7 +13,7 @@ from portal.billing_models import UNSEEN, StripeDrift, Subscription, stripe_dash
 from portal.db import get_session
 from portal.domain import DomainError, get_owned
 from portal.forms import ConfirmForm, form_status
-from portal.models import ID_MAX, LicenseKey, Vendor
+from portal.models import ID_MAX, LicenseKey, Vendor, utcnow
 from portal.tenancy import vendor_blueprint
 from portal.urls import absolute_url
 from portal.web import id_arg
@@ -63,8 +63,8 @@ def _repairing(action, done: str):
         flash("Connect Stripe first." if connection is None else "The form expired; try again.", "error")
         return redirect(url_for("subscriptions_admin.attention"), code=303)
     try:
-        action(session, connection)
-        flash(done, "success")
+        said = action(session, connection)
+        flash(said if isinstance(said, str) else done, "success")
     except (DomainError, StripeRefused, StripeUnavailable) as error:
         session.rollback()
         flash(f"Not repaired: {getattr(error, 'message', error)}", "error")
@@ -100,10 +100,15 @@ def repair_drift(drift_id: int):
             flash("The form expired; try again.", "error")
         return redirect(url_for("subscriptions_admin.attention"), code=303)
 
+    started = utcnow()
+
     def action(session, connection):
         if drift.kind == "customer_unlinked":
-            reconcile.repair_customer(session, _access(), connection=connection, stripe_customer_id=drift.stripe_id,
-                                      actor=current_user.actor)
+            customer = reconcile.repair_customer(session, _access(), connection=connection,
+                                                 stripe_customer_id=drift.stripe_id, actor=current_user.actor)
+            made = customer.origin == "stripe" and customer.created >= started
+            return (f"Linked {drift.stripe_id} to {'a new customer' if made else 'the customer'} "
+                    f"{customer.name or customer.email or ''} (#{customer.id}).").replace("  ", " ")
         else:
             reconcile.repair_subscription(session, _access(), connection=connection,
                                           stripe_subscription_id=drift.stripe_id, actor=current_user.actor,

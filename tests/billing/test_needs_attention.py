@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from portal.billing import reconcile
 from portal.billing_models import StripeDrift, Subscription
-from portal.models import LicenseKey
+from portal.models import Customer, LicenseKey
 from tests.billing.conftest import TEMP_VAR
 from tests.support.pages import csrf_token
 from tests.support.world import db_rows
@@ -143,8 +143,6 @@ def test_an_unknown_status_in_the_address_is_said_and_all_are_shown(shop, custom
 def test_a_customer_paying_for_a_live_subscription_cannot_be_deleted(shop, customer, vendor_client):
     """Stripe would go on charging for a key of nobody's: the page says so and offers no Delete; a post is refused
     (as the Web API's RemoveCustomer is, by the same service)."""
-    from portal.models import Customer
-
     subscription = shop.subscribe(customer=customer)
     shop.settle()
     page = f"/vendor/customers/{customer.id}/delete"
@@ -159,3 +157,14 @@ def test_a_customer_paying_for_a_live_subscription_cannot_be_deleted(shop, custo
     shop.stripe.subscriptions.cancel(subscription["id"])
     shop.settle()
     assert vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, page)}).status_code == 303
+
+
+def test_linking_a_stripe_customer_says_which_customer_it_linked(shop, vendor_client, unsettled):
+    shop.settle()
+    lonely = shop.stripe.customers.create(params={"email": "lonely@example.test"})
+    vendor_client.post(f"{ATTENTION}/check", data={"csrf_token": csrf_token(vendor_client, ATTENTION)})
+    drift = shop.db.exec(select(StripeDrift).where(StripeDrift.stripe_id == lonely.id)).one()
+    answer = vendor_client.post(f"/vendor/subscriptions/drift/{drift.id}/repair",
+                                data={"csrf_token": csrf_token(vendor_client, ATTENTION)}, follow_redirects=True)
+    made = shop.db.exec(select(Customer).where(Customer.email == "lonely@example.test")).one()
+    assert f"Linked {lonely.id} to a new customer lonely@example.test (#{made.id})." in answer.get_data(as_text=True)
