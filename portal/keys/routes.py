@@ -97,7 +97,7 @@ def bulk():
     def make(session, product, form):
         batch = batches.start_batch(session, product=product, settings=form.settings(), count=form.count.data,
                                     actor=current_user.actor, ip=client_ip())
-        flash(f"Making {batch.requested:,} keys for {product.name}.", "success")
+        # No flash: the batch's page says what it makes, and a "Making…" would stay there beside its "Done".
         return url_for("keys.batch", batch_id=batch.id)
 
     return _create(BulkKeysForm, "keys/bulk.html", make)
