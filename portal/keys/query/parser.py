@@ -171,10 +171,15 @@ class _Parser:
         if token.kind == "word" and token.text.lower() in FIELD_KINDS:
             return self.parse_condition_on_field()
         if token.kind == "word" and self.text.startswith("-", token.end):
-            raise QueryError("Expected a key of four groups of five letters, like ABCDE-FGHIJ-KLMNO-PQRST",
-                             token.start)
+            part = re.match(r"[A-Za-z-]+", self.text[token.start:]).group(0).strip("-").upper()
+            raise QueryError("Expected a key of four groups of five letters, like ABCDE-FGHIJ-KLMNO-PQRST (for part "
+                             f'of one, write key.contains("{part}"))', token.start)
+        if token.kind == "word" and token.text.isalpha() and token.text.isupper() and len(token.text) <= 5:
+            raise QueryError(f'Unknown field "{token.text}"; for keys with these letters, write '
+                             f'key.contains("{token.text}")', token.start)
         if token.kind == "word" and token.text.lower() not in ("and", "or", "not"):
-            raise QueryError(f'Unknown field "{token.text}"; expected {FIELD_LIST}', token.start)
+            raise QueryError(f'Unknown field "{token.text}"; expected {FIELD_LIST} (a customer\'s keys are on the '
+                             "customer's page)", token.start)
         raise self.error_expected("a condition such as id=2")
 
     def parse_parenthesised(self) -> Node:
