@@ -49,7 +49,7 @@ _ACTIONS = {
 _FIELDS = {
     "expires": "Expiry", "block": "Blocked", "customer_id": "Customer", "max_no_of_machines": "Machine limit",
     "trial_activation": "Countdown from activation", "key_number": "ID", "key": "Key", "product_id": "Product",
-    "renews_on": "Renews on",
+    "renews_on": "Renews on", "skm": "Key settings (skm)",
     "mid": "Machine", "email": "E-mail", "company_name": "Company", "max_no_of_devices": "Device limit",
     "enable_customer_association": "Association link", "allow_activation_management": "Manages own machines",
     "allow_multiple_user_association": "Several logins", "string_value": "Text", "int_value": "Number",
@@ -129,7 +129,23 @@ def _value(name: str, value) -> str | None:
         return browser_of(value)
     if name == "customer_id":
         return f"#{value}"
+    if name == "skm":
+        return _skm_words(value)
     return str(value)
+
+
+def _skm_words(text) -> str:
+    """A price's `skm` key settings as words ("F1 on, MaxNoOfMachines 3"), not its JSON; a text that is not the JSON
+    of settings as it is."""
+    try:
+        settings = json.loads(text)
+    except (TypeError, ValueError):
+        return str(text)
+    if not isinstance(settings, dict):
+        return str(text)
+    words = {True: "on", False: "off"}
+    return ", ".join(f"{name} {words.get(value, value) if isinstance(value, bool) else value}"
+                     for name, value in settings.items()) or "no settings"
 
 
 def changes_of(event: AuditEvent, products: dict) -> list[Change]:

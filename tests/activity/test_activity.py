@@ -44,6 +44,14 @@ def test_changes_are_told_in_words_with_feature_names_and_days(db, make, product
     assert ("Key", None, key.key) in created and not any(label in ("Id", "Created") for label, _, _ in created)
 
 
+def test_a_prices_key_settings_are_told_in_words_not_json():
+    event = AuditEvent(vendor_id=1, actor="owner", action="stripe_price.changed", subject_type="product", subject_id=1,
+                       before='{"skm": "{\\"MaxNoOfMachines\\": 0}"}',
+                       after='{"skm": "{\\"F1\\": true, \\"MaxNoOfMachines\\": 3, \\"TrialDays\\": 14}"}')
+    assert changes_of(event, {}) == [
+        ("Key settings (skm)", "MaxNoOfMachines 0", "F1 on, MaxNoOfMachines 3, TrialDays 14")]
+
+
 def test_a_user_agent_is_summarised(db, make, vendor, customer, account):
     assert browser_of(CHROME) == "Chrome 120 on Windows 10"
     assert browser_of("curl/8.5.0") == "curl 8"
