@@ -33,7 +33,7 @@ def test_a_token_limited_to_a_product_names_it_and_revoking_asks_first(vendor_cl
         "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "name": "Shop", "scopes": ["keys"],
         "product_id": str(product.id)})
     page = vendor_client.get("/vendor/api-tokens/").get_data(as_text=True)
-    assert "<td>Photo Editor</td>" in page and 'data-confirm="Revoke the token Shop?' in page
+    assert 'data-label="Product">Photo Editor</td>' in page and 'data-confirm="Revoke the token Shop?' in page
 
 
 def test_another_vendors_token_cannot_be_revoked(vendor_client, api, other_vendor, db):
