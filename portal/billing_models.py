@@ -117,6 +117,8 @@ class StripeCustomer(StripeScoped, table=True):
 
 # The statuses of a subscription that renews its key at the end of each period.
 RENEWING = frozenset({"active", "trialing"})
+# The statuses of a subscription that is over: Stripe charges for it no more.
+ENDED = frozenset({"canceled", "incomplete_expired"})
 
 
 class Subscription(StripeScoped, table=True):
@@ -162,7 +164,7 @@ class Subscription(StripeScoped, table=True):
         def day(moment: datetime | None) -> str:
             return moment.strftime("%Y-%m-%d") if moment else "…"
 
-        if self.status in ("canceled", "incomplete_expired"):
+        if self.status in ENDED:
             return f"Ended on {day(self.ended_at or self.current_period_end)}"
         if self.status in ("past_due", "unpaid"):
             return "Payment failed: update your card"

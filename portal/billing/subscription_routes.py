@@ -107,8 +107,8 @@ def repair_drift(drift_id: int):
             customer = reconcile.repair_customer(session, _access(), connection=connection,
                                                  stripe_customer_id=drift.stripe_id, actor=current_user.actor)
             made = customer.origin == "stripe" and customer.created >= started
-            return (f"Linked {drift.stripe_id} to {'a new customer' if made else 'the customer'} "
-                    f"{customer.name or customer.email or ''} (#{customer.id}).").replace("  ", " ")
+            named = " ".join(filter(None, [customer.name or customer.email, f"(#{customer.id})"]))
+            return f"Linked {drift.stripe_id} to {'a new customer' if made else 'the customer'} {named}."
         else:
             reconcile.repair_subscription(session, _access(), connection=connection,
                                           stripe_subscription_id=drift.stripe_id, actor=current_user.actor,

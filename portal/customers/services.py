@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.billing_models import (
+    ENDED,
     StripeConnection,
     StripeCustomer,
     Subscription,
@@ -104,7 +105,7 @@ def live_subscriptions(session: Session, *, customer: Customer) -> list[str]:
     """The Stripe subscriptions the customer pays for that have not ended (of any account or mode)."""
     return list(session.exec(select(Subscription.stripe_subscription_id).where(
         Subscription.vendor_id == customer.vendor_id, Subscription.customer_id == customer.id,
-        Subscription.status.not_in(("canceled", "incomplete_expired"))).order_by(Subscription.id)).all())
+        Subscription.status.not_in(ENDED)).order_by(Subscription.id)).all())
 
 
 def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str = "") -> None:
