@@ -45,6 +45,8 @@ def mail_new_license(session: Session, *, key: LicenseKey, portal_link: str | No
     if not vendor.mail_new_licenses or not vendor.portal_enabled:
         return 0
     addresses, has_login = addresses_of(session, customer_id=key.customer_id)
+    if not addresses:
+        return 0
     product = session.get(Product, key.product_id).name
     subject = (f"Your new {product} license from {vendor.name}" if count == 1
                else f"{count:,} new {product} licenses from {vendor.name}")
@@ -68,11 +70,13 @@ def mail_expiry_reminder(session: Session, *, key: LicenseKey, vendor: Vendor, p
                          portal_link: str | None = None) -> int:
     """Queue the reminder that `key` expires soon; returns to how many addresses."""
     addresses, has_login = addresses_of(session, customer_id=key.customer_id)
+    if not addresses:
+        return 0
     day = key.expires.strftime("%Y-%m-%d")
+    way = way_in(session, customer_id=key.customer_id, has_login=has_login, vendor=vendor)
     for address in addresses:
         queue_mail(session, to=address, subject=f"Your {product.name} license expires on {day}",
                    template="expiry_reminder", vendor=vendor, portal_link=portal_link, product_name=product.name,
                    expires=f"{day} {key.expires.strftime('%H:%M')} UTC", key_number=key.key_number,
-                   has_login=has_login,
-                   way_in=way_in(session, customer_id=key.customer_id, has_login=has_login, vendor=vendor))
+                   has_login=has_login, way_in=way)
     return len(addresses)
