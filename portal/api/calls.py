@@ -13,9 +13,9 @@ from portal.api import tokens
 from portal.api.answers import refusal
 from portal.api.params import ApiError, Params
 from portal.domain import DomainError, NotFound, find_owned
-from portal.extensions import count_key, limiter
 from portal.keys.services import keys_of_customer
 from portal.models import Customer, Product, utcnow
+from portal.throttle import spend
 from portal.web import client_ip
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
@@ -116,8 +116,7 @@ def _token(session: Session, params: Params, group: str) -> Row:
     try:
         token = tokens.live_token(session, text)
     except NotFound as error:
-        if limiter.enabled and not limiter.limiter.hit(WRONG_TOKENS_PER_ADDRESS,
-                                                       *count_key("api-wrong-tokens", client_ip())):
+        if not spend((WRONG_TOKENS_PER_ADDRESS,), "api-wrong-tokens", client_ip()):
             raise ApiError("Too many calls with wrong access tokens from this address: wait a minute.", 429) from error
         raise ApiError("The access token is not valid (wrong or revoked).", 401) from error
     if group not in token.scopes.split():
