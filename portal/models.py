@@ -315,6 +315,8 @@ class LicenseKey(SQLModel, table=True):
     renews_on: datetime | None = Field(default=None, sa_column=when(nullable=True))
     # The expiry a reminder was mailed for (portal/keys/reminders.py): a moved expiry is a new one to remind of.
     reminded_expiry: datetime | None = Field(default=None, sa_column=when(nullable=True))
+    # The bulk creation that made the key (None for a key made alone): `batch = 12` in the key search.
+    batch_id: int | None = Field(default=None, sa_column=fk("key_batch.id", ondelete="SET NULL", nullable=True))
 
 
 class ActivatedMachine(SQLModel, table=True):

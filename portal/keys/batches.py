@@ -90,7 +90,7 @@ def run_step(session: Session, *, batch_id: int) -> bool:
         session.add(batch)
         return False
     made = create_keys(session, product=product, settings=KeySettings.from_json(json.loads(batch.settings)),
-                       count=min(BATCH_SIZE, remaining))
+                       count=min(BATCH_SIZE, remaining), batch_id=batch.id)
     record_change(session, vendor_id=batch.vendor_id, actor=f"key batch {batch.id}", action="key_batch.keys_made",
                   subject_type="product", subject_id=product.id,
                   after={"batch": batch.id, "from_id": made[0].key_number, "to_id": made[-1].key_number})

@@ -91,23 +91,24 @@ def reserve_key_numbers(session: Session, *, product_id: int, count: int) -> int
     return taken - count
 
 
-def _new_key(product: Product, number: int, settings: KeySettings, now: datetime) -> LicenseKey:
+def _new_key(product: Product, number: int, settings: KeySettings, now: datetime, batch_id: int | None) -> LicenseKey:
     period = settings.period if settings.expires is None else days_between(now, settings.expires)
     expires = settings.expires or now + timedelta(days=settings.period)
     return LicenseKey(
         vendor_id=product.vendor_id, product_id=product.id, key_number=number, key=generate_key(),
         customer_id=settings.customer_id, created=now, expires=expires, period=period, notes=settings.notes,
         max_no_of_machines=settings.max_no_of_machines, trial_activation=settings.trial_activation,
-        renews_on=settings.renews_on, **{name: bool(settings.features.get(name)) for name in FEATURES})
+        renews_on=settings.renews_on, batch_id=batch_id, **{name: bool(settings.features.get(name)) for name in FEATURES})
 
 
-def create_keys(session: Session, *, product: Product, settings: KeySettings, count: int = 1) -> list[LicenseKey]:
-    """Make `count` keys with consecutive IDs; a clash of random keys (about 1 in 10^28) draws them again."""
+def create_keys(session: Session, *, product: Product, settings: KeySettings, count: int = 1,
+                batch_id: int | None = None) -> list[LicenseKey]:
+    """Make `count` keys with consecutive IDs (of bulk creation `batch_id`, if given); a clash of random keys (about 1 in 10^28) draws them again."""
     check_customer(session, product.vendor_id, settings.customer_id)
     first = reserve_key_numbers(session, product_id=product.id, count=count)
     now = utcnow()
     for _attempt in range(3):
-        keys = [_new_key(product, first + n, settings, now) for n in range(count)]
+        keys = [_new_key(product, first + n, settings, now, batch_id) for n in range(count)]
         try:
             with session.begin_nested():
                 session.add_all(keys)
@@ -130,7 +131,7 @@ def create_key(session: Session, *, product: Product, settings: KeySettings, act
 
 def _state(key: LicenseKey) -> dict:
     return snapshot(key, leave_out=("vendor_id", "allowed_machines", "reminded_expiry", "countdown_starts",
-                                    "trial_machine"))
+                                    "trial_machine", "batch_id"))
 
 
 def _audit(session: Session, key: LicenseKey, actor: str, action: str, *, before=None, after=None, ip="") -> None:

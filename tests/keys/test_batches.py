@@ -132,3 +132,27 @@ def test_a_job_whose_customer_was_deleted_stops_and_says_why(app, vendor_client,
     assert stored.status == "failed" and "customer" in stored.error
     page = vendor_client.get(f"/vendor/keys/batches/{batch.id}").get_data(as_text=True)
     assert "Stopped:" in page and "Resume" not in page
+
+
+def test_a_finished_batch_shows_and_exports_exactly_its_keys(vendor_client, make, product, db):
+    alone = make.key(product)
+    for count in ("3", "2"):
+        post_form(vendor_client, "/vendor/keys/bulk", {"product_id": product.id, "count": count, "period": "30"},
+                  page="/vendor/keys/bulk")
+    first, second = db.exec(select(KeyBatch).order_by(KeyBatch.id)).all()
+    made = db.exec(select(LicenseKey.key).where(LicenseKey.batch_id == second.id)).all()
+    assert len(made) == 2
+
+    page = vendor_client.get(f"/vendor/keys/batches/{second.id}").get_data(as_text=True)
+    query = f"batch+%3D+{second.id}"
+    assert f'href="/vendor/products/{product.id}?q={query}">See these keys</a>' in page
+    assert f'href="/vendor/products/{product.id}/keys.csv?q={query}" download>Download them as CSV</a>' in page
+
+    shown = vendor_client.get(f"/vendor/products/{product.id}?q=batch = {second.id}").get_data(as_text=True)
+    assert all(key in shown for key in made) and alone.key not in shown
+    exported = vendor_client.get(f"/vendor/products/{product.id}/keys.csv?q=batch = {second.id}")
+    rows = exported.get_data(as_text=True).splitlines()
+    assert len(rows) == 3 and sorted(row.split(",")[1] for row in rows[1:]) == sorted(made)
+    # A key made alone is of batch 0, so the complement of a batch holds it.
+    others = vendor_client.get(f"/vendor/products/{product.id}/keys.csv?q=not batch = {second.id}")
+    assert len(others.get_data(as_text=True).splitlines()) == 1 + 1 + 3

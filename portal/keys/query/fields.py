@@ -4,10 +4,10 @@ NUMBER, CUSTOMER, TEXT, DATE, FLAG = "number", "customer", "text", "date", "flag
 
 FIELD_KINDS = {
     "id": NUMBER, "period": NUMBER, "customer": CUSTOMER, "key": TEXT, "notes": TEXT,
-    "created": DATE, "expires": DATE, "block": FLAG, "trial": FLAG,
+    "created": DATE, "expires": DATE, "block": FLAG, "trial": FLAG, "batch": NUMBER,
     **{f"f{n}": FLAG for n in range(1, 9)},
 }
-FIELD_LIST = "id, key, created, expires, period, F1 to F8, notes, block, customer or trial"
+FIELD_LIST = "id, key, created, expires, period, F1 to F8, notes, block, customer, trial or batch"
 EXPECTED_VALUE = {
     NUMBER: "a whole number",
     CUSTOMER: "a customer number or none",

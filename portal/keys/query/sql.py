@@ -18,6 +18,8 @@ COLUMNS = {
     "id": _KEY.key_number, "key": _KEY.key, "created": _KEY.created, "expires": _KEY.expires,
     "period": _KEY.period, "notes": _KEY.notes, "block": _KEY.block, "customer": _KEY.customer_id,
     "trial": _KEY.trial_activation, **{f"f{n}": _KEY[f"f{n}"] for n in range(1, 9)},
+    # A key made alone is of batch 0, so that `not batch = 12` selects it (no NULL in a condition).
+    "batch": sa.func.coalesce(_KEY.batch_id, 0),
 }
 
 # A query is translated in two steps so that the product page can reuse one SQL statement for every query of
