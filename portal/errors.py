@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, redirect, render_template, request
+from flask import Flask, g, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -11,12 +11,22 @@ from werkzeug.exceptions import HTTPException
 from portal.domain import NotFound
 
 log = logging.getLogger(__name__)
+NOT_FOUND = "There is nothing here. Check the address, or ask whoever gave you the link for a new one."
+
+
+def _error_page(title: str, message: str) -> str:
+    """An error page: in a customer portal, in the portal's own layout, named for its vendor, with its links."""
+    if g.get("is_portal"):
+        return render_template("errors/portal.html", title=title, message=message, vendor=g.vendor)
+    return render_template("errors/error.html", title=title, message=message)
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(404)
     @app.errorhandler(NotFound)  # a service found no such record of this vendor's or customer's
     def not_found(_error):
+        if g.get("is_portal"):
+            return _error_page("Not found", NOT_FOUND), 404
         return render_template(_not_found_page()), 404
 
     @app.errorhandler(405)
@@ -26,13 +36,11 @@ def init_app(app: Flask) -> None:
         page = _page_above(app, request.path) if request.method == "GET" else None
         if page is not None:
             return redirect(page, code=303)
-        return render_template("errors/error.html", title="Not allowed",
-                               message="This page cannot be used that way."), 405
+        return _error_page("Not allowed", "This page cannot be used that way."), 405
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_error):
-        return render_template("errors/error.html", title="Form expired",
-                               message="The form was out of date. Go back, reload the page and try again."), 400
+        return _error_page("Form expired", "The form was out of date. Go back, reload the page and try again."), 400
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
@@ -41,6 +49,7 @@ def init_app(app: Flask) -> None:
             raise error  # a fault of the request's own (a write where only reads may go): a 500, as before
         # The database restarting or out of reach: the pool replaces the dropped connections (pool_pre_ping), so the
         # next request works once it is back. Its transaction was rolled back; the log says why, the page does not.
+        # The neutral page: a portal's layout may read the database.
         log.error("database unavailable: %s", type(getattr(error, "orig", error)).__name__, exc_info=error)
         return render_template("errors/error.html", title="Try again in a moment",
                                message="The portal could not reach its database, so this was not done. "
@@ -48,8 +57,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many_requests(_error):
-        return render_template("errors/error.html", title="Slow down",
-                               message="Too many attempts. Wait a minute and try again."), 429
+        return _error_page("Slow down", "Too many attempts. Wait a minute and try again."), 429
 
 
 def _not_found_page() -> str:

@@ -34,7 +34,9 @@ PUBLIC_ENDPOINTS = {
     "brand_assets.logo", "brand_assets.stylesheet",  # the portal's look, on its login page too
 }
 # What a portal account that has not accepted the current terms may still use.
-OPEN_BEFORE_TERMS = {"terms.accept", "terms.decline", "accounts.logout"}
+# A subscriber asked to accept new terms can still see and manage (cancel) what they pay for.
+OPEN_BEFORE_TERMS = {"terms.accept", "terms.decline", "accounts.logout", "subscriptions.index",
+                     "subscriptions.refresh", "subscriptions.manage_billing"}
 # Ids that name nothing: the largest 32-bit id, and ids beyond what an INTEGER column can hold.
 NO_SUCH_IDS = {"missing": 2**31 - 1, "beyond-int32": 2**31, "beyond-int64": 2**64}
 

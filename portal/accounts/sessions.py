@@ -5,6 +5,8 @@ keyed by vendor here instead. A browser can then be logged in to the vendor dash
 portals at once, and a login to one portal means nothing on another.
 """
 
+import re
+
 from flask import Flask, abort, g, request, session, url_for
 
 from portal.accounts import lookup, services
@@ -47,9 +49,15 @@ def _stored_logins() -> dict[str, list]:
             and type(value[0]) is int and 0 < value[0] <= ID_MAX and isinstance(value[1], str)}
 
 
+# A portal's address that no page answers: its "Not found" is shown in the portal's own layout.
+_UNROUTED_PORTAL_PATH = re.compile(r"/Portal/@([^/]+)/", re.IGNORECASE)
+
+
 def load_portal(_endpoint, values) -> None:
     """For a URL under `/Portal/@<slug>/`: set `g.vendor`, `g.account`, `g.customer` and `g.terms`; 404 for no
     such portal or a disabled one. A stored login that no longer matches its account is forgotten."""
+    if values is None and request.url_rule is None and (unrouted := _UNROUTED_PORTAL_PATH.match(request.path)):
+        values = {"vendor_slug": unrouted.group(1)}
     if not values or "vendor_slug" not in values:
         return
     slug = normalize_slug(values.pop("vendor_slug"))

@@ -44,6 +44,20 @@ def plans_section(session: Session, *, vendor_id: int, product_id: int) -> dict:
                                          StripePrice.product_id == product_id)}
 
 
+INTERVAL_NAMES = {"day": "Daily", "week": "Weekly", "month": "Monthly", "year": "Yearly"}
+
+
+def plan_name(price: StripePrice) -> str:
+    """What tells a product's plans apart: the price's nickname, else its interval ("Monthly", "Every 3 months")."""
+    if price.nickname:
+        return price.nickname
+    if not price.interval:
+        return "One payment"
+    if price.interval_count == 1:
+        return INTERVAL_NAMES.get(price.interval, f"Every {price.interval}")
+    return f"Every {price.interval_count} {price.interval}s"
+
+
 def price_label(price: StripePrice) -> str:
     """"$9.99 / month", formatted by Babel for the price's currency."""
     if price.unit_amount is None or not price.currency:

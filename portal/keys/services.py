@@ -98,12 +98,14 @@ def _new_key(product: Product, number: int, settings: KeySettings, now: datetime
         vendor_id=product.vendor_id, product_id=product.id, key_number=number, key=generate_key(),
         customer_id=settings.customer_id, created=now, expires=expires, period=period, notes=settings.notes,
         max_no_of_machines=settings.max_no_of_machines, trial_activation=settings.trial_activation,
-        renews_on=settings.renews_on, batch_id=batch_id, **{name: bool(settings.features.get(name)) for name in FEATURES})
+        renews_on=settings.renews_on, batch_id=batch_id,
+        **{name: bool(settings.features.get(name)) for name in FEATURES})
 
 
 def create_keys(session: Session, *, product: Product, settings: KeySettings, count: int = 1,
                 batch_id: int | None = None) -> list[LicenseKey]:
-    """Make `count` keys with consecutive IDs (of bulk creation `batch_id`, if given); a clash of random keys (about 1 in 10^28) draws them again."""
+    """Make `count` keys with consecutive IDs (of bulk creation `batch_id`, if given); a clash of random keys (about
+    1 in 10^28) draws them again."""
     check_customer(session, product.vendor_id, settings.customer_id)
     first = reserve_key_numbers(session, product_id=product.id, count=count)
     now = utcnow()

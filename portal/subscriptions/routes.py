@@ -50,7 +50,18 @@ def section_context(session) -> dict:
 def index():
     if request.args.get("canceled"):
         flash("Checkout was cancelled: nothing was charged.", "success")
-    return render_template("subscriptions/index.html", vendor=g.vendor, **section_context(get_session()))
+    # Back from Stripe's Billing Portal: what the customer changed there (a cancellation, another plan) is read from
+    # Stripe at once (the section asks with a Refresh as it loads; a GET writes nothing), not only when its events
+    # have arrived.
+    return render_template("subscriptions/index.html", vendor=g.vendor,
+                           refresh_now=bool(request.args.get("from_billing")), **section_context(get_session()))
+
+
+def _refresh_from_stripe(session) -> int:
+    if not _stripe_call_allowed():
+        raise DomainError(SLOW_DOWN)
+    return services.refresh(session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id, actor=_actor(),
+                            portal_link=absolute_url("dashboard.index"))
 
 
 @blueprint.route("/Subscriptions/Refresh", methods=["POST"])
@@ -59,10 +70,7 @@ def refresh():
     message = None
     if ConfirmForm().validate_on_submit():
         try:
-            if not _stripe_call_allowed():
-                raise DomainError(SLOW_DOWN)
-            count = services.refresh(session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id,
-                                     actor=_actor(), portal_link=absolute_url("dashboard.index"))
+            count = _refresh_from_stripe(session)
             message = f"Up to date with Stripe ({count} subscription{'s' if count != 1 else ''})."
         except DomainError as error:
             session.rollback()
@@ -70,7 +78,10 @@ def refresh():
     if not request.headers.get("HX-Request"):
         flash(message or "Nothing was refreshed.", "success")
         return redirect(url_for("subscriptions.index"), code=303)
-    return render("subscriptions/_section.html", vendor=g.vendor, message=message, **section_context(session))
+    answer = render("subscriptions/_section.html", vendor=g.vendor, message=message, **section_context(session))
+    if "from_billing=" in request.headers.get("HX-Current-URL", ""):  # a reload asks Stripe no more
+        answer.headers["HX-Replace-Url"] = url_for("subscriptions.index")
+    return answer
 
 
 def _leave_for_stripe(make_url):
@@ -93,7 +104,7 @@ def _leave_for_stripe(make_url):
 def manage_billing():
     return _leave_for_stripe(lambda session: services.billing_portal_url(
         session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id,
-        return_url=absolute_url("subscriptions.index")))
+        return_url=absolute_url("subscriptions.index", from_billing=1)))
 
 
 @blueprint.route("/Subscriptions/Subscribe", methods=["POST"])

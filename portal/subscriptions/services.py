@@ -13,9 +13,10 @@ from sqlmodel import Session, select
 from portal.billing.connection import StripeAccess, connected
 from portal.billing.events import TEMP_VAR, settle
 from portal.billing.gateway import Gateway, StripeMissing, StripeRefused, StripeUnavailable
-from portal.billing.plans import price_label
+from portal.billing.plans import plan_name, price_label
 from portal.billing.skm import Skm, parse_skm
 from portal.billing_models import (
+    ENDED,
     StripeConnection,
     StripeCustomer,
     StripePrice,
@@ -40,6 +41,11 @@ class Line:
     plan: str
     status: str
     key: "KeyLink | None"
+
+    @property
+    def period_end(self):
+        """The end of the period being paid for; none once the subscription has ended."""
+        return None if self.record.status in ENDED else self.record.current_period_end
 
 
 @dataclass
@@ -77,6 +83,7 @@ def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) ->
 class Plan:
     price: StripePrice
     product: Product
+    name: str  # "Monthly", or the price's nickname
     label: str
     skm: Skm
 
@@ -90,13 +97,44 @@ def offered_plans(session: Session, *, vendor_id: int) -> list[Plan]:
                                StripePrice.offered.is_(True),
                                StripePrice.active.is_(True), StripeConnection.connected_at.is_not(None))
                         .order_by(Product.name, StripePrice.unit_amount, StripePrice.id)).all()
-    return [Plan(price, product, price_label(price), parse_skm(price.skm)[0]) for price, product in rows]
+    return [Plan(price, product, plan_name(price), price_label(price), parse_skm(price.skm)[0])
+            for price, product in rows]
+
+
+@dataclass
+class Standing:
+    """Where the customer stands with a plan on offer: what to say beside its button, and whether its trial is
+    still theirs (one trial per customer and product, as start_checkout gives it)."""
+
+    note: str = ""
+    again: bool = False  # subscribing buys a second license
+    trial_left: bool = True
+
+
+def _standing(plan: Plan, lines: list[Line]) -> Standing:
+    of_product = [line.record for line in lines if line.record.product_id == plan.product.id]
+    live = [record for record in of_product if record.paid_up]
+    same = next((record for record in live if record.stripe_price_id == plan.price.stripe_price_id), None)
+    standing = Standing(trial_left=not of_product)
+    if same is not None and same.cancel_at_period_end:
+        end = same.current_period_end.strftime("%Y-%m-%d") if same.current_period_end else "the period's end"
+        standing.note = (f"Your subscription to this plan ends on {end}: to keep it, resume it under Manage billing. "
+                         "Subscribing again buys a second license.")
+    elif same is not None:
+        standing.note = "You subscribe to this plan already: subscribing again buys a second license."
+    elif live:
+        standing.note = (f"You subscribe to {plan.product.name} on another plan: to switch to this one, use Manage "
+                         "billing. Subscribing here buys a second license.")
+    standing.again = bool(live)
+    return standing
 
 
 def section(session: Session, *, vendor_id: int, customer_id: int) -> dict:
     """What the Subscriptions section shows (the dashboard includes it too), in two queries."""
     lines, has_billing = _lines_and_billing(session, vendor_id=vendor_id, customer_id=customer_id)
-    return {"lines": lines, "plans": offered_plans(session, vendor_id=vendor_id), "has_billing": has_billing}
+    plans = offered_plans(session, vendor_id=vendor_id)
+    return {"lines": lines, "plans": plans, "has_billing": has_billing,
+            "standings": {plan.price.id: _standing(plan, lines) for plan in plans}}
 
 
 def stripe_customer_id_of(session: Session, *, connection: StripeConnection, customer_id: int) -> str | None:

@@ -12,8 +12,10 @@ from portal.urls import is_safe_next
 from portal.web import client_ip, user_agent
 
 blueprint = portal_blueprint("terms", __name__)
-# Pages a customer who has not accepted yet may still use.
-_OPEN_BEFORE_ACCEPTANCE = {"terms.accept", "terms.decline", "accounts.logout"}
+# Pages a customer who has not accepted yet may still use: a subscriber asked to accept new terms can still see
+# and manage (cancel) what they pay for.
+_OPEN_BEFORE_ACCEPTANCE = {"terms.accept", "terms.decline", "accounts.logout", "subscriptions.index",
+                           "subscriptions.refresh", "subscriptions.manage_billing"}
 
 
 def require_acceptance():
@@ -45,7 +47,9 @@ def accept():
         session.commit()
         flash("Thank you for accepting the terms of use.", "success")
         return redirect(destination, code=303)
-    return render_template("terms/accept.html", form=form, url=url, vendor=g.vendor)
+    return render_template("terms/accept.html", form=form, url=url, vendor=g.vendor,
+                           changed=services.has_accepted_any(session, account_id=g.account.id),
+                           subscriber=services.has_subscriptions(session, customer_id=g.customer.id))
 
 
 @blueprint.route("/Terms/Decline", methods=["POST"])

@@ -6,6 +6,7 @@ from sqlalchemy import distinct, func
 from sqlmodel import Session, select
 
 from portal.audit import record_change
+from portal.billing_models import Subscription
 from portal.dataobjects.services import (
     TERMS_URL,
     add_object,
@@ -33,6 +34,17 @@ def current_terms_url(session: Session, *, vendor_id: int) -> str | None:
 def has_accepted(session: Session, *, account_id: int, url: str) -> bool:
     return session.exec(select(TermsAcceptance.id).where(TermsAcceptance.account_id == account_id,
                                                          TermsAcceptance.url == url).limit(1)).first() is not None
+
+
+def has_accepted_any(session: Session, *, account_id: int) -> bool:
+    """Whether the account accepted some terms before (the vendor has changed them since)."""
+    return session.exec(select(TermsAcceptance.id).where(TermsAcceptance.account_id == account_id)
+                        .limit(1)).first() is not None
+
+
+def has_subscriptions(session: Session, *, customer_id: int) -> bool:
+    return session.exec(select(Subscription.id).where(Subscription.customer_id == customer_id)
+                        .limit(1)).first() is not None
 
 
 def accept_terms(session: Session, *, account: PortalAccount, url: str, ip: str = "",

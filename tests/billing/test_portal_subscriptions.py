@@ -298,3 +298,50 @@ def test_what_is_no_subscription_id_in_the_return_pages_address_is_ignored(offer
     status = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions/Welcome/Status?subscription={value}",
                                headers={"HX-Request": "true"})
     assert status.status_code == 200 and "license-" not in status.get_data(as_text=True)
+
+
+def test_coming_back_from_billing_shows_what_was_changed_there_at_once(offered, vendor, portal_client):
+    shop = offered
+    shop.standin.pay_checkout(shop.secret_key, _subscribe(portal_client, shop, vendor))
+    shop.settle()
+    shop.standin.hold_deliveries()  # Stripe's events are late: the page does not wait for them
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    answer = portal_client.post(f"{base}/ManageBilling", data={"csrf_token": csrf_token(portal_client, base)})
+    record = shop.db.exec(select(Subscription)).one()
+    back = shop.standin.billing_action(shop.secret_key, answer.headers["Location"].rsplit("/", 1)[1],
+                                       record.stripe_subscription_id, "cancel_at_period_end")
+    returned = portal_client.get(back).get_data(as_text=True)
+    assert f'hx-post="{base}/Refresh" hx-trigger="load"' in returned and "Reading what you changed" in returned
+    # htmx sends the Refresh as the page loads, and the address loses from_billing, so that a reload does not.
+    answer = portal_client.post(f"{base}/Refresh", headers={"HX-Request": "true", "HX-Current-URL": back,
+                                                             "X-CSRFToken": csrf_token(portal_client, base)})
+    assert answer.headers["HX-Replace-Url"] == base
+    page = answer.get_data(as_text=True)
+    shop.db.refresh(record)
+    assert "Up to date with Stripe (1 subscription)." in page and "hx-trigger=\"load\"" not in page
+    assert record.cancel_at_period_end and f"Cancels on {record.current_period_end:%Y-%m-%d}" in page
+    assert "Your subscription to this plan ends on" in page and "resume it under Manage billing" in page
+    shop.standin.release_deliveries()
+    shop.settle()
+    assert len(shop.keys()) == 1
+
+
+def test_the_plans_say_where_the_customer_stands(offered, vendor, portal_client):
+    shop = offered
+    with app_session(shop.app) as session:
+        for price in session.exec(select(StripePrice)).all():
+            price.skm = json.dumps({"F1": True, "TrialDays": 14})
+            session.add(price)
+        session.commit()
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    page = portal_client.get(base).get_data(as_text=True)
+    assert "Demo App &middot; Monthly" in page and "Demo App &middot; Yearly" in page
+    assert page.count("14-day free trial") == 2 and "Buy a second license" not in page
+
+    shop.standin.pay_checkout(shop.secret_key, _subscribe(portal_client, shop, vendor))
+    shop.settle()
+    page = portal_client.get(base).get_data(as_text=True)
+    assert "You subscribe to this plan already" in page
+    assert "You subscribe to Demo App on another plan: to switch to this one, use Manage billing." in page
+    assert page.count("free trial used") == 2 and "14-day free trial" not in page
+    assert page.count(">Buy a second license</button>") == 2

@@ -2,6 +2,8 @@
 appear with no reload; cancels at period end in the Billing Portal; a renewal moves the expiry; a declined card
 makes nothing. Leaving for Stripe's pages works under the portal's CSP."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
@@ -31,7 +33,7 @@ def customer_page(shop, page, vendor, account):  # noqa: F811 - the fixture impo
 
 def test_subscribe_pay_see_the_key_then_cancel_at_period_end(customer_page, shop, vendor):  # noqa: F811
     tab = customer_page
-    tab.get_by_role("button", name="Subscribe to Demo App, $9.99 / month").click()
+    tab.get_by_role("button", name="Subscribe to Demo App, Monthly, $9.99 / month").click()
     expect(tab.get_by_text("$9.99 / month")).to_be_visible()  # the stand-in's Checkout page
     tab.get_by_label("Card number").fill("4242 4242 4242 4242")
     tab.get_by_role("button", name="Pay").click()
@@ -45,6 +47,10 @@ def test_subscribe_pay_see_the_key_then_cancel_at_period_end(customer_page, shop
     tab.get_by_role("button", name="Manage billing").click()
     tab.get_by_role("button", name="Cancel at period end").click()
     expect(tab.get_by_role("heading", level=1, name="Subscriptions")).to_be_visible()
+    # Read from Stripe as the page comes back, before any event about it is handled; the address loses from_billing.
+    expect(tab.get_by_text("Up to date with Stripe (1 subscription).")).to_be_visible()
+    expect(tab.locator("#subscriptions-section").get_by_text(re.compile(r"^Cancels on "))).to_be_visible()
+    assert tab.url.endswith("/Subscriptions")
     shop.settle()
     tab.reload()
     record = shop.db.exec(select(Subscription)).one()
@@ -54,7 +60,7 @@ def test_subscribe_pay_see_the_key_then_cancel_at_period_end(customer_page, shop
 def test_a_renewal_moves_the_expiry_and_a_declined_card_makes_nothing(customer_page, shop, vendor,  # noqa: F811
                                                                      console_errors):
     tab = customer_page
-    tab.get_by_role("button", name="Subscribe to Demo App, $9.99 / month").click()
+    tab.get_by_role("button", name="Subscribe to Demo App, Monthly, $9.99 / month").click()
     tab.get_by_label("Card number").fill("4242 4242 4242 4242")
     tab.get_by_role("button", name="Pay").click()
     expect(tab.get_by_text("Your license is ready.")).to_be_visible(timeout=15_000)
@@ -65,7 +71,7 @@ def test_a_renewal_moves_the_expiry_and_a_declined_card_makes_nothing(customer_p
     assert shop.key().expires > before
 
     tab.goto(f"/Portal/@{vendor.slug}/Subscriptions")
-    tab.get_by_role("button", name="Subscribe to Demo App, $99.00 / year").click()
+    tab.get_by_role("button", name="Buy a second license: Demo App, Yearly, $99.00 / year").click()
     tab.get_by_label("Card number").fill("4000 0000 0000 0002")
     tab.get_by_role("button", name="Pay").click()
     expect(tab.get_by_text("Your card was declined.")).to_be_visible()

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from portal.models import ActivatedMachine, Customer
+from portal.models import ActivatedMachine, Customer, Vendor
 from tests.support.pages import post_form
 
 
@@ -43,6 +43,28 @@ def test_status_in_words(portal_client, make, vendor, customer, product, db, set
         db.add(key)
         db.commit()
     assert status in dashboard(portal_client, vendor)
+
+
+def test_a_blocked_or_expired_license_says_who_to_ask(portal_client, make, vendor, customer, product, db):
+    blocked = make.key(product, customer=customer, machines=("m-1",))
+    blocked.block = True
+    expired = make.key(product, customer=customer)
+    expired.expires -= timedelta(days=31)
+    db.add_all([blocked, expired])
+    db.commit()
+    page = html.unescape(dashboard(portal_client, vendor))
+    assert f"This license is blocked: the software does not accept it. To know why, ask {vendor.name}." in page
+    assert f"This license has expired. To renew it, ask {vendor.name}." in page
+    assert f"To move this license to another machine, ask {vendor.name}." in page  # machines are the vendor's
+
+    stored = db.get(Vendor, vendor.id)
+    stored.support_contact = "help@acme.example"
+    db.add(stored)
+    allow_management(db, customer)
+    page = html.unescape(dashboard(portal_client, vendor))
+    assert (f'To renew it, ask {vendor.name} at <a href="mailto:help@acme.example">help@acme.example</a>.'
+            in page)
+    assert "To move this license to another machine" not in page
 
 
 def test_reveal_shows_the_full_key_only_to_its_customer(portal_client, app, make, vendor, customer, product):

@@ -1,5 +1,6 @@
 from sqlmodel import select
 
+from portal.billing_models import Subscription
 from portal.models import TermsAcceptance
 from tests.support.pages import post_form, redirect_path
 
@@ -33,12 +34,25 @@ def test_htmx_requests_get_hx_redirect(portal_client, make, vendor):
     assert response.headers["HX-Redirect"].startswith(f"/Portal/@{vendor.slug}/Terms")
 
 
-def test_a_changed_address_asks_again(portal_client, make, vendor):
+def test_a_changed_address_asks_again(portal_client, make, vendor, db, customer):
     make.terms(vendor, "https://acme.example/terms-v1")
+    first = portal_client.get(f"/Portal/@{vendor.slug}/Terms").get_data(as_text=True)
+    assert "<h1>Terms of use</h1>" in first and "have changed" not in first
     post_form(portal_client, f"/Portal/@{vendor.slug}/Terms", {})
     assert portal_client.get(f"/Portal/@{vendor.slug}/").status_code == 200
     make.terms(vendor, "https://acme.example/terms-v2")
     assert redirect_path(portal_client.get(f"/Portal/@{vendor.slug}/")) == f"/Portal/@{vendor.slug}/Terms"
+    again = portal_client.get(f"/Portal/@{vendor.slug}/Terms").get_data(as_text=True)
+    assert "<h1>Our terms of use have changed</h1>" in again and "manage your billing" not in again
+
+    # A subscriber who has not accepted the new terms can still see and manage (cancel) what they pay for.
+    db.add(Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_1", customer_id=customer.id,
+                        status="active"))
+    db.commit()
+    again = portal_client.get(f"/Portal/@{vendor.slug}/Terms").get_data(as_text=True)
+    assert f'<a href="/Portal/@{vendor.slug}/Subscriptions">see your\n    subscriptions and manage your billing</a>' in again
+    assert portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions").status_code == 200
+    assert redirect_path(portal_client.get(f"/Portal/@{vendor.slug}/Details")) == f"/Portal/@{vendor.slug}/Terms"
 
 
 def test_declining_logs_out(portal_client, make, vendor, db):
