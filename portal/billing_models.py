@@ -6,7 +6,7 @@ Pages read these records, never Stripe on each view; webhooks and "refresh" brin
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from portal.columns import fk, utcnow, when
 
@@ -213,3 +213,20 @@ class StripeDrift(SQLModel, table=True):
 def stripe_dashboard_url(kind: str, stripe_id: str, *, livemode: bool) -> str:
     """The object's page in Stripe's dashboard (`kind`: customers, subscriptions), in test or live mode."""
     return f"https://dashboard.stripe.com/{'' if livemode else 'test/'}{kind}/{stripe_id}"
+
+
+def live_subscription_ids(session: Session, *, vendor_id: int, customer_id: int | None = None,
+                          product_id: int | None = None) -> list[str]:
+    """The Stripe subscriptions of the customer or of the product that have not ended (of any account or mode)."""
+    owner = Subscription.customer_id == customer_id if product_id is None else Subscription.product_id == product_id
+    return list(session.exec(select(Subscription.stripe_subscription_id).where(
+        Subscription.vendor_id == vendor_id, owner, Subscription.status.not_in(ENDED)).order_by(Subscription.id)).all())
+
+
+def still_paid_for(live: list[str], whose: str, then: str) -> str:
+    """Why a record is not deleted while Stripe goes on charging for it, e.g. `This customer pays for 2 Stripe
+    subscriptions that have not ended (sub_1, sub_2): cancel them in Stripe first, then delete the customer.`"""
+    many = len(live) != 1
+    return (f"{whose} {len(live)} Stripe subscription{'s' if many else ''} that {'have' if many else 'has'} not "
+            f"ended ({', '.join(live[:3])}{', …' if len(live) > 3 else ''}): cancel {'them' if many else 'it'} in "
+            f"Stripe first, then {then}.")

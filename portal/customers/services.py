@@ -10,11 +10,12 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.billing_models import (
-    ENDED,
     StripeConnection,
     StripeCustomer,
     Subscription,
+    live_subscription_ids,
     of_the_connection,
+    still_paid_for,
     stripe_dashboard_url,
 )
 from portal.customer_search.index import forget_customer, index_customer
@@ -103,9 +104,7 @@ def _apply(customer: Customer, fields: dict) -> None:
 
 def live_subscriptions(session: Session, *, customer: Customer) -> list[str]:
     """The Stripe subscriptions the customer pays for that have not ended (of any account or mode)."""
-    return list(session.exec(select(Subscription.stripe_subscription_id).where(
-        Subscription.vendor_id == customer.vendor_id, Subscription.customer_id == customer.id,
-        Subscription.status.not_in(ENDED)).order_by(Subscription.id)).all())
+    return live_subscription_ids(session, vendor_id=customer.vendor_id, customer_id=customer.id)
 
 
 def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str = "") -> None:
@@ -113,10 +112,7 @@ def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str
     subscription of the customer's still runs: Stripe would go on charging for a key of nobody's."""
     live = live_subscriptions(session, customer=customer)
     if live:
-        raise DomainError(f"This customer pays for {len(live)} Stripe subscription{'s' if len(live) != 1 else ''} "
-                          f"that {'have' if len(live) != 1 else 'has'} not ended ({', '.join(live[:3])}"
-                          f"{', …' if len(live) > 3 else ''}): cancel {'them' if len(live) != 1 else 'it'} in Stripe "
-                          f"first, then delete the customer.")
+        raise DomainError(still_paid_for(live, "This customer pays for", "delete the customer"))
     accounts = session.exec(select(PortalAccount.email).where(PortalAccount.customer_id == customer.id)).all()
     before = snapshot(customer) | {"portal_accounts": list(accounts)}
     record_change(session, vendor_id=customer.vendor_id, actor=actor, action="customer.deleted",

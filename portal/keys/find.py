@@ -3,13 +3,13 @@
 import re
 from typing import NamedTuple
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from portal.domain import DomainError
 from portal.models import Customer, LicenseKey, Product
 from portal.rules import FULL_KEY
 
-_PART = re.compile(r"[A-Z-]{4,23}")
+_PART = re.compile(r"[A-Z-]{4,29}")
 SHOWN = 10
 
 
@@ -34,10 +34,13 @@ def find_keys(session: Session, *, vendor_id: int, text: str, limit: int = SHOWN
     of the vendor, which is a scan, so a part needs four characters and the answer stops at `limit` + 1.
     """
     typed = normalized(text)
-    if not typed:
-        raise DomainError("Paste a key or type at least 4 of its letters.", field="key")
-    if not _PART.fullmatch(typed):
+    if not re.fullmatch(r"[A-Z-]*", typed):
         raise DomainError("A key has only letters A-Z and hyphens, like ABCDE-FGHIJ-KLMNO-PQRST.", field="key")
+    if not _PART.fullmatch(typed) or len(typed.replace("-", "")) < 4:
+        raise DomainError("Paste a key or type at least 4 of its letters.", field="key")
+    letters = typed.replace("-", "")
+    if len(letters) == 20:  # a whole key typed without its hyphens, or with them elsewhere
+        typed = "-".join(letters[n:n + 5] for n in range(0, 20, 5))
     key = LicenseKey
     statement = (select(key.id, key.key, key.key_number, Product.name, Customer.name, Customer.email, key.block,
                         key.expires, key.renews_on, key.trial_activation, key.max_no_of_machines, key.countdown_starts)
@@ -46,7 +49,8 @@ def find_keys(session: Session, *, vendor_id: int, text: str, limit: int = SHOWN
         statement = statement.where(key.key == typed, col(key.product_id).in_(
             select(Product.id).where(Product.vendor_id == vendor_id)))
     else:
-        statement = statement.where(key.vendor_id == vendor_id, col(key.key).contains(typed))
+        # The letters in order, wherever the hyphens fall: "VUMUZ" is in ...-KIWVU-MUZUH-...
+        statement = statement.where(key.vendor_id == vendor_id, func.replace(key.key, "-", "").contains(letters))
     rows = session.exec(statement.order_by(col(key.id).desc()).limit(limit + 1)).all()
     return [FoundKey(r[0], r[1], r[2], r[3], r[4] or r[5] or "", *r[6:]) for r in rows]
 

@@ -1,5 +1,7 @@
 """The vendor's key pages: new key, bulk keys and their progress, the key page and its changes, delete."""
 
+import json
+
 from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -59,7 +61,9 @@ def _prepare(form: NewKeyForm):
     if not products:
         flash("Create a product first: keys belong to a product.", "info")
         return None
-    form.product_id.choices = [(p.id, p.name) for p in products]
+    # Each option carries its product's feature names, which portal.js puts on the switches when it is chosen.
+    form.product_id.choices = [(p.id, p.name, {"data-feature-names": json.dumps(
+        [p.feature_name(n) for n in range(1, 9)])}) for p in products]
     if request.method == "GET":
         form.product_id.data = id_arg("product") or products[0].id
         form.customer_id.data = id_arg("customer")

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from portal.activity.services import history_of
 from portal.billing.plans import plans_section
+from portal.billing_models import live_subscription_ids
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError
@@ -122,7 +123,8 @@ def delete(product_id: int):
         flash(f"Product {product.name} deleted.", "success")
         return redirect(url_for("products.index"), code=303)
     return render_template("products/delete.html", product=product, form=form,
-                           keys=services.count_keys(session, product=product))
+                           keys=services.count_keys(session, product=product),
+                           live=live_subscription_ids(session, vendor_id=g.vendor_id, product_id=product.id))
 
 
 def init_app(app: Flask) -> None:

@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
+from portal.billing_models import live_subscription_ids, still_paid_for
 from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
 from portal.domain import DomainError, NotFound, assign, get_owned
 from portal.models import URL_MAX, LicenseKey, Product
@@ -91,7 +92,11 @@ def update_product(session: Session, *, product: Product, actor: str, ip: str = 
 
 
 def delete_product(session: Session, *, product: Product, actor: str, ip: str = "") -> None:
-    """Delete the product with its keys, their machines and the data objects on the product."""
+    """Delete the product with its keys, their machines and the data objects on the product. Refused while a Stripe
+    subscription to it still runs: Stripe would go on charging for a key that is gone."""
+    live = live_subscription_ids(session, vendor_id=product.vendor_id, product_id=product.id)
+    if live:
+        raise DomainError(still_paid_for(live, "Customers pay for", "delete the product"))
     keys = count_keys(session, product=product)
     record_change(session, vendor_id=product.vendor_id, actor=actor, action="product.deleted",
                   subject_type="product", subject_id=product.id,

@@ -70,3 +70,18 @@ document.addEventListener("htmx:afterSettle", () => {
   next.removeAttribute("data-focus-on-swap");
   next.focus();
 });
+
+// A key form's product chosen: the feature switches take that product's names (each option carries them), so that
+// no feature is switched on under another product's name.
+document.addEventListener("change", (event) => {
+  const select = event.target;
+  if (!(select instanceof HTMLSelectElement)) return;
+  const option = select.selectedOptions[0];
+  if (!option || !option.dataset.featureNames) return;
+  JSON.parse(option.dataset.featureNames).forEach((name, index) => {
+    const input = select.form && select.form.querySelector(`input[name="f${index + 1}"]`);
+    const label = input && input.closest("label");
+    if (!label) return;
+    label.lastChild.textContent = " " + name;
+  });
+});

@@ -5,6 +5,9 @@ import tempfile
 
 import pytest
 from playwright.sync_api import expect
+from sqlmodel import select
+
+from portal.models import LicenseKey
 
 
 @pytest.mark.browser
@@ -43,3 +46,26 @@ def test_typing_a_name_chooses_the_lone_match_and_a_stray_search_is_refused(vend
     expect(change.get_by_role("radio", name=re.compile("Alan Turing"))).to_be_checked()
     page.get_by_role("button", name="Save customer").click()
     expect(page.get_by_role("definition").filter(has_text="Alan Turing")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_the_feature_switches_take_the_names_of_the_chosen_product(vendor_page, make, vendor, db, console_errors):
+    first = make.product(vendor, name="Photo Editor")
+    second = make.product(vendor, name="Player")
+    second.f1_name, second.f2_name = "Pro", "Export"
+    db.add(second)
+    db.commit()
+    page = vendor_page
+    for address in ("/vendor/keys/new", "/vendor/keys/bulk"):
+        page.goto(f"{address}?product={first.id}")
+        expect(page.get_by_role("switch", name="F1", exact=True)).to_be_visible()
+        page.get_by_label("Product").select_option(label="Player")
+        page.get_by_role("switch", name="Export").check()
+        expect(page.get_by_role("switch", name="Pro")).not_to_be_checked()
+        expect(page.get_by_role("switch", name="F2", exact=True)).to_have_count(0)
+    page.get_by_label("How many keys").fill("2")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("2 of 2 made")).to_be_visible()
+    db.expire_all()
+    made = db.exec(select(LicenseKey).where(LicenseKey.product_id == second.id)).all()
+    assert [(key.f1, key.f2) for key in made] == [(False, True), (False, True)]

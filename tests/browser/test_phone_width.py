@@ -5,6 +5,7 @@ import pytest
 from flask import url_for
 from playwright.sync_api import expect
 
+from portal.models import Customer
 from tests.support.factories import CUSTOMER_PASSWORD
 
 PHONE = {"width": 390, "height": 844}
@@ -48,7 +49,11 @@ NOT_FOUND = "/vendor/no-such-page"
 
 
 @pytest.mark.browser
-def test_no_vendor_page_scrolls_sideways_at_390_px(app, world, vendor_page, console_errors):
+def test_no_vendor_page_scrolls_sideways_at_390_px(app, world, vendor_page, console_errors, db):
+    customer = db.get(Customer, world.own["customer_id"])
+    customer.name = "L" * 100  # typed without a space, it wraps rather than widening the page
+    db.add(customer)
+    db.commit()
     vendor_page.set_viewport_size(PHONE)
     too_wide = {}
     for path in vendor_pages(app, world):
@@ -65,7 +70,8 @@ def test_no_vendor_page_scrolls_sideways_at_390_px(app, world, vendor_page, cons
 
 @pytest.mark.browser
 def test_the_customer_portal_fits_390_px(new_page, make, vendor, customer, account):
-    make.key(make.product(vendor), customer=customer, machines=("a-rather-long-machine-code-0123456789abcdef",))
+    # The official client's machine code is 64 hexadecimal digits, with nowhere to break.
+    make.key(make.product(vendor), customer=customer, machines=("0123456789abcdef" * 4, "f" * 180))
     page = new_page()
     page.set_viewport_size(PHONE)
     page.goto(f"/Portal/@{vendor.slug}/Login")

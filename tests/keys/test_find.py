@@ -39,10 +39,22 @@ def test_a_part_lists_the_keys_that_contain_it_and_none_says_so(vendor_client, d
     assert "No key of yours matches" in missing and "Theirs" not in missing
 
 
+def test_a_key_typed_without_its_hyphens_or_with_spaces_is_found(vendor_client, db, make, vendor, studio):
+    key = make.key(studio)
+    letters = key.key.replace("-", "")
+    response = vendor_client.get("/vendor/keys/find", query_string={"key": letters.lower()})
+    assert response.status_code == 303 and response.headers["Location"] == f"/vendor/keys/{key.id}"
+    spaced = vendor_client.get("/vendor/keys/find", query_string={"key": f"{letters[:5]} {letters[5:10]}"})
+    assert spaced.status_code == 303 and spaced.headers["Location"] == f"/vendor/keys/{key.id}"  # the one match
+    across = find_keys(db, vendor_id=vendor.id, text=letters[3:8])  # the end of one group, the start of the next
+    assert [found.id for found in across] == [key.id]
+
+
 def test_what_is_no_key_is_refused_at_the_field(vendor_client):
     for typed, message in [
         ("", "Paste a key or type at least 4 of its letters."),
-        ("abc", "A key has only letters A-Z and hyphens"),
+        ("abc", "Paste a key or type at least 4 of its letters."),
+        ("A-B-C", "Paste a key or type at least 4 of its letters."),
         ("ABCD1", "A key has only letters A-Z and hyphens"),
         ("<script>", "A key has only letters A-Z and hyphens"),
     ]:

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from portal.billing_models import Subscription
 from portal.models import Customer, DataObject, LicenseKey, Product
 from tests.support.pages import post_form, walk_pages
 
@@ -51,6 +52,24 @@ def test_delete_with_keys_asks_and_removes_keys(vendor_client, make, product, db
     response = post_form(vendor_client, f"/vendor/products/{product_id}/delete", {})
     assert response.status_code == 303 and response.headers["Location"] == "/vendor/products/"
     assert db.get(Product, product_id) is None and db.get(LicenseKey, key_id) is None
+
+
+def test_a_product_customers_still_pay_for_is_not_deleted(vendor_client, make, product, db):
+    key = make.key(product)
+    db.add_all([Subscription(vendor_id=product.vendor_id, stripe_subscription_id="sub_live", product_id=product.id,
+                             key_id=key.id, status="active"),
+                Subscription(vendor_id=product.vendor_id, stripe_subscription_id="sub_over", product_id=product.id,
+                             status="canceled")])
+    db.commit()
+    page = vendor_client.get(f"/vendor/products/{product.id}/delete").get_data(as_text=True)
+    assert "Customers pay for 1 Stripe subscription\n    to this product that has not ended (sub_live)" in page
+    assert "Delete product" not in page
+    response = post_form(vendor_client, f"/vendor/products/{product.id}/delete", {},
+                         page=f"/vendor/products/{product.id}")
+    assert response.status_code == 303 and response.headers["Location"] == f"/vendor/products/{product.id}"
+    shown = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Customers pay for 1 Stripe subscription that has not ended (sub_live): cancel it in Stripe first" in shown
+    assert db.get(Product, product.id) is not None and db.get(LicenseKey, key.id) is not None
 
 
 def test_product_data_objects(vendor_client, product, db):
