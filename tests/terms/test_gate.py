@@ -50,7 +50,8 @@ def test_a_changed_address_asks_again(portal_client, make, vendor, db, customer)
                         status="active"))
     db.commit()
     again = portal_client.get(f"/Portal/@{vendor.slug}/Terms").get_data(as_text=True)
-    assert f'<a href="/Portal/@{vendor.slug}/Subscriptions">see your\n    subscriptions and manage your billing</a>' in again
+    link = f'<a href="/Portal/@{vendor.slug}/Subscriptions">see your\n    subscriptions and manage your billing</a>'
+    assert link in again
     assert portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions").status_code == 200
     assert redirect_path(portal_client.get(f"/Portal/@{vendor.slug}/Details")) == f"/Portal/@{vendor.slug}/Terms"
 
