@@ -1,5 +1,6 @@
 """The customer search: the customer list's pages and the customer picker's choices on the key forms."""
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -53,10 +54,25 @@ def picker_choices(session: Session, *, vendor_id: int, query: str, selected: in
     return chosen + [c for c in matches if c.id != selected], chosen[0].id if chosen else None
 
 
+_NOT_IN_A_DOMAIN = re.compile(r"[\s@/:]")
+
+
+def ascii_domain(text: str) -> str:
+    """An address or domain as browsers send and the portal keeps it: a domain in other letters (`exämple.test`) in
+    its ASCII form (`xn--exmple-cua.test`); the text as it is when it has no such domain."""
+    local, at, domain = text.rpartition("@")
+    if domain.isascii():
+        return text
+    try:
+        return local + at + domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return text
+
+
 def _query_shape(query: str, params: dict, dialect: str) -> tuple:
     """The ways the query can match, as a hashable shape; their values go into `params`."""
     params["secret"] = query
-    email_bounded = prefix_params(params, "email", query.lower())
+    email_bounded = prefix_params(params, "email", ascii_domain(query.lower()) if "@" in query else query.lower())
     by_id = query.isdecimal() and len(query) <= 10 and int(query) <= ID_MAX
     if by_id:
         params["id"] = int(query)
@@ -64,12 +80,13 @@ def _query_shape(query: str, params: dict, dialect: str) -> tuple:
     if by_stripe:
         params["stripe_customer_id"] = query
     by_domain = None
-    if query.startswith("@") and len(query) > 1:
-        by_domain = prefix_params(params, "domain", query[1:].lower())
+    domain = query[1:] if query.startswith("@") else query if "." in query and not _NOT_IN_A_DOMAIN.search(query) else ""
+    if domain:  # `@example.com`, or `example.com` alone
+        by_domain = prefix_params(params, "domain", ascii_domain(domain.lower()))
     by_key = bool(FULL_KEY.fullmatch(query.upper()))
     if by_key:
         params["key_text"] = query.upper()
-    words = words_of(query) if by_domain is None else []  # `@example.com` is a domain, not the words of names
+    words = [] if query.startswith("@") else words_of(query)  # `@example.com` is a domain, not the words of names
     return (email_bounded, by_id, by_stripe, by_domain, by_key,
             index_for(dialect).bind(words, params) if words else None)
 

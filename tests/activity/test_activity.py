@@ -121,6 +121,26 @@ def test_activity_is_the_vendors_own_newest_first_by_keyset_pages(app, db, make,
     assert vendor_client.get(f"/vendor/activity/?before={foreign}").status_code == 404
 
 
+def test_who_is_found_as_the_trail_shows_them(db, make, vendor, other_vendor, vendor_client, product):
+    key = make.key(product)
+    for actor in ("vendor_user:1 owner@demo.test", "API token Demo token", "account:3 ada@example.com"):
+        keys.extend_key(db, key=key, days=1, actor=actor)
+    keys.extend_key(db, key=make.key(make.product(other_vendor, name="Theirs")), days=1, actor="API token Demo token")
+    db.commit()
+
+    def who(typed):
+        return [event.actor for event in activity(db, vendor_id=vendor.id, filters=Filters(actor=typed)).events
+                if event.action == "key.extended"]
+
+    assert who("owner@demo.test") == ["vendor_user:1 owner@demo.test"]
+    assert who("demo TOKEN") == ["API token Demo token"]  # the other vendor's token is not this vendor's
+    assert who("ada@example.com (portal login)") == ["account:3 ada@example.com"]
+    assert who("vendor_user:1 owner@demo.test") == ["vendor_user:1 owner@demo.test"]
+    assert who("nobody@example.com") == []
+    page = vendor_client.get("/vendor/activity/").get_data(as_text=True)
+    assert '<option value="ada@example.com (portal login)">' in page and '<option value="account:3' not in page
+
+
 def test_bad_filters_are_refused_at_the_field(vendor_client):
     for query, message in [
         ("id=abc&type=key", "Give a whole number, like 3."),

@@ -17,7 +17,7 @@ def people(make, vendor, other_vendor):
 def names(client, query):
     html = client.get("/vendor/customers/", query_string={"q": query}, headers={"HX-Request": "true"}).get_data(
         as_text=True)
-    return {name for name in ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Ada Other") if name in html}
+    return {name for name in ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Ada Other", "Zoë") if name in html}
 
 
 @pytest.mark.parametrize(("query", "expected"), [
@@ -149,6 +149,10 @@ def test_search_by_email_domain_and_by_a_key_of_theirs(vendor_client, make, vend
     assert names(vendor_client, "@navy.test") == {"Grace Hopper"}
     assert names(vendor_client, "@NAV") == {"Grace Hopper"}  # the start of a domain
     assert names(vendor_client, "@nowhere.test") == set()
+    assert names(vendor_client, "navy.test") == {"Grace Hopper"}  # a domain alone, without its @
+    # A domain in other letters is kept as browsers send it (ASCII); typed as read, it finds the customer too.
+    make.customer(vendor, name="Zoë", email="zoe@xn--exmple-cua.test")
+    assert names(vendor_client, "zoe@exämple.test") == names(vendor_client, "@exämple.test") == {"Zoë"}
     key = make.key(make.product(vendor), customer=people["alan"])
     theirs = make.key(make.product(other_vendor), customer=make.customer(other_vendor, name="Ada Other"))
     assert names(vendor_client, key.key) == {"Alan Turing"}
