@@ -80,8 +80,10 @@ def _query_shape(query: str, params: dict, dialect: str) -> tuple:
     if by_stripe:
         params["stripe_customer_id"] = query
     by_domain = None
-    domain = query[1:] if query.startswith("@") else query if "." in query and not _NOT_IN_A_DOMAIN.search(query) else ""
-    if domain:  # `@example.com`, or `example.com` alone
+    # `@example.com`, or `example.com` alone
+    domain = query[1:] if query.startswith("@") else query if "." in query and not _NOT_IN_A_DOMAIN.search(query) \
+        else ""
+    if domain:
         by_domain = prefix_params(params, "domain", ascii_domain(domain.lower()))
     by_key = bool(FULL_KEY.fullmatch(query.upper()))
     if by_key:
