@@ -46,6 +46,21 @@ def commit_or_show(session, form, change: Callable[[], Any]) -> tuple[bool, Any]
     return True, result
 
 
+def reset_from_link(session, form, *, reset: Callable[[str], Any], used: type[DomainError]) -> Any:
+    """A reset form submitted from its mailed link: the new password set and committed, and what `reset` gave (the
+    login it is for); None while the form is not (validly) submitted. `used` (the link used by another request a
+    moment ago) is rolled back and raised."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        found = reset(form.password.data)
+    except used:
+        session.rollback()
+        raise
+    session.commit()
+    return found
+
+
 def by_rule(rule):
     """A validator that checks a given value with one of the rules every entry point shares (portal/rules.py):
     the rule's message becomes the field's error, its normalised value the field's data."""
@@ -116,6 +131,11 @@ class LoginForm(FlaskForm):
     email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
                        validators=[required(), *email_address()])
     password = PasswordField("Password", render_kw={"autocomplete": "current-password"}, validators=[required()])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
+                       validators=[required(), *email_address()])
 
 
 class ResetPasswordForm(FlaskForm):

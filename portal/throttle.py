@@ -13,7 +13,9 @@ from typing import TypeVar
 
 from flask import abort
 from limits import parse
+from sqlmodel import Session
 
+from portal.db import get_session
 from portal.extensions import count_key, limiter
 from portal.rules import normalize_email
 from portal.web import client_ip
@@ -107,3 +109,12 @@ def may_mail(purpose: str, vendor_id: int, email: str) -> bool:
     its owner's resets on another vendor's portal. Over it, the request gets its usual answer and sends nothing:
     the answer still says nothing about the address."""
     return spend(MAILS_TO_ONE_ADDRESS, "mails-to", purpose, str(vendor_id), normalize_email(email)[:254])
+
+
+def mail_if_allowed(purpose: str, vendor_id: int, email: str, queue: Callable[[Session], None]) -> None:
+    """Queue (and commit) a mail someone asked for, such as a reset link, unless `may_mail` says the address has had
+    its share; the caller answers alike either way."""
+    if may_mail(purpose, vendor_id, email):
+        session = get_session()
+        queue(session)
+        session.commit()

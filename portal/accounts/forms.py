@@ -2,15 +2,14 @@
 portal/forms.py)."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField
+from wtforms import StringField
 
 from portal.forms import (
     ChangePasswordForm,
+    ForgotPasswordForm,
     ResetPasswordForm,
     at_most,
-    email_address,
     optional,
-    required,
     single_line,
     strip,
 )
@@ -26,8 +25,3 @@ class DetailsForm(FlaskForm):
                        validators=[optional(), at_most(NAME_MAX), single_line])
     company_name = StringField("Company", filters=[strip], render_kw={"autocomplete": "organization"},
                                validators=[optional(), at_most(NAME_MAX), single_line])
-
-
-class ForgotPasswordForm(FlaskForm):
-    email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
-                       validators=[required(), *email_address()])

@@ -8,9 +8,9 @@ from portal.accounts.forms import ChangePasswordForm, ForgotPasswordForm, ResetP
 from portal.db import get_session
 from portal.domain import DomainError
 from portal.extensions import limiter
-from portal.forms import ConfirmForm, LoginForm, commit_or_show, form_status
+from portal.forms import ConfirmForm, LoginForm, commit_or_show, form_status, reset_from_link
 from portal.tenancy import portal_blueprint, public
-from portal.throttle import current_password_tries_left, may_mail, throttled, wrong_current_password
+from portal.throttle import current_password_tries_left, mail_if_allowed, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.web import client_ip
 
@@ -55,11 +55,8 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        session = get_session()
-        if may_mail("reset", g.vendor.id, form.email.data):
-            services.request_password_reset(session, vendor_id=g.vendor.id, email=form.email.data,
-                                            reset_page=absolute_url("accounts.reset_password"))
-            session.commit()
+        mail_if_allowed("reset", g.vendor.id, form.email.data, lambda session: services.request_password_reset(
+            session, vendor_id=g.vendor.id, email=form.email.data, reset_page=absolute_url("accounts.reset_password")))
         return render_template("accounts/check_mail.html", vendor=g.vendor, email=form.email.data)
     return render_template("accounts/forgot_password.html", form=form, vendor=g.vendor), form_status(form)
 
@@ -68,21 +65,15 @@ def forgot_password():
 @public
 @limiter.limit("30 per minute", deduct_when=lambda response: response.status_code == 404)
 def reset_password():
-    token = request.args.get("token", "")
-    session = get_session()
+    token, session, form = request.args.get("token", ""), get_session(), ResetPasswordForm()
     try:
         services.peek_token(session, vendor_id=g.vendor.id, purpose=services.RESET_PASSWORD, token=token)
-    except DomainError:
+        account = reset_from_link(session, form, used=services.TokenNotValid, reset=lambda password:
+                                  services.reset_password(session, vendor_id=g.vendor.id, token=token,
+                                                          password=password, ip=client_ip()))
+    except services.TokenNotValid:
         return _reset_link_not_valid()
-    form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            account = services.reset_password(session, vendor_id=g.vendor.id, token=token,
-                                               password=form.password.data, ip=client_ip())
-        except services.TokenNotValid:
-            session.rollback()
-            return _reset_link_not_valid()
-        session.commit()
+    if account is not None:
         sessions.log_in(account)
         flash("Your password is changed.", "success")
         return redirect(url_for("dashboard.index"), code=303)

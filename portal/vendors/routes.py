@@ -6,13 +6,21 @@ from flask_login import current_user, logout_user
 from portal.billing.reconcile import attention_count
 from portal.db import get_session
 from portal.extensions import limiter
-from portal.forms import ChangePasswordForm, LoginForm, commit_or_show, form_status
+from portal.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    commit_or_show,
+    form_status,
+    reset_from_link,
+)
 from portal.tenancy import public, vendor_blueprint
 from portal.terms.forms import TermsForm
 from portal.terms.services import terms_settings
-from portal.throttle import current_password_tries_left, throttled, wrong_current_password
+from portal.throttle import current_password_tries_left, mail_if_allowed, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
-from portal.vendors import services, sessions
+from portal.vendors import password_reset, services, sessions
 from portal.vendors.forms import RegisterForm, ReminderSettingsForm, SettingsForm
 from portal.vendors.home import overview
 from portal.web import client_ip
@@ -55,6 +63,37 @@ def login():
         form.form_errors.append("That e-mail and password do not match an account.")
     return render_template("vendors/login.html", form=form,
                            registration=current_app.config["VENDOR_REGISTRATION"]), form_status(form)
+
+
+@blueprint.route("/forgot-password", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per minute", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        mail_if_allowed("vendor-reset", 0, form.email.data, lambda session: password_reset.request_reset(
+            session, email=form.email.data, reset_page=absolute_url("vendors.reset_password"),
+            login_page=absolute_url("vendors.login")))
+        return render_template("vendors/check_mail.html", email=form.email.data)
+    return render_template("vendors/forgot_password.html", form=form), form_status(form)
+
+
+@blueprint.route("/reset-password", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per minute", deduct_when=lambda response: response.status_code == 404)
+def reset_password():
+    token, session, form = request.args.get("token", ""), get_session(), ResetPasswordForm()
+    try:
+        password_reset.user_of_link(session, token=token)
+        user = reset_from_link(session, form, used=password_reset.ResetLinkNotValid, reset=lambda password:
+                               password_reset.reset_password(session, token=token, password=password, ip=client_ip()))
+    except password_reset.ResetLinkNotValid:  # used, expired or mistyped (the rate limit counts these 404s)
+        return render_template("vendors/reset_link_not_valid.html"), 404
+    if user is not None:
+        sessions.log_in(user)
+        flash("Your password is changed. Your other sessions have been logged out.", "success")
+        return redirect(url_for("vendors.home"), code=303)
+    return render_template("vendors/reset_password.html", form=form), form_status(form)
 
 
 @blueprint.route("/logout", methods=["POST"])

@@ -16,6 +16,7 @@ from portal.keys import services as keys
 from portal.models import KeyBatch, PendingLogin, utcnow
 from portal.products import services as products
 from portal.security import new_token, token_digest
+from portal.vendors import password_reset
 from tests.support.factories import CUSTOMER_PASSWORD
 
 
@@ -111,6 +112,8 @@ def build_world(make, db, vendor, other_vendor, customer, account) -> World:
                               logo=tiny_png(), actor="test")
     db.commit()
     reset = accounts.issue_token(db, account=account, purpose=accounts.RESET_PASSWORD)
+    with make.app.app_context():
+        vendor_reset = password_reset.token_for(make.owner(vendor))
     verify = accounts.issue_token(db, account=account, purpose=accounts.VERIFY_EMAIL)
     confirm, foreign_confirm = new_token(), new_token()
     for owner, token in ((vendor, confirm), (other_vendor, foreign_confirm)):
@@ -134,6 +137,7 @@ def build_world(make, db, vendor, other_vendor, customer, account) -> World:
         foreign_tokens=foreign_tokens,
         query={
             "accounts.reset_password": urlencode({"token": reset}),
+            "vendors.reset_password": urlencode({"token": vendor_reset}),
             "accounts.verify_email": urlencode({"token": verify}),
             "signup.confirm": urlencode({"token": confirm}),
             "signup.associate": urlsplit(make.association_link(vendor, neighbour)).query,
