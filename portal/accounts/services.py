@@ -158,6 +158,8 @@ def change_password(session: Session, *, account_id: int, current: str, new: str
     account = session.get(PortalAccount, account_id)
     if not verify_password(account.password_hash, current):
         raise DomainError("That is not your current password.", field="current_password")
+    if new == current:
+        raise DomainError("That is the password you have now: choose a new one.", field="password")
     _set_password(session, account, new, action="account.password_changed", ip=ip)
     return account
 

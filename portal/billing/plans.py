@@ -118,8 +118,10 @@ def link_price(session: Session, access: StripeAccess, *, vendor_id: int, produc
         raise DomainError("Paste a price id from Stripe (price_…).", field="stripe_price_id")
     existing = _linked(session, vendor_id, stripe_price_id)
     if existing is not None:
+        other = session.get(Product, existing.product_id)
         raise DomainError("That price is linked already." if existing.product_id == product.id else
-                          "That price is linked to another product.", field="stripe_price_id")
+                          f"That price is linked to {other.name if other else 'another product'}: unlink it there "
+                          "first.", field="stripe_price_id")
     connection = _connection(session, vendor_id)
     gateway = access.gateway(connection)
     price = _stripe(session, gateway.price, stripe_price_id, field="stripe_price_id")

@@ -83,24 +83,29 @@ def logo_of(session: Session, *, vendor_id: int) -> VendorLogo | None:
 
 @dataclass(frozen=True, slots=True)
 class AccentColors:
-    """The accent and the colours the portal's stylesheet derives from it: text on it, and links on white."""
+    """The accent and the colours the portal's stylesheet derives from it: text on it, links on white, and the edge
+    of a button filled with it."""
 
     accent: str
     on_accent: str
     link: str
+    border: str
 
 
 def accent_colors(accent: str) -> AccentColors:
     """White text on the accent where it reads well (WCAG's 4.5:1), else whichever of black and white reads better;
-    links darkened until they read on white (WCAG's
-    4.5:1), so a pale accent still gives legible links."""
+    links darkened until they read on white (WCAG's 4.5:1), so a pale accent still gives legible links; and a button
+    of a pale accent (under 3:1 on white, WCAG's measure for a control) edged in the link colour, so that it does not
+    vanish into the page."""
     rgb = _rgb(accent)
     on_white = _contrast(rgb, (255, 255, 255))
     on_accent = "#ffffff" if on_white >= 4.5 or on_white >= _contrast(rgb, (0, 0, 0)) else "#000000"
     link = rgb
     while _contrast(link, (255, 255, 255)) < 4.5:
         link = tuple(int(channel * 0.9) for channel in link)
-    return AccentColors(accent=accent, on_accent=on_accent, link="#" + "".join(f"{c:02x}" for c in link))
+    link_color = "#" + "".join(f"{c:02x}" for c in link)
+    return AccentColors(accent=accent, on_accent=on_accent, link=link_color,
+                        border=accent if on_white >= 3 else link_color)
 
 
 def _rgb(color: str) -> tuple[int, int, int]:

@@ -113,7 +113,8 @@ def delete(customer_id: int):
     accounts = services.portal_accounts_of(session, customer=customer)
     live = services.live_subscriptions(session, customer=customer)
     return render_template("customers/delete.html", customer=customer, accounts=accounts, form=form, live=live,
-                           refusal=refusal), 422 if refusal else 200
+                           keys=services.count_keys(session, customer=customer), refusal=refusal), \
+        422 if refusal else 200
 
 
 @blueprint.route("/<int:customer_id>/association", methods=["POST"])

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from portal.audit import record_change, snapshot
 from portal.billing_models import (
@@ -105,6 +105,10 @@ def _apply(customer: Customer, fields: dict) -> None:
 def live_subscriptions(session: Session, *, customer: Customer) -> list[str]:
     """The Stripe subscriptions the customer pays for that have not ended (of any account or mode)."""
     return live_subscription_ids(session, vendor_id=customer.vendor_id, customer_id=customer.id)
+
+
+def count_keys(session: Session, *, customer: Customer) -> int:
+    return session.exec(select(func.count()).select_from(LicenseKey).where(LicenseKey.customer_id == customer.id)).one()
 
 
 def delete_customer(session: Session, *, customer: Customer, actor: str, ip: str = "") -> None:

@@ -177,12 +177,33 @@ def reminders():
     return _settings_page(vendor, reminders=form, status=422)
 
 
+# The navigation's section of each page: a key's pages and a product's prices are under Products; Stripe, the brand
+# and the terms under Settings.
+_SECTIONS = {"customers": "customers", "products": "products", "keys": "products", "billing": "settings",
+             "subscriptions_admin": "subscriptions", "activity": "activity", "dataobjects": "dataobjects",
+             "api_tokens": "api", "branding": "settings", "terms_settings": "settings"}
+_PRODUCT_PAGES = {"billing.link_price", "billing.new_price", "billing.price_settings", "billing.offer_price",
+                  "billing.unlink_price", "billing.refresh_prices"}
+
+
+def section_of(endpoint: str | None) -> str:
+    endpoint = endpoint or ""
+    if endpoint in _PRODUCT_PAGES:
+        return "products"
+    if endpoint in ("vendors.settings", "vendors.reminders"):
+        return "settings"
+    if endpoint == "vendors.home":
+        return "home"
+    return _SECTIONS.get(endpoint.partition(".")[0], "")
+
+
 def _root():
     """The site's address leads to the vendor dashboard (customers arrive by their vendor's portal links)."""
     return redirect(url_for("vendors.home"))
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["vendor_section"] = section_of
     sessions.init_app(app)
     app.register_blueprint(blueprint)
     app.add_url_rule("/", "root", _root)

@@ -77,6 +77,8 @@ def change_vendor_password(session: Session, *, user_id: int, current: str, new:
     user = session.get(VendorUser, user_id)
     if not verify_password(user.password_hash, current):
         raise DomainError("That is not your current password.", field="current_password")
+    if new == current:
+        raise DomainError("That is the password you have now: choose a new one.", field="password")
     return set_vendor_password(session, user=user, password=new, actor=actor, ip=ip)
 
 

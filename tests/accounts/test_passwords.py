@@ -78,6 +78,9 @@ def test_change_password_needs_the_current_one(portal_client, vendor, account, d
                                               "confirm": "another-password-1"})
     assert response.status_code == 422
     assert 'id="current_password-error"' in response.get_data(as_text=True)
+    same = post_form(portal_client, url, {"current_password": CUSTOMER_PASSWORD, "password": CUSTOMER_PASSWORD,
+                                          "confirm": CUSTOMER_PASSWORD})
+    assert same.status_code == 422 and "That is the password you have now" in same.get_data(as_text=True)
     response = post_form(portal_client, url, {"current_password": CUSTOMER_PASSWORD,
                                               "password": "another-password-1", "confirm": "another-password-1"})
     assert response.status_code == 303 and response.headers["Location"] == f"/Portal/@{vendor.slug}/"

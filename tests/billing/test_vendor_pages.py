@@ -163,7 +163,8 @@ def test_an_existing_price_is_linked_and_bad_skm_shown_as_a_problem(app, vendor_
     other = create_product(db, vendor_id=vendor.id, actor="test", name="Other")
     db.commit()
     answer = post_form(vendor_client, f"/vendor/products/{other.id}/prices/link", {"stripe_price_id": price.id})
-    assert answer.status_code == 422 and "linked to another product" in answer.get_data(as_text=True)
+    refused = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and f"That price is linked to {product.name}: unlink it there first." in refused
 
 
 def test_another_vendors_price_and_product_are_not_found(app, vendor_client, standin_access, db, make, other_vendor):

@@ -124,6 +124,10 @@ def test_brand_of_gives_the_mail_layout_every_part(db, vendor):
     colors = services.accent_colors("#ffee00")
     assert colors.on_accent == "#000000" and colors.link != "#ffee00"
     assert services.accent_colors("#1a73e8").on_accent == "#ffffff"
+    # A button of a pale accent keeps a visible edge; one that stands out on white is edged in itself.
+    white = services.accent_colors("#ffffff")
+    assert white.on_accent == "#000000" and white.border == white.link != "#ffffff"
+    assert services.accent_colors("#1a73e8").border == "#1a73e8"
 
 
 def test_another_vendors_portal_shows_none_of_it(vendor_client, client, other_vendor, vendor, db):

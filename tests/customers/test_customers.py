@@ -31,9 +31,13 @@ def test_edit_records_before_and_after(vendor_client, customer, db):
     assert "Customer changed" in page and "Ada Lovelace</del> &rarr; <ins>Ada King" in page
 
 
-def test_delete_asks_first_and_says_what_happens(vendor_client, customer, account, db):
+def test_delete_asks_first_and_says_what_happens(vendor_client, make, vendor, customer, account, db):
     page = vendor_client.get(f"/vendor/customers/{customer.id}/delete").get_data(as_text=True)
-    assert "license keys stay" in page and account.email in page
+    assert "It has no license keys." in page and account.email in page
+    product = make.product(vendor)
+    make.key(product, customer=customer), make.key(product, customer=customer)
+    page = vendor_client.get(f"/vendor/customers/{customer.id}/delete").get_data(as_text=True)
+    assert "Its 2 license keys stay, with no customer" in page
     customer_id = customer.id
     response = post_form(vendor_client, f"/vendor/customers/{customer_id}/delete", {})
     assert response.status_code == 303 and response.headers["Location"] == "/vendor/customers/"

@@ -102,6 +102,9 @@ def test_vendor_changes_password_and_other_sessions_end(vendor_client, app, make
     assert wrong.status_code == 422 and 'id="current_password-error"' in wrong.get_data(as_text=True)
     from tests.support.factories import VENDOR_PASSWORD
 
+    same = post_form(vendor_client, "/vendor/password", {"current_password": VENDOR_PASSWORD,
+                                                         "password": VENDOR_PASSWORD, "confirm": VENDOR_PASSWORD})
+    assert same.status_code == 422 and "That is the password you have now" in same.get_data(as_text=True)
     response = post_form(vendor_client, "/vendor/password", {"current_password": VENDOR_PASSWORD,
                                                              "password": "a-new-password-1",
                                                              "confirm": "a-new-password-1"})
@@ -138,3 +141,14 @@ def test_a_forms_address_opened_leads_to_the_page_of_the_form(vendor_client, cli
     assert portal.status_code == 303 and portal.headers["Location"] == f"/Portal/@{vendor.slug}/Subscriptions"
     assert client.get("//evil.example/x/y").status_code in (404, 405)
     assert client.post("/healthz").status_code == 405  # not a GET: said so
+
+
+def test_the_navigation_marks_the_section_a_page_is_in(vendor_client, make, vendor):
+    product = make.product(vendor)
+    for path, label in [("/vendor/", "Home"), ("/vendor/customers/", "Customers"),
+                        (f"/vendor/products/{product.id}", "Products"), ("/vendor/keys/new", "Products"),
+                        (f"/vendor/products/{product.id}/prices/link", "Products"), ("/vendor/settings", "Settings"),
+                        ("/vendor/settings/brand", "Settings"), ("/vendor/settings/stripe", "Settings"),
+                        ("/vendor/activity/", "Activity")]:
+        page = vendor_client.get(path).get_data(as_text=True)
+        assert page.count('aria-current="page"') == 1 and f'aria-current="page">{label}</a>' in page, path
