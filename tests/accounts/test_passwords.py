@@ -32,6 +32,7 @@ def test_forgot_password_answers_alike_and_mails_only_known_accounts(client, ven
     unknown = forgot(client, vendor, "nobody@example.test")
     assert known.status_code == unknown.status_code == 200
     assert "Check your mail" in known.get_data(as_text=True) and "Check your mail" in unknown.get_data(as_text=True)
+    assert f'<a href="/Portal/@{vendor.slug}/ForgotPassword">try again</a>' in known.get_data(as_text=True)
     assert len(mailbox.messages) == 1
 
 

@@ -55,14 +55,17 @@ def test_an_unconfirmed_sign_up_cannot_log_in(client, vendor, mailbox):
     assert "do not match an account" in response.get_data(as_text=True)
 
 
-def test_the_confirmation_link_works_once(client, vendor, mailbox):
+def test_the_confirmation_link_works_once(client, app, vendor, mailbox):
     sign_up(client, vendor)
     path = confirm_path(mailbox)
     response = post_form(client, path, {})
     assert response.status_code == 303 and response.headers["Location"] == f"/Portal/@{vendor.slug}/"
     again = client.get(path)
     assert again.status_code == 404 and "used or has expired" in again.get_data(as_text=True)
-    assert f'href="/Portal/@{vendor.slug}/Login"' in again.get_data(as_text=True)
+    # Opened again in the browser it logged in: the way to the licenses; elsewhere: the way to log in.
+    assert f'<a href="/Portal/@{vendor.slug}/" role="button">Go to your licenses</a>' in again.get_data(as_text=True)
+    elsewhere = app.test_client().get(path).get_data(as_text=True)
+    assert f'href="/Portal/@{vendor.slug}/Login"' in elsewhere and "You are logged in" not in elsewhere
 
 
 def test_an_unconfirmed_sign_up_expires_after_48_hours(client, vendor, mailbox, db):
