@@ -85,8 +85,10 @@ def test_the_page_shows_the_plan_a_labelled_card_field_and_pay(sdk, plans):
     assert "Pro – Monthly" in page.text and "$9.00 / month" in page.text and "14-day free trial" in page.text
     assert '<label for="card_number">Card number</label>' in page.text
     assert re.search(r'<input id="card_number" name="card_number"', page.text)
-    assert '<button type="submit">Pay</button>' in page.text
+    assert '<button type="submit">Start trial</button>' in page.text  # as Stripe's page says with a trial
     assert f'<a href="{CANCEL}">Cancel</a>' in page.text
+    without_trial = requests.get(_session(sdk, monthly, customer_email="ann@example.com").url, timeout=5)
+    assert '<button type="submit">Pay</button>' in without_trial.text
     assert "<script" not in page.text
     assert requests.get(session.url + "x", timeout=5).status_code == 404
 

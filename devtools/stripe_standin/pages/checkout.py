@@ -1,4 +1,5 @@
-"""The Checkout page at a session's `url`: the plan, the amount, a card number field and a Pay button.
+"""The Checkout page at a session's `url`: the plan, the amount, a card number field and a Pay button ("Start trial"
+with a trial, as Stripe's says).
 
 `GET /checkout/<id>` shows it; `POST /checkout/<id>` (`card_number`, and `email` when the session knows no
 customer or e-mail) pays through checkout.py and answers 303 to the success_url, or the page again with Stripe's
@@ -33,15 +34,20 @@ def _summary(account, session: dict) -> str:
             for line in lines
         )
         parts.append(f'<ul class="lines">{rows}</ul>')
-    data = session["_subscription_data"]
-    days = data.get("trial_period_days")
-    if data.get("trial_end"):
-        days = max(1, -(-(data["trial_end"] - session["created"]) // 86400))
+    days = _trial_days(session)
     if days:
         then = ", ".join(per_interval(prices[line["price"]], line["quantity"]) for line in lines)
         parts.append(f'<p class="trial">{days}-day free trial</p>')
         parts.append(f'<p class="muted">Then {escape(then)}</p>')
     return "\n".join(parts)
+
+
+def _trial_days(session: dict) -> int:
+    """The whole days of the trial the session gives (Stripe's page then says "Start trial", not "Pay")."""
+    data = session["_subscription_data"]
+    if data.get("trial_end"):
+        return max(1, -(-(data["trial_end"] - session["created"]) // 86400))
+    return data.get("trial_period_days") or 0
 
 
 def _form(account, session: dict, error: Refused | None, values) -> str:
@@ -67,7 +73,7 @@ def _form(account, session: dict, error: Refused | None, values) -> str:
 <input id="card_number" name="card_number" type="text" inputmode="numeric" autocomplete="cc-number"
  placeholder="1234 1234 1234 1234" value="{escape(values.get('card_number', ''))}"{attributes}>
 {message}
-<button type="submit">Pay</button>
+<button type="submit">{"Start trial" if _trial_days(session) else "Pay"}</button>
 </form>
 <p><a href="{escape(session['cancel_url'])}">Cancel</a></p>
 <p class="muted small">{_TEST_CARDS}</p>"""
