@@ -4,6 +4,7 @@ import re
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+from zxcvbn import zxcvbn
 
 from portal.domain import DomainError
 from portal.models import EMAIL_MAX, URL_MAX
@@ -13,6 +14,7 @@ FULL_KEY = re.compile(r"[A-Z]{5}(-[A-Z]{5}){3}")
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
+STRENGTH_WEIGHED = 64
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -48,8 +50,17 @@ def valid_email(email: str, *, max_length: int = EMAIL_MAX, field: str = "email"
 
 
 def valid_new_password(password: str, *, field: str = "password") -> str:
+    """A password long enough and not easy to guess: zxcvbn (Dropbox's estimator) knows the common passwords,
+    keyboard walks, sequences, repeats and dictionary words that make 1234567890 or "password123" long but weak; a
+    guess count under 10^8 (its scores 0 and 1) is refused with its reason. Only the first 64 characters are
+    weighed (its time grows with the length; a longer password is strong or refused by its start)."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise DomainError(f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.", field=field)
+    strength = zxcvbn(password[:STRENGTH_WEIGHED])
+    if strength["score"] < 2:
+        reason = strength["feedback"]["warning"] or "It follows a pattern that is easy to guess."
+        raise DomainError(f"This password is too easy to guess. {reason.rstrip('.')}. A few words of your own "
+                          "choosing make a strong one.", field=field)
     return password
 
 

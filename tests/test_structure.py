@@ -123,6 +123,8 @@ def test_create_vendor_refuses_what_the_registration_form_refuses(runner, db, op
 def test_set_vendor_password_refuses_a_short_one(runner, make, vendor):
     result = runner.invoke(args=["set-vendor-password", "--email", "owner@acme.io.test", "--password", "short"])
     assert result.exit_code != 0 and "Use 10 to 200 characters." in result.output
+    weak = runner.invoke(args=["set-vendor-password", "--email", "owner@acme.io.test", "--password", "1234567890"])
+    assert weak.exit_code != 0 and "This password is too easy to guess." in weak.output
 
 
 def test_no_form_compares_numbers_through_floats():

@@ -111,7 +111,8 @@ def test_a_consumer_killed_in_a_burst_of_sign_ups_mails_each_one_link(app, vendo
                           login_page="https://portal.test/Portal/@acme/Login",
                           forgot_page="https://portal.test/Portal/@acme/ForgotPassword")
     for email in emails:
-        pending.request_login(db, vendor_id=vendor.id, name="New", email=email, password="pw-12345678", pages=pages)
+        pending.request_login(db, vendor_id=vendor.id, name="New", email=email, password="grace-pw-12345678",
+                              pages=pages)
         db.commit()  # one request each, as the sign-up page commits them; each queues its job
     mailed = select(func.count()).select_from(PendingLogin).where(PendingLogin.token_hash.is_not(None))
     consumer = Consumer(queue).start()

@@ -3,7 +3,9 @@
 import json
 from datetime import timedelta
 
+import pytest
 from flask import has_request_context
+from markupsafe import escape as html_escape
 from sqlalchemy import delete, event, update
 from sqlmodel import Session, func, select
 
@@ -45,6 +47,21 @@ def test_sign_up_mails_a_link_that_makes_the_customer_and_logs_in(client, vendor
         "Grace Hopper", "grace@example.test", "Navy", "signup")
     assert account.email_verified_at is not None
     assert "Grace Hopper" in client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("1234567890", "This is a top-100 common password."),
+    ("password123", "This is a very common password."),
+    ("qwertyuiop", "This is a top-100 common password."),
+    ("abcdefghijkl", 'Sequences like "abc" or "6543" are easy to guess.'),
+])
+def test_a_password_easy_to_guess_is_refused_at_its_field_and_nothing_is_mailed(client, vendor, mailbox, db,
+                                                                               password, reason):
+    response = sign_up(client, vendor, password=password)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="password-error"' in html
+    assert "This password is too easy to guess." in html and html_escape(reason.rstrip(".")) in html
+    assert mailbox.messages == [] and db.exec(select(PendingLogin)).all() == []
 
 
 def test_an_unconfirmed_sign_up_cannot_log_in(client, vendor, mailbox):
@@ -158,7 +175,7 @@ def test_the_sign_up_job_works_without_a_request(app, vendor, account, mailbox, 
     known_email = account.email
     assert not has_request_context()
     for email in ("grace@example.test", known_email):
-        pending.request_login(db, vendor_id=vendor.id, name="Grace", email=email, password="pw-12345678",
+        pending.request_login(db, vendor_id=vendor.id, name="Grace", email=email, password="grace-pw-12345678",
                               pages=pending.Pages(**PAGES))
     db.commit()  # the jobs run (inline in the tests), outside any request
     assert mailbox.last_link("grace@example.test", "Confirm").startswith(PAGES["confirm_page"] + "?token=")
