@@ -7,7 +7,7 @@ from typing import Any
 import wtforms
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal import rules
 from portal.domain import DomainError, show_on_form
@@ -26,6 +26,11 @@ class IntegerField(wtforms.IntegerField):
 
 def required(message: str = "This field is required."):
     return DataRequired(message=message)
+
+
+def given(message: str = "This field is required."):
+    """Something typed: for a number, where 0 is a value (which DataRequired takes for nothing) for a range to judge."""
+    return InputRequired(message=message)
 
 
 def form_status(form) -> int:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, ValidationError
 
-from portal.forms import IntegerField, at_most, between, optional, required, single_line, strip
+from portal.forms import IntegerField, at_most, between, given, optional, required, single_line, strip
 from portal.keys.batches import MAX_KEYS
 from portal.keys.services import MAX_PERIOD_DAYS, KeySettings
 from portal.models import FEATURES, ID_MAX, KEY_NOTES_MAX, utcnow
@@ -102,15 +102,20 @@ class NewKeyForm(CustomerPicker, KeyDetailsForm):
 class BulkKeysForm(NewKeyForm):
     without_customer = "the keys without a customer"
     count = IntegerField("How many keys", default=100, validators=[
-        required("Say how many keys to make."),
+        given("Say how many keys to make."),
         between(1, MAX_KEYS, f"Make between 1 and {MAX_KEYS:,} keys at a time.")])
 
 
 class ExtendForm(FlaskForm):
     days = IntegerField("Extend by days", default=30, validators=[
-        required("Give a number of days."),
+        given("Give a number of days."),
         between(-MAX_PERIOD_DAYS, MAX_PERIOD_DAYS,
                 f"Give a number of days from -{MAX_PERIOD_DAYS:,} to {MAX_PERIOD_DAYS:,} (less than 0 shortens it).")])
+
+    def validate_days(self, field):
+        if field.data == 0:
+            raise ValidationError("Extending by 0 days changes nothing: give the days to add, or less than 0 to "
+                                  "shorten it.")
 
 
 class ChangeCustomerForm(CustomerPicker, FlaskForm):

@@ -19,7 +19,7 @@ from portal.billing_models import live_subscription_ids
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
 from portal.domain import DomainError
-from portal.forms import ConfirmForm, form_status
+from portal.forms import ConfirmForm, commit_or_show, form_status
 from portal.keys import search as key_search
 from portal.keys.batches import recent_batches
 from portal.keys.export import keys_csv
@@ -44,11 +44,11 @@ def new():
     form = ProductForm()
     if form.validate_on_submit():
         session = get_session()
-        product = services.create_product(session, vendor_id=g.vendor_id, actor=current_user.actor, ip=client_ip(),
-                                          **form.values())
-        session.commit()
-        flash(f"Product {product.name} created.", "success")
-        return redirect(url_for("products.show", product_id=product.id), code=303)
+        done, product = commit_or_show(session, form, lambda: services.create_product(
+            session, vendor_id=g.vendor_id, actor=current_user.actor, ip=client_ip(), **form.values()))
+        if done:
+            flash(f"Product {product.name} created.", "success")
+            return redirect(url_for("products.show", product_id=product.id), code=303)
     return render_template("products/form.html", form=form, product=None), form_status(form)
 
 
@@ -100,10 +100,11 @@ def edit(product_id: int):
     form = ProductForm(obj=product)
     if form.validate_on_submit():
         session = get_session()
-        services.update_product(session, product=product, actor=current_user.actor, ip=client_ip(), **form.values())
-        session.commit()
-        flash("Product saved.", "success")
-        return redirect(url_for("products.show", product_id=product.id), code=303)
+        done, _product = commit_or_show(session, form, lambda: services.update_product(
+            session, product=product, actor=current_user.actor, ip=client_ip(), **form.values()))
+        if done:
+            flash("Product saved.", "success")
+            return redirect(url_for("products.show", product_id=product.id), code=303)
     return render_template("products/form.html", form=form, product=product), form_status(form)
 
 

@@ -68,6 +68,16 @@ def _assign(product: Product, fields: dict) -> None:
     """Set the product's fields; a download address must be an http(s) one (it becomes a link on license cards)."""
     if not valid_download_url(fields.get("download_url", "")):
         raise DomainError(DOWNLOAD_URL_RULE, field="download_url")
+    # Two features of one name could not be told apart on a key form, a license card or a plan.
+    named = {}
+    for n in range(1, 9):
+        name = (fields.get(f"f{n}_name") or "").strip()
+        if name.casefold() in named:
+            first, first_name = named[name.casefold()]
+            raise DomainError(f"F{first} is named {first_name} already: give each feature its own name.",
+                              field=f"f{n}_name")
+        if name:
+            named[name.casefold()] = (n, name)
     assign(product, fields, editable=EDITABLE_FIELDS)
 
 

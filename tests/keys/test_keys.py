@@ -120,6 +120,7 @@ def test_bad_extension_is_refused(vendor_client, make, product, db):
     key = make.key(product)
     response = post_form(vendor_client, f"/vendor/keys/{key.id}/extend", {"days": "0"}, page=f"/vendor/keys/{key.id}")
     assert response.status_code == 422 and 'id="days-error"' in response.get_data(as_text=True)
+    assert "Extending by 0 days changes nothing" in response.get_data(as_text=True)
 
 
 def test_delete_key_asks_first(vendor_client, make, product, db):

@@ -162,3 +162,13 @@ def test_a_key_row_changes_as_soon_as_what_it_shows_changes(vendor_client, make,
     update_product(db, product=product, name=product.name, f2_name="Pro", actor="test")
     db.commit()
     assert ">Pro<" in row()
+
+
+def test_two_features_of_one_name_are_refused_at_the_second(vendor_client, product, db):
+    response = post_form(vendor_client, f"/vendor/products/{product.id}/edit",
+                         {"name": product.name, "f1_name": "Cloud", "f3_name": "cloud"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="f3_name-error"' in html
+    assert "F1 is named Cloud already: give each feature its own name." in html
+    db.expire_all()
+    assert db.get(Product, product.id).f1_name != "Cloud"
