@@ -146,6 +146,11 @@ class Gateway:
     def price(self, price_id: str) -> dict:
         return _calling(self._v1.prices.retrieve, price_id, params={"expand": ["product"]})
 
+    def recurring_prices(self) -> list[dict]:
+        """The newest hundred active recurring prices, with their products (one page: a list to pick from)."""
+        return _calling(self._v1.prices.list, params={"active": True, "type": "recurring", "limit": 100,
+                                                       "expand": ["data.product"]})["data"]
+
     def create_product(self, *, name: str, metadata: dict, idempotency_key: str) -> dict:
         return _calling(self._v1.products.create, params={"name": name, "metadata": metadata},
                         options={"idempotency_key": idempotency_key})

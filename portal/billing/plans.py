@@ -5,6 +5,7 @@ subscriber gets). The portal keeps a copy of each linked price, read from Stripe
 changed or refreshed; the product page reads the copy.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision, is_currency
@@ -90,6 +91,12 @@ def _stripe(session: Session, call, *args, field: str | None = None, **kwargs) -
 
 
 def _record(session: Session, row: StripePrice, price: dict) -> StripePrice:
+    session.add(_read(row, price))
+    return row
+
+
+def _read(row: StripePrice, price: dict) -> StripePrice:
+    """The row holds what Stripe says of the price."""
     recurring = price.get("recurring") or {}
     product = price.get("product")
     row.stripe_product_id = product.get("id", "") if isinstance(product, dict) else str(product or "")
@@ -100,8 +107,35 @@ def _record(session: Session, row: StripePrice, price: dict) -> StripePrice:
     row.skm = (price.get("metadata") or {}).get("skm") or ""
     row.problem = parse_skm(row.skm)[1]
     row.refreshed_at = utcnow()
-    session.add(row)
     return row
+
+
+@dataclass(frozen=True)
+class Linkable:
+    """A recurring price of the vendor's Stripe account that no product here has yet."""
+
+    stripe_price_id: str
+    label: str  # "$9.99 / month"
+    name: str  # its Stripe product's name, and its nickname
+
+
+def linkable_prices(session: Session, access: StripeAccess, *, vendor_id: int) -> tuple[list[Linkable], str]:
+    """The newest hundred active recurring prices of the vendor's Stripe account that are linked to no product here,
+    to pick from; and what Stripe answered instead, if it did not list them."""
+    try:
+        found = _stripe(session, _gateway(session, access, vendor_id).recurring_prices)
+    except DomainError as error:
+        return [], error.message
+    linked = set(session.exec(select(StripePrice.stripe_price_id).where(StripePrice.vendor_id == vendor_id)).all())
+    choices = []
+    for price in found:
+        if price["id"] in linked:
+            continue
+        product = price.get("product")
+        product_name = product.get("name", "") if isinstance(product, dict) else ""
+        choices.append(Linkable(price["id"], price_label(_read(StripePrice(), price)),
+                                " · ".join(part for part in (product_name, price.get("nickname") or "") if part)))
+    return choices, ""
 
 
 def _linked(session: Session, vendor_id: int, stripe_price_id: str) -> StripePrice | None:

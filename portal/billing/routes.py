@@ -115,7 +115,8 @@ def link_price(product_id: int):
         if done:
             flash(f"Price {row.stripe_price_id} ({plans.price_label(row)}) is linked to {product.name}.", "success")
             return _back_to(product)
-    return _price_form_page("billing/link_price.html", product, form)
+    choices, problem = plans.linkable_prices(get_session(), _access(), vendor_id=g.vendor_id)
+    return _price_form_page("billing/link_price.html", product, form, choices=choices, choices_problem=problem)
 
 
 @blueprint.route("/products/<int:product_id>/prices/new", methods=["GET", "POST"])

@@ -150,12 +150,20 @@ def test_an_existing_price_is_linked_and_bad_skm_shown_as_a_problem(app, vendor_
     once = client.prices.create(params={"product": stripe_product.id, "unit_amount": 100, "currency": "eur"})
     base = f"/vendor/products/{product.id}"
 
+    # The page lists the account's recurring prices that no product has, each with a Link button.
+    page = vendor_client.get(f"{base}/prices/link").get_data(as_text=True)
+    assert "Made in Stripe" in page and "€12.00 / year" in page and price.id in page and once.id not in page
+    assert f'<input type="hidden" name="stripe_price_id" value="{price.id}">' in page
+
     answer = post_form(vendor_client, f"{base}/prices/link", {"stripe_price_id": once.id})
     assert answer.status_code == 422 and "not recurring" in answer.get_data(as_text=True)
     answer = post_form(vendor_client, f"{base}/prices/link", {"stripe_price_id": "price_nope"})
     assert answer.status_code == 422 and "Stripe answered: No such price" in answer.get_data(as_text=True)
 
     assert post_form(vendor_client, f"{base}/prices/link", {"stripe_price_id": price.id}).status_code == 303
+    linked_already = vendor_client.get(f"{base}/prices/link").get_data(as_text=True)
+    assert f'value="{price.id}"' not in linked_already
+    assert "Every active recurring price of your Stripe account is linked" in linked_already
     page = vendor_client.get(base).get_data(as_text=True)
     assert "€12.00 / year" in page and "skm metadata is not JSON" in page
     assert client.products.retrieve(stripe_product.id).to_dict()["metadata"]["skm_product_id"] == str(product.id)
