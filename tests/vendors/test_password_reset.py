@@ -1,6 +1,7 @@
 """A vendor user who forgot the password: a mailed link sets a new one once, within the hour; the answer and the
 mail say nothing about who has an account."""
 
+import re
 import threading
 import time
 from urllib.parse import unquote
@@ -56,8 +57,10 @@ def test_a_known_and_an_unknown_address_get_the_same_answer_and_only_one_mail(cl
     known = forgot(client, make.owner(vendor).email)
     unknown = forgot(client, "nobody@example.test")
     assert known.status_code == unknown.status_code == 200
-    assert known.get_data(as_text=True).replace(make.owner(vendor).email, "X") == \
-        unknown.get_data(as_text=True).replace("nobody@example.test", "X")
+    def page(answer, email):  # the CSRF token the layout carries is made afresh each second
+        return re.sub(r'"X-CSRFToken": "[^"]*"', "", answer.get_data(as_text=True).replace(email, "X"))
+
+    assert page(known, make.owner(vendor).email) == page(unknown, "nobody@example.test")
     assert len(mailbox.messages) == 1
 
 
