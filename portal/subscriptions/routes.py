@@ -57,20 +57,16 @@ def index():
                            refresh_now=bool(request.args.get("from_billing")), **section_context(get_session()))
 
 
-def _refresh_from_stripe(session) -> int:
-    if not _stripe_call_allowed():
-        raise DomainError(SLOW_DOWN)
-    return services.refresh(session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id, actor=_actor(),
-                            portal_link=absolute_url("dashboard.index"))
-
-
 @blueprint.route("/Subscriptions/Refresh", methods=["POST"])
 def refresh():
     session = get_session()
     message = None
     if ConfirmForm().validate_on_submit():
         try:
-            count = _refresh_from_stripe(session)
+            if not _stripe_call_allowed():
+                raise DomainError(SLOW_DOWN)
+            count = services.refresh(session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id,
+                                     actor=_actor(), portal_link=absolute_url("dashboard.index"))
             message = f"Up to date with Stripe ({count} subscription{'s' if count != 1 else ''})."
         except DomainError as error:
             session.rollback()
