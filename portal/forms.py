@@ -53,8 +53,8 @@ def commit_or_show(session, form, change: Callable[[], Any]) -> tuple[bool, Any]
 
 def reset_from_link(session, form, *, reset: Callable[[str], Any], used: type[DomainError]) -> Any:
     """A reset form submitted from its mailed link: the new password set and committed, and what `reset` gave (the
-    login it is for); None while the form is not (validly) submitted. `used` (the link used by another request a
-    moment ago) is rolled back and raised."""
+    login it is for); None while the form is not (validly) submitted or the service refused the password (shown at
+    its field). `used` (the link used by another request a moment ago) is rolled back and raised."""
     if not form.validate_on_submit():
         return None
     try:
@@ -62,6 +62,10 @@ def reset_from_link(session, form, *, reset: Callable[[str], Any], used: type[Do
     except used:
         session.rollback()
         raise
+    except DomainError as error:  # the password, weighed against the login's own e-mail and name
+        session.rollback()
+        show_on_form(form, error)
+        return None
     session.commit()
     return found
 
@@ -90,7 +94,20 @@ def at_most(n: int):
 
 
 def new_password():
-    return [required(), by_rule(rules.valid_new_password)]
+    """A new password's validators: the length and strength rule, weighed against what the same form says of
+    whoever chooses it (their e-mail, names and portal address make a password easy to guess for those who know
+    them)."""
+
+    def validate(form, field):
+        if not field.data:
+            return
+        known = [form[name].data or "" for name in ("email", "name", "company_name", "slug") if name in form]
+        try:
+            rules.valid_new_password(field.data, user_inputs=known)
+        except DomainError as error:
+            raise ValidationError(error.message) from error
+
+    return [required(), validate]
 
 
 def between(low: int, high: int, message: str):

@@ -1,6 +1,7 @@
 """Rules for what people type, applied by every entry point: forms, services, the command line and the API."""
 
 import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -14,7 +15,7 @@ FULL_KEY = re.compile(r"[A-Z]{5}(-[A-Z]{5}){3}")
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
-STRENGTH_WEIGHED = 64
+STRENGTH_WEIGHED = 32
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -49,14 +50,16 @@ def valid_email(email: str, *, max_length: int = EMAIL_MAX, field: str = "email"
     return email
 
 
-def valid_new_password(password: str, *, field: str = "password") -> str:
-    """A password long enough and not easy to guess: zxcvbn (Dropbox's estimator) knows the common passwords,
-    keyboard walks, sequences, repeats and dictionary words that make 1234567890 or "password123" long but weak; a
-    guess count under 10^8 (its scores 0 and 1) is refused with its reason. Only the first 64 characters are
-    weighed (its time grows with the length; a longer password is strong or refused by its start)."""
+def valid_new_password(password: str, *, field: str = "password", user_inputs: Iterable[str] = ()) -> str:
+    """A password long enough and not easy to guess. zxcvbn (Dropbox's estimator) knows the common passwords,
+    keyboard walks, sequences, repeats and dictionary words that make 1234567890 or "password123" long but weak, and
+    `user_inputs` (the e-mail and names of whoever chooses it), which make one easy to guess for whoever knows them:
+    its scores 0 and 1, under 10^6 guesses, are refused with its reason. Only the first 32 characters are weighed:
+    its time grows steeply with the length (a sign-up's check, run by anyone, stays a few hundredths of a second),
+    and a longer password is refused only by a weak start."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise DomainError(f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.", field=field)
-    strength = zxcvbn(password[:STRENGTH_WEIGHED])
+    strength = zxcvbn(password[:STRENGTH_WEIGHED], user_inputs=[text[:100] for text in user_inputs if text])
     if strength["score"] < 2:
         reason = strength["feedback"]["warning"] or "It follows a pattern that is easy to guess."
         raise DomainError(f"This password is too easy to guess. {reason.rstrip('.')}. A few words of your own "

@@ -165,7 +165,7 @@ def change_password(session: Session, *, account_id: int, current: str, new: str
 
 
 def _set_password(session: Session, account: PortalAccount, password: str, *, action: str, ip: str) -> None:
-    valid_new_password(password)
+    valid_new_password(password, user_inputs=(account.email, account.name))
     # Every mailed link still open ends with the old password: a reset's, and an e-mail confirmation's (which logs in).
     session.execute(update(AccountToken).where(AccountToken.account_id == account.id, AccountToken.used_at.is_(None))
                     .values(used_at=utcnow()))

@@ -8,7 +8,7 @@ from itertools import groupby
 from sqlalchemy import tuple_
 from sqlmodel import Session, and_, col, not_, select
 
-from portal.activity.words import actor_words
+from portal.activity.words import actor_words, stored_actor_part
 from portal.dataobjects.services import KEY
 from portal.domain import NotFound
 from portal.models import AuditEvent, Customer, DataObject, LicenseKey, Product
@@ -72,7 +72,11 @@ def activity(session: Session, *, vendor_id: int, filters: Filters, before: int 
             raise NotFound("That page of the activity is not there.")
         where.append(tuple_(AuditEvent.created, AuditEvent.id) < tuple_(last, before))
     if filters.actor:
-        where.append(col(AuditEvent.actor).in_(actors_matching(session, vendor_id=vendor_id, typed=filters.actor)))
+        start, part = stored_actor_part(filters.actor)
+        # In SQL, within the vendor's own events (a trail may hold a name for each of thousands of Stripe events).
+        where.append(col(AuditEvent.actor).icontains(part, autoescape=True))
+        if start:
+            where.append(col(AuditEvent.actor).istartswith(start, autoescape=True))
     if filters.action:
         where.append(AuditEvent.action == filters.action)
     if filters.subject_type:
@@ -103,14 +107,6 @@ def recent_actors(session: Session, *, vendor_id: int, among: int = 1000) -> lis
     newest = (select(AuditEvent.actor).where(AuditEvent.vendor_id == vendor_id)
               .order_by(col(AuditEvent.id).desc()).limit(among).subquery())
     return sorted({actor_words(actor) for actor in session.exec(select(newest.c.actor).distinct())})
-
-
-def actors_matching(session: Session, *, vendor_id: int, typed: str) -> list[str]:
-    """The stored actors of the vendor's trail that `typed` names: as the trail shows them ("ada@example.com (portal
-    login)"), as stored, or a part of either ("ada@", "Demo token"), in any letter case."""
-    typed = typed.casefold()
-    actors = session.exec(select(AuditEvent.actor).where(AuditEvent.vendor_id == vendor_id).distinct()).all()
-    return [actor for actor in actors if typed in actor.casefold() or typed in actor_words(actor).casefold()]
 
 
 def products_of(session: Session, *, vendor_id: int) -> dict:

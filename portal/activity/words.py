@@ -87,6 +87,27 @@ _ACTORS = (
 )
 
 
+# The words actor_words adds, each with the stored text it stands for (the rest of what was typed follows it).
+_WORDS_OF_ACTORS = (
+    (re.compile(r"^(?P<who>.*) \(portal login\)$", re.IGNORECASE), "account:", "{who}"),
+    (re.compile(r"^(?P<who>.*) \(sign-up\)$", re.IGNORECASE), "signup ", "{who}"),
+    (re.compile(r"^stripe \(event (?P<who>[^)]*)\)?$", re.IGNORECASE), "stripe ", "{who}"),
+    (re.compile(r"^vendor user (?P<who>\d+)$", re.IGNORECASE), "vendor_user:", "{who}"),
+)
+
+
+def stored_actor_part(typed: str) -> tuple[str, str]:
+    """What a person typed into the Who filter, as a part of the stored actor: a start it must have ("account:" for
+    "… (portal login)", "" for none) and a text it must contain; "ada@example.com (portal login)" is an actor that
+    starts with "account:" and contains "ada@example.com"."""
+    typed = typed.strip()
+    for pattern, start, words in _WORDS_OF_ACTORS:
+        found = pattern.match(typed)
+        if found:
+            return start, words.format(**found.groupdict())
+    return "", typed
+
+
 def actor_words(actor: str) -> str:
     """Who did it, as a person reads it: "ada@example.com (portal login)", "Stripe (event evt_…)"; the stored actor
     (which the activity filter takes) otherwise."""

@@ -53,8 +53,9 @@ def request_login(session: Session, *, vendor_id: int, name: str, email: str, pa
     neither its answer nor its timing tells whether the e-mail has a login here. Only the password's hash is kept.
     """
     now = utcnow()
+    password_hash = hash_password(valid_new_password(password, user_inputs=(email, name, company_name)))
     request = PendingLogin(vendor_id=vendor_id, name=name, email=email.strip(), company_name=company_name,
-                           password_hash=hash_password(valid_new_password(password)),
+                           password_hash=password_hash,
                            customer_id=None if customer is None else customer.id,
                            association_code_encrypted=None if customer is None else customer.association_code_encrypted,
                            pages=json.dumps(asdict(pages)), queued_at=now, expires_at=now + LIFETIME)

@@ -68,7 +68,7 @@ def user_of_link(session: Session, *, token: str) -> VendorUser:
 def reset_password(session: Session, *, token: str, password: str, ip: str = "") -> VendorUser:
     """Set the password the link was mailed for; every session of the user ends (the caller logs this one in)."""
     user = user_of_link(session, token=token)
-    valid_new_password(password)
+    valid_new_password(password, user_inputs=(user.email, user.name))
     written = session.execute(
         update(VendorUser)
         .where(VendorUser.id == user.id, VendorUser.password_hash == user.password_hash,

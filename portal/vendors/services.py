@@ -17,7 +17,7 @@ def register_vendor(session: Session, *, name: str, slug: str, email: str, passw
     name = valid_name(name, max_length=NAME_MAX)
     slug = valid_slug(slug)
     email = normalize_email(valid_email(email))
-    valid_new_password(password)
+    valid_new_password(password, user_inputs=(email, name, slug))
     if find_vendor(session, slug=slug) is not None:
         raise DomainError("That portal address is taken.", field="slug")
     if session.exec(select(VendorUser.id).where(VendorUser.email == email)).first() is not None:
@@ -62,7 +62,7 @@ def authenticate_vendor_user(session: Session, *, email: str, password: str) -> 
 
 def set_vendor_password(session: Session, *, user: VendorUser, password: str, actor: str, ip: str = "") -> VendorUser:
     """A new password ends every session of the user; the caller logs the current one in again."""
-    valid_new_password(password)
+    valid_new_password(password, user_inputs=(user.email, user.name))
     user.password_hash = hash_password(password)
     user.session_secret = new_session_secret()
     session.add(user)

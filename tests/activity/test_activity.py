@@ -137,6 +137,10 @@ def test_who_is_found_as_the_trail_shows_them(db, make, vendor, other_vendor, ve
     assert who("ada@example.com (portal login)") == ["account:3 ada@example.com"]
     assert who("vendor_user:1 owner@demo.test") == ["vendor_user:1 owner@demo.test"]
     assert who("nobody@example.com") == []
+    assert who("100%_") == []  # a LIKE's wildcards are letters here
+    keys.extend_key(db, key=key, days=1, actor="stripe evt_1Abc")
+    db.commit()
+    assert who("Stripe (event evt_1Abc)") == who("evt_1a") == ["stripe evt_1Abc"]
     page = vendor_client.get("/vendor/activity/").get_data(as_text=True)
     assert '<option value="ada@example.com (portal login)">' in page and '<option value="account:3' not in page
 

@@ -64,6 +64,13 @@ def test_a_password_easy_to_guess_is_refused_at_its_field_and_nothing_is_mailed(
     assert mailbox.messages == [] and db.exec(select(PendingLogin)).all() == []
 
 
+def test_a_password_made_of_the_own_address_is_refused(client, vendor, mailbox, db):
+    response = sign_up(client, vendor, password="grace@example.test")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="password-error"' in html and "too easy to guess" in html
+    assert mailbox.messages == [] and db.exec(select(PendingLogin)).all() == []
+
+
 def test_an_unconfirmed_sign_up_cannot_log_in(client, vendor, mailbox):
     sign_up(client, vendor)
     response = post_form(client, f"/Portal/@{vendor.slug}/Login",

@@ -41,6 +41,8 @@ def test_the_login_page_leads_to_a_link_that_sets_a_new_password_once(client, ap
     assert "Choose a new password" in client.get(link).get_data(as_text=True)
     mismatch = post_form(client, link, {"password": NEW, "confirm": "something-else-1"})
     assert mismatch.status_code == 422
+    own = post_form(client, link, {"password": owner.email, "confirm": owner.email})  # easy for who knows it
+    assert own.status_code == 422 and "too easy to guess" in own.get_data(as_text=True)
     done = post_form(client, link, {"password": NEW, "confirm": NEW})
     assert done.status_code == 303 and done.headers["Location"] == "/vendor/"
     assert client.get("/vendor/").status_code == 200
