@@ -277,6 +277,8 @@ class LicenseKey(SQLModel, table=True):
         sa.Index("ix_license_key_product_expires", "product_id", "expires", "key_number"),
         sa.Index("ix_license_key_product_created", "product_id", "created", "key_number"),
         sa.Index("ix_license_key_customer", "customer_id", "product_id", "key_number"),
+        # A bulk creation's keys (`batch = 12`) in ID order; also the index of the column's foreign key.
+        sa.Index("ix_license_key_product_batch", "product_id", "batch_id", "key_number"),
         # The expiry sweep, and the vendor home's key counts (renews_on: "expiring" leaves out renewing keys).
         sa.Index("ix_license_key_expiry_sweep", "vendor_id", "block", "expires", "renews_on"),
         # key/CreateTrialKey: one trial key per machine and product, found again even once deactivated.
@@ -316,7 +318,8 @@ class LicenseKey(SQLModel, table=True):
     # The expiry a reminder was mailed for (portal/keys/reminders.py): a moved expiry is a new one to remind of.
     reminded_expiry: datetime | None = Field(default=None, sa_column=when(nullable=True))
     # The bulk creation that made the key (None for a key made alone): `batch = 12` in the key search.
-    batch_id: int | None = Field(default=None, sa_column=fk("key_batch.id", ondelete="SET NULL", nullable=True))
+    batch_id: int | None = Field(default=None, sa_column=fk("key_batch.id", ondelete="SET NULL", nullable=True,
+                                                            index=False))
 
 
 class ActivatedMachine(SQLModel, table=True):

@@ -118,12 +118,13 @@ def _search_statement(shape: Shape, served_by_an_index: bool, keyset: bool, limi
 
 
 def _served_by_an_index(node: Node) -> bool:
-    """Whether the query pins its keys with `id=`, `key=` or `customer=` (in and/or combinations), or is blank."""
+    """Whether the query pins its keys with `id=`, `key=`, `customer=` or `batch=` (in and/or combinations), or is
+    blank."""
     match node:
         case Everything():
             return True
         case Comparison(field=field, operator="="):
-            return field in ("id", "key", "customer")
+            return field in ("id", "key", "customer", "batch")
         case Or(operands):
             return all(_served_by_an_index(operand) for operand in operands)
         case And(operands):

@@ -155,6 +155,16 @@ def test_a_finished_batch_shows_and_exports_exactly_its_keys(vendor_client, make
     exported = vendor_client.get(f"/vendor/products/{product.id}/keys.csv?q=batch = {second.id}")
     rows = exported.get_data(as_text=True).splitlines()
     assert len(rows) == 3 and sorted(row.split(",")[1] for row in rows[1:]) == sorted(made)
-    # A key made alone is of batch 0, so the complement of a batch holds it.
+    # A key made alone is of no batch: the complement of a batch holds it.
     others = vendor_client.get(f"/vendor/products/{product.id}/keys.csv?q=not batch = {second.id}")
     assert len(others.get_data(as_text=True).splitlines()) == 1 + 1 + 3
+
+
+def test_keys_made_alone_are_of_no_batch(vendor_client, make, product, db):
+    alone = make.key(product)
+    post_form(vendor_client, "/vendor/keys/bulk", {"product_id": product.id, "count": "2", "period": "30"},
+              page="/vendor/keys/bulk")
+    shown = vendor_client.get(f"/vendor/products/{product.id}/keys.csv?q=batch = none").get_data(as_text=True)
+    assert [row.split(",")[1] for row in shown.splitlines()[1:]] == [alone.key]
+    refused = vendor_client.get(f"/vendor/products/{product.id}?q=batch < none")
+    assert refused.status_code == 400 and "Only = and != compare with none" in refused.get_data(as_text=True)

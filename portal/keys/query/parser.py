@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 
 from portal.keys.query.fields import (
     CANONICAL_OPERATOR,
-    CUSTOMER,
     DATE,
     EXPECTED_VALUE,
     FIELD_KINDS,
     FIELD_LIST,
     FLAG,
     METHODS,
+    NULLABLE,
     NUMBER,
     ORDERING,
     TEXT,
@@ -233,7 +233,7 @@ class _Parser:
     def parse_value(self, kind: str, prefix: str) -> Value:
         token = self.peek()
         expected = f'{EXPECTED_VALUE[kind]} after "{prefix}"'
-        if token.kind == "number" and kind in (NUMBER, CUSTOMER):
+        if token.kind == "number" and kind in (NUMBER, *NULLABLE):
             return self.parse_integer()
         if token.kind == "string" and kind == TEXT:
             return _unquote(self.advance())
@@ -241,7 +241,7 @@ class _Parser:
             return self.advance().text
         if token.is_word("true", "false") and kind == FLAG:
             return self.advance().text.lower() == "true"
-        if token.is_word("none", "null") and kind == CUSTOMER:
+        if token.is_word("none", "null") and kind in NULLABLE:
             self.advance()
             return None
         if token.is_word(*VARIABLES) and kind == DATE:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from portal.keys.query.fields import CUSTOMER, DATE, FIELD_KINDS, FLAG, NUMBER
+from portal.keys.query.fields import DATE, FIELD_KINDS, FLAG, NULLABLE, NUMBER
 from portal.keys.query.parser import parse
 from portal.keys.query.syntax import And, Comparison, Everything, MethodCall, Node, Not, Or, Value, Variable
 from portal.models import LicenseKey
@@ -18,8 +18,7 @@ COLUMNS = {
     "id": _KEY.key_number, "key": _KEY.key, "created": _KEY.created, "expires": _KEY.expires,
     "period": _KEY.period, "notes": _KEY.notes, "block": _KEY.block, "customer": _KEY.customer_id,
     "trial": _KEY.trial_activation, **{f"f{n}": _KEY[f"f{n}"] for n in range(1, 9)},
-    # A key made alone is of batch 0, so that `not batch = 12` selects it (no NULL in a condition).
-    "batch": sa.func.coalesce(_KEY.batch_id, 0),
+    "batch": _KEY.batch_id,
 }
 
 # A query is translated in two steps so that the product page can reuse one SQL statement for every query of
@@ -83,7 +82,7 @@ def _shape(node: Node, today: date, values: list) -> Shape:
 
 def _comparison_shape(field: str, op: str, value: Value, today: date, values: list) -> Shape:
     kind = FIELD_KINDS[field]
-    if kind == FLAG or (kind == CUSTOMER and value is None):
+    if kind == FLAG or (kind in NULLABLE and value is None):
         return ("fixed", field, op, value)  # true, false and none are part of the shape, not parameters
     if kind == DATE:
         day = _resolve_day(value, today)
@@ -132,12 +131,12 @@ def _condition(shape: Shape, bind) -> sa.ColumnElement[bool]:
             if method == "contains":
                 return column.icontains(bind(column.type), escape=LIKE_ESCAPE)
             return column.istartswith(bind(column.type), escape=LIKE_ESCAPE)
-        case ("fixed", "customer", op, None):
-            return COLUMNS["customer"].is_(None) if op == "=" else COLUMNS["customer"].is_not(None)
+        case ("fixed", field, op, None):  # customer = none, batch != none
+            return COLUMNS[field].is_(None) if op == "=" else COLUMNS[field].is_not(None)
         case ("fixed", field, op, value):
             return COMPARE[op](COLUMNS[field], value)
-        case ("value", "customer", op):
-            return _compare_customer(op, bind(sa.BigInteger()))
+        case ("value", field, op) if FIELD_KINDS[field] in NULLABLE:
+            return _compare_nullable(COLUMNS[field], op, bind(sa.BigInteger()))
         case ("value", field, op):
             column = COLUMNS[field]
             # Numbers are bound as BIGINT: PostgreSQL would refuse a number past 32 bits cast to INTEGER.
@@ -153,8 +152,8 @@ def _condition(shape: Shape, bind) -> sa.ColumnElement[bool]:
     raise TypeError(f"not a query shape: {shape!r}")
 
 
-def _compare_customer(op: str, value: sa.BindParameter) -> sa.ColumnElement[bool]:
-    column = COLUMNS["customer"]
+def _compare_nullable(column, op: str, value: sa.BindParameter) -> sa.ColumnElement[bool]:
+    """A comparison with a key's customer or batch that is false, never NULL, for a key without one."""
     if op == "!=":
         return sa.or_(column.is_(None), column != value)
     return sa.and_(column.is_not(None), COMPARE[op](column, value))
