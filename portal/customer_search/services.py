@@ -72,7 +72,11 @@ def ascii_domain(text: str) -> str:
 def _query_shape(query: str, params: dict, dialect: str) -> tuple:
     """The ways the query can match, as a hashable shape; their values go into `params`."""
     params["secret"] = query
-    email_bounded = prefix_params(params, "email", ascii_domain(query.lower()) if "@" in query else query.lower())
+    email_bounded = prefix_params(params, "email", query.lower())
+    # An address is kept as it came: a domain in other letters as typed (the API, the CLI) or in the ASCII form
+    # browsers send (`xn--…`); typed as read, both are found.
+    ascii_email = ascii_domain(query.lower()) if "@" in query else query.lower()
+    email_ascii = prefix_params(params, "email_ascii", ascii_email) if ascii_email != query.lower() else None
     by_id = query.isdecimal() and len(query) <= 10 and int(query) <= ID_MAX
     if by_id:
         params["id"] = int(query)
@@ -83,13 +87,16 @@ def _query_shape(query: str, params: dict, dialect: str) -> tuple:
     # `@example.com`, or `example.com` alone
     domain = query[1:] if query.startswith("@") else query if "." in query and not _NOT_IN_A_DOMAIN.search(query) \
         else ""
+    domain_ascii = None
     if domain:
-        by_domain = prefix_params(params, "domain", ascii_domain(domain.lower()))
+        by_domain = prefix_params(params, "domain", domain.lower())
+        if ascii_domain(domain.lower()) != domain.lower():
+            domain_ascii = prefix_params(params, "domain_ascii", ascii_domain(domain.lower()))
     by_key = bool(FULL_KEY.fullmatch(query.upper()))
     if by_key:
         params["key_text"] = query.upper()
     words = [] if query.startswith("@") else words_of(query)  # `@example.com` is a domain, not the words of names
-    return (email_bounded, by_id, by_stripe, by_domain, by_key,
+    return (email_bounded, email_ascii, by_id, by_stripe, by_domain, domain_ascii, by_key,
             index_for(dialect).bind(words, params) if words else None)
 
 
@@ -116,7 +123,7 @@ def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
     served by its own index instead, and the page's newest `limit` are among the branches' newest `limit`.
     Name words go to the database's word index (index.py).
     """
-    email_bounded, by_id, by_stripe, by_domain, by_key, words = shape
+    email_bounded, email_ascii, by_id, by_stripe, by_domain, domain_ascii, by_key, words = shape
     customer = _CUSTOMERS.c
     vendor_id = bindparam("vendor_id")
 
@@ -131,6 +138,12 @@ def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
             prefix_range(customer.email_normalized, "email", email_bounded)), customer.id),
         core_select(customer.id).where(customer.vendor_id == vendor_id, customer.secret == bindparam("secret")),
     ]
+    for name, bounded, column in (("email_ascii", email_ascii, customer.email_normalized),
+                                  ("domain", by_domain, customer.email_domain),
+                                  ("domain_ascii", domain_ascii, customer.email_domain)):
+        if bounded is not None:
+            branches.append(newest(core_select(customer.id).where(
+                customer.vendor_id == vendor_id, prefix_range(column, name, bounded)), customer.id))
     if by_id:
         branches.append(core_select(customer.id).where(customer.vendor_id == vendor_id,
                                                        customer.id == bindparam("id")))
@@ -138,9 +151,6 @@ def _matching_ids(shape: tuple, keyset: bool, limit: int, dialect: str):
         stripe = _STRIPE_CUSTOMERS.c
         branches.append(core_select(stripe.customer_id).where(
             stripe.vendor_id == vendor_id, stripe.stripe_customer_id == bindparam("stripe_customer_id")))
-    if by_domain is not None:
-        branches.append(newest(core_select(customer.id).where(
-            customer.vendor_id == vendor_id, prefix_range(customer.email_domain, "domain", by_domain)), customer.id))
     if by_key:  # each of the vendor's products' unique (product_id, key) index
         key = LicenseKey.__table__.c
         branches.append(core_select(key.customer_id).where(

@@ -9,7 +9,7 @@ from portal.audit import record_change, snapshot
 from portal.billing_models import live_subscription_ids, still_paid_for
 from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
 from portal.domain import DomainError, NotFound, assign, get_owned
-from portal.models import URL_MAX, LicenseKey, Product
+from portal.models import URL_MAX, LicenseKey, Product, feature_label
 from portal.rules import is_single_line, is_web_url
 
 EDITABLE_FIELDS = ("name", "description", "getting_started", "download_url", *(f"f{n}_name" for n in range(1, 9)))
@@ -68,16 +68,16 @@ def _assign(product: Product, fields: dict) -> None:
     """Set the product's fields; a download address must be an http(s) one (it becomes a link on license cards)."""
     if not valid_download_url(fields.get("download_url", "")):
         raise DomainError(DOWNLOAD_URL_RULE, field="download_url")
-    # Two features of one name could not be told apart on a key form, a license card or a plan.
-    named = {}
+    # Two features shown by one name (an unnamed F2 is "F2") could not be told apart on a key form, a license card
+    # or a plan.
+    shown = {}
     for n in range(1, 9):
-        name = (fields.get(f"f{n}_name") or "").strip()
-        if name.casefold() in named:
-            first, first_name = named[name.casefold()]
-            raise DomainError(f"F{first} is named {first_name} already: give each feature its own name.",
+        label = feature_label(n, (fields.get(f"f{n}_name") or "").strip())
+        if label.casefold() in shown:
+            first, first_label = shown[label.casefold()]
+            raise DomainError(f"F{first} is shown as {first_label} already: give each feature its own name.",
                               field=f"f{n}_name")
-        if name:
-            named[name.casefold()] = (n, name)
+        shown[label.casefold()] = (n, label)
     assign(product, fields, editable=EDITABLE_FIELDS)
 
 

@@ -85,3 +85,15 @@ document.addEventListener("change", (event) => {
     label.lastChild.textContent = " " + name;
   });
 });
+
+// A request an element sends by itself (the Subscriptions page's refresh as it loads) that fails: its "…" line says
+// so rather than staying, and the element is no longer busy.
+function sayFailed(event) {
+  const element = event.detail.elt;
+  if (!element || !element.dataset || !element.dataset.failedMessage) return;
+  const pending = element.querySelector("[data-pending]");
+  if (pending) pending.textContent = element.dataset.failedMessage;
+  element.removeAttribute("aria-busy");
+}
+document.addEventListener("htmx:responseError", sayFailed);
+document.addEventListener("htmx:sendError", sayFailed);

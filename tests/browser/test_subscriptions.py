@@ -79,3 +79,12 @@ def test_a_renewal_moves_the_expiry_and_a_declined_card_makes_nothing(customer_p
     console_errors[:] = [error for error in console_errors if "(Payment Required)" not in error]
     shop.settle()
     assert len(shop.keys()) == 1 and len(shop.db.exec(select(Subscription)).all()) == 1
+
+
+def test_a_failed_read_on_coming_back_from_billing_says_so(customer_page, shop, vendor, console_errors):  # noqa: F811
+    tab = customer_page
+    tab.route("**/Subscriptions/Refresh", lambda route: route.fulfill(status=503, body="unavailable"))
+    tab.goto(f"/Portal/@{vendor.slug}/Subscriptions?from_billing=1")
+    expect(tab.get_by_text("Stripe could not be asked just now")).to_be_visible()
+    expect(tab.locator("#subscriptions-section")).not_to_have_attribute("aria-busy", "true")
+    console_errors[:] = [error for error in console_errors if "503" not in error]

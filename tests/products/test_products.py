@@ -169,6 +169,9 @@ def test_two_features_of_one_name_are_refused_at_the_second(vendor_client, produ
                          {"name": product.name, "f1_name": "Cloud", "f3_name": "cloud"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'id="f3_name-error"' in html
-    assert "F1 is named Cloud already: give each feature its own name." in html
+    assert "F1 is shown as Cloud already: give each feature its own name." in html
+    unnamed = post_form(vendor_client, f"/vendor/products/{product.id}/edit",
+                        {"name": product.name, "f1_name": "F3"})  # F3 unnamed is shown as "F3" too
+    assert unnamed.status_code == 422 and 'id="f3_name-error"' in unnamed.get_data(as_text=True)
     db.expire_all()
     assert db.get(Product, product.id).f1_name != "Cloud"
