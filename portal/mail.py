@@ -53,8 +53,21 @@ def queue_mail(session: Session, *, to: str, subject: str, template: str, vendor
 
 def portal_home(slug: str) -> str:
     """The vendor's portal as an absolute link, in a request (on its address) or in a job (PORTAL_BASE_URL)."""
+    return link_to("dashboard.index", vendor_slug=slug)
+
+
+def link_to(endpoint: str, **values) -> str:
+    """An absolute link for a mail, made in a request (on its address) or in a job or command (PORTAL_BASE_URL)."""
     link = absolute_url if has_request_context() else url_outside_request
-    return link("dashboard.index", vendor_slug=slug)
+    return link(endpoint, **values)
+
+
+def mail_password_changed(session: Session, *, to: str, vendor, login_of: str, forgot_page: str, **links) -> None:
+    """Tell the owner of a login that its password has changed: whoever did not change it learns it at once, and
+    where to take the login back."""
+    queue_mail(session, to=to, subject=f"Your password for {login_of} was changed", template="password_changed",
+               vendor=vendor, login_of=login_of, email=to, forgot_page=forgot_page,
+               changed_at=utcnow().strftime("%Y-%m-%d %H:%M UTC"), **links)
 
 
 def _brand(vendor) -> dict:

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from portal.audit import record_change
 from portal.domain import DomainError
 from portal.jobs import after_commit, huey, job_session
-from portal.mail import queue_mail
+from portal.mail import link_to, mail_password_changed, queue_mail
 from portal.models import AccountToken, AuditEvent, Customer, PortalAccount, Vendor, new_session_secret, utcnow
 from portal.rules import normalize_email, valid_new_password
 from portal.security import hash_password, needs_rehash, new_token, token_digest, upgrade_hash, verify_password
@@ -175,6 +175,9 @@ def _set_password(session: Session, account: PortalAccount, password: str, *, ac
     record_change(session, vendor_id=account.vendor_id, actor=f"account:{account.id} {account.email}",
                   action=action, subject_type="customer", subject_id=account.customer_id,
                   after={"portal_account": account.email}, ip=ip)
+    vendor = session.get(Vendor, account.vendor_id)
+    mail_password_changed(session, to=account.email, vendor=vendor, login_of=f"{vendor.name}'s customer portal",
+                          forgot_page=link_to("accounts.forgot_password", vendor_slug=vendor.slug))
 
 
 def customer_awaiting_login(session: Session, *, vendor_id: int, email: str) -> Customer | None:

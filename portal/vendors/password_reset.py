@@ -23,7 +23,7 @@ from portal.mail import queue_mail
 from portal.models import Vendor, VendorUser, new_session_secret
 from portal.rules import normalize_email, valid_new_password
 from portal.security import hash_password, same_secret
-from portal.vendors.services import find_vendor_user
+from portal.vendors.services import find_vendor_user, tell_password_changed
 
 LIFETIME = timedelta(hours=1)
 _SALT = "vendor-password-reset"
@@ -80,6 +80,7 @@ def reset_password(session: Session, *, token: str, password: str, ip: str = "")
     record_change(session, vendor_id=user.vendor_id, actor=f"vendor_user:{user.id} {user.email}",
                   action="vendor_user.password_reset", subject_type="vendor", subject_id=user.vendor_id,
                   after={"vendor_user": user.email}, ip=ip)
+    tell_password_changed(session, user=user)
     return user
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from portal.audit import record_change, snapshot
 from portal.domain import DomainError
 from portal.keys.reminders import MAX_DAYS as MAX_REMINDER_DAYS
+from portal.mail import link_to, mail_password_changed
 from portal.models import NAME_MAX, PortalAccount, Vendor, VendorUser, new_session_secret
 from portal.rules import normalize_email, normalize_slug, valid_email, valid_name, valid_new_password, valid_slug
 from portal.security import hash_password, needs_rehash, upgrade_hash, verify_password
@@ -68,7 +69,15 @@ def set_vendor_password(session: Session, *, user: VendorUser, password: str, ac
     session.add(user)
     record_change(session, vendor_id=user.vendor_id, actor=actor, action="vendor_user.password_changed",
                   subject_type="vendor", subject_id=user.vendor_id, after={"vendor_user": user.email}, ip=ip)
+    tell_password_changed(session, user=user)
     return user
+
+
+def tell_password_changed(session: Session, *, user: VendorUser) -> None:
+    vendor = session.get(Vendor, user.vendor_id)
+    mail_password_changed(session, to=user.email, vendor=vendor, login_of=f"{vendor.name}'s vendor dashboard",
+                          forgot_page=link_to("vendors.forgot_password"), portal_link=link_to("vendors.login"),
+                          portal_label="Your vendor dashboard")
 
 
 def change_vendor_password(session: Session, *, user_id: int, current: str, new: str, actor: str,

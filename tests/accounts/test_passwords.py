@@ -1,6 +1,7 @@
 from portal.accounts import services
 from portal.models import PortalAccount
 from tests.support.factories import CUSTOMER_PASSWORD
+from tests.support.mail import text_of
 from tests.support.pages import post_form, redirect_path
 from tests.support.queries import counted_queries
 
@@ -24,6 +25,9 @@ def test_reset_by_mail_sets_a_new_password_once(client, app, vendor, account, ma
     assert redirect_path(other_device.get(f"/Portal/@{vendor.slug}/")) == f"/Portal/@{vendor.slug}/Login", (
         "a reset ends other sessions")
     assert client.get(link).status_code == 404, "the link works once"
+    notice = mailbox.to(account.email)[-1]
+    assert notice["Subject"] == f"Your password for {vendor.name}'s customer portal was changed"
+    assert f"http://localhost/Portal/@{vendor.slug}/ForgotPassword" in text_of(notice)
     make.login_portal(app.test_client(), vendor, account, password="brand-new-password")
 
 

@@ -48,6 +48,10 @@ def test_the_login_page_leads_to_a_link_that_sets_a_new_password_once(client, ap
     assert client.get("/vendor/").status_code == 200
     assert redirect_path(other_device.get("/vendor/")) == "/vendor/login", "a reset ends the other sessions"
     assert client.get(link).status_code == 404, "the link works once"
+    notice = mailbox.to(owner.email)[-1]
+    assert notice["Subject"] == f"Your password for {vendor.name}'s vendor dashboard was changed"
+    assert "If you did not, someone else may have your login" in text_of(notice)
+    assert "http://localhost/vendor/forgot-password" in text_of(notice) and NEW not in text_of(notice)
     assert post_form(app.test_client(), "/vendor/login", {"email": owner.email, "password": VENDOR_PASSWORD}
                      ).status_code == 422
     assert post_form(app.test_client(), "/vendor/login", {"email": owner.email, "password": NEW}).status_code == 303
