@@ -5,7 +5,6 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from zxcvbn import zxcvbn
 
 from portal.domain import DomainError
 from portal.models import EMAIL_MAX, URL_MAX
@@ -59,6 +58,10 @@ def valid_new_password(password: str, *, field: str = "password", user_inputs: I
     and a longer password is refused only by a weak start."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise DomainError(f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.", field=field)
+    # Imported here: its word lists take 13 MB, which a process that never sees a new password (a worker serving only
+    # the Web API, the job consumer) does not need to hold.
+    from zxcvbn import zxcvbn
+
     strength = zxcvbn(password[:STRENGTH_WEIGHED], user_inputs=[text[:100] for text in user_inputs if text])
     if strength["score"] < 2:
         reason = strength["feedback"]["warning"] or "It follows a pattern that is easy to guess."
