@@ -9,7 +9,8 @@ from portal.domain import DomainError
 from portal.models import Customer, LicenseKey, Product
 from portal.rules import FULL_KEY
 
-_PART = re.compile(r"[A-Z-]{4,29}")
+_KEY_CHARACTERS = re.compile(r"[A-Z-]*")
+TYPED_MAX = 29  # a key's 23 characters, with a few hyphens more
 SHOWN = 10
 
 
@@ -34,11 +35,11 @@ def find_keys(session: Session, *, vendor_id: int, text: str, limit: int = SHOWN
     of the vendor, which is a scan, so a part needs four characters and the answer stops at `limit` + 1.
     """
     typed = normalized(text)
-    if not re.fullmatch(r"[A-Z-]*", typed):
+    if not _KEY_CHARACTERS.fullmatch(typed):
         raise DomainError("A key has only letters A-Z and hyphens, like ABCDE-FGHIJ-KLMNO-PQRST.", field="key")
-    if not _PART.fullmatch(typed) or len(typed.replace("-", "")) < 4:
-        raise DomainError("Paste a key or type at least 4 of its letters.", field="key")
     letters = typed.replace("-", "")
+    if len(letters) < 4 or len(typed) > TYPED_MAX:
+        raise DomainError("Paste a key or type at least 4 of its letters.", field="key")
     if len(letters) == 20:  # a whole key typed without its hyphens, or with them elsewhere
         typed = "-".join(letters[n:n + 5] for n in range(0, 20, 5))
     key = LicenseKey
