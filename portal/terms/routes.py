@@ -48,7 +48,7 @@ def accept():
         flash("Thank you for accepting the terms of use.", "success")
         return redirect(destination, code=303)
     return render_template("terms/accept.html", form=form, url=url, vendor=g.vendor,
-                           changed=services.has_accepted_any(session, account_id=g.account.id),
+                           changed=services.has_accepted(session, account_id=g.account.id),
                            subscriber=services.has_subscriptions(session, customer_id=g.customer.id))
 
 

@@ -31,15 +31,12 @@ def current_terms_url(session: Session, *, vendor_id: int) -> str | None:
     return usable_terms_url(data_object.string_value if data_object else None)
 
 
-def has_accepted(session: Session, *, account_id: int, url: str) -> bool:
-    return session.exec(select(TermsAcceptance.id).where(TermsAcceptance.account_id == account_id,
-                                                         TermsAcceptance.url == url).limit(1)).first() is not None
-
-
-def has_accepted_any(session: Session, *, account_id: int) -> bool:
-    """Whether the account accepted some terms before (the vendor has changed them since)."""
-    return session.exec(select(TermsAcceptance.id).where(TermsAcceptance.account_id == account_id)
-                        .limit(1)).first() is not None
+def has_accepted(session: Session, *, account_id: int, url: str | None = None) -> bool:
+    """Whether the account accepted the terms at `url`, or without one any terms (then changed by the vendor)."""
+    accepted = select(TermsAcceptance.id).where(TermsAcceptance.account_id == account_id)
+    if url is not None:
+        accepted = accepted.where(TermsAcceptance.url == url)
+    return session.exec(accepted.limit(1)).first() is not None
 
 
 def has_subscriptions(session: Session, *, customer_id: int) -> bool:
