@@ -112,6 +112,12 @@ def _path(template: str, *ids: str) -> str:
     return template.format(*(quote(str(i), safe="") for i in ids))
 
 
+def _one_page(call, params: dict) -> list[dict]:
+    """The first page of a list (at most its `limit`), as plain dicts."""
+    with _stripe_errors():
+        return [item.to_dict() for item in call(params=params).data]
+
+
 def _listing(call, **kwargs) -> list[dict]:
     """Every object of a list, page after page (the SDK's auto-pagination), as plain dicts."""
     with _stripe_errors():
@@ -226,10 +232,8 @@ class Gateway:
     def checkout_sessions(self, *, customer: str, since: int) -> list[dict]:
         """The customer's newest Checkout Sessions made since `since` (a Unix time), open, complete and expired: one
         page of at most 100, so that a click costs one call however many sessions the customer has made."""
-        with _stripe_errors():
-            found = self._v1.checkout.sessions.list(params={"customer": customer, "limit": 100,
-                                                            "created": {"gte": since}})
-        return [session.to_dict() for session in found.data]
+        return _one_page(self._v1.checkout.sessions.list,
+                         {"customer": customer, "limit": 100, "created": {"gte": since}})
 
     def expire_checkout_session(self, session_id: str) -> bool:
         """End an open session, so that it can no longer be paid; False if it was paid (or ended) meanwhile."""
@@ -239,6 +243,18 @@ class Gateway:
             return False
         return True
 
-    def create_billing_portal_session(self, *, customer: str, return_url: str) -> dict:
-        return _calling(self._v1.billing_portal.sessions.create,
-                        params={"customer": customer, "return_url": return_url})
+    def create_billing_portal_session(self, *, customer: str, return_url: str, configuration: str = "") -> dict:
+        """A Billing Portal session, on the account's default configuration unless one is named."""
+        params = {"customer": customer, "return_url": return_url}
+        if configuration:
+            params["configuration"] = configuration
+        return _calling(self._v1.billing_portal.sessions.create, params=params)
+
+    def billing_portal_configurations(self) -> list[dict]:
+        """The account's active Billing Portal configurations (one page: an account keeps a handful)."""
+        return _one_page(self._v1.billing_portal.configurations.list, {"active": True, "limit": 100})
+
+    def create_billing_portal_configuration(self, *, features: dict, metadata: dict, idempotency_key: str) -> dict:
+        return _calling(self._v1.billing_portal.configurations.create,
+                        params={"features": features, "metadata": metadata},
+                        options={"idempotency_key": idempotency_key})

@@ -14,6 +14,7 @@ from portal.models import utcnow
 from portal.rendering import redirect_to, render
 from portal.subscriptions import services
 from portal.tenancy import portal_blueprint
+from portal.terms.services import still_to_accept
 from portal.throttle import spend
 from portal.urls import absolute_url
 from portal.web import client_ip
@@ -43,7 +44,14 @@ def _stripe_call_allowed() -> bool:
 
 
 def section_context(session) -> dict:
-    return services.section(session, vendor_id=g.vendor.id, customer_id=g.customer.id)
+    return services.section(session, vendor_id=g.vendor.id, customer_id=g.customer.id) | {
+        "terms_pending": _terms_pending(session)}
+
+
+def _terms_pending(session) -> bool:
+    """The customer is yet to accept the vendor's new terms (the terms gate leaves them this page): billing opens
+    for cancelling and paying only."""
+    return still_to_accept(session, account_id=g.account.id, state=g.terms)
 
 
 @blueprint.route("/Subscriptions")
@@ -100,7 +108,7 @@ def _leave_for_stripe(make_url):
 def manage_billing():
     return _leave_for_stripe(lambda session: services.billing_portal_url(
         session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id,
-        return_url=absolute_url("subscriptions.index", from_billing=1)))
+        return_url=absolute_url("subscriptions.index", from_billing=1), terms_accepted=not _terms_pending(session)))
 
 
 @blueprint.route("/Subscriptions/Subscribe", methods=["POST"])

@@ -250,20 +250,31 @@ def _checkout_url(session: Session, gateway: Gateway, stripe_customer: str, plan
     if trial_days and not _trial_left(session, gateway, stripe_customer, plan.product.id):
         trial_days = 0
     marked = {TRIAL_OF: str(plan.product.id)} if trial_days else {}
-    return _stripe(session, gateway.create_checkout_session, customer=stripe_customer, session_metadata=marked,
-                   **(details | {"trial_days": trial_days}))["url"]
+    made = _stripe(session, gateway.create_checkout_session, customer=stripe_customer, session_metadata=marked,
+                   **(details | {"trial_days": trial_days}))
+    if trial_days and not _alone_in_offering_trial(session, gateway, stripe_customer, plan.product.id, made):
+        # Another click made a trial Checkout at the same moment (both checked before either existed): this one is
+        # ended and made again without the trial.
+        _stripe(session, gateway.expire_checkout_session, made["id"])
+        made = _stripe(session, gateway.create_checkout_session, customer=stripe_customer, session_metadata={},
+                       **(details | {"trial_days": 0}))
+    return made["url"]
+
+
+def _trial_checkouts(session: Session, gateway: Gateway, stripe_customer: str, product_id: int) -> list[dict]:
+    """The customer's Checkouts of the last day that offered this product's trial, open, complete or expired."""
+    # An open session is at most a day old (Stripe's longest expiry); each Subscribe ends the open ones before it
+    # makes its own, so the newest hundred of a day hold any that could still give the trial.
+    since = int(time.time()) - 25 * 3600
+    return [checkout for checkout in _stripe(session, gateway.checkout_sessions, customer=stripe_customer, since=since)
+            if (checkout.get("metadata") or {}).get(TRIAL_OF) == str(product_id)]
 
 
 def _trial_left(session: Session, gateway: Gateway, stripe_customer: str, product_id: int) -> bool:
     """The trial is still the customer's to take, among Checkouts not yet (or only just) paid too: one paid with
     this product's trial (its events not here yet) takes it; open ones offering it are ended first, so that only
     the newest can be paid and two tabs do not give two trials."""
-    # An open session is at most a day old (Stripe's longest expiry); each Subscribe ends the open ones before it
-    # makes its own, so the newest hundred of a day hold any that could still give the trial.
-    since = int(time.time()) - 25 * 3600
-    for checkout in _stripe(session, gateway.checkout_sessions, customer=stripe_customer, since=since):
-        if (checkout.get("metadata") or {}).get(TRIAL_OF) != str(product_id):
-            continue
+    for checkout in _trial_checkouts(session, gateway, stripe_customer, product_id):
         if checkout.get("status") == "complete":
             return False
         if checkout.get("status") == "open" and not _stripe(session, gateway.expire_checkout_session, checkout["id"]):
@@ -271,15 +282,48 @@ def _trial_left(session: Session, gateway: Gateway, stripe_customer: str, produc
     return True
 
 
+def _alone_in_offering_trial(session: Session, gateway: Gateway, stripe_customer: str, product_id: int,
+                             made: dict) -> bool:
+    """Whether the trial Checkout just made is the only one of the product's that can still be (or was) paid. Two
+    clicks at once each ask this after making their own: the later to ask sees the other's and gives the trial up,
+    and if both see each other both give it up (a Subscribe after that offers it again), never both keep it."""
+    return not any(checkout["id"] != made["id"] and checkout.get("status") in ("open", "complete")
+                   for checkout in _trial_checkouts(session, gateway, stripe_customer, product_id))
+
+
+# A Billing Portal for a subscriber who has not accepted the vendor's new terms: they may cancel, see invoices and
+# change their card, not start paying for another plan (which would be agreeing to the old terms anew).
+BEFORE_TERMS = {"skm_portal": "before_terms_accepted"}
+_BEFORE_TERMS_FEATURES = {"subscription_cancel": {"enabled": True, "mode": "at_period_end"},
+                          "payment_method_update": {"enabled": True}, "invoice_history": {"enabled": True},
+                          "subscription_update": {"enabled": False}}
+
+
+def _before_terms_configuration(session: Session, gateway: Gateway, connection: StripeConnection) -> str:
+    """The account's configuration for BEFORE_TERMS, made the first time it is needed (and found by its metadata
+    after that; the idempotency key keeps two first clicks at once to one)."""
+    for configuration in _stripe(session, gateway.billing_portal_configurations):
+        if (configuration.get("metadata") or {}).items() >= BEFORE_TERMS.items():
+            return configuration["id"]
+    mode = "live" if connection.livemode else "test"
+    return _stripe(session, gateway.create_billing_portal_configuration, features=_BEFORE_TERMS_FEATURES,
+                   metadata=BEFORE_TERMS,
+                   idempotency_key=f"skm-portal-before-terms-{connection.vendor_id}-{mode}")["id"]
+
+
 def billing_portal_url(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,
-                       return_url: str) -> str:
+                       return_url: str, terms_accepted: bool = True) -> str:
+    """Stripe's Billing Portal for the customer; limited to cancelling and paying (BEFORE_TERMS) while they have not
+    accepted the vendor's current terms."""
     connection = _connection(session, vendor_id)
     stripe_customer = stripe_customer_id_of(session, connection=connection, customer_id=customer_id)
     if stripe_customer is None:
         raise DomainError("You have no billing with us yet.")
+    gateway = access.gateway(connection)
+    configuration = "" if terms_accepted else _before_terms_configuration(session, gateway, connection)
     try:
-        return _stripe(session, access.gateway(connection).create_billing_portal_session, customer=stripe_customer,
-                       return_url=return_url)["url"]
+        return _stripe(session, gateway.create_billing_portal_session, customer=stripe_customer,
+                       return_url=return_url, configuration=configuration)["url"]
     except MissingInStripe:
         if _forget_if_deleted(session, access, connection, stripe_customer):
             raise DomainError("You have no billing with us yet.") from None

@@ -24,9 +24,7 @@ def require_acceptance():
         return None
     if request.endpoint in _OPEN_BEFORE_ACCEPTANCE:
         return None
-    # The request's first query already told whether the account accepted the stored address (g.terms).
-    url = services.usable_terms_url(g.terms.stored_url)
-    if url is None or g.terms.accepted or services.has_accepted(get_session(), account_id=g.account.id, url=url):
+    if not services.still_to_accept(get_session(), account_id=g.account.id, state=g.terms):
         return None
     target = request.full_path.rstrip("?") if request.method == "GET" and not request.headers.get(
         "HX-Request") else None

@@ -31,6 +31,13 @@ def current_terms_url(session: Session, *, vendor_id: int) -> str | None:
     return usable_terms_url(data_object.string_value if data_object else None)
 
 
+def still_to_accept(session: Session, *, account_id: int, state) -> bool:
+    """Whether the account has yet to accept the vendor's current terms; `state` is what the request's first query
+    read (the stored address, and whether the account accepted exactly it)."""
+    url = usable_terms_url(state.stored_url)
+    return url is not None and not state.accepted and not has_accepted(session, account_id=account_id, url=url)
+
+
 def has_accepted(session: Session, *, account_id: int, url: str | None = None) -> bool:
     """Whether the account accepted the terms at `url`, or without one any terms (then changed by the vendor)."""
     accepted = select(TermsAcceptance.id).where(TermsAcceptance.account_id == account_id)

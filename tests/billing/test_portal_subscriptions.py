@@ -293,6 +293,24 @@ def test_one_trial_per_product_even_with_two_checkouts_open_or_one_paid_whose_ev
     assert shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).amount_total > 0
 
 
+def test_two_subscribe_clicks_at_the_same_moment_offer_the_trial_once(offered, vendor, portal_client, monkeypatch):
+    import portal.subscriptions.services as services
+
+    shop = offered
+    _trial(shop)
+    # Both clicks checked before either made its Checkout: each still thinks the trial is the customer's.
+    monkeypatch.setattr(services, "_trial_left", lambda *args: True)
+    first = _subscribe(portal_client, shop, vendor)
+    second = _subscribe(portal_client, shop, vendor)
+    sessions = shop.stripe.checkout.sessions
+    assert sessions.retrieve(first).status == "open" and sessions.retrieve(first).amount_total == 0
+    assert sessions.retrieve(second).status == "open" and sessions.retrieve(second).amount_total > 0
+    # The one that gave up its trial was ended, not left to be paid.
+    with_trial = [checkout for checkout in sessions.list(params={"limit": 100}).data
+                  if "skm_trial_product_id" in checkout.metadata and checkout.status == "open"]
+    assert [checkout.id for checkout in with_trial] == [first]
+
+
 @pytest.mark.parametrize("value", ["sub_%00x", "sub_" + "x" * 300, "sub_a b", "cus_123"])
 def test_what_is_no_subscription_id_in_the_return_pages_address_is_ignored(offered, vendor, portal_client, value):
     status = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions/Welcome/Status?subscription={value}",
@@ -324,6 +342,41 @@ def test_coming_back_from_billing_shows_what_was_changed_there_at_once(offered, 
     shop.standin.release_deliveries()
     shop.settle()
     assert len(shop.keys()) == 1
+
+
+def test_before_accepting_new_terms_billing_opens_for_cancelling_and_paying_not_for_another_plan(
+        offered, vendor, portal_client, make):
+    from devtools.stripe_standin.errors import Refused
+
+    shop = offered
+    shop.standin.pay_checkout(shop.secret_key, _subscribe(portal_client, shop, vendor))
+    shop.settle()
+    record = shop.db.exec(select(Subscription)).one()
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+
+    def billing_session() -> str:
+        answer = portal_client.post(f"{base}/ManageBilling", data={"csrf_token": csrf_token(portal_client, base)})
+        assert answer.status_code == 303
+        return answer.headers["Location"].rsplit("/", 1)[1]
+
+    make.terms(vendor, "https://acme.example/terms-v2")  # new terms the subscriber has not accepted
+    page = portal_client.get(base).get_data(as_text=True)
+    assert "accept the new terms of use</a>, billing lets you" in page
+    limited = billing_session()
+    with pytest.raises(Refused):
+        shop.standin.billing_action(shop.secret_key, limited, record.stripe_subscription_id, "switch",
+                                    price=shop.yearly)
+    assert billing_session() != limited  # a second visit finds the same limited configuration, makes no other
+    configurations = [c for c in shop.stripe.billing_portal.configurations.list(params={"limit": 100}).data
+                      if "skm_portal" in c.metadata]
+    assert len(configurations) == 1 and not configurations[0].features.subscription_update.enabled
+    shop.standin.billing_action(shop.secret_key, limited, record.stripe_subscription_id, "cancel_at_period_end")
+
+    portal_client.post(f"/Portal/@{vendor.slug}/Terms", data={"csrf_token": csrf_token(
+        portal_client, f"/Portal/@{vendor.slug}/Terms")})
+    assert "accept the new terms" not in portal_client.get(base).get_data(as_text=True)
+    shop.standin.billing_action(shop.secret_key, billing_session(), record.stripe_subscription_id, "switch",
+                                price=shop.yearly)
 
 
 def test_the_plans_say_where_the_customer_stands(offered, vendor, portal_client):
