@@ -97,3 +97,10 @@ function sayFailed(event) {
 }
 document.addEventListener("htmx:responseError", sayFailed);
 document.addEventListener("htmx:sendError", sayFailed);
+
+// A part of the page answered with a message of its own ("New association link made", say): the messages shown at
+// the top when the page loaded are about what came before it, and would now mislead, so they go.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (!event.target.querySelector || !event.target.querySelector(".flash")) return;
+  document.querySelectorAll("main > .flashes").forEach((flashes) => flashes.remove());
+});

@@ -62,7 +62,7 @@ def new_page(browser, live_server, console_errors):
     yield open_page
     for context in contexts:
         context.close()
-    assert console_errors == [], "the browser reported errors"
+    assert console_errors == [], "the browser reported errors: " + " | ".join(console_errors)
 
 
 @pytest.fixture

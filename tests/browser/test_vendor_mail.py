@@ -29,6 +29,11 @@ def test_vendor_mails_the_link_sets_reminders_and_a_products_getting_started(ven
     page.screenshot(path=f"{SCREENSHOTS}/vendor_mail_customer_page.png", full_page=True)
     [mail] = mailbox.to("grace@example.test")
     assert section.get_by_role("textbox", name="Association link").input_value() in text_of(mail)
+    # A new link made: the message about the mailed one (now dead) goes, the section says what happened.
+    page.once("dialog", lambda dialog: dialog.accept())
+    section.get_by_role("button", name="Make a new link").click()
+    expect(section).to_contain_text("New association link made; the old one no longer works.")
+    expect(page.get_by_text("The link is on its way to grace@example.test.")).to_have_count(0)
 
     page.goto("/vendor/settings")
     reminders = page.get_by_role("article", name="Expiry reminders")
