@@ -81,8 +81,23 @@ def _assign(product: Product, fields: dict) -> None:
     assign(product, fields, editable=EDITABLE_FIELDS)
 
 
+def _refuse_a_second_name(session: Session, product: Product, name: str) -> None:
+    """A new name must not be another product's of the vendor (in any case): two products of one name could not be
+    told apart in a key form, the key search or a customer's license cards. Names kept from before stay as they are."""
+    name = (name or "").strip()
+    if not name or name == product.name:
+        return
+    taken = session.exec(select(Product.id).where(Product.vendor_id == product.vendor_id,
+                                                  func.lower(Product.name) == func.lower(name),
+                                                  Product.id != product.id).limit(1)).first()
+    if taken is not None:
+        raise DomainError(f"You have a product named {name} already: give this one a name of its own.",
+                          field="name")
+
+
 def create_product(session: Session, *, vendor_id: int, actor: str, ip: str = "", **fields) -> Product:
     product = Product(vendor_id=vendor_id)
+    _refuse_a_second_name(session, product, fields.get("name", ""))
     _assign(product, fields)
     session.add(product)
     session.flush()
@@ -93,6 +108,8 @@ def create_product(session: Session, *, vendor_id: int, actor: str, ip: str = ""
 
 def update_product(session: Session, *, product: Product, actor: str, ip: str = "", **fields) -> Product:
     before = snapshot(product, leave_out=("next_key_number",))
+    if "name" in fields:
+        _refuse_a_second_name(session, product, fields["name"])
     _assign(product, fields)
     session.add(product)
     record_change(session, vendor_id=product.vendor_id, actor=actor, action="product.updated",

@@ -4,6 +4,8 @@ import io
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
+from sqlalchemy import func
 from sqlmodel import select
 
 from portal.billing_models import Subscription
@@ -175,3 +177,19 @@ def test_two_features_of_one_name_are_refused_at_the_second(vendor_client, produ
     assert unnamed.status_code == 422 and 'id="f3_name-error"' in unnamed.get_data(as_text=True)
     db.expire_all()
     assert db.get(Product, product.id).f1_name != "Cloud"
+
+
+def test_a_second_product_of_one_name_is_refused(vendor_client, make, vendor, product, db):
+    other = make.product(vendor, name="Photo Editor")
+    created = post_form(vendor_client, "/vendor/products/new", {"name": f"  {product.name.upper()} "})
+    html = created.get_data(as_text=True)
+    assert created.status_code == 422 and 'id="name-error"' in html
+    assert f"You have a product named {escape(product.name.upper())} already" in html
+    renamed = post_form(vendor_client, f"/vendor/products/{other.id}/edit", {"name": product.name})
+    assert renamed.status_code == 422 and 'id="name-error"' in renamed.get_data(as_text=True)
+    db.expire_all()
+    assert db.exec(select(func.count()).select_from(Product)).one() == 2
+    assert db.get(Product, other.id).name == "Photo Editor"
+    # A name is checked only when it changes: a product saved again under its own name is not refused.
+    assert post_form(vendor_client, f"/vendor/products/{other.id}/edit",
+                     {"name": "Photo Editor", "description": "Edits photos."}).status_code == 303

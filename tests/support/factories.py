@@ -1,5 +1,7 @@
 """One-line builders of domain records, made through the same services the app uses."""
 
+from sqlmodel import select
+
 from portal.accounts import services as accounts
 from portal.customers import services as customers
 from portal.dataobjects import services as dataobjects
@@ -73,7 +75,10 @@ class Factory:
         assert (response.status_code, response.headers.get("Location")) == (303, f"/Portal/@{vendor.slug}/"), (
             response.get_data(as_text=True))
 
-    def product(self, vendor: Vendor, *, name: str = "Demo App", **feature_names) -> Product:
+    def product(self, vendor: Vendor, *, name: str | None = None, **feature_names) -> Product:
+        if name is None:  # "Demo App", then "Demo App 2"...: a vendor's product names are its own
+            made = len(self.session.exec(select(Product.id).where(Product.vendor_id == vendor.id)).all())
+            name = "Demo App" if not made else f"Demo App {made + 1}"
         product = create_product(self.session, vendor_id=vendor.id, actor="test", name=name, **feature_names)
         self.session.commit()
         return product
