@@ -21,7 +21,8 @@ def new_session_secret() -> str:
 
 SESSION_SECRET_MAX = 64
 # SQLite reuses the highest row id after a delete unless a table says AUTOINCREMENT: the tables whose ids a cookie
-# or a link names never hand out an id twice (PostgreSQL's sequences never do).
+# or a link names, or that other records and vendors' software keep (a key's GlobalId, a machine's data objects),
+# never hand out an id twice (PostgreSQL's sequences never do).
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 

@@ -283,6 +283,7 @@ class LicenseKey(SQLModel, table=True):
         sa.Index("ix_license_key_expiry_sweep", "vendor_id", "block", "expires", "renews_on"),
         # key/CreateTrialKey: one trial key per machine and product, found again even once deactivated.
         sa.Index("uq_license_key_product_trial_machine", "product_id", "trial_machine", unique=True),
+        NEVER_REUSE_IDS,  # an id is the key's GlobalId, which Stripe's metadata and vendors' software keep
     )
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
@@ -324,7 +325,7 @@ class LicenseKey(SQLModel, table=True):
 
 class ActivatedMachine(SQLModel, table=True):
     __tablename__ = "activated_machine"
-    __table_args__ = (sa.UniqueConstraint("key_id", "mid", name="uq_activated_machine_key_mid"),)
+    __table_args__ = (sa.UniqueConstraint("key_id", "mid", name="uq_activated_machine_key_mid"), NEVER_REUSE_IDS)
     id: int | None = Field(default=None, primary_key=True)
     key_id: int = Field(sa_column=fk("license_key.id", index=False))
     mid: str = Field(max_length=200)

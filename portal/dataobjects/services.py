@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from portal.audit import record_change, snapshot
 from portal.dataobjects import features
 from portal.domain import DomainError, find_owned, get_owned
-from portal.models import DATA_STRING_MAX, NAME_MAX, URL_MAX, DataObject, LicenseKey, Product
+from portal.models import DATA_STRING_MAX, NAME_MAX, URL_MAX, ActivatedMachine, DataObject, LicenseKey, Product
 from portal.rules import is_web_url
 
 # MACHINE: a machine activated on a key (the Web API's `...ToMachineCode` methods), by its ActivatedMachine id.
@@ -180,6 +180,12 @@ def owner_of(session: Session, *, vendor_id: int, referencer_type: int, referenc
     """The vendor's product or key a data object hangs on (None for another vendor's, or none)."""
     model = {PRODUCT: Product, KEY: LicenseKey}.get(referencer_type)
     return find_owned(session, model, referencer_id, vendor_id=vendor_id) if model is not None else None
+
+
+def machine_of(session: Session, *, vendor_id: int, machine_id: int) -> tuple[ActivatedMachine, LicenseKey] | None:
+    """A MACHINE data object's machine and the key it is activated on (None for another vendor's, or none)."""
+    return session.exec(select(ActivatedMachine, LicenseKey).join(LicenseKey, LicenseKey.id == ActivatedMachine.key_id)
+                        .where(ActivatedMachine.id == machine_id, LicenseKey.vendor_id == vendor_id)).first()
 
 
 def add_to_int_value(session: Session, *, data_object: DataObject, amount: int, bound: int | None = None,

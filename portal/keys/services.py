@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
-from portal.dataobjects.services import KEY, delete_objects_of
+from portal.dataobjects.services import KEY, MACHINE, delete_objects_of
 from portal.domain import DomainError, NotFound, find_owned, get_owned
 from portal.keys import countdown, product_settings
 from portal.keys.managed import stripe_managed_key_ids
@@ -226,6 +226,8 @@ def change_details(session: Session, *, key: LicenseKey, actor: str, ip: str = "
 def delete_key(session: Session, *, key: LicenseKey, actor: str, ip: str = "") -> None:
     _audit(session, key, actor, "key.deleted", before=_state(key), ip=ip)
     delete_objects_of(session, vendor_id=key.vendor_id, referencer_type=KEY, referencer_ids=[key.id])
+    forget_machines_data(session, vendor_id=key.vendor_id,
+                         machine_ids=select(ActivatedMachine.id).where(ActivatedMachine.key_id == key.id))
     session.delete(key)
 
 
@@ -318,10 +320,18 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
     return machine
 
 
+def forget_machines_data(session: Session, *, vendor_id: int, machine_ids) -> None:
+    """The data objects of machines about to go (`machine_ids` may be a subquery): they were that activation's, and
+    must not outlive it (nor meet a later machine given its id)."""
+    delete_objects_of(session, vendor_id=vendor_id, referencer_type=MACHINE, referencer_ids=machine_ids)
+
+
 def _drop_lapsed_floating(session: Session, key: LicenseKey, now: datetime) -> None:
-    """A floating activation past its interval holds no slot: its row goes when the key is next activated."""
-    session.execute(delete(ActivatedMachine).where(ActivatedMachine.key_id == key.id,
-                                                   ActivatedMachine.floating_expires <= now))
+    """A floating activation past its interval holds no slot: its row (and its data objects) go when the key is next
+    activated."""
+    lapsed = (ActivatedMachine.key_id == key.id, ActivatedMachine.floating_expires <= now)
+    forget_machines_data(session, vendor_id=key.vendor_id, machine_ids=select(ActivatedMachine.id).where(*lapsed))
+    session.execute(delete(ActivatedMachine).where(*lapsed))
 
 
 def _check_devices(session: Session, key: LicenseKey, mid: str) -> None:
@@ -364,6 +374,7 @@ def deactivate_machine(session: Session, *, key: LicenseKey, machine_id: int, ac
     if machine is None or machine.key_id != key.id:
         raise NotFound()
     _audit(session, key, actor, "key.machine_deactivated", before={"mid": machine.mid}, ip=ip)
+    forget_machines_data(session, vendor_id=key.vendor_id, machine_ids=[machine.id])
     session.delete(machine)
 
 

@@ -9,7 +9,8 @@ from portal.audit import record_change, snapshot
 from portal.billing_models import live_subscription_ids, still_paid_for
 from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
 from portal.domain import DomainError, NotFound, assign, get_owned
-from portal.models import URL_MAX, LicenseKey, Product, feature_label
+from portal.keys.services import forget_machines_data
+from portal.models import URL_MAX, ActivatedMachine, LicenseKey, Product, feature_label
 from portal.rules import is_single_line, is_web_url
 
 EDITABLE_FIELDS = ("name", "description", "getting_started", "download_url", *(f"f{n}_name" for n in range(1, 9)))
@@ -131,4 +132,6 @@ def delete_product(session: Session, *, product: Product, actor: str, ip: str = 
     delete_objects_of(session, vendor_id=product.vendor_id, referencer_type=PRODUCT, referencer_ids=[product.id])
     delete_objects_of(session, vendor_id=product.vendor_id, referencer_type=KEY,
                       referencer_ids=select(LicenseKey.id).where(LicenseKey.product_id == product.id))
+    forget_machines_data(session, vendor_id=product.vendor_id, machine_ids=select(ActivatedMachine.id).join(
+        LicenseKey, LicenseKey.id == ActivatedMachine.key_id).where(LicenseKey.product_id == product.id))
     session.delete(product)
