@@ -3,7 +3,8 @@ that commits, and by a periodic sweep if the job was lost (huey does not run aga
 killed). Every mail goes out at least once: a consumer killed after the relay took a mail and before it was
 marked sent sends it again.
 
-Every mail is in a vendor's name (the sender's display name) and carries its portal's link; its words are one
+Every mail is in a vendor's name (the sender's display name) and carries its portal's link (but a vendor's
+registration's, in the portal's own name, with the dashboard's link); its words are one
 text template, `mail/<template>.txt`, which the one layout (`mail/_layout.txt` and `mail/_layout.html`) wraps as
 plain text and as HTML, so what every mail looks like (the vendor's brand, the footer) is said in one place.
 """
@@ -43,6 +44,19 @@ def queue_mail(session: Session, *, to: str, subject: str, template: str, vendor
     The context is plain values (names, absolute links, tokens): the job renders the mail from them."""
     context |= {"vendor_name": vendor.name, "portal_link": portal_link or portal_home(vendor.slug),
                 "brand": _brand(vendor)}
+    _queue(session, to=to, subject=subject, template=template, context=context)
+
+
+def queue_operator_mail(session: Session, *, to: str, subject: str, template: str, dashboard_link: str,
+                        **context) -> None:
+    """A mail in the portal's own name (MAIL_FROM's display name), about no vendor yet: a vendor's registration.
+    It ends with the vendor dashboard's link."""
+    context |= {"vendor_name": parseaddr(current_app.config["MAIL_FROM"])[0] or "Licensing portal",
+                "portal_link": dashboard_link, "portal_label": "Vendor dashboard", "brand": {}}
+    _queue(session, to=to, subject=subject, template=template, context=context)
+
+
+def _queue(session: Session, *, to: str, subject: str, template: str, context: dict) -> None:
     mail = OutgoingMail(recipient=to, subject=" ".join(subject.split())[:NOTES_MAX], template=template,
                         context=json.dumps(context))
     session.add(mail)

@@ -28,7 +28,8 @@ ID_KINDS = {"customer_id", "account_id", "object_id", "product_id", "key_id", "m
 PARENT_OF = {"account_id": "customer_id", "machine_id": "key_id", "price_id": "product_id"}
 # Pages anyone may open. A view newly marked `@public` must be reviewed and added here.
 PUBLIC_ENDPOINTS = {
-    "vendors.register", "vendors.login", "vendors.forgot_password", "vendors.reset_password",
+    "vendors.register", "vendors.finish_registration", "vendors.login", "vendors.forgot_password",
+    "vendors.reset_password",
     "accounts.login", "accounts.forgot_password", "accounts.reset_password", "accounts.verify_email",
     "signup.sign_up", "signup.associate", "signup.confirm",
     "brand_assets.logo", "brand_assets.stylesheet",  # the portal's look, on its login page too

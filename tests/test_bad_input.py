@@ -13,6 +13,7 @@ from portal.accounts import services as accounts
 from portal.dataobjects import services as dataobjects
 from portal.dataobjects.services import TERMS_URL
 from portal.models import Customer, DataObject, PendingLogin, PortalAccount, Vendor, VendorUser
+from portal.vendors import registration
 from tests.support.factories import CUSTOMER_PASSWORD, VENDOR_PASSWORD
 from tests.support.mail import text_of
 from tests.support.pages import csrf_token, post_form
@@ -57,8 +58,10 @@ def _fill(value: str, env: dict) -> str:
 
 FORMS = {
     "vendor register": Form("/vendor/register", "stranger", {
-        "name": "Initech", "slug": "initech", "email": "boss@initech.test", "password": NEW_PASSWORD},
-        ("name", "slug", "email", "password"), lands="/vendor/"),
+        "name": "Initech", "slug": "initech", "email": "boss@initech.test"}, ("name", "slug", "email")),
+    "vendor register finish": Form("/vendor/register/finish?token={registration_token}", "stranger", {
+        "name": "Initech", "slug": "initech", "password": NEW_PASSWORD}, ("name", "slug", "password"),
+        lands="/vendor/"),
     "vendor login": Form("/vendor/login", "stranger", {"email": "{owner_email}", "password": VENDOR_PASSWORD},
                          ("email", "password"), lands="/vendor/"),
     "customer new": Form("/vendor/customers/new", "vendor", CUSTOMER, ("name",), lands=r"/vendor/customers/\d+"),
@@ -107,9 +110,11 @@ SPECIFIC = [
     ("vendor register", "slug with two dots", {"slug": "a..b"}, ["slug"]),
     ("vendor register", "slug with markup", {"slug": MARKUP}, ["slug"]),
     ("vendor register", "slug taken", {"slug": "ACME.io"}, ["slug"]),
-    ("vendor register", "e-mail taken", {"email": "{owner_email}"}, ["email"]),
-    ("vendor register", "password too short", {"password": "nine-char"}, ["password"]),
-    ("vendor register", "password too long", {"password": "p" * 201}, ["password"]),
+    ("vendor register finish", "slug taken", {"slug": "ACME.io"}, ["slug"]),
+    ("vendor register finish", "slug with markup", {"slug": MARKUP}, ["slug"]),
+    ("vendor register finish", "password too short", {"password": "nine-char"}, ["password"]),
+    ("vendor register finish", "password is the e-mail", {"password": "boss@initech.test"}, ["password"]),
+    ("vendor register finish", "password too long", {"password": "p" * 201}, ["password"]),
     ("vendor login", "wrong password", {"password": "wrong-password-1"}, [FORM_ERROR]),
     ("vendor login", "unknown e-mail", {"email": "nobody@example.test"}, [FORM_ERROR]),
     *[(form, label, changes, fields) for form in ("customer new", "customer edit") for label, changes, fields in [
@@ -198,6 +203,9 @@ class Env(dict):
         elif name == "object_id":
             value = dataobjects.add_object(db, vendor_id=vendor.id, name="colour", string_value="blue",
                                            actor="test").id
+        elif name == "registration_token":
+            with fixture("app").app_context():
+                value = registration.token_for(registration.Asked("Initech", "initech", "boss@initech.test"))
         elif name == "reset_token":
             value = accounts.issue_token(db, account=fixture("account"), purpose=accounts.RESET_PASSWORD)
         elif name == "association":
@@ -334,8 +342,8 @@ def test_data_object_text_is_kept_as_typed_and_shown_escaped(app, env, request, 
 
 def test_a_vendor_name_is_kept_as_typed_and_shown_escaped(app, env, request):
     typed = {"name": f"{MARKUP} & O'Brien"}
-    client, response = submit(FORMS["vendor register"], env, request, typed)
-    FORMS["vendor register"].assert_accepted(response, env)
+    client, response = submit(FORMS["vendor register finish"], env, request, typed)
+    FORMS["vendor register finish"].assert_accepted(response, env)
     assert stored(app, Vendor, slug="initech").name == typed["name"]
     for url in ("/vendor/", "/Portal/@initech/Login"):
         assert_shown_escaped(client.get(url).get_data(as_text=True), typed["name"])
@@ -397,8 +405,10 @@ def test_signing_up_with_a_known_e_mail_mails_its_owner(app, env, request, mailb
 def test_passwords_are_stored_as_argon2id_hashes(app):
     vendor_password, customer_password = "vendor-secret-pw-1", "customer-secret-pw-1"
     client = app.test_client()
-    response = post_form(client, "/vendor/register", {"name": "Initech", "slug": "initech",
-                                                       "email": "boss@initech.test", "password": vendor_password})
+    with app.app_context():
+        token = registration.token_for(registration.Asked("Initech", "initech", "boss@initech.test"))
+    response = post_form(client, f"/vendor/register/finish?token={token}", {"name": "Initech", "slug": "initech",
+                                                                             "password": vendor_password})
     assert response.status_code == 303 and response.headers["Location"] == "/vendor/"
     response = post_form(client, "/Portal/@initech/SignUp", {"name": "Bob", "email": "bob@example.test",
                                                               "password": customer_password})

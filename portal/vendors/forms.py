@@ -19,12 +19,22 @@ from portal.keys.reminders import MAX_DAYS
 from portal.models import NAME_MAX
 
 
-class RegisterForm(FlaskForm):
+class _CompanyForm(FlaskForm):
     name = StringField("Company name", filters=[strip],
                        validators=[required(), at_most(NAME_MAX), single_line])
     slug = StringField("Portal address", filters=[strip], validators=[required(), valid_slug])
+
+
+class RegisterForm(_CompanyForm):
+    """A registration's first step: the mailed link proves the e-mail before anything is made."""
+
     email = EmailField("Your e-mail", filters=[strip], render_kw={"autocomplete": "email"},
                        validators=[required(), *email_address()])
+
+
+class FinishRegistrationForm(_CompanyForm):
+    """A registration's last step, from the mailed link: the company and the address again, and the password."""
+
     password = PasswordField("Password", render_kw={"autocomplete": "new-password"}, validators=new_password())
 
 

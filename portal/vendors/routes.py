@@ -20,8 +20,8 @@ from portal.terms.forms import TermsForm
 from portal.terms.services import terms_settings
 from portal.throttle import current_password_tries_left, mail_if_allowed, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
-from portal.vendors import password_reset, services, sessions
-from portal.vendors.forms import RegisterForm, ReminderSettingsForm, SettingsForm
+from portal.vendors import password_reset, registration, services, sessions
+from portal.vendors.forms import FinishRegistrationForm, RegisterForm, ReminderSettingsForm, SettingsForm
 from portal.vendors.home import overview
 from portal.web import client_ip
 
@@ -32,18 +32,45 @@ blueprint = vendor_blueprint("vendors", __name__, "/vendor")
 @public
 @limiter.limit("10 per hour", methods=["POST"])
 def register():
+    """A registration's first step: the answer is "check your mail" for any e-mail, known here or not."""
     if not current_app.config["VENDOR_REGISTRATION"]:
         abort(404)
     form = RegisterForm()
     if form.validate_on_submit():
         session = get_session()
-        done, user = commit_or_show(session, form, lambda: services.register_vendor(
-            session, name=form.name.data, slug=form.slug.data, email=form.email.data, password=form.password.data))
+        done, asked = commit_or_show(session, form, lambda: registration.checked(
+            session, name=form.name.data, slug=form.slug.data, email=form.email.data))
+        if done:
+            pages = registration.Pages(absolute_url("vendors.finish_registration"), absolute_url("vendors.login"),
+                                       absolute_url("vendors.forgot_password"))
+            mail_if_allowed("vendor-register", 0, asked.email, lambda session: registration.request_registration(
+                session, asked=asked, pages=pages))
+            return render_template("vendors/registration_check_mail.html", email=asked.email)
+    return render_template("vendors/register.html", form=form), form_status(form)
+
+
+@blueprint.route("/register/finish", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per minute", deduct_when=lambda response: response.status_code == 404)
+def finish_registration():
+    """The mailed link: the company and its address again (taken meanwhile, say), the password, and the vendor is
+    made."""
+    if not current_app.config["VENDOR_REGISTRATION"]:
+        abort(404)
+    token, session = request.args.get("token", ""), get_session()
+    try:
+        asked = registration.asked_of_link(session, token=token)
+    except registration.RegistrationLinkNotValid:  # used, expired or mistyped (the rate limit counts these 404s)
+        return render_template("vendors/registration_link_not_valid.html"), 404
+    form = FinishRegistrationForm(data={"name": asked.name, "slug": asked.slug} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        done, user = commit_or_show(session, form, lambda: registration.finish(
+            session, token=token, name=form.name.data, slug=form.slug.data, password=form.password.data))
         if done:
             sessions.log_in(user)
             flash("Welcome! Your portal is ready.", "success")
             return redirect(url_for("vendors.home"), code=303)
-    return render_template("vendors/register.html", form=form), form_status(form)
+    return render_template("vendors/register_finish.html", form=form, email=asked.email), form_status(form)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])

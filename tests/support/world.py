@@ -16,7 +16,7 @@ from portal.keys import services as keys
 from portal.models import KeyBatch, PendingLogin, utcnow
 from portal.products import services as products
 from portal.security import new_token, token_digest
-from portal.vendors import password_reset
+from portal.vendors import password_reset, registration
 from tests.support.factories import CUSTOMER_PASSWORD
 
 
@@ -114,6 +114,7 @@ def build_world(make, db, vendor, other_vendor, customer, account) -> World:
     reset = accounts.issue_token(db, account=account, purpose=accounts.RESET_PASSWORD)
     with make.app.app_context():
         vendor_reset = password_reset.token_for(make.owner(vendor))
+        registering = registration.token_for(registration.Asked("Newco", "newco", "boss@newco.test"))
     verify = accounts.issue_token(db, account=account, purpose=accounts.VERIFY_EMAIL)
     confirm, foreign_confirm = new_token(), new_token()
     for owner, token in ((vendor, confirm), (other_vendor, foreign_confirm)):
@@ -138,6 +139,7 @@ def build_world(make, db, vendor, other_vendor, customer, account) -> World:
         query={
             "accounts.reset_password": urlencode({"token": reset}),
             "vendors.reset_password": urlencode({"token": vendor_reset}),
+            "vendors.finish_registration": urlencode({"token": registering}),
             "accounts.verify_email": urlencode({"token": verify}),
             "signup.confirm": urlencode({"token": confirm}),
             "signup.associate": urlsplit(make.association_link(vendor, neighbour)).query,

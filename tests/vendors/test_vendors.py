@@ -2,13 +2,22 @@ import pytest
 from sqlmodel import select
 
 from portal.models import PortalAccount, Vendor, VendorUser
+from tests.support.mail import text_of
 from tests.support.pages import post_form, redirect_path
 
 
 def register(client, **overrides):
-    data = {"name": "Initech", "slug": "Initech.io", "email": "boss@initech.test",
-            "password": "a-long-password"} | overrides
+    data = {"name": "Initech", "slug": "Initech.io", "email": "boss@initech.test"} | overrides
     return post_form(client, "/vendor/register", data)
+
+
+def finish(client, link: str, **overrides):
+    data = {"name": "Initech", "slug": "initech.io", "password": "a-long-password"} | overrides
+    return post_form(client, link, data)
+
+
+def local(link: str) -> str:
+    return link.split("localhost", 1)[1]
 
 
 def test_the_site_root_leads_to_the_vendor_dashboard(client):
@@ -16,13 +25,48 @@ def test_the_site_root_leads_to_the_vendor_dashboard(client):
     assert response.status_code == 302 and response.headers["Location"] == "/vendor/"
 
 
-def test_registration_creates_vendor_and_logs_in(client, db):
-    response = register(client)
+def test_registration_mails_a_link_that_makes_the_vendor_and_logs_in(client, db, mailbox):
+    answer = register(client)
+    assert answer.status_code == 200 and "Check your mail" in answer.get_data(as_text=True)
+    assert db.exec(select(Vendor)).all() == []  # nothing made until the e-mail is confirmed
+    [mail] = mailbox.to("boss@initech.test")
+    assert mail["Subject"] == "Finish creating your vendor account" and "Licensing portal" in mail["From"]
+    assert "Vendor dashboard: http://localhost/vendor/login" in text_of(mail)
+    link = local(mailbox.last_link("boss@initech.test", "/vendor/register/finish?token="))
+    page = client.get(link).get_data(as_text=True)
+    assert 'value="Initech"' in page and 'value="initech.io"' in page and "boss@initech.test" in page
+    response = finish(client, link, name="Initech Inc.")
     assert response.status_code == 303 and response.headers["Location"] == "/vendor/"
     vendor = db.exec(select(Vendor)).one()
-    assert vendor.slug == "initech.io"
+    assert (vendor.slug, vendor.name) == ("initech.io", "Initech Inc.")
     assert db.exec(select(VendorUser)).one().password_hash.startswith("$argon2id$")
     assert "Initech" in client.get("/vendor/").get_data(as_text=True)
+    # The link made the account: it is used up.
+    again = client.get(link)
+    assert again.status_code == 404 and "This link has been used or has expired" in again.get_data(as_text=True)
+
+
+def test_a_known_e_mail_gets_the_same_answer_and_its_owner_a_note(client, make, vendor, db, mailbox):
+    owner = make.owner(vendor)
+    unknown = register(client, slug="initech", email="someone@initech.test").get_data(as_text=True)
+    known = register(client, slug="initech2", email=owner.email.upper()).get_data(as_text=True)
+    assert known.replace(owner.email, "someone@initech.test").replace("initech2", "initech") == unknown
+    [note] = mailbox.to(owner.email)
+    assert note["Subject"] == f"You have a vendor account for {vendor.name}"
+    assert "http://localhost/vendor/login" in text_of(note) and "http://localhost/vendor/forgot-password" in text_of(
+        note) and "token" not in text_of(note)
+    assert len(db.exec(select(Vendor)).all()) == 1
+
+
+def test_a_bad_link_and_an_address_taken_meanwhile(client, make, vendor, db, mailbox):
+    assert client.get("/vendor/register/finish?token=nonsense").status_code == 404
+    register(client)
+    link = local(mailbox.last_link("boss@initech.test", "/vendor/register/finish?token="))
+    assert client.get(link[:-3]).status_code == 404  # altered
+    make.vendor(slug="initech.io", name="Quicker")  # the address is taken before the link is opened
+    taken = finish(client, link, slug="initech.io")
+    assert taken.status_code == 422 and 'id="slug-error"' in taken.get_data(as_text=True)
+    assert finish(client, link, slug="initech-two").status_code == 303
 
 
 def test_taken_slug_is_refused_at_the_field(client, vendor):
