@@ -157,3 +157,45 @@ def test_trial_keys_learn_their_machine_and_countdown_starts_from_the_machines_o
     assert [tuple(row) for row in rows] == [(1, "m-1", 1), (2, None, 1), (3, "m-2", 1), (4, None, 0), (5, None, 0)]
     command.downgrade(config, "45c01476777f")
     engine.dispose()
+
+
+def test_machine_data_left_by_gone_or_earlier_machines_goes_and_ids_are_not_handed_out_again(fresh_database_url):
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "071fb51aace0")
+    engine = make_engine(fresh_database_url)
+    sqlite = engine.dialect.name == "sqlite"
+
+    def when(month: int) -> datetime:
+        return datetime(2026, month, 1, tzinfo=UTC)
+
+    with engine.begin() as connection:
+        _add(connection, "vendor", id=1)
+        _add(connection, "product", id=1, vendor_id=1)
+        for key_id in (1, 2):
+            _add(connection, "license_key", id=key_id, vendor_id=1, product_id=1, key_number=key_id, key=f"K-{key_id}")
+        # Bob's machine took, in March, the id of Alice's machine (on key 1), deactivated before.
+        _add(connection, "activated_machine", id=1, key_id=2, mid="bob-pc")
+        _add(connection, "audit_event", id=1, vendor_id=1, action="key.machine_activated", subject_type="key",
+             subject_id=2, after='{"mid": "bob-pc"}', created=when(3))
+        _add(connection, "audit_event", id=2, vendor_id=1, action="key.deleted", subject_type="key", subject_id=9)
+        for object_id, referencer_type, referencer_id, month in ((1, 3, 1, 2),  # Alice's, found by Bob
+                                                                  (2, 3, 1, 4),  # Bob's own
+                                                                  (3, 3, 7, 2),  # of a machine gone
+                                                                  (4, 2, 1, 2)):  # a key's
+            _add(connection, "data_object", id=object_id, vendor_id=1, referencer_type=referencer_type,
+                 referencer_id=referencer_id, name=f"object-{object_id}", created=when(month))
+    command.upgrade(config, "head")
+    with engine.begin() as connection:
+        left = [row[0] for row in connection.execute(sa.text("SELECT id FROM data_object ORDER BY id"))]
+        assert left == ([2, 4] if sqlite else [1, 2, 4])  # PostgreSQL never gave an id twice: no Alice's there
+        assert connection.execute(sa.text("SELECT count(*) FROM activated_machine")).scalar() == 1
+        if sqlite:
+            tables = dict(connection.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
+            for table in SQLModel.metadata.sorted_tables:
+                if table.dialect_options["sqlite"]["autoincrement"]:
+                    assert "AUTOINCREMENT" in tables[table.name], table.name
+            # The key deleted as id 9 stays deleted: the next key is 10.
+            sequence = sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'license_key'")
+            assert connection.execute(sequence).scalar() == 9
+    command.downgrade(config, "071fb51aace0")
+    engine.dispose()

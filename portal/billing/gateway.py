@@ -254,7 +254,10 @@ class Gateway:
         """The account's active Billing Portal configurations (one page: an account keeps a handful)."""
         return _one_page(self._v1.billing_portal.configurations.list, {"active": True, "limit": 100})
 
-    def create_billing_portal_configuration(self, *, features: dict, metadata: dict, idempotency_key: str) -> dict:
-        return _calling(self._v1.billing_portal.configurations.create,
-                        params={"features": features, "metadata": metadata},
+    def create_billing_portal_configuration(self, *, features: dict, metadata: dict, business_profile: dict,
+                                            idempotency_key: str) -> dict:
+        params = {"features": features, "metadata": metadata}
+        if business_profile:
+            params["business_profile"] = business_profile
+        return _calling(self._v1.billing_portal.configurations.create, params=params,
                         options={"idempotency_key": idempotency_key})

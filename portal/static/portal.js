@@ -100,7 +100,11 @@ document.addEventListener("htmx:sendError", sayFailed);
 
 // A part of the page answered with a message of its own ("New association link made", say): the messages shown at
 // the top when the page loaded are about what came before it, and would now mislead, so they go.
+// Only an answer to the user's own action: a part that refreshes itself as the page loads leaves them.
 document.addEventListener("htmx:afterSwap", (event) => {
-  if (!event.target.querySelector || !event.target.querySelector(".flash")) return;
+  const source = event.detail.elt;
+  if (source && source.getAttribute && (source.getAttribute("hx-trigger") || "").includes("load")) return;
+  const part = event.target;
+  if (!part.querySelector || !(part.matches(".flash") || part.querySelector(".flash"))) return;
   document.querySelectorAll("main > .flashes").forEach((flashes) => flashes.remove());
 });

@@ -300,15 +300,19 @@ _BEFORE_TERMS_FEATURES = {"subscription_cancel": {"enabled": True, "mode": "at_p
 
 
 def _before_terms_configuration(session: Session, gateway: Gateway, connection: StripeConnection) -> str:
-    """The account's configuration for BEFORE_TERMS, made the first time it is needed (and found by its metadata
-    after that; the idempotency key keeps two first clicks at once to one)."""
-    for configuration in _stripe(session, gateway.billing_portal_configurations):
+    """The account's configuration for BEFORE_TERMS, made the first time it is needed with the default one's
+    business details (headline, privacy and terms links), and found by its metadata after that; the idempotency
+    key keeps two first clicks at once to one (and names the features, which a later version may change)."""
+    configurations = _stripe(session, gateway.billing_portal_configurations)
+    for configuration in configurations:
         if (configuration.get("metadata") or {}).items() >= BEFORE_TERMS.items():
             return configuration["id"]
+    default = next((c for c in configurations if c.get("is_default")), {})
+    profile = {name: value for name, value in (default.get("business_profile") or {}).items() if value}
     mode = "live" if connection.livemode else "test"
     return _stripe(session, gateway.create_billing_portal_configuration, features=_BEFORE_TERMS_FEATURES,
-                   metadata=BEFORE_TERMS,
-                   idempotency_key=f"skm-portal-before-terms-{connection.vendor_id}-{mode}")["id"]
+                   metadata=BEFORE_TERMS, business_profile=profile,
+                   idempotency_key=f"skm-portal-before-terms-v1-{connection.vendor_id}-{mode}")["id"]
 
 
 def billing_portal_url(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,

@@ -5,8 +5,9 @@ the login and forgot-password links. So the page tells no one which e-mails have
 made for an address its owner did not confirm.
 
 The link's token is signed with the app's secret key (itsdangerous, as the password reset's), not stored: it
-carries the company, the portal address and the e-mail, for two days. What it makes uses it up: once its e-mail
-logs in here, the link says it has been used.
+carries the company, the portal address and the e-mail, for two days. What it makes uses it up: while its e-mail
+has a vendor login here, the link says it has been used. The mail does not repeat the company's name: whoever
+asks chooses it, and a mail in the portal's name should carry no words of theirs.
 """
 
 from dataclasses import astuple, dataclass
@@ -78,7 +79,7 @@ def send_registration_mail(asked: tuple, pages: tuple) -> None:
         else:
             queue_operator_mail(session, to=asked.email, subject="Finish creating your vendor account",
                                 template="vendor_finish_registration", dashboard_link=pages.login_page,
-                                company=asked.name, finish_page=pages.finish_page, token=token_for(asked))
+                                finish_page=pages.finish_page, token=token_for(asked))
         session.commit()
 
 

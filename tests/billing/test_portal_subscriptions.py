@@ -359,17 +359,21 @@ def test_before_accepting_new_terms_billing_opens_for_cancelling_and_paying_not_
         assert answer.status_code == 303
         return answer.headers["Location"].rsplit("/", 1)[1]
 
+    configurations = shop.stripe.billing_portal.configurations
+    default = configurations.list(params={"is_default": True}).data[0]
+    configurations.update(default.id, params={"business_profile": {"headline": "Acme billing"}})
     make.terms(vendor, "https://acme.example/terms-v2")  # new terms the subscriber has not accepted
     page = portal_client.get(base).get_data(as_text=True)
     assert "accept the new terms of use</a>, billing lets you" in page
+    assert "To subscribe or switch plans," in page and "Subscribe</button>" not in page
     limited = billing_session()
     with pytest.raises(Refused):
         shop.standin.billing_action(shop.secret_key, limited, record.stripe_subscription_id, "switch",
                                     price=shop.yearly)
-    assert billing_session() != limited  # a second visit finds the same limited configuration, makes no other
-    configurations = [c for c in shop.stripe.billing_portal.configurations.list(params={"limit": 100}).data
-                      if "skm_portal" in c.metadata]
-    assert len(configurations) == 1 and not configurations[0].features.subscription_update.enabled
+    billing_session()  # a second visit finds the same limited configuration, makes no other
+    made = [c for c in configurations.list(params={"limit": 100}).data if "skm_portal" in c.metadata]
+    assert len(made) == 1 and not made[0].features.subscription_update.enabled
+    assert made[0].business_profile.headline == "Acme billing"  # the vendor's own words, as in their default
     shop.standin.billing_action(shop.secret_key, limited, record.stripe_subscription_id, "cancel_at_period_end")
 
     portal_client.post(f"/Portal/@{vendor.slug}/Terms", data={"csrf_token": csrf_token(

@@ -188,8 +188,12 @@ def test_a_second_product_of_one_name_is_refused(vendor_client, make, vendor, pr
     renamed = post_form(vendor_client, f"/vendor/products/{other.id}/edit", {"name": product.name})
     assert renamed.status_code == 422 and 'id="name-error"' in renamed.get_data(as_text=True)
     db.expire_all()
-    assert db.exec(select(func.count()).select_from(Product)).one() == 2
+    assert db.exec(select(func.count()).select_from(Product).where(Product.vendor_id == vendor.id)).one() == 2
     assert db.get(Product, other.id).name == "Photo Editor"
+    assert post_form(vendor_client, "/vendor/products/new", {"name": "über tool"}).status_code == 303
+    assert post_form(vendor_client, "/vendor/products/new", {"name": "ÜBER TOOL"}).status_code == 422
+    other_vendors = make.product(make.vendor(slug="other.io"), name=product.name)  # another vendor's: theirs
+    assert other_vendors.name == product.name
     # A name is checked only when it changes: a product saved again under its own name is not refused.
     assert post_form(vendor_client, f"/vendor/products/{other.id}/edit",
                      {"name": "Photo Editor", "description": "Edits photos."}).status_code == 303
