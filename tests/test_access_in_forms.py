@@ -227,7 +227,8 @@ def test_another_portals_e_mail_is_unknown_here(app, world, mailbox, db):
     assert response.status_code == 200
     [mail] = mailbox.to(email)
     assert "Confirm your e-mail" in mail["Subject"], "a new login here, not a note about the other portal's"
-    response = post_form(client, mailbox.last_link(email, "/Confirm?token=").split("localhost", 1)[1], {})
+    response = post_form(client, mailbox.last_link(email, "/Confirm?token=").split("localhost", 1)[1],
+                         {"password": "a-long-password"})
     assert response.status_code == 303 and response.headers["Location"] == f"/Portal/@{world.slug}/"
     assert len(db.exec(select(PortalAccount).where(PortalAccount.email == email)).all()) == 2
 

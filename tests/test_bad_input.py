@@ -355,7 +355,7 @@ def test_a_portal_name_is_kept_as_typed_and_shown_escaped(app, env, request, ven
     client, response = submit(FORMS[form_name], env, request, typed)
     FORMS[form_name].assert_accepted(response, env)
     confirm = mailbox.last_link("obrien@example.test", "/Confirm?token=").split("localhost", 1)[1]
-    response = post_form(client, confirm, {})
+    response = post_form(client, confirm, {"password": NEW_PASSWORD})
     assert response.status_code == 303 and response.headers["Location"] == f"/Portal/@{env['slug']}/"
     account = stored(app, PortalAccount, email="obrien@example.test")
     assert account.name == typed["name"]

@@ -37,3 +37,11 @@ class AssociateExistingForm(FlaskForm):
     email = EmailField("E-mail", filters=[strip], render_kw={"autocomplete": "username"},
                        validators=[required(), *email_address()])
     password = PasswordField("Password", render_kw={"autocomplete": "current-password"}, validators=[required()])
+
+
+class ConfirmLoginForm(FlaskForm):
+    """The mailed link's page: the password chosen when asking, which ties the confirmation to the person who chose
+    it (someone else asking with the same e-mail gets a link of its own, which this password does not open)."""
+
+    password = PasswordField("The password you chose", render_kw={"autocomplete": "current-password"},
+                             validators=[required()])

@@ -27,7 +27,7 @@ from portal.jobs import after_commit, huey, job_session, queue_again
 from portal.mail import queue_mail
 from portal.models import Customer, PendingLogin, PortalAccount, Vendor, utcnow
 from portal.rules import valid_new_password
-from portal.security import hash_password, new_token, token_digest
+from portal.security import hash_password, new_token, token_digest, verify_password
 
 LIFETIME = timedelta(hours=48)
 # A request still without its mail this long after it was queued: its job was lost; the sweep queues it again.
@@ -127,11 +127,16 @@ def peek(session: Session, *, vendor_id: int, token: str) -> PendingLogin:
     return pending
 
 
-def confirm(session: Session, *, vendor_id: int, token: str, ip: str = "") -> PortalAccount:
+def confirm(session: Session, *, vendor_id: int, token: str, password: str, ip: str = "") -> PortalAccount:
     """Use the token once and make the login: with a new customer, or joining the customer whose link it came
-    through (which the join uses up). Raises TokenNotValid, LinkNotValid, or DomainError for an e-mail that got a
-    login meanwhile."""
+    through (which the join uses up). The password must be the one chosen when asking: two requests with one e-mail
+    (the owner's and someone else's) each get a link, and the owner's password opens only the owner's, so no one
+    else's password becomes the owner's login. Raises TokenNotValid, LinkNotValid, or DomainError for another
+    password (the token stays unused) or an e-mail that got a login meanwhile."""
     pending = peek(session, vendor_id=vendor_id, token=token)
+    if not verify_password(pending.password_hash, password):
+        raise DomainError("That is not the password chosen when this link was asked for. If you asked more than "
+                          "once, use the link of the mail that came with your last request.", field="password")
     used = session.execute(update(PendingLogin).where(PendingLogin.id == pending.id, PendingLogin.used_at.is_(None))
                            .values(used_at=utcnow()))
     if used.rowcount != 1:

@@ -8,9 +8,9 @@ from portal.customers.services import LinkNotValid, check_association_link
 from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
-from portal.forms import ConfirmForm, form_status
+from portal.forms import form_status
 from portal.signup import pending, services
-from portal.signup.forms import AssociateExistingForm, AssociateNewForm, SignUpForm
+from portal.signup.forms import AssociateExistingForm, AssociateNewForm, ConfirmLoginForm, SignUpForm
 from portal.tenancy import portal_blueprint, public
 from portal.throttle import may_mail, throttled
 from portal.urls import absolute_url
@@ -112,10 +112,11 @@ def confirm():
     """The mailed link of a sign-up or of an association's new login: confirming makes the login and logs in."""
     token = request.args.get("token", "")
     session = get_session()
-    form = ConfirmForm()
+    form = ConfirmLoginForm()
     try:
         if form.validate_on_submit():
-            account = pending.confirm(session, vendor_id=g.vendor.id, token=token, ip=client_ip())
+            account = pending.confirm(session, vendor_id=g.vendor.id, token=token, password=form.password.data,
+                                      ip=client_ip())
             accounts.record_login(session, account=account)
             session.commit()
             sessions.log_in(account)
@@ -128,11 +129,14 @@ def confirm():
     except LinkNotValid:
         session.rollback()
         abort(404)
-    except DomainError as refusal:  # the e-mail got a login meanwhile
+    except DomainError as refusal:
         session.rollback()
-        flash(refusal.message, "info")
-        return redirect(url_for("accounts.login"), code=303)
-    return render_template("accounts/verify_email.html", form=form, vendor=g.vendor, email=found.email)
+        if refusal.field != "password":  # the e-mail got a login meanwhile
+            flash(refusal.message, "info")
+            return redirect(url_for("accounts.login"), code=303)
+        show_on_form(form, refusal)  # another password: the link stays unused
+        found = pending.peek(session, vendor_id=g.vendor.id, token=token)
+    return render_template("signup/confirm.html", form=form, vendor=g.vendor, email=found.email), form_status(form)
 
 
 def init_app(app: Flask) -> None:

@@ -38,6 +38,7 @@ def test_customer_joins_through_association_link_and_accepts_terms(vendor_page, 
     new_login.get_by_role("button", name="Create login").click()
     expect(customer.get_by_role("heading", level=1, name="Check your mail")).to_be_visible()
     customer.goto(mailbox.last_link("ada@example.test", "/Confirm?token="))
+    customer.get_by_label("The password you chose").fill("analytical-engine-1843")
     customer.get_by_role("button", name="Confirm my e-mail").click()
 
     expect(customer.get_by_role("heading", level=1, name="Terms of use")).to_be_visible()

@@ -35,6 +35,7 @@ def test_visitor_signs_up_from_website_snippet(vendor_page, new_page, live_serve
     assert link.startswith(f"{live_server}/Portal/@acme.io/Confirm?token=")
     visitor.goto(link)
     expect(visitor.get_by_text("Confirm grace@example.test")).to_be_visible()
+    visitor.get_by_label("The password you chose").fill("compiler-a0-1952")
     visitor.get_by_role("button", name="Confirm my e-mail").click()
     expect(visitor.get_by_role("status")).to_contain_text("Your e-mail is confirmed.")
     expect(visitor.get_by_role("heading", level=1, name="Grace Hopper")).to_be_visible()

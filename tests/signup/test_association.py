@@ -26,7 +26,7 @@ def ask_for_login(client, link, email="ada@example.test", **overrides):
 def confirm_from_mail(client, mailbox, email):
     path = mailbox.last_link(email, "/Confirm?token=").split("localhost", 1)[1]
     assert client.get(path).status_code == 200
-    return post_form(client, path, {})
+    return post_form(client, path, {"password": "a-long-password"})
 
 
 def create_login(client, link, email="ada@example.test", *, mailbox, **overrides):
@@ -166,7 +166,7 @@ def test_a_link_made_anew_ends_a_pending_join(vendor_client, make, vendor, invit
     post_form(vendor_client, f"/vendor/customers/{invited.id}/association", {"action": "regenerate"},
               page=f"/vendor/customers/{invited.id}")
     path = mailbox.last_link("ada@example.test", "/Confirm?token=").split("localhost", 1)[1]
-    assert post_form(client, path, {}, page=path).status_code == 404
+    assert post_form(client, path, {"password": "a-long-password"}, page=path).status_code == 404
     assert db.exec(select(PortalAccount)).all() == []
 
 

@@ -28,7 +28,8 @@ def test_two_processes_join_exactly_one_account(app, make, vendor, db, mailbox, 
         for server, path in zip(started, paths, strict=True):
             browser = requests.Session()
             token = csrf_in(browser.get(server.url + path, timeout=30).text)
-            posts.append((server.url, [{"path": path, "data": {"csrf_token": token}, "session": browser}]))
+            posts.append((server.url, [{"path": path, "data": {"csrf_token": token, "password": "a-long-password"},
+                                         "session": browser}]))
         statuses = sorted(status for status, _body in send_at_once(posts))
 
     assert statuses == [303, 404]

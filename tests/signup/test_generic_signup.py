@@ -27,6 +27,9 @@ def confirm_path(mailbox, email="grace@example.test") -> str:
     return mailbox.last_link(email, "/Confirm?token=").split("localhost", 1)[1]
 
 
+MINE = {"password": "a-long-password"}  # the confirmation takes the password chosen when asking
+
+
 def count(db, model) -> int:
     return db.exec(select(func.count()).select_from(model)).one()
 
@@ -39,7 +42,7 @@ def test_sign_up_mails_a_link_that_makes_the_customer_and_logs_in(client, vendor
 
     path = confirm_path(mailbox)
     assert client.get(path).status_code == 200
-    response = post_form(client, path, {})
+    response = post_form(client, path, MINE)
     assert response.status_code == 303 and response.headers["Location"] == f"/Portal/@{vendor.slug}/"
     account = db.exec(select(PortalAccount)).one()
     customer = db.get(Customer, account.customer_id)
@@ -82,7 +85,7 @@ def test_an_unconfirmed_sign_up_cannot_log_in(client, vendor, mailbox):
 def test_the_confirmation_link_works_once(client, app, vendor, mailbox):
     sign_up(client, vendor)
     path = confirm_path(mailbox)
-    response = post_form(client, path, {})
+    response = post_form(client, path, MINE)
     assert response.status_code == 303 and response.headers["Location"] == f"/Portal/@{vendor.slug}/"
     again = client.get(path)
     assert again.status_code == 404 and "used or has expired" in again.get_data(as_text=True)
@@ -122,7 +125,7 @@ def test_same_email_may_sign_up_in_two_portals(client, vendor, other_vendor, mai
     sign_up(client, other_vendor)
     second = confirm_path(mailbox)
     for path, portal in ((first, vendor), (second, other_vendor)):
-        response = post_form(client, path, {})
+        response = post_form(client, path, MINE)
         assert response.status_code == 303 and response.headers["Location"] == f"/Portal/@{portal.slug}/"
     assert count(db, PortalAccount) == 2
 
@@ -134,10 +137,10 @@ def test_two_sign_ups_of_one_email_make_one_login(client, app, vendor, mailbox, 
     sign_up(app.test_client(), vendor)
     second = confirm_path(mailbox)
     assert first != second
-    response = post_form(client, first, {})
+    response = post_form(client, first, MINE)
     assert response.status_code == 303 and response.headers["Location"] == f"/Portal/@{vendor.slug}/"
     other = app.test_client()
-    response = post_form(other, second, {})
+    response = post_form(other, second, MINE)
     assert response.status_code == 303 and response.headers["Location"] == f"/Portal/@{vendor.slug}/Login"
     assert count(db, PortalAccount) == count(db, Customer) == 1
 
@@ -210,7 +213,7 @@ def test_a_lost_sign_up_job_is_done_by_the_sweep_once(client, vendor, account, m
     request_id = db.exec(select(PendingLogin.id)).one()
     pending.start_pending_login.call_local(request_id)  # a second job for a mailed request
     assert len(mailbox.to("grace@example.test")) == 1 and len(mailbox.to(account.email)) == 1
-    assert post_form(client, path, {}).status_code == 303
+    assert post_form(client, path, MINE).status_code == 303
     assert count(db, PortalAccount) == 2
 
 
@@ -257,7 +260,7 @@ def test_a_customer_the_vendor_made_signs_up_with_its_email_and_sees_its_license
     otto = make.customer(vendor, name="Otto Buyer", email="otto@example.test")
     key = make.key(make.product(vendor, name="Otto's App"), customer=otto)
     sign_up(client, vendor, name="Otto", email="Otto@Example.test")
-    assert post_form(client, confirm_path(mailbox, "Otto@Example.test"), {}).status_code == 303
+    assert post_form(client, confirm_path(mailbox, "Otto@Example.test"), MINE).status_code == 303
     assert count(db, Customer) == 1
     assert db.exec(select(PortalAccount)).one().customer_id == otto.id
     dashboard = client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
@@ -276,7 +279,7 @@ def test_a_sign_up_joins_no_customer_that_has_a_login_or_shares_its_email(app, m
     for email in ("grace@example.test", "linus@example.test"):
         client = app.test_client()
         sign_up(client, vendor, email=email)
-        assert post_form(client, confirm_path(mailbox, email), {}).status_code == 303
+        assert post_form(client, confirm_path(mailbox, email), MINE).status_code == 303
     origins = sorted(c.origin for c in db.exec(select(Customer)).all())
     assert origins == ["signup", "signup", "vendor", "vendor", "vendor"]
 
@@ -289,7 +292,7 @@ def test_a_sign_up_confirmed_after_the_vendor_closed_sign_up_makes_nothing(clien
     stored.signup_enabled = False
     db.add(stored)
     db.commit()
-    answer = post_form(client, confirm_path(mailbox), {}, follow_redirects=True)
+    answer = post_form(client, confirm_path(mailbox), MINE, follow_redirects=True)
     assert "Sign-up to this portal has closed" in answer.get_data(as_text=True)
     assert count(db, Customer) == count(db, PortalAccount) == 0
 
@@ -297,7 +300,7 @@ def test_a_sign_up_confirmed_after_the_vendor_closed_sign_up_makes_nothing(clien
 def _signed_up_as(app, vendor, mailbox, email: str):
     client = app.test_client()
     sign_up(client, vendor, email=email)
-    assert post_form(client, confirm_path(mailbox, email), {}).status_code == 303
+    assert post_form(client, confirm_path(mailbox, email), MINE).status_code == 303
     return client
 
 
@@ -320,3 +323,25 @@ def test_a_customer_whose_login_the_vendor_detached_is_not_joined_again(app, mak
     _signed_up_as(app, vendor, mailbox, "otto@example.test")
     db.expire_all()
     assert db.exec(select(PortalAccount)).one().customer_id != otto.id
+
+
+def test_someone_elses_request_with_my_e_mail_does_not_become_my_login(client, app, vendor, mailbox, db):
+    """Two requests with one e-mail (the owner's and someone's who typed it with a password of their own) each get
+    a mail to the owner's address. Opening the other's mail with the owner's password makes nothing: the owner's
+    own link, with the owner's password, makes the owner's login."""
+    sign_up(client, vendor, name="Marie", email="marie@example.test", password="radium-polonium-1898")
+    mine = confirm_path(mailbox, "marie@example.test")
+    intruder = app.test_client()
+    sign_up(intruder, vendor, name="Fake Marie", email="marie@example.test", password="an-intruders-password")
+    theirs = confirm_path(mailbox, "marie@example.test")
+    assert theirs != mine
+    refused = post_form(client, theirs, {"password": "radium-polonium-1898"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="password-error"' in html and "use the link of the mail" in html
+    assert count(db, PortalAccount) == 0
+    assert post_form(client, mine, {"password": "radium-polonium-1898"}).status_code == 303
+    account = db.exec(select(PortalAccount)).one()
+    assert account.name == "Marie"
+    # The other link, once the e-mail has a login, makes nothing either.
+    assert post_form(intruder, theirs, {"password": "an-intruders-password"}).status_code == 303
+    assert count(db, PortalAccount) == 1 and db.exec(select(PortalAccount)).one().name == "Marie"
