@@ -56,8 +56,17 @@ def init_app(app: Flask) -> None:
                                        "Try again in a moment."), 503, {"Retry-After": "5"}
 
     @app.errorhandler(429)
-    def too_many_requests(_error):
-        return _error_page("Slow down", "Too many attempts. Wait a minute and try again."), 429
+    def too_many_requests(error):
+        return _error_page("Slow down", f"Too many attempts. {_when_again(error)}"), 429
+
+
+def _when_again(error) -> str:
+    """When the limit that refused a request lets it through again, by its window (Flask-Limiter's limit)."""
+    limit = getattr(getattr(error, "limit", None), "limit", None)
+    seconds = limit.get_expiry() if limit is not None else 60
+    if seconds <= 60:
+        return "Wait a minute and try again."
+    return "Try again within the hour." if seconds <= 3600 else "Try again tomorrow."
 
 
 def _not_found_page() -> str:

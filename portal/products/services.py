@@ -88,12 +88,18 @@ def _refuse_a_second_name(session: Session, product: Product, name: str) -> None
     name = (name or "").strip()
     if not name or name == product.name:
         return
-    # Compared casefolded in Python (SQLite's lower() folds ASCII only): a vendor has a handful of products.
+    # Compared casefolded in Python (SQLite's lower() folds ASCII only), spaces counted as one: a vendor has a
+    # handful of products.
     others = session.exec(select(Product.name).where(Product.vendor_id == product.vendor_id,
                                                      Product.id != product.id)).all()
-    if name.casefold() in {other.strip().casefold() for other in others}:
-        raise DomainError(f"You have a product named {name} already: give this one a name of its own.",
+    same = next((other for other in others if _compared(other) == _compared(name)), None)
+    if same is not None:
+        raise DomainError(f"You have a product named {same} already: give this one a name of its own.",
                           field="name")
+
+
+def _compared(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
 
 def create_product(session: Session, *, vendor_id: int, actor: str, ip: str = "", **fields) -> Product:

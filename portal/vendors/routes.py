@@ -30,7 +30,7 @@ blueprint = vendor_blueprint("vendors", __name__, "/vendor")
 
 @blueprint.route("/register", methods=["GET", "POST"])
 @public
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit("10 per hour", methods=["POST"], deduct_when=lambda response: response.status_code == 200)
 def register():
     """A registration's first step: the answer is "check your mail" for any e-mail, known here or not."""
     if not current_app.config["VENDOR_REGISTRATION"]:

@@ -400,5 +400,5 @@ def test_the_plans_say_where_the_customer_stands(offered, vendor, portal_client)
     page = portal_client.get(base).get_data(as_text=True)
     assert "You subscribe to this plan already" in page
     assert "You subscribe to Demo App on another plan: to switch to this one, use Manage billing." in page
-    assert page.count("free trial used") == 2 and "14-day free trial" not in page
+    assert page.count("no free trial: you have subscribed to Demo App before") == 2 and "14-day free trial" not in page
     assert page.count(">Buy a second license</button>") == 2

@@ -184,7 +184,7 @@ def test_a_second_product_of_one_name_is_refused(vendor_client, make, vendor, pr
     created = post_form(vendor_client, "/vendor/products/new", {"name": f"  {product.name.upper()} "})
     html = created.get_data(as_text=True)
     assert created.status_code == 422 and 'id="name-error"' in html
-    assert f"You have a product named {escape(product.name.upper())} already" in html
+    assert f"You have a product named {escape(product.name)} already" in html  # the name it has, not the one typed
     renamed = post_form(vendor_client, f"/vendor/products/{other.id}/edit", {"name": product.name})
     assert renamed.status_code == 422 and 'id="name-error"' in renamed.get_data(as_text=True)
     db.expire_all()
@@ -192,6 +192,7 @@ def test_a_second_product_of_one_name_is_refused(vendor_client, make, vendor, pr
     assert db.get(Product, other.id).name == "Photo Editor"
     assert post_form(vendor_client, "/vendor/products/new", {"name": "über tool"}).status_code == 303
     assert post_form(vendor_client, "/vendor/products/new", {"name": "ÜBER TOOL"}).status_code == 422
+    assert post_form(vendor_client, "/vendor/products/new", {"name": "über  tool"}).status_code == 422
     other_vendors = make.product(make.vendor(slug="other.io"), name=product.name)  # another vendor's: theirs
     assert other_vendors.name == product.name
     # A name is checked only when it changes: a product saved again under its own name is not refused.

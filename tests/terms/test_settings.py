@@ -21,7 +21,7 @@ def test_settings_say_the_gate_is_off_then_a_new_address_is_confirmed_first(vend
 
     response = post_form(vendor_client, TERMS_PAGE, {"url": "https://acme.example/terms"}, page="/vendor/settings")
     confirm = response.get_data(as_text=True)
-    assert response.status_code == 200 and "Ask every customer again?" in confirm
+    assert response.status_code == 200 and "Ask your customers to accept these terms?" in confirm
     assert 'name="confirmed" value="y"' in confirm
     assert terms_object(db, vendor) is None  # nothing is written before the confirmation
 
@@ -44,7 +44,7 @@ def test_the_count_of_customers_who_accepted_the_current_address(vendor_client, 
     assert (settings.url, settings.accepted_customers, settings.customers_with_login) == (
         "https://acme.example/terms-v1", 1, 2)
     page = vendor_client.get("/vendor/settings").get_data(as_text=True)
-    assert "On" in page and "1 of 2 customers" in page and "has accepted" in page
+    assert "On" in page and "1 of 2 customers" in page and "have accepted" in page
 
     response = post_form(vendor_client, TERMS_PAGE, {"url": "https://acme.example/terms-v2"}, page="/vendor/settings")
     assert "including the\n       1 who has accepted" in response.get_data(as_text=True)

@@ -198,3 +198,12 @@ def test_the_navigation_marks_the_section_a_page_is_in(vendor_client, make, vend
         current = "page" if path in ("/vendor/", "/vendor/customers/", "/vendor/settings", "/vendor/activity/") \
             else "true"
         assert page.count("aria-current=") == 1 and f'aria-current="{current}">{label}</a>' in page, path
+
+
+def test_only_sent_registrations_count_towards_the_hourly_limit_which_says_when_to_come_back(client, vendor):
+    for _ in range(11):  # mistakes (a taken address) are not held against anyone
+        assert register(client, slug="acme.io").status_code == 422
+    for n in range(10):
+        assert register(client, slug=f"initech{n}", email=f"boss{n}@initech.test").status_code == 200
+    refused = register(client, slug="initech-last", email="last@initech.test")
+    assert refused.status_code == 429 and "Try again within the hour." in refused.get_data(as_text=True)
