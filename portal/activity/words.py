@@ -24,6 +24,10 @@ _ACTIONS = {
     "customer.created": "Customer created",
     "customer.updated": "Customer changed",
     "customer.deleted": "Customer deleted",
+    "customer.association_enabled": "Association link made",
+    "customer.association_regenerated": "New association link made",
+    "customer.association_disabled": "Association turned off",
+    "customer.association_mailed": "Association link e-mailed",
     "product.created": "Product created",
     "product.updated": "Product changed",
     "product.deleted": "Product deleted",
@@ -56,6 +60,7 @@ _FIELDS = {
     "user_agent": "Browser", "url": "URL", "portal_account": "Portal account", "product": "Product",
     "vendor_user": "Vendor user", "period": "Period (days)", "block_expired_keys": "Block expired keys",
     "mail_new_licenses": "Mail new licenses", "portal_enabled": "Portal on", "signup_enabled": "Sign-up on",
+    "slug": "Portal address",
 }
 # Shown only where they change: on a record made or removed they would repeat its page.
 _QUIET = {"id", "vendor_id", "product_id", "created", "origin", "association_used_at", "next_key_number"}
