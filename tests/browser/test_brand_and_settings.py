@@ -53,7 +53,7 @@ def test_a_vendor_brands_the_portal_and_sets_terms(vendor_page, new_page, make, 
     page.goto("/vendor/settings")
     page.get_by_label("Terms of use").fill("https://acme.example/terms")
     page.get_by_role("button", name="Save terms of use").click()
-    expect(page.get_by_role("heading", name="Ask every customer again?")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ask your customers to accept these terms?")).to_be_visible()
     page.get_by_role("button", name="Yes, change the terms").click()
     expect(page.get_by_text("Terms of use saved")).to_be_visible()
     expect(page.locator("#terms")).to_contain_text("0 of 1 customer")
