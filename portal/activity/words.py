@@ -27,7 +27,6 @@ _ACTIONS = {
     "customer.association_enabled": "Association link made",
     "customer.association_regenerated": "New association link made",
     "customer.association_disabled": "Association turned off",
-    "customer.association_mailed": "Association link e-mailed",
     "product.created": "Product created",
     "product.updated": "Product changed",
     "product.deleted": "Product deleted",
