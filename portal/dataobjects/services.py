@@ -188,6 +188,13 @@ def machine_of(session: Session, *, vendor_id: int, machine_id: int) -> tuple[Ac
                         .where(ActivatedMachine.id == machine_id, LicenseKey.vendor_id == vendor_id)).first()
 
 
+def machine_held(session: Session, *, machine_id: int) -> bool:
+    """Lock the machine's row for a data object about to be added to it (keys.services.forget_machines_data);
+    False if it has gone meanwhile."""
+    return session.exec(select(ActivatedMachine.id).where(ActivatedMachine.id == machine_id)
+                        .with_for_update()).first() is not None
+
+
 def add_to_int_value(session: Session, *, data_object: DataObject, amount: int, bound: int | None = None,
                      actor: str, ip: str = "") -> DataObject:
     """Add `amount` (negative to take away) in one conditional UPDATE, so simultaneous calls never lose one; the

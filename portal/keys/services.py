@@ -226,9 +226,10 @@ def change_details(session: Session, *, key: LicenseKey, actor: str, ip: str = "
 def delete_key(session: Session, *, key: LicenseKey, actor: str, ip: str = "") -> None:
     _audit(session, key, actor, "key.deleted", before=_state(key), ip=ip)
     delete_objects_of(session, vendor_id=key.vendor_id, referencer_type=KEY, referencer_ids=[key.id])
-    forget_machines_data(session, vendor_id=key.vendor_id,
-                         machine_ids=select(ActivatedMachine.id).where(ActivatedMachine.key_id == key.id))
+    machine_ids = session.exec(select(ActivatedMachine.id).where(ActivatedMachine.key_id == key.id)).all()
     session.delete(key)
+    session.flush()  # its machines go with it (ON DELETE CASCADE) before their data objects: see forget_machines_data
+    forget_machines_data(session, vendor_id=key.vendor_id, machine_ids=machine_ids)
 
 
 # Machines
@@ -321,17 +322,17 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
 
 
 def forget_machines_data(session: Session, *, vendor_id: int, machine_ids) -> None:
-    """The data objects of machines about to go (`machine_ids` may be a subquery): they were that activation's, and
-    must not outlive it (nor meet a later machine given its id)."""
-    delete_objects_of(session, vendor_id=vendor_id, referencer_type=MACHINE, referencer_ids=machine_ids)
+    """The data objects of machines just deleted: they were that activation's, and must not meet a later machine.
+    The rows go first: an object added at the same moment locks its machine's row (dataobjects.machine_held)."""
+    if machine_ids:
+        delete_objects_of(session, vendor_id=vendor_id, referencer_type=MACHINE, referencer_ids=machine_ids)
 
 
 def _drop_lapsed_floating(session: Session, key: LicenseKey, now: datetime) -> None:
-    """A floating activation past its interval holds no slot: its row (and its data objects) go when the key is next
-    activated."""
-    lapsed = (ActivatedMachine.key_id == key.id, ActivatedMachine.floating_expires <= now)
-    forget_machines_data(session, vendor_id=key.vendor_id, machine_ids=select(ActivatedMachine.id).where(*lapsed))
-    session.execute(delete(ActivatedMachine).where(*lapsed))
+    """A floating activation past its interval holds no slot: its row and data go when the key is next activated."""
+    lapsed = session.execute(delete(ActivatedMachine).where(
+        ActivatedMachine.key_id == key.id, ActivatedMachine.floating_expires <= now).returning(ActivatedMachine.id))
+    forget_machines_data(session, vendor_id=key.vendor_id, machine_ids=lapsed.scalars().all())
 
 
 def _check_devices(session: Session, key: LicenseKey, mid: str) -> None:
@@ -374,8 +375,9 @@ def deactivate_machine(session: Session, *, key: LicenseKey, machine_id: int, ac
     if machine is None or machine.key_id != key.id:
         raise NotFound()
     _audit(session, key, actor, "key.machine_deactivated", before={"mid": machine.mid}, ip=ip)
-    forget_machines_data(session, vendor_id=key.vendor_id, machine_ids=[machine.id])
     session.delete(machine)
+    session.flush()
+    forget_machines_data(session, vendor_id=key.vendor_id, machine_ids=[machine_id])
 
 
 # The expiry sweep

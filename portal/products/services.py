@@ -138,6 +138,8 @@ def delete_product(session: Session, *, product: Product, actor: str, ip: str = 
     delete_objects_of(session, vendor_id=product.vendor_id, referencer_type=PRODUCT, referencer_ids=[product.id])
     delete_objects_of(session, vendor_id=product.vendor_id, referencer_type=KEY,
                       referencer_ids=select(LicenseKey.id).where(LicenseKey.product_id == product.id))
-    forget_machines_data(session, vendor_id=product.vendor_id, machine_ids=select(ActivatedMachine.id).join(
-        LicenseKey, LicenseKey.id == ActivatedMachine.key_id).where(LicenseKey.product_id == product.id))
+    machine_ids = session.exec(select(ActivatedMachine.id).join(LicenseKey, LicenseKey.id == ActivatedMachine.key_id)
+                               .where(LicenseKey.product_id == product.id)).all()
     session.delete(product)
+    session.flush()  # its keys and their machines go with it (ON DELETE CASCADE) before the machines' data objects
+    forget_machines_data(session, vendor_id=product.vendor_id, machine_ids=machine_ids)

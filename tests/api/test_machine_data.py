@@ -2,14 +2,17 @@
 it goes (deactivated through the API or the portal, lapsed as a floating activation, its key or product deleted),
 and a later machine never finds them; the vendor's pages open and delete them like any other."""
 
+import threading
 from datetime import timedelta
 
-from sqlmodel import select
+import pytest
+from sqlmodel import Session, select
 
-from portal.dataobjects.services import MACHINE
+from portal.dataobjects.services import MACHINE, add_object, machine_held
 from portal.keys import services as keys
-from portal.models import ActivatedMachine, DataObject, utcnow
+from portal.models import ActivatedMachine, DataObject, LicenseKey, utcnow
 from portal.products.services import delete_product
+from tests.conftest import TEST_DATABASE
 from tests.support.pages import csrf_token
 
 
@@ -92,3 +95,35 @@ def test_the_vendor_opens_edits_and_deletes_a_machines_data_object(api, make, ve
         "csrf_token": csrf_token(vendor_client, f"/vendor/keys/{key.id}")})
     assert deleted.status_code == 303 and deleted.headers["Location"] == f"/vendor/keys/{key.id}"
     assert db.exec(select(DataObject)).all() == []
+
+
+@pytest.mark.skipif(TEST_DATABASE == "sqlite", reason="SQLite lets one writer in at a time")
+def test_an_object_added_while_its_machine_is_deactivated_goes_with_it(app, make, vendor, product, db):
+    """PostgreSQL: the adding transaction holds the machine's row; the deactivation waits for it, then takes the new
+    object with the machine. Nothing is left that a machine could find."""
+    key = make.key(product, machines=("laptop-1",))
+    machine_id = db.exec(select(ActivatedMachine.id)).one()
+    engine = app.extensions["db_engine"]
+    with Session(engine) as adding:
+        assert machine_held(adding, machine_id=machine_id)
+        add_object(adding, vendor_id=vendor.id, name="seen", referencer_type=MACHINE, referencer_id=machine_id,
+                   actor="test")
+        adding.flush()
+
+        def deactivate() -> None:
+            with Session(engine) as session:
+                keys.deactivate_machine(session, key=session.get(LicenseKey, key.id), machine_id=machine_id,
+                                        actor="test")
+                session.commit()
+
+        worker = threading.Thread(target=deactivate)
+        worker.start()
+        worker.join(timeout=1)
+        assert worker.is_alive(), "the deactivation waits for the adding transaction"
+        adding.commit()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    db.expire_all()
+    assert db.exec(select(DataObject)).all() == [] and db.exec(select(ActivatedMachine)).all() == []
+    with Session(engine) as late:  # an add after the machine went finds it gone
+        assert not machine_held(late, machine_id=machine_id)
