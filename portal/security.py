@@ -9,6 +9,8 @@ import secrets
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
+from itsdangerous import URLSafeTimedSerializer
 
 # argon2id with m=12 MiB, t=3, p=1: one of OWASP's equivalent minimum settings (m=47 MiB/t=1, 19/2, 12/3, 9/4,
 # 7/5). Its memory is what a worker peaks at while it checks a password, so the setting with less memory and more
@@ -93,3 +95,9 @@ class Encryptor:
             return self._fernet.decrypt(ciphertext.encode()).decode()
         except (InvalidToken, ValueError):
             return None
+
+
+def link_signer(salt: str) -> URLSafeTimedSerializer:
+    """Signs and reads the tokens of mailed links that keep nothing in the database (a vendor's password reset, a
+    vendor's registration), with the app's secret key; `salt` keeps one kind of link from passing for another."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)

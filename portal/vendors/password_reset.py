@@ -11,8 +11,7 @@ unknown one: its answer and its timing say nothing about who has an account.
 import hashlib
 from datetime import timedelta
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from sqlalchemy import update
 from sqlmodel import Session
 
@@ -22,7 +21,7 @@ from portal.jobs import after_commit, huey, job_session
 from portal.mail import queue_mail
 from portal.models import Vendor, VendorUser, new_session_secret
 from portal.rules import normalize_email, valid_new_password
-from portal.security import hash_password, same_secret
+from portal.security import hash_password, link_signer, same_secret
 from portal.vendors.services import find_vendor_user, tell_password_changed
 
 LIFETIME = timedelta(hours=1)
@@ -56,7 +55,7 @@ def send_reset_link(email: str, reset_page: str, login_page: str) -> None:
 def user_of_link(session: Session, *, token: str) -> VendorUser:
     """The user a live link was made for; ResetLinkNotValid for a used, expired, altered or mistyped one."""
     try:
-        user_id, fingerprint = _signer().loads(token or "", max_age=int(LIFETIME.total_seconds()))
+        user_id, fingerprint = link_signer(_SALT).loads(token or "", max_age=int(LIFETIME.total_seconds()))
         user = session.get(VendorUser, int(user_id))
     except (BadSignature, TypeError, ValueError):
         raise ResetLinkNotValid() from None
@@ -84,14 +83,10 @@ def reset_password(session: Session, *, token: str, password: str, ip: str = "")
     return user
 
 
-def _signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-
-
 def _fingerprint(user: VendorUser) -> str:
     return hashlib.sha256(f"{user.password_hash}\0{user.session_secret}".encode()).hexdigest()[:32]
 
 
 def token_for(user: VendorUser) -> str:
     """The token of a link that sets the user's password (in an app: it is signed with its secret key)."""
-    return _signer().dumps([user.id, _fingerprint(user)])
+    return link_signer(_SALT).dumps([user.id, _fingerprint(user)])

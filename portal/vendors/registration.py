@@ -13,8 +13,7 @@ asks chooses it, and a mail in the portal's name should carry no words of theirs
 from dataclasses import astuple, dataclass
 from datetime import timedelta
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from sqlmodel import Session
 
 from portal.domain import DomainError
@@ -22,6 +21,7 @@ from portal.jobs import after_commit, huey, job_session
 from portal.mail import queue_mail, queue_operator_mail
 from portal.models import NAME_MAX, Vendor, VendorUser
 from portal.rules import normalize_email, valid_email, valid_name, valid_slug
+from portal.security import link_signer
 from portal.vendors.services import find_vendor, find_vendor_user, register_vendor
 
 LIFETIME = timedelta(hours=48)
@@ -83,20 +83,17 @@ def send_registration_mail(asked: tuple, pages: tuple) -> None:
         session.commit()
 
 
-def _signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-
-
 def token_for(asked: Asked) -> str:
     """The token of a link that finishes this registration (in an app: it is signed with its secret key)."""
-    return _signer().dumps(list(astuple(asked)))
+    return link_signer(_SALT).dumps(list(astuple(asked)))
 
 
 def asked_of_link(session: Session, *, token: str) -> Asked:
     """What a live link's registration asked for; RegistrationLinkNotValid for an expired, altered or mistyped
     one, or one whose e-mail logs in here already (the link was used)."""
     try:
-        asked = Asked(*(str(value) for value in _signer().loads(token or "", max_age=int(LIFETIME.total_seconds()))))
+        values = link_signer(_SALT).loads(token or "", max_age=int(LIFETIME.total_seconds()))
+        asked = Asked(*(str(value) for value in values))
     except (BadSignature, TypeError, ValueError):
         raise RegistrationLinkNotValid() from None
     if find_vendor_user(session, email=asked.email) is not None:
