@@ -251,8 +251,8 @@ class Gateway:
         return _calling(self._v1.billing_portal.sessions.create, params=params)
 
     def billing_portal_configurations(self) -> list[dict]:
-        """The account's active Billing Portal configurations (one page: an account keeps a handful)."""
-        return _one_page(self._v1.billing_portal.configurations.list, {"active": True, "limit": 100})
+        """The account's Billing Portal configurations, active or not (one page: an account keeps a handful)."""
+        return _one_page(self._v1.billing_portal.configurations.list, {"limit": 100})
 
     def create_billing_portal_configuration(self, *, features: dict, metadata: dict, business_profile: dict,
                                             idempotency_key: str) -> dict:

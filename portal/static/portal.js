@@ -31,6 +31,26 @@ document.addEventListener("submit", (event) => {
   if (message && !window.confirm(message)) event.preventDefault();
 });
 
+// A form that leaves for Stripe (Subscribe, Manage billing) is sent once: a double-click's second submit is dropped
+// and the button shows it is busy. Coming back with the browser's Back button (a page kept in its cache) clears it.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const once = form.hasAttribute("data-once") || (event.submitter && event.submitter.hasAttribute("data-once"));
+  if (event.defaultPrevented || !once) return;
+  if (form.dataset.sent) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sent = "true";
+  if (event.submitter) event.submitter.setAttribute("aria-busy", "true");
+});
+window.addEventListener("pageshow", () => {
+  document.querySelectorAll("form[data-sent]").forEach((form) => {
+    delete form.dataset.sent;
+    form.querySelectorAll("[aria-busy]").forEach((button) => button.removeAttribute("aria-busy"));
+  });
+});
+
 // Times: the page says UTC (all a browser without script shows); here each <time data-local> is shown in the
 // viewer's own time zone, with the UTC time kept as its tooltip. Again after every htmx swap.
 const localTimes = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });

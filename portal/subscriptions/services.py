@@ -2,8 +2,9 @@
 Stripe's Billing Portal to manage billing, and a refresh from Stripe. Pages read the local records; only the
 refresh, Checkout and the Billing Portal call Stripe."""
 
+import hashlib
+import json
 import logging
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import delete
@@ -12,7 +13,7 @@ from sqlmodel import Session, select
 
 from portal.billing.connection import StripeAccess, connected
 from portal.billing.events import TEMP_VAR, settle
-from portal.billing.gateway import Gateway, StripeMissing, StripeRefused, StripeUnavailable
+from portal.billing.gateway import Gateway, StripeMissing
 from portal.billing.plans import plan_name, price_label
 from portal.billing.skm import Skm, parse_skm
 from portal.billing_models import (
@@ -26,9 +27,10 @@ from portal.billing_models import (
 )
 from portal.domain import DomainError
 from portal.models import Customer, LicenseKey, Product
+from portal.subscriptions.calls import MissingInStripe, stripe_call
+from portal.subscriptions.trials import same_price, trial_keeper, trial_left, trial_marks
 
 TEMP_VALUE = "This parameter will replaced with 'skm_key_id'"
-TRIAL_OF = "skm_trial_product_id"  # on a Checkout Session that offers the trial of that product
 log = logging.getLogger(__name__)
 
 
@@ -151,26 +153,6 @@ def _connection(session: Session, vendor_id: int) -> StripeConnection:
     return connection
 
 
-class MissingInStripe(DomainError):
-    """Stripe has no such object (any more), e.g. a customer the vendor deleted in Stripe's dashboard."""
-
-
-NOT_DONE = "Stripe could not do this just now. Try again later; if it keeps happening, tell us."
-
-
-def _stripe(session: Session, call, *args, **kwargs) -> dict:
-    """A call to Stripe, with no transaction open (on SQLite, no write lock held) while it waits. What Stripe says
-    when it refuses goes to the log, for the vendor: it speaks of the vendor's key and objects, not to customers."""
-    session.commit()
-    try:
-        return call(*args, **kwargs)
-    except StripeUnavailable as error:
-        raise DomainError("Stripe cannot be reached just now; try again in a minute.") from error
-    except StripeRefused as error:
-        log.warning("Stripe refused a customer's %s: %s", getattr(call, "__name__", "call"), error)
-        raise (MissingInStripe if isinstance(error, StripeMissing) else DomainError)(NOT_DONE) from error
-
-
 def _deleted(gateway: Gateway, stripe_customer_id: str) -> bool:
     """Stripe no longer has the customer: it reads back as deleted, or not at all."""
     try:
@@ -183,7 +165,7 @@ def _forget_if_deleted(session: Session, access: StripeAccess, connection: Strip
                        stripe_customer_id: str) -> bool:
     """Forget the link to a Stripe customer that Stripe no longer has (its subscriptions' records stay, as Stripe's
     events about them left them); whether it was forgotten."""
-    if not _stripe(session, _deleted, access.gateway(connection), stripe_customer_id):
+    if not stripe_call(session, _deleted, access.gateway(connection), stripe_customer_id):
         return False
     _forget(session, connection, stripe_customer_id)
     return True
@@ -206,9 +188,9 @@ def ensure_stripe_customer(session: Session, access: StripeAccess, *, connection
         return known
     mode = "live" if connection.livemode else "test"
     # Stripe answers a repeated idempotency key with the first answer: a successor's key names what it succeeds.
-    made = _stripe(session, access.gateway(connection).create_customer, email=email, name=customer.name or email,
-                   metadata={"skm_customer_id": str(customer.id)},
-                   idempotency_key=f"skm-customer-new-{connection.vendor_id}-{customer.id}-{mode}"
+    made = stripe_call(session, access.gateway(connection).create_customer, email=email, name=customer.name or email,
+                       metadata={"skm_customer_id": str(customer.id)},
+                       idempotency_key=f"skm-customer-new-{connection.vendor_id}-{customer.id}-{mode}"
                                    + (f"-after-{replacing}" if replacing else ""))
     try:
         with session.begin_nested():
@@ -247,48 +229,23 @@ def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, cu
 
 def _checkout_url(session: Session, gateway: Gateway, stripe_customer: str, plan: Plan, details: dict) -> str:
     trial_days = details["trial_days"]
-    if trial_days and not _trial_left(session, gateway, stripe_customer, plan.product.id):
+    if trial_days and not trial_left(session, gateway, stripe_customer, plan.product.id):
         trial_days = 0
-    marked = {TRIAL_OF: str(plan.product.id)} if trial_days else {}
-    made = _stripe(session, gateway.create_checkout_session, customer=stripe_customer, session_metadata=marked,
-                   **(details | {"trial_days": trial_days}))
-    if trial_days and not _alone_in_offering_trial(session, gateway, stripe_customer, plan.product.id, made):
-        # Another click made a trial Checkout at the same moment (both checked before either existed): this one is
-        # ended and made again without the trial.
-        _stripe(session, gateway.expire_checkout_session, made["id"])
-        made = _stripe(session, gateway.create_checkout_session, customer=stripe_customer, session_metadata={},
-                       **(details | {"trial_days": 0}))
+    marked = trial_marks(plan.product.id, plan.price.stripe_price_id) if trial_days else {}
+    made = stripe_call(session, gateway.create_checkout_session, customer=stripe_customer, session_metadata=marked,
+                       **(details | {"trial_days": trial_days}))
+    if trial_days:
+        keeper = trial_keeper(session, gateway, stripe_customer, plan.product.id, made)
+        if keeper is not made:
+            # Another click made a trial Checkout at the same moment and keeps the trial, or the trial was taken
+            # meanwhile: this one is ended, and the browser sent to the other (a double-click's) or to one without
+            # the trial.
+            stripe_call(session, gateway.expire_checkout_session, made["id"])
+            if keeper is not None and same_price(keeper, plan.price.stripe_price_id):
+                return keeper["url"]
+            made = stripe_call(session, gateway.create_checkout_session, customer=stripe_customer,
+                               session_metadata={}, **(details | {"trial_days": 0}))
     return made["url"]
-
-
-def _trial_checkouts(session: Session, gateway: Gateway, stripe_customer: str, product_id: int) -> list[dict]:
-    """The customer's Checkouts of the last day that offered this product's trial, open, complete or expired."""
-    # An open session is at most a day old (Stripe's longest expiry); each Subscribe ends the open ones before it
-    # makes its own, so the newest hundred of a day hold any that could still give the trial.
-    since = int(time.time()) - 25 * 3600
-    return [checkout for checkout in _stripe(session, gateway.checkout_sessions, customer=stripe_customer, since=since)
-            if (checkout.get("metadata") or {}).get(TRIAL_OF) == str(product_id)]
-
-
-def _trial_left(session: Session, gateway: Gateway, stripe_customer: str, product_id: int) -> bool:
-    """The trial is still the customer's to take, among Checkouts not yet (or only just) paid too: one paid with
-    this product's trial (its events not here yet) takes it; open ones offering it are ended first, so that only
-    the newest can be paid and two tabs do not give two trials."""
-    for checkout in _trial_checkouts(session, gateway, stripe_customer, product_id):
-        if checkout.get("status") == "complete":
-            return False
-        if checkout.get("status") == "open" and not _stripe(session, gateway.expire_checkout_session, checkout["id"]):
-            return False  # paid just now
-    return True
-
-
-def _alone_in_offering_trial(session: Session, gateway: Gateway, stripe_customer: str, product_id: int,
-                             made: dict) -> bool:
-    """Whether the trial Checkout just made is the only one of the product's that can still be (or was) paid. Two
-    clicks at once each ask this after making their own: the later to ask sees the other's and gives the trial up,
-    and if both see each other both give it up (a Subscribe after that offers it again), never both keep it."""
-    return not any(checkout["id"] != made["id"] and checkout.get("status") in ("open", "complete")
-                   for checkout in _trial_checkouts(session, gateway, stripe_customer, product_id))
 
 
 # A Billing Portal for a subscriber who has not accepted the vendor's new terms: they may cancel, see invoices and
@@ -300,19 +257,22 @@ _BEFORE_TERMS_FEATURES = {"subscription_cancel": {"enabled": True, "mode": "at_p
 
 
 def _before_terms_configuration(session: Session, gateway: Gateway, connection: StripeConnection) -> str:
-    """The account's configuration for BEFORE_TERMS, made the first time it is needed with the default one's
-    business details (headline, privacy and terms links), and found by its metadata after that; the idempotency
-    key keeps two first clicks at once to one (and names the features, which a later version may change)."""
-    configurations = _stripe(session, gateway.billing_portal_configurations)
-    for configuration in configurations:
-        if (configuration.get("metadata") or {}).items() >= BEFORE_TERMS.items():
-            return configuration["id"]
-    default = next((c for c in configurations if c.get("is_default")), {})
-    profile = {name: value for name, value in (default.get("business_profile") or {}).items() if value}
-    mode = "live" if connection.livemode else "test"
-    return _stripe(session, gateway.create_billing_portal_configuration, features=_BEFORE_TERMS_FEATURES,
-                   metadata=BEFORE_TERMS, business_profile=profile,
-                   idempotency_key=f"skm-portal-before-terms-v1-{connection.vendor_id}-{mode}")["id"]
+    """The account's active configuration for BEFORE_TERMS, made the first time it is needed with the default one's
+    business details (headline, privacy and terms links), and found by its metadata after that. The idempotency key
+    keeps two first clicks at once to one. Stripe answers a key used within a day with its first answer, and refuses
+    it for other parameters, so the key names what is asked for and the last one the vendor switched off."""
+    configurations = stripe_call(session, gateway.billing_portal_configurations)
+    ours = [c for c in configurations if (c.get("metadata") or {}).items() >= BEFORE_TERMS.items()]
+    found = next((c["id"] for c in ours if c.get("active")), None)
+    if found is not None:
+        return found
+    default = next((c for c in configurations if c.get("is_default") and c.get("active")), {})
+    asked = {"features": _BEFORE_TERMS_FEATURES, "metadata": BEFORE_TERMS, "business_profile": {
+        name: value for name, value in (default.get("business_profile") or {}).items() if value}}
+    after = max((c.get("created") or 0, c["id"]) for c in ours)[1] if ours else "none"
+    digest = hashlib.sha256(json.dumps([asked, after], sort_keys=True).encode()).hexdigest()[:24]
+    return stripe_call(session, gateway.create_billing_portal_configuration, **asked, idempotency_key=(
+        f"skm-portal-before-terms-{connection.vendor_id}-{'live' if connection.livemode else 'test'}-{digest}"))["id"]
 
 
 def billing_portal_url(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,
@@ -326,8 +286,8 @@ def billing_portal_url(session: Session, access: StripeAccess, *, vendor_id: int
     gateway = access.gateway(connection)
     configuration = "" if terms_accepted else _before_terms_configuration(session, gateway, connection)
     try:
-        return _stripe(session, gateway.create_billing_portal_session, customer=stripe_customer,
-                       return_url=return_url, configuration=configuration)["url"]
+        return stripe_call(session, gateway.create_billing_portal_session, customer=stripe_customer,
+                           return_url=return_url, configuration=configuration)["url"]
     except MissingInStripe:
         if _forget_if_deleted(session, access, connection, stripe_customer):
             raise DomainError("You have no billing with us yet.") from None
@@ -344,14 +304,14 @@ def refresh(session: Session, access: StripeAccess, *, vendor_id: int, customer_
         return 0
     gateway = access.gateway(connection)
     try:
-        found = _stripe(session, gateway.subscriptions, customer=stripe_customer)
+        found = stripe_call(session, gateway.subscriptions, customer=stripe_customer)
     except MissingInStripe:
         if _forget_if_deleted(session, access, connection, stripe_customer):
             return 0
         raise
     for subscription in found:
-        _stripe(session, settle, session, gateway, connection=connection, subscription=subscription, actor=actor,
-                portal_link=portal_link)
+        stripe_call(session, settle, session, gateway, connection=connection, subscription=subscription, actor=actor,
+                    portal_link=portal_link)
     # Deleted in Stripe's dashboard (which cancelled its subscriptions): the next Subscribe makes a new Stripe customer.
     if found and all(_of_a_deleted_customer(subscription) for subscription in found):
         _forget(session, connection, stripe_customer)
@@ -370,7 +330,7 @@ def checkout_subscription_id(session: Session, access: StripeAccess, *, vendor_i
     """The subscription a finished Checkout of this customer's made (None while it has none), asked of Stripe."""
     connection = _connection(session, vendor_id)
     session.commit()
-    checkout = _stripe(session, access.gateway(connection).checkout_session, checkout_session_id)
+    checkout = stripe_call(session, access.gateway(connection).checkout_session, checkout_session_id)
     if checkout.get("client_reference_id") != str(customer_id) or not checkout.get("subscription"):
         return None
     subscription_id = checkout["subscription"]

@@ -293,22 +293,79 @@ def test_one_trial_per_product_even_with_two_checkouts_open_or_one_paid_whose_ev
     assert shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).amount_total > 0
 
 
-def test_two_subscribe_clicks_at_the_same_moment_offer_the_trial_once(offered, vendor, portal_client, monkeypatch):
+def _open_trial_checkouts(shop) -> list[str]:
+    return [checkout.id for checkout in shop.stripe.checkout.sessions.list(params={"limit": 100}).data
+            if "skm_trial_product_id" in checkout.metadata and checkout.status == "open"]
+
+
+def test_a_double_click_on_subscribe_leads_both_clicks_to_the_one_checkout_with_the_trial(
+        offered, vendor, portal_client, monkeypatch):
     import portal.subscriptions.services as services
 
     shop = offered
     _trial(shop)
     # Both clicks checked before either made its Checkout: each still thinks the trial is the customer's.
-    monkeypatch.setattr(services, "_trial_left", lambda *args: True)
+    monkeypatch.setattr(services, "trial_left", lambda *args: True)
     first = _subscribe(portal_client, shop, vendor)
-    second = _subscribe(portal_client, shop, vendor)
+    second = _subscribe(portal_client, shop, vendor)  # the answer a double-click's browser follows
+    assert _open_trial_checkouts(shop) == [second]
+    assert shop.stripe.checkout.sessions.retrieve(second).amount_total == 0
+    assert first == second or shop.stripe.checkout.sessions.retrieve(first).status == "expired"
+
+
+@pytest.mark.parametrize("this_click_checks_first", [True, False])
+def test_two_clicks_whose_checkouts_both_exist_before_either_checks_name_the_same_one_for_the_trial(
+        offered, vendor, portal_client, monkeypatch, this_click_checks_first):
+    import portal.subscriptions.services as services
+    from portal.subscriptions.trials import trial_marks
+
+    shop = offered
+    _trial(shop)
+    real = services.trial_keeper
+    seen = {}
+
+    def with_a_second_click(session, gateway, stripe_customer, product_id, made):
+        # A double-click: the other click's trial Checkout is made before this one checks.
+        other = shop.stripe.checkout.sessions.create(params={
+            "mode": "subscription", "customer": stripe_customer, "line_items": [{"price": shop.monthly, "quantity": 1}],
+            "subscription_data": {"trial_period_days": 14}, "success_url": "http://localhost/ok",
+            "cancel_url": "http://localhost/no", "metadata": trial_marks(product_id, shop.monthly)})
+        other = {"id": other.id, "created": other.created, "url": other.url, "metadata": other.metadata.to_dict()}
+        if not this_click_checks_first:
+            seen["other"] = (other, real(session, gateway, stripe_customer, product_id, other))
+        keeper = real(session, gateway, stripe_customer, product_id, made)
+        if this_click_checks_first:
+            seen["other"] = (other, real(session, gateway, stripe_customer, product_id, other))
+        seen["mine"] = (made, keeper)
+        return keeper
+
+    monkeypatch.setattr(services, "trial_keeper", with_a_second_click)
+    went_to = _subscribe(portal_client, shop, vendor)
+    (made, my_keeper), (other, other_keeper) = seen["mine"], seen["other"]
+    assert my_keeper["id"] == other_keeper["id"] == went_to  # both clicks' browsers go to the one keeping it
+    loser = other if went_to == made["id"] else made
+    if loser is other and shop.stripe.checkout.sessions.retrieve(other["id"]).status == "open":
+        shop.stripe.checkout.sessions.expire(other["id"])  # as the other click does when it is not the keeper
+    assert _open_trial_checkouts(shop) == [went_to]
+    assert shop.stripe.checkout.sessions.retrieve(went_to).amount_total == 0
+
+
+def test_a_second_tab_subscribing_to_another_plan_gets_no_second_trial(offered, vendor, portal_client, monkeypatch):
+    import portal.subscriptions.services as services
+
+    shop = offered
+    _trial(shop)
+    monkeypatch.setattr(services, "trial_left", lambda *args: True)
+    monthly = _subscribe(portal_client, shop, vendor)
+    base = f"/Portal/@{vendor.slug}"
+    yearly = shop.db.exec(select(StripePrice).where(StripePrice.stripe_price_id == shop.yearly)).one()
+    answer = portal_client.post(f"{base}/Subscriptions/Subscribe", data={
+        "csrf_token": csrf_token(portal_client, f"{base}/Subscriptions"), "price": yearly.id})
+    other = answer.headers["Location"].rsplit("/", 1)[1]
     sessions = shop.stripe.checkout.sessions
-    assert sessions.retrieve(first).status == "open" and sessions.retrieve(first).amount_total == 0
-    assert sessions.retrieve(second).status == "open" and sessions.retrieve(second).amount_total > 0
-    # The one that gave up its trial was ended, not left to be paid.
-    with_trial = [checkout for checkout in sessions.list(params={"limit": 100}).data
-                  if "skm_trial_product_id" in checkout.metadata and checkout.status == "open"]
-    assert [checkout.id for checkout in with_trial] == [first]
+    assert other != monthly and sessions.retrieve(other).status == "open"
+    assert len(_open_trial_checkouts(shop)) == 1  # one of the two keeps the trial, whichever ranks newest
+    assert (sessions.retrieve(other).amount_total == 0) == (_open_trial_checkouts(shop) == [other])
 
 
 @pytest.mark.parametrize("value", ["sub_%00x", "sub_" + "x" * 300, "sub_a b", "cus_123"])
@@ -344,21 +401,36 @@ def test_coming_back_from_billing_shows_what_was_changed_there_at_once(offered, 
     assert len(shop.keys()) == 1
 
 
-def test_before_accepting_new_terms_billing_opens_for_cancelling_and_paying_not_for_another_plan(
-        offered, vendor, portal_client, make):
-    from devtools.stripe_standin.errors import Refused
-
-    shop = offered
+def _subscribed(shop, portal_client, vendor) -> Subscription:
     shop.standin.pay_checkout(shop.secret_key, _subscribe(portal_client, shop, vendor))
     shop.settle()
-    record = shop.db.exec(select(Subscription)).one()
+    return shop.db.exec(select(Subscription)).one()
+
+
+def _billing_session(shop, portal_client, vendor) -> str:
+    """Manage billing clicked: the id of the Billing Portal session it leads to."""
     base = f"/Portal/@{vendor.slug}/Subscriptions"
+    answer = portal_client.post(f"{base}/ManageBilling", data={"csrf_token": csrf_token(portal_client, base)})
+    assert answer.status_code == 303 and answer.headers["Location"].startswith(shop.standin.url)
+    return answer.headers["Location"].rsplit("/", 1)[1]
 
-    def billing_session() -> str:
-        answer = portal_client.post(f"{base}/ManageBilling", data={"csrf_token": csrf_token(portal_client, base)})
-        assert answer.status_code == 303
-        return answer.headers["Location"].rsplit("/", 1)[1]
 
+def _switch_refused(shop, billing_session: str, record: Subscription) -> None:
+    with pytest.raises(Refused):
+        shop.standin.billing_action(shop.secret_key, billing_session, record.stripe_subscription_id, "switch",
+                                    price=shop.yearly)
+
+
+def _limited_configurations(shop) -> list:
+    return [c for c in shop.stripe.billing_portal.configurations.list(params={"limit": 100}).data
+            if "skm_portal" in c.metadata]
+
+
+def test_before_accepting_new_terms_billing_opens_for_cancelling_and_paying_not_for_another_plan(
+        offered, vendor, portal_client, make):
+    shop = offered
+    record = _subscribed(shop, portal_client, vendor)
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
     configurations = shop.stripe.billing_portal.configurations
     default = configurations.list(params={"is_default": True}).data[0]
     configurations.update(default.id, params={"business_profile": {"headline": "Acme billing"}})
@@ -366,12 +438,11 @@ def test_before_accepting_new_terms_billing_opens_for_cancelling_and_paying_not_
     page = portal_client.get(base).get_data(as_text=True)
     assert "accept the new terms of use</a>, billing lets you" in page
     assert "To subscribe or switch plans," in page and "Subscribe</button>" not in page
-    limited = billing_session()
-    with pytest.raises(Refused):
-        shop.standin.billing_action(shop.secret_key, limited, record.stripe_subscription_id, "switch",
-                                    price=shop.yearly)
-    billing_session()  # a second visit finds the same limited configuration, makes no other
-    made = [c for c in configurations.list(params={"limit": 100}).data if "skm_portal" in c.metadata]
+    limited = _billing_session(shop, portal_client, vendor)
+    _switch_refused(shop, limited, record)
+    # A second visit finds the same limited configuration, makes no other.
+    _switch_refused(shop, _billing_session(shop, portal_client, vendor), record)
+    made = _limited_configurations(shop)
     assert len(made) == 1 and not made[0].features.subscription_update.enabled
     assert made[0].business_profile.headline == "Acme billing"  # the vendor's own words, as in their default
     shop.standin.billing_action(shop.secret_key, limited, record.stripe_subscription_id, "cancel_at_period_end")
@@ -379,8 +450,28 @@ def test_before_accepting_new_terms_billing_opens_for_cancelling_and_paying_not_
     portal_client.post(f"/Portal/@{vendor.slug}/Terms", data={"csrf_token": csrf_token(
         portal_client, f"/Portal/@{vendor.slug}/Terms")})
     assert "accept the new terms" not in portal_client.get(base).get_data(as_text=True)
-    shop.standin.billing_action(shop.secret_key, billing_session(), record.stripe_subscription_id, "switch",
-                                price=shop.yearly)
+    shop.standin.billing_action(shop.secret_key, _billing_session(shop, portal_client, vendor),
+                                record.stripe_subscription_id, "switch", price=shop.yearly)
+
+
+def test_a_limited_billing_configuration_the_vendor_switched_off_or_whose_details_changed_is_made_anew(
+        offered, vendor, portal_client, make):
+    shop = offered
+    record = _subscribed(shop, portal_client, vendor)
+    make.terms(vendor, "https://acme.example/terms-v2")
+    configurations = shop.stripe.billing_portal.configurations
+    _billing_session(shop, portal_client, vendor)
+    first = _limited_configurations(shop)[0]
+    configurations.update(first.id, params={"active": False})  # the vendor, in Stripe's dashboard
+    session = _billing_session(shop, portal_client, vendor)  # within the idempotency key's day: not that one again
+    active = [c for c in _limited_configurations(shop) if c.active]
+    assert len(active) == 1 and active[0].id != first.id
+    _switch_refused(shop, session, record)
+    configurations.update(active[0].id, params={"active": False})
+    default = configurations.list(params={"is_default": True}).data[0]
+    configurations.update(default.id, params={"business_profile": {"headline": "New words"}})
+    _billing_session(shop, portal_client, vendor)  # other details than before: a key of its own, not a refusal
+    assert [c.business_profile.headline for c in _limited_configurations(shop) if c.active] == ["New words"]
 
 
 def test_the_plans_say_where_the_customer_stands(offered, vendor, portal_client):

@@ -88,3 +88,23 @@ def test_a_failed_read_on_coming_back_from_billing_says_so(customer_page, shop, 
     expect(tab.get_by_text("Stripe could not be asked just now")).to_be_visible()
     expect(tab.locator("#subscriptions-section")).not_to_have_attribute("aria-busy", "true")
     console_errors[:] = [error for error in console_errors if "503" not in error]
+
+
+def test_a_double_click_on_subscribe_makes_one_checkout(customer_page, shop):  # noqa: F811
+    tab = customer_page
+    held = []  # the first answer is slow: the second click comes while it is awaited
+    tab.route("**/Subscriptions/Subscribe", lambda route: held.append(route))
+    button = tab.get_by_role("button", name="Subscribe to Demo App, Monthly, $9.99 / month")
+    # Two clicks 150 ms apart, as a double-click is, the page still waiting for the first answer.
+    button.evaluate("button => { button.click(); setTimeout(() => button.click(), 150); }")
+    tab.wait_for_timeout(600)
+    sent = len(held)
+    for request in held:
+        request.continue_()
+    tab.unroute("**/Subscriptions/Subscribe")
+    expect(tab.get_by_text("$9.99 / month")).to_be_visible()  # the stand-in's Checkout page
+    assert sent == 1 and len(shop.stripe.checkout.sessions.list(params={"limit": 100}).data) == 1
+    tab.go_back()  # back from Stripe: the button works again
+    tab.get_by_role("button", name="Subscribe to Demo App, Monthly, $9.99 / month").click()
+    expect(tab.get_by_label("Card number")).to_be_visible()
+    assert len(shop.stripe.checkout.sessions.list(params={"limit": 100}).data) == 2
