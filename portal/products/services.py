@@ -10,7 +10,7 @@ from portal.billing_models import live_subscription_ids, still_paid_for
 from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
 from portal.domain import DomainError, NotFound, assign, get_owned
 from portal.keys.services import forget_machines_data
-from portal.models import URL_MAX, ActivatedMachine, LicenseKey, Product, feature_label
+from portal.models import URL_MAX, ActivatedMachine, LicenseKey, Product, Vendor, feature_label
 from portal.rules import is_single_line, is_web_url
 
 EDITABLE_FIELDS = ("name", "description", "getting_started", "download_url", *(f"f{n}_name" for n in range(1, 9)))
@@ -88,6 +88,9 @@ def _refuse_a_second_name(session: Session, product: Product, name: str) -> None
     name = (name or "").strip()
     if not name or name == product.name:
         return
+    # The vendor's row is locked first, so that two requests at once (a double-click on Create) check one after the
+    # other (SQLite's writes already do).
+    session.execute(select(Vendor.id).where(Vendor.id == product.vendor_id).with_for_update())
     # Compared casefolded in Python (SQLite's lower() folds ASCII only), spaces counted as one: a vendor has a
     # handful of products.
     others = session.exec(select(Product.name).where(Product.vendor_id == product.vendor_id,

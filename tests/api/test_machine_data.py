@@ -2,7 +2,6 @@
 it goes (deactivated through the API or the portal, lapsed as a floating activation, its key or product deleted),
 and a later machine never finds them; the vendor's pages open and delete them like any other."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from portal.models import ActivatedMachine, DataObject, LicenseKey, utcnow
 from portal.products.services import delete_product
 from tests.conftest import TEST_DATABASE
 from tests.support.pages import csrf_token
+from tests.support.waiting import waiting_on_a_lock
 
 
 def _machine_data(api, token, product, key, mid, **params):
@@ -116,10 +116,7 @@ def test_an_object_added_while_its_machine_is_deactivated_goes_with_it(app, make
                                         actor="test")
                 session.commit()
 
-        worker = threading.Thread(target=deactivate)
-        worker.start()
-        worker.join(timeout=1)
-        assert worker.is_alive(), "the deactivation waits for the adding transaction"
+        worker = waiting_on_a_lock(deactivate, "the deactivation waits for the adding transaction")
         adding.commit()
     worker.join(timeout=10)
     assert not worker.is_alive()

@@ -10,7 +10,9 @@ from sqlmodel import select
 
 from portal.billing_models import Subscription
 from portal.models import Customer, DataObject, LicenseKey, Product
+from tests.conftest import TEST_DATABASE
 from tests.support.pages import post_form, walk_pages
+from tests.support.waiting import waiting_on_a_lock
 
 
 @pytest.fixture
@@ -198,3 +200,33 @@ def test_a_second_product_of_one_name_is_refused(vendor_client, make, vendor, pr
     # A name is checked only when it changes: a product saved again under its own name is not refused.
     assert post_form(vendor_client, f"/vendor/products/{other.id}/edit",
                      {"name": "Photo Editor", "description": "Edits photos."}).status_code == 303
+
+
+@pytest.mark.skipif(TEST_DATABASE == "sqlite", reason="SQLite lets one writer in at a time")
+def test_two_products_of_one_name_created_at_once_are_refused_once(app, vendor, db):
+    """PostgreSQL: a double-click on Create product. The second request waits for the first, then finds its name."""
+    from sqlmodel import Session
+
+    from portal.domain import DomainError
+    from portal.products.services import create_product
+
+    engine = app.extensions["db_engine"]
+    outcome = []
+    with Session(engine) as first:
+        create_product(first, vendor_id=vendor.id, actor="test", name="Twin")
+        first.flush()
+
+        def second() -> None:
+            with Session(engine) as session:
+                try:
+                    create_product(session, vendor_id=vendor.id, actor="test", name="twin ")
+                    session.commit()
+                    outcome.append("made")
+                except DomainError as refusal:
+                    outcome.append(refusal.message)
+
+        worker = waiting_on_a_lock(second, "the second waits for the first's transaction")
+        first.commit()
+    worker.join(timeout=10)
+    assert outcome == ["You have a product named Twin already: give this one a name of its own."]
+    assert db.exec(select(Product.name).where(Product.vendor_id == vendor.id)).all() == ["Twin"]
