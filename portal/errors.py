@@ -61,12 +61,16 @@ def init_app(app: Flask) -> None:
 
 
 def _when_again(error) -> str:
-    """When the limit that refused a request lets it through again, by its window (Flask-Limiter's limit)."""
+    """When the count that refused a request lets it through again: by its window (a Flask-Limiter limit's, or the
+    Retry-After of the portal's own throttles, such as a login locked for 15 minutes)."""
     limit = getattr(getattr(error, "limit", None), "limit", None)
-    seconds = limit.get_expiry() if limit is not None else 60
+    seconds = limit.get_expiry() if limit is not None else getattr(error, "retry_after", None)
+    seconds = seconds if isinstance(seconds, int) else 60
     if seconds <= 60:
         return "Wait a minute and try again."
-    return "Try again within the hour." if seconds <= 3600 else "Try again tomorrow."
+    if seconds < 3600:
+        return f"Try again within {-(-seconds // 60)} minutes."
+    return "Try again within the hour." if seconds == 3600 else "Try again tomorrow."
 
 
 def _not_found_page() -> str:

@@ -9,11 +9,11 @@ storage (Redis in production), so every process shares them.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
-from flask import abort
-from limits import parse
+from limits import RateLimitItem, parse
 from sqlmodel import Session
+from werkzeug.exceptions import TooManyRequests
 
 from portal.db import get_session
 from portal.extensions import count_key, limiter
@@ -70,20 +70,26 @@ def throttled(scope: str, email: str, authenticate: Callable[[], Login | None]) 
     answers 429 (Too Many Requests)."""
     throttle = LoginThrottle(scope=scope, email=email, address=client_ip())
     if throttle.refused_outright():
-        abort(429)
+        too_many(FAILURES_PER_LOGIN)
     found = authenticate()
     if found is None:
         locked = throttle.locked()
         throttle.failed()
         if locked:
-            abort(429)
+            too_many(FAILURES_PER_LOGIN)
     return found
 
 
-def current_password_tries_left(scope: str, account_id: int) -> bool:
-    """Whether the logged-in user may try their current password again (to change it)."""
-    return not limiter.enabled or limiter.limiter.test(WRONG_CURRENT_PASSWORDS,
-                                                       *count_key("current-password", scope, str(account_id)))
+def too_many(limit: RateLimitItem) -> NoReturn:
+    """Answer 429 (Too Many Requests), saying when to come back: within the window of the count that refused."""
+    raise TooManyRequests(retry_after=limit.get_expiry())
+
+
+def check_current_password_tries(scope: str, account_id: int) -> None:
+    """Answer 429 once the logged-in user has typed a wrong current password (to change it) too often."""
+    if limiter.enabled and not limiter.limiter.test(WRONG_CURRENT_PASSWORDS,
+                                                    *count_key("current-password", scope, str(account_id))):
+        too_many(WRONG_CURRENT_PASSWORDS)
 
 
 def wrong_current_password(scope: str, account_id: int) -> None:

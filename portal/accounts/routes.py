@@ -10,7 +10,7 @@ from portal.domain import DomainError
 from portal.extensions import limiter
 from portal.forms import ConfirmForm, LoginForm, commit_or_show, form_status, reset_from_link
 from portal.tenancy import portal_blueprint, public
-from portal.throttle import current_password_tries_left, mail_if_allowed, throttled, wrong_current_password
+from portal.throttle import check_current_password_tries, mail_if_allowed, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.web import client_ip
 
@@ -111,8 +111,7 @@ def verify_email():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not current_password_tries_left(f"portal:{g.vendor.id}", g.account.id):
-            abort(429)
+        check_current_password_tries(f"portal:{g.vendor.id}", g.account.id)
         session = get_session()
         done, account = commit_or_show(session, form, lambda: services.change_password(
             session, account_id=g.account.id, current=form.current_password.data, new=form.password.data,

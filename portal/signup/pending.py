@@ -135,8 +135,9 @@ def confirm(session: Session, *, vendor_id: int, token: str, password: str, ip: 
     password (the token stays unused) or an e-mail that got a login meanwhile."""
     pending = peek(session, vendor_id=vendor_id, token=token)
     if not verify_password(pending.password_hash, password):
-        raise DomainError("That is not the password chosen when this link was asked for. If you asked more than "
-                          "once, use the link of the mail that came with your last request.", field="password")
+        raise DomainError("That is not the password chosen when this link was asked for. If you have more than one "
+                          "of these mails, try the link in another: each link takes the password chosen with it.",
+                          field="password")
     used = session.execute(update(PendingLogin).where(PendingLogin.id == pending.id, PendingLogin.used_at.is_(None))
                            .values(used_at=utcnow()))
     if used.rowcount != 1:

@@ -105,9 +105,14 @@ def associate():
                            existing_form=existing_form, which=which), status
 
 
+def _wrong_password(response) -> bool:
+    return response.status_code == 422
+
+
 @blueprint.route("/Confirm", methods=["GET", "POST"])
 @public
 @limiter.limit("30 per minute", deduct_when=_link_guess_failed)
+@limiter.limit("10 per 15 minutes", methods=["POST"], deduct_when=_wrong_password)  # each try costs a hash
 def confirm():
     """The mailed link of a sign-up or of an association's new login: confirming makes the login and logs in."""
     token = request.args.get("token", "")

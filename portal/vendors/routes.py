@@ -18,7 +18,7 @@ from portal.forms import (
 from portal.tenancy import public, vendor_blueprint
 from portal.terms.forms import TermsForm
 from portal.terms.services import terms_settings
-from portal.throttle import current_password_tries_left, mail_if_allowed, throttled, wrong_current_password
+from portal.throttle import check_current_password_tries, mail_if_allowed, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import password_reset, registration, services, sessions
 from portal.vendors.forms import FinishRegistrationForm, RegisterForm, ReminderSettingsForm, SettingsForm
@@ -146,8 +146,7 @@ def home():
 def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not current_password_tries_left("vendor", current_user.id):
-            abort(429)
+        check_current_password_tries("vendor", current_user.id)
         session = get_session()
         done, user = commit_or_show(session, form, lambda: services.change_vendor_password(
             session, user_id=current_user.id, current=form.current_password.data, new=form.password.data,

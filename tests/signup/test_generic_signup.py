@@ -337,7 +337,7 @@ def test_someone_elses_request_with_my_e_mail_does_not_become_my_login(client, a
     assert theirs != mine
     refused = post_form(client, theirs, {"password": "radium-polonium-1898"})
     html = refused.get_data(as_text=True)
-    assert refused.status_code == 422 and 'id="password-error"' in html and "use the link of the mail" in html
+    assert refused.status_code == 422 and 'id="password-error"' in html and "try the link in another" in html
     assert count(db, PortalAccount) == 0
     assert post_form(client, mine, {"password": "radium-polonium-1898"}).status_code == 303
     account = db.exec(select(PortalAccount)).one()
@@ -345,3 +345,14 @@ def test_someone_elses_request_with_my_e_mail_does_not_become_my_login(client, a
     # The other link, once the e-mail has a login, makes nothing either.
     assert post_form(intruder, theirs, {"password": "an-intruders-password"}).status_code == 303
     assert count(db, PortalAccount) == 1 and db.exec(select(PortalAccount)).one().name == "Marie"
+
+
+def test_wrong_passwords_on_a_confirmation_link_are_counted(client, vendor, mailbox, db):
+    """Each try costs a password hash: ten wrong ones in a quarter of an hour, then a plain "slow down"."""
+    sign_up(client, vendor, email="mallory@example.test")
+    path = confirm_path(mailbox, "mallory@example.test")
+    statuses = [post_form(client, path, {"password": f"wrong-{n}"}).status_code for n in range(11)]
+    assert statuses == [422] * 10 + [429]
+    refused = post_form(client, path, MINE)
+    assert refused.status_code == 429 and "Try again within 15 minutes." in refused.get_data(as_text=True)
+    assert count(db, PortalAccount) == 0
