@@ -31,25 +31,25 @@ document.addEventListener("submit", (event) => {
   if (message && !window.confirm(message)) event.preventDefault();
 });
 
-// A form that leaves for Stripe (Subscribe, Manage billing) is sent once: a double-click's second submit is dropped
-// and the button shows it is busy. Coming back with the browser's Back button (a page kept in its cache) clears it.
+// A form is sent once: a double-click's second submit (a second key, a second Checkout) is dropped and the button
+// shows it is busy. htmx sends its own forms (it prevents the browser's submit). Coming back with the browser's Back
+// button (a page kept in its cache) or ten seconds without an answer let it be sent again.
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  const once = form.hasAttribute("data-once") || (event.submitter && event.submitter.hasAttribute("data-once"));
-  if (event.defaultPrevented || !once) return;
+  if (event.defaultPrevented || form.method !== "post") return;
   if (form.dataset.sent) {
     event.preventDefault();
     return;
   }
   form.dataset.sent = "true";
   if (event.submitter) event.submitter.setAttribute("aria-busy", "true");
+  setTimeout(() => clearSent(form), 10000);
 });
-window.addEventListener("pageshow", () => {
-  document.querySelectorAll("form[data-sent]").forEach((form) => {
-    delete form.dataset.sent;
-    form.querySelectorAll("[aria-busy]").forEach((button) => button.removeAttribute("aria-busy"));
-  });
-});
+function clearSent(form) {
+  delete form.dataset.sent;
+  form.querySelectorAll("[aria-busy]").forEach((button) => button.removeAttribute("aria-busy"));
+}
+window.addEventListener("pageshow", () => document.querySelectorAll("form[data-sent]").forEach(clearSent));
 
 // Times: the page says UTC (all a browser without script shows); here each <time data-local> is shown in the
 // viewer's own time zone, with the UTC time kept as its tooltip. Again after every htmx swap.

@@ -6,6 +6,7 @@ import tempfile
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.clicks import double_click_held
 from tests.support.factories import CUSTOMER_PASSWORD
 
 SCREENSHOTS = tempfile.gettempdir()  # screenshots of the pages, to look at after a run
@@ -131,3 +132,17 @@ def test_customer_reveals_key_and_deactivates_a_machine(page, make, vendor, live
     page.reload()
     expect(machines).to_have_count(1)
     expect(machines.filter(has_text="desktop-2")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_a_double_click_on_create_makes_one_product(vendor_page, vendor, db):
+    from sqlmodel import select
+
+    from portal.models import Product
+
+    page = vendor_page
+    page.goto("/vendor/products/new")
+    page.get_by_label("Name", exact=True).fill("Photo Editor")
+    sent = double_click_held(page, page.get_by_role("button", name="Create product"), "**/vendor/products/new")
+    expect(page.get_by_role("heading", level=1, name="Photo Editor")).to_be_visible()
+    assert sent == 1 and db.exec(select(Product.name).where(Product.vendor_id == vendor.id)).all() == ["Photo Editor"]

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from portal.billing_models import StripePrice, Subscription
 from tests.billing.conftest import app_session, served_app, shop  # noqa: F401 - fixtures, used by name
+from tests.browser.clicks import double_click_held
 from tests.support.factories import CUSTOMER_PASSWORD
 from tests.support.standin import standin_server, stripe_standin  # noqa: F401 - fixtures, used by name
 
@@ -92,16 +93,8 @@ def test_a_failed_read_on_coming_back_from_billing_says_so(customer_page, shop, 
 
 def test_a_double_click_on_subscribe_makes_one_checkout(customer_page, shop):  # noqa: F811
     tab = customer_page
-    held = []  # the first answer is slow: the second click comes while it is awaited
-    tab.route("**/Subscriptions/Subscribe", lambda route: held.append(route))
     button = tab.get_by_role("button", name="Subscribe to Demo App, Monthly, $9.99 / month")
-    # Two clicks 150 ms apart, as a double-click is, the page still waiting for the first answer.
-    button.evaluate("button => { button.click(); setTimeout(() => button.click(), 150); }")
-    tab.wait_for_timeout(600)
-    sent = len(held)
-    for request in held:
-        request.continue_()
-    tab.unroute("**/Subscriptions/Subscribe")
+    sent = double_click_held(tab, button, "**/Subscriptions/Subscribe")
     expect(tab.get_by_text("$9.99 / month")).to_be_visible()  # the stand-in's Checkout page
     assert sent == 1 and len(shop.stripe.checkout.sessions.list(params={"limit": 100}).data) == 1
     tab.go_back()  # back from Stripe: the button works again
