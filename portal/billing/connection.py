@@ -132,6 +132,23 @@ def _account_behind(access: StripeAccess, secret_key: str) -> dict:
                           field="secret_key") from None
 
 
+def _refuse_an_account_in_use(session: Session, access: StripeAccess, vendor_id: int, account_id: str,
+                              livemode: bool) -> None:
+    """One Stripe account (and mode) serves one vendor: Stripe sends each of its events to every webhook it has, and
+    its customers, prices and subscriptions would show in both vendors' pages."""
+    if not account_id:
+        return
+    shared = session.exec(select(StripeConnection.id).where(
+        StripeConnection.vendor_id != vendor_id, StripeConnection.stripe_account_id == account_id,
+        StripeConnection.livemode == livemode, StripeConnection.secret_key_encrypted.is_not(None))).first()
+    if shared is not None:
+        stand_in = " With the local Stripe stand-in, any other test key (sk_test_ and letters of your choice) " \
+                   "opens an account of its own." if access.api_base else ""
+        raise DomainError("This Stripe account is connected to another vendor of this portal. Each vendor needs a "
+                          f"Stripe account of its own, as its customers and payments are the account's.{stand_in}",
+                          field="secret_key")
+
+
 def _earlier_account(access: StripeAccess, connection: StripeConnection, secret_key: str, account: dict) -> str:
     """The account of the key being replaced, when the connection never learnt it (made before the portal kept it):
     asked of Stripe with that key; "" when it no longer answers."""
@@ -155,6 +172,7 @@ def connect(session: Session, access: StripeAccess, *, vendor_id: int, secret_ke
     connection = connection_of(session, vendor_id=vendor_id)
     session.commit()  # no transaction open while Stripe answers
     account = _account_behind(access, secret_key)
+    _refuse_an_account_in_use(session, access, vendor_id, str(account.get("id", "")), not is_test_key(secret_key))
     earlier_account = _earlier_account(access, connection, secret_key, account)
     if earlier_account:
         _claim_unknown(session, connection, earlier_account)

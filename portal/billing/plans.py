@@ -5,6 +5,7 @@ subscriber gets). The portal keeps a copy of each linked price, read from Stripe
 changed or refreshed; the product page reads the copy.
 """
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -175,9 +176,15 @@ def link_price(session: Session, access: StripeAccess, *, vendor_id: int, produc
     return row
 
 
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+
+
 def _amount(amount: str, currency: str) -> int:
+    amount = amount.strip()
+    if "," in amount and not _THOUSANDS.fullmatch(amount):  # 19,99 is not 1999: a comma only groups thousands
+        raise DomainError("Write the decimals after a point, as in 19.99.", field="amount")
     try:
-        value = Decimal(amount.strip().replace(",", ""))
+        value = Decimal(amount.replace(",", ""))
     except InvalidOperation:
         raise DomainError("Give an amount such as 9.99.", field="amount") from None
     if not value.is_finite() or not Decimal("0") < value <= AMOUNT_MAX:

@@ -6,11 +6,11 @@ import re
 import pytest
 from sqlmodel import select
 
-from portal.billing.connection import StripeAccess
+from portal.billing.connection import StripeAccess, disconnect
 from portal.billing_models import StripeConnection, StripePrice
 from portal.models import Product
 from portal.products.services import create_product
-from tests.billing.conftest import SIGNING_SECRET, connect_vendor, roll_key
+from tests.billing.conftest import SIGNING_SECRET, app_session, connect_vendor, roll_key
 from tests.support.pages import post_form
 
 SETTINGS = "/vendor/settings/stripe"
@@ -86,6 +86,25 @@ def test_connecting_reads_the_account_and_its_mode(vendor_client, standin_access
     assert (stored.stripe_account_id, stored.livemode, stored.account_name) == (account.id, True, "Acme Payments")
 
 
+def test_a_stripe_account_another_vendor_has_connected_is_refused(app, vendor_client, standin_access, db,
+                                                                   other_vendor):
+    """Stripe sends an account's events to each of its webhooks: a second vendor on it would receive the first's
+    customers and subscriptions."""
+    secret_key = connect_vendor(app, db, standin_access, other_vendor, webhook_url=None)
+    answer = post_form(vendor_client, f"{SETTINGS}/connect", {"secret_key": secret_key,
+                                                             "webhook_secret": SIGNING_SECRET}, page=SETTINGS)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "This Stripe account is connected to another vendor of this portal." in page
+    assert "any other test key" in page and other_vendor.name not in page
+    assert db.exec(select(StripeConnection).where(StripeConnection.vendor_id != other_vendor.id)).first() is None
+    with app_session(app) as session:  # once the other vendor has disconnected, it is free
+        disconnect(session, vendor_id=other_vendor.id, actor="test")
+        session.commit()
+    answer = post_form(vendor_client, f"{SETTINGS}/connect", {"secret_key": secret_key,
+                                                             "webhook_secret": SIGNING_SECRET}, page=SETTINGS)
+    assert answer.status_code == 303
+
+
 def test_policy_is_validated_and_saved(vendor_client, standin_access, db):
     answer = post_form(vendor_client, f"{SETTINGS}/policy", {"grace_days": "61", "on_cancel": "block"},
                        page=SETTINGS)
@@ -128,6 +147,8 @@ def test_prices_are_created_edited_and_listed_below_the_keys(app, vendor_client,
     ({"amount": "0", "currency": "usd", "interval": "month"}, "Give an amount above 0"),
     ({"amount": "9.999", "currency": "usd", "interval": "month"}, "USD has no smaller unit than that."),
     ({"amount": "abc", "currency": "usd", "interval": "month"}, "Give an amount such as 9.99."),
+    ({"amount": "19,99", "currency": "eur", "interval": "month"}, "Write the decimals after a point, as in 19.99."),
+    ({"amount": "1,99,9", "currency": "usd", "interval": "month"}, "Write the decimals after a point"),
     ({"amount": "5", "currency": "zzz", "interval": "month"}, "Give a currency code"),
     ({"amount": "5", "currency": "usd", "interval": "fortnight"}, "Not a valid choice"),
 ])
