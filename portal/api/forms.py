@@ -12,7 +12,7 @@ from portal.models import NAME_MAX
 class TokenForm(FlaskForm):
     name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), single_line])
     scopes = SelectMultipleField("Methods it may call", choices=[SelectChoice(g, GROUP_LABELS[g]) for g in GROUPS],
-                                 default=list(GROUPS), option_widget=widgets.CheckboxInput(),
+                                 default=["activation"], option_widget=widgets.CheckboxInput(),
                                  widget=widgets.ListWidget(prefix_label=False))
     product_id = SelectField("Product", coerce=int, default=0)
 

@@ -134,6 +134,9 @@ def test_a_refused_setting_far_down_the_page_is_brought_into_view_and_menus_clos
 def test_a_token_is_shown_once_with_the_focus_on_it_and_revoking_asks_first(vendor_page):
     page = vendor_page
     page.goto("/vendor/api-tokens/")
+    # A new token may activate, and no more, unless the vendor ticks more: one built into software can be read.
+    expect(page.get_by_role("checkbox", name=re.compile(r"Activation \("))).to_be_checked()
+    expect(page.get_by_role("checkbox", name=re.compile(r"Keys \("))).not_to_be_checked()
     page.get_by_label("Name").fill("Build server")
     page.get_by_role("button", name="Make token").click()
     expect(page.get_by_label("New access token")).to_be_focused()
