@@ -10,9 +10,10 @@ from portal import config, db, errors, jobs
 from portal.extensions import csrf, limiter, login_manager
 from portal.fragment_cache import cached_fragment
 from portal.models import utcnow
-from portal.rendering import add_security_headers, content_security_policy, plural
+from portal.rendering import add_security_headers, content_security_policy, possessive_filter
 from portal.security import Encryptor
 from portal.urls import DatabaseIdConverter
+from portal.words import plural
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -45,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(app.config["STRIPE_API_BASE"])
     app.after_request(add_security_headers)
     app.jinja_env.globals.update(utcnow=utcnow, cached_fragment=cached_fragment)
-    app.jinja_env.filters["plural"] = plural
+    app.jinja_env.filters.update(plural=plural, possessive=possessive_filter)
     errors.init_app(app)
 
     # Imported here, not at the top: the web layer and the commands sit above this wiring, and importing `portal`

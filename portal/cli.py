@@ -16,6 +16,7 @@ from portal.models import Customer, Vendor
 from portal.products.services import create_product, list_products
 from portal.urls import absolute_url
 from portal.vendors import services as vendors
+from portal.words import possessive
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "owner@demo.test"
@@ -150,7 +151,8 @@ def show_demo_command(base_url: str) -> None:
             click.echo(f"  Demo customer's association link ({customer.name}):")
             click.echo(f"      {absolute_url('signup.associate', vendor_slug=vendor.slug, id=customer.id, auth=code)}")
         elif customer:
-            click.echo(f"  {customer.name}'s association link has been used; make a new one on the customer page:")
+            click.echo(f"  {possessive(customer.name)} association link has been used; make a new one on the customer "
+                       "page:")
             click.echo(f"      {absolute_url('customers.show', customer_id=customer.id)}")
         if current_app.config["MAIL_BACKEND"] == "console":
             click.echo(f"  Mail sent by the portal: {absolute_url('outbox.index')}")

@@ -3,7 +3,11 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, make_response, redirect, render_template, request
+from jinja2 import pass_eval_context
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
+
+from portal.words import possessive
 
 
 def is_htmx() -> bool:
@@ -65,6 +69,10 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """`1 customer`, `2 customers`, `1,200 keys`: the count with the word that goes with it."""
-    return f"{count:,} {one if count == 1 else many or one + 's'}"
+@pass_eval_context
+def possessive_filter(eval_context, name) -> str:
+    """`possessive` in a template: in an HTML one the name is escaped and the apostrophe stays one (not &#39;)."""
+    made = possessive(name)
+    if not eval_context.autoescape:
+        return made
+    return escape(name) + (Markup("'") if made.endswith("'") else Markup("'s"))

@@ -13,6 +13,7 @@ from portal.mail import link_to, mail_password_changed, queue_mail
 from portal.models import AccountToken, AuditEvent, Customer, PortalAccount, Vendor, new_session_secret, utcnow
 from portal.rules import normalize_email, valid_new_password
 from portal.security import hash_password, needs_rehash, new_token, token_digest, upgrade_hash, verify_password
+from portal.words import possessive
 
 VERIFY_EMAIL = "verify_email"
 RESET_PASSWORD = "reset_password"  # noqa: S105 - a token purpose, not a password
@@ -176,7 +177,8 @@ def _set_password(session: Session, account: PortalAccount, password: str, *, ac
                   action=action, subject_type="customer", subject_id=account.customer_id,
                   after={"portal_account": account.email}, ip=ip)
     vendor = session.get(Vendor, account.vendor_id)
-    mail_password_changed(session, to=account.email, vendor=vendor, login_of=f"{vendor.name}'s customer portal",
+    mail_password_changed(session, to=account.email, vendor=vendor,
+                          login_of=f"{possessive(vendor.name)} customer portal",
                           forgot_page=link_to("accounts.forgot_password", vendor_slug=vendor.slug))
 
 

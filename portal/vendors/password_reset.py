@@ -23,6 +23,7 @@ from portal.models import Vendor, VendorUser, new_session_secret
 from portal.rules import normalize_email, valid_new_password
 from portal.security import hash_password, link_signer, same_secret
 from portal.vendors.services import find_vendor_user, tell_password_changed
+from portal.words import possessive
 
 LIFETIME = timedelta(hours=1)
 _SALT = "vendor-password-reset"
@@ -46,7 +47,7 @@ def send_reset_link(email: str, reset_page: str, login_page: str) -> None:
         vendor = session.get(Vendor, user.vendor_id) if user is not None else None
         if vendor is None:
             return
-        queue_mail(session, to=user.email, subject=f"Reset your password for {vendor.name}'s dashboard",
+        queue_mail(session, to=user.email, subject=f"Reset your password for {possessive(vendor.name)} dashboard",
                    template="vendor_reset_password", vendor=vendor, portal_link=login_page,
                    portal_label="Your vendor dashboard", reset_page=reset_page, token=token_for(user))
         session.commit()

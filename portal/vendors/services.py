@@ -11,6 +11,7 @@ from portal.mail import link_to, mail_password_changed
 from portal.models import NAME_MAX, PortalAccount, Vendor, VendorUser, new_session_secret
 from portal.rules import normalize_email, normalize_slug, valid_email, valid_name, valid_new_password, valid_slug
 from portal.security import hash_password, needs_rehash, upgrade_hash, verify_password
+from portal.words import possessive
 
 
 def register_vendor(session: Session, *, name: str, slug: str, email: str, password: str) -> VendorUser:
@@ -75,7 +76,7 @@ def set_vendor_password(session: Session, *, user: VendorUser, password: str, ac
 
 def tell_password_changed(session: Session, *, user: VendorUser) -> None:
     vendor = session.get(Vendor, user.vendor_id)
-    mail_password_changed(session, to=user.email, vendor=vendor, login_of=f"{vendor.name}'s vendor dashboard",
+    mail_password_changed(session, to=user.email, vendor=vendor, login_of=f"{possessive(vendor.name)} vendor dashboard",
                           forgot_page=link_to("vendors.forgot_password"), portal_link=link_to("vendors.login"),
                           portal_label="Your vendor dashboard")
 
