@@ -40,7 +40,7 @@ mkdir -p instance
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT INT TERM
 
-"$VENV/python" -m devtools.stripe_standin --port "$STRIPE_STANDIN_PORT" --data-dir instance/stripe \
+"$VENV/python" -m devtools.stripe_standin --port "$STRIPE_STANDIN_PORT" --data-dir instance/stripe --open-accounts \
   --account "$STRIPE_SECRET_KEY:Demo Software Ltd" \
   --webhook "$STRIPE_SECRET_KEY" "http://127.0.0.1:$PORT/stripe/webhook/demo" "$STRIPE_WEBHOOK_SECRET" \
   > instance/stripe-standin.log 2>&1 &

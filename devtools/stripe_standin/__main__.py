@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
                         metavar=("SECRET_KEY", "URL", "SIGNING_SECRET"),
                         help="make sure the account has one endpoint for URL's path (every event) signing with this "
                              "secret; one for that path at another address (port) is moved to URL")
+    parser.add_argument("--open-accounts", action="store_true",
+                        help="an unknown sk_test_ key (8 characters or more after the prefix) opens an account")
     parser.add_argument("--retries", type=int, default=3, help="re-sends of a failed webhook delivery")
     parser.add_argument("--retry-delay", type=float, default=1.0, help="seconds between re-sends")
     args = parser.parse_args(argv)
@@ -37,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    standin = StandIn(args.port, args.data_dir, retries=args.retries, retry_delay=args.retry_delay).start()
+    standin = StandIn(args.port, args.data_dir, retries=args.retries, retry_delay=args.retry_delay,
+                      open_accounts=args.open_accounts).start()
     try:
         for key, name in args.account:
             standin.ensure_account(key, name)

@@ -88,6 +88,9 @@ def _authenticate(core, request: web.Request) -> AccountData:
     if not key:
         raise StripeError(401, _NO_KEY)
     account = core.accounts.for_key(key)
+    if account is None and core.open_accounts and key.startswith("sk_test_") and len(key) >= len("sk_test_") + 8:
+        account = core.accounts.create(f"Test account {key[-4:]}", key)
+        core.touch(account)
     if account is None:
         raise StripeError(401, f"Invalid API Key provided: {mask_key(key)}")
     return account

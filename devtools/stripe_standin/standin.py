@@ -40,9 +40,9 @@ class _Outage:
 
 class StandIn:
     def __init__(self, port: int = 0, data_dir=None, *, retries: int = 3, retry_delay: float = 0.2,
-                 host: str = "127.0.0.1"):
+                 host: str = "127.0.0.1", open_accounts: bool = False):
         self.host, self.port = host, port
-        self._core = Core(data_dir, retries, retry_delay)
+        self._core = Core(data_dir, retries, retry_delay, open_accounts)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None

@@ -142,8 +142,8 @@ def _refuse_an_account_in_use(session: Session, access: StripeAccess, vendor_id:
         StripeConnection.vendor_id != vendor_id, StripeConnection.stripe_account_id == account_id,
         StripeConnection.livemode == livemode, StripeConnection.secret_key_encrypted.is_not(None))).first()
     if shared is not None:
-        stand_in = " With the local Stripe stand-in, any other test key (sk_test_ and letters of your choice) " \
-                   "opens an account of its own." if access.api_base else ""
+        stand_in = " With the Stripe stand-in of make run, a test key of your own choosing (sk_test_ and eight " \
+                   "letters or more) opens an account of its own." if access.api_base else ""
         raise DomainError("This Stripe account is connected to another vendor of this portal. Each vendor needs a "
                           f"Stripe account of its own, as its customers and payments are the account's.{stand_in}",
                           field="secret_key")

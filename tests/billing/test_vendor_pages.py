@@ -95,7 +95,7 @@ def test_a_stripe_account_another_vendor_has_connected_is_refused(app, vendor_cl
                                                              "webhook_secret": SIGNING_SECRET}, page=SETTINGS)
     page = answer.get_data(as_text=True)
     assert answer.status_code == 422 and "This Stripe account is connected to another vendor of this portal." in page
-    assert "any other test key" in page and other_vendor.name not in page
+    assert "a test key of your own choosing" in page and other_vendor.name not in page
     assert db.exec(select(StripeConnection).where(StripeConnection.vendor_id != other_vendor.id)).first() is None
     with app_session(app) as session:  # once the other vendor has disconnected, it is free
         disconnect(session, vendor_id=other_vendor.id, actor="test")

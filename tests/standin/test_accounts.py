@@ -91,3 +91,23 @@ def test_a_live_key_answers_in_live_mode_apart_from_the_test_keys_data(stripe_st
     assert sdk.v1.customers.create(params={"email": "bob@example.com"}).livemode is False
     with pytest.raises(stripe.InvalidRequestError):
         sdk.v1.customers.retrieve(customer.id)
+
+
+def test_make_runs_stand_in_opens_an_account_for_an_unknown_test_key(tmp_path):
+    """`--open-accounts` (make run): a vendor registered in the demo pastes a test key of its own choosing and has an
+    account of its own; a live key, or a key too short to be one, is still refused."""
+    from devtools.stripe_standin import StandIn
+
+    with StandIn(data_dir=tmp_path, open_accounts=True) as standin:
+        mine = stripe_client(standin, "sk_test_acme_tools_1")
+        account = mine.v1.accounts.retrieve_current()
+        customer = mine.v1.customers.create(params={"email": "ann@example.com"})
+        assert mine.v1.customers.retrieve(customer.id).email == "ann@example.com"
+        other = stripe_client(standin, "sk_test_someone_else")
+        assert other.v1.customers.list().data == []  # an account of its own
+        for refused in ("sk_test_short", "sk_live_acme_tools_1"):
+            with pytest.raises(stripe.AuthenticationError):
+                stripe_client(standin, refused).v1.customers.list()
+        assert account.id.startswith("acct_") and account.id != other.v1.accounts.retrieve_current().id
+    with StandIn(data_dir=tmp_path) as again:  # kept, like any account of the run
+        assert stripe_client(again, "sk_test_acme_tools_1").v1.customers.retrieve(customer.id).id == customer.id
