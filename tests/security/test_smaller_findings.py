@@ -23,6 +23,21 @@ def test_the_outbox_answers_only_this_machine(app, tmp_path):
     assert client.get("/dev/outbox/", environ_base={"REMOTE_ADDR": "192.0.2.10"}).status_code == 404
 
 
+def test_check_your_mail_pages_point_a_developer_to_the_outbox(app):
+    from flask import render_template
+
+    from portal.outbox.routes import blueprint
+
+    if "outbox" not in app.blueprints:
+        app.register_blueprint(blueprint)
+    with app.test_request_context():
+        page = render_template("vendors/registration_check_mail.html", email="ada@example.test")
+        assert "/dev/outbox/" not in page  # a real server's mail goes out
+        app.config["MAIL_BACKEND"] = "console"
+        page = render_template("vendors/registration_check_mail.html", email="ada@example.test")
+        assert "the portal sends no mail; read it at" in page and 'href="/dev/outbox/"' in page
+
+
 def test_bulk_keys_refuse_another_vendors_customer_in_the_form(vendor_client, make, vendor, other_vendor, db):
     product = make.product(vendor)
     foreign = make.customer(other_vendor, name="Foreign")
