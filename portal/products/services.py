@@ -89,8 +89,9 @@ def _refuse_a_second_name(session: Session, product: Product, name: str) -> None
     if not name or name == product.name:
         return
     # The vendor's row is locked first, so that two requests at once (a double-click on Create) check one after the
-    # other (SQLite's writes already do).
-    session.execute(select(Vendor.id).where(Vendor.id == product.vendor_id).with_for_update())
+    # other (SQLite's writes already do). FOR NO KEY UPDATE: rows that refer to the vendor (a key made meanwhile,
+    # an audit row) may still be written, so a key made while its product is renamed neither waits nor deadlocks.
+    session.execute(select(Vendor.id).where(Vendor.id == product.vendor_id).with_for_update(key_share=True))
     # Compared casefolded in Python (SQLite's lower() folds ASCII only), spaces counted as one: a vendor has a
     # handful of products.
     others = session.exec(select(Product.name).where(Product.vendor_id == product.vendor_id,

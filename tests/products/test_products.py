@@ -230,3 +230,46 @@ def test_two_products_of_one_name_created_at_once_are_refused_once(app, vendor, 
     worker.join(timeout=10)
     assert outcome == ["You have a product named Twin already: give this one a name of its own."]
     assert db.exec(select(Product.name).where(Product.vendor_id == vendor.id)).all() == ["Twin"]
+
+
+@pytest.mark.skipif(TEST_DATABASE == "sqlite", reason="SQLite lets one writer in at a time")
+def test_a_trial_key_made_while_its_product_is_renamed_neither_waits_nor_deadlocks(app, make, vendor, monkeypatch):
+    """PostgreSQL: CreateTrialKey holds the product's row, then inserts a key (which refers to the vendor's row); a
+    rename holds the vendor's row for its name check, then updates the product. The name check's lock must let the
+    key's insert through, or each waits for the other."""
+    import threading
+
+    from sqlmodel import Session
+
+    import portal.keys.services as keys
+    from portal.products.services import update_product
+
+    product = make.product(vendor, name="Demo App")
+    engine = app.extensions["db_engine"]
+    failures, renaming = [], threading.Event()
+    create_key = keys.create_key
+
+    def create_key_once_the_rename_holds_the_vendor(*args, **kwargs):
+        renaming.wait(5)
+        threading.Event().wait(0.3)
+        return create_key(*args, **kwargs)
+
+    monkeypatch.setattr(keys, "create_key", create_key_once_the_rename_holds_the_vendor)
+
+    def trial() -> None:
+        with Session(engine) as session:
+            try:
+                keys.create_trial_key(session, product=session.get(Product, product.id), mid="m1", actor="api")
+                session.commit()
+            except Exception as error:  # noqa: BLE001 - reported below, whatever it is
+                failures.append(type(getattr(error, "orig", error)).__name__)
+
+    worker = threading.Thread(target=trial)
+    worker.start()
+    threading.Event().wait(0.3)  # the trial key's transaction holds the product's row
+    with Session(engine) as session:
+        renaming.set()
+        update_product(session, product=session.get(Product, product.id), actor="vendor", name="Renamed")
+        session.commit()
+    worker.join(10)
+    assert failures == [] and not worker.is_alive()
