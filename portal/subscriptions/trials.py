@@ -8,12 +8,13 @@ from sqlmodel import Session
 from portal.billing.gateway import Gateway
 from portal.subscriptions.calls import stripe_call
 
-# On a Checkout Session that offers the trial of a product, with the price it is for.
-TRIAL_OF, TRIAL_PRICE = "skm_trial_product_id", "skm_trial_price_id"
+# On a Checkout Session that offers the trial of a product: the price it is for, and when the click that made it
+# asked for it (in nanoseconds: Stripe's `created` counts whole seconds, and a double-click's two fall in one).
+TRIAL_OF, TRIAL_PRICE, TRIAL_ASKED = "skm_trial_product_id", "skm_trial_price_id", "skm_trial_asked_ns"
 
 
 def trial_marks(product_id: int, stripe_price_id: str) -> dict:
-    return {TRIAL_OF: str(product_id), TRIAL_PRICE: stripe_price_id}
+    return {TRIAL_OF: str(product_id), TRIAL_PRICE: stripe_price_id, TRIAL_ASKED: str(time.time_ns())}
 
 
 def same_price(checkout: dict, stripe_price_id: str) -> bool:
@@ -44,11 +45,14 @@ def trial_left(session: Session, gateway: Gateway, stripe_customer: str, product
 def trial_keeper(session: Session, gateway: Gateway, stripe_customer: str, product_id: int,
                  made: dict) -> dict | None:
     """Which open Checkout keeps the product's trial, now that `made` (which offers it) exists: None if one was paid
-    meanwhile (the trial is taken), else the newest still open (by time made, then id), whose older ones are ended.
-    Two clicks at once (a double-click, two tabs) each ask this after making their own and rank the same Checkouts
-    alike, so they name the same keeper; the other ends its own and sends its browser to the keeper."""
-    def rank(checkout: dict) -> tuple[int, str]:
-        return checkout.get("created") or 0, checkout["id"]
+    meanwhile (the trial is taken), else the newest still open (by when its click asked, then id), whose older ones
+    are ended. Two clicks at once (a double-click, two tabs) each ask this after making their own: when each sees
+    the other's, both name the same keeper, and the other ends its own and sends its browser to the keeper. A click
+    that looked before the other's Checkout existed keeps its own until the newer one ends it (its tab then shows
+    Stripe's page for an ended Checkout): either way only one can be paid."""
+    def rank(checkout: dict) -> tuple[int, int, str]:
+        asked = (checkout.get("metadata") or {}).get(TRIAL_ASKED, "")
+        return int(asked) if asked.isdecimal() else 0, checkout.get("created") or 0, checkout["id"]
 
     others = [checkout for checkout in trial_checkouts(session, gateway, stripe_customer, product_id)
               if checkout["id"] != made["id"]]

@@ -350,6 +350,39 @@ def test_two_clicks_whose_checkouts_both_exist_before_either_checks_name_the_sam
     assert shop.stripe.checkout.sessions.retrieve(went_to).amount_total == 0
 
 
+def test_a_click_that_asked_later_but_looked_first_keeps_the_trial_for_both(offered, vendor, portal_client,
+                                                                            monkeypatch):
+    """The second click of a double-click is served first: its Checkout is made and checked before the first
+    click's exists, so it sees only its own and keeps the trial. The first click, looking later, must name the same
+    keeper (the click that asked last), not rank by Stripe's whole-second `created` and a random id."""
+    import portal.subscriptions.services as services
+    from portal.subscriptions import trials
+
+    shop = offered
+    _trial(shop)
+    marks, real_keeper = services.trial_marks, services.trial_keeper
+    seen = {}
+
+    def marks_then_a_faster_second_click(product_id, price):
+        mine = marks(product_id, price)  # this (first) click asked now; the second asks after it
+        customer = shop.db.exec(select(StripeCustomer)).one().stripe_customer_id
+        made = shop.stripe.checkout.sessions.create(params={
+            "mode": "subscription", "customer": customer, "line_items": [{"price": price, "quantity": 1}],
+            "subscription_data": {"trial_period_days": 14}, "success_url": "http://localhost/ok",
+            "cancel_url": "http://localhost/no", "metadata": marks(product_id, price)})
+        with app_session(shop.app) as session:
+            second = {"id": made.id, "created": made.created, "url": made.url, "metadata": made.metadata.to_dict()}
+            seen["second"] = real_keeper(session, shop.access.gateway(services._connection(session, vendor.id)),
+                                         customer, product_id, second)
+        return mine
+
+    monkeypatch.setattr(services, "trial_marks", marks_then_a_faster_second_click)
+    went_to = _subscribe(portal_client, shop, vendor)
+    assert seen["second"]["id"] == went_to  # the second kept it, and the first sends its browser there too
+    assert _open_trial_checkouts(shop) == [went_to]
+    assert trials.TRIAL_ASKED in shop.stripe.checkout.sessions.retrieve(went_to).metadata
+
+
 def test_a_second_tab_subscribing_to_another_plan_gets_no_second_trial(offered, vendor, portal_client, monkeypatch):
     import portal.subscriptions.services as services
 
