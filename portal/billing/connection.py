@@ -132,21 +132,25 @@ def _account_behind(access: StripeAccess, secret_key: str) -> dict:
                           field="secret_key") from None
 
 
+def _held_by_another(session: Session, vendor_id: int, account_id: str, livemode: bool) -> bool:
+    """Whether another vendor has this Stripe account (and mode) connected. One account serves one vendor: Stripe
+    sends each of its events to every webhook it has, and its customers, prices and subscriptions would show in both
+    vendors' pages."""
+    return bool(account_id) and session.exec(select(StripeConnection.id).where(
+        StripeConnection.vendor_id != vendor_id, StripeConnection.stripe_account_id == account_id,
+        StripeConnection.livemode == livemode, StripeConnection.secret_key_encrypted.is_not(None))).first() is not None
+
+
+SHARED = "This Stripe account is connected to another vendor of this portal. Each vendor needs a Stripe account of " \
+         "its own, as its customers and payments are the account's."
+
+
 def _refuse_an_account_in_use(session: Session, access: StripeAccess, vendor_id: int, account_id: str,
                               livemode: bool) -> None:
-    """One Stripe account (and mode) serves one vendor: Stripe sends each of its events to every webhook it has, and
-    its customers, prices and subscriptions would show in both vendors' pages."""
-    if not account_id:
-        return
-    shared = session.exec(select(StripeConnection.id).where(
-        StripeConnection.vendor_id != vendor_id, StripeConnection.stripe_account_id == account_id,
-        StripeConnection.livemode == livemode, StripeConnection.secret_key_encrypted.is_not(None))).first()
-    if shared is not None:
+    if _held_by_another(session, vendor_id, account_id, livemode):
         stand_in = " With the Stripe stand-in of make run, a test key of your own choosing (sk_test_ and eight " \
                    "letters or more) opens an account of its own." if access.api_base else ""
-        raise DomainError("This Stripe account is connected to another vendor of this portal. Each vendor needs a "
-                          f"Stripe account of its own, as its customers and payments are the account's.{stand_in}",
-                          field="secret_key")
+        raise DomainError(SHARED + stand_in, field="secret_key")
 
 
 def _earlier_account(access: StripeAccess, connection: StripeConnection, secret_key: str, account: dict) -> str:
@@ -258,6 +262,9 @@ def test_connection(session: Session, access: StripeAccess, *, vendor_id: int) -
     connection.account_name, connection.tested_at = _account_name(account)[:200], utcnow()
     learn_account(session, connection, account)
     session.add(connection)
+    if _held_by_another(session, vendor_id, connection.stripe_account_id, connection.livemode):
+        # Connected before the portal refused a shared account: said here, for the vendor to connect another.
+        return TestResult(False, f"Connected to {connected_to(connection)}, but: {SHARED}")
     return TestResult(True, f"Connected to {connected_to(connection)}.")
 
 

@@ -106,7 +106,7 @@ def associate():
 
 
 def _wrong_password(response) -> bool:
-    return response.status_code == 422
+    return response.status_code == 422 and g.get("wrong_password", False)
 
 
 @blueprint.route("/Confirm", methods=["GET", "POST"])
@@ -139,6 +139,7 @@ def confirm():
         if refusal.field != "password":  # the e-mail got a login meanwhile
             flash(refusal.message, "info")
             return redirect(url_for("accounts.login"), code=303)
+        g.wrong_password = True  # counted: each costs a password hash
         show_on_form(form, refusal)  # another password: the link stays unused
         found = pending.peek(session, vendor_id=g.vendor.id, token=token)
     return render_template("signup/confirm.html", form=form, vendor=g.vendor, email=found.email), form_status(form)

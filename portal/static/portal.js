@@ -31,25 +31,26 @@ document.addEventListener("submit", (event) => {
   if (message && !window.confirm(message)) event.preventDefault();
 });
 
-// A form is sent once: a double-click's second submit (a second key, a second Checkout) is dropped and the button
-// shows it is busy. htmx sends its own forms (it prevents the browser's submit). Coming back with the browser's Back
-// button (a page kept in its cache) or ten seconds without an answer let it be sent again.
+// A page sends one form: a double-click's second submit (a second key, a second Checkout) is dropped and the
+// button shows it is busy, also when htmx has meanwhile replaced the form (the Subscriptions section refreshes
+// itself as the page loads). htmx sends its own forms (it prevents the browser's submit). Coming back with the
+// browser's Back button (a page kept in its cache) or ten seconds without an answer let a form be sent again.
+let leaving = null;
 document.addEventListener("submit", (event) => {
-  const form = event.target;
-  if (event.defaultPrevented || form.method !== "post") return;
-  if (form.dataset.sent) {
+  if (event.defaultPrevented || event.target.method !== "post") return;
+  if (leaving) {
     event.preventDefault();
     return;
   }
-  form.dataset.sent = "true";
-  if (event.submitter) event.submitter.setAttribute("aria-busy", "true");
-  setTimeout(() => clearSent(form), 10000);
+  leaving = event.submitter || event.target;
+  leaving.setAttribute("aria-busy", "true");
+  setTimeout(stay, 10000);
 });
-function clearSent(form) {
-  delete form.dataset.sent;
-  form.querySelectorAll("[aria-busy]").forEach((button) => button.removeAttribute("aria-busy"));
+function stay() {
+  if (leaving) leaving.removeAttribute("aria-busy");
+  leaving = null;
 }
-window.addEventListener("pageshow", () => document.querySelectorAll("form[data-sent]").forEach(clearSent));
+window.addEventListener("pageshow", stay);
 
 // Times: the page says UTC (all a browser without script shows); here each <time data-local> is shown in the
 // viewer's own time zone, with the UTC time kept as its tooltip. Again after every htmx swap.

@@ -105,6 +105,22 @@ def test_a_stripe_account_another_vendor_has_connected_is_refused(app, vendor_cl
     assert answer.status_code == 303
 
 
+def test_test_connection_tells_of_an_account_shared_from_before_the_refusal(app, vendor_client, standin_access, db,
+                                                                              vendor, other_vendor):
+    """Two vendors connected to one account before connecting refused it (the account id unknown then): Test
+    connection learns the id and says the account is another vendor's too."""
+    theirs = connect_vendor(app, db, standin_access, other_vendor, webhook_url=None)
+    connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    roll_key(app, db, vendor, theirs)
+    with app_session(app) as session:
+        mine = session.exec(select(StripeConnection).where(StripeConnection.vendor_id == vendor.id)).one()
+        mine.stripe_account_id = ""
+        session.commit()
+    page = post_form(vendor_client, f"{SETTINGS}/test", {}, page=SETTINGS, follow_redirects=True).get_data(
+        as_text=True)
+    assert "but: This Stripe account is connected to another vendor of this portal." in page
+
+
 def test_policy_is_validated_and_saved(vendor_client, standin_access, db):
     answer = post_form(vendor_client, f"{SETTINGS}/policy", {"grace_days": "61", "on_cancel": "block"},
                        page=SETTINGS)

@@ -351,6 +351,7 @@ def test_wrong_passwords_on_a_confirmation_link_are_counted(client, vendor, mail
     """Each try costs a password hash: ten wrong ones in a quarter of an hour, then a plain "slow down"."""
     sign_up(client, vendor, email="mallory@example.test")
     path = confirm_path(mailbox, "mallory@example.test")
+    assert [post_form(client, path, {"password": ""}).status_code for _ in range(12)] == [422] * 12  # no hash: free
     statuses = [post_form(client, path, {"password": f"wrong-{n}"}).status_code for n in range(11)]
     assert statuses == [422] * 10 + [429]
     refused = post_form(client, path, MINE)
