@@ -57,15 +57,20 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many_requests(error):
-        return _error_page("Slow down", f"Too many attempts. {_when_again(error)}"), 429
+        seconds = _retry_after(error)
+        return _error_page("Slow down", f"Too many attempts. {_when_again(seconds)}"), 429, {
+            "Retry-After": str(seconds)}
 
 
-def _when_again(error) -> str:
-    """When the count that refused a request lets it through again: by its window (a Flask-Limiter limit's, or the
-    Retry-After of the portal's own throttles, such as a login locked for 15 minutes)."""
+def _retry_after(error) -> int:
+    """The window of the count that refused a request (a Flask-Limiter limit's, or the Retry-After of the portal's
+    own throttles, such as a login locked for 15 minutes); a minute when neither is known."""
     limit = getattr(getattr(error, "limit", None), "limit", None)
     seconds = limit.get_expiry() if limit is not None else getattr(error, "retry_after", None)
-    seconds = seconds if isinstance(seconds, int) else 60
+    return seconds if isinstance(seconds, int) else 60
+
+
+def _when_again(seconds: int) -> str:
     if seconds <= 60:
         return "Wait a minute and try again."
     if seconds < 3600:

@@ -191,7 +191,7 @@ def ensure_stripe_customer(session: Session, access: StripeAccess, *, connection
     made = stripe_call(session, access.gateway(connection).create_customer, email=email, name=customer.name or email,
                        metadata={"skm_customer_id": str(customer.id)},
                        idempotency_key=f"skm-customer-new-{connection.vendor_id}-{customer.id}-{mode}"
-                                   + (f"-after-{replacing}" if replacing else ""))
+                                       + (f"-after-{replacing}" if replacing else ""))
     try:
         with session.begin_nested():
             session.add(StripeCustomer(vendor_id=connection.vendor_id, customer_id=customer.id,

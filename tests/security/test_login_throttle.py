@@ -37,6 +37,7 @@ def test_the_owner_gets_in_while_an_attacker_is_refused(app, login):
     refused = attempt(app, url, email, password, ATTACKER)
     assert refused.status_code == 429, "the attacker's address is refused"
     assert "Try again within 15 minutes." in refused.get_data(as_text=True)  # the lockout's window, not a minute
+    assert refused.headers["Retry-After"] == "900"
     response = attempt(app, url, email, password, OWNER)
     assert logged_in(response, url), "the owner's right password from a clean address gets in"
 
