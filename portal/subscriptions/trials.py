@@ -58,11 +58,11 @@ def trial_keeper(session: Session, gateway: Gateway, stripe_customer: str, produ
               if checkout["id"] != made["id"]]
     if any(checkout.get("status") == "complete" for checkout in others):
         return None
-    keeper = max([made, *(checkout for checkout in others if checkout.get("status") == "open")], key=rank)
+    still_open = [checkout for checkout in others if checkout.get("status") == "open"]
+    keeper = max([made, *still_open], key=rank)
     if keeper is not made:
         return keeper
-    older = [checkout for checkout in others if checkout.get("status") == "open"]
-    not_ended = {checkout["id"] for checkout in older if not _ended(session, gateway, checkout)}
+    not_ended = {checkout["id"] for checkout in still_open if not _ended(session, gateway, checkout)}
     # One that could not be ended was ended by its own click meanwhile (fine), or paid just now (it has the trial).
     if not_ended and any(checkout["id"] in not_ended and checkout.get("status") == "complete"
                          for checkout in trial_checkouts(session, gateway, stripe_customer, product_id)):

@@ -313,11 +313,21 @@ def test_a_double_click_on_subscribe_leads_both_clicks_to_the_one_checkout_with_
     assert first == second or shop.stripe.checkout.sessions.retrieve(first).status == "expired"
 
 
+def _another_clicks_trial_checkout(shop, stripe_customer: str, product_id: int, price: str) -> dict:
+    """A trial Checkout made as another Subscribe click makes it, as the portal reads it back from Stripe."""
+    from portal.subscriptions.trials import trial_marks
+
+    made = shop.stripe.checkout.sessions.create(params={
+        "mode": "subscription", "customer": stripe_customer, "line_items": [{"price": price, "quantity": 1}],
+        "subscription_data": {"trial_period_days": 14}, "success_url": "http://localhost/ok",
+        "cancel_url": "http://localhost/no", "metadata": trial_marks(product_id, price)})
+    return {"id": made.id, "created": made.created, "url": made.url, "metadata": made.metadata.to_dict()}
+
+
 @pytest.mark.parametrize("this_click_checks_first", [True, False])
 def test_two_clicks_whose_checkouts_both_exist_before_either_checks_name_the_same_one_for_the_trial(
         offered, vendor, portal_client, monkeypatch, this_click_checks_first):
     import portal.subscriptions.services as services
-    from portal.subscriptions.trials import trial_marks
 
     shop = offered
     _trial(shop)
@@ -326,11 +336,7 @@ def test_two_clicks_whose_checkouts_both_exist_before_either_checks_name_the_sam
 
     def with_a_second_click(session, gateway, stripe_customer, product_id, made):
         # A double-click: the other click's trial Checkout is made before this one checks.
-        other = shop.stripe.checkout.sessions.create(params={
-            "mode": "subscription", "customer": stripe_customer, "line_items": [{"price": shop.monthly, "quantity": 1}],
-            "subscription_data": {"trial_period_days": 14}, "success_url": "http://localhost/ok",
-            "cancel_url": "http://localhost/no", "metadata": trial_marks(product_id, shop.monthly)})
-        other = {"id": other.id, "created": other.created, "url": other.url, "metadata": other.metadata.to_dict()}
+        other = _another_clicks_trial_checkout(shop, stripe_customer, product_id, shop.monthly)
         if not this_click_checks_first:
             seen["other"] = (other, real(session, gateway, stripe_customer, product_id, other))
         keeper = real(session, gateway, stripe_customer, product_id, made)
@@ -366,12 +372,8 @@ def test_a_click_that_asked_later_but_looked_first_keeps_the_trial_for_both(offe
     def marks_then_a_faster_second_click(product_id, price):
         mine = marks(product_id, price)  # this (first) click asked now; the second asks after it
         customer = shop.db.exec(select(StripeCustomer)).one().stripe_customer_id
-        made = shop.stripe.checkout.sessions.create(params={
-            "mode": "subscription", "customer": customer, "line_items": [{"price": price, "quantity": 1}],
-            "subscription_data": {"trial_period_days": 14}, "success_url": "http://localhost/ok",
-            "cancel_url": "http://localhost/no", "metadata": marks(product_id, price)})
+        second = _another_clicks_trial_checkout(shop, customer, product_id, price)
         with app_session(shop.app) as session:
-            second = {"id": made.id, "created": made.created, "url": made.url, "metadata": made.metadata.to_dict()}
             seen["second"] = real_keeper(session, shop.access.gateway(services._connection(session, vendor.id)),
                                          customer, product_id, second)
         return mine
