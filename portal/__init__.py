@@ -24,9 +24,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.refuse_unsafe_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    if app.config["TRUSTED_PROXIES"]:
-        hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     app.extensions["encryptor"] = (
         Encryptor(app.config["ENCRYPTION_KEY"]) if app.config["ENCRYPTION_KEY"]
@@ -75,4 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         module.init_app(app)
     if app.config["MAIL_BACKEND"] == "console":
         outbox.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:  # outermost: the portal's pages and the Web API's application see its result
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     return app

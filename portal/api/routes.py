@@ -1,5 +1,5 @@
-"""The Web API's wiring: path normalisation, the method modules, JSON for every error, CSRF exemption (calls carry
-a token, not a cookie) and the per-token rate limit."""
+"""The Web API's wiring: its own application (portal/api/application.py) behind path normalisation, the method
+modules, JSON for every error and the per-token rate limit."""
 
 import functools
 import logging
@@ -14,10 +14,11 @@ from werkzeug.exceptions import HTTPException
 # Importing a method module registers its methods.
 from portal.api import activation, customer_methods, data_methods, key_methods, pages, product_methods  # noqa: F401
 from portal.api.answers import refusal
+from portal.api.application import create_api_app
 from portal.api.calls import METHODS, blueprint
-from portal.api.paths import NormalizeApiPaths
+from portal.api.paths import ApiDispatcher
 from portal.errors import lost_database_connection
-from portal.extensions import count_key, csrf, limiter
+from portal.extensions import count_key, limiter
 from portal.security import token_digest
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,6 @@ def _count_call():
     return None
 
 
-limiter.request_filter(lambda: request.blueprint == "api")  # counted by _count_call alone
-
-
 @blueprint.route("", defaults={"rest": ""}, methods=ANY_METHOD)
 @blueprint.route("/<path:rest>", methods=ANY_METHOD)
 def unknown(rest: str):
@@ -94,7 +92,6 @@ def init_app(app: Flask) -> None:
         _limits(app.config["API_RATE_LIMIT"])
     except ValueError as error:  # at start-up, not as a 500 on every call
         raise RuntimeError(f"API_RATE_LIMIT is not a rate limit like '600 per minute': {error}") from error
-    csrf.exempt(blueprint)
-    app.register_blueprint(blueprint)
+    api = create_api_app(app, blueprint)
     pages.init_app(app)
-    app.wsgi_app = NormalizeApiPaths(app.wsgi_app)
+    app.wsgi_app = ApiDispatcher(app.wsgi_app, api.wsgi_app)
