@@ -137,6 +137,7 @@ def change_notes(call: Call):
 def _set_feature(call: Call, on: bool):
     _product, key = named_key(call)
     feature = call.params.integer("Feature", required=True, minimum=1, maximum=8)
+    call.session.refresh(key, with_for_update=True)  # the other features as they are now, held: calls at once all count
     features = {name: getattr(key, name) for name in FEATURES} | {f"f{feature}": on}
     return _change_details(call, key, features=features)
 

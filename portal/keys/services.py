@@ -179,6 +179,7 @@ def set_blocked(session: Session, *, key: LicenseKey, blocked: bool, actor: str,
 def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: str = "") -> LicenseKey:
     if not -MAX_PERIOD_DAYS <= days <= MAX_PERIOD_DAYS or days == 0:
         raise DomainError("Give a number of days other than 0.", field="days")
+    session.refresh(key, with_for_update=True)  # the latest expiry, held: two extensions at once both count
     try:
         expires = key.expires + timedelta(days=days)
     except OverflowError as error:
