@@ -1,7 +1,10 @@
 """Errors the services raise (routes turn them into a message at a field, a flash or a status code), and the
 plain helpers every service shares."""
 
+import hashlib
 from collections.abc import Callable
+
+from sqlalchemy import text
 
 
 class DomainError(Exception):
@@ -58,6 +61,16 @@ def get_owned(session, model, record_id: int, *, vendor_id: int):
     if record is None:
         raise NotFound()
     return record
+
+
+def one_at_a_time(session, name: str) -> None:
+    """Wait until no other transaction holds `name`, then hold it until this one ends (PostgreSQL's advisory
+    transaction lock; SQLite lets one writer in at a time already): for a find-or-make that no unique index can
+    guard, where two at once would each make one."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(name.encode()).digest()
+        session.execute(text("SELECT pg_advisory_xact_lock(:lock)"),
+                        {"lock": int.from_bytes(digest[:8], "big", signed=True)})
 
 
 def assign(record, fields: dict, *, editable: tuple[str, ...]) -> None:

@@ -8,9 +8,10 @@ from portal.api.calls import Call, api_method
 from portal.api.params import ApiError
 from portal.customer_search.services import search_customers
 from portal.customers import services as customers
-from portal.domain import NotFound
+from portal.domain import DomainError, NotFound
 from portal.keys.services import keys_of_customer, machines_of
 from portal.models import NAME_MAX, Customer, Vendor
+from portal.rules import is_single_line, valid_email
 from portal.urls import absolute_url
 
 MAX_LISTED = 100
@@ -29,13 +30,27 @@ def _portal_link(call: Call, customer: Customer) -> str | None:
     return absolute_url("signup.associate", vendor_slug=slug, id=customer.id, auth=code)
 
 
+def customer_text(call: Call, name: str) -> str:
+    """Name, Email or CompanyName as the vendor's customer form takes it: one line without control characters (it
+    may end up in a mail header), and an e-mail address that is one; empty when not given."""
+    value = call.params.text(name, max_length=NAME_MAX).strip()
+    if value and name == "Email":
+        try:
+            return valid_email(value, max_length=NAME_MAX)
+        except DomainError as error:
+            raise ApiError(f"Email is not a valid e-mail address: {value[:60]!r}.") from error
+    if not is_single_line(value):
+        raise ApiError(f"{name} must be one line without control characters.")
+    return value
+
+
 def _fields(call: Call, *, only_given: bool) -> dict:
     values = {}
     for name, attribute, kind in EDITABLE:
         if only_given and call.params.raw(name) is None:
             continue
         if kind == "text":
-            values[attribute] = call.params.text(name, max_length=NAME_MAX)
+            values[attribute] = customer_text(call, name)
         elif kind == "flag":
             values[attribute] = call.params.flag(name)
         else:

@@ -5,11 +5,14 @@ ChangeNotes, AddFeature, RemoveFeature. A key made for or moved to a customer ma
 from portal.api.activation import named_key
 from portal.api.answers import ok
 from portal.api.calls import Call, api_method
+from portal.api.customer_methods import customer_text
 from portal.api.params import ApiError
 from portal.customers import services as customers
+from portal.domain import one_at_a_time
 from portal.keys import services as keys
 from portal.keys.notify import announce_new_license
-from portal.models import FEATURES, KEY_NOTES_MAX, NAME_MAX, Customer, LicenseKey
+from portal.models import FEATURES, KEY_NOTES_MAX, Customer, LicenseKey
+from portal.rules import normalize_email
 
 MAX_KEYS_PER_CALL = 1000
 
@@ -41,7 +44,10 @@ def _new_customer(call: Call) -> Customer:
     if "customers" not in call.token.scopes.split():
         raise ApiError("NewCustomer needs a token that may also call customers methods.", 403)
     params = call.params
-    if not params.flag("NewCustomer") and (email := params.text("Email", max_length=NAME_MAX)):
+    name, email, company = (customer_text(call, field) for field in ("Name", "Email", "CompanyName"))
+    if not params.flag("NewCustomer") and email:
+        # Two calls at once for one new e-mail make one customer: the second waits, then finds the first's.
+        one_at_a_time(call.session, f"customer e-mail {call.vendor_id} {normalize_email(email)}")
         existing = customers.customer_by_email(call.session, vendor_id=call.vendor_id, email=email)
         if existing is not None:
             _check_reach(call, existing)
@@ -49,8 +55,7 @@ def _new_customer(call: Call) -> Customer:
     return customers.create_customer(
         call.session, vendor_id=call.vendor_id, actor=call.actor, ip=call.ip, origin="api",
         encryptor=call.encryptor, enable_customer_association=params.flag("EnableCustomerAssociation"),
-        name=params.text("Name", max_length=NAME_MAX), email=params.text("Email", max_length=NAME_MAX),
-        company_name=params.text("CompanyName", max_length=NAME_MAX),
+        name=name, email=email, company_name=company,
         allow_activation_management=params.flag("AllowActivationManagement"))
 
 

@@ -6,11 +6,10 @@ per subscription is held by the database: the record is claimed by its unique (v
 is made, the key is made under the record's row lock, and set by a compare-and-set on `key_id IS NULL`.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -21,7 +20,7 @@ from portal.billing.skm import Skm, features_of, parse_skm
 from portal.billing_models import ENDED, RENEWING, StripeConnection, StripeCustomer, Subscription, scope_of
 from portal.customers.services import create_customer, customer_by_email
 from portal.dataobjects.services import KEY, add_object
-from portal.domain import DomainError, find_owned
+from portal.domain import DomainError, find_owned, one_at_a_time
 from portal.keys.managed import STRIPE_MANAGED
 from portal.keys.notify import mail_new_license
 from portal.keys.services import KeySettings, change_details, create_key, renew_key, set_blocked
@@ -132,13 +131,10 @@ def _customer_and_link(session: Session, connection: StripeConnection, stripe_cu
 
 
 def _one_at_a_time(session: Session, vendor_id: int, stripe_id: str) -> None:
-    """Wait for any other transaction finding the customer of this Stripe customer to end (PostgreSQL; SQLite lets one
-    writer in at a time): two deliveries of one new buyer's events would otherwise each make a customer, and the one
-    that lost the link would leave its own behind."""
-    if stripe_id and session.get_bind().dialect.name == "postgresql":
-        digest = hashlib.sha256(f"stripe customer {vendor_id} {stripe_id}".encode()).digest()
-        session.execute(text("SELECT pg_advisory_xact_lock(:lock)"),
-                        {"lock": int.from_bytes(digest[:8], "big", signed=True)})
+    """Wait for any other transaction finding the customer of this Stripe customer to end: two deliveries of one new
+    buyer's events would otherwise each make a customer, and the one that lost the link would leave its own behind."""
+    if stripe_id:
+        one_at_a_time(session, f"stripe customer {vendor_id} {stripe_id}")
 
 
 def _link(session: Session, connection: StripeConnection, customer_id: int, stripe_id: str, *,

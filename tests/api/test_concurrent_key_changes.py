@@ -1,11 +1,13 @@
-"""Key methods that change a key relative to what it is (ExtendLicense adds days, AddFeature and RemoveFeature change
-one feature of eight) all count when called at once, over two app processes on PostgreSQL."""
+"""Key methods called at once, over two app processes on PostgreSQL: those that change a key relative to what it is
+(ExtendLicense adds days, AddFeature and RemoveFeature change one feature of eight) all count, and keys made for one
+new e-mail (AddOrUseExistingCustomer) share one new customer."""
 
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
-from portal.models import LicenseKey
+from portal.models import Customer, LicenseKey
 from tests.conftest import TEST_DATABASE
 from tests.support.processes import child_config, post_at_once
 
@@ -33,3 +35,14 @@ def test_extensions_and_feature_changes_made_at_once_all_count(app, api, make, v
     assert features == [(200, 0)] * 8
     db.expire_all()
     assert all(getattr(db.get(LicenseKey, key.id), f"f{n}") for n in range(1, 9))
+
+
+def test_keys_made_at_once_for_one_new_email_share_one_new_customer(app, api, vendor, product, db):
+    form = {"token": api.token(vendor, "keys", "customers"), "ProductId": product.id,
+            "AddOrUseExistingCustomer": "True", "Email": "same@example.test", "Name": "Same"}
+    made = _at_once(app, [{"path": "/api/key/CreateKey", "data": form}] * 10)
+    assert made == [(200, 0)] * 10
+    db.expire_all()
+    customers = db.exec(select(Customer).where(Customer.vendor_id == vendor.id)).all()
+    assert len(customers) == 1
+    assert len(db.exec(select(LicenseKey).where(LicenseKey.customer_id == customers[0].id)).all()) == 10
