@@ -1,11 +1,13 @@
 """The data-object methods, each in three variants: on the vendor, a product or a key (`ReferencerType`,
-`ReferencerId`), `...ToKey` (ProductId, Key) and `...ToMachineCode` (ProductId, Key, MachineCode)."""
+`ReferencerId`, or for a change an `Id` alone), `...ToKey` (ProductId, Key) and `...ToMachineCode` (ProductId, Key,
+MachineCode)."""
 
 from portal.api.activation import MID_MAX, named_key
 from portal.api.answers import data_object, ok
 from portal.api.calls import Call, api_method
 from portal.api.params import ApiError
 from portal.dataobjects import services as data
+from portal.domain import find_owned
 from portal.keys.services import find_machine
 from portal.models import DATA_STRING_MAX, NAME_MAX, DataObject
 
@@ -13,7 +15,7 @@ from portal.models import DATA_STRING_MAX, NAME_MAX, DataObject
 def _plain_owner(call: Call) -> tuple[int, int]:
     """The owner named by ReferencerType and ReferencerId, if it is the vendor's and within the token's reach: a
     token limited to one product reaches that product and its keys (and their machines), not the vendor's account."""
-    referencer_type = call.params.integer("ReferencerType", minimum=0, maximum=2)
+    referencer_type = _referencer_type(call)
     referencer_id = call.params.record_id("ReferencerId", required=False)
     if referencer_type == data.PRODUCT:
         call.product("ReferencerId")
@@ -28,6 +30,23 @@ def _plain_owner(call: Call) -> tuple[int, int]:
     elif referencer_id != 0:
         raise _nothing(referencer_type, referencer_id)
     return referencer_type, referencer_id
+
+
+# .NET's DataObjectType, which its client sends by name.
+_REFERENCER_TYPES = {"user": data.USER, "product": data.PRODUCT, "key": data.KEY}
+
+
+def _referencer_type(call: Call) -> int:
+    """ReferencerType by name in any case (User, Product, Key) or by number (0, 1, 2); 0 when absent."""
+    value = call.params.raw("ReferencerType")
+    if value is None:
+        return data.USER
+    value = value.strip().lower()
+    if value in _REFERENCER_TYPES:
+        return _REFERENCER_TYPES[value]
+    if value.isdigit() and len(value) <= 20 and int(value) in _REFERENCER_TYPES.values():
+        return int(value)
+    raise ApiError("The parameter ReferencerType must be User (0), Product (1) or Key (2).")
 
 
 def _nothing(referencer_type: int, referencer_id: int) -> ApiError:
@@ -48,42 +67,60 @@ def _machine_owner(call: Call) -> tuple[int, int]:
     return data.MACHINE, machine.id
 
 
-def _object(call: Call, owner: tuple[int, int]) -> DataObject:
-    """The owner's data object the call names by Id, or else by Name."""
+def _object(call: Call, owner_of, *, by_id_alone: bool = False) -> DataObject:
+    """The owner's data object the call names by Id, or else by Name. With `by_id_alone` (the plain variant, whose
+    .NET models send only Id), an Id without ReferencerType and ReferencerId names the vendor's object of that id
+    wherever it hangs, if the token reaches it."""
+    if by_id_alone and all(call.params.raw(name) is None for name in ("ReferencerType", "ReferencerId")):
+        object_id = call.params.record_id("Id", required=False)
+        if object_id:
+            return _reachable_object(call, object_id)
+    owner = owner_of(call)
     object_id = call.params.record_id("Id", required=False)
     if object_id:
-        found = data.get_object(call.session, vendor_id=call.vendor_id, object_id=object_id) \
-            if _owned_id(call, object_id, owner) else None
+        found = find_owned(call.session, DataObject, object_id, vendor_id=call.vendor_id)
+        if found is not None and (found.referencer_type, found.referencer_id) != owner:
+            found = None
     else:
         name = call.params.text("Name", required=True, max_length=NAME_MAX)
         found = data.find_by_name(call.session, vendor_id=call.vendor_id, name=name, referencer_type=owner[0],
                                   referencer_id=owner[1])
     if found is None:
-        raise ApiError("No data object here has that Id or Name.")
+        raise _no_object()
     return found
 
 
-def _owned_id(call: Call, object_id: int, owner: tuple[int, int]) -> bool:
-    obj = call.session.get(DataObject, object_id)
-    return obj is not None and obj.vendor_id == call.vendor_id and (obj.referencer_type, obj.referencer_id) == owner
+def _reachable_object(call: Call, object_id: int) -> DataObject:
+    """The vendor's data object of this id, wherever it hangs, if the token reaches it (as `_plain_owner` judges
+    reach); another vendor's, or one out of reach, is answered as no object at all."""
+    found = find_owned(call.session, DataObject, object_id, vendor_id=call.vendor_id)
+    if found is None or call.token.product_id not in (None, data.product_of(call.session, data_object=found)):
+        raise _no_object()
+    return found
+
+
+def _no_object() -> ApiError:
+    return ApiError("No data object here has that Id or Name.")
 
 
 def _methods(suffix: str, owner_of) -> None:
     """Register the data-object methods of one variant."""
+    by_id_alone = owner_of is _plain_owner
+
+    def named(call: Call) -> DataObject:
+        return _object(call, owner_of, by_id_alone=by_id_alone)
 
     @api_method(f"data/AddDataObject{suffix}", group="dataobjects")
     def add(call: Call):
         owner = owner_of(call)
         if owner[0] == data.MACHINE and not data.machine_held(call.session, machine_id=owner[1]):
             raise ApiError("The MachineCode is not activated on this key.")  # deactivated a moment ago
-        name = call.params.text("Name", required=True, max_length=NAME_MAX)
-        if call.params.flag("CheckForDuplicates") and data.find_by_name(
-                call.session, vendor_id=call.vendor_id, name=name, referencer_type=owner[0], referencer_id=owner[1]):
-            raise ApiError(f"There is already a data object named {name}.")
-        made = data.add_object(call.session, vendor_id=call.vendor_id, name=name, referencer_type=owner[0],
+        made = data.add_object(call.session, vendor_id=call.vendor_id, referencer_type=owner[0],
                                referencer_id=owner[1], actor=call.actor, ip=call.ip,
+                               name=call.params.text("Name", required=True, max_length=NAME_MAX),
                                string_value=call.params.text("StringValue", max_length=DATA_STRING_MAX),
-                               int_value=call.params.integer("IntValue"))
+                               int_value=call.params.integer("IntValue"),
+                               check_for_duplicates=call.params.flag("CheckForDuplicates"))
         return ok(id=made.id)
 
     @api_method(f"data/ListDataObjects{suffix}", group="dataobjects", writes=False)
@@ -95,7 +132,7 @@ def _methods(suffix: str, owner_of) -> None:
         return ok(dataObjects=[data_object(obj) for obj in found if contains in obj.name])
 
     def set_value(call: Call, *, string: bool):
-        obj = _object(call, owner_of(call))
+        obj = named(call)
         string_value = call.params.text("StringValue", max_length=DATA_STRING_MAX) if string else obj.string_value
         int_value = obj.int_value if string else call.params.integer("IntValue", required=True)
         data.update_object(call.session, data_object=obj, name=obj.name, string_value=string_value,
@@ -107,11 +144,11 @@ def _methods(suffix: str, owner_of) -> None:
 
     @api_method(f"data/RemoveDataObject{suffix}", group="dataobjects")
     def remove(call: Call):
-        data.delete_object(call.session, data_object=_object(call, owner_of(call)), actor=call.actor, ip=call.ip)
+        data.delete_object(call.session, data_object=named(call), actor=call.actor, ip=call.ip)
         return ok()
 
     def add_to(call: Call, sign: int):
-        obj = _object(call, owner_of(call))
+        obj = named(call)
         amount = call.params.integer("IntValue", required=True, minimum=0)
         bound = call.params.integer("Bound") if call.params.flag("EnableBound") else None
         data.add_to_int_value(call.session, data_object=obj, amount=sign * amount, bound=bound, actor=call.actor,

@@ -10,7 +10,16 @@ from sqlmodel import Session, select
 from portal.audit import record_change, snapshot
 from portal.dataobjects import features
 from portal.domain import DomainError, find_owned, get_owned
-from portal.models import DATA_STRING_MAX, NAME_MAX, URL_MAX, ActivatedMachine, DataObject, LicenseKey, Product
+from portal.models import (
+    DATA_STRING_MAX,
+    NAME_MAX,
+    URL_MAX,
+    ActivatedMachine,
+    DataObject,
+    LicenseKey,
+    Product,
+    Vendor,
+)
 from portal.rules import is_web_url
 
 # MACHINE: a machine activated on a key (the Web API's `...ToMachineCode` methods), by its ActivatedMachine id.
@@ -119,14 +128,18 @@ def find_by_name(session: Session, *, vendor_id: int, name: str, referencer_type
 
 def add_object(session: Session, *, vendor_id: int, name: str, string_value: str = "", int_value: int = 0,
                referencer_type: int = USER, referencer_id: int = 0, actor: str, ip: str = "",
-               owner_is_new: bool = False) -> DataObject:
+               owner_is_new: bool = False, check_for_duplicates: bool = False) -> DataObject:
     """A new data object; `owner_is_new` (its product or key made in this transaction) skips looking for one of the
-    same reserved name, which it cannot have yet."""
+    same reserved name, which it cannot have yet; `check_for_duplicates` (the Web API's CheckForDuplicates) refuses
+    any name the owner has already."""
     _validate(name, string_value, int_value)
     _check_configuration(referencer_type, name, string_value)
-    if name.startswith(RESERVED_PREFIX) and not owner_is_new and find_by_name(session, vendor_id=vendor_id, name=name,
-                                                          referencer_type=referencer_type,
-                                                          referencer_id=referencer_id):
+    owner = {"vendor_id": vendor_id, "referencer_type": referencer_type, "referencer_id": referencer_id}
+    if check_for_duplicates:
+        _hold_owner(session, **owner)
+        if find_by_name(session, name=name, **owner):
+            raise DomainError(f"There is already a data object named {name}.", field="name")
+    elif name.startswith(RESERVED_PREFIX) and not owner_is_new and find_by_name(session, name=name, **owner):
         raise DomainError(f"There is already a data object named {name}: edit it instead.", field="name")
     data_object = DataObject(vendor_id=vendor_id, name=name, string_value=string_value, int_value=int_value,
                              referencer_type=referencer_type, referencer_id=referencer_id)
@@ -135,6 +148,19 @@ def add_object(session: Session, *, vendor_id: int, name: str, string_value: str
     record_change(session, vendor_id=vendor_id, actor=actor, action="data_object.added",
                   subject_type="data_object", subject_id=data_object.id, after=snapshot(data_object), ip=ip)
     return data_object
+
+
+_OWNER_ROWS = {USER: Vendor, PRODUCT: Product, KEY: LicenseKey, MACHINE: ActivatedMachine}
+
+
+def _hold_owner(session: Session, *, vendor_id: int, referencer_type: int, referencer_id: int) -> None:
+    """Lock the owner's row (the vendor's for its account's objects) until the transaction ends, so that adds that
+    look for a duplicate name look one after the other (PostgreSQL; SQLite lets one writer in at a time); a unique
+    index cannot say it, as duplicates are allowed without looking. FOR NO KEY UPDATE: rows that refer to the owner
+    (a machine activated on the key, an audit row) may still be written meanwhile."""
+    model = _OWNER_ROWS[referencer_type]
+    row_id = vendor_id if referencer_type == USER else referencer_id
+    session.execute(select(model.id).where(model.id == row_id).with_for_update(key_share=True))
 
 
 def update_object(session: Session, *, data_object: DataObject, name: str, string_value: str, int_value: int,
@@ -180,6 +206,21 @@ def owner_of(session: Session, *, vendor_id: int, referencer_type: int, referenc
     """The vendor's product or key a data object hangs on (None for another vendor's, or none)."""
     model = {PRODUCT: Product, KEY: LicenseKey}.get(referencer_type)
     return find_owned(session, model, referencer_id, vendor_id=vendor_id) if model is not None else None
+
+
+def product_of(session: Session, *, data_object: DataObject) -> int | None:
+    """The id of the product a data object hangs on: its own, its key's or its machine's key's; None for the
+    account's (or an owner gone meanwhile)."""
+    if data_object.referencer_type == PRODUCT:
+        return data_object.referencer_id
+    if data_object.referencer_type == KEY:
+        key = owner_of(session, vendor_id=data_object.vendor_id, referencer_type=KEY,
+                       referencer_id=data_object.referencer_id)
+        return key.product_id if key is not None else None
+    if data_object.referencer_type == MACHINE:
+        found = machine_of(session, vendor_id=data_object.vendor_id, machine_id=data_object.referencer_id)
+        return found[1].product_id if found is not None else None
+    return None
 
 
 def machine_of(session: Session, *, vendor_id: int, machine_id: int) -> tuple[ActivatedMachine, LicenseKey] | None:
