@@ -175,7 +175,9 @@ def api_method(path: str, *, group: str, writes: bool = True, orm: bool = True):
 
         endpoint = path.replace("/", "_").lower()
         METHODS[path.lower()] = endpoint
-        blueprint.add_url_rule(f"/{path.lower()}", endpoint, answer, methods=["GET", "POST"])
+        # No automatic OPTIONS answer (an empty HTML one): OPTIONS reaches the catch-all, whose answer is JSON.
+        blueprint.add_url_rule(f"/{path.lower()}", endpoint, answer, methods=["GET", "POST"],
+                               provide_automatic_options=False)
         return answer
 
     return register

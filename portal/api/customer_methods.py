@@ -111,7 +111,9 @@ def get_customers(call: Call):
         raise ApiError("This access token is limited to one product: it cannot list all your customers (name one "
                        "with CustomerId, or use a token for all products).", 403)
     page = search_customers(call.session, vendor_id=call.vendor_id, query=params.text("Search", max_length=NAME_MAX),
-                            limit=params.integer("Limit", default=MAX_LISTED, minimum=1, maximum=MAX_LISTED))
+                            # .NET's unset Limit is 0, "all": as many as an answer lists
+                            limit=params.integer("Limit", default=MAX_LISTED, minimum=0, maximum=MAX_LISTED)
+                            or MAX_LISTED)
     return ok(customers=[customer_object(row) for row in page.customers])
 
 

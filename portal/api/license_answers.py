@@ -4,6 +4,7 @@
 from portal.api import signed_answer_cache, signing
 from portal.api.answers import compact_json, key_metadata, key_object, metadata_answer, ok, signed_key, unix, wants
 from portal.api.calls import Call
+from portal.api.params import ApiError
 from portal.keys.license_state import customer_of, data_objects_of_key
 
 
@@ -30,6 +31,9 @@ def license_answer(call: Call, key, machines: list, *, this_machine=None, messag
     with_metadata = params.flag("metadata")
     if not params.flag("Sign", default=True) and not with_metadata:
         return ok(message, licenseKey=values)
+    if (params.raw("SignMethod") or "1").strip().lower() not in ("1", "stringsign"):
+        raise ApiError("The parameter SignMethod must be 1 (StringSign): this server signs the license key's JSON as "
+                       "a string, as Cryptolens' clients check it; send Sign=False for an unsigned answer.")
     metadata = key_metadata(key, live, call.now) if with_metadata else None
     modulus = _modulus(call)
 

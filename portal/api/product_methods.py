@@ -29,7 +29,7 @@ def get_products(call: Call):
 def get_keys(call: Call):
     product = call.product()
     params = call.params
-    page = params.integer("Page", default=1, minimum=1, maximum=1_000_000)
+    page = params.integer("Page", default=1, minimum=0, maximum=1_000_000) or 1  # .NET's unset Page is 0
     try:
         rows, total = page_of_keys(call.session, product_id=product.id, page=page, per_page=PER_PAGE,
                                    query=params.text("SearchQuery", max_length=1000),

@@ -277,8 +277,8 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
     lets that many floating activations past the limit, as `floating:overdraft:<code>`. The key's row (and its
     customer's) is locked first, so simultaneous activations count one after another.
     """
-    if not mid or len(mid) > 200 - len(OVERDRAFT):
-        raise DomainError("Give a machine code of 1 to 180 characters.", field="mid")
+    if not mid or len(mid) > 200 - len(OVERDRAFT) or mid.startswith(FLOATING):  # floating: names floating slots
+        raise DomainError("Give a machine code of 1 to 180 characters, not starting with floating:.", field="mid")
     now = now or utcnow()
     session.refresh(key, with_for_update=True)
     if key.block:

@@ -1,0 +1,62 @@
+"""What the Cryptolens clients send that is easy to get wrong: .NET's unset numbers (0), its SignMethod, malformed
+numbers, OPTIONS, and machine codes in the form the server keeps floating slots in. Every answer is JSON; a refused
+call writes nothing."""
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from portal.models import ActivatedMachine, LicenseKey
+
+
+@pytest.mark.parametrize("days", ["--5", "5-", "٣", "1_000", "+-1", "12345678901234567890"])
+def test_a_malformed_whole_number_is_refused_naming_the_parameter(api, make, vendor, product, db, days):
+    key = make.key(product)
+    status, answer = api.post("key/ExtendLicense", token=api.token(vendor), ProductId=product.id, Key=key.key,
+                              NoOfDays=days)
+    assert (status, answer["result"]) == (400, 1) and "NoOfDays" in answer["message"]
+    db.expire_all()
+    assert db.get(LicenseKey, key.id).expires == key.expires
+
+
+def test_options_answers_json_like_every_other_wrong_method(api_app):
+    response = api_app.test_client().options("/api/key/Activate")
+    assert response.status_code == 405 and response.mimetype == "application/json"
+    assert json.loads(response.get_data(as_text=True))["result"] == 1
+
+
+def test_dotnets_unset_limit_and_page_mean_all_and_the_first_page(api, make, vendor, product):
+    make.customer(vendor, name="Ann")
+    make.key(product)
+    token = api.token(vendor)
+    status, answer = api.post("customer/GetCustomers", token=token, Limit=0)
+    assert (status, [c["Name"] for c in answer["customers"]]) == (200, ["Ann"])
+    first = api.post("product/GetKeys", token=token, ProductId=product.id, Page=1)
+    assert api.post("product/GetKeys", token=token, ProductId=product.id, Page=0) == first
+    assert first[1]["returned"] == 1
+
+
+def test_sign_method_normal_is_refused_and_activates_nothing(api, make, vendor, product, db):
+    key = make.key(product)
+    form = {"token": api.token(vendor), "ProductId": product.id, "Key": key.key, "MachineCode": "m1"}
+    for method in ("0", "Normal"):
+        status, answer = api.post("key/Activate", **form, SignMethod=method)
+        assert (status, answer["result"]) == (400, 1) and "SignMethod must be 1 (StringSign)" in answer["message"]
+    assert db.exec(select(ActivatedMachine).where(ActivatedMachine.key_id == key.id)).all() == []
+    for method in ("1", "StringSign"):
+        status, answer = api.post("key/Activate", **form, SignMethod=method)
+        assert (status, answer["result"]) == (200, 0) and answer["signature"]
+    assert api.post("key/Activate", **form, SignMethod="0", Sign="False")[1]["result"] == 0  # nothing to sign
+
+
+def test_a_machine_code_in_the_form_of_a_floating_slot_is_refused(api, make, vendor, product, db):
+    key = make.key(product, max_no_of_machines=1, machines=("A",))
+    form = {"token": api.token(vendor), "ProductId": product.id, "Key": key.key}
+    status, _answer = api.post("key/Activate", **form, MachineCode="Y", FloatingTimeInterval=60, MaxOverdraft=1)
+    assert status == 200
+    status, answer = api.post("key/Activate", **form, MachineCode="floating:overdraft:Y")
+    assert (status, answer["result"]) == (400, 1) and "not starting with floating:" in answer["message"]
+    machines = db.exec(select(ActivatedMachine).where(ActivatedMachine.key_id == key.id)).all()
+    assert sorted((m.mid, m.floating_expires is None) for m in machines) == [("A", True),
+                                                                             ("floating:overdraft:Y", False)]
