@@ -108,7 +108,10 @@ def _methods(suffix: str, owner_of) -> None:
     by_id_alone = owner_of is _plain_owner
 
     def named(call: Call) -> DataObject:
-        return _object(call, owner_of, by_id_alone=by_id_alone)
+        held = data.held_object(call.session, data_object=_object(call, owner_of, by_id_alone=by_id_alone))
+        if held is None:  # removed by another call a moment ago
+            raise _no_object()
+        return held
 
     @api_method(f"data/AddDataObject{suffix}", group="dataobjects")
     def add(call: Call):

@@ -119,6 +119,13 @@ def get_object(session: Session, *, vendor_id: int, object_id: int) -> DataObjec
     return get_owned(session, DataObject, object_id, vendor_id=vendor_id)
 
 
+def held_object(session: Session, *, data_object: DataObject) -> DataObject | None:
+    """The object as it is now, locked until the transaction ends; None if another removed it meanwhile. A change
+    made from it then keeps what another change at the same moment wrote (SetStringValue keeps an IncrementIntValue)."""
+    return session.exec(select(DataObject).where(DataObject.id == data_object.id).with_for_update()
+                        .execution_options(populate_existing=True)).first()
+
+
 def find_by_name(session: Session, *, vendor_id: int, name: str, referencer_type: int = USER,
                  referencer_id: int = 0) -> DataObject | None:
     return session.exec(select(DataObject).where(

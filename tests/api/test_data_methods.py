@@ -156,3 +156,27 @@ def test_ten_adds_at_once_with_check_for_duplicates_make_one_object(api_app, api
         answers = send_at_once([(base, [{"path": path, "data": form}] * 10)])
     assert sorted((status, body["result"]) for status, body in answers) == [(200, 0)] + [(400, 1)] * 9, answers
     assert len(db.exec(select(DataObject)).all()) == 1
+
+
+@pytest.mark.skipif(TEST_DATABASE == "sqlite", reason="SQLite lets one writer in at a time")
+def test_changes_at_once_keep_each_other_and_a_removal_at_once_is_no_error(api_app, api, vendor, db):
+    token = api.token(vendor, "dataobjects")
+    _status, made = api.post("data/AddDataObject", token=token, Name="seats", IntValue=0, StringValue="a")
+    object_id = made["id"]
+    posts = ([{"path": "/api/data/IncrementIntValue", "data": {"token": token, "Id": object_id, "IntValue": 1}}] * 8
+             + [{"path": "/api/data/SetStringValue", "data": {"token": token, "Id": object_id,
+                                                              "StringValue": f"v{n}"}} for n in range(8)])
+    with served(api_app) as base:
+        answers = send_at_once([(base, posts)])
+    assert [status for status, _body in answers] == [200] * 16, answers
+    db.expire_all()
+    assert db.get(DataObject, object_id).int_value == 8  # no set wrote back a value read before an increment
+
+    removal = [{"path": "/api/data/RemoveDataObject", "data": {"token": token, "Id": object_id}}]
+    sets = [{"path": "/api/data/SetIntValue", "data": {"token": token, "Id": object_id, "IntValue": n}}
+            for n in range(6)]
+    with served(api_app) as base:
+        answers = send_at_once([(base, removal + sets)])
+    assert {status for status, _body in answers} <= {200, 400}, answers  # a set after the removal: no such object
+    db.expire_all()
+    assert db.get(DataObject, object_id) is None
