@@ -169,7 +169,9 @@ def export_rows(session: Session, *, product: Product, query: str = "", chunk: i
         session.expunge_all()
 
 
-ORDERABLE = ("id", "key", "created", "expires", "period", "customer")
+# Cryptolens' GetKeys orders by a field of the key ("F1 descending" in its .NET client's documentation).
+ORDERABLE = ("id", "key", "created", "expires", "period", "customer", "notes", "block", "trial",
+             *(f"f{n}" for n in range(1, 9)))
 
 
 def page_of_keys(session: Session, *, product_id: int, query: str = "", order_by: str = "ID ascending",

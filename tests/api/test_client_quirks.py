@@ -60,3 +60,19 @@ def test_a_machine_code_in_the_form_of_a_floating_slot_is_refused(api, make, ven
     machines = db.exec(select(ActivatedMachine).where(ActivatedMachine.key_id == key.id)).all()
     assert sorted((m.mid, m.floating_expires is None) for m in machines) == [("A", True),
                                                                              ("floating:overdraft:Y", False)]
+
+
+def test_get_keys_orders_by_a_feature_or_the_block_as_dotnets_documentation_shows(api, make, vendor, product):
+    plain, with_f1, blocked = make.key(product), make.key(product, f1=True), make.key(product)
+    token = api.token(vendor)
+    assert api.post("key/BlockKey", token=token, ProductId=product.id, Key=blocked.key)[0] == 200
+
+    def order(by: str) -> list[int]:
+        status, answer = api.post("product/GetKeys", token=token, ProductId=product.id, OrderBy=by)
+        assert status == 200, answer
+        return [key["GlobalId"] for key in answer["licenseKeys"]]
+
+    assert order("F1 descending") == [with_f1.id, plain.id, blocked.id]
+    assert order("Block descending")[0] == blocked.id
+    status, answer = api.post("product/GetKeys", token=token, ProductId=product.id, OrderBy="Colour descending")
+    assert status == 400 and "OrderBy" in answer["message"] and "f8" in answer["message"]
