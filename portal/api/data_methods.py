@@ -44,7 +44,7 @@ def _referencer_type(call: Call) -> int:
     value = value.strip().lower()
     if value in _REFERENCER_TYPES:
         return _REFERENCER_TYPES[value]
-    if value.isdigit() and len(value) <= 20 and int(value) in _REFERENCER_TYPES.values():
+    if value.isascii() and value.isdecimal() and len(value) <= 20 and int(value) in _REFERENCER_TYPES.values():
         return int(value)
     raise ApiError("The parameter ReferencerType must be User (0), Product (1) or Key (2).")
 

@@ -33,7 +33,8 @@ def license_answer(call: Call, key, machines: list, *, this_machine=None, messag
         return ok(message, licenseKey=values)
     if (params.raw("SignMethod") or "1").strip().lower() not in ("1", "stringsign"):
         raise ApiError("The parameter SignMethod must be 1 (StringSign): this server signs the license key's JSON as "
-                       "a string, as Cryptolens' clients check it; send Sign=False for an unsigned answer.")
+                       "a string, as Cryptolens' clients check it; for an unsigned answer send Sign=False and no "
+                       "metadata (metadata is signed, and signs the key with it).")
     metadata = key_metadata(key, live, call.now) if with_metadata else None
     modulus = _modulus(call)
 

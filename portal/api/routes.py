@@ -93,5 +93,6 @@ def init_app(app: Flask) -> None:
     except ValueError as error:  # at start-up, not as a 500 on every call
         raise RuntimeError(f"API_RATE_LIMIT is not a rate limit like '600 per minute': {error}") from error
     api = create_api_app(app, blueprint)
+    api.register_error_handler(HTTPException, http_error)  # also a method routing itself refuses (TRACE, PROPFIND)
     pages.init_app(app)
     app.wsgi_app = ApiDispatcher(app.wsgi_app, api.wsgi_app)

@@ -143,7 +143,8 @@ def add_object(session: Session, *, vendor_id: int, name: str, string_value: str
     _check_configuration(referencer_type, name, string_value)
     owner = {"vendor_id": vendor_id, "referencer_type": referencer_type, "referencer_id": referencer_id}
     if check_for_duplicates:
-        _hold_owner(session, **owner)
+        if not _hold_owner(session, **owner):
+            raise DomainError("It was removed a moment ago: there is nothing to add a data object to.")
         if find_by_name(session, name=name, **owner):
             raise DomainError(f"There is already a data object named {name}.", field="name")
     elif name.startswith(RESERVED_PREFIX) and not owner_is_new and find_by_name(session, name=name, **owner):
@@ -160,14 +161,16 @@ def add_object(session: Session, *, vendor_id: int, name: str, string_value: str
 _OWNER_ROWS = {USER: Vendor, PRODUCT: Product, KEY: LicenseKey, MACHINE: ActivatedMachine}
 
 
-def _hold_owner(session: Session, *, vendor_id: int, referencer_type: int, referencer_id: int) -> None:
+def _hold_owner(session: Session, *, vendor_id: int, referencer_type: int, referencer_id: int) -> bool:
     """Lock the owner's row (the vendor's for its account's objects) until the transaction ends, so that adds that
     look for a duplicate name look one after the other (PostgreSQL; SQLite lets one writer in at a time); a unique
     index cannot say it, as duplicates are allowed without looking. FOR NO KEY UPDATE: rows that refer to the owner
-    (a machine activated on the key, an audit row) may still be written meanwhile."""
+    (a machine activated on the key, an audit row) may still be written meanwhile. False when the owner is gone
+    (removed by a transaction this one waited for)."""
     model = _OWNER_ROWS[referencer_type]
     row_id = vendor_id if referencer_type == USER else referencer_id
-    session.execute(select(model.id).where(model.id == row_id).with_for_update(key_share=True))
+    return session.execute(select(model.id).where(model.id == row_id).with_for_update(key_share=True)).first() \
+        is not None
 
 
 def update_object(session: Session, *, data_object: DataObject, name: str, string_value: str, int_value: int,

@@ -76,3 +76,16 @@ def test_get_keys_orders_by_a_feature_or_the_block_as_dotnets_documentation_show
     assert order("Block descending")[0] == blocked.id
     status, answer = api.post("product/GetKeys", token=token, ProductId=product.id, OrderBy="Colour descending")
     assert status == 400 and "OrderBy" in answer["message"] and "f8" in answer["message"]
+
+
+def test_a_method_routing_refuses_is_answered_in_json_too(api_app):
+    response = api_app.test_client().open("/api/key/GetKey", method="TRACE")
+    assert response.status_code == 405 and response.mimetype == "application/json"
+    assert json.loads(response.get_data(as_text=True))["result"] == 1
+
+
+def test_metadata_is_signed_so_sign_method_normal_is_refused_with_it_even_without_sign(api, make, vendor, product):
+    key = make.key(product)
+    status, answer = api.post("key/GetKey", token=api.token(vendor), ProductId=product.id, Key=key.key, Sign="False",
+                              metadata="True", SignMethod="0")
+    assert status == 400 and "send Sign=False and no metadata" in answer["message"]

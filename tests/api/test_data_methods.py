@@ -5,7 +5,10 @@ come at once."""
 import pytest
 from sqlmodel import select
 
+from portal.dataobjects import services as data
 from portal.dataobjects.services import KEY, MACHINE, PRODUCT, USER
+from portal.domain import DomainError
+from portal.keys.services import delete_key
 from portal.models import ActivatedMachine, DataObject
 from tests.conftest import TEST_DATABASE
 from tests.support.live import served
@@ -117,7 +120,7 @@ def test_referencer_type_is_taken_by_name_in_any_case_or_by_number(api, make, ve
     assert status == 200 and [o["Id"] for o in answer["dataObjects"]] == [object_id], answer
 
 
-@pytest.mark.parametrize("sent", ["Machine", "3", "-1", "Products", "1.0", "0x1", "User,Key", "Ｐroduct"])
+@pytest.mark.parametrize("sent", ["Machine", "3", "-1", "Products", "1.0", "0x1", "User,Key", "Ｐroduct", "²", "١"])
 @pytest.mark.parametrize("method", ["AddDataObject", "ListDataObjects", "SetIntValue"])
 def test_an_unknown_referencer_type_is_refused_naming_the_accepted_ones(api, vendor, db, sent, method):
     status, answer = api.post(f"data/{method}", token=api.token(vendor, "dataobjects"), Name="n", Id=1, IntValue=1,
@@ -180,3 +183,15 @@ def test_changes_at_once_keep_each_other_and_a_removal_at_once_is_no_error(api_a
     assert {status for status, _body in answers} <= {200, 400}, answers  # a set after the removal: no such object
     db.expire_all()
     assert db.get(DataObject, object_id) is None
+
+
+def test_no_object_is_added_with_check_for_duplicates_to_an_owner_removed_meanwhile(app, make, vendor, product, db):
+    key = make.key(product)
+    key_id = key.id
+    delete_key(db, key=key, actor="test")
+    db.commit()
+    with pytest.raises(DomainError, match="removed a moment ago"):  # the call had found the key before it went
+        data.add_object(db, vendor_id=vendor.id, name="seats", referencer_type=KEY, referencer_id=key_id,
+                        actor="test", check_for_duplicates=True)
+    db.rollback()
+    assert db.exec(select(DataObject)).all() == []
