@@ -8,11 +8,9 @@ from portal.api.calls import Call, api_method
 from portal.api.customer_methods import customer_text
 from portal.api.params import ApiError
 from portal.customers import services as customers
-from portal.domain import one_at_a_time
 from portal.keys import services as keys
 from portal.keys.notify import announce_new_license
 from portal.models import FEATURES, KEY_NOTES_MAX, Customer, LicenseKey
-from portal.rules import normalize_email
 
 MAX_KEYS_PER_CALL = 1000
 
@@ -46,8 +44,7 @@ def _new_customer(call: Call) -> Customer:
     params = call.params
     name, email, company = (customer_text(call, field) for field in ("Name", "Email", "CompanyName"))
     if not params.flag("NewCustomer") and email:
-        # Two calls at once for one new e-mail make one customer: the second waits, then finds the first's.
-        one_at_a_time(call.session, f"customer e-mail {call.vendor_id} {normalize_email(email)}")
+        customers.one_customer_per_email(call.session, vendor_id=call.vendor_id, email=email)
         existing = customers.customer_by_email(call.session, vendor_id=call.vendor_id, email=email)
         if existing is not None:
             _check_reach(call, existing)

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from portal.audit import record_change, recorded_together, snapshot
 from portal.billing.skm import Skm, features_of, parse_skm
 from portal.billing_models import ENDED, RENEWING, StripeConnection, StripeCustomer, Subscription, scope_of
-from portal.customers.services import create_customer, customer_by_email
+from portal.customers.services import create_customer, customer_by_email, one_customer_per_email
 from portal.dataobjects.services import KEY, add_object
 from portal.domain import DomainError, find_owned, one_at_a_time
 from portal.keys.managed import STRIPE_MANAGED
@@ -115,6 +115,7 @@ def _customer_and_link(session: Session, connection: StripeConnection, stripe_cu
         customer = session.get(Customer, link.customer_id)
     email = normalize_email(stripe_customer.get("email") or "")
     if customer is None:
+        one_customer_per_email(session, vendor_id=vendor_id, email=email)  # and a Web API call making it meanwhile
         customer = customer_by_email(session, vendor_id=vendor_id, email=email)
     if customer is None:
         customer = create_customer(session, vendor_id=vendor_id, actor=actor, origin="stripe",

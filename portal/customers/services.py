@@ -19,7 +19,7 @@ from portal.billing_models import (
     stripe_dashboard_url,
 )
 from portal.customer_search.index import forget_customer, index_customer
-from portal.domain import DomainError, NotFound, assign, get_owned
+from portal.domain import DomainError, NotFound, assign, get_owned, one_at_a_time
 from portal.mail import queue_mail
 from portal.models import ID_MAX, NAME_MAX, Customer, LicenseKey, PortalAccount, Vendor, utcnow
 from portal.rules import normalize_email, valid_name
@@ -38,6 +38,13 @@ class LinkNotValid(DomainError):
 
 def get_customer(session: Session, *, vendor_id: int, customer_id: int) -> Customer:
     return get_owned(session, Customer, customer_id, vendor_id=vendor_id)
+
+
+def one_customer_per_email(session: Session, *, vendor_id: int, email: str) -> None:
+    """Wait for any other transaction finding or making the vendor's customer of this e-mail address (the Web API's
+    AddOrUseExistingCustomer, a Stripe buyer) to end, so that two at once make one customer, not two."""
+    if normalized := normalize_email(email):
+        one_at_a_time(session, f"customer e-mail {vendor_id} {normalized}")
 
 
 def customer_by_email(session: Session, *, vendor_id: int, email: str) -> Customer | None:
