@@ -136,18 +136,19 @@ def find_by_name(session: Session, *, vendor_id: int, name: str, referencer_type
 def add_object(session: Session, *, vendor_id: int, name: str, string_value: str = "", int_value: int = 0,
                referencer_type: int = USER, referencer_id: int = 0, actor: str, ip: str = "",
                owner_is_new: bool = False, check_for_duplicates: bool = False) -> DataObject:
-    """A new data object; `owner_is_new` (its product or key made in this transaction) skips looking for one of the
-    same reserved name, which it cannot have yet; `check_for_duplicates` (the Web API's CheckForDuplicates) refuses
-    any name the owner has already."""
+    """A new data object; `owner_is_new` (its product or key made in this transaction) skips holding the owner and
+    looking for one of the same reserved name, which it cannot have yet; `check_for_duplicates` (the Web API's
+    CheckForDuplicates) refuses any name the owner has already. The owner is held first: an owner being removed
+    meanwhile is waited for, then refused, never left with an object whose owner is gone."""
     _validate(name, string_value, int_value)
     _check_configuration(referencer_type, name, string_value)
     owner = {"vendor_id": vendor_id, "referencer_type": referencer_type, "referencer_id": referencer_id}
-    if check_for_duplicates:
-        if not _hold_owner(session, **owner):
-            raise DomainError("It was removed a moment ago: there is nothing to add a data object to.")
-        if find_by_name(session, name=name, **owner):
-            raise DomainError(f"There is already a data object named {name}.", field="name")
-    elif name.startswith(RESERVED_PREFIX) and not owner_is_new and find_by_name(session, name=name, **owner):
+    if not owner_is_new and not _hold_owner(session, **owner):
+        raise DomainError("It was removed a moment ago: there is nothing to add a data object to.")
+    if check_for_duplicates and find_by_name(session, name=name, **owner):
+        raise DomainError(f"There is already a data object named {name}.", field="name")
+    reserved = name.startswith(RESERVED_PREFIX) and not owner_is_new
+    if reserved and not check_for_duplicates and find_by_name(session, name=name, **owner):
         raise DomainError(f"There is already a data object named {name}: edit it instead.", field="name")
     data_object = DataObject(vendor_id=vendor_id, name=name, string_value=string_value, int_value=int_value,
                              referencer_type=referencer_type, referencer_id=referencer_id)
@@ -162,11 +163,11 @@ _OWNER_ROWS = {USER: Vendor, PRODUCT: Product, KEY: LicenseKey, MACHINE: Activat
 
 
 def _hold_owner(session: Session, *, vendor_id: int, referencer_type: int, referencer_id: int) -> bool:
-    """Lock the owner's row (the vendor's for its account's objects) until the transaction ends, so that adds that
-    look for a duplicate name look one after the other (PostgreSQL; SQLite lets one writer in at a time); a unique
-    index cannot say it, as duplicates are allowed without looking. FOR NO KEY UPDATE: rows that refer to the owner
-    (a machine activated on the key, an audit row) may still be written meanwhile. False when the owner is gone
-    (removed by a transaction this one waited for)."""
+    """Lock the owner's row (the vendor's for its account's objects) until the transaction ends, so that it is not
+    removed under a new object, and adds that look for a duplicate name look one after the other (PostgreSQL; SQLite
+    lets one writer in at a time); a unique index cannot say it, as duplicates are allowed without looking. FOR NO
+    KEY UPDATE: rows that refer to the owner (a machine activated on the key, an audit row) may still be written
+    meanwhile. False when the owner is gone (removed by a transaction this one waited for)."""
     model = _OWNER_ROWS[referencer_type]
     row_id = vendor_id if referencer_type == USER else referencer_id
     return session.execute(select(model.id).where(model.id == row_id).with_for_update(key_share=True)).first() \

@@ -185,13 +185,14 @@ def test_changes_at_once_keep_each_other_and_a_removal_at_once_is_no_error(api_a
     assert db.get(DataObject, object_id) is None
 
 
-def test_no_object_is_added_with_check_for_duplicates_to_an_owner_removed_meanwhile(app, make, vendor, product, db):
+@pytest.mark.parametrize("check_for_duplicates", [True, False])
+def test_no_object_is_added_to_an_owner_removed_meanwhile(app, make, vendor, product, db, check_for_duplicates):
     key = make.key(product)
     key_id = key.id
     delete_key(db, key=key, actor="test")
     db.commit()
     with pytest.raises(DomainError, match="removed a moment ago"):  # the call had found the key before it went
         data.add_object(db, vendor_id=vendor.id, name="seats", referencer_type=KEY, referencer_id=key_id,
-                        actor="test", check_for_duplicates=True)
+                        actor="test", check_for_duplicates=check_for_duplicates)
     db.rollback()
     assert db.exec(select(DataObject)).all() == []
