@@ -63,15 +63,23 @@ def _count_call():
 @blueprint.route("/<path:rest>", methods=ANY_METHOD)
 def unknown(rest: str):
     if rest in METHODS:
-        return refusal(f"{rest} is called with POST (or GET).", 405)
+        return _wrong_method(rest)
     if not rest:  # the base address the clients are given, opened in a browser
         return refusal("This is the Web API's base address: call a method under it, such as key/Activate "
                        "(see docs/api.md).", 404)
     return refusal(f"There is no Web API method {rest}.", 404)
 
 
+def _wrong_method(method: str):
+    answer, status = refusal(f"{method} is called with POST (or GET).", 405)
+    return answer, status, {"Allow": "GET, POST"}
+
+
 @blueprint.errorhandler(HTTPException)
 def http_error(error: HTTPException):
+    method = request.path.removeprefix("/api/")
+    if error.code == 405 and method in METHODS:  # a method routing refuses before any view (TRACE, PROPFIND)
+        return _wrong_method(method)
     return refusal(error.description or error.name, error.code or 500)
 
 

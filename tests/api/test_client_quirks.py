@@ -23,7 +23,9 @@ def test_a_malformed_whole_number_is_refused_naming_the_parameter(api, make, ven
 def test_options_answers_json_like_every_other_wrong_method(api_app):
     response = api_app.test_client().options("/api/key/Activate")
     assert response.status_code == 405 and response.mimetype == "application/json"
-    assert json.loads(response.get_data(as_text=True))["result"] == 1
+    assert response.headers["Allow"] == "GET, POST"
+    assert json.loads(response.get_data(as_text=True)) == {"result": 1,
+                                                          "message": "key/activate is called with POST (or GET)."}
 
 
 def test_dotnets_unset_limit_and_page_mean_all_and_the_first_page(api, make, vendor, product):
@@ -81,7 +83,9 @@ def test_get_keys_orders_by_a_feature_or_the_block_as_dotnets_documentation_show
 def test_a_method_routing_refuses_is_answered_in_json_too(api_app):
     response = api_app.test_client().open("/api/key/GetKey", method="TRACE")
     assert response.status_code == 405 and response.mimetype == "application/json"
-    assert json.loads(response.get_data(as_text=True))["result"] == 1
+    assert response.headers["Allow"] == "GET, POST"
+    assert json.loads(response.get_data(as_text=True)) == {"result": 1,
+                                                          "message": "key/getkey is called with POST (or GET)."}
 
 
 def test_metadata_is_signed_so_sign_method_normal_is_refused_with_it_even_without_sign(api, make, vendor, product):
