@@ -116,8 +116,6 @@ def _methods(suffix: str, owner_of) -> None:
     @api_method(f"data/AddDataObject{suffix}", group="dataobjects")
     def add(call: Call):
         owner = owner_of(call)
-        if owner[0] == data.MACHINE and not data.machine_held(call.session, machine_id=owner[1]):
-            raise ApiError("The MachineCode is not activated on this key.")  # deactivated a moment ago
         made = data.add_object(call.session, vendor_id=call.vendor_id, referencer_type=owner[0],
                                referencer_id=owner[1], actor=call.actor, ip=call.ip,
                                name=call.params.text("Name", required=True, max_length=NAME_MAX),

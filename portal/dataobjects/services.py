@@ -144,7 +144,8 @@ def add_object(session: Session, *, vendor_id: int, name: str, string_value: str
     _check_configuration(referencer_type, name, string_value)
     owner = {"vendor_id": vendor_id, "referencer_type": referencer_type, "referencer_id": referencer_id}
     if not owner_is_new and not _hold_owner(session, **owner):
-        raise DomainError("It was removed a moment ago: there is nothing to add a data object to.")
+        raise DomainError("The MachineCode is not activated on this key." if referencer_type == MACHINE else
+                          "It was removed a moment ago: there is nothing to add a data object to.")
     if check_for_duplicates and find_by_name(session, name=name, **owner):
         raise DomainError(f"There is already a data object named {name}.", field="name")
     reserved = name.startswith(RESERVED_PREFIX) and not owner_is_new
@@ -238,13 +239,6 @@ def machine_of(session: Session, *, vendor_id: int, machine_id: int) -> tuple[Ac
     """A MACHINE data object's machine and the key it is activated on (None for another vendor's, or none)."""
     return session.exec(select(ActivatedMachine, LicenseKey).join(LicenseKey, LicenseKey.id == ActivatedMachine.key_id)
                         .where(ActivatedMachine.id == machine_id, LicenseKey.vendor_id == vendor_id)).first()
-
-
-def machine_held(session: Session, *, machine_id: int) -> bool:
-    """Lock the machine's row for a data object about to be added to it (keys.services.forget_machines_data);
-    False if it has gone meanwhile."""
-    return session.exec(select(ActivatedMachine.id).where(ActivatedMachine.id == machine_id)
-                        .with_for_update()).first() is not None
 
 
 def add_to_int_value(session: Session, *, data_object: DataObject, amount: int, bound: int | None = None,

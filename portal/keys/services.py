@@ -324,7 +324,7 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
 
 def forget_machines_data(session: Session, *, vendor_id: int, machine_ids) -> None:
     """The data objects of machines just deleted: they were that activation's, and must not meet a later machine.
-    The rows go first: an object added at the same moment locks its machine's row (dataobjects.machine_held)."""
+    The rows go first: an object added at the same moment locks its machine's row (dataobjects.add_object)."""
     if machine_ids:
         delete_objects_of(session, vendor_id=vendor_id, referencer_type=MACHINE, referencer_ids=machine_ids)
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from portal.dataobjects.services import MACHINE, add_object, machine_held
+from portal.dataobjects.services import MACHINE, add_object
+from portal.domain import DomainError
 from portal.keys import services as keys
 from portal.models import ActivatedMachine, DataObject, LicenseKey, utcnow
 from portal.products.services import delete_product
@@ -104,8 +105,7 @@ def test_an_object_added_while_its_machine_is_deactivated_goes_with_it(app, make
     key = make.key(product, machines=("laptop-1",))
     machine_id = db.exec(select(ActivatedMachine.id)).one()
     engine = app.extensions["db_engine"]
-    with Session(engine) as adding:
-        assert machine_held(adding, machine_id=machine_id)
+    with Session(engine) as adding:  # add_object holds the machine's row
         add_object(adding, vendor_id=vendor.id, name="seen", referencer_type=MACHINE, referencer_id=machine_id,
                    actor="test")
         adding.flush()
@@ -122,5 +122,6 @@ def test_an_object_added_while_its_machine_is_deactivated_goes_with_it(app, make
     assert not worker.is_alive()
     db.expire_all()
     assert db.exec(select(DataObject)).all() == [] and db.exec(select(ActivatedMachine)).all() == []
-    with Session(engine) as late:  # an add after the machine went finds it gone
-        assert not machine_held(late, machine_id=machine_id)
+    with Session(engine) as late, pytest.raises(DomainError, match="not activated"):  # an add after it went
+        add_object(late, vendor_id=vendor.id, name="late", referencer_type=MACHINE, referencer_id=machine_id,
+                   actor="test")
