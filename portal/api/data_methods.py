@@ -71,12 +71,10 @@ def _object(call: Call, owner_of, *, by_id_alone: bool = False) -> DataObject:
     """The owner's data object the call names by Id, or else by Name. With `by_id_alone` (the plain variant, whose
     .NET models send only Id), an Id without ReferencerType and ReferencerId names the vendor's object of that id
     wherever it hangs, if the token reaches it."""
-    if by_id_alone and all(call.params.raw(name) is None for name in ("ReferencerType", "ReferencerId")):
-        object_id = call.params.record_id("Id", required=False)
-        if object_id:
-            return _reachable_object(call, object_id)
-    owner = owner_of(call)
     object_id = call.params.record_id("Id", required=False)
+    if object_id and by_id_alone and all(call.params.raw(name) is None for name in ("ReferencerType", "ReferencerId")):
+        return _reachable_object(call, object_id)
+    owner = owner_of(call)
     if object_id:
         found = find_owned(call.session, DataObject, object_id, vendor_id=call.vendor_id)
         if found is not None and (found.referencer_type, found.referencer_id) != owner:

@@ -75,7 +75,6 @@ def _wrong_method(method: str):
     return answer, status, {"Allow": "GET, POST"}
 
 
-@blueprint.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     method = request.path.removeprefix("/api/")
     if error.code == 405 and method in METHODS:  # a method routing refuses before any view (TRACE, PROPFIND)
@@ -83,7 +82,6 @@ def http_error(error: HTTPException):
     return refusal(error.description or error.name, error.code or 500)
 
 
-@blueprint.errorhandler(Exception)
 def server_error(error: Exception):
     if lost_database_connection(error):  # restarting or out of reach: nothing was done, the client may call again
         log.error("Web API call %s: database unavailable", request.path, exc_info=error)
@@ -101,6 +99,8 @@ def init_app(app: Flask) -> None:
     except ValueError as error:  # at start-up, not as a 500 on every call
         raise RuntimeError(f"API_RATE_LIMIT is not a rate limit like '600 per minute': {error}") from error
     api = create_api_app(app, blueprint)
-    api.register_error_handler(HTTPException, http_error)  # also a method routing itself refuses (TRACE, PROPFIND)
+    # The application's, not the blueprint's: also for what routing refuses before a view is chosen (TRACE, PROPFIND).
+    api.register_error_handler(HTTPException, http_error)
+    api.register_error_handler(Exception, server_error)
     pages.init_app(app)
     app.wsgi_app = ApiDispatcher(app.wsgi_app, api.wsgi_app)
