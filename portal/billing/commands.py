@@ -7,9 +7,6 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
 from portal.billing.connection import connected_vendors
@@ -30,6 +27,12 @@ KINDS = {"no_key": "paid, no key", "no_key_id": "no skm_key_id in Stripe", "unkn
 @click.option("--dry-run", is_flag=True, help="list what is wrong and change nothing")
 def reconcile_command(slug: str | None, dry_run: bool) -> None:
     """Walk each vendor's Stripe subscriptions and customers, repair what disagrees, redo failed deliveries."""
+    # Loaded here, by the command alone: every worker registers the CLI at start and would otherwise carry the
+    # terminal library (about 2 MB of each worker's memory) without ever drawing a table.
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
     # A terminal's own width; piped or captured, wide enough that a row is one line a script can read.
     console = Console() if sys.stdout.isatty() else Console(width=200)
     session = get_session()
