@@ -71,6 +71,19 @@ def test_a_process_loads_stripes_sdk_only_when_it_calls_stripe():
     assert loaded.stdout.strip().splitlines()[-1] == "[]", loaded.stderr
 
 
+def test_stripes_sdk_is_loaded_without_the_async_http_library_the_portal_never_uses():
+    """The SDK imports aiohttp at its own import wherever it is installed (10 MB a worker); the gateway hides it for
+    that import only: aiohttp can still be imported afterwards, and a process that had it keeps it."""
+    script = ("import sys; from portal.billing import gateway; gateway._sdk(); print('aiohttp' in sys.modules); "
+              "import aiohttp; print(aiohttp.__name__)")
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.split() == ["False", "aiohttp"], loaded.stderr
+    script = ("import aiohttp, sys; from portal.billing import gateway; "
+              "print(gateway._sdk().__name__, sys.modules['aiohttp'])")
+    kept = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert kept.stdout.startswith("stripe <module 'aiohttp'"), kept.stderr
+
+
 def test_the_job_queue_follows_the_apps_configuration(app, tmp_path):
     config = {key: app.config[key] for key in ("TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND")}
     try:
