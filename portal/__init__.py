@@ -11,7 +11,7 @@ from portal.extensions import csrf, limiter, login_manager
 from portal.fragment_cache import cached_fragment
 from portal.models import utcnow
 from portal.rendering import add_security_headers, content_security_policy, possessive_filter
-from portal.security import Encryptor
+from portal.security import Encryptor, keep_queries_out_of_the_request_log
 from portal.urls import DatabaseIdConverter
 from portal.words import plural
 
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals.update(utcnow=utcnow, cached_fragment=cached_fragment)
     app.jinja_env.filters.update(plural=plural, possessive=possessive_filter)
     errors.init_app(app)
+    keep_queries_out_of_the_request_log()
 
     # Imported here, not at the top: the web layer and the commands sit above this wiring, and importing `portal`
     # (as every module below it does) must not load them.

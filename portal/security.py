@@ -1,9 +1,11 @@
-"""Password hashing, unguessable tokens and encryption of secrets at rest."""
+"""Password hashing, unguessable tokens, encryption of secrets at rest, and no secret in the request log."""
 
 import base64
 import hashlib
 import hmac
+import logging
 import os
+import re
 import secrets
 
 from argon2 import PasswordHasher, profiles
@@ -101,3 +103,23 @@ def link_signer(salt: str) -> URLSafeTimedSerializer:
     """Signs and reads the tokens of mailed links that keep nothing in the database (a vendor's password reset, a
     vendor's registration), with the app's secret key; `salt` keeps one kind of link from passing for another."""
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+class RequestLineWithoutQuery(logging.Filter):
+    """The development server's request log (`make run`, werkzeug's logger) without query strings, as production's
+    gunicorn log format has it (gunicorn.conf.py): a Web API call may carry its access token in the query (GET works
+    as POST does), a password-reset or sign-up link its one-time token, a search what was searched for."""
+
+    _QUERY = re.compile(r"^(\S+ [^?\s]*)\?\S*")  # "GET /path?query HTTP/1.1" (perhaps in colour codes)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args and isinstance(record.args[0], str):
+            record.args = (self._QUERY.sub(r"\1", record.args[0]), *record.args[1:])
+        return True
+
+
+REQUEST_LINE_WITHOUT_QUERY = RequestLineWithoutQuery()
+
+
+def keep_queries_out_of_the_request_log() -> None:
+    logging.getLogger("werkzeug").addFilter(REQUEST_LINE_WITHOUT_QUERY)  # once: a filter already there is not added
