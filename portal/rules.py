@@ -16,6 +16,7 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 200
 STRENGTH_WEIGHED = 32
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+_STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,250}")
 
 
 def normalize_email(email: str) -> str:
@@ -72,6 +73,12 @@ def valid_new_password(password: str, *, field: str = "password", user_inputs: I
 
 def is_single_line(text: str) -> bool:
     return not _CONTROL_CHARACTERS.search(text)
+
+
+def is_stripe_id(value: str, prefixes: str | tuple[str, ...]) -> bool:
+    """Whether `value` has the shape of a Stripe id with one of these prefixes (`price_…`, `sub_…`): anything else
+    names no Stripe object, and would not reach a query (PostgreSQL refuses a NUL byte with an error)."""
+    return value.startswith(prefixes) and _STRIPE_ID.fullmatch(value) is not None
 
 
 def valid_name(name: str, *, max_length: int, field: str = "name") -> str:

@@ -20,6 +20,7 @@ from portal.billing.skm import Skm, parse_skm
 from portal.billing_models import StripeConnection, StripePrice, of_the_connection, scope_of
 from portal.domain import DomainError, NotFound, get_owned
 from portal.models import Product, utcnow
+from portal.rules import is_stripe_id
 
 INTERVALS = {"day": "day", "week": "week", "month": "month", "year": "year"}
 AMOUNT_MAX = Decimal("999999.99")
@@ -149,7 +150,7 @@ def link_price(session: Session, access: StripeAccess, *, vendor_id: int, produc
     """Link an existing recurring Stripe price; its Stripe product is marked with this product's id."""
     product = get_owned(session, Product, product_id, vendor_id=vendor_id)
     stripe_price_id = stripe_price_id.strip()
-    if not stripe_price_id.startswith("price_") or len(stripe_price_id) > 255:
+    if not is_stripe_id(stripe_price_id, "price_"):
         raise DomainError("Paste a price id from Stripe (price_…).", field="stripe_price_id")
     existing = _linked(session, vendor_id, stripe_price_id)
     if existing is not None:

@@ -7,6 +7,7 @@ from sqlmodel import Session, or_, select
 
 from portal.billing_models import StripeConnection, Subscription, of_the_connection
 from portal.models import Customer, LicenseKey, Product
+from portal.rules import is_stripe_id
 
 STATUSES = ("active", "trialing", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired", "paused")
 
@@ -28,6 +29,8 @@ def list_subscriptions(session: Session, *, vendor_id: int, status: str = "", qu
     if status in STATUSES:
         statement = statement.where(Subscription.status == status)
     query = query.strip()[:255]
+    if query and not is_stripe_id(query, ("sub_", "cus_")):
+        return Page([], None)  # only a subscription's or a customer's Stripe id is looked for
     if query:
         statement = statement.where(or_(Subscription.stripe_subscription_id == query,
                                         Subscription.stripe_customer_id == query))

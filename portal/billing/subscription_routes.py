@@ -14,6 +14,7 @@ from portal.db import get_session
 from portal.domain import DomainError, get_owned
 from portal.forms import ConfirmForm, form_status
 from portal.models import ID_MAX, LicenseKey, Vendor, utcnow
+from portal.rules import is_single_line
 from portal.tenancy import vendor_blueprint
 from portal.urls import absolute_url
 from portal.web import id_arg
@@ -145,6 +146,8 @@ def attach(subscription_id: int):
 
 def _key_named(session, typed: str) -> int | None:
     """A key of the vendor's by its text or its GlobalId."""
+    if not is_single_line(typed):
+        return None  # no key has a control character (and PostgreSQL refuses a NUL byte with an error)
     if typed.isdecimal() and len(typed) <= 10 and int(typed) <= ID_MAX:
         found = session.exec(select(LicenseKey.id).where(LicenseKey.vendor_id == g.vendor_id,
                                                          LicenseKey.id == int(typed))).first()

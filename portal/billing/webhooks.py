@@ -9,6 +9,7 @@ name no secret.
 import logging
 
 from flask import Blueprint, Flask, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.billing.connection import connected_vendors
 from portal.billing.events import handle_event, note_failure, refusal_of
@@ -32,9 +33,16 @@ def _refused(message: str, status: int = 400):
 @csrf.exempt
 @limiter.exempt
 def stripe_webhook(slug: str):
-    if (request.content_length or 0) > BODY_MAX:
+    # At most one byte more than BODY_MAX is read, whether the length is announced (a larger one is refused unread)
+    # or the body comes in chunks with none (werkzeug then stops reading at the limit): nothing unproven is held in
+    # memory beyond that.
+    request.max_content_length = BODY_MAX + 1
+    try:
+        payload = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        payload = None
+    if payload is None or len(payload) > BODY_MAX:
         return _refused("The body is too large for a Stripe event.", 413)
-    payload = request.get_data(cache=False)
     session = get_session()
     # One query for the vendor and its connection (the vendor stays loaded for the new key's mail). Nothing is written
     # before the signature is proven; handle_event ends this transaction before it calls Stripe.

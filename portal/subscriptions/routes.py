@@ -1,7 +1,6 @@
 """The portal's subscription pages: the list (also a section of the dashboard), Subscribe, Manage billing, and
 the page Checkout returns to, which shows the new key as soon as it exists."""
 
-import re
 
 from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
 from limits import parse
@@ -12,6 +11,7 @@ from portal.forms import ConfirmForm
 from portal.licenses.services import licenses_of
 from portal.models import utcnow
 from portal.rendering import redirect_to, render
+from portal.rules import is_stripe_id
 from portal.subscriptions import services
 from portal.tenancy import portal_blueprint
 from portal.terms.services import still_to_accept
@@ -120,13 +120,10 @@ def subscribe():
         success_url=welcome, cancel_url=absolute_url("subscriptions.index", canceled=1)))
 
 
-STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,250}")
-
-
 def _stripe_id(name: str, prefix: str) -> str:
-    """A Stripe id from the address, or "" for anything that is none (a NUL byte would fail PostgreSQL's query)."""
+    """A Stripe id from the address, or "" for anything that is none."""
     value = request.args.get(name, "")
-    return value if value.startswith(prefix) and STRIPE_ID.fullmatch(value) else ""
+    return value if is_stripe_id(value, prefix) else ""
 
 
 def _checkout_id() -> str:

@@ -222,3 +222,24 @@ def test_another_vendors_price_and_product_are_not_found(app, vendor_client, sta
 def test_a_product_page_without_stripe_invites_to_connect(vendor_client, product):
     page = vendor_client.get(f"/vendor/products/{product.id}").get_data(as_text=True)
     assert re.search(r"Connect Stripe</a> to sell", page)
+
+
+def test_a_nul_or_other_control_character_in_a_stripe_field_is_no_error(app, vendor_client, vendor, product):
+    """PostgreSQL refuses a NUL byte in a query's text with an error: what cannot be a Stripe id or a key is refused
+    or finds nothing, before any query."""
+    from portal.billing_models import Subscription
+    from tests.support.pages import csrf_token
+
+    with app_session(app) as session:
+        row = Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_nul", status="active")
+        session.add(row)
+        session.commit()
+        row_id = row.id
+    assert vendor_client.get("/vendor/subscriptions/", query_string={"q": "sub_\x00"}).status_code == 200
+    attach = f"/vendor/subscriptions/{row_id}/attach"
+    answer = vendor_client.post(attach, data={"csrf_token": csrf_token(vendor_client, attach), "key": "ABCDE\x00"})
+    assert answer.status_code == 422 and "No key of yours is" in answer.get_data(as_text=True)
+    link = f"/vendor/products/{product.id}/prices/link"
+    answer = vendor_client.post(link, data={"csrf_token": csrf_token(vendor_client, link),
+                                            "stripe_price_id": "price_\x00"})
+    assert answer.status_code == 422 and "Paste a price id from Stripe" in answer.get_data(as_text=True)

@@ -3,6 +3,7 @@ writes a thing; answers are JSON and name no secret."""
 
 import hashlib
 import hmac
+import io
 import json
 import time
 
@@ -145,3 +146,22 @@ def test_a_key_stripe_refuses_leaves_the_event_to_be_delivered_again(app, db, cl
     recorded = db.exec(select(StripeEvent)).one()
     assert recorded.done_at is None and "Invalid API Key" in recorded.last_error and "rolled_9999" not in \
         recorded.last_error.replace("****9999", "")
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["announced", "chunked"])
+def test_a_body_over_a_megabyte_gets_413_unread_whether_announced_or_chunked(app, client, connected, vendor,
+                                                                             monkeypatch, chunked):
+    from portal.billing import webhooks
+
+    looked_up = []
+    monkeypatch.setattr(webhooks, "connected_vendors", lambda *args: looked_up.append(args) or [])
+    body = b" " * (webhooks.BODY_MAX + 1)
+    before = db_rows(app)
+    if chunked:  # no Content-Length: the server marks the stream as ending by itself (gunicorn, werkzeug)
+        answer = client.post(f"/stripe/webhook/{vendor.slug}", input_stream=io.BytesIO(body),
+                             headers={"Transfer-Encoding": "chunked", **signed(body)},
+                             environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""})
+    else:
+        answer = client.post(f"/stripe/webhook/{vendor.slug}", data=body, headers=signed(body))
+    assert answer.status_code == 413 and answer.json == {"error": "The body is too large for a Stripe event."}
+    assert looked_up == [] and db_rows(app) == before
