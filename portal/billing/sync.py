@@ -161,9 +161,13 @@ def _locked(session: Session, vendor_id: int, stripe_id: str) -> Subscription | 
                         .with_for_update()).first()
 
 
-def _claim(session: Session, vendor_id: int, stripe_id: str, synced: dict) -> tuple[Subscription, dict]:
+def _claim(session: Session, vendor_id: int, stripe_id: str, synced: dict) -> tuple[Subscription, dict | None]:
     """The subscription's record, locked until the transaction ends, with the `synced` values set; and its snapshot
-    from before them. A new record is inserted with them (its "before" being a new Subscription's defaults)."""
+    from before them. A new record is inserted with them (its "before" being a new Subscription's defaults).
+
+    No snapshot, and nothing set, when the record has ended and `synced` has not: Stripe never brings an ended
+    subscription back, so that state was read before the one recorded (a refresh, or a delivery, that read Stripe
+    while the cancellation's sync was being committed); the record and its key stand."""
     row = _locked(session, vendor_id, stripe_id)
     if row is None:
         # Made unless another delivery made it first (then this waits for its transaction to end): either way the row
@@ -176,6 +180,8 @@ def _claim(session: Session, vendor_id: int, stripe_id: str, synced: dict) -> tu
         if made is not None:
             return made, snapshot(fresh) | {"id": made.id}
         row = _locked(session, vendor_id, stripe_id)
+    if row.status in ENDED and synced["status"] not in ENDED:
+        return row, None
     before = snapshot(row)
     for name, value in synced.items():
         setattr(row, name, value)
@@ -305,6 +311,9 @@ def sync(session: Session, *, connection: StripeConnection, state: StripeSubscri
         if plan.product is not None:
             synced["product_id"] = plan.product.id
         row, before = _claim(session, vendor_id, state.id, synced)
+        if before is None:  # an older state than the record's: nothing to change
+            key = session.get(LicenseKey, row.key_id) if row.key_id else None
+            return Synced(row, key.key_number if key is not None else None, link)
         previous_price = before["stripe_price_id"]
         key = _keep_key(session, row, state, plan, customer, connection, actor, portal_link, previous_price)
         session.flush()

@@ -528,3 +528,40 @@ def test_the_plans_say_where_the_customer_stands(offered, vendor, portal_client)
     assert "You subscribe to Demo App on another plan: to switch to this one, use Manage billing." in page
     assert page.count("no free trial: you have subscribed to Demo App before") == 2 and "14-day free trial" not in page
     assert page.count(">Buy a second license</button>") == 2
+
+
+def test_a_state_read_before_the_cancellation_was_recorded_does_not_bring_the_subscription_back(
+        offered, vendor, customer, portal_client, monkeypatch):
+    """Security review: a Refresh that listed the subscription as active, then synced after the cancellation's
+    webhook had blocked the key (policy "block"), set the record active again and unblocked the key; nothing
+    corrected it later. Stripe never brings an ended subscription back: such a state is older than the record's."""
+    from portal.billing.gateway import Gateway
+    from portal.billing_models import StripeConnection
+
+    shop = offered
+    with app_session(shop.app) as session:
+        policy = session.exec(select(StripeConnection)).one()
+        policy.on_cancel = "block"
+        session.add(policy)
+        session.commit()
+    shop.standin.pay_checkout(shop.secret_key, _subscribe(portal_client, shop, vendor))
+    shop.settle()
+    record = shop.db.exec(select(Subscription)).one()
+    listed, cancelled = Gateway.subscriptions, []
+
+    def cancelled_meanwhile(self, *, customer=None):
+        found = listed(self, customer=customer)  # active, as Stripe had it when asked
+        if not cancelled:  # ... and the customer cancels at once in the billing portal before the refresh syncs
+            cancelled.append(shop.stripe.subscriptions.cancel(record.stripe_subscription_id))
+            shop.settle()
+            shop.db.expire_all()
+            assert shop.db.get(Subscription, record.id).status == "canceled" and shop.key().block
+        return found
+
+    monkeypatch.setattr(Gateway, "subscriptions", cancelled_meanwhile)
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    answer = portal_client.post(f"{base}/Refresh", data={"csrf_token": csrf_token(portal_client, base)})
+    assert answer.status_code in (200, 303) and cancelled
+    shop.db.expire_all()
+    assert shop.db.get(Subscription, record.id).status == "canceled"
+    assert shop.key().block and shop.key().renews_on is None
