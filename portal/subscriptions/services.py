@@ -7,7 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -43,6 +43,12 @@ class Line:
     plan: str
     status: str
     key: "KeyLink | None"
+    price_product_id: int | None = None  # the product the subscription's price is linked to here, if any
+
+    def is_of(self, product_id: int) -> bool:
+        """Whether the subscription is to this product: its key's (a price's skm may name another product than the
+        one it is linked to), or its price's."""
+        return product_id in (self.record.product_id, self.price_product_id)
 
     @property
     def period_end(self):
@@ -76,7 +82,7 @@ def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) ->
         .where(StripeCustomer.vendor_id == vendor_id, StripeCustomer.customer_id == customer_id)
         .order_by(Subscription.id.desc())).all()
     lines = [Line(record, product or "", price_label(price) if price else "", record.in_words(),
-                  KeyLink(key_id, (key[:5], key[-5:])) if key_id else None)
+                  KeyLink(key_id, (key[:5], key[-5:])) if key_id else None, price.product_id if price else None)
              for _link, record, price, product, key_id, key in rows if record is not None]
     return lines, bool(rows)
 
@@ -114,7 +120,7 @@ class Standing:
 
 
 def _standing(plan: Plan, lines: list[Line]) -> Standing:
-    of_product = [line.record for line in lines if line.record.product_id == plan.product.id]
+    of_product = [line.record for line in lines if line.is_of(plan.product.id)]
     live = [record for record in of_product if record.paid_up]
     same = next((record for record in live if record.stripe_price_id == plan.price.stripe_price_id), None)
     standing = Standing(trial_left=not of_product)
@@ -208,10 +214,15 @@ def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, cu
     plan = next((p for p in offered_plans(session, vendor_id=vendor_id) if p.price.id == price_id), None)
     if plan is None:
         raise DomainError("Choose one of the plans on offer.", field="price")
-    # One trial per customer and product: a customer who subscribed to it before pays from the first day.
+    # One trial per customer and product: a customer who subscribed to it before pays from the first day. A
+    # subscription is to a product by its key's product, or by its price's (the two differ where a price's skm
+    # names another product), as the Subscriptions section's Line.is_of says.
+    prices_of_product = select(StripePrice.stripe_price_id).where(StripePrice.vendor_id == vendor_id,
+                                                                  StripePrice.product_id == plan.product.id)
     subscribed_before = session.exec(select(Subscription.id).where(
         Subscription.vendor_id == vendor_id, Subscription.customer_id == customer.id,
-        Subscription.product_id == plan.product.id, of_the_connection(Subscription, connection))).first() is not None
+        or_(Subscription.product_id == plan.product.id, Subscription.stripe_price_id.in_(prices_of_product)),
+        of_the_connection(Subscription, connection))).first() is not None
     stripe_customer = ensure_stripe_customer(session, access, connection=connection, customer=customer, email=email)
     gateway = access.gateway(connection)
     details = {"price": plan.price.stripe_price_id, "metadata": {TEMP_VAR: TEMP_VALUE},

@@ -565,3 +565,35 @@ def test_a_state_read_before_the_cancellation_was_recorded_does_not_bring_the_su
     shop.db.expire_all()
     assert shop.db.get(Subscription, record.id).status == "canceled"
     assert shop.key().block and shop.key().renews_on is None
+
+
+def test_one_trial_per_product_when_the_prices_skm_gives_keys_of_another_product(
+        offered, vendor, customer, portal_client, monkeypatch):
+    """Security review: with Cryptolens' ProductId in a price's skm, the subscription's key (and record) is of that
+    product while the price is linked to another; the "subscribed before" check compared the record's product
+    alone, so only the 25 hours of Checkouts looked back at kept the trial from being given again."""
+    from portal.products.services import create_product
+    from portal.subscriptions import services
+
+    shop = offered
+    with app_session(shop.app) as session:
+        other = create_product(session, vendor_id=vendor.id, actor="test", name="Demo App Keys")
+        session.commit()
+        skm = json.dumps({"TrialDays": 14, "ProductId": other.id})
+        for price in session.exec(select(StripePrice)).all():
+            price.skm = skm
+            session.add(price)
+        session.commit()
+        other_id = other.id
+    shop.stripe.prices.update(shop.monthly, params={"metadata": {"skm": skm}})
+    first = _subscribe(portal_client, shop, vendor)
+    assert shop.stripe.checkout.sessions.retrieve(first).amount_total == 0
+    shop.standin.pay_checkout(shop.secret_key, first)
+    shop.settle()
+    record = shop.db.exec(select(Subscription)).one()
+    assert (record.status, record.product_id, record.customer_id) == ("trialing", other_id, customer.id)
+
+    monkeypatch.setattr(services, "trial_left", lambda *args: True)  # the Checkouts' lookback has passed
+    page = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions").get_data(as_text=True)
+    assert "14-day free trial" not in page and "no free trial: you have subscribed to" in page
+    assert shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).amount_total > 0
