@@ -224,6 +224,8 @@ def repair_customer(session: Session, access: StripeAccess, *, connection: Strip
     gateway = access.gateway(connection)
     session.commit()
     stripe_customer = gateway.customer(stripe_customer_id)
+    if stripe_customer.get("deleted"):
+        raise DomainError("Stripe has deleted this customer: nothing can be written to it.")
     customer = customer_of(session, connection=connection, stripe_customer=stripe_customer, actor=actor)
     session.commit()
     gateway.update_customer_metadata(stripe_customer_id, {"skm_customer_id": str(customer.id)},

@@ -93,19 +93,22 @@ def plan_of(session: Session, *, vendor_id: int, state: StripeSubscription) -> P
     return Plan(product, skm, problem)
 
 
-def customer_of(session: Session, *, connection: StripeConnection, stripe_customer: dict, actor: str) -> Customer:
+def customer_of(session: Session, *, connection: StripeConnection, stripe_customer: dict,
+                actor: str) -> Customer | None:
     """The customer here of a Stripe customer (of the connection's account and mode): by its `skm_customer_id`, by an
-    earlier link, by e-mail, or new."""
+    earlier link, by e-mail, or new; for one deleted in Stripe, only the customer it was known for (else None)."""
     return _customer_and_link(session, connection, stripe_customer, actor)[0]
 
 
 def _customer_and_link(session: Session, connection: StripeConnection, stripe_customer: dict,
-                       actor: str) -> tuple[Customer, StripeCustomer | None]:
+                       actor: str) -> tuple[Customer | None, StripeCustomer | None]:
     """The customer (as `customer_of`), and the Stripe customer's link if `skm_customer_id` is still to be written
     to Stripe (None when it is written, or when the Stripe customer is not linked)."""
     vendor_id = connection.vendor_id
     stripe_id = stripe_customer.get("id", "")
     _one_at_a_time(session, vendor_id, stripe_id)
+    if stripe_customer.get("deleted"):
+        return _customer_of_deleted(session, vendor_id, stripe_id), None
     shown = str((stripe_customer.get("metadata") or {}).get("skm_customer_id") or "")
     customer = find_owned(session, Customer, int(shown), vendor_id=vendor_id) \
         if shown.isdecimal() and int(shown) < 2**31 else None
@@ -129,6 +132,20 @@ def _customer_and_link(session: Session, connection: StripeConnection, stripe_cu
         link.metadata_written = True  # Stripe shows it already
         session.add(link)
     return customer, link if link is not None and not link.metadata_written else None
+
+
+def _customer_of_deleted(session: Session, vendor_id: int, stripe_id: str) -> Customer | None:
+    """The customer of a Stripe customer deleted in Stripe (its late events read it as `{"id", "deleted"}`: no
+    metadata, no e-mail): the one it is linked to, else the one its subscriptions' records name (the link is
+    forgotten when the customer next goes to Stripe). Never a new customer, nor a link: nothing can be written to it
+    any more, and a blank customer made from it would take the subscription away from its customer."""
+    customer_id = session.exec(select(StripeCustomer.customer_id).where(
+        StripeCustomer.vendor_id == vendor_id, StripeCustomer.stripe_customer_id == stripe_id)).first()
+    if customer_id is None:
+        customer_id = session.exec(select(Subscription.customer_id).where(
+            Subscription.vendor_id == vendor_id, Subscription.stripe_customer_id == stripe_id,
+            Subscription.customer_id.is_not(None)).order_by(Subscription.id.desc())).first()
+    return session.get(Customer, customer_id) if customer_id is not None else None
 
 
 def _one_at_a_time(session: Session, vendor_id: int, stripe_id: str) -> None:
@@ -250,7 +267,7 @@ def block_for(session: Session, row: Subscription, key: LicenseKey, reason: str,
         row.blocked_for = reason
 
 
-def _keep_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan, customer: Customer,
+def _keep_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan, customer: Customer | None,
               connection: StripeConnection, actor: str, portal_link: str | None,
               previous_price: str) -> LicenseKey | None:
     """The subscription's key kept to its state (`previous_price`: the record's price before this sync); returns the
@@ -265,7 +282,7 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
     if key is None and plan.product is not None:
         key = _named_key(session, row, state, plan)
     if key is None:
-        if state.status not in KEYED or plan.product is None:
+        if state.status not in KEYED or plan.product is None or customer is None:
             return None
         key = _make_key(session, row, state, plan, customer, expires, actor, portal_link)
     elif previous_price and previous_price != _id(state.price) and plan.product is not None:
@@ -304,12 +321,14 @@ def sync(session: Session, *, connection: StripeConnection, state: StripeSubscri
         plan = plan_of(session, vendor_id=vendor_id, state=state)
         customer, link = _customer_and_link(session, connection, state.customer, actor)
         synced = {**scope_of(connection), "stripe_customer_id": state.customer.get("id", ""),
-                  "customer_id": customer.id, "status": state.status, "current_period_end": state.period_end,
+                  "status": state.status, "current_period_end": state.period_end,
                   "trial_end": state.trial_end, "cancel_at_period_end": state.cancel_at_period_end,
                   "ended_at": state.ended_at, "problem": plan.problem, "stripe_price_id": _id(state.price),
                   "synced_at": utcnow()}
         if plan.product is not None:
             synced["product_id"] = plan.product.id
+        if customer is not None:  # else a Stripe customer deleted and never known here: the record keeps its own
+            synced["customer_id"] = customer.id
         row, before = _claim(session, vendor_id, state.id, synced)
         if before is None:  # an older state than the record's: nothing to change
             key = session.get(LicenseKey, row.key_id) if row.key_id else None

@@ -66,25 +66,27 @@ class KeyLink:
 
 
 def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) -> tuple[list[Line], bool]:
-    """The customer's subscriptions, and whether they have a Stripe customer (every subscription's customer has
-    one, so one query from the Stripe customer answers both): those of the vendor's Stripe account and mode."""
+    """The customer's subscriptions, and whether they have a Stripe customer, in one query from the vendor's
+    connection: those of its Stripe account and mode. (A subscription stays the customer's when the link to its
+    Stripe customer is forgotten, that Stripe customer deleted in Stripe.)"""
     rows = session.exec(
         select(StripeCustomer.id, Subscription, StripePrice, Product.name, LicenseKey.id, LicenseKey.key)
-        .join(StripeConnection, (StripeConnection.vendor_id == StripeCustomer.vendor_id)
-              & of_the_connection(StripeCustomer, StripeConnection))
-        .outerjoin(Subscription, (Subscription.vendor_id == StripeCustomer.vendor_id)
-                   & (Subscription.customer_id == StripeCustomer.customer_id)
+        .select_from(StripeConnection)
+        .outerjoin(StripeCustomer, (StripeCustomer.vendor_id == StripeConnection.vendor_id)
+                   & (StripeCustomer.customer_id == customer_id) & of_the_connection(StripeCustomer, StripeConnection))
+        .outerjoin(Subscription, (Subscription.vendor_id == StripeConnection.vendor_id)
+                   & (Subscription.customer_id == customer_id)
                    & of_the_connection(Subscription, StripeConnection))
         .outerjoin(StripePrice, (StripePrice.vendor_id == Subscription.vendor_id)
                    & (StripePrice.stripe_price_id == Subscription.stripe_price_id))
         .outerjoin(Product, Product.id == Subscription.product_id)
         .outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
-        .where(StripeCustomer.vendor_id == vendor_id, StripeCustomer.customer_id == customer_id)
+        .where(StripeConnection.vendor_id == vendor_id)
         .order_by(Subscription.id.desc())).all()
     lines = [Line(record, product or "", price_label(price) if price else "", record.in_words(),
                   KeyLink(key_id, (key[:5], key[-5:])) if key_id else None, price.product_id if price else None)
              for _link, record, price, product, key_id, key in rows if record is not None]
-    return lines, bool(rows)
+    return lines, any(link is not None for link, *_ in rows)
 
 
 @dataclass
@@ -204,7 +206,12 @@ def ensure_stripe_customer(session: Session, access: StripeAccess, *, connection
                                        stripe_customer_id=made["id"], metadata_written=True, **scope_of(connection)))
     except IntegrityError:  # made by another request at the same moment (the idempotency key gave it the same)
         pass
-    return stripe_customer_id_of(session, connection=connection, customer_id=customer.id)
+    linked = stripe_customer_id_of(session, connection=connection, customer_id=customer.id)
+    if linked is None:  # Stripe answered with a customer linked to someone else here: never a Checkout without one
+        log.warning("vendor %s: Stripe customer %s, made for customer %s, is linked to another customer",
+                    connection.vendor_id, made["id"], customer.id)
+        raise DomainError("Your billing account could not be set up: please ask us for help.")
+    return linked
 
 
 def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, customer: Customer, email: str,

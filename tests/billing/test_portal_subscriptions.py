@@ -597,3 +597,71 @@ def test_one_trial_per_product_when_the_prices_skm_gives_keys_of_another_product
     page = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions").get_data(as_text=True)
     assert "14-day free trial" not in page and "no free trial: you have subscribed to" in page
     assert shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).amount_total > 0
+
+
+def test_late_events_of_a_stripe_customer_deleted_in_stripe_stay_with_its_customer(
+        offered, vendor, customer, portal_client, make, monkeypatch):
+    """Security review: the vendor deletes a customer's Stripe customer in Stripe's dashboard; before its events
+    arrive, the customer presses Manage billing (which forgets the link to it). The late events read the Stripe
+    customer as deleted (no metadata, no e-mail): they made a blank customer, moved the subscription to it (the page
+    then offered the trial again), and could never be done (a write to the deleted Stripe customer)."""
+    from portal.billing_models import StripeEvent
+    from portal.models import Customer
+
+    shop = offered
+    _trial(shop)
+    make.customer(vendor, name="Bob", email="bob@example.test")
+    checkout = _subscribe(portal_client, shop, vendor)
+    shop.standin.pay_checkout(shop.secret_key, checkout)
+    shop.settle()
+    record = shop.db.exec(select(Subscription)).one()
+    assert (record.customer_id, record.status) == (customer.id, "trialing")
+
+    shop.standin.hold_deliveries()
+    shop.stripe.customers.delete(shop.stripe.checkout.sessions.retrieve(checkout).customer)
+    base = f"/Portal/@{vendor.slug}/Subscriptions"
+    portal_client.post(f"{base}/ManageBilling", data={"csrf_token": csrf_token(portal_client, base)})
+    assert shop.db.exec(select(StripeCustomer)).all() == []  # forgotten: Stripe no longer has it
+    customers_before = shop.db.exec(select(Customer.id).order_by(Customer.id)).all()
+    shop.standin.release_deliveries()
+    shop.settle()
+
+    shop.db.expire_all()
+    record = shop.db.get(Subscription, record.id)
+    assert record.customer_id == customer.id and record.status == "canceled"
+    assert shop.db.exec(select(Customer.id).order_by(Customer.id)).all() == customers_before
+    assert shop.db.exec(select(StripeEvent).where(StripeEvent.done_at.is_(None))).all() == []
+    page = portal_client.get(base).get_data(as_text=True)
+    assert "No subscriptions yet." not in page and "14-day free trial" not in page
+
+    again = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor))
+    assert again.customer and again.amount_total > 0  # a Stripe customer of Ada's own, and no second trial
+    linked = shop.db.exec(select(StripeCustomer)).one()
+    assert (linked.customer_id, linked.stripe_customer_id) == (customer.id, again.customer)
+
+
+def test_a_stripe_customer_answered_that_is_linked_to_someone_else_sends_no_one_to_checkout(
+        offered, vendor, customer, portal_client, make, monkeypatch):
+    """Stripe answers a repeated idempotency key with its first answer: where that customer is linked to another
+    customer here, there is no Stripe customer for this one, and a Checkout without one would give the key to
+    whoever's e-mail is typed there. Refused with a message, nothing made."""
+    from portal.billing.gateway import Gateway
+    from portal.billing_models import StripeConnection, scope_of
+
+    shop = offered
+    bob = make.customer(vendor, name="Bob", email="bob@example.test")
+    taken = shop.stripe.customers.create(params={"email": "bob@example.test"})
+    with app_session(shop.app) as session:
+        connection = session.exec(select(StripeConnection)).one()
+        session.add(StripeCustomer(vendor_id=vendor.id, customer_id=bob.id, stripe_customer_id=taken.id,
+                                   metadata_written=True, **scope_of(connection)))
+        session.commit()
+    monkeypatch.setattr(Gateway, "create_customer", lambda self, **details: {"id": taken.id})
+    base = f"/Portal/@{vendor.slug}"
+    checkouts = len(shop.stripe.checkout.sessions.list().data)
+    answer = portal_client.post(f"{base}/Subscriptions/Subscribe", follow_redirects=True,
+                                data={"csrf_token": csrf_token(portal_client, f"{base}/Subscriptions"),
+                                      "price": shop.db.exec(select(StripePrice.id)).first()})
+    assert "Your billing account could not be set up" in answer.get_data(as_text=True)
+    assert len(shop.stripe.checkout.sessions.list().data) == checkouts
+    assert shop.db.exec(select(StripeCustomer.customer_id)).all() == [bob.id]
