@@ -90,3 +90,17 @@ def merge_metadata(current: dict, update) -> dict:
         else:
             merged[key] = str(value)
     return merged
+
+
+_BOUNDS = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
+
+
+def created_test(value):
+    """Stripe's `created` filter of a list (an exact time, or `created[gt|gte|lt|lte]`), as a test of a `created`."""
+    if value is None:
+        return lambda created: True
+    if not isinstance(value, dict):
+        exact = as_int(value, "created")
+        return lambda created: created == exact
+    bounds = [(_BOUNDS[op], as_int(limit, f"created[{op}]")) for op, limit in value.items() if op in _BOUNDS]
+    return lambda created: all(compare(created, limit) for compare, limit in bounds)

@@ -219,3 +219,16 @@ def test_without_an_email_the_page_asks_for_one(sdk, plans):
     assert missing.status_code == 400 and "Your email is incomplete." in missing.text
     assert paid.status_code == 303
     assert sdk.v1.checkout.sessions.retrieve(session.id).customer_details.email == "cy@example.com"
+
+
+def test_sessions_are_listed_by_customer_and_creation_time_as_stripe_filters_them(sdk, plans, catalog):
+    _, monthly, _ = plans
+    customer = catalog[2]
+    first = _session(sdk, monthly, customer=customer.id)
+    other = _session(sdk, monthly, customer=sdk.v1.customers.create(params={"email": "bo@example.com"}).id)
+    listed = sdk.v1.checkout.sessions.list(params={"customer": customer.id, "created": {"gte": first.created}})
+    assert [s.id for s in listed.data] == [first.id] and other.id not in [s.id for s in listed.data]
+    later = sdk.v1.checkout.sessions.list(params={"customer": customer.id, "created": {"gt": first.created}})
+    assert later.data == []
+    assert [s.id for s in sdk.v1.checkout.sessions.list(params={"created": first.created}).data
+            if s.id == first.id] == [first.id]

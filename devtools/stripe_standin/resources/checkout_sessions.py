@@ -13,7 +13,7 @@ from ..billing import DAY
 from ..errors import invalid, missing_param, unknown_param
 from ..export import export, exporter, list_page
 from ..ids import new_id
-from ..params import as_bool, as_int, as_list, check_known, merge_metadata, required
+from ..params import as_bool, as_int, as_list, check_known, created_test, merge_metadata, required
 from ..routing import Call, RouteTable
 
 routes = RouteTable()
@@ -224,6 +224,7 @@ def list_all(call: Call) -> dict:
     check_known(params, {"customer", "subscription", "status", "payment_intent", "payment_link", "customer_details",
                          "created", "limit", "starting_after", "ending_before"})
     customer, subscription, status = params.get("customer"), params.get("subscription"), params.get("status")
+    created_ok = created_test(params.get("created"))
     if status is not None and status not in ("open", "complete", "expired"):
         raise invalid(f"Invalid status: {status}", "status")
     email = (params.get("customer_details") or {}).get("email") if isinstance(params.get("customer_details"),
@@ -235,5 +236,6 @@ def list_all(call: Call) -> dict:
         and (subscription is None or s["subscription"] == subscription)
         and (status is None or s["status"] == status)
         and (email is None or (s["customer_details"] or {}).get("email") == email)
+        and created_ok(s["created"])
     )
     return list_page(call.account, found, params, "/v1/checkout/sessions")

@@ -2,11 +2,10 @@
 
 from ..errors import invalid, no_such
 from ..export import list_page
-from ..params import as_bool, as_int, as_list, check_known
+from ..params import as_bool, as_list, check_known, created_test
 from ..routing import Call, RouteTable
 
 routes = RouteTable()
-_BOUNDS = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
 
 
 @routes.get("/v1/events/{id}")
@@ -29,21 +28,11 @@ def _type_test(params: dict):
     return lambda event_type: event_type in exact or (bool(prefixes) and event_type.startswith(prefixes))
 
 
-def _created_test(value):
-    if value is None:
-        return lambda created: True
-    if not isinstance(value, dict):
-        exact = as_int(value, "created")
-        return lambda created: created == exact
-    bounds = [(_BOUNDS[op], as_int(limit, f"created[{op}]")) for op, limit in value.items() if op in _BOUNDS]
-    return lambda created: all(compare(created, limit) for compare, limit in bounds)
-
-
 @routes.get("/v1/events")
 def list_all(call: Call) -> dict:
     params = call.params
     check_known(params, {"type", "types", "delivery_success", "created", "limit", "starting_after", "ending_before"})
-    type_ok, created_ok = _type_test(params), _created_test(params.get("created"))
+    type_ok, created_ok = _type_test(params), created_test(params.get("created"))
     delivered = as_bool(params.get("delivery_success"), "delivery_success")
     found = (
         e
