@@ -42,8 +42,7 @@ class KeySettings:
     max_no_of_machines: int = 0
     trial_activation: bool = False
     customer_id: int | None = None
-    # A subscription's key: the day it renews (portal/billing/sync.py).
-    renews_on: datetime | None = None
+    renews_on: datetime | None = None  # a subscription's key: the day it renews (portal/billing/sync.py)
 
     def to_json(self) -> dict:
         values = asdict(self)
@@ -83,12 +82,9 @@ def check_customer(session: Session, vendor_id: int, customer_id: int | None) ->
 def reserve_key_numbers(session: Session, *, product_id: int, count: int) -> int:
     """Take `count` consecutive per-product IDs in one atomic UPDATE … RETURNING; returns the first."""
     products = Product.__table__  # the table's UPDATE: no loaded product needs the counter kept in step
-    taken = session.execute(
-        update(products).where(products.c.id == product_id)
-        .values(next_key_number=products.c.next_key_number + count)
-        .returning(products.c.next_key_number)
-    ).scalar_one()
-    return taken - count
+    return session.execute(update(products).where(products.c.id == product_id)
+                           .values(next_key_number=products.c.next_key_number + count)
+                           .returning(products.c.next_key_number)).scalar_one() - count
 
 
 def _new_key(product: Product, number: int, settings: KeySettings, now: datetime, batch_id: int | None) -> LicenseKey:
@@ -184,6 +180,9 @@ def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: 
         expires = key.expires + timedelta(days=days)
     except OverflowError as error:
         raise DomainError("That would take the expiry past the year 9999.", field="days") from error
+    if days < 0 and expires < key.created:
+        raise DomainError(f"That would end the key before it was created ({key.created:%Y-%m-%d}): shorten it by at "
+                          f"most {(key.expires - key.created).days:,} days.", field="days")
     unblock = {"block": False} if product_settings.unblocks_when_extended(session, key, days) else {}
     return _change(session, key, actor, "key.extended", ip, expires=expires, period=max(0, key.period + days),
                    **unblock)
@@ -194,7 +193,8 @@ def renew_key(session: Session, *, key: LicenseKey, expires: datetime, renews_on
     """The expiry and renewal day a subscription gives its key (portal/billing/sync.py); nothing if unchanged."""
     if (key.expires, key.renews_on) == (expires, renews_on):
         return key
-    return _change(session, key, actor, "key.renewed", ip, expires=expires, renews_on=renews_on,
+    action = "key.renewal_stopped" if renews_on is None and key.renews_on is not None else "key.renewed"
+    return _change(session, key, actor, action, ip, expires=expires, renews_on=renews_on,
                    period=days_between(key.created, expires))
 
 

@@ -266,7 +266,7 @@ def test_a_key_of_a_hidden_subscription_stops_saying_renews_on_and_says_it_again
         owner = session.get(Vendor, vendor.id)
         owner.remind_days_before_expiry = 365
         assert session.exec(select(LicenseKey.id).where(*due_for_reminder(owner, utcnow()))).all() == [key.id]
-    (stopped,) = tried.db.exec(select(AuditEvent).where(AuditEvent.action == "key.renewed",
+    (stopped,) = tried.db.exec(select(AuditEvent).where(AuditEvent.action == "key.renewal_stopped",
                                                         AuditEvent.subject_type == "key",
                                                         AuditEvent.subject_id == key.id)).all()
     assert stopped.actor.startswith("vendor_user:") and json.loads(stopped.after) == {"renews_on": None}

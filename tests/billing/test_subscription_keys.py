@@ -176,7 +176,7 @@ def test_an_unpaid_renewal_blocks_after_the_grace_days_and_a_payment_unblocks(sh
     assert "key.blocked" in actions and "key.unblocked" in actions
 
 
-def test_a_cancelled_subscription_lets_the_key_run_by_default(shop, customer):
+def test_a_cancelled_subscription_lets_the_key_run_by_default(shop, customer, vendor_client):
     subscription = shop.subscribe(customer=customer)
     shop.settle()
     expires = shop.key().expires
@@ -185,6 +185,12 @@ def test_a_cancelled_subscription_lets_the_key_run_by_default(shop, customer):
     key = shop.key()
     assert not key.block and key.expires == expires and key.renews_on is None
     assert _record(shop, subscription["id"]).status == "canceled"
+    # Its history says the renewal stopped (it said "Renewed", the newcomer's try found).
+    assert [e.action for e in events_for(shop.db, vendor_id=shop.vendor.id, subject_type="key",
+                                          subject_id=key.id)][0] == "key.renewal_stopped"
+    page = vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
+    assert "Renewal stopped" in page and "Was paid for by a Stripe subscription" in page
+    assert "it runs to its expiry" in page and "cancel the subscription" not in page
 
 
 def test_a_cancelled_subscription_blocks_the_key_when_the_vendor_says_so(shop, customer):

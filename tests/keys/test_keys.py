@@ -194,6 +194,23 @@ def test_extending_past_the_year_9999_is_refused(vendor_client, make, product, d
     assert response.status_code == 422 and "9999" in response.get_data(as_text=True)
 
 
+def test_shortening_to_before_the_keys_creation_is_refused_and_as_far_as_that_is_taken(vendor_client, make, product,
+                                                                                        db):
+    """The newcomer's try: -5000 days moved a key made today to 2016, its period to 0."""
+    from datetime import timedelta
+
+    key = make.key(product)  # made now, expiring in its 30 days
+    page, expires = f"/vendor/keys/{key.id}", key.expires
+    response = post_form(vendor_client, f"{page}/extend", {"days": "-5000"}, page=page)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "before it was created" in text and "at most 30 days" in text
+    db.expire_all()
+    assert db.get(type(key), key.id).expires == expires
+    assert post_form(vendor_client, f"{page}/extend", {"days": "-30"}, page=page).status_code == 303
+    db.expire_all()
+    assert db.get(type(key), key.id).expires == expires - timedelta(days=30)
+
+
 @pytest.mark.parametrize("setting, unblocked", [("true", True), (" TRUE ", True), (None, False)])
 def test_extending_a_blocked_key_unblocks_it_where_the_product_says_so(vendor_client, make, vendor, product, db,
                                                                        setting, unblocked):
