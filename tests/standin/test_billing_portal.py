@@ -1,6 +1,7 @@
 """Billing Portal: sessions and configurations through the SDK, and the local page's buttons with their events."""
 
 import re
+import time
 
 import pytest
 import requests
@@ -127,6 +128,21 @@ def test_switch_changes_the_items_price(stripe_standin, sdk, acme, subscribed):
     assert stripe_standin.billing_action(acme.secret_key, session.id, subscription.id, "switch",
                                          item["price"]["id"]) == RETURN
     assert sdk.v1.subscriptions.retrieve(subscription.id)["items"]["data"][0]["price"]["id"] == item["price"]["id"]
+
+
+def test_a_switch_to_another_interval_starts_a_period_of_it_now_and_charges_it(stripe_standin, sdk, acme, subscribed):
+    """As Stripe resets the billing cycle anchor: a monthly subscription switched to yearly runs a year from now
+    (it kept the month's end, the newcomer's try found), and the year is invoiced and paid at once."""
+    customer, subscription, yearly, _ = subscribed
+    month_end = subscription["items"]["data"][0]["current_period_end"]
+    before = time.time()
+    _press(_portal(sdk, customer), subscription.id, "switch", yearly.id)
+    switched = sdk.v1.subscriptions.retrieve(subscription.id)["items"]["data"][0]
+    assert switched["current_period_start"] >= int(before) and switched["current_period_end"] > month_end + 300 * 86400
+    invoice = sdk.v1.invoices.list(params={"subscription": subscription.id, "limit": 1}).data[0]
+    assert (invoice.billing_reason, invoice.status, invoice.amount_paid) == ("subscription_update", "paid",
+                                                                             yearly.unit_amount)
+    assert sdk.v1.subscriptions.retrieve(subscription.id).status == "active"
 
 
 def test_a_configuration_restricts_the_buttons(stripe_standin, sdk, acme, subscribed):

@@ -164,8 +164,12 @@ def retrieve(call: Call) -> dict:
     return export(call.account, call.account.get("subscription", call.match["id"]), call.params.get("expand"))
 
 
-def _update_items(call: Call, subscription: dict, specs: list) -> None:
+def _update_items(call: Call, subscription: dict, specs: list) -> bool:
+    """Apply `items[]`; whether the first item now bills over another interval (a monthly price switched to a
+    yearly one)."""
     items = subscription["items"]["data"]
+    prices = call.account.objects["price"]
+    billed = _interval(prices[items[0]["price"]])
     by_id = {item["id"]: item for item in items}
     period = (items[0]["current_period_start"], items[0]["current_period_end"])
     for index, spec in enumerate(specs):
@@ -187,6 +191,29 @@ def _update_items(call: Call, subscription: dict, specs: list) -> None:
     if not items:
         raise invalid("A subscription must keep at least one item.", "items")
     subscription["items"]["total_count"] = len(items)
+    return _interval(prices[items[0]["price"]]) != billed
+
+
+def _interval(price: dict) -> tuple:
+    recurring = price.get("recurring") or {}
+    return recurring.get("interval"), recurring.get("interval_count")
+
+
+def _restart_period(call: Call, subscription: dict) -> None:
+    """A switch to a price of another billing interval starts a new period now and invoices it at once, as Stripe
+    resets the billing cycle anchor then (the stand-in never prorates: the old period's unused part is not
+    credited). A declined card leaves the subscription past due, as a failed renewal does."""
+    now = int(time.time())
+    for item in subscription["items"]["data"]:
+        item["current_period_start"] = now
+        item["current_period_end"] = billing.add_interval(now, call.account.objects["price"][item["price"]]
+                                                          ["recurring"])
+    invoice = billing.open_invoice(call, subscription, "subscription_update",
+                                   (now, subscription["items"]["data"][0]["current_period_end"]))
+    billing.finalize(call, invoice)
+    paid = charge_succeeds(billing.payment_method_for(call, subscription), first_invoice=False)
+    subscription["status"] = "active" if paid else "past_due"
+    billing.settle(call, invoice, paid)
 
 
 @routes.post("/v1/subscriptions/{id}")
@@ -199,8 +226,9 @@ def update(call: Call) -> dict:
         raise invalid("A canceled subscription can only update its cancellation_details and metadata.")
     before = export(call.account, subscription)
     subscription["metadata"] = merge_metadata(subscription["metadata"], params.get("metadata"))
-    if "items" in params:
-        _update_items(call, subscription, as_list(params["items"], "items"))
+    if "items" in params and _update_items(call, subscription, as_list(params["items"], "items")) \
+            and subscription["status"] in ("active", "past_due", "unpaid"):
+        _restart_period(call, subscription)
     if "default_payment_method" in params:
         pm = params["default_payment_method"] or None
         subscription["default_payment_method"] = pm and check_payment_method(pm, "default_payment_method")
