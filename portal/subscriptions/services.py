@@ -17,7 +17,6 @@ from portal.billing.gateway import Gateway, StripeMissing
 from portal.billing.plans import plan_name, price_label
 from portal.billing.skm import Skm, parse_skm
 from portal.billing_models import (
-    ENDED,
     StripeConnection,
     StripeCustomer,
     StripePrice,
@@ -52,8 +51,7 @@ class Line:
 
     @property
     def period_end(self):
-        """The end of the period being paid for; none once the subscription has ended."""
-        return None if self.record.status in ENDED else self.record.current_period_end
+        return self.record.running_period_end
 
 
 @dataclass

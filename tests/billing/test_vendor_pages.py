@@ -243,3 +243,35 @@ def test_a_nul_or_other_control_character_in_a_stripe_field_is_no_error(app, ven
     answer = vendor_client.post(link, data={"csrf_token": csrf_token(vendor_client, link),
                                             "stripe_price_id": "price_\x00"})
     assert answer.status_code == 422 and "Paste a price id from Stripe" in answer.get_data(as_text=True)
+
+
+def test_an_ended_subscription_shows_no_period_end(vendor_client, db, vendor, customer, product):
+    """Its status says when it ended; the period it would have renewed at is no end of anything (as in the
+    customer's portal)."""
+    from datetime import UTC, datetime
+
+    from portal.billing_models import Subscription
+
+    db.add(StripeConnection(vendor_id=vendor.id))  # the list shows the connection's subscriptions
+    db.add_all([Subscription(vendor_id=vendor.id, stripe_subscription_id=f"sub_{status}", customer_id=customer.id,
+                             product_id=product.id, status=status, ended_at=datetime(2026, 12, 4, 9, tzinfo=UTC),
+                             current_period_end=datetime(2027, 1, 4, 9, tzinfo=UTC))
+                for status in ("canceled", "incomplete_expired")] +
+               [Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_on", customer_id=customer.id,
+                             product_id=product.id, status="active",
+                             current_period_end=datetime(2027, 2, 4, 9, tzinfo=UTC))])
+    db.commit()
+    for path in ("/vendor/subscriptions/", f"/vendor/customers/{customer.id}"):
+        page = vendor_client.get(path).get_data(as_text=True)
+        assert page.count("Ended on 2026-12-04") == 2, path
+        assert "2027-01-04" not in page and "2027-02-04" in page, path
+
+
+def test_the_subscription_filter_has_no_empty_label(vendor_client):
+    page = vendor_client.get("/vendor/subscriptions/").get_data(as_text=True)
+    form = page[page.index('<form method="get" class="grid">'):]
+    form = form[:form.index("</form>")]
+    assert not re.search(r"<label>(&nbsp;|\s)*</label>", form)
+    assert re.findall(r"<label[^>]*>", form) == ['<label for="subscription-search">',
+                                                 '<label for="subscription-status">']
+    assert '<button type="submit">Show</button>' in form

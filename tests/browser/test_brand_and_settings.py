@@ -148,3 +148,21 @@ def test_a_token_is_shown_once_with_the_focus_on_it_and_revoking_asks_first(vend
     page.get_by_role("button", name=re.compile("^Revoke Build server")).click()
     assert asked and "cannot be undone" in asked[0]
     expect(page.get_by_text("revoked")).to_have_count(0)
+
+
+@pytest.mark.browser
+def test_read_only_fields_to_copy_from_show_the_focus_as_other_fields_do(vendor_page):
+    """Pico leaves a read-only field without its focus ring: the sign-up link and its HTML are focused visibly."""
+    page = vendor_page
+    page.goto("/vendor/settings")
+    # The ring at once, not mid-fade (through the CSSOM: the page's CSP refuses a style element).
+    page.evaluate("document.querySelectorAll('input, textarea').forEach((e) => { e.style.transition = 'none'; })")
+    ring = "() => { const s = getComputedStyle(document.activeElement); return [s.boxShadow, s.borderColor]; }"
+    page.locator("#reminders input[type=number]").focus()
+    focused = page.evaluate(ring)
+    page.locator("body").click(position={"x": 1, "y": 1})
+    for field in (page.get_by_label("Link", exact=True), page.get_by_label("HTML for your website")):
+        expect(field).to_have_attribute("readonly", "")
+        unfocused = field.evaluate("e => getComputedStyle(e).boxShadow")
+        field.focus()
+        assert page.evaluate(ring) == focused and focused[0] != unfocused, (focused, unfocused)

@@ -118,23 +118,55 @@ def test_a_key_and_the_data_objects_of_a_product_with_its_configurations_fit_390
 
 
 @pytest.mark.browser
-def test_tables_that_matter_are_read_as_lines_on_a_phone_not_scrolled_sideways(app, world, vendor_page):
+def test_tables_that_matter_are_read_as_lines_on_a_phone_not_scrolled_sideways(app, world, vendor_page, vendor, db):
+    from portal.billing_models import StripeConnection
+
+    db.add(StripeConnection(vendor_id=vendor.id))  # the subscription list shows the connection's
+    db.commit()
     vendor_page.set_viewport_size({"width": 375, "height": 800})
     checked = []
     with app.test_request_context():
         customer = url_for("customers.show", customer_id=world.own["customer_id"])
+        product = url_for("products.show", product_id=world.own["product_id"])
+    # The lists a vendor reads most: each cell of theirs says what it is (its column's heading is hidden).
+    labelled = {"/vendor/subscriptions/", "/vendor/customers/", product}
     for path, table in (("/vendor/", "table.history"), ("/vendor/activity/", "table.history"),
                         ("/vendor/api-tokens/", "table"), ("/vendor/subscriptions/attention", "table"),
-                        (customer, "table")):
+                        (customer, "table"), ("/vendor/subscriptions/", "table"),
+                        ("/vendor/customers/", "#customer-results table"), (product, "#key-results table")):
         vendor_page.goto(path, wait_until="domcontentloaded")
         rows = vendor_page.locator(f"{table} tbody tr")
         if not rows.count():
+            assert path not in labelled, path
             continue
         checked.append(path)
         cells = rows.first.locator("td")
         expect(cells.first).to_be_visible()
         for n in range(cells.count()):
             box = cells.nth(n).bounding_box()
+            if box is None:  # an empty cell (no company, no features) is no line of its own
+                assert cells.nth(n).inner_text() == "", (path, n)
+                continue
             assert box["x"] >= 0 and box["x"] + box["width"] <= 375 + 1, (path, n, box)
         assert cells.first.bounding_box()["height"] < 100  # no row stretched tall by a squeezed column
-    assert len(checked) >= 4, checked
+        if path in labelled:
+            assert cells.evaluate_all("cells => cells.filter((c) => !c.dataset.label).length") == 0, path
+    assert len(checked) >= 7, checked
+
+
+@pytest.mark.browser
+def test_the_customer_search_says_in_full_what_it_searches_at_375_px(vendor_page):
+    vendor_page.set_viewport_size({"width": 375, "height": 800})
+    vendor_page.goto("/vendor/customers/", wait_until="domcontentloaded")
+    search = vendor_page.get_by_role("searchbox", name="Search customers")
+    fits = search.evaluate("""(input) => {
+      const style = getComputedStyle(input), pen = document.createElement("canvas").getContext("2d");
+      pen.font = style.font;
+      return pen.measureText(input.placeholder).width
+        <= input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    }""")
+    assert fits, search.get_attribute("placeholder")
+    hint = vendor_page.locator("#" + search.get_attribute("aria-describedby"))
+    expect(hint).to_have_text("By id, e-mail, name, company, secret or Stripe customer (cus_…)")
+    box = hint.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375 + 1, box

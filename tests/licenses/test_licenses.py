@@ -152,3 +152,19 @@ def test_a_card_changes_as_soon_as_what_it_shows_changes(portal_client, make, ve
     update_product(db, product=product, name="Renamed App", actor="test")
     db.commit()
     assert "Renamed App" in dashboard(portal_client, vendor)
+
+
+def test_each_button_of_a_card_names_what_it_acts_on(portal_client, make, vendor, customer, product, db):
+    """Two keys of one product are told apart by the ends the card shows; a Deactivate names its machine."""
+    from portal.keys import services as keys
+
+    allow_management(db, customer)
+    first, second = make.key(product, customer=customer), make.key(product, customer=customer)
+    keys.activate_machine(db, key=first, mid="m-code-1", actor="test")  # no friendly name: the code names it
+    keys.activate_machine(db, key=second, mid="m-code-2", friendly_name="Ada's laptop", actor="test")
+    db.commit()
+    page = html.unescape(dashboard(portal_client, vendor))
+    for key in (first, second):
+        parts = key.key.split("-")
+        assert f'aria-label="Reveal the key of Demo App, {parts[0]}-…-{parts[-1]}"' in page
+    assert 'aria-label="Deactivate m-code-1"' in page and 'aria-label="Deactivate Ada\'s laptop"' in page
