@@ -39,8 +39,8 @@ def _no_referrer(response):
 @public
 @limiter.limit("10 per minute; 100 per hour", methods=["POST"])
 def sign_up():
-    if not g.vendor.signup_enabled:
-        abort(404)
+    if not g.vendor.signup_enabled:  # an old sign-up link says so, and who to ask (not found: there is no sign-up)
+        return render_template("signup/closed.html", vendor=g.vendor), 404
     form = SignUpForm()
     if form.validate_on_submit():
         session = get_session()

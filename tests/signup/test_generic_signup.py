@@ -145,9 +145,14 @@ def test_two_sign_ups_of_one_email_make_one_login(client, app, vendor, mailbox, 
     assert count(db, PortalAccount) == count(db, Customer) == 1
 
 
-def test_sign_up_off_answers_not_found(vendor_client, client, vendor):
+def test_sign_up_off_answers_not_found_saying_it_is_closed_and_who_to_ask(vendor_client, client, vendor, db):
     post_form(vendor_client, "/vendor/settings", {"portal_enabled": "y"})
-    assert client.get(f"/Portal/@{vendor.slug}/SignUp").status_code == 404
+    closed = client.get(f"/Portal/@{vendor.slug}/SignUp")
+    text = closed.get_data(as_text=True)
+    assert closed.status_code == 404 and "Sign-up is closed" in text and f"/Portal/@{vendor.slug}/Login" in text
+    assert "ask Acme &lt;Software&gt; &amp; Co" in text and "<form" not in text.split("<main", 1)[1].split("</main>")[0]
+    assert post_form(client, f"/Portal/@{vendor.slug}/SignUp", {"email": "x@example.test"},
+                     page=f"/Portal/@{vendor.slug}/Login").status_code == 404
     assert client.get(f"/Portal/@{vendor.slug}/Login").status_code == 200
 
 
