@@ -138,7 +138,7 @@ def _subscription_id() -> str:
 def welcome():
     """Where Checkout returns: "Setting up your license…", then the key's card as soon as the key exists."""
     return render_template("subscriptions/welcome.html", vendor=g.vendor, checkout_id=_checkout_id(),
-                           started=int(utcnow().timestamp()))
+                           started=int(utcnow().timestamp()), first_ask=True)
 
 
 @blueprint.route("/Subscriptions/Welcome/Status")

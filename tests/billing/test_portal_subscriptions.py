@@ -68,6 +68,10 @@ def test_the_return_page_keeps_asking_until_the_key_exists_then_says_what_to_do(
     base = f"/Portal/@{vendor.slug}/Subscriptions/Welcome"
     page = portal_client.get(base, query_string={"session_id": checkout}).get_data(as_text=True)
     assert "Setting up your license" in page and "hx-get" in page
+    assert 'hx-trigger="load"' in page  # asked at once: a reload after the key was made shows it without waiting
+    again = portal_client.get(f"{base}/Status", query_string={"session_id": checkout},
+                              headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'hx-trigger="load delay:2s"' in again  # then every two seconds
     late = portal_client.get(f"{base}/Status", query_string={"session_id": checkout, "started": 1},
                              headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "taking longer than usual" in late and "Welcome/Status" not in late
