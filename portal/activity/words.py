@@ -19,6 +19,7 @@ _ACTIONS = {
     "key.deleted": "Key deleted",
     "key.customer_changed": "Key's customer changed",
     "account.created": "Portal account created",
+    "account.email_verified": "E-mail verified",
     "account.associated": "Portal account associated",
     "account.joined_by_email": "Signed up with the customer's e-mail",
     "account.detached": "Portal account detached",

@@ -9,7 +9,10 @@ from portal.billing_models import StripeConnection, Subscription, of_the_connect
 from portal.models import Customer, LicenseKey, Product
 from portal.rules import is_stripe_id
 
-STATUSES = ("active", "trialing", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired", "paused")
+# Stripe's statuses, as the subscription list's filter names them (the list's rows say Subscription.in_words()).
+STATUSES = {"active": "Active", "trialing": "On trial", "past_due": "Payment failed (past due)", "unpaid": "Unpaid",
+            "canceled": "Ended (cancelled)", "incomplete": "Waiting for the first payment",
+            "incomplete_expired": "First payment never made", "paused": "Paused"}
 
 
 @dataclass

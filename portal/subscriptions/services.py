@@ -129,10 +129,10 @@ def _standing(plan: Plan, lines: list[Line]) -> Standing:
         standing.note = (f"Your subscription to this plan ends on {end}: to keep it, resume it under Manage billing. "
                          "Subscribing again buys a second license.")
     elif same is not None:
-        standing.note = "You subscribe to this plan already: subscribing again buys a second license."
+        standing.note = "You are already subscribed to this plan: subscribing again buys a second license."
     elif live:
-        standing.note = (f"You subscribe to {plan.product.name} on another plan: to switch to this one, use Manage "
-                         "billing. Subscribing here buys a second license.")
+        standing.note = (f"You are subscribed to {plan.product.name} on another plan: to switch to this one, use "
+                         "Manage billing. Subscribing here buys a second license.")
     standing.again = bool(live)
     return standing
 
