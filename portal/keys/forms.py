@@ -77,8 +77,9 @@ class KeyDetailsForm(FlaskForm):
 
 class NewKeyForm(CustomerPicker, KeyDetailsForm):
     product_id = SelectField("Product", coerce=int, validators=[required("Choose a product.")])
+    # At least a day: a key of 0 days would be expired as it is made.
     period = IntegerField("Period in days", default=30, validators=[
-        optional(), between(0, MAX_PERIOD_DAYS, f"Give 0 to {MAX_PERIOD_DAYS} days.")])
+        optional(), between(1, MAX_PERIOD_DAYS, f"Give 1 to {MAX_PERIOD_DAYS:,} days.")])
     expires = DateField("Or an explicit expiry date", validators=[optional()])
 
     def validate_expires(self, field):

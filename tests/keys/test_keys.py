@@ -51,6 +51,7 @@ def test_explicit_expiry_date(vendor_client, product, db):
 @pytest.mark.parametrize(("data", "field"), [
     ({"period": "", "expires": ""}, "period"),
     ({"period": "-1"}, "period"),
+    ({"period": "0"}, "period"),  # expired as it is made (the newcomer's try)
     ({"period": "abc"}, "period"),
     ({"expires": "2001-01-01", "period": ""}, "expires"),
     ({"notes": "x" * 151}, "notes"),
