@@ -119,6 +119,8 @@ class StripeCustomer(StripeScoped, table=True):
 RENEWING = frozenset({"active", "trialing"})
 # The statuses of a subscription that is over: Stripe charges for it no more.
 ENDED = frozenset({"canceled", "incomplete_expired"})
+# The statuses of a subscription whose renewal is unpaid: its key is blocked once the grace days have passed.
+OVERDUE = frozenset({"past_due", "unpaid"})
 
 
 class Subscription(StripeScoped, table=True):

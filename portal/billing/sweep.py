@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 from portal.billing.connection import connected_vendors
 from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.reconcile import reconcile
-from portal.billing.sync import OVERDUE, block_for, overdue
-from portal.billing_models import StripeConnection, Subscription, of_the_connection
+from portal.billing.sync import block_for, overdue
+from portal.billing_models import OVERDUE, StripeConnection, Subscription, of_the_connection
 from portal.domain import DomainError
 from portal.jobs import huey, in_batches, job_session
 from portal.models import LicenseKey, utcnow

@@ -17,7 +17,15 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change, recorded_together, snapshot
 from portal.billing.skm import Skm, features_of, parse_skm
-from portal.billing_models import ENDED, RENEWING, StripeConnection, StripeCustomer, Subscription, scope_of
+from portal.billing_models import (
+    ENDED,
+    OVERDUE,
+    RENEWING,
+    StripeConnection,
+    StripeCustomer,
+    Subscription,
+    scope_of,
+)
 from portal.customers.services import create_customer, customer_by_email, one_customer_per_email
 from portal.dataobjects.services import KEY, add_object
 from portal.domain import DomainError, find_owned, one_at_a_time
@@ -29,7 +37,6 @@ from portal.rules import normalize_email
 
 # The statuses in which a subscription has been paid for (or is on trial): it has a key.
 KEYED = frozenset({"active", "trialing", "past_due", "unpaid"})
-OVERDUE = frozenset({"past_due", "unpaid"})
 
 
 def _moment(seconds) -> datetime | None:

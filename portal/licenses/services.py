@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from portal.billing_models import ENDED, OVERDUE, Subscription
 from portal.domain import DomainError, NotFound
 from portal.keys import countdown
 from portal.keys import services as keys
@@ -33,6 +34,24 @@ class ProductRef(NamedTuple):
                    product.getting_started, product.download_url)
 
 
+class PaidBy(NamedTuple):
+    """The Stripe subscription a key is paid by, as its card tells why a key without a renewal day ends."""
+
+    status: str
+    cancel_at_period_end: bool
+    current_period_end: datetime | None
+
+    @property
+    def why_not_renewing(self) -> str:
+        """Why a key it pays for has no renewal day, in the words of the key's card."""
+        if self.status in ENDED:
+            return "its subscription has ended"
+        if self.status in OVERDUE:
+            return "its subscription's last payment failed; update your card under Manage billing"
+        end = f" on {self.current_period_end:%Y-%m-%d}" if self.current_period_end else ""
+        return f"its subscription ends{end}, and the license runs a few days past it"
+
+
 @dataclass(slots=True)
 class License:
     """One key of the customer's: `key` is the ORM row or, on the read-only pages, a plain row of its columns."""
@@ -40,6 +59,7 @@ class License:
     key: Any
     product: ProductRef
     machines: list
+    paid_by: PaidBy | None = None  # the Stripe subscription paying for it, if any
 
     def status(self, now: datetime) -> str:
         return status_of(self.key, now)
@@ -65,6 +85,7 @@ class License:
 # requests, a Core statement runs without the ORM's bookkeeping, and only the columns a license shows are read.
 # One statement: the keys with their product's names and, joined, their machines (a key with none gives one row).
 _keys, _products, _machines = LicenseKey.__table__, Product.__table__, ActivatedMachine.__table__
+_subscriptions = Subscription.__table__
 _KEY_COLUMNS = ("id", "product_id", "key_number", "key", "expires", "block", *(f"f{n}" for n in _FEATURES),
                 "max_no_of_machines", "renews_on", "period", "trial_activation", "countdown_starts")
 _MACHINE_COLUMNS = ("id", "key_id", "mid", "friendly_name", "time")
@@ -73,14 +94,17 @@ MachineRecord = namedtuple("MachineRecord", _MACHINE_COLUMNS)
 _LICENSES_OF_CUSTOMER = (
     select(*(_keys.c[name] for name in _KEY_COLUMNS), _products.c.name,
            *(_products.c[f"f{n}_name"] for n in _FEATURES), _products.c.getting_started,
-           _products.c.download_url, *(_machines.c[name] for name in _MACHINE_COLUMNS))
+           _products.c.download_url, *(_subscriptions.c[name] for name in PaidBy._fields),
+           *(_machines.c[name] for name in _MACHINE_COLUMNS))
     .join(_products, _products.c.id == _keys.c.product_id)
+    .outerjoin(_subscriptions, _subscriptions.c.key_id == _keys.c.id)  # at most one: a key is one subscription's
     .outerjoin(_machines, _machines.c.key_id == _keys.c.id)
     .where(_keys.c.customer_id == bindparam("customer_id"))
     .order_by(_products.c.name, _keys.c.key_number, _machines.c.time, _machines.c.id))
 _PRODUCT_AT = len(_KEY_COLUMNS)
 _START_AT = _PRODUCT_AT + 1 + len(_FEATURES)
-_MACHINE_AT = _START_AT + 2
+_PAID_BY_AT = _START_AT + 2
+_MACHINE_AT = _PAID_BY_AT + len(PaidBy._fields)
 
 
 def licenses_of(session: Session, *, customer_id: int) -> list[License]:
@@ -95,8 +119,9 @@ def licenses_of(session: Session, *, customer_id: int) -> list[License]:
                 names = zip(_FEATURES, row[_PRODUCT_AT + 1:_START_AT], strict=True)
                 product = products[key.product_id] = ProductRef(
                     key.product_id, row[_PRODUCT_AT], tuple(feature_label(n, name) for n, name in names),
-                    *row[_START_AT:_MACHINE_AT])
-            licenses.append(License(key=key, product=product, machines=[]))
+                    *row[_START_AT:_PAID_BY_AT])
+            paid_by = PaidBy._make(row[_PAID_BY_AT:_MACHINE_AT]) if row[_PAID_BY_AT] is not None else None
+            licenses.append(License(key=key, product=product, machines=[], paid_by=paid_by))
         if row[_MACHINE_AT] is not None:
             licenses[-1].machines.append(MachineRecord._make(row[_MACHINE_AT:]))
     return licenses
@@ -110,7 +135,10 @@ def license_of(session: Session, *, customer_id: int, key_id: int) -> License:
         raise NotFound()
     key, product = row
     machines = keys.machines_of(session, key_ids=[key.id])[key.id]
-    return License(key=key, product=ProductRef.of(product), machines=machines)
+    paid_by = session.exec(select(*(getattr(Subscription, name) for name in PaidBy._fields))
+                           .where(Subscription.key_id == key.id)).first()
+    return License(key=key, product=ProductRef.of(product), machines=machines,
+                   paid_by=PaidBy._make(paid_by) if paid_by is not None else None)
 
 
 def deactivate_own_machine(session: Session, *, customer: Customer, key_id: int, machine_id: int, actor: str,

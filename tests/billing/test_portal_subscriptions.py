@@ -669,3 +669,30 @@ def test_a_stripe_customer_answered_that_is_linked_to_someone_else_sends_no_one_
     assert "Your billing account could not be set up" in answer.get_data(as_text=True)
     assert len(shop.stripe.checkout.sessions.list().data) == checkouts
     assert shop.db.exec(select(StripeCustomer.customer_id)).all() == [bob.id]
+
+
+def test_a_license_card_says_why_a_subscription_key_no_longer_renews(offered, vendor, customer, portal_client):
+    """The newcomer's try: after Cancel at period end the card said plain "Expires" three days after the
+    subscription's "Cancels on", and the same after Cancel now."""
+    shop = offered
+    shop.standin.pay_checkout(shop.secret_key, _subscribe(portal_client, shop, vendor))
+    shop.settle()
+    record = shop.db.exec(select(Subscription)).one()
+    dashboard = f"/Portal/@{vendor.slug}/"
+    assert "Renews on" in portal_client.get(dashboard).get_data(as_text=True)
+
+    shop.stripe.subscriptions.update(record.stripe_subscription_id, params={"cancel_at_period_end": True})
+    shop.settle()
+    shop.db.expire_all()
+    ends = shop.db.get(Subscription, record.id).current_period_end
+    card = portal_client.get(dashboard).get_data(as_text=True)
+    assert f"(not renewing: its subscription ends on {ends:%Y-%m-%d}, and the license runs a few days past it)" in card
+
+    shop.stripe.subscriptions.cancel(record.stripe_subscription_id)
+    shop.settle()
+    assert "(not renewing: its subscription has ended)" in portal_client.get(dashboard).get_data(as_text=True)
+    key = shop.key()  # the card swapped in after a deactivation is built the other way: it says the same
+    from portal.licenses.services import license_of
+
+    assert license_of(shop.db, customer_id=customer.id, key_id=key.id).paid_by.why_not_renewing == \
+        "its subscription has ended"
