@@ -59,8 +59,19 @@ def new():
             enable_customer_association=form.enable_customer_association.data, **form.values())
         session.commit()
         flash("Customer created.", "success")
+        _note_a_shared_email(session, customer)
         return redirect(url_for("customers.show", customer_id=customer.id), code=303)
     return render_template("customers/new.html", form=form), form_status(form)
+
+
+def _note_a_shared_email(session, customer) -> None:
+    """Two customers of one e-mail address are allowed (as in Cryptolens), but a sign-up with it can join neither
+    (it would not know which): the vendor is told when saving makes them two."""
+    other = services.another_with_email(session, customer=customer)
+    if other is not None:
+        flash(f"Customer #{other.id} ({other.name or other.company_name or other.email}) has this e-mail address too. "
+              "A customer who signs up with it gets a customer record of their own, joined to neither: give each "
+              "customer an address of its own, or send this one its association link.", "warning")
 
 
 @blueprint.route("/<int:customer_id>")
@@ -90,6 +101,7 @@ def edit(customer_id: int):
                                  **form.values())
         session.commit()
         flash("Customer saved.", "success")
+        _note_a_shared_email(session, customer)
         return redirect(url_for("customers.show", customer_id=customer.id), code=303)
     return render_template("customers/edit.html", form=form, customer=customer), form_status(form)
 

@@ -56,6 +56,15 @@ def customer_by_email(session: Session, *, vendor_id: int, email: str) -> Custom
                         .order_by(Customer.id)).first()
 
 
+def another_with_email(session: Session, *, customer: Customer) -> Customer | None:
+    """Another of the vendor's customers with this customer's e-mail address (compared as normalised), if any."""
+    if not customer.email_normalized:
+        return None
+    return session.exec(select(Customer).where(Customer.vendor_id == customer.vendor_id, Customer.id != customer.id,
+                                               Customer.email_normalized == customer.email_normalized)
+                        .order_by(Customer.id)).first()
+
+
 def first_customer(session: Session, *, vendor_id: int) -> Customer | None:
     """The vendor's oldest customer (the demo seed's)."""
     return session.exec(select(Customer).where(Customer.vendor_id == vendor_id).order_by(Customer.id)).first()

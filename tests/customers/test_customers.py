@@ -22,6 +22,20 @@ def test_create_customer_stores_text_as_given_and_shows_it_escaped(vendor_client
     assert event.actor.startswith("vendor_user:")
 
 
+def test_saving_a_customer_with_another_customers_email_is_allowed_and_says_what_it_means(vendor_client, customer,
+                                                                                          db):
+    """The newcomer's try: a second customer of one address was taken silently, and a sign-up with it then made a
+    third record (it can join neither of two)."""
+    response = post_form(vendor_client, "/vendor/customers/new", {"name": "Ada Again", "email": " ADA@example.TEST "},
+                         page="/vendor/customers/new")
+    assert response.status_code == 303 and db.exec(select(Customer)).all()[-1].name == "Ada Again"
+    page = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Customer created." in page and f"Customer #{customer.id} (Ada Lovelace) has this e-mail address too" in page
+    assert "flash-warning" in page
+    alone = post_form(vendor_client, f"/vendor/customers/{customer.id}/edit", {"name": "Ada", "email": "ada@own.test"})
+    assert "has this e-mail address too" not in vendor_client.get(alone.headers["Location"]).get_data(as_text=True)
+
+
 def test_edit_records_before_and_after(vendor_client, customer, db):
     response = post_form(vendor_client, f"/vendor/customers/{customer.id}/edit", {"name": "Ada King"})
     assert response.status_code == 303 and response.headers["Location"] == f"/vendor/customers/{customer.id}"
