@@ -120,7 +120,8 @@ def delete(customer_id: int):
             refusal = error.message
         else:
             session.commit()
-            flash(f"Customer {customer.name or customer.email or customer.id} deleted.", "success")
+            named = customer.name or customer.company_name or customer.email or f"#{customer.id}"
+            flash(f"Customer {named} deleted.", "success")
             return redirect(url_for("customers.index"), code=303)
     accounts = services.portal_accounts_of(session, customer=customer)
     live = services.live_subscriptions(session, customer=customer)

@@ -31,8 +31,8 @@ from portal.models import FEATURES, Customer, LicenseKey, Product, utcnow
 
 @dataclass
 class KeyPage:
-    keys: list  # rows of every license_key column and the customer's name and e-mail, read by name
-    customers: dict  # the keys' customers by id: CustomerRef(id, name, email)
+    keys: list  # rows of every license_key column and the customer's name, e-mail and company, read by name
+    customers: dict  # the keys' customers by id: CustomerRef(id, name, email, company_name)
     next_before: int | None
 
 
@@ -44,7 +44,8 @@ def search_keys(session: Session, *, product: Product, query: str = "", before: 
     # Plain rows, not ORM entities: the page and the export only read them.
     rows = session.connection().execute(statement, params).all()
     keys = rows[:limit]
-    customers = {key.customer_id: CustomerRef(key.customer_id, key.customer_name, key.customer_email)
+    customers = {key.customer_id: CustomerRef(key.customer_id, key.customer_name, key.customer_email,
+                                              key.customer_company_name)
                  for key in keys if key.customer_id is not None}
     return KeyPage(keys=keys, customers=customers, next_before=keys[-1].key_number if len(rows) > limit else None)
 
@@ -55,6 +56,7 @@ class CustomerRef(NamedTuple):
     id: int
     name: str
     email: str
+    company_name: str
 
 
 # How many of the newest keys the product page walks before it looks for the matches through the filter's index.
@@ -96,10 +98,11 @@ def _search_statement(shape: Shape, served_by_an_index: bool, keyset: bool, limi
     if keyset:
         keyset_where.append(key.key_number < bindparam("before"))
     newest_first = key.key_number.desc()
-    # Each key with its customer's name and e-mail (a key's customer is always the product vendor's).
+    # Each key with its customer's name, e-mail and company (a key's customer is always the product vendor's).
     customer = _CUSTOMERS.c
     keys_with_customers = (core_select(_KEYS, customer.name.label("customer_name"),
-                                       customer.email.label("customer_email"))
+                                       customer.email.label("customer_email"),
+                                       customer.company_name.label("customer_company_name"))
                            .outerjoin(_CUSTOMERS, customer.id == key.customer_id))
     if served_by_an_index:
         return keys_with_customers.where(*keyset_where, condition).order_by(newest_first).limit(limit)

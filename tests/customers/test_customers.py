@@ -102,3 +102,14 @@ def test_making_a_new_link_or_turning_association_off_asks_first_and_says_what_i
     assert 'hx-confirm="Make a new link? The current link stops working at once."' in page
     assert "Turn association off? The current link stops working" in page
     assert "Send the association link above to invite this customer." in page
+
+
+def test_a_customer_with_only_a_company_is_named_by_it(vendor_client, make, vendor, db):
+    """The newcomer's try: such a customer was 'Customer #5' on its page and a number on its keys."""
+    product = make.product(vendor)
+    firm = make.customer(vendor, name="", email="", company_name="Engines Ltd")
+    key = make.key(product, customer=firm)
+    page = vendor_client.get(f"/vendor/customers/{firm.id}").get_data(as_text=True)
+    assert "<h1>Engines Ltd</h1>" in page and "<title>Engines Ltd" in page
+    assert ">Engines Ltd</a>" in vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
+    assert ">Engines Ltd</a>" in vendor_client.get(f"/vendor/products/{product.id}").get_data(as_text=True)
