@@ -51,8 +51,9 @@ class PriceSettingsForm(FlaskForm):
     f6 = BooleanField()
     f7 = BooleanField()
     f8 = BooleanField()
-    max_no_of_machines = IntegerField("Machines per key (0 = unlimited)", default=0, validators=[
-        InputRequired("Give a number of machines."), between(0, MACHINES_MAX, f"Give 0 to {MACHINES_MAX:,}.")])
+    max_no_of_machines = IntegerField("Maximum number of machines", default=0, description="0 means no limit.",
+                                      validators=[InputRequired("Give a number of machines."),
+                                                  between(0, MACHINES_MAX, f"Give 0 to {MACHINES_MAX:,}.")])
     trial_days = IntegerField("Trial days at Checkout (0 = none)", default=0, validators=[
         InputRequired("Give a number of days."), between(0, TRIAL_DAYS_MAX, f"Give 0 to {TRIAL_DAYS_MAX} days.")])
 

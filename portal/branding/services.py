@@ -13,14 +13,18 @@ from portal.models import EMAIL_MAX, URL_MAX, Vendor, VendorLogo, utcnow
 from portal.rules import is_web_url, valid_email
 
 _ACCENT = re.compile(r"#[0-9a-f]{6}")
+_SHORT_ACCENT = re.compile(r"#[0-9a-f]{3}")  # CSS's short form: #fa0 is #ffaa00
 _BRAND_FIELDS = ("accent_color", "support_contact", "site_url", "logo_version")
 
 
 def valid_accent_color(value: str) -> str:
-    """`#rrggbb` (any case; stored in lower case), or empty for the portal's own colour."""
+    """`#rrggbb` or `#rgb` (any case; stored as `#rrggbb` in lower case), or empty for the portal's own colour."""
     value = value.strip().lower()
+    if _SHORT_ACCENT.fullmatch(value):
+        value = "#" + "".join(digit * 2 for digit in value[1:])
     if value and not _ACCENT.fullmatch(value):
-        raise DomainError("Give a colour as # and six hexadecimal digits, e.g. #1a73e8.", field="accent_color")
+        raise DomainError("Give a colour as # and six (or three) hexadecimal digits, e.g. #1a73e8.",
+                          field="accent_color")
     return value
 
 

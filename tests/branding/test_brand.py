@@ -88,8 +88,9 @@ BAD_INPUT = [
     ({"logo": (image_bytes("GIF"), "logo.png")}, "logo", "PNG, JPEG or WebP"),
     ({"logo": (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "logo.png")}, "logo", "PNG, JPEG or WebP"),
     ({"logo": (image_bytes("PNG") + b"\0" * LOGO_MAX_BYTES, "big.png")}, "logo", "at most 256 KB"),
-    ({"accent_color": "red"}, "accent_color", "six hexadecimal digits"),
-    ({"accent_color": "#12345g"}, "accent_color", "six hexadecimal digits"),
+    ({"accent_color": "red"}, "accent_color", "six (or three) hexadecimal digits"),
+    ({"accent_color": "#12345g"}, "accent_color", "six (or three) hexadecimal digits"),
+    ({"accent_color": "#fffg"}, "accent_color", "hexadecimal digits"),
     ({"support_contact": "javascript:alert(1)"}, "support_contact", "e-mail address or an http"),
     ({"support_contact": "not an address@"}, "support_contact", ""),
     ({"site_url": "ftp://acme.example"}, "site_url", "http:// or https://"),
@@ -169,3 +170,12 @@ def test_every_bad_brand_field_is_named_at_once(vendor_client, vendor, db):
     for field in ("accent_color", "support_contact", "site_url"):
         assert f'id="{field}-error"' in html, field
     assert db.get(Vendor, vendor.id).accent_color == ""
+
+
+def test_a_colour_in_css_short_form_is_taken_as_its_long_form(vendor_client, db, vendor):
+    """The newcomer's try: #fff was refused."""
+    from portal.models import Vendor
+
+    assert post_brand(vendor_client, accent_color=" #FA0 ").status_code == 303
+    db.expire_all()
+    assert db.get(Vendor, vendor.id).accent_color == "#ffaa00"
