@@ -85,6 +85,16 @@ def test_product_data_objects(vendor_client, product, db):
     assert "edition" in vendor_client.get(f"/vendor/products/{product.id}").get_data(as_text=True)
 
 
+def test_a_product_without_keys_shows_how_to_make_one_and_no_search_or_export(vendor_client, make, product):
+    """The newcomer's try: an empty product showed the key search, "This product has 0 keys." and an export."""
+    page = vendor_client.get(f"/vendor/products/{product.id}").get_data(as_text=True)
+    assert "No keys yet." in page and "Create a key" in page
+    assert 'id="key-search"' not in page and "Export all keys" not in page and "0 keys" not in page
+    make.key(product)
+    page = vendor_client.get(f"/vendor/products/{product.id}").get_data(as_text=True)
+    assert 'id="key-search"' in page and "Export all keys" in page and "This product has 1 key." in page
+
+
 def test_search_in_the_url_and_fragment(vendor_client, make, product):
     keys = [make.key(product) for _ in range(3)]
     page = vendor_client.get(f"/vendor/products/{product.id}?q=id%3D2")
