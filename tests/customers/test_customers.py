@@ -17,6 +17,7 @@ def test_create_customer_stores_text_as_given_and_shows_it_escaped(vendor_client
     assert len(customer.secret) == 36 and customer.max_no_of_devices == 3
     page = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "O&#39;Brien &lt;ACME&gt;" in page and "<b>the fair</b>" not in page
+    assert "<li>Name: <span>O&#39;Brien &lt;ACME&gt;</span></li>" in page  # a value made, not changed: "Label: value"
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "customer.created")).one()
     assert json.loads(event.after)["name"] == "O'Brien <ACME>"
     assert event.actor.startswith("vendor_user:")
