@@ -111,7 +111,7 @@ def handle_event(session: Session, access: StripeAccess, *, connection: StripeCo
                  portal_link: str | None = None) -> str:
     """Do an event's work once; returns "done", "duplicate" or "ignored". Raises if it must be delivered again.
 
-    The caller's transaction (the webhook's lookup, which writes nothing) ends before Stripe is called. The event's
+    The caller's transaction (the webhook's lookup, which only reads) ends first, before Stripe is called. The event's
     record is committed together with its sync (the subscription's record and its key), or with its ending when it
     has nothing to do; a delivery that fails before that commit is counted all the same. The event is marked done
     in the transaction that marks the key written, once Stripe has taken it."""
@@ -120,8 +120,8 @@ def handle_event(session: Session, access: StripeAccess, *, connection: StripeCo
     subscription_id = subscription_named_by(event)
     try:
         current, missing = None, ""
+        session.commit()  # the caller's lookup ends (it only read): no transaction open while Stripe answers
         if subscription_id is not None:
-            session.commit()  # no transaction open while Stripe answers
             try:
                 current = gateway.subscription(subscription_id)
             except StripeMissing as error:  # not in this vendor's Stripe account: nothing to do, now or on a redelivery

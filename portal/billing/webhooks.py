@@ -45,7 +45,10 @@ def stripe_webhook(slug: str):
         return _refused("The body is too large for a Stripe event.", 413)
     session = get_session()
     # One query for the vendor and its connection (the vendor stays loaded for the new key's mail). Nothing is written
-    # before the signature is proven; handle_event ends this transaction before it calls Stripe.
+    # before the signature is proven; handle_event ends this transaction before it calls Stripe. It only reads, so on
+    # SQLite it does not take the write lock (a POST's transactions do): it no longer waits for another worker's
+    # event to commit. (PostgreSQL's transactions take no lock to begin: the option means nothing there.)
+    session.connection(execution_options={"sqlite_begin": "DEFERRED"})
     found = connected_vendors(session, normalize_slug(slug))
     vendor_id, connection = (found[0][0].id, found[0][1]) if found else (None, None)
     access = current_app.extensions["stripe_access"]

@@ -165,3 +165,20 @@ def test_a_body_over_a_megabyte_gets_413_unread_whether_announced_or_chunked(app
         answer = client.post(f"/stripe/webhook/{vendor.slug}", data=body, headers=signed(body))
     assert answer.status_code == 413 and answer.json == {"error": "The body is too large for a Stripe event."}
     assert looked_up == [] and db_rows(app) == before
+
+
+@pytest.mark.skipif(__import__("os").environ.get("PORTAL_TEST_DATABASE", "sqlite") != "sqlite",
+                    reason="SQLite's write lock; PostgreSQL's transactions take no lock to begin")
+def test_the_lookup_before_the_signature_does_not_wait_for_another_writer(app, client, connected, vendor):
+    """The webhook's first transaction only reads: on SQLite it begins DEFERRED, so a delivery is not held up by
+    another worker's write (before, it took the write lock and waited up to the 30 s busy timeout)."""
+    import sqlite3
+
+    writer = sqlite3.connect(app.config["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        answer = client.post(f"/stripe/webhook/{vendor.slug}", data=event(), headers=signed(event(), secret="whsec_x"))
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert answer.status_code == 400 and "Stripe-Signature does not match" in answer.json["error"]
