@@ -84,6 +84,30 @@ def test_stripes_sdk_is_loaded_without_the_async_http_library_the_portal_never_u
     assert kept.stdout.startswith("stripe <module 'aiohttp'"), kept.stderr
 
 
+def test_a_thread_asking_for_stripes_sdk_while_another_imports_it_waits_for_the_whole_module():
+    """sys.modules holds a module from the moment its import starts: a second thread (the job consumer's, a threaded
+    server's) must not be handed the half-made SDK (the second reader's finding)."""
+    script = """
+import sys, threading
+from portal.billing import gateway
+errors = []
+def second():
+    while "stripe" not in sys.modules:
+        pass
+    try:
+        gateway._sdk().StripeClient
+    except AttributeError as error:
+        errors.append(repr(error))
+waiting = threading.Thread(target=second)
+waiting.start()
+gateway._sdk()
+waiting.join()
+print(errors)
+"""
+    ran = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "[]", ran.stdout + ran.stderr
+
+
 def test_the_job_queue_follows_the_apps_configuration(app, tmp_path):
     config = {key: app.config[key] for key in ("TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_BACKEND")}
     try:

@@ -19,6 +19,7 @@ NETWORK_RETRIES = 2
 SIGNATURE_TOLERANCE_SECONDS = 300
 _THREAD = threading.local()
 _IMPORT_LOCK = threading.Lock()
+_STRIPE: ModuleType | None = None
 
 
 def _sdk() -> ModuleType:
@@ -32,18 +33,20 @@ def _sdk() -> ModuleType:
     SDK is therefore imported with aiohttp hidden, unless this process has loaded aiohttp already (the tests' stand-in
     in-process): the SDK then falls back to its placeholder, which would raise only if an asynchronous call were
     made."""
-    stripe = sys.modules.get("stripe")
-    if stripe is None:
-        with _IMPORT_LOCK:
-            hidden = "aiohttp" not in sys.modules
-            if hidden:
-                sys.modules["aiohttp"] = None  # `import aiohttp` raises ImportError meanwhile
-            try:
-                import stripe
-            finally:
-                if hidden and sys.modules.get("aiohttp", False) is None:
-                    del sys.modules["aiohttp"]
-    return stripe
+    global _STRIPE  # noqa: PLW0603 - set once, when the import has finished
+    if _STRIPE is None:
+        with _IMPORT_LOCK:  # not sys.modules: it holds a module from the moment its import starts
+            if _STRIPE is None:
+                hidden = "aiohttp" not in sys.modules
+                if hidden:
+                    sys.modules["aiohttp"] = None  # `import aiohttp` raises ImportError meanwhile
+                try:
+                    import stripe
+                finally:
+                    if hidden and sys.modules.get("aiohttp", False) is None:
+                        del sys.modules["aiohttp"]
+                _STRIPE = stripe
+    return _STRIPE
 
 
 def _http_client():
