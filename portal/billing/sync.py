@@ -276,8 +276,8 @@ def block_for(session: Session, row: Subscription, key: LicenseKey, reason: str,
 
 def _keep_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan, customer: Customer | None,
               connection: StripeConnection, actor: str, portal_link: str | None,
-              previous_price: str) -> LicenseKey | None:
-    """The subscription's key kept to its state (`previous_price`: the record's price before this sync); returns the
+              before: dict) -> LicenseKey | None:
+    """The subscription's key kept to its state (`before`: the record before this sync); returns the
     key (None if it has none)."""
     key = session.get(LicenseKey, row.key_id) if row.key_id else None
     paid_until = state.period_end if state.status in RENEWING else None
@@ -292,7 +292,7 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
         if state.status not in KEYED or plan.product is None or customer is None:
             return None
         key = _make_key(session, row, state, plan, customer, expires, actor, portal_link)
-    elif previous_price and previous_price != _id(state.price) and plan.product is not None:
+    elif before["stripe_price_id"] and before["stripe_price_id"] != _id(state.price) and plan.product is not None:
         change_details(session, key=key, features=features_of(plan.skm),
                        max_no_of_machines=plan.skm.max_no_of_machines, actor=actor)
     if state.status in RENEWING:
@@ -302,8 +302,8 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
     if state.status in RENEWING and row.blocked_for in ("payment", "canceled") and key.block:
         set_blocked(session, key=key, blocked=False, actor=actor)
         row.blocked_for = ""
-    elif state.status in ENDED and connection.on_cancel == "block":
-        block_for(session, row, key, "canceled", actor)
+    elif state.status in ENDED and before["status"] not in ENDED and connection.on_cancel == "block":
+        block_for(session, row, key, "canceled", actor)  # as it ends: a key unblocked by hand since stays so
     elif overdue(row, key, utcnow()):
         block_for(session, row, key, "payment", actor)
     return key
@@ -340,8 +340,7 @@ def sync(session: Session, *, connection: StripeConnection, state: StripeSubscri
         if before is None:  # an older state than the record's: nothing to change
             key = session.get(LicenseKey, row.key_id) if row.key_id else None
             return Synced(row, key.key_number if key is not None else None, link)
-        previous_price = before["stripe_price_id"]
-        key = _keep_key(session, row, state, plan, customer, connection, actor, portal_link, previous_price)
+        key = _keep_key(session, row, state, plan, customer, connection, actor, portal_link, before)
         session.flush()
         after = snapshot(row, leave_out=("synced_at",))
         before.pop("synced_at", None)

@@ -204,6 +204,20 @@ def test_a_cancelled_subscription_blocks_the_key_when_the_vendor_says_so(shop, c
     shop.stripe.subscriptions.cancel(subscription["id"])
     shop.settle()
     assert shop.key().block
+    # The key page says the key is now the vendor's to change: unblocked by hand, it stays so through any later sync
+    # of the ended subscription (a refresh, a reconcile, a redelivery), which blocked it again (the second reader).
+    from portal.billing.events import settle
+    from portal.keys.services import set_blocked
+
+    with app_session(shop.app) as session:
+        set_blocked(session, key=session.get(type(shop.key()), shop.key().id), blocked=False, actor="vendor")
+        session.commit()
+        connection = session.exec(select(StripeConnection)).one()
+        gateway = shop.access.gateway(connection)
+        settle(session, gateway, connection=connection, subscription=gateway.subscription(subscription["id"]),
+               actor="refresh")
+    shop.db.expire_all()
+    assert not shop.key().block
 
 
 def test_a_new_price_of_the_same_product_changes_the_features(shop, customer):
