@@ -41,15 +41,18 @@ class PaidBy(NamedTuple):
     cancel_at_period_end: bool
     current_period_end: datetime | None
 
-    @property
-    def why_not_renewing(self) -> str:
-        """Why a key it pays for has no renewal day, in the words of the key's card."""
+    def why_not_renewing(self, expires: datetime) -> str | None:
+        """Why a key it pays for (expiring at `expires`) has no renewal day, in the words of the key's card; None
+        when the subscription gives no reason (paused, or of a Stripe account the vendor no longer uses)."""
         if self.status in ENDED:
             return "its subscription has ended"
         if self.status in OVERDUE:
             return "its subscription's last payment failed; update your card under Manage billing"
-        end = f" on {self.current_period_end:%Y-%m-%d}" if self.current_period_end else ""
-        return f"its subscription ends{end}, and the license runs a few days past it"
+        if not self.cancel_at_period_end or self.current_period_end is None:
+            return None
+        grace = (expires - self.current_period_end).days
+        past = f", and the license runs {grace} day{'s' if grace != 1 else ''} past it" if grace > 0 else ""
+        return f"its subscription ends on {self.current_period_end:%Y-%m-%d}{past}"
 
 
 @dataclass(slots=True)

@@ -168,3 +168,16 @@ def test_each_button_of_a_card_names_what_it_acts_on(portal_client, make, vendor
         parts = key.key.split("-")
         assert f'aria-label="Reveal the key of Demo App, {parts[0]}-…-{parts[-1]}"' in page
     assert 'aria-label="Deactivate m-code-1"' in page and 'aria-label="Deactivate Ada\'s laptop"' in page
+
+
+def test_a_subscription_that_gives_no_reason_is_not_said_to_end():
+    """The second reader: a paused subscription, or an active one of a Stripe account the vendor switched away from,
+    has a key without a renewal day and was said to end on its period's end."""
+    from datetime import UTC, datetime
+
+    from portal.licenses.services import PaidBy
+
+    end, expires = datetime(2027, 1, 4, tzinfo=UTC), datetime(2027, 1, 4, tzinfo=UTC)
+    assert PaidBy("paused", False, end).why_not_renewing(expires) is None
+    assert PaidBy("active", False, end).why_not_renewing(expires) is None
+    assert PaidBy("active", True, end).why_not_renewing(expires) == "its subscription ends on 2027-01-04"
