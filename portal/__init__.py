@@ -13,7 +13,7 @@ from portal.models import utcnow
 from portal.rendering import add_security_headers, content_security_policy, possessive_filter
 from portal.security import Encryptor, keep_queries_out_of_the_request_log
 from portal.urls import DatabaseIdConverter
-from portal.words import plural
+from portal.words import customer_name, plural
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -43,7 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(app.config["STRIPE_API_BASE"])
     app.after_request(add_security_headers)
     app.jinja_env.globals.update(utcnow=utcnow, cached_fragment=cached_fragment)
-    app.jinja_env.filters.update(plural=plural, possessive=possessive_filter)
+    app.jinja_env.filters.update(plural=plural, possessive=possessive_filter, customer_name=customer_name)
     errors.init_app(app)
     keep_queries_out_of_the_request_log()
 

@@ -10,3 +10,10 @@ def possessive(name: str) -> str:
 def plural(count: int, one: str, many: str | None = None) -> str:
     """`1 customer`, `2 customers`, `1,200 keys`: the count with the word that goes with it."""
     return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
+def customer_name(customer) -> str:
+    """How the vendor's pages and messages name a customer: the name, else the company, else the e-mail, else
+    its number (`customer` is a Customer or a row of its columns)."""
+    return (customer.name or getattr(customer, "company_name", "") or getattr(customer, "email", "")
+            or f"Customer #{customer.id}")

@@ -18,6 +18,7 @@ from portal.rules import is_single_line
 from portal.tenancy import vendor_blueprint
 from portal.urls import absolute_url
 from portal.web import id_arg
+from portal.words import customer_name
 
 blueprint = vendor_blueprint("subscriptions_admin", __name__, "/vendor/subscriptions")
 
@@ -108,8 +109,8 @@ def repair_drift(drift_id: int):
             customer = reconcile.repair_customer(session, _access(), connection=connection,
                                                  stripe_customer_id=drift.stripe_id, actor=current_user.actor)
             made = customer.origin == "stripe" and customer.created >= started
-            named = " ".join(filter(None, [customer.name or customer.email, f"(#{customer.id})"]))
-            return f"Linked {drift.stripe_id} to {'a new customer' if made else 'the customer'} {named}."
+            return (f"Linked {drift.stripe_id} to {'a new customer' if made else 'the customer'} "
+                    f"{customer_name(customer)} (#{customer.id}).")
         else:
             reconcile.repair_subscription(session, _access(), connection=connection,
                                           stripe_subscription_id=drift.stripe_id, actor=current_user.actor,

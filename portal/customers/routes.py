@@ -3,6 +3,7 @@
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.accounts.services import customer_awaiting_login
 from portal.activity.services import history_of
 from portal.customer_search import services as customer_search
 from portal.customers import services
@@ -18,6 +19,7 @@ from portal.tenancy import vendor_blueprint
 from portal.terms.services import acceptances_for_customer
 from portal.urls import absolute_url
 from portal.web import client_ip, id_arg
+from portal.words import customer_name
 
 blueprint = vendor_blueprint("customers", __name__, "/vendor/customers")
 
@@ -65,13 +67,16 @@ def new():
 
 
 def _note_a_shared_email(session, customer) -> None:
-    """Two customers of one e-mail address are allowed (as in Cryptolens), but a sign-up with it can join neither
-    (it would not know which): the vendor is told when saving makes them two."""
+    """Two customers of one e-mail address are allowed (as in Cryptolens); the vendor is told when saving makes them
+    two, and which one a sign-up with the address joins: the one that alone awaits a login, else neither."""
     other = services.another_with_email(session, customer=customer)
-    if other is not None:
-        flash(f"Customer #{other.id} ({other.name or other.company_name or other.email}) has this e-mail address too. "
-              "A customer who signs up with it gets a customer record of their own, joined to neither: give each "
-              "customer an address of its own, or send this one its association link.", "warning")
+    if other is None:
+        return
+    joins = customer_awaiting_login(session, vendor_id=customer.vendor_id, email=customer.email)
+    outcome = (f"A customer who signs up with it joins {customer_name(joins)} (#{joins.id})." if joins is not None
+               else "A customer who signs up with it gets a customer record of their own, joined to neither: give "
+                    "each customer an address of its own, or send this one its association link.")
+    flash(f"{customer_name(other)} (#{other.id}) has this e-mail address too. {outcome}", "warning")
 
 
 @blueprint.route("/<int:customer_id>")
@@ -120,8 +125,7 @@ def delete(customer_id: int):
             refusal = error.message
         else:
             session.commit()
-            named = customer.name or customer.company_name or customer.email or f"#{customer.id}"
-            flash(f"Customer {named} deleted.", "success")
+            flash(f"{customer_name(customer)} deleted.", "success")
             return redirect(url_for("customers.index"), code=303)
     accounts = services.portal_accounts_of(session, customer=customer)
     live = services.live_subscriptions(session, customer=customer)

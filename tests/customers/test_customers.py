@@ -31,8 +31,8 @@ def test_saving_a_customer_with_another_customers_email_is_allowed_and_says_what
                          page="/vendor/customers/new")
     assert response.status_code == 303 and db.exec(select(Customer)).all()[-1].name == "Ada Again"
     page = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Customer created." in page and f"Customer #{customer.id} (Ada Lovelace) has this e-mail address too" in page
-    assert "flash-warning" in page
+    assert "Customer created." in page and f"Ada Lovelace (#{customer.id}) has this e-mail address too" in page
+    assert "flash-warning" in page and "joined to neither" in page
     alone = post_form(vendor_client, f"/vendor/customers/{customer.id}/edit", {"name": "Ada", "email": "ada@own.test"})
     assert "has this e-mail address too" not in vendor_client.get(alone.headers["Location"]).get_data(as_text=True)
 
@@ -114,3 +114,13 @@ def test_a_customer_with_only_a_company_is_named_by_it(vendor_client, make, vend
     assert "<h1>Engines Ltd</h1>" in page and "<title>Engines Ltd" in page
     assert ">Engines Ltd</a>" in vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
     assert ">Engines Ltd</a>" in vendor_client.get(f"/vendor/products/{product.id}").get_data(as_text=True)
+    assert "Delete Engines Ltd?" in vendor_client.get(f"/vendor/customers/{firm.id}/delete").get_data(as_text=True)
+
+
+def test_the_shared_email_warning_names_the_customer_a_sign_up_would_join(vendor_client, customer, account, db):
+    """The second reader: Ada has a login, so a sign-up with her address joins the new customer alone."""
+    response = post_form(vendor_client, "/vendor/customers/new", {"name": "Ada Again", "email": "ada@example.test"},
+                         page="/vendor/customers/new")
+    again = db.exec(select(Customer).where(Customer.name == "Ada Again")).one()
+    page = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"A customer who signs up with it joins Ada Again (#{again.id})." in page and "neither" not in page
