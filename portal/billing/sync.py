@@ -298,7 +298,8 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
     if state.status in RENEWING:
         renew_key(session, key=key, expires=expires, renews_on=_renews(state), actor=actor)
     else:  # unpaid or ended: the period Stripe has moved on to is not paid for, the expiry stays
-        renew_key(session, key=key, expires=key.expires, renews_on=None, actor=actor)
+        renew_key(session, key=key, expires=key.expires, renews_on=None, actor=actor,
+                  stopped="key.renewal_unpaid" if state.status in OVERDUE else "key.renewal_stopped")
     if state.status in RENEWING and row.blocked_for in ("payment", "canceled") and key.block:
         set_blocked(session, key=key, blocked=False, actor=actor)
         row.blocked_for = ""

@@ -189,13 +189,13 @@ def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: 
 
 
 def renew_key(session: Session, *, key: LicenseKey, expires: datetime, renews_on: datetime | None, actor: str,
-              ip: str = "") -> LicenseKey:
-    """The expiry and renewal day a subscription gives its key (portal/billing/sync.py); nothing if unchanged."""
+              ip: str = "", stopped: str = "key.renewal_stopped") -> LicenseKey:
+    """The expiry and renewal day a subscription gives its key (portal/billing/sync.py), recorded as `stopped` where
+    the renewal day goes (the subscription's reason); nothing if unchanged."""
     if (key.expires, key.renews_on) == (expires, renews_on):
         return key
-    action = "key.renewal_stopped" if renews_on is None and key.renews_on is not None else "key.renewed"
-    return _change(session, key, actor, action, ip, expires=expires, renews_on=renews_on,
-                   period=days_between(key.created, expires))
+    return _change(session, key, actor, stopped if renews_on is None and key.renews_on else "key.renewed", ip,
+                   expires=expires, renews_on=renews_on, period=days_between(key.created, expires))
 
 
 def change_customer(session: Session, *, key: LicenseKey, customer_id: int | None, actor: str,

@@ -174,6 +174,8 @@ def test_an_unpaid_renewal_blocks_after_the_grace_days_and_a_payment_unblocks(sh
     actions = [e.action for e in events_for(shop.db, vendor_id=shop.vendor.id, subject_type="key",
                                             subject_id=key.id)]
     assert "key.blocked" in actions and "key.unblocked" in actions
+    # The failed payment is recorded as such, not as a renewal stopped (nothing was cancelled; the second reader).
+    assert "key.renewal_unpaid" in actions and "key.renewal_stopped" not in actions
 
 
 def test_a_cancelled_subscription_lets_the_key_run_by_default(shop, customer, vendor_client):
