@@ -77,9 +77,8 @@ class KeyDetailsForm(FlaskForm):
 
 class NewKeyForm(CustomerPicker, KeyDetailsForm):
     product_id = SelectField("Product", coerce=int, validators=[required("Choose a product.")])
-    # At least a day: a key of 0 days would be expired as it is made.
     period = IntegerField("Period in days", default=30, validators=[
-        optional(), between(1, MAX_PERIOD_DAYS, f"Give 1 to {MAX_PERIOD_DAYS:,} days.")])
+        optional(), between(0, MAX_PERIOD_DAYS, f"Give 1 to {MAX_PERIOD_DAYS:,} days.")])
     expires = DateField("Or an explicit expiry date", validators=[optional()])
 
     def validate_expires(self, field):
@@ -90,6 +89,9 @@ class NewKeyForm(CustomerPicker, KeyDetailsForm):
         valid = super().validate(extra_validators)
         if valid and self.period.data is None and self.expires.data is None:
             self.period.errors = [*self.period.errors, "Give a period or an expiry date."]
+            return False
+        if valid and self.period.data == 0 and self.expires.data is None:  # expired as it is made
+            self.period.errors = [*self.period.errors, f"Give 1 to {MAX_PERIOD_DAYS:,} days, or an expiry date."]
             return False
         return valid
 

@@ -48,6 +48,16 @@ def test_explicit_expiry_date(vendor_client, product, db):
     assert key.period == 100  # whole days to the end of that day
 
 
+def test_a_period_of_0_is_taken_beside_an_expiry_date_which_takes_its_place(vendor_client, product, db):
+    from datetime import date, timedelta
+
+    day = date.today() + timedelta(days=10)
+    response = post_form(vendor_client, "/vendor/keys/new", {"product_id": product.id, "customer_id": "",
+                                                            "period": "0", "expires": day.isoformat()},
+                         page="/vendor/keys/new")
+    assert response.status_code == 303 and db.exec(select(LicenseKey)).one().expires.date() == day
+
+
 @pytest.mark.parametrize(("data", "field"), [
     ({"period": "", "expires": ""}, "period"),
     ({"period": "-1"}, "period"),
