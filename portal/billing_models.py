@@ -162,9 +162,13 @@ class Subscription(StripeScoped, table=True):
         return self.status in RENEWING
 
     @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+    @property
     def running_period_end(self) -> datetime | None:
         """The end of the period being paid for; none once the subscription has ended (its status says when)."""
-        return None if self.status in ENDED else self.current_period_end
+        return None if self.ended else self.current_period_end
 
     def in_words(self) -> str:
         """The status as the customer and the vendor read it: "Active", "Trial until …", "Cancels on …", …"""

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from portal.billing_models import STRIPE_ID_MAX
 from portal.domain import DomainError
 from portal.models import EMAIL_MAX, URL_MAX
 
@@ -16,7 +17,7 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 200
 STRENGTH_WEIGHED = 32
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-_STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,250}")
+_STRIPE_ID = re.compile(rf"[A-Za-z0-9_]{{1,{STRIPE_ID_MAX}}}")
 
 
 def normalize_email(email: str) -> str:

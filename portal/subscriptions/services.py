@@ -7,7 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, exists, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -66,12 +66,14 @@ class KeyLink:
 def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) -> tuple[list[Line], bool]:
     """The customer's subscriptions, and whether they have a Stripe customer, in one query from the vendor's
     connection: those of its Stripe account and mode. (A subscription stays the customer's when the link to its
-    Stripe customer is forgotten, that Stripe customer deleted in Stripe.)"""
+    Stripe customer is forgotten, that Stripe customer deleted in Stripe.) The Stripe customer is asked after, not
+    joined: one made before the portal kept account ids counts for the account beside one made since."""
+    billing = exists(select(StripeCustomer.id).where(
+        StripeCustomer.vendor_id == StripeConnection.vendor_id, StripeCustomer.customer_id == customer_id,
+        of_the_connection(StripeCustomer, StripeConnection)))
     rows = session.exec(
-        select(StripeCustomer.id, Subscription, StripePrice, Product.name, LicenseKey.id, LicenseKey.key)
+        select(billing, Subscription, StripePrice, Product.name, LicenseKey.id, LicenseKey.key)
         .select_from(StripeConnection)
-        .outerjoin(StripeCustomer, (StripeCustomer.vendor_id == StripeConnection.vendor_id)
-                   & (StripeCustomer.customer_id == customer_id) & of_the_connection(StripeCustomer, StripeConnection))
         .outerjoin(Subscription, (Subscription.vendor_id == StripeConnection.vendor_id)
                    & (Subscription.customer_id == customer_id)
                    & of_the_connection(Subscription, StripeConnection))
@@ -83,8 +85,8 @@ def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) ->
         .order_by(Subscription.id.desc())).all()
     lines = [Line(record, product or "", price_label(price) if price else "", record.in_words(),
                   KeyLink(key_id, (key[:5], key[-5:])) if key_id else None, price.product_id if price else None)
-             for _link, record, price, product, key_id, key in rows if record is not None]
-    return lines, any(link is not None for link, *_ in rows)
+             for _billing, record, price, product, key_id, key in rows if record is not None]
+    return lines, bool(rows) and bool(rows[0][0])
 
 
 @dataclass

@@ -696,3 +696,22 @@ def test_a_license_card_says_why_a_subscription_key_no_longer_renews(offered, ve
 
     assert license_of(shop.db, customer_id=customer.id, key_id=key.id).paid_by.why_not_renewing(key.expires) == \
         "its subscription has ended"
+
+
+def test_a_customer_with_an_older_and_a_newer_stripe_customer_sees_each_subscription_once(db, vendor, customer):
+    """The second reader: a link kept before the portal knew account ids counts beside one made since; the section
+    joined the links, so each subscription was listed once per link."""
+    from portal.billing_models import StripeConnection
+    from portal.subscriptions import services
+
+    db.add(StripeConnection(vendor_id=vendor.id, stripe_account_id="acct_1"))
+    db.add(StripeCustomer(vendor_id=vendor.id, customer_id=customer.id, stripe_customer_id="cus_old",
+                          stripe_account_id=""))
+    db.add(StripeCustomer(vendor_id=vendor.id, customer_id=customer.id, stripe_customer_id="cus_new",
+                          stripe_account_id="acct_1"))
+    db.add(Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_1", customer_id=customer.id,
+                        stripe_customer_id="cus_new", stripe_account_id="acct_1", status="active"))
+    db.commit()
+    lines, billing = services._lines_and_billing(db, vendor_id=vendor.id, customer_id=customer.id)  # noqa: SLF001
+    assert billing and [line.record.stripe_subscription_id for line in lines] == ["sub_1"]
+    assert services._lines_and_billing(db, vendor_id=vendor.id, customer_id=customer.id + 1) == ([], False)  # noqa: SLF001
