@@ -30,9 +30,10 @@ def _sdk() -> ModuleType:
     At its import the SDK also picks its asynchronous HTTP client and imports aiohttp for it wherever aiohttp is
     installed (a development environment has it for the stand-in; so do many servers): 10 MB of each worker's memory
     and a set of TLS contexts, for a client the portal never uses (its calls are synchronous, through `requests`). The
-    SDK is therefore imported with aiohttp hidden, unless this process has loaded aiohttp already (the tests' stand-in
-    in-process): the SDK then falls back to its placeholder, which would raise only if an asynchronous call were
-    made."""
+    SDK is therefore imported with aiohttp hidden (from every thread of the process, for the moment of that one
+    import: nothing of the portal's imports aiohttp), unless this process has loaded aiohttp already (the tests'
+    stand-in in-process): the SDK then falls back to its placeholder, which would raise only if an asynchronous call
+    were made."""
     global _STRIPE  # noqa: PLW0603 - set once, when the import has finished
     if _STRIPE is None:
         with _IMPORT_LOCK:  # not sys.modules: it holds a module from the moment its import starts

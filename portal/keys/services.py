@@ -190,11 +190,11 @@ def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: 
 
 def renew_key(session: Session, *, key: LicenseKey, expires: datetime, renews_on: datetime | None, actor: str,
               ip: str = "", stopped: str = "key.renewal_stopped") -> LicenseKey:
-    """The expiry and renewal day a subscription gives its key (portal/billing/sync.py), recorded as `stopped` where
-    the renewal day goes (the subscription's reason); nothing if unchanged."""
+    """The expiry and renewal day a subscription gives its key (billing/sync.py); `stopped`: why a renewal day goes."""
     if (key.expires, key.renews_on) == (expires, renews_on):
         return key
-    return _change(session, key, actor, stopped if renews_on is None and key.renews_on else "key.renewed", ip,
+    renewed = renews_on is not None or not key.renews_on or expires > key.expires  # a later expiry is a renewal
+    return _change(session, key, actor, "key.renewed" if renewed else stopped, ip,
                    expires=expires, renews_on=renews_on, period=days_between(key.created, expires))
 
 

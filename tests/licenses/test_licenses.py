@@ -181,3 +181,37 @@ def test_a_subscription_that_gives_no_reason_is_not_said_to_end():
     assert PaidBy("paused", False, end).why_not_renewing(expires) is None
     assert PaidBy("active", False, end).why_not_renewing(expires) is None
     assert PaidBy("active", True, end).why_not_renewing(expires) == "its subscription ends on 2027-01-04"
+
+
+def test_an_expired_subscription_key_says_what_to_do_once(portal_client, make, vendor, customer, product, db):
+    """A key whose renewal payment failed and whose grace days have run out: the card says so beside its expiry
+    (update the card), not also "ask the vendor" (a reader of the session's changes)."""
+    from portal.billing_models import Subscription
+
+    key = make.key(product, customer=customer, period=0)
+    key.expires = key.expires - timedelta(seconds=1)
+    db.add(key)
+    db.add(Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_late", customer_id=customer.id,
+                        key_id=key.id, status="past_due", current_period_end=key.expires))
+    db.commit()
+    page = html.unescape(dashboard(portal_client, vendor))
+    assert "This license has expired." in page and "To renew it, ask" not in page
+    assert "(not renewing: its subscription's last payment failed; update your card under Manage billing)" in page
+
+
+def test_a_renewal_that_also_stops_the_next_one_is_recorded_as_a_renewal(make, vendor, product, db):
+    """One sync can move the expiry on and take the renewal day away (a missed renewal caught up with, cancelled
+    at its end): the later expiry is what the history must show first."""
+    from portal.audit import events_for
+    from portal.keys import services as keys
+    from portal.models import utcnow
+
+    key = make.key(product)
+    keys.renew_key(db, key=key, expires=key.expires, renews_on=utcnow(), actor="stripe")
+    keys.renew_key(db, key=key, expires=key.expires + timedelta(days=30), renews_on=None, actor="stripe")
+    keys.renew_key(db, key=key, expires=key.expires, renews_on=None, actor="stripe")  # unchanged: nothing
+    keys.renew_key(db, key=key, expires=key.expires, renews_on=utcnow(), actor="stripe")
+    keys.renew_key(db, key=key, expires=key.expires, renews_on=None, actor="stripe")
+    db.commit()
+    actions = [e.action for e in events_for(db, vendor_id=vendor.id, subject_type="key", subject_id=key.id)]
+    assert actions[:4] == ["key.renewal_stopped", "key.renewed", "key.renewed", "key.renewed"]

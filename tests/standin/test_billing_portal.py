@@ -189,3 +189,11 @@ def test_another_customers_subscription_is_refused(stripe_standin, sdk, acme, su
     assert sdk.v1.subscriptions.retrieve(subscription.id).status == "active"
     with pytest.raises(Refused):
         stripe_standin.billing_action(acme.secret_key, session.id, subscription.id, "cancel_now")
+
+
+def test_a_subscription_ending_at_its_period_switched_to_another_interval_ends_with_the_new_period(sdk, subscribed):
+    _customer, subscription, yearly, _ = subscribed
+    sdk.v1.subscriptions.update(subscription.id, params={"cancel_at_period_end": True})
+    item = subscription["items"]["data"][0]["id"]
+    switched = sdk.v1.subscriptions.update(subscription.id, params={"items": [{"id": item, "price": yearly.id}]})
+    assert switched.cancel_at_period_end and switched.cancel_at == switched["items"]["data"][0]["current_period_end"]

@@ -208,6 +208,8 @@ def _restart_period(call: Call, subscription: dict) -> None:
         item["current_period_start"] = now
         item["current_period_end"] = billing.add_interval(now, call.account.objects["price"][item["price"]]
                                                           ["recurring"])
+    if subscription["cancel_at_period_end"]:  # it still ends with its period: the new one
+        subscription["cancel_at"] = subscription["items"]["data"][0]["current_period_end"]
     invoice = billing.open_invoice(call, subscription, "subscription_update",
                                    (now, subscription["items"]["data"][0]["current_period_end"]))
     billing.finalize(call, invoice)
