@@ -160,6 +160,26 @@ def settle(call: Call, invoice: dict, paid: bool) -> None:
     emit(call, "invoice.payment_succeeded", invoice)
 
 
+def begin_periods(call: Call, subscription: dict, start: int) -> None:
+    """Each item's period begins at `start` and runs one interval of its price."""
+    for item in subscription["items"]["data"]:
+        item["current_period_start"] = start
+        item["current_period_end"] = add_interval(start, call.account.objects["price"][item["price"]]["recurring"])
+
+
+def bill(call: Call, subscription: dict, reason: str, period: tuple[int, int], outcome: str | None = None) -> None:
+    """Invoices `period` and charges it (the card decides, unless `outcome` says): paid, the subscription is active;
+    declined, past due."""
+    invoice = open_invoice(call, subscription, reason, period)
+    if outcome is None:
+        paid = charge_succeeds(payment_method_for(call, subscription), first_invoice=False)
+    else:
+        paid = outcome == "paid" or invoice["amount_due"] == 0
+    subscription["status"] = "active" if paid else "past_due"
+    finalize(call, invoice)
+    settle(call, invoice, paid)
+
+
 def advance(call: Call, subscription: dict, outcome: str | None = None) -> dict:
     """Moves a subscription to its next period as a renewal would (or ends it, if it was to cancel then)."""
     if subscription["status"] not in ("active", "trialing", "past_due", "unpaid"):
@@ -174,17 +194,8 @@ def advance(call: Call, subscription: dict, outcome: str | None = None) -> dict:
         subscription.update(status="canceled", ended_at=end, canceled_at=subscription["canceled_at"] or end)
         emit(call, "customer.subscription.deleted", subscription)
         return subscription
-    for item in items:
-        item["current_period_start"] = end
-        item["current_period_end"] = add_interval(end, call.account.objects["price"][item["price"]]["recurring"])
-    invoice = open_invoice(call, subscription, "subscription_cycle", (start, end))
-    if outcome is None:
-        paid = charge_succeeds(payment_method_for(call, subscription), first_invoice=False)
-    else:
-        paid = outcome == "paid" or invoice["amount_due"] == 0
-    subscription["status"] = "active" if paid else "past_due"
-    finalize(call, invoice)
-    settle(call, invoice, paid)
+    begin_periods(call, subscription, end)
+    bill(call, subscription, "subscription_cycle", (start, end), outcome)
     emit(call, "customer.subscription.updated", subscription, changes(before, export(call.account, subscription)))
     return subscription
 

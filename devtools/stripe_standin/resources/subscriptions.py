@@ -204,18 +204,11 @@ def _restart_period(call: Call, subscription: dict) -> None:
     resets the billing cycle anchor then (the stand-in never prorates: the old period's unused part is not
     credited). A declined card leaves the subscription past due, as a failed renewal does."""
     now = int(time.time())
-    for item in subscription["items"]["data"]:
-        item["current_period_start"] = now
-        item["current_period_end"] = billing.add_interval(now, call.account.objects["price"][item["price"]]
-                                                          ["recurring"])
+    billing.begin_periods(call, subscription, now)
+    end = subscription["items"]["data"][0]["current_period_end"]
     if subscription["cancel_at_period_end"]:  # it still ends with its period: the new one
-        subscription["cancel_at"] = subscription["items"]["data"][0]["current_period_end"]
-    invoice = billing.open_invoice(call, subscription, "subscription_update",
-                                   (now, subscription["items"]["data"][0]["current_period_end"]))
-    billing.finalize(call, invoice)
-    paid = charge_succeeds(billing.payment_method_for(call, subscription), first_invoice=False)
-    subscription["status"] = "active" if paid else "past_due"
-    billing.settle(call, invoice, paid)
+        subscription["cancel_at"] = end
+    billing.bill(call, subscription, "subscription_update", (now, end))
 
 
 @routes.post("/v1/subscriptions/{id}")
