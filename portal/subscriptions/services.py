@@ -27,7 +27,7 @@ from portal.billing_models import (
 from portal.domain import DomainError
 from portal.models import Customer, LicenseKey, Product
 from portal.subscriptions.calls import MissingInStripe, stripe_call
-from portal.subscriptions.trials import same_price, trial_keeper, trial_left, trial_marks
+from portal.subscriptions.checkouts import checkout_marks, paid_keeper, same_price, trial_keeper, trial_left
 
 TEMP_VALUE = "This parameter will replaced with 'skm_key_id'"
 log = logging.getLogger(__name__)
@@ -246,24 +246,25 @@ def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, cu
 
 
 def _checkout_url(session: Session, gateway: Gateway, stripe_customer: str, plan: Plan, details: dict) -> str:
-    trial_days = details["trial_days"]
-    if trial_days and not trial_left(session, gateway, stripe_customer, plan.product.id):
-        trial_days = 0
-    marked = trial_marks(plan.product.id, plan.price.stripe_price_id) if trial_days else {}
-    made = stripe_call(session, gateway.create_checkout_session, customer=stripe_customer, session_metadata=marked,
-                       **(details | {"trial_days": trial_days}))
-    if trial_days:
+    """Where to send the browser: a Checkout of the plan that is the one payable (see checkouts)."""
+    price = plan.price.stripe_price_id
+    if details["trial_days"] and trial_left(session, gateway, stripe_customer, plan.product.id):
+        made = stripe_call(session, gateway.create_checkout_session, customer=stripe_customer,
+                           session_metadata=checkout_marks(price, trial_of=plan.product.id), **details)
         keeper = trial_keeper(session, gateway, stripe_customer, plan.product.id, made)
-        if keeper is not made:
-            # Another click made a trial Checkout at the same moment and keeps the trial, or the trial was taken
-            # meanwhile: this one is ended, and the browser sent to the other (a double-click's) or to one without
-            # the trial.
-            stripe_call(session, gateway.expire_checkout_session, made["id"])
-            if keeper is not None and same_price(keeper, plan.price.stripe_price_id):
-                return keeper["url"]
-            made = stripe_call(session, gateway.create_checkout_session, customer=stripe_customer,
-                               session_metadata={}, **(details | {"trial_days": 0}))
-    return made["url"]
+        if keeper is made:
+            return made["url"]
+        # Another click made a trial Checkout at the same moment and keeps the trial, or the trial was taken
+        # meanwhile: this one is ended, and the browser sent to the other (a double-click's) or to one without it.
+        stripe_call(session, gateway.expire_checkout_session, made["id"])
+        if keeper is not None and same_price(keeper, price):
+            return keeper["url"]
+    made = stripe_call(session, gateway.create_checkout_session, customer=stripe_customer,
+                       session_metadata=checkout_marks(price), **(details | {"trial_days": 0}))
+    keeper = paid_keeper(session, gateway, stripe_customer, made)
+    if keeper is not made:  # a double-click's other Checkout, made after this one: both browsers go there
+        stripe_call(session, gateway.expire_checkout_session, made["id"])
+    return keeper["url"]
 
 
 # A Billing Portal for a subscriber who has not accepted the vendor's new terms: they may cancel, see invoices and

@@ -319,12 +319,12 @@ def test_a_double_click_on_subscribe_leads_both_clicks_to_the_one_checkout_with_
 
 def _another_clicks_trial_checkout(shop, stripe_customer: str, product_id: int, price: str) -> dict:
     """A trial Checkout made as another Subscribe click makes it, as the portal reads it back from Stripe."""
-    from portal.subscriptions.trials import trial_marks
+    from portal.subscriptions.checkouts import checkout_marks
 
     made = shop.stripe.checkout.sessions.create(params={
         "mode": "subscription", "customer": stripe_customer, "line_items": [{"price": price, "quantity": 1}],
         "subscription_data": {"trial_period_days": 14}, "success_url": "http://localhost/ok",
-        "cancel_url": "http://localhost/no", "metadata": trial_marks(product_id, price)})
+        "cancel_url": "http://localhost/no", "metadata": checkout_marks(price, trial_of=product_id)})
     return {"id": made.id, "created": made.created, "url": made.url, "metadata": made.metadata.to_dict()}
 
 
@@ -366,27 +366,27 @@ def test_a_click_that_asked_later_but_looked_first_keeps_the_trial_for_both(offe
     click's exists, so it sees only its own and keeps the trial. The first click, looking later, must name the same
     keeper (the click that asked last), not rank by Stripe's whole-second `created` and a random id."""
     import portal.subscriptions.services as services
-    from portal.subscriptions import trials
+    from portal.subscriptions import checkouts
 
     shop = offered
     _trial(shop)
-    marks, real_keeper = services.trial_marks, services.trial_keeper
+    marks, real_keeper = services.checkout_marks, services.trial_keeper
     seen = {}
 
-    def marks_then_a_faster_second_click(product_id, price):
-        mine = marks(product_id, price)  # this (first) click asked now; the second asks after it
+    def marks_then_a_faster_second_click(price, *, trial_of=None):
+        mine = marks(price, trial_of=trial_of)  # this (first) click asked now; the second asks after it
         customer = shop.db.exec(select(StripeCustomer)).one().stripe_customer_id
-        second = _another_clicks_trial_checkout(shop, customer, product_id, price)
+        second = _another_clicks_trial_checkout(shop, customer, trial_of, price)
         with app_session(shop.app) as session:
             seen["second"] = real_keeper(session, shop.access.gateway(services._connection(session, vendor.id)),
-                                         customer, product_id, second)
+                                         customer, trial_of, second)
         return mine
 
-    monkeypatch.setattr(services, "trial_marks", marks_then_a_faster_second_click)
+    monkeypatch.setattr(services, "checkout_marks", marks_then_a_faster_second_click)
     went_to = _subscribe(portal_client, shop, vendor)
     assert seen["second"]["id"] == went_to  # the second kept it, and the first sends its browser there too
     assert _open_trial_checkouts(shop) == [went_to]
-    assert trials.TRIAL_ASKED in shop.stripe.checkout.sessions.retrieve(went_to).metadata
+    assert checkouts.ASKED in shop.stripe.checkout.sessions.retrieve(went_to).metadata
 
 
 def test_a_second_tab_subscribing_to_another_plan_gets_no_second_trial(offered, vendor, portal_client, monkeypatch):
@@ -405,6 +405,55 @@ def test_a_second_tab_subscribing_to_another_plan_gets_no_second_trial(offered, 
     assert other != monthly and sessions.retrieve(other).status == "open"
     assert len(_open_trial_checkouts(shop)) == 1  # one of the two keeps the trial, whichever ranks newest
     assert (sessions.retrieve(other).amount_total == 0) == (_open_trial_checkouts(shop) == [other])
+
+
+def _open_checkouts(shop) -> list[str]:
+    return [checkout.id for checkout in shop.stripe.checkout.sessions.list(params={"limit": 100}).data
+            if checkout.status == "open"]
+
+
+def test_a_double_click_on_a_paid_plan_leaves_one_checkout_to_pay_and_a_second_license_can_follow(
+        offered, vendor, portal_client):
+    shop = offered
+    first = _subscribe(portal_client, shop, vendor)
+    second = _subscribe(portal_client, shop, vendor)  # the answer a double-click's browser follows (or a second tab)
+    assert _open_checkouts(shop) == [second] and first != second
+    with pytest.raises(Refused):
+        shop.standin.pay_checkout(shop.secret_key, first)
+    shop.standin.pay_checkout(shop.secret_key, second)
+    shop.settle()
+    # A second license, bought after the first Checkout, is a Checkout of its own, not the paid one again.
+    third = _subscribe(portal_client, shop, vendor)
+    assert third != second and _open_checkouts(shop) == [third]
+    shop.standin.pay_checkout(shop.secret_key, third)
+    shop.settle()
+    assert len(shop.db.exec(select(Subscription)).all()) == 2
+
+
+def test_two_paid_clicks_whose_checkouts_both_exist_before_either_checks_send_both_browsers_to_one(
+        offered, vendor, portal_client, monkeypatch):
+    import portal.subscriptions.services as services
+    from portal.subscriptions.checkouts import checkout_marks
+
+    shop = offered
+    real = services.paid_keeper
+    seen = {}
+
+    def with_a_second_click(session, gateway, stripe_customer, made):
+        # A double-click: the other click's Checkout is made (asking later) before this one checks.
+        other = shop.stripe.checkout.sessions.create(params={
+            "mode": "subscription", "customer": stripe_customer, "line_items": [{"price": shop.monthly, "quantity": 1}],
+            "success_url": "http://localhost/ok", "cancel_url": "http://localhost/no",
+            "metadata": checkout_marks(shop.monthly)})
+        other = {"id": other.id, "created": other.created, "url": other.url, "metadata": other.metadata.to_dict()}
+        seen["mine"] = real(session, gateway, stripe_customer, made)
+        seen["other"] = real(session, gateway, stripe_customer, other)
+        return seen["mine"]
+
+    monkeypatch.setattr(services, "paid_keeper", with_a_second_click)
+    went_to = _subscribe(portal_client, shop, vendor)
+    assert seen["mine"]["id"] == seen["other"]["id"] == went_to
+    assert _open_checkouts(shop) == [went_to]  # the click that lost ended its own
 
 
 @pytest.mark.parametrize("value", ["sub_%00x", "sub_" + "x" * 300, "sub_a b", "cus_123"])
