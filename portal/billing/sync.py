@@ -6,6 +6,7 @@ per subscription is held by the database: the record is claimed by its unique (v
 is made, the key is made under the record's row lock, and set by a compare-and-set on `key_id IS NULL`.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +35,8 @@ from portal.keys.notify import mail_new_license
 from portal.keys.services import KeySettings, change_details, create_key, renew_key, set_blocked
 from portal.models import Customer, LicenseKey, Product, utcnow
 from portal.rules import normalize_email
+
+log = logging.getLogger(__name__)
 
 # The statuses in which a subscription has been paid for (or is on trial): it has a key.
 KEYED = frozenset({"active", "trialing", "past_due", "unpaid"})
@@ -242,10 +245,13 @@ def _make_key(session: Session, row: Subscription, state: StripeSubscription, pl
     return key
 
 
-def _named_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan) -> LicenseKey | None:
+def _named_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan,
+               customer: Customer | None) -> LicenseKey | None:
     """The key Stripe's metadata already names (`skm_key_globalid`, else `skm_key_id` in the plan's product), when
-    it is this vendor's, of the plan's product and no other subscription's: a subscription made by the vendor's own
-    code, or carried over from Cryptolens, keeps its key. Taken with the same compare-and-set as a new key."""
+    it is this vendor's, of the plan's product, no other subscription's and no other customer's than the
+    subscriber: a subscription made by the vendor's own code, or carried over from Cryptolens, keeps its key (one
+    naming another customer's key gets a key of its own, rather than paying for theirs). Taken with the same
+    compare-and-set as a new key."""
     metadata = state.metadata
     found = None
     if str(metadata.get("skm_key_globalid", "")).isdecimal() and int(metadata["skm_key_globalid"]) < 2**31:
@@ -254,6 +260,10 @@ def _named_key(session: Session, row: Subscription, state: StripeSubscription, p
         found = session.exec(select(LicenseKey).where(LicenseKey.product_id == plan.product.id,
                                                       LicenseKey.key_number == int(metadata["skm_key_id"]))).first()
     if found is None or found.product_id != plan.product.id:
+        return None
+    if found.customer_id is not None and (customer is None or found.customer_id != customer.id):
+        log.warning("vendor %s: subscription %s names key %s, which is another customer's; it gets a key of its own",
+                    row.vendor_id, row.stripe_subscription_id, found.id)
         return None
     if session.exec(select(Subscription.id).where(Subscription.key_id == found.id)).first() is not None:
         return None
@@ -287,7 +297,7 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
         row.key_id, row.blocked_for, key = None, "", None
         session.flush()
     if key is None and plan.product is not None:
-        key = _named_key(session, row, state, plan)
+        key = _named_key(session, row, state, plan, customer)
     if key is None:
         if state.status not in KEYED or plan.product is None or customer is None:
             return None

@@ -303,6 +303,23 @@ def test_a_subscription_that_names_an_existing_key_keeps_it(shop, customer, make
     assert shop.key().renews_on is not None
 
 
+def test_a_subscription_naming_another_customers_key_gets_its_own_and_theirs_is_left_alone(shop, customer, make,
+                                                                                           vendor):
+    theirs = make.key(shop.product, customer=make.customer(vendor, name="Grace", email="grace@example.test"))
+    expires = theirs.expires
+    stripe_customer = shop.stripe.customers.create(params={"metadata": {"skm_customer_id": str(customer.id)}})
+    subscription = shop.stripe.subscriptions.create(params={
+        "customer": stripe_customer.id, "items": [{"price": shop.monthly}],
+        "metadata": {"skm_key_id": str(theirs.key_number)}}).to_dict()
+    shop.settle()
+    mine = _record(shop, subscription["id"]).key_id
+    assert mine != theirs.id and shop.db.get(type(theirs), mine).customer_id == customer.id
+    shop.db.refresh(theirs)
+    assert theirs.renews_on is None and theirs.expires == expires
+    metadata = shop.stripe.subscriptions.retrieve(subscription["id"]).to_dict()["metadata"]
+    assert metadata["skm_key_globalid"] == str(mine)
+
+
 def test_a_price_with_many_settings_it_cannot_read_still_makes_the_key_and_says_so_briefly(shop, customer):
     # Cryptolens' CreateKey takes more parameters than a subscription's key needs; a price may carry them all.
     extra = {name: "x" for name in ("Period", "Block", "NoOfKeys", "Name", "Email", "CompanyName",
