@@ -76,12 +76,14 @@ class Route:
 
 
 def _variants(rule) -> list[tuple[tuple, dict]]:
-    """One (fixed values, id aliases) per value of each `<any(...):x_type>`, whose `x_id` then names that kind."""
+    """One (fixed values, id aliases) per value of each `<any(...):x>`; of an `<any(...):x_type>`, `x_id` then names
+    that kind."""
     variants = [((), {})]
     for parameter, converter in rule._converters.items():  # noqa: SLF001 - werkzeug keeps them only there
-        if isinstance(converter, AnyConverter) and parameter.endswith("_type"):
+        if isinstance(converter, AnyConverter):
             stem = parameter.removesuffix("_type")
-            variants = [(fixed + ((parameter, item),), {**aliases, f"{stem}_id": f"{item}_id"})
+            variants = [(fixed + ((parameter, item),),
+                         {**aliases, f"{stem}_id": f"{item}_id"} if parameter.endswith("_type") else aliases)
                         for fixed, aliases in variants for item in sorted(converter.items)]
     return variants
 

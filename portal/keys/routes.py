@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.activity.services import history_of
@@ -25,6 +25,7 @@ from portal.keys import (
 )
 from portal.keys.batches import is_interrupted
 from portal.keys.forms import BulkKeysForm, ChangeCustomerForm, ExtendForm, KeyDetailsForm, NewKeyForm
+from portal.keys.standing import STANDINGS, keys_standing
 from portal.keys.status import LABELS, status_of
 from portal.models import utcnow
 from portal.rendering import render
@@ -111,6 +112,16 @@ def bulk():
 def index():
     """Keys are listed by product: here, the lookup by key, and the way to the lists."""
     return render_template("keys/find.html", text="", error=None, found=[], start=True)
+
+
+@blueprint.route("/<any(active, expiring, blocked):standing>")
+def standing(standing: str):
+    """The keys of all the vendor's products that the home counts as active, expiring or blocked."""
+    now, after = utcnow(), id_arg("after")
+    keys, next_after = keys_standing(get_session(), vendor_id=g.vendor_id, standing=standing, after=after,
+                                     limit=current_app.config["PAGE_SIZE"], now=now)
+    return render_template("keys/standing.html", standing=standing, standings=STANDINGS, keys=keys, after=after,
+                           next_after=next_after, now=now)
 
 
 @blueprint.route("/find")

@@ -1,15 +1,14 @@
 """The vendor's home: the counts that matter, the latest sign-ups and changes, and a getting-started list."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlmodel import Session, col
 
 from portal.activity.services import ActivityPage, Filters, activity
 from portal.dataobjects.services import TERMS_URL, USER
-from portal.keys import countdown
-from portal.keys.status import EXPIRING_WITHIN
+from portal.keys.standing import STANDINGS, conditions
 from portal.models import AuditEvent, Customer, DataObject, LicenseKey, PortalAccount, Product, utcnow
 
 RECENT = 5
@@ -43,6 +42,7 @@ class Overview:
     steps: GettingStarted
     recent_accounts: list  # (PortalAccount, Customer), newest first
     activity: ActivityPage
+    machines_since: date  # the first day of the activity the machines' count is of
 
 
 def overview(session: Session, *, vendor_id: int, now: datetime | None = None) -> Overview:
@@ -53,7 +53,8 @@ def overview(session: Session, *, vendor_id: int, now: datetime | None = None) -
         select(PortalAccount, Customer).join(Customer, Customer.id == PortalAccount.customer_id)
         .where(PortalAccount.vendor_id == vendor_id).order_by(col(PortalAccount.id).desc()).limit(RECENT)).all()
     return Overview(counts=Counts(*row[:5]), steps=GettingStarted(*row[5:]), recent_accounts=list(recent),
-                    activity=activity(session, vendor_id=vendor_id, filters=Filters(), limit=RECENT))
+                    activity=activity(session, vendor_id=vendor_id, filters=Filters(), limit=RECENT),
+                    machines_since=(now - MACHINES_WITHIN).date())
 
 
 def _count(model, *where):
@@ -63,13 +64,9 @@ def _count(model, *where):
 def _counts_and_steps(vendor_id: int, now: datetime):
     key, customer = LicenseKey, Customer
     # (vendor_id, block, expires) serves the three key counts; (vendor_id, action, created) the machines.
-    live = [key.vendor_id == vendor_id, col(key.block).is_(False), key.expires > now]
     return select(
         _count(customer, customer.vendor_id == vendor_id),
-        _count(key, *live),
-        _count(key, *live, key.expires <= now + EXPIRING_WITHIN, col(key.renews_on).is_(None),
-               ~countdown.not_started()),  # a key no machine has started runs its period from activation
-        _count(key, key.vendor_id == vendor_id, col(key.block).is_(True)),
+        *(_count(key, *conditions(standing, vendor_id=vendor_id, now=now)) for standing in STANDINGS),
         _count(AuditEvent, AuditEvent.vendor_id == vendor_id, AuditEvent.action == "key.machine_activated",
                AuditEvent.created >= now - MACHINES_WITHIN, AuditEvent.subject_type == "key"),
         exists().where(Product.vendor_id == vendor_id),

@@ -218,7 +218,7 @@ def section_of(endpoint: str | None) -> str:
         return "products"
     if endpoint in ("vendors.settings", "vendors.reminders"):
         return "settings"
-    if endpoint == "vendors.home":
+    if endpoint in ("vendors.home", "keys.standing"):  # the home's counts open the keys by standing
         return "home"
     return _SECTIONS.get(endpoint.partition(".")[0], "")
 

@@ -46,6 +46,50 @@ def test_counts_that_matter(vendor_client, db, make, vendor, other_vendor, custo
     assert _figure(page, "machine-count") == "2 machines activated in 7 days"
 
 
+def test_each_key_count_opens_the_keys_it_counts_across_products(vendor_client, db, make, vendor, other_vendor,
+                                                                   customer, product):
+    other_product = make.product(vendor, name="Mixer")
+    soon = make.key(product, period=5, customer=customer)
+    later = make.key(other_product, period=300)
+    unstarted = make.key(product, period=5, trial_activation=True, max_no_of_machines=1)
+    blocked = make.key(other_product)
+    keys.set_blocked(db, key=blocked, blocked=True, actor="owner")
+    db.commit()
+    theirs = make.key(make.product(other_vendor), period=5)
+    page = vendor_client.get("/vendor/").get_data(as_text=True)
+    for standing in ("active", "expiring", "blocked"):
+        assert f'href="/vendor/keys/{standing}"' in page
+    assert 'href="/vendor/activity/?action=key.machine_activated&amp;since=' in page
+
+    def listed(standing: str, **args) -> list[str]:
+        answer = vendor_client.get(f"/vendor/keys/{standing}", query_string=args)
+        assert answer.status_code == 200 and theirs.key not in answer.get_data(as_text=True)
+        text = answer.get_data(as_text=True)
+        return sorted((text.index(k.key), k.key) for k in (soon, later, unstarted, blocked) if k.key in text)
+
+    assert [k for _, k in listed("active")] == [soon.key, unstarted.key, later.key]  # soonest expiry first
+    assert [k for _, k in listed("expiring")] == [soon.key]
+    assert [k for _, k in listed("blocked")] == [blocked.key]
+    text = vendor_client.get("/vendor/keys/expiring").get_data(as_text=True)
+    assert "Mixer" not in text and "Studio" in text and 'aria-current="page"' in text
+    # A page at a time, soonest expiry first: the next page starts after the last key shown.
+    vendor_client.application.config["PAGE_SIZE"] = 2
+    first = vendor_client.get("/vendor/keys/active").get_data(as_text=True)
+    assert later.key not in first and "Later expiries" in first
+    rest = vendor_client.get("/vendor/keys/active", query_string={"after": unstarted.id}).get_data(as_text=True)
+    assert later.key in rest and soon.key not in rest and "Later expiries" not in rest
+    for after in (theirs.id, "x", "99999999999"):  # another vendor's key, or none: the first page, as without
+        assert soon.key in vendor_client.get("/vendor/keys/active", query_string={"after": after}).get_data(
+            as_text=True)
+    assert vendor_client.get("/vendor/keys/overdue").status_code == 404
+
+
+def test_the_key_lists_say_when_they_are_empty(vendor_client):
+    assert "No key is blocked." in vendor_client.get("/vendor/keys/blocked").get_data(as_text=True)
+    assert "No key expires within the next 14 days." in vendor_client.get("/vendor/keys/expiring").get_data(
+        as_text=True)
+
+
 def test_getting_started_ticks_itself(vendor_client, db, make, vendor):
     steps = overview(db, vendor_id=vendor.id).steps
     assert (steps.product, steps.terms, steps.signup, steps.invited) == (False, False, False, False)
