@@ -53,14 +53,22 @@ function stay() {
 window.addEventListener("pageshow", stay);
 
 // Times: the page says UTC (all a browser without script shows); here each <time data-local> is shown in the
-// viewer's own time zone, with the UTC time kept as its tooltip. Again after every htmx swap.
-const localTimes = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+// viewer's own time zone, in the pages' one format (2026-12-05 14:30, then the zone's short name, as "UTC" is),
+// with the UTC time kept as its tooltip. Again after every htmx swap.
+const localTimes = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  timeZoneName: "short",
+});
+function localTime(moment) {
+  const part = Object.fromEntries(localTimes.formatToParts(moment).map(({ type, value }) => [type, value]));
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`;
+}
 function showLocalTimes(root) {
   root.querySelectorAll("time[data-local]").forEach((element) => {
     const moment = new Date(element.getAttribute("datetime"));
     if (Number.isNaN(moment.getTime())) return;
     element.title = element.textContent;
-    element.textContent = localTimes.format(moment);
+    element.textContent = localTime(moment);
     element.removeAttribute("data-local");
   });
 }
