@@ -13,6 +13,7 @@ from portal.models import FEATURES, AuditEvent
 _ACTIONS = {
     "key.extended": "Expiry changed",
     "key.renewal_stopped": "Renewal stopped",
+    "key.renewal_set": "Set to renew",
     "key.renewal_unpaid": "Renewal payment failed",
     "key.changed": "Key changed",
     "key.blocked_expired": "Blocked at expiry",
@@ -237,8 +238,8 @@ def _order(name: str) -> tuple:
 # Every action the portal records, for the activity page's filter.
 ACTIONS = (
     "key.created", "key.blocked", "key.unblocked", "key.blocked_expired", "key.extended", "key.renewed",
-    "key.renewal_stopped", "key.renewal_unpaid", "key.changed", "key.customer_changed", "key.machine_activated",
-    "key.machine_deactivated", "key.deleted", "key.expiry_reminded", "key.countdown_started",
+    "key.renewal_set", "key.renewal_stopped", "key.renewal_unpaid", "key.changed", "key.customer_changed",
+    "key.machine_activated", "key.machine_deactivated", "key.deleted", "key.expiry_reminded", "key.countdown_started",
     "key_batch.started", "key_batch.resumed", "key_batch.keys_made",
     "customer.created", "customer.updated", "customer.deleted", "customer.association_mailed",
     "account.created", "account.associated", "account.joined_by_email", "account.detached", "account.email_verified",

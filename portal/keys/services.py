@@ -190,12 +190,12 @@ def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: 
 
 def renew_key(session: Session, *, key: LicenseKey, expires: datetime, renews_on: datetime | None, actor: str,
               ip: str = "", stopped: str = "key.renewal_stopped") -> LicenseKey:
-    """The expiry and renewal day a subscription gives its key (billing/sync.py); `stopped`: why a renewal day goes."""
+    """A subscription's expiry and renewal day for its key: a later expiry renews, a day gone is `stopped` (why)."""
     if (key.expires, key.renews_on) == (expires, renews_on):
         return key
-    renewed = renews_on is not None or not key.renews_on or expires > key.expires  # a later expiry is a renewal
-    return _change(session, key, actor, "key.renewed" if renewed else stopped, ip,
-                   expires=expires, renews_on=renews_on, period=days_between(key.created, expires))
+    action = "key.renewed" if expires > key.expires else stopped if renews_on is None else "key.renewal_set"
+    return _change(session, key, actor, action, ip, expires=expires, renews_on=renews_on,
+                   period=days_between(key.created, expires))
 
 
 def change_customer(session: Session, *, key: LicenseKey, customer_id: int | None, actor: str,
