@@ -24,6 +24,27 @@ class IntegerField(wtforms.IntegerField):
             raise ValueError("Give a whole number, like 3.") from None
 
 
+class DateField(wtforms.DateField):
+    """WTForms' DateField, saying what it wants in words where WTForms says "Not a valid date value."."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Give a date that exists, as YYYY-MM-DD (like 2027-01-31).") from None
+
+
+class SelectField(wtforms.SelectField):
+    """WTForms' SelectField, whose answer to a value not on offer is "Choose one of the options." (not "Not a valid
+    choice.")."""
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError("Choose one of the options.") from None
+
+
 def required(message: str = "This field is required."):
     return DataRequired(message=message)
 
@@ -86,11 +107,11 @@ def by_rule(rule):
 
 
 def email_address(max_length: int = 254):
-    return [Length(max=max_length, message=f"At most {max_length} characters."), by_rule(rules.valid_email)]
+    return [Length(max=max_length, message=f"At most {max_length:,} characters."), by_rule(rules.valid_email)]
 
 
 def at_most(n: int):
-    return Length(max=n, message=f"At most {n} characters.")
+    return Length(max=n, message=f"At most {n:,} characters.")
 
 
 def new_password():

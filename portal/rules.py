@@ -1,5 +1,6 @@
 """Rules for what people type, applied by every entry point: forms, services, the command line and the API."""
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -42,7 +43,7 @@ def valid_email(email: str, *, max_length: int = EMAIL_MAX, field: str = "email"
     if not email:
         raise DomainError("This field is required.", field=field)
     if len(email) > max_length:
-        raise DomainError(f"At most {max_length} characters.", field=field)
+        raise DomainError(f"At most {max_length:,} characters.", field=field)
     try:
         # test_environment admits reserved names such as owner@demo.test, which the demo and tests use.
         validate_email(email, check_deliverability=False, test_environment=True)
@@ -88,15 +89,31 @@ def valid_name(name: str, *, max_length: int, field: str = "name") -> str:
     if not name:
         raise DomainError("This field is required.", field=field)
     if len(name) > max_length:
-        raise DomainError(f"At most {max_length} characters.", field=field)
+        raise DomainError(f"At most {max_length:,} characters.", field=field)
     if not is_single_line(name):
         raise DomainError("Use one line without control characters.", field=field)
     return name
 
 
 def is_web_url(value: str) -> bool:
-    """An http(s) address of at most URL_MAX characters: the one rule for a web address, wherever it is entered."""
+    """An http(s) address of at most URL_MAX characters, to a host that can be one (a name of letters, digits and
+    hyphens, in any script, or an IP address) on a port that is a number: the one rule for a web address, wherever
+    it is entered."""
     value = value.strip()
     parts = urlsplit(value)
-    return (parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
+    try:
+        parts.port  # noqa: B018 - read to check it: urlsplit parses a port only when asked
+    except ValueError:
+        return False
+    return (parts.scheme in ("http", "https") and _is_host(parts.hostname or "") and " " not in value
             and len(value) <= URL_MAX)
+
+
+def _is_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        labels = host.removesuffix(".").split(".")
+        return all(0 < len(label) <= 63 and label.replace("-", "").isalnum() and label[0] != "-" != label[-1]
+                   for label in labels)

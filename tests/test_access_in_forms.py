@@ -17,7 +17,7 @@ from tests.support.pages import csrf_token, post_form, redirect_path
 from tests.support.world import World, db_rows
 
 NOT_YOURS = "Choose one of your customers."
-NOT_A_CHOICE = "Not a valid choice."
+NOT_A_CHOICE = "Choose one of the options."
 NO_MATCH = "That e-mail and password do not match an account."
 LINK_NOT_VALID = "This link is not valid"
 # A vendor may name any of its customers' records: what it must not name is another vendor's.

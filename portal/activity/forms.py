@@ -1,13 +1,13 @@
 """The activity page's filters: a GET form (no CSRF: it changes nothing), each field checked with a message."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, ValidationError
+from wtforms import StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from portal.activity.services import Filters
 from portal.activity.words import ACTIONS, SUBJECT_TYPES, action_words, object_words
-from portal.forms import IntegerField, at_most, between
+from portal.forms import DateField, IntegerField, SelectField, at_most, between
 from portal.models import ID_MAX
 
 
@@ -23,8 +23,8 @@ class ActivityFilterForm(FlaskForm):
     type = SelectField("Record", choices=[SelectChoice("", "Any record")] + [
         SelectChoice(t, object_words(t)) for t in SUBJECT_TYPES],
                        default="")
-    id = IntegerField("Record id", render_kw={"inputmode": "numeric"},
-                      validators=[Optional(), between(1, ID_MAX, "A record id is a whole number of 1 or more.")])
+    id = IntegerField("Record id", render_kw={"inputmode": "numeric"}, validators=[
+        Optional(), between(1, ID_MAX, f"A record id is a whole number from 1 to {ID_MAX:,}.")])
     since = DateField("From", validators=[Optional()], format="%Y-%m-%d")
     until = DateField("Until", validators=[Optional()], format="%Y-%m-%d")
 

@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
-from portal.dataobjects.services import INT32
+from portal.dataobjects.services import INT32, INT32_WORDS
 from portal.forms import IntegerField, at_most, between, no_control_characters, optional, required, single_line, strip
 from portal.models import DATA_STRING_MAX, NAME_MAX
 
@@ -14,7 +14,7 @@ class DataObjectForm(FlaskForm):
                                  validators=[at_most(DATA_STRING_MAX), no_control_characters])
     int_value = IntegerField("Integer value", default=0, validators=[
         optional(),
-        between(INT32[0], INT32[1], "Give a whole number between -2147483648 and 2147483647.")])
+        between(INT32[0], INT32[1], INT32_WORDS)])
 
     def validate_int_value(self, field):
         if field.data is None:

@@ -36,6 +36,7 @@ RESETS = "cryptolens_dobjreset"
 _SWITCHES = {TRIAL_ACTIVATION: FIRST_ACTIVATION, UNBLOCK_EXTENDED: "true"}
 MAX_RESET_DAYS = 3650
 INT32 = (-(2**31), 2**31 - 1)
+INT32_WORDS = f"Give a whole number from {INT32[0]:,} to {INT32[1]:,}."
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,9 @@ def _validate(name: str, string_value: str, int_value: int) -> None:
     if "\x00" in name or "\x00" in string_value:
         raise DomainError("Remove the NUL characters.", field="string_value" if "\x00" in string_value else "name")
     if len(string_value) > DATA_STRING_MAX:
-        raise DomainError(f"At most {DATA_STRING_MAX} characters.", field="string_value")
+        raise DomainError(f"At most {DATA_STRING_MAX:,} characters.", field="string_value")
     if not INT32[0] <= int_value <= INT32[1]:
-        raise DomainError("Give a whole number between -2147483648 and 2147483647.", field="int_value")
+        raise DomainError(INT32_WORDS, field="int_value")
     if name == TERMS_URL and not is_web_url(string_value):
         raise DomainError(f"The terms of use need an http:// or https:// address of at most {URL_MAX} characters.",
                           field="string_value")

@@ -38,7 +38,9 @@ def find_keys(session: Session, *, vendor_id: int, text: str, limit: int = SHOWN
     if not _KEY_CHARACTERS.fullmatch(typed):
         raise DomainError("A key has only letters A-Z and hyphens, like ABCDE-FGHIJ-KLMNO-PQRST.", field="key")
     letters = typed.replace("-", "")
-    if len(letters) < 4 or len(typed) > TYPED_MAX:
+    if len(typed) > TYPED_MAX:
+        raise DomainError(f"That is longer than a key: paste one key ({TYPED_MAX} characters at most).", field="key")
+    if len(letters) < 4:
         raise DomainError("Paste a key or type at least 4 of its letters.", field="key")
     if len(letters) == 20:  # a whole key typed without its hyphens, or with them elsewhere
         typed = "-".join(letters[n:n + 5] for n in range(0, 20, 5))

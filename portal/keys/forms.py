@@ -3,9 +3,20 @@
 from datetime import UTC, datetime, time
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, ValidationError
+from wtforms import BooleanField, StringField, ValidationError
 
-from portal.forms import IntegerField, at_most, between, given, optional, required, single_line, strip
+from portal.forms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    at_most,
+    between,
+    given,
+    optional,
+    required,
+    single_line,
+    strip,
+)
 from portal.keys.batches import MAX_KEYS
 from portal.keys.services import MAX_PERIOD_DAYS, KeySettings
 from portal.models import FEATURES, ID_MAX, KEY_NOTES_MAX, utcnow

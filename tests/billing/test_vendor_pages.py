@@ -166,7 +166,7 @@ def test_prices_are_created_edited_and_listed_below_the_keys(app, vendor_client,
     ({"amount": "19,99", "currency": "eur", "interval": "month"}, "Write the decimals after a point, as in 19.99."),
     ({"amount": "1,99,9", "currency": "usd", "interval": "month"}, "Write the decimals after a point"),
     ({"amount": "5", "currency": "zzz", "interval": "month"}, "Give a currency code"),
-    ({"amount": "5", "currency": "usd", "interval": "fortnight"}, "Not a valid choice"),
+    ({"amount": "5", "currency": "usd", "interval": "fortnight"}, "Choose one of the options"),
 ])
 def test_a_new_price_refuses_bad_input_at_the_field(app, vendor_client, standin_access, db, vendor, product,
                                                     data, message):

@@ -57,6 +57,7 @@ def test_what_is_no_key_is_refused_at_the_field(vendor_client):
         ("A-B-C", "Paste a key or type at least 4 of its letters."),
         ("ABCD1", "A key has only letters A-Z and hyphens"),
         ("<script>", "A key has only letters A-Z and hyphens"),
+        ("A" * 5000, "That is longer than a key"),
     ]:
         response = vendor_client.get("/vendor/keys/find", query_string={"key": typed})
         assert response.status_code == 400, typed
