@@ -13,25 +13,24 @@ from portal import rules
 from portal.domain import DomainError, show_on_form
 
 
-class IntegerField(wtforms.IntegerField):
-    """WTForms' IntegerField, saying what it wants in words ("Give a whole number, like 3.") where WTForms says "Not a
-    valid integer value."."""
+class _SaysWhatItWants:
+    """A WTForms field that says what it wants in words (WANTED) where WTForms says "Not a valid … value."."""
+
+    WANTED = ""
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError("Give a whole number, like 3.") from None
+            raise ValueError(self.WANTED) from None
 
 
-class DateField(wtforms.DateField):
-    """WTForms' DateField, saying what it wants in words where WTForms says "Not a valid date value."."""
+class IntegerField(_SaysWhatItWants, wtforms.IntegerField):
+    WANTED = "Give a whole number, like 3."
 
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Give a date that exists, as YYYY-MM-DD (like 2027-01-31).") from None
+
+class DateField(_SaysWhatItWants, wtforms.DateField):
+    WANTED = "Give a date that exists, as YYYY-MM-DD (like 2027-01-31)."
 
 
 class SelectField(wtforms.SelectField):
