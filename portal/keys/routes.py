@@ -117,7 +117,7 @@ def index():
 @blueprint.route("/<any(active, expiring, blocked):standing>")
 def standing(standing: str):
     """The keys of all the vendor's products that the home counts as active, expiring or blocked."""
-    now, after = utcnow(), id_arg("after")
+    now, after = utcnow(), request.args.get("after", "")[:40]
     keys, next_after = keys_standing(get_session(), vendor_id=g.vendor_id, standing=standing, after=after,
                                      limit=current_app.config["PAGE_SIZE"], now=now)
     return render_template("keys/standing.html", standing=standing, standings=STANDINGS, keys=keys, after=after,

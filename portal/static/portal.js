@@ -57,7 +57,7 @@ window.addEventListener("pageshow", stay);
 // with the UTC time kept as its tooltip. Again after every htmx swap.
 const localTimes = new Intl.DateTimeFormat(undefined, {
   year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-  timeZoneName: "short",
+  timeZoneName: "short", calendar: "gregory", numberingSystem: "latn",  // the days' calendar and digits
 });
 function localTime(moment) {
   const part = Object.fromEntries(localTimes.formatToParts(moment).map(({ type, value }) => [type, value]));

@@ -1,14 +1,14 @@
 """The vendor's home: the counts that matter, the latest sign-ups and changes, and a getting-started list."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlmodel import Session, col
 
 from portal.activity.services import ActivityPage, Filters, activity
 from portal.dataobjects.services import TERMS_URL, USER
-from portal.keys.standing import STANDINGS, conditions
+from portal.keys.standing import ACTIVE, BLOCKED, EXPIRING, conditions
 from portal.models import AuditEvent, Customer, DataObject, LicenseKey, PortalAccount, Product, utcnow
 
 RECENT = 5
@@ -54,7 +54,12 @@ def overview(session: Session, *, vendor_id: int, now: datetime | None = None) -
         .where(PortalAccount.vendor_id == vendor_id).order_by(col(PortalAccount.id).desc()).limit(RECENT)).all()
     return Overview(counts=Counts(*row[:5]), steps=GettingStarted(*row[5:]), recent_accounts=list(recent),
                     activity=activity(session, vendor_id=vendor_id, filters=Filters(), limit=RECENT),
-                    machines_since=(now - MACHINES_WITHIN).date())
+                    machines_since=_first_day_of_machines(now).date())
+
+
+def _first_day_of_machines(now: datetime) -> datetime:
+    """The start of the UTC day 7 days ago: the machines' count is of whole days, as the activity it opens is."""
+    return datetime.combine((now - MACHINES_WITHIN).date(), time(), UTC)
 
 
 def _count(model, *where):
@@ -66,9 +71,9 @@ def _counts_and_steps(vendor_id: int, now: datetime):
     # (vendor_id, block, expires) serves the three key counts; (vendor_id, action, created) the machines.
     return select(
         _count(customer, customer.vendor_id == vendor_id),
-        *(_count(key, *conditions(standing, vendor_id=vendor_id, now=now)) for standing in STANDINGS),
+        *(_count(key, *conditions(standing, vendor_id=vendor_id, now=now)) for standing in (ACTIVE, EXPIRING, BLOCKED)),
         _count(AuditEvent, AuditEvent.vendor_id == vendor_id, AuditEvent.action == "key.machine_activated",
-               AuditEvent.created >= now - MACHINES_WITHIN, AuditEvent.subject_type == "key"),
+               AuditEvent.created >= _first_day_of_machines(now), AuditEvent.subject_type == "key"),
         exists().where(Product.vendor_id == vendor_id),
         exists().where(DataObject.vendor_id == vendor_id, DataObject.referencer_type == USER,
                        DataObject.referencer_id == 0, DataObject.name == TERMS_URL,
