@@ -14,6 +14,7 @@ _ACTIONS = {
     "key.extended": "Expiry changed",
     "key.renewal_stopped": "Renewal stopped",
     "key.renewal_set": "Set to renew",
+    "subscription.key_not_taken": "Key named in Stripe not taken (another customer's)",
     "key.renewal_unpaid": "Renewal payment failed",
     "key.changed": "Key changed",
     "key.blocked_expired": "Blocked at expiry",
@@ -248,7 +249,7 @@ ACTIONS = (
     "data_object.added", "data_object.updated", "data_object.deleted",
     "stripe.connected", "stripe.disconnected", "stripe.policy_changed", "stripe_price.linked", "stripe_price.created",
     "stripe_price.changed", "stripe_price.offered", "stripe_price.withdrawn", "stripe_price.unlinked",
-    "subscription.synced", "api_token.created", "api_token.revoked",
+    "subscription.synced", "subscription.key_not_taken", "api_token.created", "api_token.revoked",
     "vendor.registered", "vendor.settings_changed", "vendor_user.password_changed",
 )
 SUBJECT_TYPES = ("key", "customer", "product", "data_object", "subscription", "api_token", "vendor")

@@ -6,7 +6,6 @@ per subscription is held by the database: the record is claimed by its unique (v
 is made, the key is made under the record's row lock, and set by a compare-and-set on `key_id IS NULL`.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,11 +31,9 @@ from portal.dataobjects.services import KEY, add_object
 from portal.domain import DomainError, find_owned, one_at_a_time
 from portal.keys.managed import STRIPE_MANAGED
 from portal.keys.notify import mail_new_license
-from portal.keys.services import KeySettings, change_details, create_key, renew_key, set_blocked
+from portal.keys.services import KeySettings, change_customer, change_details, create_key, renew_key, set_blocked
 from portal.models import Customer, LicenseKey, Product, utcnow
 from portal.rules import normalize_email
-
-log = logging.getLogger(__name__)
 
 # The statuses in which a subscription has been paid for (or is on trial): it has a key.
 KEYED = frozenset({"active", "trialing", "past_due", "unpaid"})
@@ -246,12 +243,12 @@ def _make_key(session: Session, row: Subscription, state: StripeSubscription, pl
 
 
 def _named_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan,
-               customer: Customer | None) -> LicenseKey | None:
+               customer: Customer | None, actor: str) -> LicenseKey | None:
     """The key Stripe's metadata already names (`skm_key_globalid`, else `skm_key_id` in the plan's product), when
     it is this vendor's, of the plan's product, no other subscription's and no other customer's than the
-    subscriber: a subscription made by the vendor's own code, or carried over from Cryptolens, keeps its key (one
-    naming another customer's key gets a key of its own, rather than paying for theirs). Taken with the same
-    compare-and-set as a new key."""
+    subscriber: a subscription made by the vendor's own code, or carried over from Cryptolens, keeps its key, and a
+    key of no customer becomes the subscriber's (one naming another customer's key gets a key of its own, rather
+    than paying for theirs, and the trail says so). Taken with the same compare-and-set as a new key."""
     metadata = state.metadata
     found = None
     if str(metadata.get("skm_key_globalid", "")).isdecimal() and int(metadata["skm_key_globalid"]) < 2**31:
@@ -262,12 +259,15 @@ def _named_key(session: Session, row: Subscription, state: StripeSubscription, p
     if found is None or found.product_id != plan.product.id:
         return None
     if found.customer_id is not None and (customer is None or found.customer_id != customer.id):
-        log.warning("vendor %s: subscription %s names key %s, which is another customer's; it gets a key of its own",
-                    row.vendor_id, row.stripe_subscription_id, found.id)
+        record_change(session, vendor_id=row.vendor_id, actor=actor, action="subscription.key_not_taken",
+                      subject_type="subscription", subject_id=row.id, before=None,
+                      after={"key": found.key_number, "customer_id": found.customer_id})
         return None
     if session.exec(select(Subscription.id).where(Subscription.key_id == found.id)).first() is not None:
         return None
     _take_key(session, row, found.id)
+    if found.customer_id is None and customer is not None:
+        change_customer(session, key=found, customer_id=customer.id, actor=actor)
     return found
 
 
@@ -297,7 +297,7 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
         row.key_id, row.blocked_for, key = None, "", None
         session.flush()
     if key is None and plan.product is not None:
-        key = _named_key(session, row, state, plan, customer)
+        key = _named_key(session, row, state, plan, customer, actor)
     if key is None:
         if state.status not in KEYED or plan.product is None or customer is None:
             return None

@@ -3,6 +3,7 @@
 import json
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from portal.audit import events_for
@@ -303,21 +304,41 @@ def test_a_subscription_that_names_an_existing_key_keeps_it(shop, customer, make
     assert shop.key().renews_on is not None
 
 
-def test_a_subscription_naming_another_customers_key_gets_its_own_and_theirs_is_left_alone(shop, customer, make,
-                                                                                           vendor):
+@pytest.mark.parametrize("named_by", ["skm_key_id", "skm_key_globalid"])
+def test_a_subscription_naming_another_customers_key_gets_its_own_and_theirs_is_left_alone(
+        shop, customer, make, vendor, vendor_client, named_by):
     theirs = make.key(shop.product, customer=make.customer(vendor, name="Grace", email="grace@example.test"))
     expires = theirs.expires
     stripe_customer = shop.stripe.customers.create(params={"metadata": {"skm_customer_id": str(customer.id)}})
     subscription = shop.stripe.subscriptions.create(params={
         "customer": stripe_customer.id, "items": [{"price": shop.monthly}],
-        "metadata": {"skm_key_id": str(theirs.key_number)}}).to_dict()
+        "metadata": {named_by: str(theirs.key_number if named_by == "skm_key_id" else theirs.id)}}).to_dict()
     shop.settle()
-    mine = _record(shop, subscription["id"]).key_id
-    assert mine != theirs.id and shop.db.get(type(theirs), mine).customer_id == customer.id
+    record = _record(shop, subscription["id"])
+    assert record.key_id != theirs.id and shop.db.get(type(theirs), record.key_id).customer_id == customer.id
     shop.db.refresh(theirs)
     assert theirs.renews_on is None and theirs.expires == expires
     metadata = shop.stripe.subscriptions.retrieve(subscription["id"]).to_dict()["metadata"]
-    assert metadata["skm_key_globalid"] == str(mine)
+    assert metadata["skm_key_globalid"] == str(record.key_id)
+    # The vendor can see why: the subscription's history says which key it named and did not take.
+    trail = events_for(shop.db, vendor_id=vendor.id, subject_type="subscription", subject_id=record.id)
+    assert any(event.action == "subscription.key_not_taken" for event in trail)
+    page = vendor_client.get("/vendor/activity/", query_string={"action": "subscription.key_not_taken"})
+    assert "Key named in Stripe not taken" in page.get_data(as_text=True)
+
+
+def test_a_subscription_naming_a_key_of_no_customer_takes_it_for_the_subscriber(shop, customer, make):
+    unsold = make.key(shop.product)
+    stripe_customer = shop.stripe.customers.create(params={"metadata": {"skm_customer_id": str(customer.id)}})
+    subscription = shop.stripe.subscriptions.create(params={
+        "customer": stripe_customer.id, "items": [{"price": shop.monthly}],
+        "metadata": {"skm_key_id": str(unsold.key_number)}}).to_dict()
+    shop.settle()
+    assert _record(shop, subscription["id"]).key_id == unsold.id
+    shop.db.refresh(unsold)
+    assert unsold.customer_id == customer.id and unsold.renews_on is not None  # in the subscriber's portal now
+    trail = events_for(shop.db, vendor_id=shop.vendor.id, subject_type="key", subject_id=unsold.id)
+    assert "key.customer_changed" in [event.action for event in trail]
 
 
 def test_a_price_with_many_settings_it_cannot_read_still_makes_the_key_and_says_so_briefly(shop, customer):
