@@ -31,8 +31,8 @@ def same_price(checkout: dict, stripe_price_id: str) -> bool:
 
 def _recent(session: Session, gateway: Gateway, stripe_customer: str) -> list[dict]:
     """The customer's Checkouts of the last day, open, complete or expired."""
-    # An open session is at most a day old (Stripe's longest expiry); each Subscribe ends the open ones before it
-    # makes its own, so the newest hundred of a day hold any that could still be paid.
+    # An open session is at most a day old (Stripe's longest expiry); each Subscribe ends the older open ones of its
+    # plan, and of its product's trial, so the newest hundred of a day hold any that could still be paid.
     since = int(time.time()) - 25 * 3600
     return stripe_call(session, gateway.checkout_sessions, customer=stripe_customer, since=since)
 
@@ -50,8 +50,9 @@ def trial_left(session: Session, gateway: Gateway, stripe_customer: str, product
     for checkout in trial_checkouts(session, gateway, stripe_customer, product_id):
         if checkout.get("status") == "complete":
             return False
-        if checkout.get("status") == "open" and not _ended(session, gateway, checkout):
-            return False  # paid just now
+        if checkout.get("status") == "open" and not end_checkout(session, gateway, checkout["id"]) and \
+                stripe_call(session, gateway.checkout_session, checkout["id"]).get("status") == "complete":
+            return False  # paid just now (not ended by its own click meanwhile, as a triple-click's may be)
     return True
 
 
@@ -72,7 +73,7 @@ def _newest_open(session: Session, gateway: Gateway, made: dict, others: list[di
     keeper = max([made, *still_open], key=rank)
     if keeper is not made:
         return keeper, set()
-    return made, {checkout["id"] for checkout in still_open if not _ended(session, gateway, checkout)}
+    return made, {checkout["id"] for checkout in still_open if not end_checkout(session, gateway, checkout["id"])}
 
 
 def trial_keeper(session: Session, gateway: Gateway, stripe_customer: str, product_id: int,
@@ -91,15 +92,15 @@ def trial_keeper(session: Session, gateway: Gateway, stripe_customer: str, produ
     return keeper
 
 
-def paid_keeper(session: Session, gateway: Gateway, stripe_customer: str, made: dict) -> dict:
-    """Which open Checkout of `made`'s plan without a trial stays payable, now that `made` exists: the newest, whose
-    older ones are ended. A license bought on one does not stop the next: a second license is bought after the
-    first Checkout, not beside it."""
-    others = [checkout for checkout in _recent(session, gateway, stripe_customer)
-              if TRIAL_OF not in _marks(checkout) and same_price(checkout, _marks(made).get(PRICE, ""))]
+def plan_keeper(session: Session, gateway: Gateway, stripe_customer: str, made: dict) -> dict:
+    """Which open Checkout of `made`'s plan stays payable, now that `made` exists (a trial one once it keeps the
+    trial): the newest, with or without a trial, whose older ones are ended. A license bought on one does not stop
+    the next: a second license is bought after the first Checkout, not beside it."""
+    price = _marks(made).get(PRICE, "")
+    others = [checkout for checkout in _recent(session, gateway, stripe_customer) if same_price(checkout, price)]
     return _newest_open(session, gateway, made, others)[0]
 
 
-def _ended(session: Session, gateway: Gateway, checkout: dict) -> bool:
+def end_checkout(session: Session, gateway: Gateway, checkout_id: str) -> bool:
     """End an open Checkout; False if it was paid or ended meanwhile."""
-    return stripe_call(session, gateway.expire_checkout_session, checkout["id"])
+    return stripe_call(session, gateway.expire_checkout_session, checkout_id)

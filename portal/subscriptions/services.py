@@ -27,7 +27,14 @@ from portal.billing_models import (
 from portal.domain import DomainError
 from portal.models import Customer, LicenseKey, Product
 from portal.subscriptions.calls import MissingInStripe, stripe_call
-from portal.subscriptions.checkouts import checkout_marks, paid_keeper, same_price, trial_keeper, trial_left
+from portal.subscriptions.checkouts import (
+    checkout_marks,
+    end_checkout,
+    plan_keeper,
+    same_price,
+    trial_keeper,
+    trial_left,
+)
 
 TEMP_VALUE = "This parameter will replaced with 'skm_key_id'"
 log = logging.getLogger(__name__)
@@ -247,24 +254,33 @@ def start_checkout(session: Session, access: StripeAccess, *, vendor_id: int, cu
 
 def _checkout_url(session: Session, gateway: Gateway, stripe_customer: str, plan: Plan, details: dict) -> str:
     """Where to send the browser: a Checkout of the plan that is the one payable (see checkouts)."""
-    price = plan.price.stripe_price_id
+    price, made = plan.price.stripe_price_id, None
     if details["trial_days"] and trial_left(session, gateway, stripe_customer, plan.product.id):
         made = stripe_call(session, gateway.create_checkout_session, customer=stripe_customer,
                            session_metadata=checkout_marks(price, trial_of=plan.product.id), **details)
         keeper = trial_keeper(session, gateway, stripe_customer, plan.product.id, made)
-        if keeper is made:
-            return made["url"]
-        # Another click made a trial Checkout at the same moment and keeps the trial, or the trial was taken
-        # meanwhile: this one is ended, and the browser sent to the other (a double-click's) or to one without it.
-        stripe_call(session, gateway.expire_checkout_session, made["id"])
-        if keeper is not None and same_price(keeper, price):
-            return keeper["url"]
-    made = stripe_call(session, gateway.create_checkout_session, customer=stripe_customer,
-                       session_metadata=checkout_marks(price), **(details | {"trial_days": 0}))
-    keeper = paid_keeper(session, gateway, stripe_customer, made)
-    if keeper is not made:  # a double-click's other Checkout, made after this one: both browsers go there
-        stripe_call(session, gateway.expire_checkout_session, made["id"])
+        if keeper is not made:
+            # Another click made a trial Checkout at the same moment and keeps the trial, or the trial was taken
+            # meanwhile: this one is ended, and the browser sent to the other (a double-click's) or to one without.
+            _end_quietly(session, gateway, made)
+            made = keeper if keeper is not None and same_price(keeper, price) else None
+    if made is None:
+        made = stripe_call(session, gateway.create_checkout_session, customer=stripe_customer,
+                           session_metadata=checkout_marks(price), **(details | {"trial_days": 0}))
+    keeper = plan_keeper(session, gateway, stripe_customer, made)
+    if keeper is not made:  # a double-click's other Checkout, asked for after this one: both browsers go there
+        _end_quietly(session, gateway, made)
     return keeper["url"]
+
+
+def _end_quietly(session: Session, gateway: Gateway, checkout: dict) -> None:
+    """End a Checkout that a newer one of its plan (or trial) replaces; if Stripe cannot be asked just now, the
+    browser still goes to the newer one, and this one stays open until the next Subscribe of its plan ends it, or
+    Stripe does after a day."""
+    try:
+        end_checkout(session, gateway, checkout["id"])
+    except DomainError:
+        log.warning("Checkout %s, which no one was sent to, could not be ended now", checkout["id"])
 
 
 # A Billing Portal for a subscriber who has not accepted the vendor's new terms: they may cancel, see invoices and

@@ -24,9 +24,10 @@ def offered(shop):
     return shop
 
 
-def _subscribe(portal_client, shop, vendor) -> str:
+def _subscribe(portal_client, shop, vendor, stripe_price: str = "") -> str:
+    """Subscribe to the monthly plan (or another price) as the customer's browser does; the Checkout's id."""
     base = f"/Portal/@{vendor.slug}"
-    price = shop.db.exec(select(StripePrice).where(StripePrice.stripe_price_id == shop.monthly)).one()
+    price = shop.db.exec(select(StripePrice).where(StripePrice.stripe_price_id == (stripe_price or shop.monthly))).one()
     answer = portal_client.post(f"{base}/Subscriptions/Subscribe",
                                 data={"csrf_token": csrf_token(portal_client, f"{base}/Subscriptions"),
                                       "price": price.id})
@@ -396,11 +397,7 @@ def test_a_second_tab_subscribing_to_another_plan_gets_no_second_trial(offered, 
     _trial(shop)
     monkeypatch.setattr(services, "trial_left", lambda *args: True)
     monthly = _subscribe(portal_client, shop, vendor)
-    base = f"/Portal/@{vendor.slug}"
-    yearly = shop.db.exec(select(StripePrice).where(StripePrice.stripe_price_id == shop.yearly)).one()
-    answer = portal_client.post(f"{base}/Subscriptions/Subscribe", data={
-        "csrf_token": csrf_token(portal_client, f"{base}/Subscriptions"), "price": yearly.id})
-    other = answer.headers["Location"].rsplit("/", 1)[1]
+    other = _subscribe(portal_client, shop, vendor, shop.yearly)
     sessions = shop.stripe.checkout.sessions
     assert other != monthly and sessions.retrieve(other).status == "open"
     assert len(_open_trial_checkouts(shop)) == 1  # one of the two keeps the trial, whichever ranks newest
@@ -436,7 +433,7 @@ def test_two_paid_clicks_whose_checkouts_both_exist_before_either_checks_send_bo
     from portal.subscriptions.checkouts import checkout_marks
 
     shop = offered
-    real = services.paid_keeper
+    real = services.plan_keeper
     seen = {}
 
     def with_a_second_click(session, gateway, stripe_customer, made):
@@ -450,10 +447,63 @@ def test_two_paid_clicks_whose_checkouts_both_exist_before_either_checks_send_bo
         seen["other"] = real(session, gateway, stripe_customer, other)
         return seen["mine"]
 
-    monkeypatch.setattr(services, "paid_keeper", with_a_second_click)
+    monkeypatch.setattr(services, "plan_keeper", with_a_second_click)
     went_to = _subscribe(portal_client, shop, vendor)
     assert seen["mine"]["id"] == seen["other"]["id"] == went_to
     assert _open_checkouts(shop) == [went_to]  # the click that lost ended its own
+
+
+def test_two_tabs_on_two_paid_plans_leave_both_payable(offered, vendor, portal_client):
+    shop = offered
+    monthly = _subscribe(portal_client, shop, vendor)
+    other = _subscribe(portal_client, shop, vendor, shop.yearly)
+    assert sorted(_open_checkouts(shop)) == sorted([monthly, other])  # two plans: two licenses, as the page warns
+
+
+def test_a_checkout_that_cannot_be_ended_just_now_still_sends_the_browser_to_the_newer_one(
+        offered, vendor, portal_client, monkeypatch):
+    import portal.subscriptions.services as services
+    from portal.billing.gateway import StripeUnavailable
+    from portal.subscriptions.checkouts import checkout_marks
+
+    shop = offered
+    real, newer = services.plan_keeper, {}
+
+    def a_newer_click_then_stripe_away(session, gateway, stripe_customer, made):
+        made_later = shop.stripe.checkout.sessions.create(params={
+            "mode": "subscription", "customer": stripe_customer, "line_items": [{"price": shop.monthly, "quantity": 1}],
+            "success_url": "http://localhost/ok", "cancel_url": "http://localhost/no",
+            "metadata": checkout_marks(shop.monthly)})
+        newer["id"] = made_later.id
+        keeper = real(session, gateway, stripe_customer, made)
+
+        def unavailable(*args, **kwargs):
+            raise StripeUnavailable("connection refused")
+
+        monkeypatch.setattr(gateway, "expire_checkout_session", unavailable)
+        return keeper
+
+    monkeypatch.setattr(services, "plan_keeper", a_newer_click_then_stripe_away)
+    assert _subscribe(portal_client, shop, vendor) == newer["id"]
+
+
+def test_a_trial_checkout_its_own_click_ended_meanwhile_does_not_take_the_trial_away(offered, vendor, portal_client,
+                                                                                       monkeypatch):
+    from portal.subscriptions import checkouts
+
+    shop = offered
+    _trial(shop)
+    first = _subscribe(portal_client, shop, vendor)
+    shop.stripe.checkout.sessions.expire(first)  # as a third click of a triple-click does
+    real = checkouts._recent
+
+    def read_before_it_was_ended(session, gateway, stripe_customer):
+        return [checkout | {"status": "open"} if checkout["id"] == first else checkout
+                for checkout in real(session, gateway, stripe_customer)]
+
+    monkeypatch.setattr(checkouts, "_recent", read_before_it_was_ended)
+    second = _subscribe(portal_client, shop, vendor)
+    assert shop.stripe.checkout.sessions.retrieve(second).amount_total == 0  # still the trial: nothing was paid
 
 
 @pytest.mark.parametrize("value", ["sub_%00x", "sub_" + "x" * 300, "sub_a b", "cus_123"])
