@@ -73,9 +73,12 @@ def _note_a_shared_email(session, customer) -> None:
     if other is None:
         return
     joins = customer_awaiting_login(session, vendor_id=customer.vendor_id, email=customer.email)
-    outcome = (f"A customer who signs up with it joins {customer_name(joins)} (#{joins.id})." if joins is not None
-               else "A customer who signs up with it gets a customer record of their own, joined to neither: give "
-                    "each customer an address of its own, or send this one its association link.")
+    if joins is None:
+        outcome = ("Someone who signs up with it gets a customer record of their own, joined to neither: give each "
+                   "customer an address of its own, or send this one its association link.")
+    else:
+        outcome = "Someone who signs up with it joins " + (
+            f"this customer (#{joins.id})." if joins.id == customer.id else f"{customer_name(joins)} (#{joins.id}).")
     flash(f"{customer_name(other)} (#{other.id}) has this e-mail address too. {outcome}", "warning")
 
 

@@ -69,6 +69,8 @@ def associate():
     except LinkNotValid:
         return render_template("signup/link_not_valid.html", vendor=g.vendor), 404
     new_form, existing_form = AssociateNewForm(prefix="new"), AssociateExistingForm(prefix="existing")
+    if request.method == "GET":  # the invited customer's own details, as the vendor has them, to keep or change
+        new_form.name.data, new_form.email.data = customer.name, customer.email
     which = request.form.get("which")
     form = new_form if which == "new" else existing_form
     if request.method == "POST" and which == "new" and form.validate_on_submit():

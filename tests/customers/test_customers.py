@@ -123,4 +123,4 @@ def test_the_shared_email_warning_names_the_customer_a_sign_up_would_join(vendor
                          page="/vendor/customers/new")
     again = db.exec(select(Customer).where(Customer.name == "Ada Again")).one()
     page = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f"A customer who signs up with it joins Ada Again (#{again.id})." in page and "neither" not in page
+    assert f"Someone who signs up with it joins this customer (#{again.id})." in page and "neither" not in page

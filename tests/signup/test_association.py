@@ -48,6 +48,13 @@ def test_valid_link_shows_vendor_and_customer_without_referrer(client, link):
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
+def test_a_new_login_starts_from_the_customers_own_name_and_email(client, make, vendor):
+    invited = make.customer(vendor, name="Ada Lovelace", email="ada@example.test", association=True)
+    page = client.get(make.association_link(vendor, invited)).get_data(as_text=True)
+    assert 'value="Ada Lovelace"' in page
+    assert 'value="ada@example.test"' in page
+
+
 def test_creating_a_login_joins_the_customer_and_logs_in(client, vendor, invited, link, db, mailbox):
     response = ask_for_login(client, link)
     assert db.exec(select(PortalAccount)).all() == [], "nothing is made before the mailed link is opened"
