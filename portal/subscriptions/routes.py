@@ -75,7 +75,8 @@ def refresh():
                 raise DomainError(SLOW_DOWN)
             count = services.refresh(session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id,
                                      actor=_actor(), portal_link=absolute_url("dashboard.index"))
-            message = f"Up to date with Stripe ({count} subscription{'s' if count != 1 else ''})."
+            message = ("You have no subscriptions." if count == 0 else "Your subscription is up to date." if count == 1
+                       else f"Your {count} subscriptions are up to date.")
         except DomainError as error:
             session.rollback()
             message = error.message
