@@ -56,12 +56,18 @@ def public_key_command(slug: str) -> None:
     click.echo(signing.public_key_xml(key.modulus))
 
 
+DEMO_TOKEN_NAME = "Demo token"  # noqa: S105 - a name, not a secret
+
+
 def seed_demo_api(session, vendor) -> None:
     """The demo vendor's token (its text from DEMO_API_TOKEN in `.env`) and its public key in
     `instance/demo-public-key.xml`, for the few lines of Python that activate a demo key."""
     text = os.environ.get("DEMO_API_TOKEN", "")
     if text and not tokens.has_token(session, text):
-        tokens.create_token(session, vendor_id=vendor.id, name="Demo token", actor="seed-demo", text=text)
+        # A `.env` made anew beside the old database: the demo's token is the new one, the old one revoked.
+        for old in tokens.live_tokens_named(session, vendor_id=vendor.id, name=DEMO_TOKEN_NAME):
+            tokens.revoke_token(session, vendor_id=vendor.id, token_id=old, actor="seed-demo")
+        tokens.create_token(session, vendor_id=vendor.id, name=DEMO_TOKEN_NAME, actor="seed-demo", text=text)
     key = signing.ensure_key(session, vendor_id=vendor.id, encryptor=current_app.extensions["encryptor"])
     session.commit()
     Path(current_app.instance_path, "demo-public-key.xml").write_text(signing.public_key_xml(key.modulus) + "\n")

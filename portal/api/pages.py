@@ -1,6 +1,6 @@
 """The vendor's Web API page: make an access token (shown once), revoke one, see the public key."""
 
-from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -41,7 +41,8 @@ def index():
     modulus = signing.modulus_of(db, vendor_id=g.vendor_id)
     page = render_template(
         "api/tokens.html", form=form, made=made, tokens=tokens.list_tokens(db, vendor_id=g.vendor_id),
-        products=products, public_xml=signing.public_key_xml(modulus) if modulus else None,
+        products=products, group_names=tokens.GROUP_NAMES,
+        public_xml=signing.public_key_xml(modulus) if modulus else None,
         public_pem=signing.public_key_pem(modulus) if modulus else None,
         api_base=request.host_url + "api/")
     return page, form_status(form)
@@ -62,9 +63,10 @@ def revoke():
     session = get_session()
     token_id = request.form.get("token_id", type=int)
     if token_id is not None and 0 < token_id < 2**31:
-        tokens.revoke_token(session, vendor_id=g.vendor_id, token_id=token_id, actor=current_user.actor,
-                            ip=client_ip())
+        token = tokens.revoke_token(session, vendor_id=g.vendor_id, token_id=token_id, actor=current_user.actor,
+                                    ip=client_ip())
         session.commit()
+        flash(f"The token {token.name} is revoked: software that uses it is refused from now on.", "success")
     return redirect(url_for("api_tokens.index"), code=303)
 
 

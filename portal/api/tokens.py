@@ -15,6 +15,7 @@ GROUPS = ("activation", "keys", "customers", "dataobjects", "products")
 GROUP_LABELS = {"activation": "Activation (Activate, GetKey, Deactivate, CreateTrialKey)",
                 "keys": "Keys (CreateKey, ExtendLicense, BlockKey, ...)", "customers": "Customers",
                 "dataobjects": "Data objects", "products": "Products (GetProducts, GetKeys)"}
+GROUP_NAMES = {group: label.split(" (")[0] for group, label in GROUP_LABELS.items()}  # "Activation", "Data objects"
 # "Last used" is written at most this often: it is no reason to write on every call.
 LAST_USED_EVERY = timedelta(minutes=1)
 
@@ -38,6 +39,10 @@ def create_token(session: Session, *, vendor_id: int, name: str, scopes: list[st
                           field="scopes")
     if product_id is not None and find_owned(session, Product, product_id, vendor_id=vendor_id) is None:
         raise DomainError("Choose one of your products.", field="product_id")
+    if live_tokens_named(session, vendor_id=vendor_id, name=name):
+        # The audit trail names what a token changes by its name: two live ones of a name could not be told apart.
+        raise DomainError(f"A token named {name} is in use: give this one another name, or revoke that one first.",
+                          field="name")
     text = text or new_token()
     token = ApiToken(vendor_id=vendor_id, name=name, token_hash=token_digest(text),
                      scopes=" ".join(group for group in GROUPS if group in (scopes or GROUPS)), product_id=product_id)
@@ -46,6 +51,12 @@ def create_token(session: Session, *, vendor_id: int, name: str, scopes: list[st
     record_change(session, vendor_id=vendor_id, actor=actor, action="api_token.created", subject_type="api_token",
                   subject_id=token.id, after={"name": name, "scopes": token.scopes, "product_id": product_id}, ip=ip)
     return token, text
+
+
+def live_tokens_named(session: Session, *, vendor_id: int, name: str) -> list[int]:
+    """The ids of the vendor's unrevoked tokens of this name (one at most, as create_token keeps it)."""
+    return list(session.exec(select(ApiToken.id).where(ApiToken.vendor_id == vendor_id, ApiToken.name == name,
+                                                       ApiToken.revoked_at.is_(None))).all())
 
 
 def revoke_token(session: Session, *, vendor_id: int, token_id: int, actor: str, ip: str = "") -> ApiToken:

@@ -30,9 +30,12 @@ class Api:
     """Makes tokens and reads public keys for a test; `post` calls a method through the Flask test client."""
 
     def __init__(self, app, db):
-        self.app, self.db = app, db
+        self.app, self.db, self.made = app, db, 0
 
-    def token(self, vendor, *scopes: str, product=None, name: str = "test token") -> str:
+    def token(self, vendor, *scopes: str, product=None, name: str = "") -> str:
+        """A live token; unnamed, "test token", then "test token 2"... (two live tokens never share a name)."""
+        self.made += 1
+        name = name or ("test token" if self.made == 1 else f"test token {self.made}")
         _token, text = tokens.create_token(self.db, vendor_id=vendor.id, name=name, scopes=list(scopes),
                                            product_id=product.id if product else None, actor="test")
         self.db.commit()

@@ -19,3 +19,8 @@ def test_the_demo_token_and_public_key_activate_a_demo_key(server, api_app, runn
     assert license_key is not None and Helpers.IsOnRightMachine(license_key, custom_machine_code="my-machine"), message
     shown = runner.invoke(args=["show-demo"])
     assert "demo-token-for-the-test" in shown.output and "demo-public-key.xml" in shown.output
+    # A `.env` made anew beside the old database: the new token is the demo's, the old one revoked.
+    monkeypatch.setenv("DEMO_API_TOKEN", "another-demo-token")
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert Key.activate("another-demo-token", public_key, product.id, key.key, "my-machine")[0] is not None
+    assert Key.activate("demo-token-for-the-test", public_key, product.id, key.key, "my-machine")[0] is None

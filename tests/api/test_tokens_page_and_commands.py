@@ -22,9 +22,28 @@ def test_a_token_is_shown_once_stored_hashed_and_revoked(vendor_client, api, ven
     assert "&lt;RSAKeyValue&gt;&lt;Modulus&gt;" in text and "BEGIN PUBLIC KEY" in text
     assert shown not in vendor_client.get("/vendor/api-tokens/").get_data(as_text=True)
     assert api.post("key/GetKey", token=shown)[1]["message"] == "The parameter ProductId is missing."
+    listing = vendor_client.get("/vendor/api-tokens/").get_data(as_text=True)
+    assert '<small class="tag">Activation</small> <small class="tag">Keys</small>' in listing  # in words
+    revoked = vendor_client.post("/vendor/api-tokens/revoke", follow_redirects=True, data={
+        "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "token_id": token.id})
+    assert "The token Build server is revoked" in revoked.get_data(as_text=True)
+    assert api.post("key/GetKey", token=shown)[0] == 401
+
+
+def test_two_live_tokens_cannot_share_a_name(vendor_client, vendor, db):
+    def make(name: str):
+        return vendor_client.post("/vendor/api-tokens/", data={
+            "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "name": name, "scopes": ["activation"],
+            "product_id": "0"})
+
+    assert make("Desktop app").status_code == 303
+    again = make("Desktop app")
+    assert again.status_code == 422 and "A token named Desktop app is in use" in again.get_data(as_text=True)
+    assert len(db.exec(select(ApiToken)).all()) == 1
+    token = db.exec(select(ApiToken)).one()
     vendor_client.post("/vendor/api-tokens/revoke", data={
         "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "token_id": token.id})
-    assert api.post("key/GetKey", token=shown)[0] == 401
+    assert make("Desktop app").status_code == 303  # once that one is revoked, its name is free
 
 
 def test_a_token_limited_to_a_product_names_it_and_revoking_asks_first(vendor_client, make, vendor, db):
