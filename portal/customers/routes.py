@@ -132,9 +132,11 @@ def delete(customer_id: int):
             return redirect(url_for("customers.index"), code=303)
     accounts = services.portal_accounts_of(session, customer=customer)
     live = services.live_subscriptions(session, customer=customer)
+    stripe_customer_id = services.billing_of(session, vendor_id=g.vendor_id, customer_id=customer.id)[
+        "stripe_customer_id"]
     return render_template("customers/delete.html", customer=customer, accounts=accounts, form=form, live=live,
-                           keys=services.count_keys(session, customer=customer), refusal=refusal), \
-        422 if refusal else 200
+                           keys=services.count_keys(session, customer=customer), refusal=refusal,
+                           stripe_customer_id=stripe_customer_id), 422 if refusal else 200
 
 
 @blueprint.route("/<int:customer_id>/association", methods=["POST"])

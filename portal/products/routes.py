@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user
 
 from portal.activity.services import history_of
-from portal.billing.plans import plans_section
+from portal.billing.plans import plans_section, prices_of
 from portal.billing_models import live_subscription_ids
 from portal.dataobjects import services as dataobjects
 from portal.db import get_session
@@ -125,7 +125,8 @@ def delete(product_id: int):
         return redirect(url_for("products.index"), code=303)
     return render_template("products/delete.html", product=product, form=form,
                            keys=services.count_keys(session, product=product),
-                           live=live_subscription_ids(session, vendor_id=g.vendor_id, product_id=product.id))
+                           live=live_subscription_ids(session, vendor_id=g.vendor_id, product_id=product.id),
+                           plans=prices_of(session, vendor_id=g.vendor_id, product_id=product.id))
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
+from portal.billing.connection import connected
 from portal.billing.reconcile import attention_count
 from portal.db import get_session
 from portal.extensions import limiter
@@ -184,7 +185,8 @@ def _settings_page(vendor, *, status: int = 200, **forms):
     signup_url = absolute_url("signup.sign_up", vendor_slug=vendor.slug)
     terms = terms_settings(get_session(), vendor_id=vendor.id)
     return render_template("vendors/settings.html", vendor=vendor, signup_url=signup_url, terms=terms,
-                           terms_form=TermsForm(formdata=None, url=terms.stored or ""), **forms), status
+                           terms_form=TermsForm(formdata=None, url=terms.stored or ""),
+                           stripe=connected(get_session(), vendor_id=vendor.id), **forms), status
 
 
 @blueprint.route("/settings/reminders", methods=["POST"])

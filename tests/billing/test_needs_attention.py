@@ -156,6 +156,8 @@ def test_a_customer_paying_for_a_live_subscription_cannot_be_deleted(shop, custo
     assert shop.db.get(Customer, customer.id) is not None
     shop.stripe.subscriptions.cancel(subscription["id"])
     shop.settle()
+    shown = vendor_client.get(page).get_data(as_text=True)
+    assert f"Its Stripe customer ({subscription['customer']}) stays in Stripe" in shown
     assert vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, page)}).status_code == 303
 
 

@@ -26,6 +26,7 @@ def test_connect_test_and_disconnect_without_a_secret_ever_shown(vendor_client, 
     account = standin_access.create_account(name="Acme Payments")
     page = vendor_client.get(SETTINGS).get_data(as_text=True)
     assert f"/stripe/webhook/{vendor.slug}" in page and "invoice.payment_failed" in page
+    assert "Not connected" in vendor_client.get("/vendor/settings").get_data(as_text=True)
 
     answer = post_form(vendor_client, f"{SETTINGS}/connect", {"secret_key": account.secret_key,
                                                              "webhook_secret": SIGNING_SECRET},
@@ -39,6 +40,8 @@ def test_connect_test_and_disconnect_without_a_secret_ever_shown(vendor_client, 
     page = post_form(vendor_client, f"{SETTINGS}/test", {}, page=SETTINGS, follow_redirects=True).get_data(
         as_text=True)
     assert "Connected to Acme Payments" in page and "test mode" in page
+    overview = vendor_client.get("/vendor/settings").get_data(as_text=True)  # the settings' overview says it too
+    assert "<strong>Connected</strong> to Acme Payments, in test mode." in overview
 
     page = post_form(vendor_client, f"{SETTINGS}/disconnect", {}, page=SETTINGS, follow_redirects=True).get_data(
         as_text=True)

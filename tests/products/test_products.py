@@ -8,7 +8,7 @@ from markupsafe import escape
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal.billing_models import Subscription
+from portal.billing_models import StripeConnection, StripePrice, Subscription
 from portal.models import Customer, DataObject, LicenseKey, Product
 from tests.conftest import TEST_DATABASE
 from tests.support.pages import post_form, walk_pages
@@ -74,6 +74,14 @@ def test_a_product_customers_still_pay_for_is_not_deleted(vendor_client, make, p
     shown = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Customers pay for 1 Stripe subscription that has not ended (sub_live): cancel it in Stripe first" in shown
     assert db.get(Product, product.id) is not None and db.get(LicenseKey, key.id) is not None
+
+
+def test_deleting_a_product_says_its_stripe_plans_go_with_it(vendor_client, product, db):
+    db.add_all([StripeConnection(vendor_id=product.vendor_id),
+                StripePrice(vendor_id=product.vendor_id, product_id=product.id, stripe_price_id="price_monthly")])
+    db.commit()
+    page = vendor_client.get(f"/vendor/products/{product.id}/delete").get_data(as_text=True)
+    assert "Its 1 Stripe plan is unlinked with it" in page and "Archive it in Stripe too." in page
 
 
 def test_product_data_objects(vendor_client, product, db):
