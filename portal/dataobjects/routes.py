@@ -51,6 +51,11 @@ def _list_and_add(referencer_type: int, referencer_id: int, back_url: str = ""):
             int_value=form.int_value.data or 0, referencer_type=referencer_type, referencer_id=referencer_id,
             actor=current_user.actor, ip=client_ip()))[0]:
         flash(f"Data object {form.name.data} added.", "success")
+        objects = services.list_objects(session, vendor_id=g.vendor_id, referencer_type=referencer_type,
+                                        referencer_id=referencer_id)
+        if sum(o.name == form.name.data for o in objects) > 1:  # allowed, as in Cryptolens, and worth a word
+            flash(f"There are {sum(o.name == form.name.data for o in objects)} data objects named {form.name.data} "
+                  "here now: software that looks one up by name gets one of them.", "warning")
         return redirect(list_url, code=303)
     objects = services.list_objects(session, vendor_id=g.vendor_id, referencer_type=referencer_type,
                                     referencer_id=referencer_id)

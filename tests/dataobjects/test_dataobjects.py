@@ -29,10 +29,13 @@ def test_reserved_names_are_unique_per_vendor(vendor_client, db):
     assert len(db.exec(select(DataObject)).all()) == 1
 
 
-def test_ordinary_names_may_repeat(vendor_client, db):
-    add(vendor_client, name="note")
-    add(vendor_client, name="note")
+def test_ordinary_names_may_repeat_and_the_second_says_so(vendor_client, db):
+    first = add(vendor_client, name="note")
+    assert "data objects named" not in vendor_client.get(first.headers["Location"]).get_data(as_text=True)
+    second = add(vendor_client, name="note")
     assert len(db.exec(select(DataObject)).all()) == 2
+    page = vendor_client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "There are 2 data objects named note here now" in page
 
 
 def test_other_vendors_objects_are_not_found(vendor_client, make, other_vendor, db):
