@@ -57,8 +57,9 @@ def _endpoint(core, handler: Handler):
             account = _authenticate(core, request)
             params = await read_params(request)
             fingerprint = request.method + " " + request.path + " " + json.dumps(params, sort_keys=True)
-            if key is not None and key in account.idempotency:
-                first_fingerprint, status, body = account.idempotency[key]
+            first = account.remembered(key) if key is not None else None
+            if first is not None:
+                first_fingerprint, status, body = first
                 if first_fingerprint != fingerprint:
                     raise idempotency_mismatch(key)
                 return _answer(body, status, request_id, replayed=True)

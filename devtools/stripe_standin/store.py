@@ -25,8 +25,10 @@ PREFIXES = {
 }
 KINDS = tuple(PREFIXES.values())
 _LABELS = {"webhook_endpoint": "webhook endpoint", "billing_portal.configuration": "configuration"}
-# How many idempotency keys an account remembers (Stripe keeps them 24 hours; a bound keeps memory flat).
+# How many idempotency keys an account remembers, and how long: Stripe keeps them 24 hours (a bound on their
+# number keeps memory flat).
 IDEMPOTENCY_KEYS_KEPT = 5000
+IDEMPOTENCY_SECONDS = 24 * 3600
 # An account's secret key: a test-mode or a live-mode one (each key is an account of its own here).
 KEY_PREFIXES = ("sk_test_", "sk_live_")
 
@@ -61,7 +63,7 @@ class AccountData:
         self.events: dict[str, dict] = {}
         # event id -> ids of the endpoints that have not yet answered 2xx for it (Stripe's pending_webhooks)
         self.outstanding: dict[str, set[str]] = {}
-        self.idempotency: OrderedDict[str, tuple[str, int, dict]] = OrderedDict()
+        self.idempotency: OrderedDict[str, tuple[str, int, dict, float]] = OrderedDict()
 
     def add(self, obj: dict) -> dict:
         if "livemode" in obj:
@@ -93,9 +95,20 @@ class AccountData:
         ]
 
     def remember(self, key: str, fingerprint: str, status: int, body: dict) -> None:
-        self.idempotency[key] = (fingerprint, status, body)
+        self.idempotency[key] = (fingerprint, status, body, time.time())
         if len(self.idempotency) > IDEMPOTENCY_KEYS_KEPT:
             self.idempotency.popitem(last=False)
+
+    def remembered(self, key: str) -> tuple[str, int, dict] | None:
+        """The first request and answer of an idempotency key used within the last 24 hours; an older one is
+        forgotten (the key may be used again, as with Stripe)."""
+        found = self.idempotency.get(key)
+        if found is None:
+            return None
+        if time.time() - found[3] > IDEMPOTENCY_SECONDS:
+            del self.idempotency[key]
+            return None
+        return found[:3]
 
 
 class Accounts:

@@ -96,6 +96,16 @@ def test_the_same_idempotency_key_returns_the_first_answer(sdk):
         sdk.v1.customers.create(params={"email": "bob@example.com"}, options={"idempotency_key": "signup-1"})
 
 
+def test_an_idempotency_key_is_forgotten_after_a_day_as_stripes_are(sdk, monkeypatch):
+    from devtools.stripe_standin import store
+
+    first = sdk.v1.customers.create(params={"email": "ann@example.com"}, options={"idempotency_key": "signup-1"})
+    later = store.time.time() + store.IDEMPOTENCY_SECONDS + 1
+    monkeypatch.setattr(store.time, "time", lambda: later)
+    again = sdk.v1.customers.create(params={"email": "bob@example.com"}, options={"idempotency_key": "signup-1"})
+    assert again.id != first.id and again.email == "bob@example.com"  # a new request, not a mismatch
+
+
 def test_errors_are_shaped_as_stripes(sdk):
     with pytest.raises(stripe.InvalidRequestError) as unknown:
         sdk.v1.customers.create(params={"emial": "typo@example.com"})
