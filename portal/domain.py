@@ -49,6 +49,10 @@ class NotFound(Exception):  # noqa: N818 - named for what the caller answers
         self.message = message
 
 
+# A key that is not there, in Cryptolens' words (its C++ client tells the reason by them).
+NO_SUCH_KEY = "Could not find the key."
+
+
 def find_owned(session, model, record_id: int, *, vendor_id: int):
     """The record of `model` with this id if it is the vendor's, else None: the tenant check of every load by id."""
     record = session.get(model, record_id)

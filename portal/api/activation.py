@@ -3,7 +3,7 @@
 from portal.api.answers import ok
 from portal.api.calls import Call, api_method
 from portal.api.license_answers import license_answer
-from portal.domain import NotFound
+from portal.domain import NO_SUCH_KEY, NotFound
 from portal.keys import license_state
 from portal.keys import services as keys
 from portal.models import NAME_MAX, LicenseKey
@@ -29,7 +29,7 @@ def _license(call: Call):
         raise call.no_product(product_id) from None
     if key is None:
         call.params.text("Key", required=True)  # a missing Key is named once the product is known to be right
-        raise NotFound("The product has no such key.")
+        raise NotFound(NO_SUCH_KEY)
     return key
 
 
@@ -50,7 +50,7 @@ def activate(call: Call):
         writer = call.writer()
         locked = writer.get(LicenseKey, key.id)
         if locked is None:
-            raise NotFound("The product has no such key.")
+            raise NotFound(NO_SUCH_KEY)
         machine = keys.activate_machine(writer, key=locked, mid=mid, ip=call.ip,
                                         actor=call.actor, now=call.now, friendly_name=friendly_name,
                                         floating_seconds=floating_seconds, max_overdraft=max_overdraft)

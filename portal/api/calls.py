@@ -90,7 +90,9 @@ class Call:
 
     @staticmethod
     def no_product(product_id: int, name: str = "ProductId") -> ApiError:
-        return ApiError(f"No product of yours has the {name} {product_id}.")
+        """Cryptolens' words (whose C++ client tells the reason by them, as by the token's below): the id is not
+        repeated, as it was in ours."""
+        return ApiError("Could not find the product.")
 
 
 def _session(writes: bool, orm: bool) -> Session | Connection:
@@ -118,9 +120,9 @@ def _token(session: Session, params: Params, group: str) -> Row:
     except NotFound as error:
         if not spend((WRONG_TOKENS_PER_ADDRESS,), "api-wrong-tokens", client_ip()):
             raise ApiError("Too many calls with wrong access tokens from this address: wait a minute.", 429) from error
-        raise ApiError("The access token is not valid (wrong or revoked).", 401) from error
+        raise ApiError("Unable to authenticate.", 401) from error
     if group not in token.scopes.split():
-        raise ApiError(f"The access token may not call {group} methods.", 403)
+        raise ApiError("Access denied.", 403)
     return token
 
 

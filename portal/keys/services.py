@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
 from portal.dataobjects.services import KEY, MACHINE, delete_objects_of
-from portal.domain import DomainError, NotFound, find_owned, get_owned
+from portal.domain import NO_SUCH_KEY, DomainError, NotFound, find_owned, get_owned
 from portal.keys import countdown, product_settings
 from portal.keys.managed import stripe_managed_key_ids
 from portal.keys.notify import announce_new_license
@@ -150,7 +150,7 @@ def key_by_text(session: Session, *, product_id: int, text: str) -> LicenseKey:
     key = session.exec(select(LicenseKey).where(LicenseKey.product_id == product_id,
                                                 LicenseKey.key == text.strip().upper())).first()
     if key is None:
-        raise NotFound("The product has no such key.")
+        raise NotFound(NO_SUCH_KEY)
     return key
 
 
@@ -282,7 +282,7 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
     now = now or utcnow()
     session.refresh(key, with_for_update=True)
     if key.block:
-        raise DomainError("The key is blocked.")
+        raise DomainError("The key is blocked and cannot be accessed.")  # Cryptolens' words
     floating = floating_seconds > 0
     starts = countdown.can_start(key) and not floating
     if key.expires <= now and not starts:
@@ -305,7 +305,7 @@ def activate_machine(session: Session, *, key: LicenseKey, mid: str, ip: str = "
         if key.expires <= now:  # counts down, but its machines are all in
             raise DomainError("The key has expired.")
         if not floating or used >= key.max_no_of_machines + max(0, max_overdraft):
-            raise DomainError("The key is used on as many machines as it allows.")
+            raise DomainError("Cannot activate the new device as the limit has been reached.")
         stored = OVERDRAFT + mid
     _check_devices(session, key, stored)
     machine = ActivatedMachine(key_id=key.id, mid=stored, ip=ip, friendly_name=friendly_name, time=now,

@@ -23,7 +23,8 @@ def test_blocked_and_expired_keys_are_refused_with_a_clear_message(api, make, ve
     expired.expires = utcnow() - timedelta(days=1)
     db.add(expired)
     db.commit()
-    assert _activate(api, token, product, blocked, "m")[1] == {"result": 1, "message": "The key is blocked."}
+    assert _activate(api, token, product, blocked, "m")[1] == {
+        "result": 1, "message": "The key is blocked and cannot be accessed."}  # Cryptolens' words
     assert _activate(api, token, product, expired, "m")[1] == {"result": 1, "message": "The key has expired."}
     assert db.exec(select(ActivatedMachine)).all() == []
 
@@ -39,7 +40,7 @@ def test_reactivating_a_known_machine_refreshes_it_without_a_slot_or_an_audit_en
     assert machine.time >= first and machine.friendly_name == "Renamed"
     assert len(db.exec(select(AuditEvent)).all()) == events
     assert _activate(api, token, product, key, "m-2")[1]["message"] == (
-        "The key is used on as many machines as it allows.")
+        "Cannot activate the new device as the limit has been reached.")
 
 
 def test_the_customers_device_limit_holds_across_keys(api, make, vendor, product, db):

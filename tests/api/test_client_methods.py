@@ -16,7 +16,7 @@ def test_floating_activation_holds_a_slot_for_its_interval(server, api, make, ve
     assert Helpers.IsOnRightMachine(first, is_floating_license=True, custom_machine_code="m-1")
     assert first.activated_machines[0].Mid == "floating:m-1" and first.activated_machines[0].FloatingExpires
     refused, message = Key.activate(token, public_key, product.id, key.key, "m-2", floating_time_interval=100)
-    assert refused is None and "as many machines" in message
+    assert refused is None and "the limit has been reached" in message
     overdraft, message = Key.activate(token, public_key, product.id, key.key, "m-2", floating_time_interval=100,
                                       max_overdraft=1)
     assert Helpers.IsOnRightMachine(overdraft, is_floating_license=True, allow_overdraft=True,

@@ -87,7 +87,7 @@ def test_a_change_is_in_the_next_activation_and_a_blocked_key_is_refused(api, ma
     db.commit()
     keys.set_blocked(db, key=key, blocked=True, actor="t")
     db.commit()
-    assert api.post("key/Activate", **form)[1] == {"result": 1, "message": "The key is blocked."}
+    assert api.post("key/Activate", **form)[1] == {"result": 1, "message": "The key is blocked and cannot be accessed."}
 
 
 def test_other_request_fields_are_signed_on_their_own_and_every_answer_verifies(server, api, make, vendor, product):
@@ -115,7 +115,7 @@ def test_a_revoked_token_is_refused_at_once(api, make, vendor, product, db):
     revoke_token(db, vendor_id=vendor.id, token_id=list_tokens(db, vendor_id=vendor.id)[0].id, actor="t")
     db.commit()
     assert api.post("key/GetKey", **form) == (401, {"result": 1, "message":
-                                                    "The access token is not valid (wrong or revoked)."})
+                                                    "Unable to authenticate."})
 
 
 def _writes(app) -> list[str]:
@@ -190,6 +190,7 @@ def test_every_process_answers_a_change_at_once(app, api, make, vendor, product,
         db.commit()
         for n in (0, 1):
             assert _license(processes.post(n, "/api/key/GetKey", form)[1])["Block"] is True
-            assert processes.post(n, "/api/key/Activate", activation)[1]["message"] == "The key is blocked."
+            refused = processes.post(n, "/api/key/Activate", activation)[1]["message"]
+            assert refused == "The key is blocked and cannot be accessed."
     finally:
         processes.close()
