@@ -32,3 +32,30 @@ def test_portal_login_by_keyboard(page, vendor, account):
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1, name="Ada Lovelace")).to_be_visible()
     expect(page.get_by_text("No licenses yet")).to_be_visible()
+
+
+def _contrast(one: str, other: str) -> float:
+    """WCAG's contrast ratio of two `rgb(...)` colours."""
+    def luminance(colour: str) -> float:
+        channels = [int(part) / 255 for part in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.browser
+def test_the_keyboards_focus_shows_on_a_solid_button_against_the_page(page, vendor):
+    """Pico gives a solid button a white --pico-color: an outline in it, around the button on a white page, hid."""
+    page.goto(f"/Portal/@{vendor.slug}/Login")
+    button = page.get_by_role("button", name="Log in")
+    for _ in range(10):
+        if button.evaluate("element => element === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(button).to_be_focused()
+    outline = button.evaluate("element => [getComputedStyle(element).outlineStyle,"
+                              " getComputedStyle(element).outlineColor]")
+    background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    assert outline[0] == "solid" and _contrast(outline[1], background) >= 3, (outline, background)
