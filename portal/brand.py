@@ -4,7 +4,7 @@ settings; mail, which sits below it, shows them too)."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from portal.rules import is_web_url
+from portal.rules import is_http_address
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,7 @@ def brand_of(vendor, *, portal_url: str | Callable[[], str]) -> Brand:
     (`/Portal/@slug/` on a page), or a function giving it; the logo's address is under it, so it is asked for only
     when there is a logo (a job that queues mail without one needs no app to work it out)."""
     support = getattr(vendor, "support_contact", None) or None
-    is_mail = support is not None and not is_web_url(support)
+    is_mail = support is not None and not is_http_address(support)
     logo_version = getattr(vendor, "logo_version", None)
     logo_url = None
     if logo_version:

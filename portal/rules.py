@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+import idna
 from email_validator import EmailNotValidError, validate_email
 
 from portal.billing_models import STRIPE_ID_MAX
@@ -96,17 +97,26 @@ def valid_name(name: str, *, max_length: int, field: str = "name") -> str:
 
 
 def is_web_url(value: str) -> bool:
-    """An http(s) address of at most URL_MAX characters, to a host that can be one (a name of letters, digits and
-    hyphens, in any script, or an IP address) on a port that is a number: the one rule for a web address, wherever
-    it is entered."""
+    """An http(s) address to enter and keep (the one rule wherever one is entered): at most URL_MAX characters on
+    one line, with no spaces, no user or password before the host (`https://bank.example@evil.example/` shows one
+    host and opens another), a host that can be one (a name IDNA can write, in any script, or an IP address) and a
+    port that is a number above 0."""
     value = value.strip()
+    if len(value) > URL_MAX or " " in value or not is_single_line(value) or not is_http_address(value):
+        return False
     parts = urlsplit(value)
     try:
-        parts.port  # noqa: B018 - read to check it: urlsplit parses a port only when asked
+        port = parts.port
     except ValueError:
         return False
-    return (parts.scheme in ("http", "https") and _is_host(parts.hostname or "") and " " not in value
-            and len(value) <= URL_MAX)
+    return port != 0 and parts.username is None and parts.password is None and _is_host(parts.hostname or "")
+
+
+def is_http_address(value: str) -> bool:
+    """Whether a value kept already reads as an http(s) address (a link), rather than an e-mail address or text:
+    what pages ask of what was stored, which is_web_url judged when it was entered (under the rule of its day)."""
+    parts = urlsplit(value.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _is_host(host: str) -> bool:
@@ -114,6 +124,10 @@ def _is_host(host: str) -> bool:
         ipaddress.ip_address(host)
         return True
     except ValueError:
-        labels = host.removesuffix(".").split(".")
-        return all(0 < len(label) <= 63 and label.replace("-", "").isalnum() and label[0] != "-" != label[-1]
-                   for label in labels)
+        pass
+    try:
+        written = idna.encode(host.removesuffix("."), uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        # IDNA 2008 refuses some names browsers open: an underscore in a label (terms_v2.acme.example).
+        written = host.removesuffix(".").lower()
+    return all(re.fullmatch(r"(?!-)[a-z0-9_-]{1,63}(?<!-)", label) for label in written.split("."))

@@ -11,7 +11,7 @@ from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
 from portal.domain import DomainError, NotFound, assign, get_owned
 from portal.keys.services import forget_machines_data
 from portal.models import URL_MAX, ActivatedMachine, LicenseKey, Product, Vendor, feature_label
-from portal.rules import is_single_line, is_web_url
+from portal.rules import is_web_url
 
 EDITABLE_FIELDS = ("name", "description", "getting_started", "download_url", *(f"f{n}_name" for n in range(1, 9)))
 
@@ -62,7 +62,7 @@ DOWNLOAD_URL_RULE = f"Give an address that starts with https:// or http://, of a
 
 def valid_download_url(url: str) -> bool:
     """Empty, or an http(s) address on one line: the one rule for a product's download link (form and service)."""
-    return not url or (is_web_url(url) and is_single_line(url) and url == url.strip())
+    return not url or (is_web_url(url) and url == url.strip())
 
 
 def _assign(product: Product, fields: dict) -> None:

@@ -16,12 +16,13 @@ from portal.dataobjects.services import (
 )
 from portal.domain import DomainError
 from portal.models import URL_MAX, PortalAccount, TermsAcceptance
-from portal.rules import is_web_url
+from portal.rules import is_http_address, is_web_url
 
 
 def usable_terms_url(stored: str | None) -> str | None:
-    """The address customers are asked to accept, from the data object's value: None unless it is a web URL."""
-    if stored is None or not is_web_url(stored):
+    """The address customers are asked to accept, from the data object's value: None unless it is a web address
+    (one kept under an older rule still is: the gate never turns itself off)."""
+    if stored is None or not is_http_address(stored):
         return None
     return stored.strip()
 

@@ -1,0 +1,42 @@
+"""The one rule for a web address entered anywhere (terms, brand, download links), and what pages make of one kept
+under an older rule."""
+
+import pytest
+
+from portal.brand import brand_of
+from portal.rules import is_web_url
+from portal.terms.services import usable_terms_url
+
+
+@pytest.mark.parametrize("address", [
+    "https://example.com/terms", "http://127.0.0.1:5000/terms", "https://[::1]/terms", "https://bücher.de/agb",
+    "https://example.भारत/terms", "https://สวัสดี.com/", "https://terms_v2.acme.example/", "https://EXAMPLE.com./t",
+    "http://localhost/terms", "https://xn--h2brj9c.example/", "https://acme.example:8443/terms?lang=en#top",
+])
+def test_addresses_people_use_are_taken(address):
+    assert is_web_url(address), address
+
+
+@pytest.mark.parametrize("address", [
+    "https://<script>.test/", "https://acme.test:port/", "https://acme.test:0/", "https://acme.test:99999/",
+    "https://-acme.test/", "https://acme..test/", "https://bank.example@evil.example/",
+    "https://user:secret@acme.example/", "https://acme.test/a\tb", "https://acme.test/a\nb", "https://acme.test/a b",
+    "javascript:alert(1)", "ftp://acme.example/terms", "acme.example/terms", "https://", "https://" + "a" * 2100,
+])
+def test_what_is_no_address_to_keep_is_refused(address):
+    assert not is_web_url(address), address
+
+
+class _Vendor:
+    name, logo_version, accent_color = "Acme", None, None
+
+    def __init__(self, support_contact):
+        self.support_contact = support_contact
+
+
+@pytest.mark.parametrize("kept", ["https://help_desk.acme.example/", "https://user@help.acme.example/"])
+def test_an_address_kept_under_an_older_rule_still_works_where_it_is_read(kept):
+    """A stricter rule for what is entered must not turn the terms gate off, nor make a help page a mailto:."""
+    assert usable_terms_url(kept) == kept
+    brand = brand_of(_Vendor(kept), portal_url="/Portal/@acme/")
+    assert brand.support_url == kept and brand.support_email is None
