@@ -5,7 +5,7 @@ import string
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, not_, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -13,9 +13,8 @@ from portal.audit import record_change, snapshot
 from portal.dataobjects.services import KEY, MACHINE, delete_objects_of
 from portal.domain import NO_SUCH_KEY, DomainError, NotFound, find_owned, get_owned
 from portal.keys import countdown, product_settings
-from portal.keys.managed import stripe_managed_key_ids
 from portal.keys.notify import announce_new_license
-from portal.models import FEATURES, ActivatedMachine, Customer, LicenseKey, Product, Vendor, utcnow
+from portal.models import FEATURES, ActivatedMachine, Customer, LicenseKey, Product, utcnow
 
 MAX_PERIOD_DAYS = 365 * 100
 READING_SLACK = timedelta(minutes=1)  # an expiry reckoned just before a key is made still counts its last day
@@ -168,8 +167,10 @@ def _change(session: Session, key: LicenseKey, actor: str, action: str, ip: str,
     return key
 
 
-def set_blocked(session: Session, *, key: LicenseKey, blocked: bool, actor: str, ip: str = "") -> LicenseKey:
-    return _change(session, key, actor, "key.blocked" if blocked else "key.unblocked", ip, block=blocked)
+def set_blocked(session: Session, *, key: LicenseKey, blocked: bool, actor: str, ip: str = "",
+                action: str = "") -> LicenseKey:
+    """Block or unblock the key; `action` names why in the audit trail (key.blocked or key.unblocked by default)."""
+    return _change(session, key, actor, action or ("key.blocked" if blocked else "key.unblocked"), ip, block=blocked)
 
 
 def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: str = "") -> LicenseKey:
@@ -190,10 +191,13 @@ def extend_key(session: Session, *, key: LicenseKey, days: int, actor: str, ip: 
 
 def renew_key(session: Session, *, key: LicenseKey, expires: datetime, renews_on: datetime | None, actor: str,
               ip: str = "", stopped: str = "key.renewal_stopped") -> LicenseKey:
-    """A subscription's expiry and renewal day for its key: a later expiry renews, a day gone is `stopped` (why)."""
+    """A subscription's expiry and renewal day for its key, in the trail as what they are: a later expiry is a
+    renewal, an earlier one a changed expiry (a shorter plan); with the expiry as it was, a renewal day gone is
+    `stopped` (saying why), one that comes or moves is set (`key.renewal_set`: no payment came)."""
     if (key.expires, key.renews_on) == (expires, renews_on):
         return key
-    action = "key.renewed" if expires > key.expires else stopped if renews_on is None else "key.renewal_set"
+    action = "key.renewed" if expires > key.expires else "key.extended" if expires < key.expires else (
+        stopped if renews_on is None else "key.renewal_set")
     return _change(session, key, actor, action, ip, expires=expires, renews_on=renews_on,
                    period=days_between(key.created, expires))
 
@@ -379,22 +383,3 @@ def deactivate_machine(session: Session, *, key: LicenseKey, machine_id: int, ac
     session.delete(machine)
     session.flush()
     forget_machines_data(session, vendor_id=key.vendor_id, machine_ids=[machine_id])
-
-
-# The expiry sweep
-
-
-def block_expired_keys(session: Session, *, now: datetime | None = None, limit: int = 1000) -> int:
-    """Block up to `limit` expired keys of vendors who asked for it; keys managed by Stripe are left alone.
-
-    Expired as every page says it (keys/status.py): `expires <= now`."""
-    now = now or utcnow()
-    keys = session.exec(
-        select(LicenseKey).join(Vendor, Vendor.id == LicenseKey.vendor_id)
-        .where(Vendor.block_expired_keys.is_(True), LicenseKey.block.is_(False), LicenseKey.expires <= now,
-               LicenseKey.id.not_in(stripe_managed_key_ids()), not_(countdown.with_starts_left()))
-        .limit(limit)
-    ).all()
-    for key in keys:
-        _change(session, key, "system: expiry sweep", "key.blocked_expired", "", block=True)
-    return len(keys)

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from portal.keys import services as keys
+from portal.keys import sweep
 from portal.keys.find import find_keys
 from portal.keys.reminders import due_for_reminder
 from portal.keys.status import status_of
@@ -89,14 +90,14 @@ def test_the_sweep_and_the_reminder_leave_a_key_waiting_for_its_machines(app, ma
     plain = make.key(product, period=30, customer=customer)
     _set_expiry(db, plain, utcnow() - timedelta(days=1))
     assert db.exec(select(LicenseKey.id).where(*due_for_reminder(owner, utcnow()))).all() == []
-    assert keys.block_expired_keys(db) == 1
+    assert sweep.block_expired_keys(db) == 1
     db.commit()
     assert [k.id for k in db.exec(select(LicenseKey).where(LicenseKey.block.is_(True)))] == [plain.id]
 
     keys.activate_machine(db, key=db.get(LicenseKey, waiting.id), mid="m-1", actor="test")  # started: 30 days
     db.commit()
     _set_expiry(db, waiting, utcnow() - timedelta(days=1))
-    assert keys.block_expired_keys(db) == 1  # its machine is in: blocked at expiry like any key
+    assert sweep.block_expired_keys(db) == 1  # its machine is in: blocked at expiry like any key
     db.commit()
     assert db.get(LicenseKey, waiting.id).block
 
@@ -157,7 +158,7 @@ def test_a_key_with_one_of_two_machines_in_is_reminded_but_not_swept(app, make, 
     _set_expiry(db, key, utcnow() + timedelta(days=3))
     assert db.exec(select(LicenseKey.id).where(*due_for_reminder(owner, utcnow()))).all() == [key.id]
     _set_expiry(db, key, utcnow() - timedelta(days=1))
-    assert keys.block_expired_keys(db) == 0  # a second machine may still start it, as in Cryptolens
+    assert sweep.block_expired_keys(db) == 0  # a second machine may still start it, as in Cryptolens
 
 
 def test_the_form_refuses_a_countdown_without_a_machine_limit_and_pages_say_what_it_does(
@@ -226,7 +227,7 @@ def test_a_product_set_to_first_activation_has_its_keys_started_by_their_first_m
     owner = db.get(Vendor, vendor.id)
     owner.block_expired_keys = True
     db.commit()
-    assert keys.block_expired_keys(db) == 1
+    assert sweep.block_expired_keys(db) == 1
 
 
 def test_another_value_of_the_setting_or_another_products_setting_keeps_each_machine_starting_it(

@@ -219,7 +219,7 @@ def test_records_of_no_known_account_stay_the_connections_after_a_reconnect(trie
 
 def test_a_key_of_a_hidden_subscription_expires_like_any_key(tried, vendor, vendor_client, served_app, app):
     """No event renews or blocks it once its mode is hidden: with "block expired keys" on, the expiry sweep does."""
-    from portal.keys.services import block_expired_keys
+    from portal.keys.sweep import block_expired_keys
     from portal.models import LicenseKey, Vendor, utcnow
 
     (key,) = tried.keys()

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from portal.keys import managed, services
+from portal.keys import managed, services, sweep
 from portal.models import ActivatedMachine, AuditEvent, LicenseKey, utcnow
 from tests.support.pages import post_form
 
@@ -176,7 +176,7 @@ def test_expiry_sweep_blocks_only_expired_keys_of_opted_in_vendors(make, vendor,
                            referencer_type=dataobjects.KEY, referencer_id=stripe.id, actor="test")
     elsewhere = make.key(make.product(other_vendor), period=0)
     _block_expired_keys_of(vendor, db)
-    assert services.block_expired_keys(db, now=utcnow() + timedelta(seconds=1)) == 1
+    assert sweep.block_expired_keys(db, now=utcnow() + timedelta(seconds=1)) == 1
     db.commit()
     blocked = {k.id for k in db.exec(select(LicenseKey).where(LicenseKey.block.is_(True)))}
     assert blocked == {expired.id}
@@ -189,9 +189,9 @@ def test_expiry_sweep_blocks_a_key_at_the_instant_its_page_says_expired(make, ve
     key = make.key(product, period=30)
     _block_expired_keys_of(vendor, db)
     at = db.get(LicenseKey, key.id).expires
-    assert services.block_expired_keys(db, now=at - timedelta(microseconds=1)) == 0
+    assert sweep.block_expired_keys(db, now=at - timedelta(microseconds=1)) == 0
     assert status_of(db.get(LicenseKey, key.id), at) == "expired"
-    assert services.block_expired_keys(db, now=at) == 1
+    assert sweep.block_expired_keys(db, now=at) == 1
 
 
 def test_extending_past_the_year_9999_is_refused(vendor_client, make, product, db):

@@ -212,7 +212,9 @@ def test_a_renewal_that_also_stops_the_next_one_is_recorded_as_a_renewal(make, v
     keys.renew_key(db, key=key, expires=key.expires, renews_on=None, actor="stripe")  # unchanged: nothing
     keys.renew_key(db, key=key, expires=key.expires, renews_on=utcnow(), actor="stripe")
     keys.renew_key(db, key=key, expires=key.expires, renews_on=None, actor="stripe")
+    keys.renew_key(db, key=key, expires=key.expires - timedelta(days=20), renews_on=utcnow(), actor="stripe")
     db.commit()
     actions = [e.action for e in events_for(db, vendor_id=vendor.id, subject_type="key", subject_id=key.id)]
     # A renewal day that comes back (a resumed subscription) with no later expiry is no renewal: no payment came.
-    assert actions[:4] == ["key.renewal_stopped", "key.renewal_set", "key.renewed", "key.renewal_set"]
+    # An earlier expiry (a yearly plan switched to a monthly one) is a changed expiry, not a renewal.
+    assert actions[:5] == ["key.extended", "key.renewal_stopped", "key.renewal_set", "key.renewed", "key.renewal_set"]
