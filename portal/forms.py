@@ -33,15 +33,29 @@ class DateField(_SaysWhatItWants, wtforms.DateField):
     WANTED = "Give a date that exists, as YYYY-MM-DD (like 2027-01-31)."
 
 
-class SelectField(wtforms.SelectField):
-    """WTForms' SelectField, whose answer to a value not on offer is "Choose one of the options." (not "Not a valid
-    choice.")."""
+class _ChoosesFromOptions(_SaysWhatItWants):
+    """A choice WTForms answers "Not a valid choice." or "Invalid Choice: could not coerce." for a value not on
+    offer: in words, as every other field here."""
+
+    WANTED = "Choose one of the options."
 
     def pre_validate(self, form):
         try:
             super().pre_validate(form)
         except ValidationError:
-            raise ValidationError("Choose one of the options.") from None
+            raise ValidationError(self.WANTED) from None
+
+
+class SelectField(_ChoosesFromOptions, wtforms.SelectField):
+    pass
+
+
+class SelectMultipleField(_ChoosesFromOptions, wtforms.SelectMultipleField):
+    pass
+
+
+class RadioField(_ChoosesFromOptions, wtforms.RadioField):
+    pass
 
 
 def required(message: str = "This field is required."):

@@ -1,11 +1,11 @@
 """The vendor's form for a new Web API access token."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, widgets
+from wtforms import StringField, widgets
 from wtforms.fields.choices import SelectChoice
 
 from portal.api.tokens import GROUP_LABELS, GROUPS
-from portal.forms import SelectField, at_most, required, single_line, strip
+from portal.forms import SelectField, SelectMultipleField, at_most, required, single_line, strip
 from portal.models import NAME_MAX
 
 

@@ -1,14 +1,14 @@
 """The vendor's Stripe forms: connect, policy, and a product's prices and their key settings."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from portal.billing.connection import GRACE_DAYS_MAX, ON_CANCEL
 from portal.billing.plans import INTERVALS
 from portal.billing.skm import MACHINES_MAX, TRIAL_DAYS_MAX, Skm
-from portal.forms import IntegerField, SelectField, at_most, between, required, strip
+from portal.forms import IntegerField, RadioField, SelectField, at_most, between, required, strip
 
 
 class ConnectStripeForm(FlaskForm):

@@ -35,7 +35,7 @@ def valid_support_contact(value: str) -> str:
         return ""
     if "://" in value or "@" not in value:
         if not is_web_url(value):
-            raise DomainError(f"Give an e-mail address or an http:// or https:// address of at most {URL_MAX} "
+            raise DomainError(f"Give an e-mail address or an http:// or https:// address of at most {URL_MAX:,} "
                               "characters.", field="support_contact")
         return value
     return valid_email(value, max_length=EMAIL_MAX, field="support_contact")
@@ -44,7 +44,7 @@ def valid_support_contact(value: str) -> str:
 def valid_site_url(value: str) -> str:
     value = value.strip()
     if value and not is_web_url(value):
-        raise DomainError(f"Give an http:// or https:// address of at most {URL_MAX} characters.", field="site_url")
+        raise DomainError(f"Give an http:// or https:// address of at most {URL_MAX:,} characters.", field="site_url")
     return value
 
 

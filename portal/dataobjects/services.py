@@ -61,7 +61,7 @@ def parse_resets(text: str) -> list[Reset]:
               and all(type(entry.get(k)) is int for k in ("Freq", "Default"))
               and 1 <= entry["Freq"] <= MAX_RESET_DAYS and INT32[0] <= entry["Default"] <= INT32[1])
         if not ok:
-            raise DomainError(f"Each entry needs a Name, a Freq of 1 to {MAX_RESET_DAYS} days and a whole-number "
+            raise DomainError(f"Each entry needs a Name, a Freq of 1 to {MAX_RESET_DAYS:,} days and a whole-number "
                               f"Default. {example}", field="string_value")
         resets.append(Reset(entry["Name"], entry["Freq"], entry["Default"]))
     if len({r.name for r in resets}) != len(resets):
@@ -106,7 +106,7 @@ def _validate(name: str, string_value: str, int_value: int) -> None:
     if not INT32[0] <= int_value <= INT32[1]:
         raise DomainError(INT32_WORDS, field="int_value")
     if name == TERMS_URL and not is_web_url(string_value):
-        raise DomainError(f"The terms of use need an http:// or https:// address of at most {URL_MAX} characters.",
+        raise DomainError(f"The terms of use need an http:// or https:// address of at most {URL_MAX:,} characters.",
                           field="string_value")
 
 

@@ -57,7 +57,7 @@ def count_keys(session: Session, *, product: Product) -> int:
     return session.exec(select(func.count()).select_from(LicenseKey).where(LicenseKey.product_id == product.id)).one()
 
 
-DOWNLOAD_URL_RULE = f"Give an address that starts with https:// or http://, of at most {URL_MAX} characters."
+DOWNLOAD_URL_RULE = f"Give an address that starts with https:// or http://, of at most {URL_MAX:,} characters."
 
 
 def valid_download_url(url: str) -> bool:

@@ -73,10 +73,10 @@ def refresh():
         try:
             if not _stripe_call_allowed():
                 raise DomainError(SLOW_DOWN)
-            count = services.refresh(session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id,
-                                     actor=_actor(), portal_link=absolute_url("dashboard.index"))
-            message = ("You have no subscriptions." if count == 0 else "Your subscription is up to date." if count == 1
-                       else f"Your {count} subscriptions are up to date.")
+            services.refresh(session, _access(), vendor_id=g.vendor.id, customer_id=g.customer.id, actor=_actor(),
+                             portal_link=absolute_url("dashboard.index"))
+            # Not a count: Stripe's of the current Stripe customer, not the lines shown (which keep ended ones).
+            message = "Your subscriptions are up to date."
         except DomainError as error:
             session.rollback()
             message = error.message

@@ -108,7 +108,7 @@ def change_terms_url(session: Session, *, vendor_id: int, url: str, confirmed: b
     answer is NEEDS_CONFIRMATION and nothing is written."""
     url = url.strip()
     if url and not is_web_url(url):
-        raise DomainError(f"Give an http:// or https:// address of at most {URL_MAX} characters.", field="url")
+        raise DomainError(f"Give an http:// or https:// address of at most {URL_MAX:,} characters.", field="url")
     data_object = find_by_name(session, vendor_id=vendor_id, name=TERMS_URL)
     if url == (data_object.string_value.strip() if data_object else ""):
         return UNCHANGED

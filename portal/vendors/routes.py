@@ -3,7 +3,7 @@
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
-from portal.billing.connection import connected
+from portal.billing.connection import connected, connected_to
 from portal.billing.reconcile import attention_count
 from portal.db import get_session
 from portal.extensions import limiter
@@ -186,7 +186,12 @@ def _settings_page(vendor, *, status: int = 200, **forms):
     terms = terms_settings(get_session(), vendor_id=vendor.id)
     return render_template("vendors/settings.html", vendor=vendor, signup_url=signup_url, terms=terms,
                            terms_form=TermsForm(formdata=None, url=terms.stored or ""),
-                           stripe=connected(get_session(), vendor_id=vendor.id), **forms), status
+                           **_stripe_status(get_session(), vendor.id), **forms), status
+
+
+def _stripe_status(session, vendor_id: int) -> dict:
+    stripe = connected(session, vendor_id=vendor_id)
+    return {"stripe": stripe, "stripe_connected_to": connected_to(stripe) if stripe else ""}
 
 
 @blueprint.route("/settings/reminders", methods=["POST"])

@@ -75,3 +75,13 @@ def test_the_commands_make_a_token_and_print_the_public_key(runner, api, vendor,
     assert key.exit_code == 0 and key.output.count("\n") == 1
     assert key.output.startswith("<RSAKeyValue><Modulus>") and key.output.strip() == api.public_key(vendor)
     assert runner.invoke(args=["api", "public-key", "--vendor", "nobody"]).exit_code != 0
+
+
+def test_a_choice_not_on_offer_is_answered_in_words(vendor_client, db):
+    for fields in ({"scopes": ["activation"], "product_id": "abc"}, {"scopes": ["nonsense"], "product_id": "0"}):
+        answer = vendor_client.post("/vendor/api-tokens/", data={
+            "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "name": "Shop", **fields})
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == 422 and "Choose one of the options." in page, fields
+        assert "could not coerce" not in page and "not a valid choice" not in page
+    assert db.exec(select(ApiToken)).all() == []

@@ -114,7 +114,7 @@ def test_refresh_reads_stripe_again_and_swaps_the_section(offered, vendor, porta
                                                              "X-CSRFToken": csrf_token(portal_client, base)})
     fragment = answer.get_data(as_text=True)
     assert answer.status_code == 200 and fragment.startswith('<div id="subscriptions-section">')
-    assert "Your subscription is up to date." in fragment and "Active" in fragment
+    assert "Your subscriptions are up to date." in fragment and "Active" in fragment
     assert len(shop.keys()) == 1
     shop.standin.release_deliveries()
     shop.settle()
@@ -194,7 +194,7 @@ def test_refresh_forgets_a_stripe_customer_deleted_in_stripe(offered, vendor, cu
     (so "Manage billing" says there is none), and the next Subscribe makes a new one."""
     shop = offered
     first, page = _deleted_in_stripe_then(shop, vendor, portal_client, "Refresh")
-    assert "You have no subscriptions." in page and "No such customer" not in page
+    assert "Your subscriptions are up to date." in page and "No such customer" not in page
     assert shop.db.exec(select(StripeCustomer)).all() == []
     second = shop.stripe.checkout.sessions.retrieve(_subscribe(portal_client, shop, vendor)).customer
     assert second not in (first, None)
@@ -216,7 +216,7 @@ def test_refresh_forgets_a_paying_customer_deleted_in_stripe_and_its_subscriptio
     base = f"/Portal/@{vendor.slug}/Subscriptions"
     page = portal_client.post(f"{base}/Refresh", data={"csrf_token": csrf_token(portal_client, base)},
                               follow_redirects=True).get_data(as_text=True)
-    assert "Your subscription is up to date." in page
+    assert "Your subscriptions are up to date." in page
     shop.db.expire_all()
     assert shop.db.get(Subscription, record.id).status == "canceled"
     assert shop.db.exec(select(StripeCustomer)).all() == []
@@ -532,7 +532,7 @@ def test_coming_back_from_billing_shows_what_was_changed_there_at_once(offered, 
     assert answer.headers["HX-Replace-Url"] == base
     page = answer.get_data(as_text=True)
     shop.db.refresh(record)
-    assert "Your subscription is up to date." in page and "hx-trigger=\"load\"" not in page
+    assert "Your subscriptions are up to date." in page and "hx-trigger=\"load\"" not in page
     assert record.cancel_at_period_end and f"Cancels on {record.current_period_end:%Y-%m-%d}" in page
     assert "Your subscription to this plan ends on" in page and "resume it under Manage billing" in page
     shop.standin.release_deliveries()

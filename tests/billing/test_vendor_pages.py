@@ -41,7 +41,7 @@ def test_connect_test_and_disconnect_without_a_secret_ever_shown(vendor_client, 
         as_text=True)
     assert "Connected to Acme Payments" in page and "test mode" in page
     overview = vendor_client.get("/vendor/settings").get_data(as_text=True)  # the settings' overview says it too
-    assert "<strong>Connected</strong> to Acme Payments, in test mode." in overview
+    assert "<strong>Connected</strong> to Acme Payments (acct_" in overview and "), in test mode." in overview
 
     page = post_form(vendor_client, f"{SETTINGS}/disconnect", {}, page=SETTINGS, follow_redirects=True).get_data(
         as_text=True)

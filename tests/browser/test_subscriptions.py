@@ -49,7 +49,7 @@ def test_subscribe_pay_see_the_key_then_cancel_at_period_end(customer_page, shop
     tab.get_by_role("button", name="Cancel at period end").click()
     expect(tab.get_by_role("heading", level=1, name="Subscriptions")).to_be_visible()
     # Read from Stripe as the page comes back, before any event about it is handled; the address loses from_billing.
-    expect(tab.get_by_text("Your subscription is up to date.")).to_be_visible()
+    expect(tab.get_by_text("Your subscriptions are up to date.")).to_be_visible()
     expect(tab.locator("#subscriptions-section").get_by_text(re.compile(r"^Cancels on "))).to_be_visible()
     assert tab.url.endswith("/Subscriptions")
     shop.settle()

@@ -132,7 +132,7 @@ def test_only_a_products_schedule_is_checked(vendor_client, db):
 @pytest.mark.parametrize("text, says", [
     ("credits", "This is not JSON."),
     ("[]", "Give a list like"),
-    ('[{"Name": "credits", "Freq": 0, "Default": 5}]', "a Freq of 1 to 3650 days"),
+    ('[{"Name": "credits", "Freq": 0, "Default": 5}]', "a Freq of 1 to 3,650 days"),
     ('[{"Name": "credits", "Freq": 1, "Default": "5"}]', "a whole-number Default"),
     ('[{"Name": "a", "Freq": 1, "Default": 1}, {"Name": "a", "Freq": 2, "Default": 2}]', "Name each data object once."),
 ])

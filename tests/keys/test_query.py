@@ -322,7 +322,7 @@ MALFORMED = [
     ("id ≥ 1", 'Unexpected character "≥"', 3),
     ("id - 1", 'Unexpected character "-"', 3),
     ("notes = \"a\x00\"", 'Unexpected character "\\x00"', 10),
-    ("x" * 1001, "The query is longer than 1000 characters", 1000),
+    ("x" * 1001, "The query is longer than 1,000 characters", 1000),
     ("(" * 51 + "F1" + ")" * 51, "nests more than 50 levels", 50),
     ("not " * 51 + "F1", "nests more than 50 levels", 200),
 ]

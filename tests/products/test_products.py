@@ -81,7 +81,7 @@ def test_deleting_a_product_says_its_stripe_plans_go_with_it(vendor_client, prod
                 StripePrice(vendor_id=product.vendor_id, product_id=product.id, stripe_price_id="price_monthly")])
     db.commit()
     page = vendor_client.get(f"/vendor/products/{product.id}/delete").get_data(as_text=True)
-    assert "Its 1 Stripe plan is unlinked with it" in page and "Archive it in Stripe too." in page
+    assert "Its Stripe plan is unlinked from it too" in page and "Archive it in Stripe as well." in page
 
 
 def test_product_data_objects(vendor_client, product, db):

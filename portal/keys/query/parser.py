@@ -46,7 +46,7 @@ def parse(text: str) -> Node:
     `expires < monthforward`, `ITVBC-GXXNU-GSMTK-NIJBT` (a bare key means `key="ITVBC-GXXNU-GSMTK-NIJBT"`).
     """
     if len(text) > MAX_QUERY_LENGTH:
-        raise QueryError(f"The query is longer than {MAX_QUERY_LENGTH} characters", MAX_QUERY_LENGTH)
+        raise QueryError(f"The query is longer than {MAX_QUERY_LENGTH:,} characters", MAX_QUERY_LENGTH)
     _refuse_unstorable_characters(text)
     return _Parser(text).parse_query()
 
