@@ -105,7 +105,7 @@ def edit_customer(call: Call):
 @api_method("customer/GetCustomers", group="customers", writes=False)
 def get_customers(call: Call):
     params = call.params
-    if params.raw("CustomerId") is not None:
+    if params.raw("CustomerId") not in (None, "0"):  # .NET sends CustomerId=0 when it names none
         return ok(customers=[customer_object(_customer(call))])
     if call.token.product_id is not None:
         raise ApiError("This access token is limited to one product: it cannot list all your customers (name one "

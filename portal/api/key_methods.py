@@ -72,7 +72,8 @@ def create_key(call: Call):
         notes=params.text("Notes", max_length=KEY_NOTES_MAX),
         max_no_of_machines=params.integer("MaxNoOfMachines", minimum=0, maximum=1_000_000),
         trial_activation=params.flag("TrialActivation"), customer_id=customer_id)
-    count = params.integer("NoOfKeys", default=1, minimum=1, maximum=MAX_KEYS_PER_CALL)
+    # 0, what .NET's CreateKeyModel sends when NoOfKeys is not set, is one key, as no NoOfKeys is.
+    count = params.integer("NoOfKeys", default=1, minimum=0, maximum=MAX_KEYS_PER_CALL) or 1
     made = [keys.create_key(call.session, product=product, settings=settings, actor=call.actor, ip=call.ip)
             for _ in range(count)]
     if params.flag("Block"):

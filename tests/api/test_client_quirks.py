@@ -20,6 +20,16 @@ def test_a_malformed_whole_number_is_refused_naming_the_parameter(api, make, ven
     assert db.get(LicenseKey, key.id).expires == key.expires
 
 
+def test_dotnets_unset_no_of_keys_and_customer_id_mean_one_key_and_every_customer(api, make, vendor, product, db):
+    """.NET's CreateKeyModel and GetCustomersModel send every property: NoOfKeys=0 and CustomerId=0 when unset."""
+    make.customer(vendor, name="Ann")
+    token = api.token(vendor)
+    status, answer = api.post("key/CreateKey", token=token, ProductId=product.id, Period=30, NoOfKeys=0)
+    assert (status, answer["result"]) == (200, 0) and len(db.exec(select(LicenseKey)).all()) == 1
+    status, answer = api.post("customer/GetCustomers", token=token, CustomerId=0, Limit=0)
+    assert (status, [c["Name"] for c in answer["customers"]]) == (200, ["Ann"])
+
+
 def test_options_answers_json_like_every_other_wrong_method(api_app):
     response = api_app.test_client().options("/api/key/Activate")
     assert response.status_code == 405 and response.mimetype == "application/json"
