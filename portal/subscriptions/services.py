@@ -280,7 +280,7 @@ def _end_quietly(session: Session, gateway: Gateway, checkout: dict) -> None:
     try:
         end_checkout(session, gateway, checkout["id"])
     except DomainError:
-        log.warning("Checkout %s, which no one was sent to, could not be ended now", checkout["id"])
+        log.warning("Checkout %s, replaced by a newer one, could not be ended now", checkout["id"])
 
 
 # A Billing Portal for a subscriber who has not accepted the vendor's new terms: they may cancel, see invoices and

@@ -17,7 +17,7 @@ def test_a_terms_address_over_the_limit_is_refused_where_it_is_entered(vendor_cl
     response = post_form(vendor_client, "/vendor/data-objects/", {"name": TERMS_URL, "string_value": _url(URL_MAX + 1),
                                                                   "int_value": "0"})
     assert response.status_code == 422
-    assert f"at most {URL_MAX} characters" in response.get_data(as_text=True)
+    assert f"at most {URL_MAX:,} characters" in response.get_data(as_text=True)
     assert db.exec(select(DataObject)).all() == []
 
 
