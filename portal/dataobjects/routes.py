@@ -51,11 +51,7 @@ def _list_and_add(referencer_type: int, referencer_id: int, back_url: str = ""):
             int_value=form.int_value.data or 0, referencer_type=referencer_type, referencer_id=referencer_id,
             actor=current_user.actor, ip=client_ip()))[0]:
         flash(f"Data object {form.name.data} added.", "success")
-        objects = services.list_objects(session, vendor_id=g.vendor_id, referencer_type=referencer_type,
-                                        referencer_id=referencer_id)
-        if sum(o.name == form.name.data for o in objects) > 1:  # allowed, as in Cryptolens, and worth a word
-            flash(f"There are {sum(o.name == form.name.data for o in objects)} data objects named {form.name.data} "
-                  "here now: software that looks one up by name gets one of them.", "warning")
+        _say_if_the_name_repeats(session, referencer_type, referencer_id, form.name.data)
         return redirect(list_url, code=303)
     objects = services.list_objects(session, vendor_id=g.vendor_id, referencer_type=referencer_type,
                                     referencer_id=referencer_id)
@@ -64,6 +60,15 @@ def _list_and_add(referencer_type: int, referencer_id: int, back_url: str = ""):
                            for_product=referencer_type == services.PRODUCT, owner_kind=_OWNER_KINDS[referencer_type],
                            back_url=back_url)
     return page, form_status(form)
+
+
+def _say_if_the_name_repeats(session, referencer_type: int, referencer_id: int, name: str) -> None:
+    """Two data objects of one name on one owner are allowed, as in Cryptolens, and worth a word."""
+    same = sum(o.name == name for o in services.list_objects(
+        session, vendor_id=g.vendor_id, referencer_type=referencer_type, referencer_id=referencer_id))
+    if same > 1:
+        flash(f"There are {same} data objects named {name} here now: software that looks one up by name gets one "
+              "of them.", "warning")
 
 
 @blueprint.route("/", methods=["GET", "POST"])
@@ -90,6 +95,7 @@ def edit(object_id: int):
             session, data_object=data_object, name=form.name.data, string_value=form.string_value.data,
             int_value=form.int_value.data or 0, actor=current_user.actor, ip=client_ip()))[0]:
         flash(f"Data object {data_object.name} saved.", "success")
+        _say_if_the_name_repeats(session, kind, data_object.referencer_id, data_object.name)
         return redirect(back_url, code=303)
     return render_template("dataobjects/edit.html", form=form, data_object=data_object, back_url=back_url,
                            for_product=kind == services.PRODUCT, owner_kind=_OWNER_KINDS[kind],

@@ -36,6 +36,13 @@ def test_ordinary_names_may_repeat_and_the_second_says_so(vendor_client, db):
     assert len(db.exec(select(DataObject)).all()) == 2
     page = vendor_client.get(second.headers["Location"]).get_data(as_text=True)
     assert "There are 2 data objects named note here now" in page
+    other = add(vendor_client, name="other")
+    vendor_client.get(other.headers["Location"])
+    renamed = db.exec(select(DataObject).where(DataObject.name == "other")).one()
+    response = post_form(vendor_client, f"/vendor/data-objects/{renamed.id}/edit",
+                         {"name": "note", "string_value": "", "int_value": "0"})
+    assert "There are 3 data objects named note here now" in vendor_client.get(
+        response.headers["Location"]).get_data(as_text=True)  # renamed to a name in use: the same word
 
 
 def test_other_vendors_objects_are_not_found(vendor_client, make, other_vendor, db):
