@@ -102,9 +102,9 @@ def is_web_url(value: str) -> bool:
     host and opens another), a host that can be one (a name IDNA can write, in any script, or an IP address) and a
     port that is a number above 0."""
     value = value.strip()
-    if len(value) > URL_MAX or " " in value or not is_single_line(value) or not is_http_address(value):
+    if " " in value or not is_single_line(value) or not is_http_address(value):
         return False
-    parts = urlsplit(value)
+    parts = urlsplit(value)  # is_http_address has read it
     try:
         port = parts.port
     except ValueError:
@@ -113,10 +113,16 @@ def is_web_url(value: str) -> bool:
 
 
 def is_http_address(value: str) -> bool:
-    """Whether a value kept already reads as an http(s) address (a link), rather than an e-mail address or text:
-    what pages ask of what was stored, which is_web_url judged when it was entered (under the rule of its day)."""
-    parts = urlsplit(value.strip())
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    """Whether a value kept already reads as an http(s) address (a link) of at most URL_MAX characters, rather than
+    an e-mail address or text: what pages ask of what was stored, which is_web_url judged when it was entered (under
+    the rule of its day)."""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unbalanced bracket: "https://[x/"
+        return False
+    # URL_MAX: what a terms acceptance keeps of its address (a longer one, allowed once, is not asked to be accepted).
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and len(value) <= URL_MAX
 
 
 def _is_host(host: str) -> bool:

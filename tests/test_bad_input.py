@@ -100,7 +100,7 @@ FORMS = {
 
 BAD_EMAILS = ["not-an-email", "ada@@example.test", MARKUP + "@example.test"]
 BAD_TERMS_URLS = ["javascript:alert(1)", "ftp://x", "not a url", "", "https://", "https://exa mple.test/terms",
-                  "https://<script>.test/", "https://acme.test:port/"]
+                  "https://<script>.test/", "https://acme.test:port/", "https://[x/"]
 
 # (form, what is wrong, the changes, where the message must appear)
 SPECIFIC = [

@@ -22,6 +22,7 @@ def test_addresses_people_use_are_taken(address):
     "https://-acme.test/", "https://acme..test/", "https://bank.example@evil.example/",
     "https://user:secret@acme.example/", "https://acme.test/a\tb", "https://acme.test/a\nb", "https://acme.test/a b",
     "javascript:alert(1)", "ftp://acme.example/terms", "acme.example/terms", "https://", "https://" + "a" * 2100,
+    "https://[x/", "https://a]b/",  # urlsplit raises on an unbalanced bracket: a refusal, not a 500
 ])
 def test_what_is_no_address_to_keep_is_refused(address):
     assert not is_web_url(address), address
@@ -40,3 +41,8 @@ def test_an_address_kept_under_an_older_rule_still_works_where_it_is_read(kept):
     assert usable_terms_url(kept) == kept
     brand = brand_of(_Vendor(kept), portal_url="/Portal/@acme/")
     assert brand.support_url == kept and brand.support_email is None
+
+
+def test_a_kept_address_longer_than_an_acceptance_keeps_is_not_asked_to_be_accepted():
+    """Allowed once up to 10,000 characters: "I accept" would then fail to store it (a 500 on PostgreSQL)."""
+    assert usable_terms_url("https://acme.example/terms?v=" + "a" * 5000) is None

@@ -90,12 +90,13 @@ def edit(object_id: int):
     data_object = services.get_object(session, vendor_id=g.vendor_id, object_id=object_id)
     kind = data_object.referencer_type
     owner_label, back_url = _owner(kind, data_object.referencer_id)
-    form = DataObjectForm(obj=data_object)
+    form, was_named = DataObjectForm(obj=data_object), data_object.name
     if form.validate_on_submit() and commit_or_show(session, form, lambda: services.update_object(
             session, data_object=data_object, name=form.name.data, string_value=form.string_value.data,
             int_value=form.int_value.data or 0, actor=current_user.actor, ip=client_ip()))[0]:
         flash(f"Data object {data_object.name} saved.", "success")
-        _say_if_the_name_repeats(session, kind, data_object.referencer_id, data_object.name)
+        if data_object.name != was_named:  # renamed: to a name in use, perhaps
+            _say_if_the_name_repeats(session, kind, data_object.referencer_id, data_object.name)
         return redirect(back_url, code=303)
     return render_template("dataobjects/edit.html", form=form, data_object=data_object, back_url=back_url,
                            for_product=kind == services.PRODUCT, owner_kind=_OWNER_KINDS[kind],

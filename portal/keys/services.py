@@ -1,4 +1,5 @@
-"""The license key's verbs: create (one or in batches), block, extend, reassign, machines, the expiry sweep."""
+"""The license key's verbs: create (one or in batches), block, extend, renew, reassign, machines (the expiry sweep
+is in keys/sweep.py)."""
 
 import secrets
 import string

@@ -181,6 +181,10 @@ def test_expiry_sweep_blocks_only_expired_keys_of_opted_in_vendors(make, vendor,
     blocked = {k.id for k in db.exec(select(LicenseKey).where(LicenseKey.block.is_(True)))}
     assert blocked == {expired.id}
     assert fresh.id not in blocked and stripe.id not in blocked and elsewhere.id not in blocked
+    from portal.audit import events_for
+
+    last = events_for(db, vendor_id=vendor.id, subject_type="key", subject_id=expired.id)[0]
+    assert (last.action, last.actor, last.ip) == ("key.blocked_expired", "system: expiry sweep", "")
 
 
 def test_expiry_sweep_blocks_a_key_at_the_instant_its_page_says_expired(make, vendor, product, db):
