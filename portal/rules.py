@@ -18,7 +18,9 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
 STRENGTH_WEIGHED = 32
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, and those that break a line or turn the text's direction around it (NEL, the line and
+# paragraph separators, the bidirectional embeddings, overrides and isolates): none belongs in one line.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _STRIPE_ID = re.compile(rf"[A-Za-z0-9_]{{1,{STRIPE_ID_MAX}}}")
 
 

@@ -46,3 +46,11 @@ def test_an_address_kept_under_an_older_rule_still_works_where_it_is_read(kept):
 def test_a_kept_address_longer_than_an_acceptance_keeps_is_not_asked_to_be_accepted():
     """Allowed once up to 10,000 characters: "I accept" would then fail to store it (a 500 on PostgreSQL)."""
     assert usable_terms_url("https://acme.example/terms?v=" + "a" * 5000) is None
+
+
+@pytest.mark.parametrize("character", ["\u2028", "\u2029", "\x85", "\u202e", "\u2067"])
+def test_what_breaks_a_line_or_turns_its_direction_is_no_part_of_one_line(character):
+    from portal.rules import is_single_line
+
+    assert not is_single_line(f"Acme{character}Ltd") and not is_web_url(f"https://acme.example/{character}terms")
+    assert is_single_line("شركة أكمي") and is_single_line("Acme – Ltd")  # right-to-left text and dashes are fine
