@@ -49,8 +49,9 @@ class NotFound(Exception):  # noqa: N818 - named for what the caller answers
         self.message = message
 
 
-# A key that is not there, in Cryptolens' words (its C++ client tells the reason by them).
-NO_SUCH_KEY = "Could not find the key."
+# A key or a product that is not there (or not the caller's), in Cryptolens' words: its C++ client tells the reason
+# by them.
+NO_SUCH_KEY, NO_SUCH_PRODUCT = "Could not find the key.", "Could not find the product."
 
 
 def find_owned(session, model, record_id: int, *, vendor_id: int):

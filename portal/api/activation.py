@@ -3,7 +3,8 @@
 from portal.api.answers import ok
 from portal.api.calls import Call, api_method
 from portal.api.license_answers import license_answer
-from portal.domain import NO_SUCH_KEY, NotFound
+from portal.api.params import ApiError
+from portal.domain import NO_SUCH_KEY, NO_SUCH_PRODUCT, NotFound
 from portal.keys import license_state
 from portal.keys import services as keys
 from portal.models import NAME_MAX, LicenseKey
@@ -26,7 +27,7 @@ def _license(call: Call):
     try:
         key = license_state.key_of_product(call.session, vendor_id=call.vendor_id, product_id=product_id, text=text)
     except license_state.NoSuchProduct:
-        raise call.no_product(product_id) from None
+        raise ApiError(NO_SUCH_PRODUCT) from None
     if key is None:
         call.params.text("Key", required=True)  # a missing Key is named once the product is known to be right
         raise NotFound(NO_SUCH_KEY)

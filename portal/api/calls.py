@@ -12,7 +12,7 @@ from sqlmodel import Session
 from portal.api import tokens
 from portal.api.answers import refusal
 from portal.api.params import ApiError, Params
-from portal.domain import DomainError, NotFound, find_owned
+from portal.domain import NO_SUCH_PRODUCT, DomainError, NotFound, find_owned
 from portal.keys.services import keys_of_customer
 from portal.models import Customer, Product, utcnow
 from portal.throttle import spend
@@ -70,7 +70,7 @@ class Call:
         product_id = self.product_id(name)
         product = find_owned(self.session, Product, product_id, vendor_id=self.vendor_id)
         if product is None:
-            raise self.no_product(product_id, name)
+            raise ApiError(NO_SUCH_PRODUCT)
         return product
 
     def product_id(self, name: str = "ProductId") -> int:
@@ -78,7 +78,7 @@ class Call:
         caller to check)."""
         product_id = self.params.record_id(name)
         if self.token.product_id not in (None, product_id):
-            raise self.no_product(product_id, name)
+            raise ApiError(NO_SUCH_PRODUCT)
         return product_id
 
     def reach_of(self, customer: Customer) -> set[int] | None:
@@ -87,12 +87,6 @@ class Call:
         if self.token.product_id is None:
             return None
         return {key.product_id for key in keys_of_customer(self.reader, customer=customer)}
-
-    @staticmethod
-    def no_product(product_id: int, name: str = "ProductId") -> ApiError:
-        """Cryptolens' words (whose C++ client tells the reason by them, as by the token's below): the id is not
-        repeated, as it was in ours."""
-        return ApiError("Could not find the product.")
 
 
 def _session(writes: bool, orm: bool) -> Session | Connection:

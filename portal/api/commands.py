@@ -65,9 +65,8 @@ def seed_demo_api(session, vendor) -> None:
     text = os.environ.get("DEMO_API_TOKEN", "")
     if text and not tokens.has_token(session, text):
         # A `.env` made anew beside the old database: the demo's token is the new one, the old one revoked.
-        for old in tokens.live_tokens_named(session, vendor_id=vendor.id, name=DEMO_TOKEN_NAME):
-            tokens.revoke_token(session, vendor_id=vendor.id, token_id=old, actor="seed-demo")
-        tokens.create_token(session, vendor_id=vendor.id, name=DEMO_TOKEN_NAME, actor="seed-demo", text=text)
+        tokens.create_token(session, vendor_id=vendor.id, name=DEMO_TOKEN_NAME, actor="seed-demo", text=text,
+                            replacing=True)
     key = signing.ensure_key(session, vendor_id=vendor.id, encryptor=current_app.extensions["encryptor"])
     session.commit()
     Path(current_app.instance_path, "demo-public-key.xml").write_text(signing.public_key_xml(key.modulus) + "\n")

@@ -26,11 +26,15 @@ def actor_of(token) -> str:
 
 
 def create_token(session: Session, *, vendor_id: int, name: str, scopes: list[str] | tuple[str, ...] = (),
-                 product_id: int | None = None, actor: str, ip: str = "", text: str | None = None
-                 ) -> tuple[ApiToken, str]:
+                 product_id: int | None = None, actor: str, ip: str = "", text: str | None = None,
+                 replacing: bool = False) -> tuple[ApiToken, str]:
     """A new token and its text, which is shown once and never kept; no scope named means every group. `text` is
-    for the demo seed only, whose token is kept in `.env`."""
+    for the demo seed only, whose token is kept in `.env`; `replacing` (the seed's and the bench's) revokes a live
+    token of the name first, where the name would otherwise be refused as in use."""
     name = (name or "").strip()
+    if replacing:
+        for old in live_tokens_named(session, vendor_id=vendor_id, name=name):
+            revoke_token(session, vendor_id=vendor_id, token_id=old, actor=actor, ip=ip)
     if not name or len(name) > NAME_MAX:
         raise DomainError(f"Give a name of 1 to {NAME_MAX} characters.", field="name")
     unknown = sorted(set(scopes) - set(GROUPS))
