@@ -47,5 +47,6 @@ def license_answer(call: Call, key, machines: list, *, this_machine=None, messag
                                                                                 date=unix(call.now)))
         return data
 
-    unsigned = compact_json(values | {"SignDate": 0}) + compact_json(metadata)
+    # All the answer shows but the moment of signing: whether it shows a SignDate is part of it.
+    unsigned = compact_json(values | {"SignDate": wants(fields, "SignDate")}) + compact_json(metadata)
     return ok(message, **signed_answer_cache.signed_answer(modulus=modulus, unsigned=unsigned, sign=sign))

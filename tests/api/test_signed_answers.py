@@ -106,6 +106,17 @@ def test_other_request_fields_are_signed_on_their_own_and_every_answer_verifies(
         assert license_key is not None and license_key.notes == "Pro", message
 
 
+def test_an_answer_that_hides_its_sign_date_is_not_the_one_that_shows_it(api, make, vendor, product):
+    """The official client's offline check reads SignDate: an answer without it would be a license from 1970."""
+    key = make.key(product)
+    form = {"token": api.token(vendor), "ProductId": product.id, "Key": key.key}
+    for first, then in ((1 << 23, 0), (0, 1 << 23)):
+        signed_answer_cache.clear()
+        for fields in (first, then):
+            shown = _license(api.post("key/GetKey", **form, FieldsToReturn=fields)[1])["SignDate"]
+            assert (shown == 0) == (fields == 1 << 23), (first, then)
+
+
 def test_a_revoked_token_is_refused_at_once(api, make, vendor, product, db):
     from portal.api.tokens import list_tokens, revoke_token
 
