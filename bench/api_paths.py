@@ -29,8 +29,9 @@ def prepare(env: dict, facts: dict) -> dict:
 
     from portal import create_app
     from portal.api import signing, tokens
+    from portal.api_models import SigningKey
     from portal.keys.services import activate_machine
-    from portal.models import LicenseKey, SigningKey, utcnow
+    from portal.models import LicenseKey, utcnow
     from portal.vendors.services import find_vendor
 
     with _environment(env):

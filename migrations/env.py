@@ -3,6 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import portal.api_models  # noqa: F401 - registers the Web API's tables on SQLModel.metadata
 import portal.billing_models  # noqa: F401 - registers the Stripe tables on SQLModel.metadata
 import portal.models  # noqa: F401 - registers the tables on SQLModel.metadata
 from portal.customer_search.index import compared_with_the_models

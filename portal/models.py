@@ -352,37 +352,6 @@ class KeyBatch(SQLModel, table=True):
     heartbeat_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
 
 
-class ApiToken(SQLModel, table=True):
-    """A Web API access token: only its SHA-256 hash is kept (checked on every call, so a fast hash)."""
-
-    __tablename__ = "api_token"
-    __table_args__ = (NEVER_REUSE_IDS,)
-    id: int | None = Field(default=None, primary_key=True)
-    vendor_id: int = Field(sa_column=fk("vendor.id"))
-    name: str = Field(max_length=NAME_MAX)
-    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
-    # The method groups it may call, space-separated (portal/api/tokens.py: GROUPS).
-    scopes: str = Field(max_length=200)
-    # Only this product's keys, when set.
-    product_id: int | None = Field(default=None, sa_column=fk("product.id", nullable=True))
-    created: datetime = Field(default_factory=utcnow, sa_column=when())
-    revoked_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
-    last_used_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
-
-
-class SigningKey(SQLModel, table=True):
-    """A vendor's 2048-bit RSA pair that signs the Web API's license answers; the private key Fernet-encrypted."""
-
-    __tablename__ = "signing_key"
-    id: int | None = Field(default=None, primary_key=True)
-    vendor_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("vendor.id", ondelete="CASCADE"),
-                                               nullable=False, unique=True))
-    # Base64 of the modulus' big-endian bytes: what `<RSAKeyValue><Modulus>` shows.
-    modulus: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    private_key_encrypted: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    created: datetime = Field(default_factory=utcnow, sa_column=when())
-
-
 class OutgoingMail(SQLModel, table=True):
     """A mail written in the transaction of the change it tells about: sent by a job once that commits, and by the
     periodic sweep if that job was lost (a killed consumer), so every mail goes out at least once."""

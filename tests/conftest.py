@@ -18,6 +18,7 @@ from sqlalchemy import event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
+import portal.api_models  # noqa: E402, F401 - the Web API's tables are emptied between tests too
 import portal.billing_models  # noqa: E402, F401 - the Stripe tables are emptied between tests too
 from portal import create_app, jobs  # noqa: E402
 from portal.customer_search.index import FTS_TABLE  # noqa: E402

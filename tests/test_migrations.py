@@ -199,3 +199,30 @@ def test_machine_data_left_by_gone_or_earlier_machines_goes_and_ids_are_not_hand
             assert connection.execute(sequence).scalar() == 9
     command.downgrade(config, "071fb51aace0")
     engine.dispose()
+
+
+def test_namesake_live_tokens_are_told_apart_and_a_name_is_one_live_tokens_from_then_on(fresh_database_url):
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "5e8d2c4a7f31")
+    engine = make_engine(fresh_database_url)
+    revoked = datetime(2026, 1, 2, tzinfo=UTC)
+    with engine.begin() as connection:
+        for vendor_id in (1, 2):
+            _add(connection, "vendor", id=vendor_id)
+        # Three live "CI" tokens of vendor 1 (made before the check), a revoked one, and vendor 2's own "CI".
+        for token_id, vendor_id, name, revoked_at in ((1, 1, "CI", None), (2, 1, "CI", None), (3, 1, "CI", revoked),
+                                                      (4, 1, "CI", None), (5, 2, "CI", None), (6, 1, "x" * 100, None),
+                                                      (7, 1, "x" * 100, None)):
+            _add(connection, "api_token", id=token_id, vendor_id=vendor_id, name=name, token_hash=f"h{token_id}",
+                 revoked_at=revoked_at)
+    command.upgrade(config, "head")
+    with engine.begin() as connection:
+        names = dict(connection.execute(sa.text("SELECT id, name FROM api_token")).all())
+    assert names == {1: "CI (#1)", 2: "CI (#2)", 3: "CI", 4: "CI", 5: "CI", 6: "x" * 95 + " (#6)", 7: "x" * 100}
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        _add(connection, "api_token", id=8, vendor_id=1, name="CI", token_hash="h8")
+    with engine.begin() as connection:  # a revoked token's name is free, and another vendor's
+        _add(connection, "api_token", id=9, vendor_id=1, name="CI", token_hash="h9", revoked_at=revoked)
+        _add(connection, "api_token", id=10, vendor_id=2, name="CI (#1)", token_hash="h10")
+    command.downgrade(config, "5e8d2c4a7f31")
+    engine.dispose()

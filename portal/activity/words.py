@@ -93,6 +93,7 @@ _ACTORS = (
     (re.compile(r"^vendor_user:(?P<who>\d+)$"), "Vendor user {who}"),
     (re.compile(r"^stripe (?P<who>evt_\S+)$"), "Stripe (event {who})"),
     (re.compile(r"^signup (?P<who>.+)$"), "{who} (sign-up)"),
+    (re.compile(r"^api_token:(?P<id>\d+) (?P<who>.+)$"), "API token {who} (#{id})"),
 )
 
 
@@ -102,6 +103,9 @@ _WORDS_OF_ACTORS = (
     (re.compile(r"^(?P<who>.*) \(sign-up\)$", re.IGNORECASE), "signup ", "{who}"),
     (re.compile(r"^stripe \(event (?P<who>[^)]*)\)?$", re.IGNORECASE), "stripe ", "{who}"),
     (re.compile(r"^vendor user (?P<who>\d+)$", re.IGNORECASE), "vendor_user:", "{who}"),
+    (re.compile(r"^API token (?P<who>.*) \(#(?P<id>\d+)\)$", re.IGNORECASE), "api_token:{id} ", "{who}"),
+    # A name alone: the token's changes by any id, and those recorded before ids were ("API token <name>").
+    (re.compile(r"^API token (?P<who>.+)$", re.IGNORECASE), "", "{who}"),
 )
 
 
@@ -113,7 +117,7 @@ def stored_actor_part(typed: str) -> tuple[str, str]:
     for pattern, start, words in _WORDS_OF_ACTORS:
         found = pattern.match(typed)
         if found:
-            return start, words.format(**found.groupdict())
+            return start.format(**found.groupdict()), words.format(**found.groupdict())
     return "", typed
 
 

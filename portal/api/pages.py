@@ -6,11 +6,11 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.api import signing, tokens
 from portal.api.forms import TokenForm
+from portal.api_models import ApiToken
 from portal.db import get_session
 from portal.domain import find_owned
 from portal.forms import commit_or_show, form_status
 from portal.keys.services import products_to_choose
-from portal.models import ApiToken
 from portal.tenancy import vendor_blueprint
 from portal.web import client_ip
 

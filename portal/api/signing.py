@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from portal.models import SigningKey
+from portal.api_models import SigningKey
 from portal.security import Encryptor
 
 KEY_BITS = 2048

@@ -3,11 +3,13 @@
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from portal.api_models import ApiToken, SigningKey
 from portal.audit import record_change
 from portal.domain import DomainError, NotFound, find_owned, get_owned
-from portal.models import NAME_MAX, ApiToken, Product, SigningKey, utcnow
+from portal.models import NAME_MAX, Product, utcnow
 from portal.security import new_token, token_digest
 
 # The method groups a token may call.
@@ -21,8 +23,9 @@ LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def actor_of(token) -> str:
-    """Who the audit trail says made a change through the API."""
-    return f"API token {token.name}"
+    """Who the audit trail says made a change through the API: the token's id and name ("api_token:7 Build server",
+    shown as "API token Build server (#7)"), since a revoked token's name can be given to a new one."""
+    return f"api_token:{token.id} {token.name}"
 
 
 def create_token(session: Session, *, vendor_id: int, name: str, scopes: list[str] | tuple[str, ...] = (),
@@ -43,15 +46,18 @@ def create_token(session: Session, *, vendor_id: int, name: str, scopes: list[st
                           field="scopes")
     if product_id is not None and find_owned(session, Product, product_id, vendor_id=vendor_id) is None:
         raise DomainError("Choose one of your products.", field="product_id")
+    in_use = DomainError(f"A token named {name} is in use: give this one another name, or revoke that one first.",
+                         field="name")
     if live_tokens_named(session, vendor_id=vendor_id, name=name):
-        # The audit trail names what a token changes by its name: two live ones of a name could not be told apart.
-        raise DomainError(f"A token named {name} is in use: give this one another name, or revoke that one first.",
-                          field="name")
+        raise in_use
     text = text or new_token()
     token = ApiToken(vendor_id=vendor_id, name=name, token_hash=token_digest(text),
                      scopes=" ".join(group for group in GROUPS if group in (scopes or GROUPS)), product_id=product_id)
-    session.add(token)
-    session.flush()
+    try:
+        with session.begin_nested():  # the unique index over live names decides between two at one moment
+            session.add(token)
+    except IntegrityError:
+        raise in_use from None
     record_change(session, vendor_id=vendor_id, actor=actor, action="api_token.created", subject_type="api_token",
                   subject_id=token.id, after={"name": name, "scopes": token.scopes, "product_id": product_id}, ip=ip)
     return token, text

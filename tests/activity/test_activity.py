@@ -141,6 +141,13 @@ def test_who_is_found_as_the_trail_shows_them(db, make, vendor, other_vendor, ve
     keys.extend_key(db, key=key, days=1, actor="stripe evt_1Abc")
     db.commit()
     assert who("Stripe (event evt_1Abc)") == who("evt_1a") == ["stripe evt_1Abc"]
+    # A token by its name and id (as the suggestions show it), or by its name: then also as recorded before ids.
+    for actor in ("api_token:7 Demo token", "api_token:17 Demo token"):
+        keys.extend_key(db, key=key, days=1, actor=actor)
+    db.commit()
+    assert who("API token Demo token (#7)") == ["api_token:7 Demo token"]
+    assert who("api token demo token") == ["api_token:17 Demo token", "api_token:7 Demo token", "API token Demo token"]
+    assert who("API token Demo token (#1)") == []
     page = vendor_client.get("/vendor/activity/").get_data(as_text=True)
     assert '<option value="ada@example.com (portal login)">' in page and '<option value="account:3' not in page
 
@@ -169,4 +176,5 @@ def test_who_did_it_reads_as_a_person_reads_it():
     assert actor_words("vendor_user:3") == "Vendor user 3"
     assert actor_words("stripe evt_1Abc") == "Stripe (event evt_1Abc)"
     assert actor_words("signup grace@example.test") == "grace@example.test (sign-up)"
-    assert actor_words("API token Build server") == "API token Build server"
+    assert actor_words("api_token:7 Build server") == "API token Build server (#7)"
+    assert actor_words("API token Build server") == "API token Build server"  # as changes were recorded before ids

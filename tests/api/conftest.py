@@ -5,8 +5,10 @@ import urllib.parse
 
 import pytest
 from licensing.internal import HelperMethods
+from sqlmodel import select
 
 from portal.api import signing, tokens
+from portal.api_models import ApiToken
 from tests.support.live import served
 
 
@@ -40,6 +42,11 @@ class Api:
                                            product_id=product.id if product else None, actor="test")
         self.db.commit()
         return text
+
+    def actor(self, name: str = "test token") -> str:
+        """What the audit trail records for changes made with the live token of this name."""
+        return tokens.actor_of(self.db.exec(select(ApiToken).where(ApiToken.name == name,
+                                                                   ApiToken.revoked_at.is_(None))).one())
 
     def public_key(self, vendor) -> str:
         key = signing.ensure_key(self.db, vendor_id=vendor.id, encryptor=self.app.extensions["encryptor"])

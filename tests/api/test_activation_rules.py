@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from portal.api_models import ApiToken
 from portal.keys import services as keys
-from portal.models import ActivatedMachine, ApiToken, AuditEvent, utcnow
+from portal.models import ActivatedMachine, AuditEvent, utcnow
 
 
 def _activate(api, token, product, key, mid, **extra):
@@ -73,8 +74,8 @@ def test_machines_show_in_the_portal_and_one_deactivated_there_is_gone_for_the_a
     db.commit()
     answer = api.post("key/GetKey", token=token, ProductId=product.id, Key=key.key, Sign="False")[1]
     assert answer["licenseKey"]["ActivatedMachines"] == []
-    assert db.exec(select(AuditEvent.actor).where(AuditEvent.action == "key.machine_activated")).first() == (
-        "API token desktop app")
+    activated = select(AuditEvent.actor).where(AuditEvent.action == "key.machine_activated")
+    assert db.exec(activated).first() == api.actor("desktop app")
 
 
 @pytest.mark.parametrize("mid", ["m-known", "m-new"])

@@ -28,7 +28,7 @@ def test_activate_verify_get_and_deactivate(server, api, make, vendor, product, 
     assert done, message
     assert db.exec(select(ActivatedMachine)).all() == []
     actors = {event.actor for event in db.exec(select(AuditEvent).where(AuditEvent.action.like("key.machine%")))}
-    assert actors == {"API token desktop app"}
+    assert actors == {api.actor("desktop app")}
 
 
 def test_an_answer_signed_by_another_vendor_fails_the_clients_check(server, api, make, vendor, other_vendor,

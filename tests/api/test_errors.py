@@ -7,7 +7,8 @@ import pytest
 from sqlmodel import select
 
 from portal.api.tokens import revoke_token
-from portal.models import ApiToken, LicenseKey
+from portal.api_models import ApiToken
+from portal.models import LicenseKey
 
 
 def _json(response):

@@ -1,8 +1,9 @@
 """The vendor's Web API page and `flask api ...`: a token shown once and stored as a hash, revoked, the public key."""
 
+import pytest
 from sqlmodel import select
 
-from portal.models import ApiToken
+from portal.api_models import ApiToken
 from portal.security import token_digest
 from tests.support.pages import csrf_token
 
@@ -44,6 +45,18 @@ def test_two_live_tokens_cannot_share_a_name(vendor_client, vendor, db):
     vendor_client.post("/vendor/api-tokens/revoke", data={
         "csrf_token": csrf_token(vendor_client, "/vendor/api-tokens/"), "token_id": token.id})
     assert make("Desktop app").status_code == 303  # once that one is revoked, its name is free
+
+
+def test_of_two_namesakes_made_at_one_moment_the_database_keeps_one(db, vendor, monkeypatch):
+    from portal.api import tokens
+    from portal.domain import DomainError
+
+    kept, _text = tokens.create_token(db, vendor_id=vendor.id, name="CI", actor="test")
+    monkeypatch.setattr(tokens, "live_tokens_named", lambda *args, **kwargs: [])  # both passed the check
+    with pytest.raises(DomainError, match="A token named CI is in use"):
+        tokens.create_token(db, vendor_id=vendor.id, name="CI", actor="test")
+    db.commit()  # the refusal undid only its own insert
+    assert [(token.id, token.name) for token in db.exec(select(ApiToken))] == [(kept.id, "CI")]
 
 
 def test_a_token_limited_to_a_product_names_it_and_revoking_asks_first(vendor_client, make, vendor, db):
