@@ -98,20 +98,38 @@ def valid_name(name: str, *, max_length: int, field: str = "name") -> str:
     return name
 
 
+HTTP_ADDRESS_RULE = f"Give an http:// or https:// address of at most {URL_MAX:,} characters."
+
+
 def is_web_url(value: str) -> bool:
-    """An http(s) address to enter and keep (the one rule wherever one is entered): at most URL_MAX characters on
-    one line, with no spaces, no user or password before the host (`https://bank.example@evil.example/` shows one
-    host and opens another), a host that can be one (a name IDNA can write, in any script, or an IP address) and a
-    port that is a number above 0."""
+    """An http(s) address to enter and keep (the one rule wherever one is entered): web_url_problem finds none."""
+    return not web_url_problem(value)
+
+
+def web_url_problem(value: str) -> str:
+    """What keeps `value` from being an http(s) address to enter and keep, in words ("" for nothing): at most URL_MAX
+    characters on one line, with no spaces, no user or password before the host (`https://bank.example@evil.example/`
+    shows one host and opens another), a host that can be one (a name IDNA can write, in any script, or an IP
+    address) and a port that is a number above 0. HTTP_ADDRESS_RULE when it is no http(s) address at all, so that a
+    caller can say what else it takes."""
     value = value.strip()
-    if " " in value or not is_single_line(value) or not is_http_address(value):
-        return False
+    if not is_http_address(value):
+        return HTTP_ADDRESS_RULE
+    if " " in value or not is_single_line(value):
+        return "Write the address on one line, without spaces (a space in an address is written %20)."
     parts = urlsplit(value)  # is_http_address has read it
+    if parts.username is not None or parts.password is not None:
+        return ("Leave out the name or password before the host (up to the @): an address that shows one host and "
+                "opens another is refused.")
     try:
         port = parts.port
     except ValueError:
-        return False
-    return port != 0 and parts.username is None and parts.password is None and _is_host(parts.hostname or "")
+        port = 0
+    if port == 0:
+        return "Give a port from 1 to 65535 after the host, or none."
+    if not _is_host(parts.hostname or ""):
+        return f"{parts.hostname or 'The host'} is not a host name or an IP address a browser can open."
+    return ""
 
 
 def is_http_address(value: str) -> bool:

@@ -28,6 +28,33 @@ def test_what_is_no_address_to_keep_is_refused(address):
     assert not is_web_url(address), address
 
 
+@pytest.mark.parametrize(("address", "words"), [
+    ("https://bank.example@evil.example/", "Leave out the name or password before the host"),
+    ("https://acme.test:0/", "Give a port from 1 to 65535"), ("https://acme.test:port/", "Give a port from 1"),
+    ("https://acme.test/a b", "without spaces"), ("https://acme.test/a\tb", "without spaces"),
+    ("https://-acme.test/", "-acme.test is not a host name"), ("acme.example/terms", "Give an http:// or https://"),
+])
+def test_a_refusal_says_what_to_change(address, words):
+    """A kept address an older rule took is refused with its reason when the form that shows it is saved again."""
+    from portal.rules import web_url_problem
+
+    assert words in web_url_problem(address)
+
+
+def test_each_form_of_an_address_names_its_problem(vendor_client, db, vendor):
+    from tests.support.pages import csrf_token
+
+    vendor.site_url = "https://bank.example@evil.example/"  # taken before the rule refused a name before the host
+    db.add(vendor)
+    db.commit()
+    page = vendor_client.get("/vendor/settings/brand").get_data(as_text=True)
+    response = vendor_client.post("/vendor/settings/brand", data={
+        "csrf_token": csrf_token(vendor_client, "/vendor/settings/brand"), "accent_color": "#123456",
+        "support_contact": "", "site_url": vendor.site_url})
+    assert "bank.example@evil.example" in page and response.status_code == 422
+    assert "Leave out the name or password before the host" in response.get_data(as_text=True)
+
+
 class _Vendor:
     name, logo_version, accent_color = "Acme", None, None
 

@@ -20,7 +20,7 @@ from portal.models import (
     Product,
     Vendor,
 )
-from portal.rules import is_web_url
+from portal.rules import HTTP_ADDRESS_RULE, web_url_problem
 
 # MACHINE: a machine activated on a key (the Web API's `...ToMachineCode` methods), by its ActivatedMachine id.
 USER, PRODUCT, KEY, MACHINE = 0, 1, 2, 3
@@ -105,9 +105,12 @@ def _validate(name: str, string_value: str, int_value: int) -> None:
         raise DomainError(f"At most {DATA_STRING_MAX:,} characters.", field="string_value")
     if not INT32[0] <= int_value <= INT32[1]:
         raise DomainError(INT32_WORDS, field="int_value")
-    if name == TERMS_URL and not is_web_url(string_value):
+    problem = web_url_problem(string_value) if name == TERMS_URL else ""
+    if problem == HTTP_ADDRESS_RULE:
         raise DomainError(f"The terms of use need an http:// or https:// address of at most {URL_MAX:,} characters.",
                           field="string_value")
+    if problem:
+        raise DomainError(problem, field="string_value")
 
 
 def list_objects(session: Session, *, vendor_id: int, referencer_type: int = USER, referencer_id: int = 0):

@@ -5,12 +5,13 @@ from wtforms import StringField, TextAreaField, URLField, ValidationError
 
 from portal.forms import at_most, no_control_characters, optional, required, single_line, strip
 from portal.models import FEATURE_NAME_MAX, NAME_MAX, NOTES_MAX, URL_MAX
-from portal.products.services import DOWNLOAD_URL_RULE, valid_download_url
+from portal.products.services import download_url_problem
 
 
 def _download_url(_form, field):
-    if not valid_download_url(field.data or ""):
-        raise ValidationError(DOWNLOAD_URL_RULE)
+    problem = download_url_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 def _feature_field(n: int) -> StringField:

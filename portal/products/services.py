@@ -11,7 +11,7 @@ from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
 from portal.domain import DomainError, NotFound, assign, get_owned
 from portal.keys.services import forget_machines_data
 from portal.models import URL_MAX, ActivatedMachine, LicenseKey, Product, Vendor, feature_label
-from portal.rules import is_web_url
+from portal.rules import HTTP_ADDRESS_RULE, web_url_problem
 
 EDITABLE_FIELDS = ("name", "description", "getting_started", "download_url", *(f"f{n}_name" for n in range(1, 9)))
 
@@ -60,15 +60,18 @@ def count_keys(session: Session, *, product: Product) -> int:
 DOWNLOAD_URL_RULE = f"Give an address that starts with https:// or http://, of at most {URL_MAX:,} characters."
 
 
-def valid_download_url(url: str) -> bool:
-    """Empty, or an http(s) address on one line: the one rule for a product's download link (form and service)."""
-    return not url or (is_web_url(url) and url == url.strip())
+def download_url_problem(url: str) -> str:
+    """What keeps `url` from being a product's download link, in words ("" for nothing): empty, or an http(s) address
+    on one line (the one rule of form and service)."""
+    problem = web_url_problem(url) if url else ""
+    return DOWNLOAD_URL_RULE if problem == HTTP_ADDRESS_RULE or url != url.strip() else problem
 
 
 def _assign(product: Product, fields: dict) -> None:
     """Set the product's fields; a download address must be an http(s) one (it becomes a link on license cards)."""
-    if not valid_download_url(fields.get("download_url", "")):
-        raise DomainError(DOWNLOAD_URL_RULE, field="download_url")
+    problem = download_url_problem(fields.get("download_url", ""))
+    if problem:
+        raise DomainError(problem, field="download_url")
     # Two features shown by one name (an unnamed F2 is "F2") could not be told apart on a key form, a license card
     # or a plan.
     shown = {}

@@ -15,8 +15,8 @@ from portal.dataobjects.services import (
     update_object,
 )
 from portal.domain import DomainError
-from portal.models import URL_MAX, PortalAccount, TermsAcceptance
-from portal.rules import is_http_address, is_web_url
+from portal.models import PortalAccount, TermsAcceptance
+from portal.rules import is_http_address, web_url_problem
 
 
 def usable_terms_url(stored: str | None) -> str | None:
@@ -107,8 +107,9 @@ def change_terms_url(session: Session, *, vendor_id: int, url: str, confirmed: b
     gate reads. A new address asks every customer again, so it is saved only once `confirmed`: until then the
     answer is NEEDS_CONFIRMATION and nothing is written."""
     url = url.strip()
-    if url and not is_web_url(url):
-        raise DomainError(f"Give an http:// or https:// address of at most {URL_MAX:,} characters.", field="url")
+    problem = web_url_problem(url) if url else ""
+    if problem:
+        raise DomainError(problem, field="url")
     data_object = find_by_name(session, vendor_id=vendor_id, name=TERMS_URL)
     if url == (data_object.string_value.strip() if data_object else ""):
         return UNCHANGED

@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from portal.domain import DomainError
 from portal.models import Product
-from portal.products.services import update_product, valid_download_url
+from portal.products.services import download_url_problem, update_product
 from tests.support.pages import post_form
 
 
@@ -52,4 +52,4 @@ def test_the_service_holds_the_same_rule(product, db):
     ("https://", False), ("https://x.example/\tx", False), (" https://x.example/", False),
     ("https://x.example/" + "a" * 2048, False)])
 def test_the_download_address_rule(url, valid):
-    assert valid_download_url(url) is valid
+    assert (download_url_problem(url) == "") is valid
