@@ -155,6 +155,7 @@ class Subscription(StripeScoped, table=True):
     # What keeps the portal from making the key (an unlinked price, bad `skm`), for the vendor to repair.
     problem: str = Field(default="", max_length=PROBLEM_MAX)
     created: datetime = Field(default_factory=utcnow, sa_column=when())
+    # When the read of Stripe that the record holds began: of two reads, the one begun later is kept (billing/sync.py).
     synced_at: datetime = Field(default_factory=utcnow, sa_column=when())
 
     @property

@@ -10,6 +10,7 @@ while Stripe is called."""
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import Executable, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -121,6 +122,7 @@ def handle_event(session: Session, access: StripeAccess, *, connection: StripeCo
     try:
         current, missing = None, ""
         session.commit()  # the caller's lookup ends (it only read): no transaction open while Stripe answers
+        read_at = utcnow()
         if subscription_id is not None:
             try:
                 current = gateway.subscription(subscription_id)
@@ -135,7 +137,7 @@ def handle_event(session: Session, access: StripeAccess, *, connection: StripeCo
                 _note_unseen(session, vendor_id, subscription_id, missing)
             _finish(session, record.id, missing)
             return "ignored"
-        state = StripeSubscription.read(current)
+        state = StripeSubscription.read(current, read_at=read_at)
         synced = sync(session, connection=connection, state=state, actor=f"{ACTOR} {event['id']}",
                       portal_link=portal_link)
         session.commit()
@@ -148,12 +150,13 @@ def handle_event(session: Session, access: StripeAccess, *, connection: StripeCo
     return "done"
 
 
-def settle(session: Session, gateway: Gateway, *, connection: StripeConnection, subscription: dict, actor: str,
-           portal_link: str | None = None, then: Callable[[], Executable] | None = None) -> Subscription:
-    """Sync a subscription (as Stripe has it now) and its key, commit, then write `skm_key_id` back: what every
-    event, refresh, repair and reconcile run does for one subscription. `then` gives a statement committed with
-    the end of the write-back (an event marked done)."""
-    state = StripeSubscription.read(subscription)
+def settle(session: Session, gateway: Gateway, *, connection: StripeConnection, subscription: dict,
+           read_at: datetime, actor: str, portal_link: str | None = None,
+           then: Callable[[], Executable] | None = None) -> Subscription:
+    """Sync a subscription (as Stripe has it now: the read that gave it began at `read_at`) and its key, commit,
+    then write `skm_key_id` back: what every event, refresh, repair and reconcile run does for one subscription.
+    `then` gives a statement committed with the end of the write-back (an event marked done)."""
+    state = StripeSubscription.read(subscription, read_at=read_at)
     synced = sync(session, connection=connection, state=state, actor=actor, portal_link=portal_link)
     session.commit()
     write_back(session, gateway, row=synced.row, state=state, synced=synced, then=then)

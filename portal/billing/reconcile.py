@@ -206,8 +206,9 @@ def repair_subscription(session: Session, access: StripeAccess, *, connection: S
         session.add(row)
     session.commit()
     gateway = access.gateway(connection)
+    read_at = utcnow()
     row = settle(session, gateway, connection=connection, subscription=gateway.subscription(stripe_subscription_id),
-                 actor=actor, portal_link=portal_link)
+                 read_at=read_at, actor=actor, portal_link=portal_link)
     key = session.get(LicenseKey, row.key_id) if row.key_id else None
     if unblock and key is not None and key.block and row.paid_up:
         set_blocked(session, key=key, blocked=False, actor=actor)

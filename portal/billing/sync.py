@@ -1,7 +1,10 @@
 """A subscription record kept to Stripe's current state, and the one key it pays for.
 
 `sync` is given the subscription as Stripe has it now (never an event's old copy), so events may
-come in any order, any number of times: each brings the record and its key to the same state. Exactly one key
+come in any order, any number of times: each brings the record and its key to the same state. Of two reads of one
+subscription, the one that began later is kept, whichever commits last: a delivery that read Stripe before a renewal
+and commits after the renewal's own sync leaves the record and the key as that sync left them (every change in
+Stripe is followed by an event, whose read begins after it). Exactly one key
 per subscription is held by the database: the record is claimed by its unique (vendor, Stripe id) before a key
 is made, the key is made under the record's row lock, and set by a compare-and-set on `key_id IS NULL`.
 """
@@ -62,9 +65,10 @@ class StripeSubscription:
     cancel_at_period_end: bool
     ended_at: datetime | None
     metadata: dict
+    read_at: datetime  # when the read of Stripe that gave it began
 
     @classmethod
-    def read(cls, subscription: dict) -> "StripeSubscription":
+    def read(cls, subscription: dict, *, read_at: datetime) -> "StripeSubscription":
         items = (subscription.get("items") or {}).get("data") or [{}]
         item = items[0]
         price = item.get("price") or {}
@@ -77,7 +81,8 @@ class StripeSubscription:
             item_id=item.get("id") or "", period_end=max(ends) if ends else None,
             trial_end=_moment(subscription.get("trial_end")),
             cancel_at_period_end=bool(subscription.get("cancel_at_period_end")),
-            ended_at=_moment(subscription.get("ended_at")), metadata=subscription.get("metadata") or {})
+            ended_at=_moment(subscription.get("ended_at")), metadata=subscription.get("metadata") or {},
+            read_at=read_at)
 
 
 @dataclass
@@ -189,9 +194,9 @@ def _claim(session: Session, vendor_id: int, stripe_id: str, synced: dict) -> tu
     """The subscription's record, locked until the transaction ends, with the `synced` values set; and its snapshot
     from before them. A new record is inserted with them (its "before" being a new Subscription's defaults).
 
-    No snapshot, and nothing set, when the record has ended and `synced` has not: Stripe never brings an ended
-    subscription back, so that state was read before the one recorded (a refresh, or a delivery, that read Stripe
-    while the cancellation's sync was being committed); the record and its key stand."""
+    No snapshot, and nothing set, when `synced` was read from Stripe before the state the record holds (its
+    `synced_at`, when that read began), or when the record has ended and `synced` has not (Stripe never brings an
+    ended subscription back, so that state too is the older one): the record and its key stand."""
     row = _locked(session, vendor_id, stripe_id)
     if row is None:
         # Made unless another delivery made it first (then this waits for its transaction to end): either way the row
@@ -204,7 +209,7 @@ def _claim(session: Session, vendor_id: int, stripe_id: str, synced: dict) -> tu
         if made is not None:
             return made, snapshot(fresh) | {"id": made.id}
         row = _locked(session, vendor_id, stripe_id)
-    if row.status in ENDED and synced["status"] not in ENDED:
+    if synced["synced_at"] < row.synced_at or row.status in ENDED and synced["status"] not in ENDED:
         return row, None
     before = snapshot(row)
     for name, value in synced.items():
@@ -342,13 +347,13 @@ def sync(session: Session, *, connection: StripeConnection, state: StripeSubscri
                   "status": state.status, "current_period_end": state.period_end,
                   "trial_end": state.trial_end, "cancel_at_period_end": state.cancel_at_period_end,
                   "ended_at": state.ended_at, "problem": plan.problem, "stripe_price_id": _id(state.price),
-                  "synced_at": utcnow()}
+                  "synced_at": state.read_at}
         if plan.product is not None:
             synced["product_id"] = plan.product.id
         if customer is not None:  # else a Stripe customer deleted and never known here: the record keeps its own
             synced["customer_id"] = customer.id
         row, before = _claim(session, vendor_id, state.id, synced)
-        if before is None:  # an older state than the record's: nothing to change
+        if before is None:  # an older read than the record's: nothing to change
             key = session.get(LicenseKey, row.key_id) if row.key_id else None
             return Synced(row, key.key_number if key is not None else None, link)
         key = _keep_key(session, row, state, plan, customer, connection, actor, portal_link, before)

@@ -25,7 +25,7 @@ from portal.billing_models import (
     scope_of,
 )
 from portal.domain import DomainError
-from portal.models import Customer, LicenseKey, Product
+from portal.models import Customer, LicenseKey, Product, utcnow
 from portal.subscriptions.calls import MissingInStripe, stripe_call
 from portal.subscriptions.checkouts import (
     checkout_marks,
@@ -338,6 +338,7 @@ def refresh(session: Session, access: StripeAccess, *, vendor_id: int, customer_
     if stripe_customer is None:
         return 0
     gateway = access.gateway(connection)
+    read_at = utcnow()
     try:
         found = stripe_call(session, gateway.subscriptions, customer=stripe_customer)
     except MissingInStripe:
@@ -345,8 +346,8 @@ def refresh(session: Session, access: StripeAccess, *, vendor_id: int, customer_
             return 0
         raise
     for subscription in found:
-        stripe_call(session, settle, session, gateway, connection=connection, subscription=subscription, actor=actor,
-                    portal_link=portal_link)
+        stripe_call(session, settle, session, gateway, connection=connection, subscription=subscription,
+                    read_at=read_at, actor=actor, portal_link=portal_link)
     # Deleted in Stripe's dashboard (which cancelled its subscriptions): the next Subscribe makes a new Stripe customer.
     if found and all(_of_a_deleted_customer(subscription) for subscription in found):
         _forget(session, connection, stripe_customer)

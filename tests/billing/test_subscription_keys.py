@@ -218,7 +218,7 @@ def test_a_cancelled_subscription_blocks_the_key_when_the_vendor_says_so(shop, c
         connection = session.exec(select(StripeConnection)).one()
         gateway = shop.access.gateway(connection)
         settle(session, gateway, connection=connection, subscription=gateway.subscription(subscription["id"]),
-               actor="refresh")
+               read_at=utcnow(), actor="refresh")
     shop.db.expire_all()
     assert not shop.key().block
 
