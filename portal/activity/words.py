@@ -15,6 +15,7 @@ _ACTIONS = {
     "key.renewal_stopped": "Renewal stopped",
     "key.renewal_set": "Set to renew",
     "subscription.key_not_taken": "Key named in Stripe not taken (another customer's)",
+    "subscription.key_replaced": "Key replaced by hand",
     "key.renewal_unpaid": "Renewal payment failed",
     "key.changed": "Key changed",
     "key.blocked_expired": "Blocked at expiry",
@@ -253,7 +254,8 @@ ACTIONS = (
     "data_object.added", "data_object.updated", "data_object.deleted",
     "stripe.connected", "stripe.disconnected", "stripe.policy_changed", "stripe_price.linked", "stripe_price.created",
     "stripe_price.changed", "stripe_price.offered", "stripe_price.withdrawn", "stripe_price.unlinked",
-    "subscription.synced", "subscription.key_not_taken", "api_token.created", "api_token.revoked",
+    "subscription.synced", "subscription.key_not_taken", "subscription.key_replaced",
+    "api_token.created", "api_token.revoked",
     "vendor.registered", "vendor.settings_changed", "vendor_user.password_changed",
 )
 SUBJECT_TYPES = ("key", "customer", "product", "data_object", "subscription", "api_token", "vendor")

@@ -14,6 +14,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from portal.audit import record_change
 from portal.billing.connection import StripeAccess, know_the_account
 from portal.billing.events import TEMP_VAR, handle_event, settle, subscription_named_by
 from portal.billing.gateway import StripeRefused, StripeUnavailable
@@ -184,9 +185,20 @@ def _fix_wrong_key(session: Session, row: Subscription, actor: str) -> None:
         if not key.block:
             set_blocked(session, key=key, blocked=True, actor=actor)
         delete_objects_of(session, vendor_id=row.vendor_id, referencer_type=KEY, referencer_ids=[key.id])
-        row.key_id, row.blocked_for = None, ""
+        _key_replaced(session, row, None, actor)
     elif key.customer_id != row.customer_id and row.customer_id is not None:
         change_customer(session, key=key, customer_id=row.customer_id, actor=actor)
+
+
+def _key_replaced(session: Session, row: Subscription, key_id: int | None, actor: str) -> None:
+    """The subscription pays for another key from now on (None: the sync makes the right one), in the trail: the
+    sync that follows records the record as it finds it, after this change."""
+    before = {"key_id": row.key_id, "blocked_for": row.blocked_for}
+    row.key_id, row.key_written, row.blocked_for = key_id, False, ""
+    session.add(row)
+    record_change(session, vendor_id=row.vendor_id, actor=actor, action="subscription.key_replaced",
+                  subject_type="subscription", subject_id=row.id, before=before,
+                  after={"key_id": key_id, "blocked_for": ""})
 
 
 def repair_subscription(session: Session, access: StripeAccess, *, connection: StripeConnection,
@@ -262,8 +274,7 @@ def attach_key(session: Session, access: StripeAccess, *, connection: StripeConn
                     referencer_id=key.id) is None:
         add_object(session, vendor_id=row.vendor_id, name=STRIPE_MANAGED, string_value=row.stripe_subscription_id,
                    referencer_type=KEY, referencer_id=key.id, actor=actor)
-    row.key_id, row.key_written, row.blocked_for = key.id, False, ""
-    session.add(row)
+    _key_replaced(session, row, key.id, actor)
     session.commit()
     return repair_subscription(session, access, connection=connection,
                                stripe_subscription_id=row.stripe_subscription_id, actor=actor, portal_link=None)
@@ -305,7 +316,8 @@ def reconcile(session: Session, access: StripeAccess, *, connection: StripeConne
         summary.found[finding.kind] = summary.found.get(finding.kind, 0) + 1
     if dry_run:
         return summary
-    # A key the vendor blocked by hand stays blocked: only the portal's own blocks are lifted without a click.
+    # A key the vendor blocked by hand stays blocked (whatever else its subscription needs): the sync lifts only the
+    # portal's own blocks ("payment", "canceled") of a paid-up subscription, and a repair here unblocks nothing.
     by_hand = {f.stripe_id for f in findings if f.kind == "blocked"
                and f.subscription.blocked_for not in ("payment", "canceled")}
     targets = ({d.stripe_id for d in found if d.subscription is not None} | {f.stripe_id for f in findings}) - by_hand
@@ -313,7 +325,7 @@ def reconcile(session: Session, access: StripeAccess, *, connection: StripeConne
     for stripe_id in sorted(targets):
         _try(session, summary, stripe_id, lambda stripe_id=stripe_id: repair_subscription(
             session, access, connection=connection, stripe_subscription_id=stripe_id, actor=actor,
-            portal_link=portal_link, fix_key=stripe_id in wrong, unblock=True))
+            portal_link=portal_link, fix_key=stripe_id in wrong))
         step(stripe_id)
     for drift in found:
         if drift.customer is not None:

@@ -82,10 +82,11 @@ def check_now():
 @blueprint.route("/<int:subscription_id>/repair", methods=["POST"])
 def repair(subscription_id: int):
     row = get_owned(get_session(), Subscription, subscription_id, vendor_id=g.vendor_id)
-    fix_key = request.form.get("remake") == "1"
+    # Only "Unblock" unblocks: a key the vendor blocked by hand stays so through "Write the metadata" and the rest.
+    fix_key, unblock = request.form.get("remake") == "1", request.form.get("unblock") == "1"
     return _repairing(lambda session, connection: reconcile.repair_subscription(
         session, _access(), connection=connection, stripe_subscription_id=row.stripe_subscription_id,
-        actor=current_user.actor, portal_link=_portal_link(session), fix_key=fix_key, unblock=True),
+        actor=current_user.actor, portal_link=_portal_link(session), fix_key=fix_key, unblock=unblock),
         f"Repaired {row.stripe_subscription_id}.")
 
 

@@ -1,6 +1,7 @@
 """Drift between Stripe and the keys: found, shown in words, repaired in one click or by `flask stripe reconcile`,
 and a second repair changes nothing."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,7 @@ from sqlmodel import select
 
 from portal.billing import reconcile
 from portal.billing_models import StripeDrift, Subscription
-from portal.models import Customer, LicenseKey
+from portal.models import AuditEvent, Customer, LicenseKey
 from tests.billing.conftest import TEMP_VAR
 from tests.support.pages import csrf_token
 from tests.support.world import db_rows
@@ -70,11 +71,48 @@ def test_a_key_blocked_while_paid_up_is_unblocked(shop, customer, vendor_client)
         set_blocked(session, key=session.get(type(shop.key()), shop.key().id), blocked=True, actor="test")
         session.commit()
     page = vendor_client.get(ATTENTION).get_data(as_text=True)
-    assert "is blocked while the subscription is paid up" in page
+    assert "is blocked while the subscription is paid up" in page and 'name="unblock" value="1"' in page
     record = shop.db.exec(select(Subscription)).one()
     vendor_client.post(f"/vendor/subscriptions/{record.id}/repair",
-                       data={"csrf_token": csrf_token(vendor_client, ATTENTION)})
+                       data={"csrf_token": csrf_token(vendor_client, ATTENTION), "unblock": "1"})
     assert not shop.key().block
+
+
+def test_a_key_blocked_by_hand_stays_blocked_through_other_repairs(shop, customer, vendor_client, monkeypatch):
+    """Blocked (a chargeback, abuse) while Stripe has still to be told its ID: "Write the metadata" and the hourly
+    reconcile write it, and unblock nothing."""
+    from portal.billing.gateway import Gateway, StripeUnavailable
+    from portal.billing_models import StripeConnection
+    from portal.keys.services import set_blocked
+    from tests.billing.conftest import app_session
+
+    real = Gateway.update_subscription_metadata
+
+    def away(self, *args, **kwargs):
+        raise StripeUnavailable("Stripe is away")
+
+    monkeypatch.setattr(Gateway, "update_subscription_metadata", away)
+    subscription = shop.subscribe(customer=customer)
+    shop.settle()
+    monkeypatch.setattr(Gateway, "update_subscription_metadata", real)
+    with app_session(shop.app) as session:
+        set_blocked(session, key=session.get(LicenseKey, shop.key().id), blocked=True, actor="vendor_user:1 owner")
+        session.commit()
+    record = shop.db.exec(select(Subscription)).one()
+    assert not record.key_written and "Write the metadata" in vendor_client.get(ATTENTION).get_data(as_text=True)
+    vendor_client.post(f"/vendor/subscriptions/{record.id}/repair",
+                       data={"csrf_token": csrf_token(vendor_client, ATTENTION)})
+    shop.db.expire_all()
+    assert shop.key().block and shop.db.get(Subscription, record.id).key_written
+    with app_session(shop.app) as session:  # and the periodic run, written back again from scratch
+        session.get(Subscription, record.id).key_written = False
+        session.commit()
+        reconcile.reconcile(session, shop.access, connection=session.exec(select(StripeConnection)).one(),
+                            dry_run=False, actor="stripe reconcile", portal_link=None)
+    shop.db.expire_all()
+    assert shop.key().block and shop.db.get(Subscription, record.id).key_written
+    assert shop.stripe.subscriptions.retrieve(subscription["id"]).to_dict()["metadata"]["skm_key_id"] == str(
+        shop.key().key_number)
 
 
 def test_a_key_is_attached_by_hand(shop, customer, vendor_client, make, unsettled):
@@ -97,6 +135,46 @@ def test_a_key_is_attached_by_hand(shop, customer, vendor_client, make, unsettle
     assert metadata["skm_key_id"] == str(mine.key_number)
     attached, replaced = (shop.db.get(LicenseKey, key_id) for key_id in (mine.id, made))
     assert attached.customer_id == customer.id and not attached.block and replaced.block
+    trail = vendor_client.get(f"/vendor/activity/?type=subscription&id={record.id}").get_data(as_text=True)
+    assert "Key replaced by hand" in trail and "owner@" in trail
+    (change,) = shop.db.exec(select(AuditEvent).where(AuditEvent.action == "subscription.key_replaced")).all()
+    assert (json.loads(change.before)["key_id"], json.loads(change.after)["key_id"]) == (made, mine.id)
+
+
+def test_a_key_moved_to_another_customer_or_product_is_put_right(shop, customer, vendor_client, make, vendor):
+    """'Make the right key': a key given to another customer goes back to the subscriber; a key of another product
+    is ended and the subscription gets a key of its own product, each in the trail."""
+    from tests.billing.conftest import app_session
+
+    shop.subscribe(customer=customer)
+    shop.settle()
+    record, first = shop.db.exec(select(Subscription)).one(), shop.key()
+    other, elsewhere = make.customer(vendor, name="Someone Else"), make.product(vendor, name="Other App")
+    with app_session(shop.app) as session:
+        session.get(LicenseKey, first.id).customer_id = other.id
+        session.commit()
+    assert "belongs to another product or customer" in vendor_client.get(ATTENTION).get_data(as_text=True)
+
+    def make_right():
+        page = vendor_client.get(ATTENTION).get_data(as_text=True)
+        assert 'name="remake" value="1"' in page and "Make the right key" in page
+        return vendor_client.post(f"/vendor/subscriptions/{record.id}/repair", data={
+            "csrf_token": csrf_token(vendor_client, ATTENTION), "remake": "1"})
+
+    assert make_right().status_code == 303
+    shop.db.expire_all()
+    assert shop.key().customer_id == customer.id and shop.db.get(Subscription, record.id).key_id == first.id
+    with app_session(shop.app) as session:
+        session.get(LicenseKey, first.id).product_id = elsewhere.id
+        session.commit()
+    assert make_right().status_code == 303
+    shop.db.expire_all()
+    now = shop.db.get(Subscription, record.id)
+    made = shop.db.get(LicenseKey, now.key_id)
+    assert made.id != first.id and made.product_id == shop.product.id and shop.db.get(LicenseKey, first.id).block
+    replaced = shop.db.exec(select(AuditEvent).where(AuditEvent.action == "subscription.key_replaced")).one()
+    assert (json.loads(replaced.before)["key_id"], json.loads(replaced.after)["key_id"]) == (first.id, None)
+    assert "Nothing needs attention" in vendor_client.get(ATTENTION).get_data(as_text=True)
 
 
 def test_reconcile_lists_drift_in_a_dry_run_then_repairs_it_all(app, shop, customer, runner, unsettled):
