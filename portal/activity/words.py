@@ -16,6 +16,7 @@ _ACTIONS = {
     "key.renewal_set": "Set to renew",
     "subscription.key_not_taken": "Key named in Stripe not taken (another customer's)",
     "subscription.key_replaced": "Key replaced by hand",
+    "subscription.key_named": "Key named in Stripe taken in place of the portal's",
     "key.renewal_unpaid": "Renewal payment failed",
     "key.changed": "Key changed",
     "key.blocked_expired": "Blocked at expiry",
@@ -254,7 +255,7 @@ ACTIONS = (
     "data_object.added", "data_object.updated", "data_object.deleted",
     "stripe.connected", "stripe.disconnected", "stripe.policy_changed", "stripe_price.linked", "stripe_price.created",
     "stripe_price.changed", "stripe_price.offered", "stripe_price.withdrawn", "stripe_price.unlinked",
-    "subscription.synced", "subscription.key_not_taken", "subscription.key_replaced",
+    "subscription.synced", "subscription.key_not_taken", "subscription.key_replaced", "subscription.key_named",
     "api_token.created", "api_token.revoked",
     "vendor.registered", "vendor.settings_changed", "vendor_user.password_changed",
 )

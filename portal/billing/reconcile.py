@@ -144,6 +144,11 @@ def find_drift(session: Session, *, connection: StripeConnection, subscriptions:
                 metadata.get("skm_key_id") != str(known_keys.get(record.key_id)):
             found.append(Drift("unknown_key", subscription["id"], f"skm_key_id {metadata.get('skm_key_id')} names "
                                "no key of this subscription here.", subscription))
+        elif record.key_written and metadata.get("skm_key_globalid") not in (None, "", str(record.key_id)):
+            # Named by the vendor's own code after the portal made the key, and not one the subscription could take.
+            found.append(Drift("unknown_key", subscription["id"], f"skm_key_globalid {metadata['skm_key_globalid']} "
+                               f"names another key than this subscription's (GlobalId {record.key_id}).",
+                               subscription))
     for customer in customers:
         if not (customer.get("metadata") or {}).get("skm_customer_id") and not customer.get("deleted"):
             found.append(Drift("customer_unlinked", customer["id"], f"The Stripe customer {customer.get('email') or ''}"

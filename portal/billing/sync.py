@@ -12,13 +12,12 @@ is made, the key is made under the record's row lock, and set by a compare-and-s
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from portal.audit import record_change, recorded_together, snapshot
+from portal.billing.named_keys import named_key, renamed_key, take_key
 from portal.billing.skm import Skm, features_of, parse_skm
 from portal.billing_models import (
     ENDED,
@@ -31,10 +30,10 @@ from portal.billing_models import (
 )
 from portal.customers.services import create_customer, customer_by_email, one_customer_per_email
 from portal.dataobjects.services import KEY, add_object
-from portal.domain import DomainError, find_owned, one_at_a_time
+from portal.domain import find_owned, one_at_a_time
 from portal.keys.managed import STRIPE_MANAGED
 from portal.keys.notify import mail_new_license
-from portal.keys.services import KeySettings, change_customer, change_details, create_key, renew_key, set_blocked
+from portal.keys.services import KeySettings, change_details, create_key, renew_key, set_blocked
 from portal.models import Customer, LicenseKey, Product, utcnow
 from portal.rules import normalize_email
 
@@ -218,18 +217,6 @@ def _claim(session: Session, vendor_id: int, stripe_id: str, synced: dict) -> tu
     return row, before
 
 
-def _take_key(session: Session, row: Subscription, key_id: int) -> None:
-    """The record's key set by a compare-and-set on `key_id IS NULL` (a plain table UPDATE: the loaded record is
-    given the values it now holds, so that no second UPDATE follows at the flush)."""
-    table = Subscription.__table__
-    taken = session.execute(update(table).where(table.c.id == row.id, table.c.key_id.is_(None))
-                            .values(key_id=key_id, key_written=False)).rowcount
-    if taken != 1:
-        raise DomainError("The subscription's key was set by another delivery.")
-    set_committed_value(row, "key_id", key_id)
-    set_committed_value(row, "key_written", False)
-
-
 def _renews(state: StripeSubscription) -> datetime | None:
     return state.period_end if state.status in RENEWING and not state.cancel_at_period_end else None
 
@@ -242,38 +229,9 @@ def _make_key(session: Session, row: Subscription, state: StripeSubscription, pl
     key = create_key(session, product=plan.product, settings=settings, actor=actor)
     add_object(session, vendor_id=row.vendor_id, name=STRIPE_MANAGED, string_value=state.item_id or state.id,
                referencer_type=KEY, referencer_id=key.id, actor=actor, owner_is_new=True)
-    _take_key(session, row, key.id)
+    take_key(session, row, key.id)
     mail_new_license(session, key=key, portal_link=portal_link)
     return key
-
-
-def _named_key(session: Session, row: Subscription, state: StripeSubscription, plan: Plan,
-               customer: Customer | None, actor: str) -> LicenseKey | None:
-    """The key Stripe's metadata already names (`skm_key_globalid`, else `skm_key_id` in the plan's product), when
-    it is this vendor's, of the plan's product, no other subscription's and no other customer's than the
-    subscriber: a subscription made by the vendor's own code, or carried over from Cryptolens, keeps its key, and a
-    key of no customer becomes the subscriber's (one naming another customer's key gets a key of its own, rather
-    than paying for theirs, and the trail says so). Taken with the same compare-and-set as a new key."""
-    metadata = state.metadata
-    found = None
-    if str(metadata.get("skm_key_globalid", "")).isdecimal() and int(metadata["skm_key_globalid"]) < 2**31:
-        found = find_owned(session, LicenseKey, int(metadata["skm_key_globalid"]), vendor_id=row.vendor_id)
-    elif str(metadata.get("skm_key_id", "")).isdecimal() and int(metadata["skm_key_id"]) < 2**31:
-        found = session.exec(select(LicenseKey).where(LicenseKey.product_id == plan.product.id,
-                                                      LicenseKey.key_number == int(metadata["skm_key_id"]))).first()
-    if found is None or found.product_id != plan.product.id:
-        return None
-    if found.customer_id is not None and (customer is None or found.customer_id != customer.id):
-        record_change(session, vendor_id=row.vendor_id, actor=actor, action="subscription.key_not_taken",
-                      subject_type="subscription", subject_id=row.id, before=None,
-                      after={"key": found.key_number, "customer_id": found.customer_id})
-        return None
-    if session.exec(select(Subscription.id).where(Subscription.key_id == found.id)).first() is not None:
-        return None
-    _take_key(session, row, found.id)
-    if found.customer_id is None and customer is not None:
-        change_customer(session, key=found, customer_id=customer.id, actor=actor)
-    return found
 
 
 def overdue(row: Subscription, key: LicenseKey, now: datetime) -> bool:
@@ -301,8 +259,11 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
         block_for(session, row, key, "switched", actor)  # a plan of another product: a new key, the old one ends
         row.key_id, row.blocked_for, key = None, "", None
         session.flush()
-    if key is None and plan.product is not None:
-        key = _named_key(session, row, state, plan, customer, actor)
+    if plan.product is not None:  # a key Stripe's metadata names (portal/billing/named_keys.py)
+        named = (named_key(session, row, state.metadata, plan.product, customer, state.item_id or state.id, actor)
+                 if key is None else renamed_key(session, row, key, state.metadata, plan.product, customer,
+                                                 state.item_id or state.id, actor))
+        key = named or key
     if key is None:
         if state.status not in KEYED or plan.product is None or customer is None:
             return None
