@@ -154,7 +154,7 @@ def association(customer_id: int):
                "disable": "Association turned off; the link no longer works."}[action]
     if is_htmx():
         return render("customers/_association.html", customer=customer, link=_association_link(customer),
-                      message=message)
+                      accounts=services.portal_accounts_of(session, customer=customer), message=message)
     flash(message, "success")
     return redirect(url_for("customers.show", customer_id=customer.id), code=303)
 

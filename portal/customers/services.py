@@ -32,8 +32,15 @@ EDITABLE_FIELDS = (
 
 
 class LinkNotValid(DomainError):
+    def __init__(self, message: str = "This link is not valid."):
+        super().__init__(message)
+
+
+class OneLoginOnly(LinkNotValid):
+    """A valid link to a customer that has the one portal login it may have (AllowMultipleUserAssociation off)."""
+
     def __init__(self):
-        super().__init__("This link is not valid.")
+        super().__init__("This customer has its portal login already, and may have only one.")
 
 
 def get_customer(session: Session, *, vendor_id: int, customer_id: int) -> Customer:
@@ -260,11 +267,18 @@ def check_association_link(session: Session, *, vendor_id: int, customer_id: str
     code = association_code(customer, encryptor)
     if code is None or not same_secret(auth, code) or not link_usable(customer):
         raise LinkNotValid()
+    if not customer.allow_multiple_user_association and _has_login(session, customer):
+        raise OneLoginOnly()
     return customer
 
 
+def _has_login(session: Session, customer: Customer) -> bool:
+    return session.exec(select(PortalAccount.id).where(PortalAccount.customer_id == customer.id)).first() is not None
+
+
 def claim_association_link(session: Session, *, customer: Customer) -> None:
-    """Use the link once, atomically: of two simultaneous uses of a single-use link exactly one wins."""
+    """Use the link, atomically: of two simultaneous uses of a single-use link exactly one wins, and a customer that
+    may have one portal login is joined only while it has none (OneLoginOnly)."""
     statement = (
         update(Customer)
         .where(Customer.id == customer.id, Customer.enable_customer_association.is_(True),
@@ -272,6 +286,8 @@ def claim_association_link(session: Session, *, customer: Customer) -> None:
         .values(association_used_at=utcnow())
     )
     if not customer.allow_multiple_user_association:
-        statement = statement.where(Customer.association_used_at.is_(None))
+        logins = select(PortalAccount.id).where(PortalAccount.customer_id == customer.id)
+        statement = statement.where(Customer.association_used_at.is_(None), ~logins.exists())
     if session.execute(statement).rowcount != 1:
-        raise LinkNotValid()
+        raise OneLoginOnly() if not customer.allow_multiple_user_association and _has_login(session, customer) \
+            else LinkNotValid()

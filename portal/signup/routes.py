@@ -1,10 +1,10 @@
 """The portal's ways in: the generic sign-up page and the association link."""
 
-from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
 
 from portal.accounts import services as accounts
 from portal.accounts import sessions
-from portal.customers.services import LinkNotValid, check_association_link
+from portal.customers.services import LinkNotValid, OneLoginOnly, check_association_link
 from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
@@ -56,6 +56,14 @@ def sign_up():
     return render_template("signup/sign_up.html", form=form, vendor=g.vendor), status
 
 
+def _link_not_valid(refusal: LinkNotValid):
+    """A used, replaced or mistyped link is a 404 (the rate limit counts it as a guess); a valid one to a customer
+    that has the one login it may have says so, as a 409."""
+    if isinstance(refusal, OneLoginOnly):
+        return render_template("signup/link_not_valid.html", vendor=g.vendor, one_login_only=True), 409
+    return render_template("signup/link_not_valid.html", vendor=g.vendor), 404
+
+
 @blueprint.route("/Associate", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per minute; 200 per day", deduct_when=_link_guess_failed)
@@ -66,8 +74,8 @@ def associate():
     try:
         customer = check_association_link(session, vendor_id=g.vendor.id, customer_id=request.args.get("id", ""),
                                           auth=request.args.get("auth", ""), encryptor=encryptor)
-    except LinkNotValid:
-        return render_template("signup/link_not_valid.html", vendor=g.vendor), 404
+    except LinkNotValid as refusal:
+        return _link_not_valid(refusal)
     new_form, existing_form = AssociateNewForm(prefix="new"), AssociateExistingForm(prefix="existing")
     if request.method == "GET":  # the invited customer's own details, as the vendor has them, to keep or change
         new_form.name.data, new_form.email.data = customer.name, customer.email
@@ -89,9 +97,9 @@ def associate():
             if account is None:
                 raise DomainError("That e-mail and password do not match an account.")
             services.associate_existing_account(session, customer=customer, account=account, ip=client_ip())
-        except LinkNotValid:
+        except LinkNotValid as refusal:
             session.rollback()
-            return render_template("signup/link_not_valid.html", vendor=g.vendor), 404
+            return _link_not_valid(refusal)
         except DomainError as error:
             session.rollback()
             show_on_form(form, error)
@@ -133,9 +141,9 @@ def confirm():
     except accounts.TokenNotValid:  # used, expired or mistyped: a 404 (counted as a guess), saying what to do
         session.rollback()
         return render_template("signup/confirm_link_not_valid.html", vendor=g.vendor), 404
-    except LinkNotValid:
+    except LinkNotValid as refusal:
         session.rollback()
-        abort(404)
+        return _link_not_valid(refusal)
     except DomainError as refusal:
         session.rollback()
         if refusal.field != "password":  # the e-mail got a login meanwhile

@@ -210,3 +210,36 @@ def test_a_signup_record_with_a_stripe_customer_is_not_folded_in(make, vendor, i
     db.expire_all()
     assert db.get(PortalAccount, account.id).customer_id == own.id and db.get(Customer, own.id) is not None
     assert client.get(link).status_code == 200, "a refused join must not use the link up"
+
+
+def test_a_customer_of_one_login_lets_nobody_else_in_until_it_is_detached(
+        vendor_client, client, app, make, vendor, invited, link, db, mailbox):
+    """"One portal login at most" (AllowMultipleUserAssociation off) holds for new links too: a link made anew
+    after the first login joined lets nobody else in."""
+    create_login(client, link, mailbox=mailbox)
+    page = f"/vendor/customers/{invited.id}"
+    post_form(vendor_client, f"{page}/association", {"action": "regenerate"}, page=page)
+    shown = vendor_client.get(page).get_data(as_text=True)
+    assert "Has its portal login" in shown and "ada@example.test" in shown and "allow more than one login" in shown
+    new_link = make.association_link(vendor, invited)
+    stranger = app.test_client()
+    refused = stranger.get(new_link)
+    assert refused.status_code == 409 and "has its login already" in refused.get_data(as_text=True)
+    make.account(vendor, make.customer(vendor, origin="signup"), email="charles@example.test")
+    assert join_with(stranger, new_link, "charles@example.test").status_code == 409
+    assert db.exec(select(func.count()).select_from(PortalAccount)
+                   .where(PortalAccount.customer_id == invited.id)).one() == 1
+    account = db.exec(select(PortalAccount).where(PortalAccount.customer_id == invited.id)).one()
+    post_form(vendor_client, f"{page}/accounts/{account.id}/detach", {}, page=page)
+    assert stranger.get(new_link).status_code == 200  # its one login gone, the link lets the next one in
+
+
+def test_of_two_logins_asked_for_through_one_link_the_second_is_refused_when_confirmed(
+        app, vendor, invited, link, db, mailbox):
+    first, second = app.test_client(), app.test_client()
+    for client, email in ((first, "ada@example.test"), (second, "charles@example.test")):
+        assert ask_for_login(client, link, email).status_code == 200
+    assert confirm_from_mail(first, mailbox, "ada@example.test").status_code == 303
+    refused = confirm_from_mail(second, mailbox, "charles@example.test")
+    assert refused.status_code == 409 and "has its login already" in refused.get_data(as_text=True)
+    assert [account.email for account in db.exec(select(PortalAccount))] == ["ada@example.test"]
