@@ -2,8 +2,6 @@
 Stripe's Billing Portal to manage billing, and a refresh from Stripe. Pages read the local records; only the
 refresh, Checkout and the Billing Portal call Stripe."""
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 
@@ -35,6 +33,7 @@ from portal.subscriptions.checkouts import (
     trial_keeper,
     trial_left,
 )
+from portal.subscriptions.portal_configurations import before_terms_configuration, plans_configuration
 
 TEMP_VALUE = "This parameter will replaced with 'skm_key_id'"
 log = logging.getLogger(__name__)
@@ -283,43 +282,17 @@ def _end_quietly(session: Session, gateway: Gateway, checkout: dict) -> None:
         log.warning("Checkout %s, replaced by a newer one, could not be ended now", checkout["id"])
 
 
-# A Billing Portal for a subscriber who has not accepted the vendor's new terms: they may cancel, see invoices and
-# change their card, not start paying for another plan (which would be agreeing to the old terms anew).
-BEFORE_TERMS = {"skm_portal": "before_terms_accepted"}
-_BEFORE_TERMS_FEATURES = {"subscription_cancel": {"enabled": True, "mode": "at_period_end"},
-                          "payment_method_update": {"enabled": True}, "invoice_history": {"enabled": True},
-                          "subscription_update": {"enabled": False}}
-
-
-def _before_terms_configuration(session: Session, gateway: Gateway, connection: StripeConnection) -> str:
-    """The account's active configuration for BEFORE_TERMS, made the first time it is needed with the default one's
-    business details (headline, privacy and terms links), and found by its metadata after that. The idempotency key
-    keeps two first clicks at once to one. Stripe answers a key used within a day with its first answer, and refuses
-    it for other parameters, so the key names what is asked for and the last one the vendor switched off."""
-    configurations = stripe_call(session, gateway.billing_portal_configurations)
-    ours = [c for c in configurations if (c.get("metadata") or {}).items() >= BEFORE_TERMS.items()]
-    found = next((c["id"] for c in ours if c.get("active")), None)
-    if found is not None:
-        return found
-    default = next((c for c in configurations if c.get("is_default") and c.get("active")), {})
-    asked = {"features": _BEFORE_TERMS_FEATURES, "metadata": BEFORE_TERMS, "business_profile": {
-        name: value for name, value in (default.get("business_profile") or {}).items() if value}}
-    after = max((c.get("created") or 0, c["id"]) for c in ours)[1] if ours else "none"
-    digest = hashlib.sha256(json.dumps([asked, after], sort_keys=True).encode()).hexdigest()[:24]
-    return stripe_call(session, gateway.create_billing_portal_configuration, **asked, idempotency_key=(
-        f"skm-portal-before-terms-{connection.vendor_id}-{'live' if connection.livemode else 'test'}-{digest}"))["id"]
-
-
 def billing_portal_url(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,
                        return_url: str, terms_accepted: bool = True) -> str:
-    """Stripe's Billing Portal for the customer; limited to cancelling and paying (BEFORE_TERMS) while they have not
-    accepted the vendor's current terms."""
+    """Stripe's Billing Portal for the customer, where the plans to switch to are those offered here; limited to
+    cancelling and paying while they have not accepted the vendor's current terms (portal_configurations.py)."""
     connection = _connection(session, vendor_id)
     stripe_customer = stripe_customer_id_of(session, connection=connection, customer_id=customer_id)
     if stripe_customer is None:
         raise DomainError("You have no billing with us yet.")
     gateway = access.gateway(connection)
-    configuration = "" if terms_accepted else _before_terms_configuration(session, gateway, connection)
+    configuration = (plans_configuration if terms_accepted else before_terms_configuration)(session, gateway,
+                                                                                            connection)
     try:
         return stripe_call(session, gateway.create_billing_portal_session, customer=stripe_customer,
                            return_url=return_url, configuration=configuration)["url"]

@@ -562,7 +562,7 @@ def _switch_refused(shop, billing_session: str, record: Subscription) -> None:
 
 def _limited_configurations(shop) -> list:
     return [c for c in shop.stripe.billing_portal.configurations.list(params={"limit": 100}).data
-            if "skm_portal" in c.metadata]
+            if c.metadata.to_dict().get("skm_portal") == "before_terms_accepted"]
 
 
 def test_before_accepting_new_terms_billing_opens_for_cancelling_and_paying_not_for_another_plan(
