@@ -137,7 +137,10 @@ def _subscription_id() -> str:
 
 @blueprint.route("/Subscriptions/Welcome")
 def welcome():
-    """Where Checkout returns: "Setting up your license…", then the key's card as soon as the key exists."""
+    """Where Checkout returns: "Setting up your license…", then the key's card as soon as the key exists. Without a
+    Checkout named, there is nothing to wait for: the subscriptions page."""
+    if not _checkout_id():
+        return redirect(url_for("subscriptions.index"), code=303)
     return render_template("subscriptions/welcome.html", vendor=g.vendor, checkout_id=_checkout_id(),
                            started=int(utcnow().timestamp()), first_ask=True)
 
@@ -149,7 +152,7 @@ def welcome_status():
     session = get_session()
     started = request.args.get("started", type=int) or int(utcnow().timestamp())
     waited = int(utcnow().timestamp()) - started
-    subscription_id, record, error = _subscription_id(), None, None
+    subscription_id, record, error, unpaid = _subscription_id(), None, None, None
     try:
         if not subscription_id and _checkout_id():
             if not _stripe_call_allowed():
@@ -160,13 +163,15 @@ def welcome_status():
         if subscription_id:
             record = services.subscription_record(session, vendor_id=g.vendor.id, customer_id=g.customer.id,
                                                   stripe_subscription_id=subscription_id)
+    except services.NoFinishedCheckout as refusal:
+        unpaid = refusal.message
     except DomainError as problem:
         error = problem.message
     licenses = [found for found in licenses_of(session, customer_id=g.customer.id)
                 if record is not None and found.key.id == record.key_id]
     return render("subscriptions/_welcome_status.html", vendor=g.vendor, customer=g.customer, licenses=licenses,
                   checkout_id=_checkout_id(), subscription_id=subscription_id, started=started,
-                  late=waited >= WAIT_SECONDS, error=error, now=utcnow())
+                  late=waited >= WAIT_SECONDS, error=error, unpaid=unpaid, now=utcnow())
 
 
 def init_app(app: Flask) -> None:

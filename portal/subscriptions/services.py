@@ -334,13 +334,26 @@ def _of_a_deleted_customer(subscription: dict) -> bool:
     return isinstance(customer, dict) and bool(customer.get("deleted"))
 
 
+class NoFinishedCheckout(DomainError):
+    """The return page's address names no finished Checkout of the customer's: nothing was paid through it."""
+
+    def __init__(self):
+        super().__init__("This address names no finished checkout of yours, so nothing was charged through it.")
+
+
 def checkout_subscription_id(session: Session, access: StripeAccess, *, vendor_id: int, customer_id: int,
                              checkout_session_id: str) -> str | None:
-    """The subscription a finished Checkout of this customer's made (None while it has none), asked of Stripe."""
+    """The subscription a finished Checkout of this customer's made (None while it has none), asked of Stripe;
+    NoFinishedCheckout for one not finished, another customer's or none (the same answer for each)."""
     connection = _connection(session, vendor_id)
     session.commit()
-    checkout = stripe_call(session, access.gateway(connection).checkout_session, checkout_session_id)
-    if checkout.get("client_reference_id") != str(customer_id) or not checkout.get("subscription"):
+    try:
+        checkout = stripe_call(session, access.gateway(connection).checkout_session, checkout_session_id)
+    except MissingInStripe:
+        raise NoFinishedCheckout() from None
+    if checkout.get("client_reference_id") != str(customer_id) or checkout.get("status") != "complete":
+        raise NoFinishedCheckout()
+    if not checkout.get("subscription"):
         return None
     subscription_id = checkout["subscription"]
     return subscription_id.get("id") if isinstance(subscription_id, dict) else subscription_id

@@ -67,6 +67,8 @@ def test_a_customer_subscribes_pays_and_sees_the_key(offered, vendor, customer, 
 
 def test_the_return_page_keeps_asking_until_the_key_exists_then_says_what_to_do(offered, vendor, portal_client):
     checkout = _subscribe(portal_client, offered, vendor)
+    offered.standin.hold_deliveries()  # paid, and the key is late
+    offered.standin.pay_checkout(offered.secret_key, checkout)
     base = f"/Portal/@{vendor.slug}/Subscriptions/Welcome"
     page = portal_client.get(base, query_string={"session_id": checkout}).get_data(as_text=True)
     assert "Setting up your license" in page and "hx-get" in page
@@ -77,6 +79,24 @@ def test_the_return_page_keeps_asking_until_the_key_exists_then_says_what_to_do(
     late = portal_client.get(f"{base}/Status", query_string={"session_id": checkout, "started": 1},
                              headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "taking longer than usual" in late and "Welcome/Status" not in late
+
+
+@pytest.mark.parametrize("named", ["unpaid", "cs_made_up_123", "someone else's"])
+def test_a_return_page_of_no_finished_checkout_of_the_customers_says_nothing_was_charged(
+        offered, vendor, portal_client, make, app, named):
+    base = f"/Portal/@{vendor.slug}/Subscriptions/Welcome"
+    if named == "someone else's":
+        other = app.test_client()
+        make.login_portal(other, vendor, make.account(vendor, make.customer(vendor), email="other@example.test"))
+        checkout = _subscribe(other, offered, vendor)
+        offered.standin.pay_checkout(offered.secret_key, checkout)
+    else:
+        checkout = _subscribe(portal_client, offered, vendor) if named == "unpaid" else named
+    status = portal_client.get(f"{base}/Status", query_string={"session_id": checkout},
+                               headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "nothing was charged through it" in status and "hx-get" not in status  # no more asking
+    assert "No payment here" in status and "safe with Stripe" not in status
+    assert portal_client.get(base).headers["Location"].endswith("/Subscriptions")  # nothing named: nothing to wait for
 
 
 def test_a_declined_card_makes_no_subscription_and_no_key(offered, vendor, portal_client):
