@@ -99,6 +99,13 @@ def test_a_return_page_of_no_finished_checkout_of_the_customers_says_nothing_was
     assert portal_client.get(base).headers["Location"].endswith("/Subscriptions")  # nothing named: nothing to wait for
 
 
+def test_billing_with_nothing_in_it_offers_nothing_to_manage(offered, vendor, portal_client):
+    """A Checkout left unpaid made a Stripe customer and no subscription: Refresh (a late one), no Manage billing."""
+    _subscribe(portal_client, offered, vendor)
+    page = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions?canceled=1").get_data(as_text=True)
+    assert "No subscriptions yet." in page and "Manage billing" not in page and ">Refresh</button>" in page
+
+
 def test_a_declined_card_makes_no_subscription_and_no_key(offered, vendor, portal_client):
     checkout = _subscribe(portal_client, offered, vendor)
     with pytest.raises(Refused):

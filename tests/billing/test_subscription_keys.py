@@ -266,12 +266,16 @@ def test_a_price_not_linked_here_makes_no_key_and_says_why(shop, customer):
     assert metadata["skm_temp_var"] == TEMP_VAR  # the failure stays visible in Stripe too
 
 
-def test_a_trial_gives_a_key_until_the_trial_ends(shop, customer):
+def test_a_trial_gives_a_key_until_the_trial_ends(shop, customer, portal_client, vendor):
     subscription = shop.subscribe(customer=customer, trial_period_days=14)
     shop.settle()
     key = shop.key()
-    assert _record(shop, subscription["id"]).status == "trialing"
+    record = _record(shop, subscription["id"])
+    assert record.status == "trialing"
     assert abs((key.renews_on - utcnow()) - timedelta(days=14)) < timedelta(minutes=5)
+    # The card says it is a trial, as the subscriptions list does, beside the day it renews (the first payment's).
+    card = portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    assert f"until {record.current_period_end:%Y-%m-%d}, when the first payment is due" in card
 
 
 def test_pasting_the_stripe_customer_id_into_the_customer_search_finds_the_customer(shop, customer, make,

@@ -94,7 +94,8 @@ def build_world(make, db, vendor, other_vendor, customer, account) -> World:
     customer.allow_activation_management = True  # so that freeing a machine turns on whose it is, not on a 403
     db.add(customer)
     db.commit()
-    neighbour = make.customer(vendor, name="Neighbour Customer", association=True)
+    # More than one login may join it: its association link opens for another while it has one.
+    neighbour = make.customer(vendor, name="Neighbour Customer", association=True, allow_multiple_user_association=True)
     neighbour_account = make.account(vendor, neighbour, email="neighbour@example.test")
     foreign_customer = make.customer(other_vendor, name="Globex Buyer", association=True)
     foreign_account = make.account(other_vendor, foreign_customer, email="buyer@example.test")
