@@ -150,12 +150,16 @@ class Subscription(StripeScoped, table=True):
         sa.Integer, sa.ForeignKey("license_key.id", ondelete="SET NULL"), nullable=True, unique=True))
     # `skm_key_id` (and `skm_key_globalid`) written to the subscription, `skm_temp_var` removed.
     key_written: bool = False
+    # When Stripe was last told the record's key (by the database's clock; None until it is, again after a change of
+    # key): a read begun after it that names another key names one the vendor's own code set (billing/named_keys.py).
+    key_written_at: datetime | None = Field(default=None, sa_column=when(nullable=True))
     # Why the portal blocked the key, so that it unblocks only what it blocked: "payment", "canceled", "switched".
     blocked_for: str = Field(default="", max_length=16)
     # What keeps the portal from making the key (an unlinked price, bad `skm`), for the vendor to repair.
     problem: str = Field(default="", max_length=PROBLEM_MAX)
     created: datetime = Field(default_factory=utcnow, sa_column=when())
-    # When the read of Stripe that the record holds began: of two reads, the one begun later is kept (billing/sync.py).
+    # When the read of Stripe that the record holds began, by the database's clock: of two reads, the one begun later
+    # is kept (billing/sync.py).
     synced_at: datetime = Field(default_factory=utcnow, sa_column=when())
 
     @property

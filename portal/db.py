@@ -1,12 +1,15 @@
 """The database engine and the request's session, cached on `g` and closed at teardown."""
 
 import logging
+from datetime import datetime
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
+
+from portal.columns import utcnow
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 log = logging.getLogger(__name__)
@@ -71,6 +74,19 @@ def page_reads(engine: Engine) -> Engine:
             entry.info["query_only"] = query_only
 
     return reads.execution_options(sqlite_query_only=True)
+
+
+def database_now(session: Session) -> datetime:
+    """Now by the database's clock, which every app process shares on whatever host it runs (SQLite's processes
+    share this machine's), for moments that processes compare with each other's. Read in the session's transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(select(func.clock_timestamp())).scalar_one()
+    return utcnow()
+
+
+def database_now_in_sql(session: Session):
+    """`database_now` as a value an INSERT or UPDATE takes, with no statement of its own."""
+    return func.clock_timestamp() if session.get_bind().dialect.name == "postgresql" else utcnow()
 
 
 def get_session() -> Session:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 
 from sqlalchemy import tuple_
-from sqlmodel import Session, and_, col, not_, select
+from sqlmodel import Session, and_, col, not_, or_, select
 
 from portal.activity.words import actor_words, stored_actor_part
 from portal.dataobjects.services import KEY
@@ -72,11 +72,11 @@ def activity(session: Session, *, vendor_id: int, filters: Filters, before: int 
             raise NotFound("That page of the activity is not there.")
         where.append(tuple_(AuditEvent.created, AuditEvent.id) < tuple_(last, before))
     if filters.actor:
-        start, part = stored_actor_part(filters.actor)
+        starts, part = stored_actor_part(filters.actor)
         # In SQL, within the vendor's own events (a trail may hold a name for each of thousands of Stripe events).
         where.append(col(AuditEvent.actor).icontains(part, autoescape=True))
-        if start:
-            where.append(col(AuditEvent.actor).istartswith(start, autoescape=True))
+        if starts:
+            where.append(or_(*(col(AuditEvent.actor).istartswith(start, autoescape=True) for start in starts)))
     if filters.action:
         where.append(AuditEvent.action == filters.action)
     if filters.subject_type:

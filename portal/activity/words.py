@@ -99,28 +99,29 @@ _ACTORS = (
 )
 
 
-# The words actor_words adds, each with the stored text it stands for (the rest of what was typed follows it).
+# The words actor_words adds, each with the starts the stored text it stands for has (one of them) and the part it
+# contains (the rest of what was typed follows it).
 _WORDS_OF_ACTORS = (
-    (re.compile(r"^(?P<who>.*) \(portal login\)$", re.IGNORECASE), "account:", "{who}"),
-    (re.compile(r"^(?P<who>.*) \(sign-up\)$", re.IGNORECASE), "signup ", "{who}"),
-    (re.compile(r"^stripe \(event (?P<who>[^)]*)\)?$", re.IGNORECASE), "stripe ", "{who}"),
-    (re.compile(r"^vendor user (?P<who>\d+)$", re.IGNORECASE), "vendor_user:", "{who}"),
-    (re.compile(r"^API token (?P<who>.*) \(#(?P<id>\d+)\)$", re.IGNORECASE), "api_token:{id} ", "{who}"),
+    (re.compile(r"^(?P<who>.*) \(portal login\)$", re.IGNORECASE), ("account:",), "{who}"),
+    (re.compile(r"^(?P<who>.*) \(sign-up\)$", re.IGNORECASE), ("signup ",), "{who}"),
+    (re.compile(r"^stripe \(event (?P<who>[^)]*)\)?$", re.IGNORECASE), ("stripe ",), "{who}"),
+    (re.compile(r"^vendor user (?P<who>\d+)$", re.IGNORECASE), ("vendor_user:",), "{who}"),
+    (re.compile(r"^API token (?P<who>.*) \(#(?P<id>\d+)\)$", re.IGNORECASE), ("api_token:{id} ",), "{who}"),
     # A name alone: the token's changes by any id, and those recorded before ids were ("API token <name>").
-    (re.compile(r"^API token (?P<who>.+)$", re.IGNORECASE), "", "{who}"),
+    (re.compile(r"^API token (?P<who>.+)$", re.IGNORECASE), ("api_token:", "API token "), "{who}"),
 )
 
 
-def stored_actor_part(typed: str) -> tuple[str, str]:
-    """What a person typed into the Who filter, as a part of the stored actor: a start it must have ("account:" for
-    "… (portal login)", "" for none) and a text it must contain; "ada@example.com (portal login)" is an actor that
-    starts with "account:" and contains "ada@example.com"."""
+def stored_actor_part(typed: str) -> tuple[tuple[str, ...], str]:
+    """What a person typed into the Who filter, as a part of the stored actor: the starts it may have, one of which it
+    must ("account:" for "… (portal login)"; none for any), and a text it must contain; "ada@example.com (portal
+    login)" is an actor that starts with "account:" and contains "ada@example.com"."""
     typed = typed.strip()
-    for pattern, start, words in _WORDS_OF_ACTORS:
+    for pattern, starts, words in _WORDS_OF_ACTORS:
         found = pattern.match(typed)
         if found:
-            return start.format(**found.groupdict()), words.format(**found.groupdict())
-    return "", typed
+            return tuple(start.format(**found.groupdict()) for start in starts), words.format(**found.groupdict())
+    return (), typed
 
 
 def actor_words(actor: str) -> str:

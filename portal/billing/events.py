@@ -30,6 +30,7 @@ from portal.billing_models import (
     StripeEvent,
     Subscription,
 )
+from portal.db import database_now, database_now_in_sql
 from portal.models import LicenseKey, utcnow
 
 TEMP_VAR = "skm_temp_var"
@@ -121,8 +122,8 @@ def handle_event(session: Session, access: StripeAccess, *, connection: StripeCo
     subscription_id = subscription_named_by(event)
     try:
         current, missing = None, ""
+        read_at = database_now(session)  # one clock for every process (portal/billing/sync.py: _claim)
         session.commit()  # the caller's lookup ends (it only read): no transaction open while Stripe answers
-        read_at = utcnow()
         if subscription_id is not None:
             try:
                 current = gateway.subscription(subscription_id)
@@ -189,7 +190,7 @@ def write_back(session: Session, gateway: Gateway, *, row: Subscription, state: 
                                                  idempotency_key=_idempotency_key(state, row.key_id))
         records = Subscription.__table__
         marks.append(update(records).where(records.c.id == row.id, records.c.key_id == row.key_id)
-                     .values(key_written=True))
+                     .values(key_written=True, key_written_at=database_now_in_sql(session)))
         written.append((row, "key_written"))
     if synced is not None:
         link = synced.customer_link
@@ -214,3 +215,5 @@ def write_back(session: Session, gateway: Gateway, *, row: Subscription, state: 
         session.commit()
     for record, name in written:  # plain table UPDATEs: the loaded records are told what they now hold
         set_committed_value(record, name, True)
+        if name == "key_written":
+            session.expire(record, ["key_written_at"])  # the database's clock set it: read again when asked

@@ -283,3 +283,6 @@ class Gateway:
             params["business_profile"] = business_profile
         return _calling(self._v1.billing_portal.configurations.create, params=params,
                         options={"idempotency_key": idempotency_key})
+
+    def deactivate_billing_portal_configuration(self, configuration_id: str) -> dict:
+        return _calling(self._v1.billing_portal.configurations.update, configuration_id, params={"active": False})

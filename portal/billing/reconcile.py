@@ -14,10 +14,10 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from portal.audit import record_change
 from portal.billing.connection import StripeAccess, know_the_account
 from portal.billing.events import TEMP_VAR, handle_event, settle, subscription_named_by
 from portal.billing.gateway import StripeRefused, StripeUnavailable
+from portal.billing.named_keys import replace_key
 from portal.billing.sync import KEYED, customer_of
 from portal.billing_models import (
     UNSEEN,
@@ -28,6 +28,7 @@ from portal.billing_models import (
     of_the_connection,
 )
 from portal.dataobjects.services import KEY, add_object, delete_objects_of, find_by_name
+from portal.db import database_now
 from portal.domain import DomainError, NotFound, find_owned
 from portal.keys.managed import STRIPE_MANAGED
 from portal.keys.services import change_customer, set_blocked
@@ -145,7 +146,8 @@ def find_drift(session: Session, *, connection: StripeConnection, subscriptions:
             found.append(Drift("unknown_key", subscription["id"], f"skm_key_id {metadata.get('skm_key_id')} names "
                                "no key of this subscription here.", subscription))
         elif record.key_written and metadata.get("skm_key_globalid") not in (None, "", str(record.key_id)):
-            # Named by the vendor's own code after the portal made the key, and not one the subscription could take.
+            # Named by the vendor's own code after the portal told Stripe its key: the next sync takes the named key
+            # if the subscription may, and a repair writes the subscription's own key back over a name it may not.
             found.append(Drift("unknown_key", subscription["id"], f"skm_key_globalid {metadata['skm_key_globalid']} "
                                f"names another key than this subscription's (GlobalId {record.key_id}).",
                                subscription))
@@ -190,20 +192,9 @@ def _fix_wrong_key(session: Session, row: Subscription, actor: str) -> None:
         if not key.block:
             set_blocked(session, key=key, blocked=True, actor=actor)
         delete_objects_of(session, vendor_id=row.vendor_id, referencer_type=KEY, referencer_ids=[key.id])
-        _key_replaced(session, row, None, actor)
+        replace_key(session, row, None, actor, "subscription.key_replaced")
     elif key.customer_id != row.customer_id and row.customer_id is not None:
         change_customer(session, key=key, customer_id=row.customer_id, actor=actor)
-
-
-def _key_replaced(session: Session, row: Subscription, key_id: int | None, actor: str) -> None:
-    """The subscription pays for another key from now on (None: the sync makes the right one), in the trail: the
-    sync that follows records the record as it finds it, after this change."""
-    before = {"key_id": row.key_id, "blocked_for": row.blocked_for}
-    row.key_id, row.key_written, row.blocked_for = key_id, False, ""
-    session.add(row)
-    record_change(session, vendor_id=row.vendor_id, actor=actor, action="subscription.key_replaced",
-                  subject_type="subscription", subject_id=row.id, before=before,
-                  after={"key_id": key_id, "blocked_for": ""})
 
 
 def repair_subscription(session: Session, access: StripeAccess, *, connection: StripeConnection,
@@ -221,9 +212,9 @@ def repair_subscription(session: Session, access: StripeAccess, *, connection: S
             _fix_wrong_key(session, row, actor)
         row.key_written = False
         session.add(row)
+    read_at = database_now(session)
     session.commit()
     gateway = access.gateway(connection)
-    read_at = utcnow()
     row = settle(session, gateway, connection=connection, subscription=gateway.subscription(stripe_subscription_id),
                  read_at=read_at, actor=actor, portal_link=portal_link)
     key = session.get(LicenseKey, row.key_id) if row.key_id else None
@@ -279,7 +270,7 @@ def attach_key(session: Session, access: StripeAccess, *, connection: StripeConn
                     referencer_id=key.id) is None:
         add_object(session, vendor_id=row.vendor_id, name=STRIPE_MANAGED, string_value=row.stripe_subscription_id,
                    referencer_type=KEY, referencer_id=key.id, actor=actor)
-    _key_replaced(session, row, key.id, actor)
+    replace_key(session, row, key.id, actor, "subscription.key_replaced")
     session.commit()
     return repair_subscription(session, access, connection=connection,
                                stripe_subscription_id=row.stripe_subscription_id, actor=actor, portal_link=None)

@@ -261,8 +261,8 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
         session.flush()
     if plan.product is not None:  # a key Stripe's metadata names (portal/billing/named_keys.py)
         named = (named_key(session, row, state.metadata, plan.product, customer, state.item_id or state.id, actor)
-                 if key is None else renamed_key(session, row, key, state.metadata, plan.product, customer,
-                                                 state.item_id or state.id, actor))
+                 if key is None else renamed_key(session, row, key, state.metadata, state.read_at, plan.product,
+                                                 customer, state.item_id or state.id, actor))
         key = named or key
     if key is None:
         if state.status not in KEYED or plan.product is None or customer is None:
@@ -276,6 +276,8 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
     else:  # unpaid or ended: the period Stripe has moved on to is not paid for, the expiry stays
         renew_key(session, key=key, expires=key.expires, renews_on=None, actor=actor,
                   stopped="key.renewal_unpaid" if state.status in OVERDUE else "key.renewal_stopped")
+    if row.blocked_for and not key.block:
+        row.blocked_for = ""  # unblocked by hand since: a block made after it is the vendor's, not the portal's to lift
     if state.status in RENEWING and row.blocked_for in ("payment", "canceled") and key.block:
         set_blocked(session, key=key, blocked=False, actor=actor)
         row.blocked_for = ""

@@ -22,8 +22,9 @@ from portal.billing_models import (
     of_the_connection,
     scope_of,
 )
+from portal.db import database_now
 from portal.domain import DomainError
-from portal.models import Customer, LicenseKey, Product, utcnow
+from portal.models import Customer, LicenseKey, Product
 from portal.subscriptions.calls import MissingInStripe, stripe_call
 from portal.subscriptions.checkouts import (
     checkout_marks,
@@ -307,11 +308,11 @@ def refresh(session: Session, access: StripeAccess, *, vendor_id: int, customer_
     """Read the customer's subscriptions again from Stripe and bring their records and keys up to date."""
     connection = _connection(session, vendor_id)
     stripe_customer = stripe_customer_id_of(session, connection=connection, customer_id=customer_id)
+    read_at = database_now(session)
     session.commit()
     if stripe_customer is None:
         return 0
     gateway = access.gateway(connection)
-    read_at = utcnow()
     try:
         found = stripe_call(session, gateway.subscriptions, customer=stripe_customer)
     except MissingInStripe:

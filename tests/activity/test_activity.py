@@ -148,6 +148,9 @@ def test_who_is_found_as_the_trail_shows_them(db, make, vendor, other_vendor, ve
     assert who("API token Demo token (#7)") == ["api_token:7 Demo token"]
     assert who("api token demo token") == ["api_token:17 Demo token", "api_token:7 Demo token", "API token Demo token"]
     assert who("API token Demo token (#1)") == []
+    keys.extend_key(db, key=key, days=1, actor="account:4 demo token@example.test")  # not a token's
+    db.commit()
+    assert "account:4 demo token@example.test" not in who("API token Demo token")
     page = vendor_client.get("/vendor/activity/").get_data(as_text=True)
     assert '<option value="ada@example.com (portal login)">' in page and '<option value="account:3' not in page
 

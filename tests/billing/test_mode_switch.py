@@ -239,7 +239,7 @@ def test_a_key_page_says_when_a_stripe_subscription_pays_for_the_key(tried, vend
     record = tried.db.exec(select(Subscription)).one()
     html = vendor_client.get(f"/vendor/keys/{key.id}").get_data(as_text=True)
     assert "Paid for by a Stripe subscription" in html and record.stripe_subscription_id in html
-    assert "its next payment unblocks the key" in html  # said before blocking it by hand
+    assert "payments do not unblock a key you blocked" in html  # said before blocking it by hand
     plain = make.key(make.product(vendor, name="Other"))
     assert "Paid for by a Stripe subscription" not in vendor_client.get(f"/vendor/keys/{plain.id}").get_data(
         as_text=True)

@@ -115,6 +115,40 @@ def test_a_key_blocked_by_hand_stays_blocked_through_other_repairs(shop, custome
         shop.key().key_number)
 
 
+def test_a_payment_block_lifted_by_hand_leaves_a_later_hand_block_to_the_vendor(shop, customer):
+    """Blocked for an unpaid renewal, unblocked by the vendor, then blocked by the vendor (a chargeback): the next
+    payment lifts no block of the vendor's."""
+    from portal.billing_models import StripeConnection
+    from portal.keys.services import set_blocked
+    from tests.billing.conftest import app_session
+
+    subscription = shop.subscribe(customer=customer)
+    shop.settle()
+    key_id = shop.key().id
+
+    def as_vendor(blocked: bool, sync: bool = True):
+        with app_session(shop.app) as session:
+            set_blocked(session, key=session.get(LicenseKey, key_id), blocked=blocked, actor="vendor_user:1 owner")
+            session.commit()
+            if sync:
+                reconcile.repair_subscription(session, shop.access,
+                                              connection=session.exec(select(StripeConnection)).one(),
+                                              stripe_subscription_id=subscription["id"], actor="test",
+                                              portal_link=None)
+
+    with app_session(shop.app) as session:  # as the sweep leaves a key whose renewal went unpaid
+        set_blocked(session, key=session.get(LicenseKey, key_id), blocked=True, actor="stripe: unpaid renewal")
+        session.exec(select(Subscription)).one().blocked_for = "payment"
+        session.commit()
+    as_vendor(blocked=False)
+    assert shop.db.exec(select(Subscription.blocked_for)).one() == ""
+    as_vendor(blocked=True)
+    shop.standin.advance_subscription(shop.secret_key, subscription["id"], outcome="paid")
+    shop.settle()
+    shop.db.expire_all()
+    assert shop.db.get(LicenseKey, key_id).block
+
+
 def test_a_key_is_attached_by_hand(shop, customer, vendor_client, make, unsettled):
     subscription = _plant(shop, customer)
     shop.standin.release_deliveries()

@@ -4,12 +4,15 @@ events are done then, and Stripe would not deliver either again)."""
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
+import portal.db
 from portal.billing import reconcile
 from portal.billing.events import handle_event
 from portal.billing.gateway import Gateway
 from portal.billing_models import StripeConnection, StripeEvent, Subscription
+from portal.models import utcnow
 from tests.billing.conftest import app_session
 
 
@@ -78,3 +81,22 @@ def test_a_refresh_that_read_before_a_delivery_committed_after_it_changes_nothin
                          portal_link="/Portal/")
     shop.db.expire_all()
     assert shop.key().expires == renewed[0]
+
+
+def test_a_clock_running_fast_in_one_process_does_not_drop_a_renewal(shop, customer, monkeypatch, db):
+    """A repair run by a process whose clock is two minutes fast (another host), then the renewal, handled by a
+    web process with the right time: reads are ordered by the database's clock, not by the processes' own."""
+    if db.get_bind().dialect.name == "sqlite":
+        pytest.skip("SQLite's processes share one machine's clock")
+    subscription = shop.subscribe(customer=customer)
+    shop.settle()
+    first_expiry = shop.key().expires
+    monkeypatch.setattr(portal.db, "utcnow", lambda: utcnow() + timedelta(minutes=2))
+    with app_session(shop.app) as session:
+        reconcile.repair_subscription(session, shop.access, connection=_connection(session),
+                                      stripe_subscription_id=subscription["id"], actor="test", portal_link=None)
+    monkeypatch.setattr(portal.db, "utcnow", utcnow)
+    shop.standin.advance_subscription(shop.secret_key, subscription["id"], outcome="paid")
+    shop.settle()
+    shop.db.expire_all()
+    assert shop.key().expires > first_expiry, "the paid renewal was dropped; the key expires at the old period"

@@ -359,3 +359,15 @@ def test_a_price_with_many_settings_it_cannot_read_still_makes_the_key_and_says_
     assert (key.f1, key.max_no_of_machines) == (True, 4)
     problem = _record(shop, subscription["id"]).problem
     assert len(problem) <= 500 and problem.startswith("The price's skm metadata: ") and " more." in problem
+
+
+def test_a_trial_cancelled_at_its_end_does_not_say_a_payment_is_due(shop, customer, portal_client, vendor):
+    subscription = shop.subscribe(customer=customer, trial_period_days=14)
+    shop.settle()
+    shop.stripe.subscriptions.update(subscription["id"], params={"cancel_at_period_end": True})
+    shop.settle()
+    card = portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    listing = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions").get_data(as_text=True)
+    assert "Cancels on" in listing
+    assert "when the first payment is due" not in card, "the card promises a charge the list says will not come"
+
