@@ -15,6 +15,16 @@ from portal.rules import FULL_KEY
 
 
 @dataclass
+class Choices:
+    """What the customer picker lists: the customers it offers (the chosen one first), the chosen id, and the one
+    chosen before when the typed text no longer finds it (offered apart, to go back to)."""
+
+    customers: list
+    selected: int | None
+    earlier: list
+
+
+@dataclass
 class Page:
     customers: list  # rows of LISTED: id, name, email, company_name, created
     next_before: int | None
@@ -41,17 +51,34 @@ def search_customers(session: Session, *, vendor_id: int, query: str = "", befor
 
 
 def picker_choices(session: Session, *, vendor_id: int, query: str, selected: int | None,
-                   limit: int = 8) -> tuple[list, int | None]:
-    """The customer picker's choices for what was typed, and which is chosen: the chosen customer first, then the
-    matches. A lone match is chosen as one types, so a typed name never leaves "No customer" chosen unnoticed (the
-    one chosen before stays listed, to go back to)."""
+                   limit: int = 8) -> Choices:
+    """The customer picker's choices for what was typed, and which is chosen. A lone match is chosen as one types,
+    so a typed name never leaves "No customer" chosen unnoticed; the one chosen before stays chosen only while the
+    typed text finds it, so that a key never goes to a customer the search has moved away from."""
     matches = search_customers(session, vendor_id=vendor_id, query=query, limit=limit).customers
     found = session.get(Customer, selected) if selected else None
-    before = [found] if found is not None and found.vendor_id == vendor_id else []
-    if query.strip() and len(matches) == 1:
-        return matches + [c for c in before if c.id != matches[0].id], matches[0].id
-    chosen = [c for c in matches if c.id == selected] or before
-    return chosen + [c for c in matches if c.id != selected], chosen[0].id if chosen else None
+    before = found if found is not None and found.vendor_id == vendor_id else None
+    searched = bool(query.strip())
+    if searched and len(matches) == 1:
+        chosen = matches[0].id
+    elif before is not None and (not searched or _finds(session, vendor_id, query, before.id, matches, limit)):
+        chosen = before.id
+    else:
+        chosen = None
+    first = [c for c in matches if c.id == chosen] or ([before] if chosen is not None else [])
+    matched = {c.id for c in matches}
+    return Choices(first + [c for c in matches if c.id != chosen], chosen,
+                   [before] if before is not None and before.id != chosen and before.id not in matched else [])
+
+
+def _finds(session: Session, vendor_id: int, query: str, customer_id: int, matches: list, limit: int) -> bool:
+    """Whether the search for `query` finds the customer: among its first `limit` matches, or (when there are more)
+    as the newest match up to its id."""
+    listed = any(c.id == customer_id for c in matches)
+    if listed or len(matches) < limit:
+        return listed
+    newest = search_customers(session, vendor_id=vendor_id, query=query, before=customer_id + 1, limit=1).customers
+    return bool(newest) and newest[0].id == customer_id
 
 
 _NOT_IN_A_DOMAIN = re.compile(r"[\s@/:]")

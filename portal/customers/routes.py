@@ -44,10 +44,10 @@ def index():
 @blueprint.route("/picker")
 def picker():
     """The choices of the customer picker (on key forms) as you type: an htmx fragment of radio buttons."""
-    query = request.args.get("customer_search", "")[:200]
-    customers, selected = customer_search.picker_choices(get_session(), vendor_id=g.vendor_id, query=query,
-                                                         selected=id_arg("customer_id"))
-    return render("keys/_customer_choices.html", customers=customers, selected=selected, query=query)
+    query = request.args.get("customer_search", "").strip()[:200]
+    choices = customer_search.picker_choices(get_session(), vendor_id=g.vendor_id, query=query,
+                                             selected=id_arg("customer_id"))
+    return render("keys/_customer_choices.html", choices=choices, query=query)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])

@@ -33,20 +33,30 @@ def _optional_customer(value):
     return int(value)
 
 
+def _searched(typed):
+    return typed and typed[:200]
+
+
 class CustomerPicker:
-    """The customer picker's two inputs: the search typed and the customer chosen. Typed text with no customer
-    chosen is refused, so a key is never given to nobody because a match was shown but not clicked."""
+    """The customer picker's inputs: the search typed, the customer chosen, and the search the listed choices are
+    of. Typed text with no customer chosen is refused, so a key is never given to nobody because a match was shown
+    but not clicked; so is a choice made in a list of an earlier search (sent before the list caught up with the
+    typing), so a key never goes to the customer the search has moved away from."""
 
     customer_id = StringField("Customer", filters=[_optional_customer])
-    customer_search = StringField("Find a customer", filters=[strip, lambda typed: typed and typed[:200]])
+    customer_search = StringField("Find a customer", filters=[strip, _searched])
+    choices_of = StringField(filters=[strip, _searched])
     without_customer = "the key without a customer"
 
     def validate_customer_id(self, field):
         typed = self.customer_search.data or ""
+        shown = typed if len(typed) <= 40 else typed[:40] + "…"
         if field.data is None and typed:
-            shown = typed if len(typed) <= 40 else typed[:40] + "…"
             raise ValidationError(f"You typed “{shown}” but chose no customer. Choose one below, or clear the "
                                   f"search to leave {self.without_customer}.")
+        if field.data is not None and typed != (self.choices_of.data or ""):
+            raise ValidationError(f"The list had not yet caught up with “{shown}”. Check the customer chosen below, "
+                                  "then submit again.")
 
 
 class KeyDetailsForm(FlaskForm):

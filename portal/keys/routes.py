@@ -46,15 +46,14 @@ def _customer(customer_id):
     return services.chosen_customer(get_session(), vendor_id=g.vendor_id, customer_id=customer_id)
 
 
-def _picker(form) -> dict:
+def _picker(form) -> customer_search.Choices:
     """What the customer picker shows: the chosen customer, or after a refused submit the matches of the typed text
     (a lone match chosen, so submitting again takes it)."""
     chosen = _customer(form.customer_id.data)
     if not form.customer_search.data:
-        return {"customers": [chosen] if chosen else [], "selected": chosen.id if chosen else None}
-    customers, selected = customer_search.picker_choices(
-        get_session(), vendor_id=g.vendor_id, query=form.customer_search.data, selected=chosen.id if chosen else None)
-    return {"customers": customers, "selected": selected}
+        return customer_search.Choices([chosen] if chosen else [], chosen.id if chosen else None, [])
+    return customer_search.picker_choices(get_session(), vendor_id=g.vendor_id, query=form.customer_search.data,
+                                          selected=chosen.id if chosen else None)
 
 
 def _prepare(form: NewKeyForm):

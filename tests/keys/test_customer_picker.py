@@ -1,5 +1,6 @@
-"""The customer picker on the key forms: a lone match is chosen as one types; typed text with no customer chosen is
-refused at the field (without JavaScript too), on "New license key", bulk keys and the key page's change."""
+"""The customer picker on the key forms: a lone match is chosen as one types, a choice the typed text no longer finds
+is dropped; typed text with no customer chosen, or a choice from the list of an earlier search, is refused at the
+field (without JavaScript too), on "New license key", bulk keys and the key page's change."""
 
 import re
 
@@ -40,9 +41,23 @@ def test_a_lone_match_is_chosen_as_one_types(vendor_client, people):
     # A lone match replaces the earlier choice, which stays listed to go back to.
     html = choices(vendor_client, customer_search="turing", customer_id=grace.id)
     assert checked(html) == [str(alan.id)] and "Grace Hopper" in html
-    # No match keeps the earlier choice; another vendor's customer is never listed or chosen.
-    assert checked(choices(vendor_client, customer_search="nobody", customer_id=grace.id)) == [str(grace.id)]
+    # Another vendor's customer is never listed or chosen.
     assert "Grace Other" not in choices(vendor_client, customer_search="grace")
+
+
+def test_the_choice_stays_only_while_the_typed_text_finds_it(vendor_client, make, vendor, people):
+    grace = people["grace"]
+    assert checked(choices(vendor_client, customer_search="engines", customer_id=grace.id)) == [str(grace.id)]
+    # Text that no longer finds her: nothing chosen, said so, and she is offered apart to go back to.
+    html = choices(vendor_client, customer_search="zzzz", customer_id=grace.id)
+    assert checked(html) == [""] and "No customer matches &ldquo;zzzz&rdquo;." in html
+    assert "Grace Hopper" in html and "chosen before; the search does not find it" in html
+    assert checked(choices(vendor_client, customer_search="bletchley", customer_id=grace.id)) == [""]
+    # Found beyond the first choices listed (the newest), she stays chosen.
+    for n in range(10):
+        make.customer(vendor, name=f"Engineer {n}", company_name="Engines")
+    html = choices(vendor_client, customer_search="engines", customer_id=grace.id)
+    assert checked(html) == [str(grace.id)] and "chosen before" not in html
 
 
 @pytest.mark.parametrize(("url", "extra"), [("/vendor/keys/new", {}), ("/vendor/keys/bulk", {"count": "3"})])
@@ -55,10 +70,28 @@ def test_typed_text_without_a_chosen_customer_is_refused_at_the_field(vendor_cli
     assert 'aria-describedby="customer_id-error"' in html and 'value="hopper"' in html
     assert db.exec(select(LicenseKey)).all() == [] and db.exec(select(KeyBatch)).all() == []
     # The refused page lists the match, chosen: submitting again gives the key to her.
-    assert checked(html) == [str(people["grace"].id)]
-    response = post_form(vendor_client, url, data | {"customer_id": people["grace"].id})
+    assert checked(html) == [str(people["grace"].id)] and 'name="choices_of" value="hopper"' in html
+    response = post_form(vendor_client, url, data | {"customer_id": people["grace"].id, "choices_of": "hopper"})
     assert response.status_code == 303
     assert {key.customer_id for key in db.exec(select(LicenseKey)).all()} == {people["grace"].id}
+
+
+@pytest.mark.parametrize(("url", "extra"), [("/vendor/keys/new", {}), ("/vendor/keys/bulk", {"count": "3"})])
+def test_a_choice_from_the_list_of_an_earlier_search_is_refused(vendor_client, product, people, db, url, extra):
+    """Sent before the list caught up with the typing (Enter pressed at once): the customer chosen is the earlier
+    search's, which the text typed since may not find."""
+    grace = people["grace"]
+    data = {"product_id": product.id, "period": "30", "customer_id": grace.id, "customer_search": "zzzz",
+            "choices_of": "grace"} | extra
+    response = post_form(vendor_client, url, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "The list had not yet caught up with “zzzz”." in html
+    assert checked(html) == [""] and "No customer matches &ldquo;zzzz&rdquo;." in html
+    assert db.exec(select(LicenseKey)).all() == [] and db.exec(select(KeyBatch)).all() == []
+    # The list of the text typed (found by it, she is chosen) is taken.
+    response = post_form(vendor_client, url, data | {"customer_search": "grace hopper", "choices_of": "grace hopper"})
+    assert response.status_code == 303
+    assert {key.customer_id for key in db.exec(select(LicenseKey)).all()} == {grace.id}
 
 
 def test_no_customer_is_still_a_choice_with_an_empty_search(vendor_client, product, db):
