@@ -1,3 +1,5 @@
+from markupsafe import escape
+
 from tests.support.factories import CUSTOMER_PASSWORD
 from tests.support.pages import post_form, redirect_path
 
@@ -64,3 +66,15 @@ def test_one_browser_logged_in_to_two_portals_sees_each_its_own(portal_client, m
     assert mine.status_code == theirs.status_code == 200
     assert "other@example.test" in theirs.get_data(as_text=True)
     assert "other@example.test" not in mine.get_data(as_text=True)
+
+
+def test_a_portals_tab_titles_name_its_vendor_and_the_vendors_pages_the_product(client, portal_client, vendor,
+                                                                                vendor_client):
+    """The header of a customer portal shows the vendor's name, so its tabs (and bookmarks) say it too."""
+    name = escape(vendor.name)
+    assert f"<title>Log in &middot; {name}</title>" in client.get(f"/Portal/@{vendor.slug}/Login").get_data(
+        as_text=True)
+    assert f"<title>Dashboard &middot; {name}</title>" in portal_client.get(
+        f"/Portal/@{vendor.slug}/").get_data(as_text=True)
+    assert "<title>Customers &middot; Licensing portal</title>" in vendor_client.get("/vendor/customers/").get_data(
+        as_text=True)
