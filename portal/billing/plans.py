@@ -7,7 +7,7 @@ changed or refreshed; the product page reads the copy.
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from babel.numbers import format_currency, get_currency_precision, is_currency
 from sqlmodel import Session, select
@@ -177,22 +177,27 @@ def link_price(session: Session, access: StripeAccess, *, vendor_id: int, produc
     return row
 
 
-_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+_THOUSANDS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
+_PLAIN_AMOUNT = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 def _amount(amount: str, currency: str) -> int:
+    """A price typed as a person writes one: digits, a decimal point and at most the currency's decimals (a comma
+    only between thousands). What Python's Decimal also reads (1e3, 1_000, other scripts' digits) is refused: a
+    vendor who typed it meant something else than the amount it gives."""
     amount = amount.strip()
     if "," in amount and not _THOUSANDS.fullmatch(amount):  # 19,99 is not 1999: a comma only groups thousands
         raise DomainError("Write the decimals after a point, as in 19.99.", field="amount")
-    try:
-        value = Decimal(amount.replace(",", ""))
-    except InvalidOperation:
-        raise DomainError("Give an amount such as 9.99.", field="amount") from None
-    if not value.is_finite() or not Decimal("0") < value <= AMOUNT_MAX:
+    if not _PLAIN_AMOUNT.fullmatch(amount.replace(",", "")):
+        raise DomainError("Give the amount in digits with a decimal point, such as 9.99.", field="amount")
+    value = Decimal(amount.replace(",", ""))
+    if not Decimal("0") < value <= AMOUNT_MAX:
         raise DomainError(f"Give an amount above 0 and at most {AMOUNT_MAX:,}.", field="amount")
-    minor = value.scaleb(get_currency_precision(currency.upper()))
+    decimals = get_currency_precision(currency.upper())
+    minor = value.scaleb(decimals)
     if minor != minor.to_integral_value():
-        raise DomainError(f"{currency.upper()} has no smaller unit than that.", field="amount")
+        raise DomainError(f"{currency.upper()} amounts have " + (f"at most {decimals} decimals." if decimals else
+                                                                 "no decimals."), field="amount")
     return int(minor)
 
 

@@ -164,8 +164,11 @@ def test_prices_are_created_edited_and_listed_below_the_keys(app, vendor_client,
 
 @pytest.mark.parametrize(("data", "message"), [
     ({"amount": "0", "currency": "usd", "interval": "month"}, "Give an amount above 0"),
-    ({"amount": "9.999", "currency": "usd", "interval": "month"}, "USD has no smaller unit than that."),
-    ({"amount": "abc", "currency": "usd", "interval": "month"}, "Give an amount such as 9.99."),
+    ({"amount": "9.999", "currency": "usd", "interval": "month"}, "USD amounts have at most 2 decimals."),
+    ({"amount": "100.5", "currency": "jpy", "interval": "month"}, "JPY amounts have no decimals."),
+    # Words, and what Python's Decimal reads but no one writes as a price: not 1,000 for 1e3, nor 5 for "+5".
+    *[({"amount": amount, "currency": "usd", "interval": "month"}, "Give the amount in digits with a decimal point")
+      for amount in ("abc", "1e3", "1_000", "+5", "\u0665", "Infinity")],
     ({"amount": "19,99", "currency": "eur", "interval": "month"}, "Write the decimals after a point, as in 19.99."),
     ({"amount": "1,99,9", "currency": "usd", "interval": "month"}, "Write the decimals after a point"),
     ({"amount": "5", "currency": "zzz", "interval": "month"}, "Give a currency code"),
@@ -177,6 +180,16 @@ def test_a_new_price_refuses_bad_input_at_the_field(app, vendor_client, standin_
     answer = post_form(vendor_client, f"/vendor/products/{product.id}/prices/new", data)
     assert answer.status_code == 422 and message in answer.get_data(as_text=True)
     assert db.exec(select(StripePrice)).first() is None
+
+
+@pytest.mark.parametrize(("amount", "currency", "unit_amount"), [
+    ("1,234.5", "usd", 123450), (".99", "eur", 99), ("12.", "usd", 1200), ("500", "jpy", 500)])
+def test_a_new_prices_amount_is_read_as_written(app, vendor_client, standin_access, db, vendor, product, amount,
+                                                currency, unit_amount):
+    connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    answer = post_form(vendor_client, f"/vendor/products/{product.id}/prices/new",
+                       {"amount": amount, "currency": currency, "interval": "month"})
+    assert answer.status_code == 303 and db.exec(select(StripePrice.unit_amount)).one() == unit_amount
 
 
 def test_an_existing_price_is_linked_and_bad_skm_shown_as_a_problem(app, vendor_client, standin_access, db,
