@@ -22,7 +22,7 @@ from portal.billing_models import (
     Subscription,
     of_the_connection,
 )
-from portal.domain import DomainError
+from portal.domain import DomainError, each_checked
 from portal.keys.managed import hidden_subscription_key_ids
 from portal.keys.services import renew_key
 from portal.models import LicenseKey, Vendor, utcnow
@@ -85,15 +85,20 @@ def connected_vendors(session: Session, slug: str | None = None) -> list[tuple[V
     return [(vendor, connection) for vendor, connection in session.exec(statement).all() if connection.connected]
 
 
-def _valid_secrets(secret_key: str, webhook_secret: str) -> tuple[str, str]:
-    secret_key, webhook_secret = secret_key.strip(), webhook_secret.strip()
+def valid_secret_key(secret_key: str) -> str:
+    secret_key = secret_key.strip()
     if not looks_like_key(secret_key):
         raise DomainError("Paste a secret key (sk_…) or a restricted key (rk_…) from Stripe's API keys page.",
                           field="secret_key")
+    return secret_key
+
+
+def valid_webhook_secret(webhook_secret: str) -> str:
+    webhook_secret = webhook_secret.strip()
     if not webhook_secret.startswith("whsec_") or len(webhook_secret) > 255:
         raise DomainError("Paste the endpoint's signing secret (whsec_…) from Stripe's webhooks page.",
                           field="webhook_secret")
-    return secret_key, webhook_secret
+    return webhook_secret
 
 
 def _account_name(account: dict) -> str:
@@ -172,7 +177,9 @@ def connect(session: Session, access: StripeAccess, *, vendor_id: int, secret_ke
     """Keep the key and the webhook secret, once Stripe has said whose key it is. Another account or mode than the
     connection's hides the records of the one before (they stay, and come back with its keys) and forgets what the
     last reconcile found."""
-    secret_key, webhook_secret = _valid_secrets(secret_key, webhook_secret)
+    checked = each_checked({"secret_key": lambda: valid_secret_key(secret_key),
+                            "webhook_secret": lambda: valid_webhook_secret(webhook_secret)})
+    secret_key, webhook_secret = checked["secret_key"], checked["webhook_secret"]
     connection = connection_of(session, vendor_id=vendor_id)
     session.commit()  # no transaction open while Stripe answers
     account = _account_behind(access, secret_key)

@@ -1,22 +1,23 @@
-"""The vendor's Stripe forms: connect, policy, and a product's prices and their key settings."""
+"""The vendor's Stripe forms: connect, policy, and a product's prices and their key settings. The services' rules
+check each field as well, so that every field's error shows at once."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from portal.billing.connection import GRACE_DAYS_MAX, ON_CANCEL
-from portal.billing.plans import INTERVALS
+from portal.billing import plans
+from portal.billing.connection import GRACE_DAYS_MAX, ON_CANCEL, valid_secret_key, valid_webhook_secret
 from portal.billing.skm import MACHINES_MAX, TRIAL_DAYS_MAX, Skm
-from portal.forms import IntegerField, RadioField, SelectField, at_most, between, required, strip
+from portal.forms import IntegerField, RadioField, SelectField, at_most, between, by_rule, required, strip
 
 
 class ConnectStripeForm(FlaskForm):
     # Never filled in again: what is kept is shown by its last four characters only.
     secret_key = PasswordField("Secret or restricted key", filters=[strip], render_kw={"autocomplete": "off"},
-                               validators=[required(), at_most(255)])
+                               validators=[required(), at_most(255), by_rule(valid_secret_key)])
     webhook_secret = PasswordField("Webhook signing secret", filters=[strip], render_kw={"autocomplete": "off"},
-                                   validators=[required(), at_most(255)])
+                                   validators=[required(), at_most(255), by_rule(valid_webhook_secret)])
 
 
 class StripePolicyForm(FlaskForm):
@@ -34,10 +35,11 @@ class LinkPriceForm(FlaskForm):
 
 class NewPriceForm(FlaskForm):
     amount = StringField("Amount", filters=[strip], render_kw={"inputmode": "decimal", "placeholder": "9.99"},
-                         validators=[required(), at_most(20)])
-    currency = StringField("Currency", filters=[strip], default="usd", validators=[required(), at_most(3)])
+                         validators=[required(), at_most(20), by_rule(plans.valid_amount)])
+    currency = StringField("Currency", filters=[strip], default="usd",
+                           validators=[required(), at_most(3), by_rule(plans.valid_currency)])
     interval = SelectField("Billed every", default="month", validators=[required()],
-                           choices=[SelectChoice(value, label) for value, label in INTERVALS.items()])
+                           choices=[SelectChoice(value, label) for value, label in plans.INTERVALS.items()])
 
 
 class PriceSettingsForm(FlaskForm):

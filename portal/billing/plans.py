@@ -18,7 +18,7 @@ from portal.billing.gateway import Gateway, StripeRefused, StripeUnavailable
 from portal.billing.scope import hidden_note
 from portal.billing.skm import Skm, parse_skm
 from portal.billing_models import StripeConnection, StripePrice, of_the_connection, scope_of
-from portal.domain import DomainError, NotFound, get_owned
+from portal.domain import DomainError, NotFound, each_checked, get_owned
 from portal.models import Product, utcnow
 from portal.rules import is_stripe_id
 
@@ -181,36 +181,53 @@ _THOUSANDS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 _PLAIN_AMOUNT = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
-def _amount(amount: str, currency: str) -> int:
-    """A price typed as a person writes one: digits, a decimal point and at most the currency's decimals (a comma
-    only between thousands). What Python's Decimal also reads (1e3, 1_000, other scripts' digits) is refused: a
-    vendor who typed it meant something else than the amount it gives."""
+def valid_amount(amount: str) -> str:
+    """A price typed as a person writes one: digits and a decimal point (a comma only between thousands), as digits
+    and a point. What Python's Decimal also reads (1e3, 1_000, other scripts' digits) is refused: a vendor who typed
+    it meant something else than the amount it gives."""
     amount = amount.strip()
     if "," in amount and not _THOUSANDS.fullmatch(amount):  # 19,99 is not 1999: a comma only groups thousands
         raise DomainError("Write the decimals after a point, as in 19.99.", field="amount")
     if not _PLAIN_AMOUNT.fullmatch(amount.replace(",", "")):
         raise DomainError("Give the amount in digits with a decimal point, such as 9.99.", field="amount")
-    value = Decimal(amount.replace(",", ""))
-    if not Decimal("0") < value <= AMOUNT_MAX:
+    amount = amount.replace(",", "")
+    if not Decimal("0") < Decimal(amount) <= AMOUNT_MAX:
         raise DomainError(f"Give an amount above 0 and at most {AMOUNT_MAX:,}.", field="amount")
+    return amount
+
+
+def _in_minor_units(amount: str, currency: str) -> int:
+    """The amount in the currency's smallest unit (cents), as Stripe takes it; refused with more decimals than the
+    currency has."""
     decimals = get_currency_precision(currency.upper())
-    minor = value.scaleb(decimals)
+    minor = Decimal(amount).scaleb(decimals)
     if minor != minor.to_integral_value():
         raise DomainError(f"{currency.upper()} amounts have " + (f"at most {decimals} decimals." if decimals else
                                                                  "no decimals."), field="amount")
     return int(minor)
 
 
+def valid_currency(currency: str) -> str:
+    currency = currency.strip().lower()
+    if not (len(currency) == 3 and is_currency(currency.upper())):
+        raise DomainError("Give a currency code such as USD or EUR.", field="currency")
+    return currency
+
+
+def _interval(interval: str) -> str:
+    if interval not in INTERVALS:
+        raise DomainError("Choose how often the customer pays.", field="interval")
+    return interval
+
+
 def create_price(session: Session, access: StripeAccess, *, vendor_id: int, product_id: int, amount: str,
                  currency: str, interval: str, actor: str, ip: str = "") -> StripePrice:
     """A new recurring price in Stripe, on the Stripe product of this product (made if it has none yet)."""
     product = get_owned(session, Product, product_id, vendor_id=vendor_id)
-    currency = currency.strip().lower()
-    if not (len(currency) == 3 and is_currency(currency.upper())):
-        raise DomainError("Give a currency code such as USD or EUR.", field="currency")
-    if interval not in INTERVALS:
-        raise DomainError("Choose how often the customer pays.", field="interval")
-    unit_amount = _amount(amount, currency)
+    checked = each_checked({"amount": lambda: valid_amount(amount), "currency": lambda: valid_currency(currency),
+                            "interval": lambda: _interval(interval)})
+    currency, interval = checked["currency"], checked["interval"]
+    unit_amount = _in_minor_units(checked["amount"], currency)
     connection = _connection(session, vendor_id)
     gateway = access.gateway(connection)
     linked = next((p for p in prices_of(session, vendor_id=vendor_id, product_id=product.id)

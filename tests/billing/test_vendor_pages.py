@@ -6,8 +6,9 @@ import re
 import pytest
 from sqlmodel import select
 
-from portal.billing.connection import StripeAccess, disconnect
+from portal.billing.connection import StripeAccess, connect, disconnect
 from portal.billing_models import StripeConnection, StripePrice
+from portal.domain import DomainErrors
 from portal.models import Product
 from portal.products.services import create_product
 from tests.billing.conftest import SIGNING_SECRET, app_session, connect_vendor, roll_key
@@ -59,6 +60,24 @@ def test_connect_refuses_what_is_no_key_at_the_field(vendor_client, standin_acce
     answer = post_form(vendor_client, f"{SETTINGS}/connect", data, page=SETTINGS)
     assert answer.status_code == 422 and message in answer.get_data(as_text=True)
     assert db.exec(select(StripeConnection)).first() is None
+
+
+@pytest.mark.parametrize("data", [{"secret_key": "hello", "webhook_secret": "world"},
+                                  {"secret_key": "", "webhook_secret": "world"}])
+def test_replacing_the_keys_shows_every_fields_error_at_once(vendor_client, standin_access, db, data):
+    answer = post_form(vendor_client, f"{SETTINGS}/connect", data, page=SETTINGS)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert re.search(r'id="secret_key-error" class="field-error">[^<]+</small>', page)
+    assert re.search(r'id="webhook_secret-error" class="field-error">Paste the endpoint&#39;s signing secret', page)
+    assert db.exec(select(StripeConnection)).first() is None
+
+
+def test_connecting_by_the_service_gathers_every_refusal(app, standin_access, vendor):
+    with app_session(app) as session, pytest.raises(DomainErrors) as refused:
+        connect(session, app.extensions["stripe_access"], vendor_id=vendor.id, secret_key="hello",
+                webhook_secret="world", actor="test")
+    assert [error.field for error in refused.value.errors] == ["secret_key", "webhook_secret"]
 
 
 def test_a_key_stripe_refuses_is_not_connected_and_said_in_stripes_words(vendor_client, standin_access, db):
@@ -180,6 +199,17 @@ def test_a_new_price_refuses_bad_input_at_the_field(app, vendor_client, standin_
     answer = post_form(vendor_client, f"/vendor/products/{product.id}/prices/new", data)
     assert answer.status_code == 422 and message in answer.get_data(as_text=True)
     assert db.exec(select(StripePrice)).first() is None
+
+
+@pytest.mark.parametrize("amount", ["abc", ""])
+def test_a_new_price_shows_every_fields_error_at_once(app, vendor_client, standin_access, db, vendor, product, amount):
+    connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    answer = post_form(vendor_client, f"/vendor/products/{product.id}/prices/new",
+                       {"amount": amount, "currency": "zz", "interval": "month"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and db.exec(select(StripePrice)).first() is None
+    assert re.search(r'id="amount-error" class="field-error">[^<]+</small>', page)
+    assert re.search(r'id="currency-error" class="field-error">Give a currency code such as USD or EUR.', page)
 
 
 @pytest.mark.parametrize(("amount", "currency", "unit_amount"), [
