@@ -7,7 +7,7 @@ from typing import Any
 import wtforms
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, ValidationError
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
 from portal import rules
 from portal.domain import DomainError, show_on_form
@@ -58,11 +58,32 @@ class RadioField(_ChoosesFromOptions, wtforms.RadioField):
     pass
 
 
-def required(message: str = "This field is required."):
-    return DataRequired(message=message)
+class _Required(DataRequired):
+    """DataRequired that says what to give: its message, else one made of the field's label ("Give a company name.",
+    "Give your name."), where WTForms says "This field is required." of every field."""
+
+    def __call__(self, form, field):
+        if field.data and (not isinstance(field.data, str) or field.data.strip()):
+            return
+        field.errors[:] = []
+        raise StopValidation(self.message or what_to_give(field.label.text))
 
 
-def given(message: str = "This field is required."):
+def what_to_give(label: str) -> str:
+    """A field's label as what to give: "Give a company name.", "Give an e-mail.", "Give your name.", "Give an API
+    token." (a first word in capitals kept)."""
+    words = label if label.split(" ", 1)[0].isupper() else label[0].lower() + label[1:]
+    if not label.startswith(("Your ", "The ")):
+        words = ("an " if words[0].lower() in "aeiou" else "a ") + words
+    return f"Give {words}."
+
+
+def required(message: str | None = None):
+    """Something given, or `message` (by default one made of the field's label: what_to_give)."""
+    return _Required(message=message)
+
+
+def given(message: str):
     """Something typed: for a number, where 0 is a value (which DataRequired takes for nothing) for a range to judge."""
     return InputRequired(message=message)
 
@@ -199,7 +220,7 @@ class ResetPasswordForm(FlaskForm):
 
     password = PasswordField("New password", render_kw={"autocomplete": "new-password"}, validators=new_password())
     confirm = PasswordField("Repeat the new password", render_kw={"autocomplete": "new-password"},
-                            validators=[required()])
+                            validators=[required("Repeat the new password.")])
 
     def validate_confirm(self, field):
         if field.data != self.password.data:
@@ -210,4 +231,4 @@ class ChangePasswordForm(ResetPasswordForm):
     """A new password, and the current one to prove it is the owner asking."""
 
     current_password = PasswordField("Current password", render_kw={"autocomplete": "current-password"},
-                                     validators=[required()])
+                                     validators=[required("Give your current password.")])

@@ -266,8 +266,31 @@ def test_bad_input_is_refused_at_the_field(app, env, request, form_name, changes
             assert 'class="form-error" role="alert"' in html
         else:
             assert f'<small id="{form.prefix}{name}-error" class="field-error">' in html, f"no message at {name}"
-    assert MARKUP not in html
+    assert MARKUP not in html and "This field is required." not in html
     assert db_rows(app) == before
+
+
+@pytest.mark.parametrize(("who", "url", "data", "said"), [
+    ("vendor", "/vendor/products/new", {"name": ""}, {"name": "Give the product a name."}),
+    ("vendor", "/vendor/data-objects/", {"name": ""}, {"name": "Give the data object a name."}),
+    ("vendor", "/vendor/api-tokens/", {"name": "", "scopes": "activation"}, {"name": "Give the token a name."}),
+    ("vendor", "/vendor/products/{product_id}/prices/new", {"amount": "", "currency": "", "interval": "month"},
+     {"amount": "Give an amount.", "currency": "Give a currency."}),
+    ("vendor", "/vendor/products/{product_id}/prices/link", {"stripe_price_id": ""},
+     {"stripe_price_id": "Paste a price id from Stripe (price_…)."}),
+    ("stranger", "/Portal/@{slug}/SignUp", {"name": "", "email": "", "password": ""},
+     {"name": "Give your name.", "email": "Give an e-mail.", "password": "Give a password."}),
+    ("stranger", "/vendor/register", {"name": "", "slug": "", "email": ""},
+     {"name": "Give a company name.", "slug": "Give a portal address.", "email": "Give your e-mail."}),
+])
+def test_an_empty_required_field_says_what_to_give(app, make, vendor, vendor_client, who, url, data, said):
+    client = vendor_client if who == "vendor" else app.test_client()
+    url = url.format(product_id=make.product(vendor).id, slug=vendor.slug)
+    answer = post_form(client, url, data)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    for name, message in said.items():
+        assert f'<small id="{name}-error" class="field-error">{message}</small>' in html
 
 
 @pytest.mark.parametrize("form_name", FORMS)

@@ -10,7 +10,8 @@ from portal.models import NAME_MAX
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), single_line])
+    name = StringField("Name", filters=[strip],
+                       validators=[required("Give the token a name."), at_most(NAME_MAX), single_line])
     scopes = SelectMultipleField("Methods it may call", choices=[SelectChoice(g, GROUP_LABELS[g]) for g in GROUPS],
                                  default=["activation"], option_widget=widgets.CheckboxInput(),
                                  widget=widgets.ListWidget(prefix_label=False))

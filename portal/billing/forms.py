@@ -30,7 +30,7 @@ class StripePolicyForm(FlaskForm):
 
 class LinkPriceForm(FlaskForm):
     stripe_price_id = StringField("Stripe price id", filters=[strip], render_kw={"placeholder": "price_…"},
-                                  validators=[required(), at_most(255)])
+                                  validators=[required("Paste a price id from Stripe (price_…)."), at_most(255)])
 
 
 class NewPriceForm(FlaskForm):
@@ -38,7 +38,8 @@ class NewPriceForm(FlaskForm):
                          validators=[required(), at_most(20), by_rule(plans.valid_amount)])
     currency = StringField("Currency", filters=[strip], default="usd",
                            validators=[required(), at_most(3), by_rule(plans.valid_currency)])
-    interval = SelectField("Billed every", default="month", validators=[required()],
+    interval = SelectField("Billed every", default="month",
+                           validators=[required("Choose how often the customer pays.")],
                            choices=[SelectChoice(value, label) for value, label in plans.INTERVALS.items()])
 
 

@@ -9,7 +9,8 @@ from portal.models import DATA_STRING_MAX, NAME_MAX
 
 
 class DataObjectForm(FlaskForm):
-    name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), single_line])
+    name = StringField("Name", filters=[strip],
+                       validators=[required("Give the data object a name."), at_most(NAME_MAX), single_line])
     string_value = TextAreaField("String value", filters=[lambda v: v or ""],
                                  validators=[at_most(DATA_STRING_MAX), no_control_characters])
     int_value = IntegerField("Integer value", default=0, validators=[

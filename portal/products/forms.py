@@ -20,7 +20,8 @@ def _feature_field(n: int) -> StringField:
 
 
 class ProductForm(FlaskForm):
-    name = StringField("Name", filters=[strip], validators=[required(), at_most(NAME_MAX), single_line])
+    name = StringField("Name", filters=[strip],
+                       validators=[required("Give the product a name."), at_most(NAME_MAX), single_line])
     description = TextAreaField("Description", validators=[optional(), at_most(NOTES_MAX), no_control_characters])
     getting_started = TextAreaField(
         "How to get started", description="Shown on your customers' license cards: a few lines on installing and "

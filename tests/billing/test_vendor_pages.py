@@ -54,7 +54,7 @@ def test_connect_test_and_disconnect_without_a_secret_ever_shown(vendor_client, 
 @pytest.mark.parametrize(("data", "message"), [
     ({"secret_key": "pk_test_123", "webhook_secret": SIGNING_SECRET}, "Paste a secret key"),
     ({"secret_key": "sk_test_123", "webhook_secret": "nope"}, "signing secret (whsec_"),
-    ({"secret_key": "", "webhook_secret": ""}, "This field is required."),
+    ({"secret_key": "", "webhook_secret": ""}, "Give a secret or restricted key."),
 ])
 def test_connect_refuses_what_is_no_key_at_the_field(vendor_client, standin_access, db, data, message):
     answer = post_form(vendor_client, f"{SETTINGS}/connect", data, page=SETTINGS)
