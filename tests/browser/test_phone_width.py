@@ -167,6 +167,7 @@ def test_the_customer_search_says_in_full_what_it_searches_at_375_px(vendor_page
     }""")
     assert fits, search.get_attribute("placeholder")
     hint = vendor_page.locator("#" + search.get_attribute("aria-describedby"))
-    expect(hint).to_have_text("By id, e-mail, name, company, secret or Stripe customer (cus_…)")
+    expect(hint).to_have_text("By id, e-mail, @domain, name, company, secret, whole license key or Stripe customer "
+                              "(cus_…)")
     box = hint.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 375 + 1, box

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.support.pages import post_form, walk_pages
+from tests.support.pages import links_in, post_form, walk_pages
 
 
 @pytest.fixture
@@ -161,3 +161,18 @@ def test_search_by_email_domain_and_by_a_key_of_theirs(vendor_client, make, vend
     assert names(vendor_client, key.key) == {"Alan Turing"}
     assert names(vendor_client, key.key.lower()) == {"Alan Turing"}
     assert names(vendor_client, theirs.key) == set()
+
+
+def test_the_search_says_every_way_it_finds_a_customer(vendor_client, people):
+    hint = vendor_client.get("/vendor/customers/").get_data(as_text=True)
+    assert "By id, e-mail, @domain, name, company, secret, whole license key or Stripe customer (cus_…)" in hint
+    empty = vendor_client.get("/vendor/customers/", query_string={"q": "zzz"}).get_data(as_text=True)
+    assert "the start of an e-mail or of its domain (@example.com)" in empty and "a whole license key" in empty
+
+
+def test_a_subscription_id_searched_among_customers_points_to_the_subscriptions(vendor_client, people):
+    html = vendor_client.get("/vendor/customers/", query_string={"q": " sub_1PqRsT "}).get_data(as_text=True)
+    assert "No customer matches" in html and "A Stripe subscription id (sub_…) is found among" in html
+    (link,) = [link["href"] for link in links_in(html) if "q=sub_" in link["href"]]
+    found = vendor_client.get(link)
+    assert found.status_code == 200 and 'value="sub_1PqRsT"' in found.get_data(as_text=True)
