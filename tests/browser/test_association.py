@@ -30,7 +30,8 @@ def test_customer_joins_through_association_link_and_accepts_terms(vendor_page, 
     customer = new_page()
     customer.goto(link)
     expect(customer.get_by_role("heading", level=1)).to_contain_text("customer portal")
-    expect(customer.get_by_text("invited you to the portal of Ada Lovelace (Engines Ltd)")).to_be_visible()
+    expect(customer.get_by_text(f"{vendor.name} invited you to see the licenses of Ada Lovelace (Engines Ltd) in its "
+                                "portal.")).to_be_visible()
     new_login = customer.get_by_role("article").filter(has=customer.get_by_role("heading", name="Create a login"))
     new_login.get_by_label("Your name").fill("Ada Lovelace")
     new_login.get_by_label("E-mail").fill("ada@example.test")
