@@ -78,3 +78,13 @@ def test_a_portals_tab_titles_name_its_vendor_and_the_vendors_pages_the_product(
         f"/Portal/@{vendor.slug}/").get_data(as_text=True)
     assert "<title>Customers &middot; Licensing portal</title>" in vendor_client.get("/vendor/customers/").get_data(
         as_text=True)
+
+
+def test_a_logged_in_customer_on_the_login_page_is_told_so_and_can_log_out(portal_client, vendor, account):
+    login_page = f"/Portal/@{vendor.slug}/Login"
+    html = portal_client.get(login_page).get_data(as_text=True)
+    assert f"You are logged in as <strong>{account.email}</strong>." in html and 'name="password"' not in html
+    assert f'<a href="/Portal/@{vendor.slug}/" role="button">Go to your licenses</a>' in html
+    assert f'action="/Portal/@{vendor.slug}/Logout"' in html
+    out = post_form(portal_client, f"/Portal/@{vendor.slug}/Logout", {}, page=login_page, follow_redirects=True)
+    assert "You are logged out." in out.get_data(as_text=True) and 'name="password"' in out.get_data(as_text=True)

@@ -90,9 +90,20 @@ def test_the_confirmation_link_works_once(client, app, vendor, mailbox):
     again = client.get(path)
     assert again.status_code == 404 and "used or has expired" in again.get_data(as_text=True)
     # Opened again in the browser it logged in: the way to the licenses; elsewhere: the way to log in.
-    assert f'<a href="/Portal/@{vendor.slug}/" role="button">Go to your licenses</a>' in again.get_data(as_text=True)
+    html = again.get_data(as_text=True)
+    assert f'<a href="/Portal/@{vendor.slug}/" role="button">Go to your licenses</a>' in html
+    assert "You are logged in as <strong>grace@example.test</strong>." in html and "Sign up again" not in html
+    assert f'action="/Portal/@{vendor.slug}/Logout"' in html
     elsewhere = app.test_client().get(path).get_data(as_text=True)
     assert f'href="/Portal/@{vendor.slug}/Login"' in elsewhere and "You are logged in" not in elsewhere
+    assert "Never confirmed?" in elsewhere
+
+
+def test_a_logged_in_customer_on_the_sign_up_page_is_told_so_instead_of_a_form(portal_client, vendor, account):
+    html = portal_client.get(f"/Portal/@{vendor.slug}/SignUp").get_data(as_text=True)
+    assert f"You are logged in as <strong>{account.email}</strong>." in html and 'name="password"' not in html
+    assert f'<a href="/Portal/@{vendor.slug}/" role="button">Go to your licenses</a>' in html
+    assert f'action="/Portal/@{vendor.slug}/Logout"' in html
 
 
 def test_an_unconfirmed_sign_up_expires_after_48_hours(client, vendor, mailbox, db):
