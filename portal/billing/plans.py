@@ -121,13 +121,15 @@ class Linkable:
     name: str  # its Stripe product's name, and its nickname
 
 
-def linkable_prices(session: Session, access: StripeAccess, *, vendor_id: int) -> tuple[list[Linkable], str]:
+def linkable_prices(session: Session, access: StripeAccess, *,
+                    vendor_id: int) -> tuple[list[Linkable], int, str]:
     """The newest hundred active recurring prices of the vendor's Stripe account that are linked to no product here,
-    to pick from; and what Stripe answered instead, if it did not list them."""
+    to pick from; how many of them are linked already (none of either: the account has no such price yet); and what
+    Stripe answered instead, if it did not list them."""
     try:
         found = _stripe(session, _gateway(session, access, vendor_id).recurring_prices)
     except DomainError as error:
-        return [], error.message
+        return [], 0, error.message
     linked = set(session.exec(select(StripePrice.stripe_price_id).where(StripePrice.vendor_id == vendor_id)).all())
     choices = []
     for price in found:
@@ -137,7 +139,7 @@ def linkable_prices(session: Session, access: StripeAccess, *, vendor_id: int) -
         product_name = product.get("name", "") if isinstance(product, dict) else ""
         choices.append(Linkable(price["id"], price_label(_read(StripePrice(), price)),
                                 " · ".join(part for part in (product_name, price.get("nickname") or "") if part)))
-    return choices, ""
+    return choices, len(found) - len(choices), ""
 
 
 def _linked(session: Session, vendor_id: int, stripe_price_id: str) -> StripePrice | None:

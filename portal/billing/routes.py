@@ -115,8 +115,9 @@ def link_price(product_id: int):
         if done:
             flash(f"Price {row.stripe_price_id} ({plans.price_label(row)}) is linked to {product.name}.", "success")
             return _back_to(product)
-    choices, problem = plans.linkable_prices(get_session(), _access(), vendor_id=g.vendor_id)
-    return _price_form_page("billing/link_price.html", product, form, choices=choices, choices_problem=problem)
+    choices, linked, problem = plans.linkable_prices(get_session(), _access(), vendor_id=g.vendor_id)
+    return _price_form_page("billing/link_price.html", product, form, choices=choices, linked_already=linked,
+                            choices_problem=problem)
 
 
 @blueprint.route("/products/<int:product_id>/prices/new", methods=["GET", "POST"])
@@ -128,8 +129,9 @@ def new_price(product_id: int):
             session, _access(), vendor_id=g.vendor_id, product_id=product.id, amount=form.amount.data,
             currency=form.currency.data, interval=form.interval.data, actor=current_user.actor, ip=client_ip()))
         if done:
-            flash(f"Price {row.stripe_price_id} ({plans.price_label(row)}) is created in Stripe. "
-                  "Choose the key settings it gives.", "success")
+            flash(f"Price {row.stripe_price_id} ({plans.price_label(row)}) is created in Stripe, not yet offered "
+                  "in the customer portal. Choose the key settings it gives, then offer it on the product's page.",
+                  "success")
             return redirect(url_for("billing.price_settings", product_id=product.id, price_id=row.id), code=303)
     return _price_form_page("billing/new_price.html", product, form)
 
@@ -147,7 +149,9 @@ def price_settings(product_id: int, price_id: int):
             session, _access(), vendor_id=g.vendor_id, product_id=product.id, price_id=row.id, skm=form.skm(kept),
             actor=current_user.actor, ip=client_ip()))
         if done:
-            flash(f"Key settings of {plans.price_label(row)} saved in Stripe.", "success")
+            flash(f"Key settings of {plans.price_label(row)} saved in Stripe." + (
+                "" if row.offered else " It is not offered yet: Offer it below to show it in the customer portal."),
+                "success")
             return _back_to(product)
     elif not form.is_submitted():
         form.fill(kept)

@@ -222,6 +222,32 @@ def test_a_new_prices_amount_is_read_as_written(app, vendor_client, standin_acce
     assert answer.status_code == 303 and db.exec(select(StripePrice.unit_amount)).one() == unit_amount
 
 
+def test_linking_with_no_price_in_stripe_yet_points_to_creating_one(app, vendor_client, standin_access, db, vendor,
+                                                                   product):
+    connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    page = vendor_client.get(f"/vendor/products/{product.id}/prices/link").get_data(as_text=True)
+    assert "Your Stripe account has no active recurring price yet." in page and "linked already" not in page
+    assert f'<a href="/vendor/products/{product.id}/prices/new">Create the first one here</a>' in page
+
+
+def test_a_new_price_is_said_to_need_offering_until_it_is_offered(app, vendor_client, standin_access, db, vendor,
+                                                                 product):
+    connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    base = f"/vendor/products/{product.id}"
+    made = post_form(vendor_client, f"{base}/prices/new", {"amount": "9.99", "currency": "usd", "interval": "month"},
+                     follow_redirects=True).get_data(as_text=True)
+    assert "is created in Stripe, not yet offered in the customer portal." in made
+    assert "then offer it on the product&#39;s page." in made
+    price = f"{base}/prices/{db.exec(select(StripePrice.id)).one()}"
+    saved = post_form(vendor_client, f"{price}/settings", {"max_no_of_machines": "1", "trial_days": "0"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "It is not offered yet: Offer it below to show it in the customer portal." in saved
+    post_form(vendor_client, f"{price}/offer", {"offered": "1"}, page=base)
+    saved = post_form(vendor_client, f"{price}/settings", {"max_no_of_machines": "2", "trial_days": "0"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Key settings of $9.99 / month saved in Stripe." in saved and "not offered yet" not in saved
+
+
 def test_an_existing_price_is_linked_and_bad_skm_shown_as_a_problem(app, vendor_client, standin_access, db,
                                                                      vendor, product):
     import stripe
