@@ -44,7 +44,7 @@ def valid_slug(slug: str, *, field: str = "slug") -> str:
 def valid_email(email: str, *, max_length: int = EMAIL_MAX, field: str = "email") -> str:
     email = email.strip()
     if not email:
-        raise DomainError("This field is required.", field=field)
+        raise DomainError("Give an e-mail address.", field=field)
     if len(email) > max_length:
         raise DomainError(f"At most {max_length:,} characters.", field=field)
     try:
@@ -90,7 +90,7 @@ def valid_name(name: str, *, max_length: int, field: str = "name") -> str:
     """A name or a title: given, one line, no control characters (it may end up in a mail header)."""
     name = name.strip()
     if not name:
-        raise DomainError("This field is required.", field=field)
+        raise DomainError("Give a name.", field=field)
     if len(name) > max_length:
         raise DomainError(f"At most {max_length:,} characters.", field=field)
     if not is_single_line(name):
