@@ -9,7 +9,25 @@ from wtforms.validators import InputRequired
 from portal.billing import plans
 from portal.billing.connection import GRACE_DAYS_MAX, ON_CANCEL, valid_secret_key, valid_webhook_secret
 from portal.billing.skm import MACHINES_MAX, TRIAL_DAYS_MAX, Skm
-from portal.forms import IntegerField, RadioField, SelectField, at_most, between, by_rule, required, strip
+from portal.forms import (
+    IntegerField,
+    RadioField,
+    SelectField,
+    at_most,
+    between,
+    by_rule,
+    optional,
+    required,
+    single_line,
+    strip,
+)
+
+
+def _plan_name_field() -> StringField:
+    """The price's nickname in Stripe: what the portal's customers see beside the product's name."""
+    return StringField("Plan name", filters=[strip], validators=[optional(), at_most(plans.PLAN_NAME_MAX), single_line],
+                       description="What customers see beside the product's name, e.g. Pro or Team; empty: how "
+                                   "often it is billed (Monthly).")
 
 
 class ConnectStripeForm(FlaskForm):
@@ -34,6 +52,7 @@ class LinkPriceForm(FlaskForm):
 
 
 class NewPriceForm(FlaskForm):
+    name = _plan_name_field()
     amount = StringField("Amount", filters=[strip], render_kw={"inputmode": "decimal", "placeholder": "9.99"},
                          validators=[required(), at_most(20), by_rule(plans.valid_amount)])
     currency = StringField("Currency", filters=[strip], default="usd",
@@ -44,7 +63,10 @@ class NewPriceForm(FlaskForm):
 
 
 class PriceSettingsForm(FlaskForm):
-    """The `skm` of a price: the features a subscriber's key gets, its machine limit, the trial days."""
+    """The plan's name and the `skm` of its price: the features a subscriber's key gets, its machine limit, the
+    trial days."""
+
+    name = _plan_name_field()
 
     f1 = BooleanField()
     f2 = BooleanField()
@@ -71,6 +93,9 @@ class PriceSettingsForm(FlaskForm):
         for n in range(1, 9):
             self[f"f{n}"].data = bool(skm.features.get(f"f{n}"))
         self.max_no_of_machines.data, self.trial_days.data = skm.max_no_of_machines, skm.trial_days
+
+    def fill_name(self, price) -> None:
+        self.name.data = price.nickname
 
     def skm(self, kept: Skm) -> Skm:
         """The settings from the form; the entries it does not show (Notes, ProductId) are kept as they were."""

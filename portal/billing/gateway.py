@@ -187,15 +187,18 @@ class Gateway:
         return _calling(self._v1.products.update, product_id, params={"metadata": metadata})
 
     def create_price(self, *, stripe_product_id: str, unit_amount: int, currency: str, interval: str,
-                     metadata: dict) -> dict:
+                     metadata: dict, nickname: str = "") -> dict:
         """A new price (the SDK gives its retries of this one call an idempotency key of its own)."""
-        return _calling(self._v1.prices.create, params={
-            "product": stripe_product_id, "unit_amount": unit_amount, "currency": currency,
-            "recurring": {"interval": interval}, "metadata": metadata, "expand": ["product"],
-        })
+        params = {"product": stripe_product_id, "unit_amount": unit_amount, "currency": currency,
+                  "recurring": {"interval": interval}, "metadata": metadata, "expand": ["product"]}
+        if nickname:
+            params["nickname"] = nickname
+        return _calling(self._v1.prices.create, params=params)
 
-    def update_price_metadata(self, price_id: str, metadata: dict) -> dict:
-        return _calling(self._v1.prices.update, price_id, params={"metadata": metadata, "expand": ["product"]})
+    def update_price(self, price_id: str, *, metadata: dict, nickname: str) -> dict:
+        """The price's metadata and nickname ("" removes it)."""
+        return _calling(self._v1.prices.update, price_id,
+                        params={"metadata": metadata, "nickname": nickname, "expand": ["product"]})
 
     # Customers and subscriptions
 

@@ -20,7 +20,7 @@ from portal.billing.skm import Skm, parse_skm
 from portal.billing_models import StripeConnection, StripePrice, of_the_connection, scope_of
 from portal.domain import DomainError, NotFound, each_checked, get_owned
 from portal.models import Product, utcnow
-from portal.rules import is_stripe_id
+from portal.rules import is_single_line, is_stripe_id
 
 INTERVALS = {"day": "day", "week": "week", "month": "month", "year": "year"}
 AMOUNT_MAX = Decimal("999999.99")
@@ -223,11 +223,12 @@ def _interval(interval: str) -> str:
 
 
 def create_price(session: Session, access: StripeAccess, *, vendor_id: int, product_id: int, amount: str,
-                 currency: str, interval: str, actor: str, ip: str = "") -> StripePrice:
-    """A new recurring price in Stripe, on the Stripe product of this product (made if it has none yet)."""
+                 currency: str, interval: str, actor: str, ip: str = "", name: str = "") -> StripePrice:
+    """A new recurring price in Stripe, on the Stripe product of this product (made if it has none yet), named
+    `name` for customers (its nickname; none: how often it is billed)."""
     product = get_owned(session, Product, product_id, vendor_id=vendor_id)
     checked = each_checked({"amount": lambda: valid_amount(amount), "currency": lambda: valid_currency(currency),
-                            "interval": lambda: _interval(interval)})
+                            "interval": lambda: _interval(interval), "name": lambda: _plan_name(name)})
     currency, interval = checked["currency"], checked["interval"]
     unit_amount = _in_minor_units(checked["amount"], currency)
     connection = _connection(session, vendor_id)
@@ -242,12 +243,22 @@ def create_price(session: Session, access: StripeAccess, *, vendor_id: int, prod
                                     metadata={STRIPE_PRODUCT_ID: str(product.id)},
                                     idempotency_key=f"skm-product-{vendor_id}-{product.id}-{mode}")["id"]
     price = _stripe(session, gateway.create_price, stripe_product_id=stripe_product_id, unit_amount=unit_amount,
-                    currency=currency, interval=interval, metadata={"skm": Skm().to_json()})
+                    currency=currency, interval=interval, metadata={"skm": Skm().to_json()}, nickname=checked["name"])
     row = _record(session, StripePrice(vendor_id=vendor_id, product_id=product.id, stripe_price_id=price["id"],
                                        **scope_of(connection)), price)
     session.flush()
     _audit(session, row, actor, "stripe_price.created", ip)
     return row
+
+
+PLAN_NAME_MAX = 100
+
+
+def _plan_name(name: str) -> str:
+    name = (name or "").strip()
+    if len(name) > PLAN_NAME_MAX or not is_single_line(name):
+        raise DomainError(f"Give a plan name of at most {PLAN_NAME_MAX} characters on one line.", field="name")
+    return name
 
 
 def linked_price(session: Session, *, vendor_id: int, product_id: int, price_id: int) -> StripePrice:
@@ -260,12 +271,15 @@ def linked_price(session: Session, *, vendor_id: int, product_id: int, price_id:
 
 
 def change_settings(session: Session, access: StripeAccess, *, vendor_id: int, product_id: int, price_id: int,
-                    skm: Skm, actor: str, ip: str = "") -> StripePrice:
-    """Write new key settings to the price's `skm` in Stripe, then keep what Stripe answered."""
+                    skm: Skm, actor: str, ip: str = "", name: str | None = None) -> StripePrice:
+    """Write new key settings to the price's `skm` in Stripe (and its name for customers, unless None), then keep
+    what Stripe answered."""
     row = linked_price(session, vendor_id=vendor_id, product_id=product_id, price_id=price_id)
+    name = row.nickname if name is None else _plan_name(name)
     gateway = _gateway(session, access, vendor_id)
-    before = {"price": row.stripe_price_id, "skm": row.skm}
-    price = _stripe(session, gateway.update_price_metadata, row.stripe_price_id, {"skm": skm.to_json()})
+    before = {"price": row.stripe_price_id, "skm": row.skm, "name": row.nickname}
+    price = _stripe(session, gateway.update_price, row.stripe_price_id, metadata={"skm": skm.to_json()},
+                    nickname=name)
     _record(session, row, price)
     _audit(session, row, actor, "stripe_price.changed", ip, before=before)
     return row
@@ -303,4 +317,4 @@ def unlink_price(session: Session, *, vendor_id: int, product_id: int, price_id:
 def _audit(session: Session, row: StripePrice, actor: str, action: str, ip: str, before: dict | None = None):
     record_change(session, vendor_id=row.vendor_id, actor=actor, action=action, subject_type="product",
                   subject_id=row.product_id, before=before,
-                  after={"price": row.stripe_price_id, "skm": row.skm}, ip=ip)
+                  after={"price": row.stripe_price_id, "skm": row.skm, "name": row.nickname}, ip=ip)

@@ -127,7 +127,8 @@ def new_price(product_id: int):
         session = get_session()
         done, row = commit_or_show(session, form, lambda: plans.create_price(
             session, _access(), vendor_id=g.vendor_id, product_id=product.id, amount=form.amount.data,
-            currency=form.currency.data, interval=form.interval.data, actor=current_user.actor, ip=client_ip()))
+            currency=form.currency.data, interval=form.interval.data, actor=current_user.actor, ip=client_ip(),
+            name=form.name.data or ""))
         if done:
             flash(f"Price {row.stripe_price_id} ({plans.price_label(row)}) is created in Stripe, not yet offered "
                   "in the customer portal. Choose the key settings it gives, then offer it on the product's page.",
@@ -147,14 +148,15 @@ def price_settings(product_id: int, price_id: int):
     if form.validate_on_submit():
         done, _ = commit_or_show(session, form, lambda: plans.change_settings(
             session, _access(), vendor_id=g.vendor_id, product_id=product.id, price_id=row.id, skm=form.skm(kept),
-            actor=current_user.actor, ip=client_ip()))
+            actor=current_user.actor, ip=client_ip(), name=form.name.data or ""))
         if done:
-            flash(f"Key settings of {plans.price_label(row)} saved in Stripe." + (
+            flash(f"{plans.plan_name(row)} ({plans.price_label(row)}) saved in Stripe." + (
                 "" if row.offered else " It is not offered yet: Offer it below to show it in the customer portal."),
                 "success")
             return _back_to(product)
     elif not form.is_submitted():
         form.fill(kept)
+        form.fill_name(row)
     return _price_form_page("billing/price_settings.html", product, form, price=row, problem=problem,
                             label=plans.price_label(row))
 

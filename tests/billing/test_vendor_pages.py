@@ -245,7 +245,33 @@ def test_a_new_price_is_said_to_need_offering_until_it_is_offered(app, vendor_cl
     post_form(vendor_client, f"{price}/offer", {"offered": "1"}, page=base)
     saved = post_form(vendor_client, f"{price}/settings", {"max_no_of_machines": "2", "trial_days": "0"},
                       follow_redirects=True).get_data(as_text=True)
-    assert "Key settings of $9.99 / month saved in Stripe." in saved and "not offered yet" not in saved
+    assert "Monthly ($9.99 / month) saved in Stripe." in saved and "not offered yet" not in saved
+
+
+def test_a_plan_is_named_for_customers_when_made_and_renamed_after(app, vendor_client, standin_access, db, vendor,
+                                                                  product, portal_client):
+    """Two plans billed alike are told apart by their names (the price's nickname in Stripe)."""
+    secret_key = connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    base = f"/vendor/products/{product.id}"
+    for name, amount in (("Pro", "9.99"), ("", "19.99")):
+        post_form(vendor_client, f"{base}/prices/new", {"name": name, "amount": amount, "currency": "usd",
+                                                        "interval": "month"})
+    pro, plain = db.exec(select(StripePrice).order_by(StripePrice.id)).all()
+    for row in (pro, plain):
+        post_form(vendor_client, f"{base}/prices/{row.id}/offer", {"offered": "1"}, page=base)
+    shown = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions").get_data(as_text=True)
+    assert f"{product.name} &middot; Pro" in shown and f"{product.name} &middot; Monthly" in shown
+    settings = f"{base}/prices/{plain.id}/settings"
+    assert 'name="name" type="text" value=""' in vendor_client.get(settings).get_data(as_text=True)
+    for bad in ("x" * 101, "Team\u2028plan"):
+        refused = post_form(vendor_client, settings, {"name": bad, "max_no_of_machines": "1", "trial_days": "0"})
+        assert refused.status_code == 422 and 'id="name-error"' in refused.get_data(as_text=True)
+    post_form(vendor_client, settings, {"name": "Team", "max_no_of_machines": "1", "trial_days": "0"})
+    import stripe
+    client = stripe.StripeClient(secret_key, base_addresses={"api": standin_access.url}).v1
+    assert client.prices.retrieve(plain.stripe_price_id).nickname == "Team"
+    shown = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions").get_data(as_text=True)
+    assert f"{product.name} &middot; Team" in shown
 
 
 def test_an_existing_price_is_linked_and_bad_skm_shown_as_a_problem(app, vendor_client, standin_access, db,
