@@ -184,9 +184,11 @@ def _link(session: Session, connection: StripeConnection, customer_id: int, stri
 
 
 def _locked(session: Session, vendor_id: int, stripe_id: str) -> Subscription | None:
+    """The record, locked, as the database holds it (a record the session loaded before is read again: what it
+    compares, synced_at and key_written_at, may have moved since)."""
     return session.exec(select(Subscription).where(Subscription.vendor_id == vendor_id,
                                                    Subscription.stripe_subscription_id == stripe_id)
-                        .with_for_update()).first()
+                        .with_for_update().execution_options(populate_existing=True)).first()
 
 
 def _claim(session: Session, vendor_id: int, stripe_id: str, synced: dict) -> tuple[Subscription, dict | None]:
