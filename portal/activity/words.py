@@ -102,13 +102,13 @@ _ACTORS = (
 # The words actor_words adds, each with the starts the stored text it stands for has (one of them) and the part it
 # contains (the rest of what was typed follows it).
 _WORDS_OF_ACTORS = (
-    (re.compile(r"^(?P<who>.*) \(portal login\)$", re.IGNORECASE), ("account:",), "{who}"),
-    (re.compile(r"^(?P<who>.*) \(sign-up\)$", re.IGNORECASE), ("signup ",), "{who}"),
-    (re.compile(r"^stripe \(event (?P<who>[^)]*)\)?$", re.IGNORECASE), ("stripe ",), "{who}"),
+    (re.compile(r"^(?P<who>.*?) ?\(?portal login\)?$", re.IGNORECASE), ("account:",), "{who}"),
+    (re.compile(r"^(?P<who>.*?) ?\(?sign-up\)?$", re.IGNORECASE), ("signup ",), "{who}"),
+    (re.compile(r"^stripe(?: \(event ?(?P<who>[^)]*)\)?)?$", re.IGNORECASE), ("stripe ",), "{who}"),
     (re.compile(r"^vendor user (?P<who>\d+)$", re.IGNORECASE), ("vendor_user:",), "{who}"),
     (re.compile(r"^API token (?P<who>.*) \(#(?P<id>\d+)\)$", re.IGNORECASE), ("api_token:{id} ",), "{who}"),
-    # A name alone: the token's changes by any id, and those recorded before ids were ("API token <name>").
-    (re.compile(r"^API token (?P<who>.+)$", re.IGNORECASE), ("api_token:", "API token "), "{who}"),
+    # A name alone, or none: the token's changes by any id, and those recorded before ids were ("API token <name>").
+    (re.compile(r"^API tokens? ?(?P<who>.*)$", re.IGNORECASE), ("api_token:", "API token "), "{who}"),
 )
 
 
@@ -120,7 +120,8 @@ def stored_actor_part(typed: str) -> tuple[tuple[str, ...], str]:
     for pattern, starts, words in _WORDS_OF_ACTORS:
         found = pattern.match(typed)
         if found:
-            return tuple(start.format(**found.groupdict()) for start in starts), words.format(**found.groupdict())
+            named = found.groupdict(default="")
+            return tuple(start.format(**named) for start in starts), words.format(**named)
     return (), typed
 
 

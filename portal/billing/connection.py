@@ -5,6 +5,7 @@ Connecting asks Stripe whose key it is: the account id (acct_…) and the key's 
 records the portal shows and uses from then on (portal/billing_models.py, StripeScoped).
 """
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import delete, update
@@ -93,9 +94,14 @@ def valid_secret_key(secret_key: str) -> str:
     return secret_key
 
 
+# Stripe's signing secrets are "whsec_" and a few dozen letters and digits: a prefix alone, or a secret with a space
+# in it (cut from a page with another word), would make every delivery's signature fail, and no key be made.
+_WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9_+/=-]{8,249}")
+
+
 def valid_webhook_secret(webhook_secret: str) -> str:
     webhook_secret = webhook_secret.strip()
-    if not webhook_secret.startswith("whsec_") or len(webhook_secret) > 255:
+    if not _WEBHOOK_SECRET.fullmatch(webhook_secret):
         raise DomainError("Paste the endpoint's signing secret (whsec_…) from Stripe's webhooks page.",
                           field="webhook_secret")
     return webhook_secret

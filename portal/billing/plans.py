@@ -33,7 +33,7 @@ def prices_of(session: Session, *, vendor_id: int, product_id: int) -> list[Stri
                              .join(StripeConnection, StripeConnection.vendor_id == StripePrice.vendor_id)
                              .where(StripePrice.vendor_id == vendor_id, StripePrice.product_id == product_id,
                                     of_the_connection(StripePrice, StripeConnection))
-                             .order_by(StripePrice.unit_amount, StripePrice.id)).all())
+                             .order_by(StripePrice.currency, StripePrice.unit_amount, StripePrice.id)).all())
 
 
 def plans_section(session: Session, *, vendor_id: int, product_id: int) -> dict:
@@ -41,7 +41,7 @@ def plans_section(session: Session, *, vendor_id: int, product_id: int) -> dict:
     the prices of another Stripe account or mode, which it hides."""
     rows = prices_of(session, vendor_id=vendor_id, product_id=product_id)
     connection = connection_of(session, vendor_id=vendor_id)
-    return {"prices": [(row, price_label(row), parse_skm(row.skm)[0]) for row in rows],
+    return {"prices": [(row, price_label(row), parse_skm(row.skm)[0], plan_name(row)) for row in rows],
             "stripe_connected": connection.connected,
             "hidden_prices": hidden_note(session, connection, StripePrice, "price",
                                          StripePrice.product_id == product_id)}
@@ -292,6 +292,12 @@ def refresh_prices(session: Session, access: StripeAccess, *, vendor_id: int, pr
     for row in rows:
         _record(session, row, _stripe(session, gateway.price, row.stripe_price_id))
     return len(rows)
+
+
+def namesakes(session: Session, *, vendor_id: int, row: StripePrice) -> list[StripePrice]:
+    """The other plans of the price's product on offer that customers see by the same name."""
+    return [other for other in prices_of(session, vendor_id=vendor_id, product_id=row.product_id)
+            if other.id != row.id and other.offered and plan_name(other) == plan_name(row)]
 
 
 def set_offered(session: Session, *, vendor_id: int, product_id: int, price_id: int, offered: bool, actor: str,

@@ -185,8 +185,11 @@ def offer_price(product_id: int, price_id: int):
             session, vendor_id=g.vendor_id, product_id=product.id, price_id=price_id, offered=offered,
             actor=current_user.actor, ip=client_ip()))
         if done:
-            flash(f"{plans.price_label(row)} is {'offered' if offered else 'no longer offered'} in the portal.",
-                  "success")
+            named = f"{plans.plan_name(row)} ({plans.price_label(row)})"
+            flash(f"{named} is {'offered' if offered else 'no longer offered'} in the portal.", "success")
+            if offered and plans.namesakes(session, vendor_id=g.vendor_id, row=row):
+                flash(f"Another plan of {product.name} on offer is also named {plans.plan_name(row)}: customers "
+                      "tell them apart by their price alone. Give one a plan name in its settings.", "warning")
         else:
             flash(" ".join(form.form_errors), "error")
     return _back_to(product)

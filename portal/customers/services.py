@@ -267,12 +267,12 @@ def check_association_link(session: Session, *, vendor_id: int, customer_id: str
     code = association_code(customer, encryptor)
     if code is None or not same_secret(auth, code) or not link_usable(customer):
         raise LinkNotValid()
-    if not customer.allow_multiple_user_association and _has_login(session, customer):
+    if not customer.allow_multiple_user_association and has_login(session, customer):
         raise OneLoginOnly()
     return customer
 
 
-def _has_login(session: Session, customer: Customer) -> bool:
+def has_login(session: Session, customer: Customer) -> bool:
     return session.exec(select(PortalAccount.id).where(PortalAccount.customer_id == customer.id)).first() is not None
 
 
@@ -289,5 +289,5 @@ def claim_association_link(session: Session, *, customer: Customer) -> None:
         logins = select(PortalAccount.id).where(PortalAccount.customer_id == customer.id)
         statement = statement.where(Customer.association_used_at.is_(None), ~logins.exists())
     if session.execute(statement).rowcount != 1:
-        raise OneLoginOnly() if not customer.allow_multiple_user_association and _has_login(session, customer) \
+        raise OneLoginOnly() if not customer.allow_multiple_user_association and has_login(session, customer) \
             else LinkNotValid()

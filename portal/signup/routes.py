@@ -4,7 +4,7 @@ from flask import Flask, current_app, flash, g, redirect, render_template, reque
 
 from portal.accounts import services as accounts
 from portal.accounts import sessions
-from portal.customers.services import LinkNotValid, OneLoginOnly, check_association_link
+from portal.customers.services import LinkNotValid, OneLoginOnly, check_association_link, has_login
 from portal.db import get_session
 from portal.domain import DomainError, show_on_form
 from portal.extensions import limiter
@@ -77,7 +77,9 @@ def associate():
     except LinkNotValid as refusal:
         return _link_not_valid(refusal)
     new_form, existing_form = AssociateNewForm(prefix="new"), AssociateExistingForm(prefix="existing")
-    if request.method == "GET":  # the invited customer's own details, as the vendor has them, to keep or change
+    if request.method == "GET" and not has_login(session, customer):
+        # The invited customer's own details, as the vendor has them, to keep or change; a second login of a
+        # customer that may have several is someone else's, whose details are their own to give.
         new_form.name.data, new_form.email.data = customer.name, customer.email
     which = request.form.get("which")
     form = new_form if which == "new" else existing_form

@@ -151,6 +151,11 @@ def test_who_is_found_as_the_trail_shows_them(db, make, vendor, other_vendor, ve
     keys.extend_key(db, key=key, days=1, actor="account:4 demo token@example.test")  # not a token's
     db.commit()
     assert "account:4 demo token@example.test" not in who("API token Demo token")
+    # The start of what the list shows finds them all: every token, every portal login, every Stripe event.
+    assert set(who("API token")) == set(who("api token demo token"))
+    assert who("(portal login)") == who("portal login") == ["account:4 demo token@example.test",
+                                                           "account:3 ada@example.com"]
+    assert who("Stripe (event") == who("stripe") == ["stripe evt_1Abc"]
     page = vendor_client.get("/vendor/activity/").get_data(as_text=True)
     assert '<option value="ada@example.com (portal login)">' in page and '<option value="account:3' not in page
 

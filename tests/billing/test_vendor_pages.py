@@ -54,6 +54,8 @@ def test_connect_test_and_disconnect_without_a_secret_ever_shown(vendor_client, 
 @pytest.mark.parametrize(("data", "message"), [
     ({"secret_key": "pk_test_123", "webhook_secret": SIGNING_SECRET}, "Paste a secret key"),
     ({"secret_key": "sk_test_123", "webhook_secret": "nope"}, "signing secret (whsec_"),
+    ({"secret_key": "sk_test_123", "webhook_secret": "whsec_"}, "signing secret (whsec_"),  # the prefix alone
+    ({"secret_key": "sk_test_123", "webhook_secret": "whsec_abcdefgh ijkl"}, "signing secret (whsec_"),
     ({"secret_key": "", "webhook_secret": ""}, "Give a secret or restricted key."),
 ])
 def test_connect_refuses_what_is_no_key_at_the_field(vendor_client, standin_access, db, data, message):
@@ -266,6 +268,16 @@ def test_a_plan_is_named_for_customers_when_made_and_renamed_after(app, vendor_c
     for bad in ("x" * 101, "Team\u2028plan"):
         refused = post_form(vendor_client, settings, {"name": bad, "max_no_of_machines": "1", "trial_days": "0"})
         assert refused.status_code == 422 and 'id="name-error"' in refused.get_data(as_text=True)
+    offered = post_form(vendor_client, f"{base}/prices/{pro.id}/offer", {"offered": "1"}, page=base,
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Pro ($9.99 / month) is offered in the portal." in offered and "also named" not in offered
+    twin = post_form(vendor_client, f"{base}/prices/new", {"name": "", "amount": "29", "currency": "usd",
+                                                           "interval": "month"})
+    assert twin.status_code == 303
+    twin_id = db.exec(select(StripePrice.id).order_by(StripePrice.id.desc())).first()
+    warned = post_form(vendor_client, f"{base}/prices/{twin_id}/offer", {"offered": "1"}, page=base,
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Another plan of" in warned and "is also named Monthly" in warned
     post_form(vendor_client, settings, {"name": "Team", "max_no_of_machines": "1", "trial_days": "0"})
     import stripe
     client = stripe.StripeClient(secret_key, base_addresses={"api": standin_access.url}).v1

@@ -221,6 +221,7 @@ def test_a_customer_of_one_login_lets_nobody_else_in_until_it_is_detached(
     post_form(vendor_client, f"{page}/association", {"action": "regenerate"}, page=page)
     shown = vendor_client.get(page).get_data(as_text=True)
     assert "Has its portal login" in shown and "ada@example.test" in shown and "allow more than one login" in shown
+    assert "Make a new link" not in shown  # it would let nobody in
     new_link = make.association_link(vendor, invited)
     stranger = app.test_client()
     refused = stranger.get(new_link)
@@ -243,3 +244,14 @@ def test_of_two_logins_asked_for_through_one_link_the_second_is_refused_when_con
     refused = confirm_from_mail(second, mailbox, "charles@example.test")
     assert refused.status_code == 409 and "has its login already" in refused.get_data(as_text=True)
     assert [account.email for account in db.exec(select(PortalAccount))] == ["ada@example.test"]
+
+
+def test_a_second_login_of_a_customer_of_several_starts_from_an_empty_form(make, vendor, app, mailbox):
+    """The invited customer's details fill the form for the first login; the next one is someone else's."""
+    customer = make.customer(vendor, name="Ada Lovelace", email="ada@example.test", association=True,
+                             allow_multiple_user_association=True)
+    link = make.association_link(vendor, customer)
+    assert 'value="ada@example.test"' in app.test_client().get(link).get_data(as_text=True)
+    create_login(app.test_client(), link, "ada@example.test", mailbox=mailbox)
+    page = app.test_client().get(link).get_data(as_text=True)
+    assert 'value="ada@example.test"' not in page and 'value="Ada Lovelace"' not in page
