@@ -9,6 +9,7 @@ from portal.api.customer_methods import customer_text
 from portal.api.params import ApiError
 from portal.customers import services as customers
 from portal.keys import services as keys
+from portal.keys.managed import block_by_vendor
 from portal.keys.notify import announce_new_license
 from portal.models import FEATURES, KEY_NOTES_MAX, Customer, LicenseKey
 
@@ -97,7 +98,7 @@ def extend_license(call: Call):
 
 def _set_block(call: Call, blocked: bool):
     _product, key = named_key(call)
-    keys.set_blocked(call.session, key=key, blocked=blocked, actor=call.actor, ip=call.ip)
+    block_by_vendor(call.session, key=key, blocked=blocked, actor=call.actor, ip=call.ip)
     return ok("The key is blocked." if blocked else "The key is unblocked.")
 
 

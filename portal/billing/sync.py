@@ -278,8 +278,6 @@ def _keep_key(session: Session, row: Subscription, state: StripeSubscription, pl
     else:  # unpaid or ended: the period Stripe has moved on to is not paid for, the expiry stays
         renew_key(session, key=key, expires=key.expires, renews_on=None, actor=actor,
                   stopped="key.renewal_unpaid" if state.status in OVERDUE else "key.renewal_stopped")
-    if row.blocked_for and not key.block:
-        row.blocked_for = ""  # unblocked by hand since: a block made after it is the vendor's, not the portal's to lift
     if state.status in RENEWING and row.blocked_for in ("payment", "canceled") and key.block:
         set_blocked(session, key=key, blocked=False, actor=actor)
         row.blocked_for = ""

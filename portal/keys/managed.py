@@ -1,11 +1,12 @@
 """Keys a Stripe subscription pays for: their mark, their subscription, and which of them the expiry sweep and the
 expiry reminders leave alone (a subscription renews or blocks them)."""
 
-from sqlalchemy import not_
+from sqlalchemy import not_, update
 from sqlmodel import Session, select
 
 from portal.billing_models import StripeConnection, Subscription, of_the_connection
 from portal.dataobjects.services import KEY
+from portal.keys.services import set_blocked
 from portal.models import DataObject
 
 STRIPE_MANAGED = "cryptolens_stripesubscriptionitemid"
@@ -30,3 +31,11 @@ def hidden_subscription_key_ids():
     return (select(Subscription.key_id)
             .join(StripeConnection, StripeConnection.vendor_id == Subscription.vendor_id)
             .where(Subscription.key_id.is_not(None), not_(of_the_connection(Subscription, StripeConnection))))
+
+
+def block_by_vendor(session: Session, *, key, blocked: bool, actor: str, ip: str = ""):
+    """The vendor blocks or unblocks the key (its page, the Web API): from then on the block is the vendor's, and no
+    payment of its Stripe subscription lifts it (the portal lifts only the blocks it made, billing/sync.py)."""
+    session.execute(update(Subscription).where(Subscription.vendor_id == key.vendor_id, Subscription.key_id == key.id,
+                                               Subscription.blocked_for != "").values(blocked_for=""))
+    return set_blocked(session, key=key, blocked=blocked, actor=actor, ip=ip)

@@ -25,6 +25,7 @@ from portal.keys import (
 )
 from portal.keys.batches import is_interrupted
 from portal.keys.forms import BulkKeysForm, ChangeCustomerForm, ExtendForm, KeyDetailsForm, NewKeyForm
+from portal.keys.managed import block_by_vendor
 from portal.keys.standing import STANDINGS, keys_standing
 from portal.keys.status import LABELS, status_of
 from portal.models import utcnow
@@ -206,7 +207,7 @@ def _apply(key, form, change, message: str, form_name: str):
 def block(key_id: int):
     key = _owned_key(key_id)
     blocked = request.form.get("block") == "1"
-    return _apply(key, ConfirmForm(), lambda session, _form: services.set_blocked(
+    return _apply(key, ConfirmForm(), lambda session, _form: block_by_vendor(
         session, key=key, blocked=blocked, actor=current_user.actor, ip=client_ip()),
         "Key blocked." if blocked else "Key unblocked.", "confirm")
 
