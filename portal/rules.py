@@ -106,15 +106,15 @@ def is_web_url(value: str) -> bool:
     return not web_url_problem(value)
 
 
-def web_url_problem(value: str) -> str:
+def web_url_problem(value: str, otherwise: str = HTTP_ADDRESS_RULE) -> str:
     """What keeps `value` from being an http(s) address to enter and keep, in words ("" for nothing): at most URL_MAX
     characters on one line, with no spaces, no user or password before the host (`https://bank.example@evil.example/`
     shows one host and opens another), a host that can be one (a name IDNA can write, in any script, or an IP
-    address) and a port that is a number above 0. HTTP_ADDRESS_RULE when it is no http(s) address at all, so that a
-    caller can say what else it takes."""
+    address) and a port that is a number above 0. `otherwise` when it is no http(s) address at all: a caller's own
+    words for what the field takes."""
     value = value.strip()
     if not is_http_address(value):
-        return HTTP_ADDRESS_RULE
+        return otherwise
     if " " in value or not is_single_line(value):
         return "Write the address on one line, without spaces (a space in an address is written %20)."
     parts = urlsplit(value)  # is_http_address has read it

@@ -10,7 +10,7 @@ from portal.audit import record_change
 from portal.branding.images import clean_logo, logo_version
 from portal.domain import DomainError, each_checked
 from portal.models import EMAIL_MAX, URL_MAX, Vendor, VendorLogo, utcnow
-from portal.rules import HTTP_ADDRESS_RULE, valid_email, web_url_problem
+from portal.rules import valid_email, web_url_problem
 
 _ACCENT = re.compile(r"#[0-9a-f]{6}")
 _SHORT_ACCENT = re.compile(r"#[0-9a-f]{3}")  # CSS's short form: #fa0 is #ffaa00
@@ -34,10 +34,8 @@ def valid_support_contact(value: str) -> str:
     if not value:
         return ""
     if "://" in value or "@" not in value:
-        problem = web_url_problem(value)
-        if problem == HTTP_ADDRESS_RULE:
-            raise DomainError(f"Give an e-mail address or an http:// or https:// address of at most {URL_MAX:,} "
-                              "characters.", field="support_contact")
+        problem = web_url_problem(value, otherwise=f"Give an e-mail address or an http:// or https:// address of at "
+                                                   f"most {URL_MAX:,} characters.")
         if problem:
             raise DomainError(problem, field="support_contact")
         return value

@@ -20,7 +20,7 @@ from portal.models import (
     Product,
     Vendor,
 )
-from portal.rules import HTTP_ADDRESS_RULE, web_url_problem
+from portal.rules import web_url_problem
 
 # MACHINE: a machine activated on a key (the Web API's `...ToMachineCode` methods), by its ActivatedMachine id.
 USER, PRODUCT, KEY, MACHINE = 0, 1, 2, 3
@@ -105,10 +105,8 @@ def _validate(name: str, string_value: str, int_value: int) -> None:
         raise DomainError(f"At most {DATA_STRING_MAX:,} characters.", field="string_value")
     if not INT32[0] <= int_value <= INT32[1]:
         raise DomainError(INT32_WORDS, field="int_value")
-    problem = web_url_problem(string_value) if name == TERMS_URL else ""
-    if problem == HTTP_ADDRESS_RULE:
-        raise DomainError(f"The terms of use need an http:// or https:// address of at most {URL_MAX:,} characters.",
-                          field="string_value")
+    problem = web_url_problem(string_value, otherwise=f"The terms of use need an http:// or https:// address of at "
+                                                      f"most {URL_MAX:,} characters.") if name == TERMS_URL else ""
     if problem:
         raise DomainError(problem, field="string_value")
 

@@ -11,7 +11,7 @@ from portal.dataobjects.services import KEY, PRODUCT, delete_objects_of
 from portal.domain import DomainError, NotFound, assign, get_owned
 from portal.keys.services import forget_machines_data
 from portal.models import URL_MAX, ActivatedMachine, LicenseKey, Product, Vendor, feature_label
-from portal.rules import HTTP_ADDRESS_RULE, web_url_problem
+from portal.rules import web_url_problem
 
 EDITABLE_FIELDS = ("name", "description", "getting_started", "download_url", *(f"f{n}_name" for n in range(1, 9)))
 
@@ -63,8 +63,9 @@ DOWNLOAD_URL_RULE = f"Give an address that starts with https:// or http://, of a
 def download_url_problem(url: str) -> str:
     """What keeps `url` from being a product's download link, in words ("" for nothing): empty, or an http(s) address
     on one line (the one rule of form and service)."""
-    problem = web_url_problem(url) if url else ""
-    return DOWNLOAD_URL_RULE if problem == HTTP_ADDRESS_RULE or url != url.strip() else problem
+    if url != url.strip():
+        return DOWNLOAD_URL_RULE
+    return web_url_problem(url, otherwise=DOWNLOAD_URL_RULE) if url else ""
 
 
 def _assign(product: Product, fields: dict) -> None:
