@@ -50,7 +50,9 @@ function stay() {
   if (leaving) leaving.removeAttribute("aria-busy");
   leaving = null;
 }
-window.addEventListener("pageshow", stay);
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) stay();  // not the first load's pageshow, which may come after a quick first click
+});
 
 // Times: the page says UTC (all a browser without script shows); here each <time data-local> is shown in the
 // viewer's own time zone, in the pages' one format (2026-12-05 14:30, then the zone's short name, as "UTC" is),
