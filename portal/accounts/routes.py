@@ -23,6 +23,8 @@ blueprint = portal_blueprint("accounts", __name__)
 def login():
     form = LoginForm()
     target = request.args.get("next")
+    if g.account and request.method == "GET" and is_safe_next(target):
+        return redirect(target, code=303)  # logged in already: on to the page that asked for a login
     if form.validate_on_submit():
         session = get_session()
         account = throttled(f"portal:{g.vendor.id}", form.email.data, lambda: services.authenticate(

@@ -79,6 +79,9 @@ def finish_registration():
 @limiter.limit("20 per minute", methods=["POST"])
 def login():
     form = LoginForm()
+    target = request.args.get("next")
+    if current_user.is_authenticated and request.method == "GET" and is_safe_next(target):
+        return redirect(target, code=303)  # logged in already: on to the page that asked for a login
     if form.validate_on_submit():
         session = get_session()
         user = throttled("vendor", form.email.data, lambda: services.authenticate_vendor_user(
@@ -86,7 +89,6 @@ def login():
         if user is not None:
             session.commit()  # a password hash made with older parameters has been upgraded
             sessions.log_in(user)
-            target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("vendors.home"), code=303)
         form.form_errors.append("That e-mail and password do not match an account.")
     return render_template("vendors/login.html", form=form,

@@ -18,6 +18,13 @@ def test_login_follows_a_local_next(client, vendor, account):
     assert response.headers["Location"] == "/Portal/@acme.io/ChangePassword"
 
 
+def test_a_login_page_with_a_next_goes_on_when_logged_in_already(portal_client, vendor):
+    page = f"/Portal/@{vendor.slug}/ChangePassword"
+    assert redirect_path(portal_client.get(f"/Portal/@{vendor.slug}/Login?next={page}")) == page
+    html = portal_client.get(f"/Portal/@{vendor.slug}/Login?next=//evil.example/").get_data(as_text=True)
+    assert "You are logged in as" in html  # a next that is not a path here is not followed
+
+
 def test_wrong_password_and_unknown_email_answer_alike(client, vendor, account):
     wrong = login(client, vendor, account.email, "wrong-password")
     unknown = login(client, vendor, "nobody@example.test", "wrong-password")

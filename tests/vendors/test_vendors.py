@@ -140,6 +140,11 @@ def test_vendor_logout_ends_the_session(vendor_client, app, make, vendor):
     assert redirect_path(other.get("/vendor/")) == "/vendor/login"
 
 
+def test_a_login_page_with_a_next_goes_on_when_logged_in_already(vendor_client):
+    assert redirect_path(vendor_client.get("/vendor/login?next=/vendor/customers/")) == "/vendor/customers/"
+    assert vendor_client.get("/vendor/login?next=https://evil.example/").status_code == 200
+
+
 @pytest.mark.parametrize("password", ["wrong-password", ""])
 def test_vendor_login_refuses_bad_credentials(client, vendor, make, password):
     response = post_form(client, "/vendor/login", {"email": make.owner(vendor).email, "password": password})
