@@ -106,15 +106,20 @@ def spend(limits, *identifiers: str) -> bool:
     return all([limiter.limiter.hit(limit, *counted) for limit in limits])
 
 
-MAILS_TO_ONE_ADDRESS = (parse("5 per hour"),)
+MAILS_FROM_ONE_REQUESTER = (parse("5 per hour"),)
+MAILS_TO_ONE_ADDRESS = (parse("20 per day"),)
 
 
 def may_mail(purpose: str, vendor_id: int, email: str) -> bool:
-    """Whether a request may mail an address someone typed (a reset link, a sign-up's confirmation): five an hour
-    per purpose, portal and address, whoever asks and from wherever, so that nobody floods an inbox or uses up
-    its owner's resets on another vendor's portal. Over it, the request gets its usual answer and sends nothing:
-    the answer still says nothing about the address."""
-    return spend(MAILS_TO_ONE_ADDRESS, "mails-to", purpose, str(vendor_id), normalize_email(email)[:254])
+    """Whether a request may mail an address someone typed (a reset link, a sign-up's confirmation), per purpose,
+    portal and address: five an hour for each network address that asks, and twenty a day in all, whoever asks.
+    So nobody floods an inbox, and nobody from one place uses up its owner's share: a stranger's sign-ups naming
+    someone's e-mail (mails whose links want the stranger's password) leave its owner's own sign-up its mail. A
+    request its asker's count refuses is not counted against the address. Over either, the request gets its usual
+    answer and sends nothing: the answer still says nothing about the address."""
+    address = normalize_email(email)[:254]
+    return (spend(MAILS_FROM_ONE_REQUESTER, "mails-asked", purpose, str(vendor_id), address, client_ip())
+            and spend(MAILS_TO_ONE_ADDRESS, "mails-to", purpose, str(vendor_id), address))
 
 
 def mail_if_allowed(purpose: str, vendor_id: int, email: str, queue: Callable[[Session], None]) -> None:
