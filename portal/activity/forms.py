@@ -10,6 +10,10 @@ from portal.activity.words import ACTIONS, SUBJECT_TYPES, action_words, object_w
 from portal.forms import DateField, IntegerField, SelectField, at_most, between
 from portal.models import ID_MAX
 
+# The kind of record an action's words name in the What filter, where its prefix is not one ("Bulk keys made
+# (License key)", "Keys' data objects set back (Data object)").
+_KIND_OF = {"key_batch": "key", "data_objects": "data_object"}
+
 
 class ActivityFilterForm(FlaskForm):
     class Meta:
@@ -18,8 +22,8 @@ class ActivityFilterForm(FlaskForm):
     actor = StringField("Who", validators=[Optional(), at_most(120)], filters=[lambda v: (v or "").strip()],
                         render_kw={"list": "activity-actors", "autocomplete": "off"})
     action = SelectField("What", choices=[SelectChoice("", "Any change")] + [
-        SelectChoice(name, f"{action_words(name)} ({object_words(name.split('.')[0].replace('key_batch', 'key'))})")
-        for name in ACTIONS], default="")
+        SelectChoice(name, f"{action_words(name)} ({object_words(_KIND_OF.get(kind, kind))})")
+        for name in ACTIONS for kind in [name.split(".")[0]]], default="")
     type = SelectField("Record", choices=[SelectChoice("", "Any record")] + [
         SelectChoice(t, object_words(t)) for t in SUBJECT_TYPES],
                        default="")
