@@ -235,6 +235,20 @@ def test_a_customer_of_one_login_lets_nobody_else_in_until_it_is_detached(
     assert stranger.get(new_link).status_code == 200  # its one login gone, the link lets the next one in
 
 
+def test_association_turned_off_on_a_customer_of_one_login_that_has_it_offers_no_link(
+        vendor_client, client, invited, link, mailbox):
+    """A newcomer's find: with association off, such a customer read "Turn it on to get a link that lets this
+    customer create a portal login" beside "Enable customer association", whose link would let nobody in."""
+    create_login(client, link, mailbox=mailbox)
+    page = f"/vendor/customers/{invited.id}"
+    response = post_form(vendor_client, f"{page}/association", {"action": "disable"}, page=page,
+                         headers={"HX-Request": "true"})
+    for shown in (response.get_data(as_text=True), vendor_client.get(page).get_data(as_text=True)):
+        assert "Customer association is off. <mark>Has its portal login</mark>" in shown
+        assert "a link would let nobody else in" in shown and "allow more than one login" in shown
+        assert "Enable customer association" not in shown and "lets this customer create a portal login" not in shown
+
+
 def test_of_two_logins_asked_for_through_one_link_the_second_is_refused_when_confirmed(
         app, vendor, invited, link, db, mailbox):
     first, second = app.test_client(), app.test_client()
