@@ -46,7 +46,8 @@ class Line:
 
     record: Subscription
     product: str
-    plan: str
+    plan: str  # its price ("$9.00 / month")
+    name: str  # its plan's name, as the plan on offer shows it beside the product's ("Monthly", "Pro")
     status: str
     key: "KeyLink | None"
     price_product_id: int | None = None  # the product the subscription's price is linked to here, if any
@@ -90,8 +91,9 @@ def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) ->
         .outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
         .where(StripeConnection.vendor_id == vendor_id)
         .order_by(Subscription.id.desc())).all()
-    lines = [Line(record, product or "", price_label(price) if price else "", record.in_words(),
-                  KeyLink(key_id, (key[:5], key[-5:])) if key_id else None, price.product_id if price else None)
+    lines = [Line(record, product or "", price_label(price) if price else "", plan_name(price) if price else "",
+                  record.in_words(), KeyLink(key_id, (key[:5], key[-5:])) if key_id else None,
+                  price.product_id if price else None)
              for _billing, record, price, product, key_id, key in rows if record is not None]
     return lines, bool(rows) and bool(rows[0][0])
 

@@ -9,8 +9,10 @@ import pytest
 from sqlmodel import select
 
 from devtools.stripe_standin.errors import Refused
+from portal.billing import plans
+from portal.billing.skm import parse_skm
 from portal.billing_models import StripeCustomer, StripePrice, Subscription
-from tests.billing.conftest import app_session
+from tests.billing.conftest import app_session, price_row
 from tests.support.pages import csrf_token
 
 
@@ -130,6 +132,28 @@ def test_manage_billing_cancels_at_period_end_and_the_portal_says_so(offered, ve
     page = portal_client.get(base).get_data(as_text=True)
     assert f"Cancels on {record.current_period_end:%Y-%m-%d}" in page
     assert shop.key().renews_on is None
+
+
+def test_a_subscription_is_named_by_its_plan_as_the_plan_on_offer_is(offered, vendor, portal_client):
+    """A newcomer's find: the list said only "Demo App" and the price, so of two plans at one price (Pro and Team,
+    $9.99 a month each) the customer could not tell which one they had; the plans on offer name theirs."""
+    shop = offered
+    with app_session(shop.app) as session:
+        row = price_row(session, shop.monthly)
+        plans.change_settings(session, shop.app.extensions["stripe_access"], vendor_id=vendor.id,
+                              product_id=shop.product.id, price_id=row.id, skm=parse_skm(row.skm)[0], actor="test",
+                              name="Pro")
+        session.commit()
+    shop.standin.pay_checkout(shop.secret_key, _subscribe(portal_client, shop, vendor))
+    shop.settle()
+    page = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions").get_data(as_text=True)
+    assert '<td>Demo App &middot; Pro<br><small class="muted">$9.99 / month</small></td>' in page
+    assert '<strong id="plan-' in page and "Demo App &middot; Pro</strong>" in page  # as the plan on offer says it
+    shop.standin.pay_checkout(shop.secret_key, _subscribe(portal_client, shop, vendor, shop.yearly))
+    shop.settle()
+    page = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions").get_data(as_text=True)
+    # A plan with no name of its own is named by how often it is billed.
+    assert '<td>Demo App &middot; Yearly<br><small class="muted">$99.00 / year</small></td>' in page
 
 
 def test_refresh_reads_stripe_again_and_swaps_the_section(offered, vendor, portal_client):
