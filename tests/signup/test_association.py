@@ -249,6 +249,25 @@ def test_association_turned_off_on_a_customer_of_one_login_that_has_it_offers_no
         assert "Enable customer association" not in shown and "lets this customer create a portal login" not in shown
 
 
+def test_a_customer_made_one_login_only_with_two_logins_names_both_and_keeps_them(
+        vendor_client, make, vendor, invited, db):
+    """A newcomer's find: after two logins joined and "More than one portal login" was unticked, the section said
+    "Has its portal login (the first one)" and "detach that login", though another would still be there."""
+    invited.allow_multiple_user_association = True
+    db.add(invited)
+    db.commit()
+    for email in ("ada@example.test", "charles@example.test"):
+        make.account(vendor, invited, email=email)
+    page = f"/vendor/customers/{invited.id}"
+    saved = post_form(vendor_client, f"{page}/edit", {"name": invited.name, "company_name": invited.company_name},
+                      page=f"{page}/edit")
+    assert saved.status_code == 303 and not db.get(Customer, invited.id).allow_multiple_user_association
+    shown = vendor_client.get(page).get_data(as_text=True)
+    assert "<mark>Has 2 portal logins</mark> (ada@example.test, charles@example.test)" in shown
+    assert "may have one portal login (those it has stay)" in shown and "detach them or allow" in shown
+    assert "Has its portal login" not in shown and "Make a new link" not in shown
+
+
 def test_of_two_logins_asked_for_through_one_link_the_second_is_refused_when_confirmed(
         app, vendor, invited, link, db, mailbox):
     first, second = app.test_client(), app.test_client()
