@@ -165,6 +165,14 @@ def test_sign_up_off_answers_not_found_saying_it_is_closed_and_who_to_ask(vendor
     assert post_form(client, f"/Portal/@{vendor.slug}/SignUp", {"email": "x@example.test"},
                      page=f"/Portal/@{vendor.slug}/Login").status_code == 404
     assert client.get(f"/Portal/@{vendor.slug}/Login").status_code == 200
+    # The settings say what the link shows (a newcomer's find: they said "not found", the portal being on).
+    settings = vendor_client.get("/vendor/settings").get_data(as_text=True)
+    assert "<mark>Sign-up is off</mark>: the link's page says sign-up is closed" in settings
+    assert "not found" not in settings.split("Generic sign-up link", 1)[1]
+    post_form(vendor_client, "/vendor/settings", {})
+    settings = vendor_client.get("/vendor/settings").get_data(as_text=True)
+    assert '<mark>The portal is off</mark>: the link answers "not found" until you turn the portal and sign-up on.' \
+        in settings.split("Generic sign-up link", 1)[1]
 
 
 def test_slug_is_case_insensitive(client, vendor):
