@@ -37,9 +37,13 @@ def record_change(
     before: dict | None = None,
     after: dict | None = None,
     ip: str = "",
-) -> AuditEvent:
+) -> AuditEvent | None:
+    """Record a change (None, and nothing recorded, when `before` and `after` are given and hold the same values:
+    a form saved as it was is no change)."""
     if before is not None and after is not None:
         changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        if (before or after) and not changed:
+            return None
         before = {k: v for k, v in before.items() if k in changed}
         after = {k: v for k, v in after.items() if k in changed}
     event = AuditEvent(

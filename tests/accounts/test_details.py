@@ -22,6 +22,13 @@ def test_a_customer_edits_their_name_and_company(portal_client, vendor, customer
     assert "Analytical &lt;Engines&gt;" in portal_client.get(f"/Portal/@{vendor.slug}/").get_data(as_text=True)
 
 
+def test_details_saved_as_they_were_are_no_change_in_the_trail(portal_client, vendor, customer, db):
+    response = post_form(portal_client, f"/Portal/@{vendor.slug}/Details",
+                         {"name": customer.name, "company_name": customer.company_name})
+    assert response.status_code == 303
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "customer.updated")).all() == []
+
+
 @pytest.mark.parametrize(("data", "field"), [
     ({"name": "x" * 101, "company_name": ""}, "name"),
     ({"name": "Ada", "company_name": "two\nlines"}, "company_name"),
