@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, or_, select
 
-from portal.billing_models import StripeConnection, Subscription, of_the_connection
+from portal.billing_models import StripeConnection, StripePrice, Subscription, of_the_connection
 from portal.models import Customer, LicenseKey, Product
 from portal.rules import is_stripe_id
 
@@ -23,10 +23,12 @@ class Page:
 
 def list_subscriptions(session: Session, *, vendor_id: int, status: str = "", query: str = "",
                        before: int | None = None, limit: int = 25) -> Page:
-    statement = (select(Subscription, Customer, Product, LicenseKey)
+    statement = (select(Subscription, Customer, Product, LicenseKey, StripePrice)
                  .outerjoin(Customer, Customer.id == Subscription.customer_id)
                  .outerjoin(Product, Product.id == Subscription.product_id)
                  .outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
+                 .outerjoin(StripePrice, (StripePrice.vendor_id == Subscription.vendor_id)
+                            & (StripePrice.stripe_price_id == Subscription.stripe_price_id))
                  .join(StripeConnection, StripeConnection.vendor_id == Subscription.vendor_id)
                  .where(Subscription.vendor_id == vendor_id, of_the_connection(Subscription, StripeConnection)))
     if status in STATUSES:

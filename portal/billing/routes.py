@@ -211,4 +211,5 @@ def init_app(app: Flask) -> None:
     app.extensions["stripe_access"] = StripeAccess(app.extensions["encryptor"], app.config["STRIPE_API_BASE"] or None)
     app.register_blueprint(blueprint)
     app.register_blueprint(subscription_routes.blueprint)
+    app.jinja_env.filters.update(plan_name=plans.plan_name, price_label=plans.price_label)  # a StripePrice in words
     webhooks.init_app(app)

@@ -12,6 +12,7 @@ from portal.audit import record_change, snapshot
 from portal.billing_models import (
     StripeConnection,
     StripeCustomer,
+    StripePrice,
     Subscription,
     live_subscription_ids,
     of_the_connection,
@@ -158,7 +159,9 @@ def billing_of(session: Session, *, vendor_id: int, customer_id: int) -> dict:
         StripeCustomer.vendor_id == vendor_id, StripeCustomer.customer_id == customer_id,
         of_the_connection(StripeCustomer, connection))).first()
     subscriptions = session.exec(
-        select(Subscription, LicenseKey).outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
+        select(Subscription, LicenseKey, StripePrice).outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
+        .outerjoin(StripePrice, (StripePrice.vendor_id == Subscription.vendor_id)
+                   & (StripePrice.stripe_price_id == Subscription.stripe_price_id))
         .where(Subscription.vendor_id == vendor_id, Subscription.customer_id == customer_id,
                of_the_connection(Subscription, connection))
         .order_by(Subscription.id.desc())).all()

@@ -385,3 +385,24 @@ def test_the_subscription_filter_has_no_empty_label(vendor_client):
     assert re.findall(r"<label[^>]*>", form) == ['<label for="subscription-search">',
                                                  '<label for="subscription-status">']
     assert '<button type="submit">Show</button>' in form
+
+
+def test_the_vendor_sees_which_plan_each_subscription_is_on(vendor_client, db, vendor, customer, product):
+    """Two plans of one product at one price: the vendor's list and the customer's page name the plan (as the
+    customer's portal does), not only the product."""
+    from portal.billing_models import StripePrice, Subscription
+
+    db.add(StripeConnection(vendor_id=vendor.id))
+    db.add_all([StripePrice(vendor_id=vendor.id, product_id=product.id, stripe_price_id=f"price_{name}",
+                            nickname=name, unit_amount=900, currency="usd", interval="month", interval_count=1)
+                for name in ("Pro", "Team")])
+    db.add_all([Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_team", customer_id=customer.id,
+                             product_id=product.id, stripe_price_id="price_Team", status="active"),
+                Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_gone", customer_id=customer.id,
+                             product_id=product.id, stripe_price_id="price_unlinked", status="active")])
+    db.commit()
+    listed = vendor_client.get("/vendor/subscriptions/").get_data(as_text=True)
+    assert "Team, $9.00 / month" in listed and "Pro, " not in listed
+    page = vendor_client.get(f"/vendor/customers/{customer.id}").get_data(as_text=True)
+    assert '<td data-label="Plan">Team<br><small class="muted">$9.00 / month</small></td>' in page
+    assert '<td data-label="Plan"><span class="muted">—</span></td>' in page  # a price not linked here
