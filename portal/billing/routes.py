@@ -187,9 +187,13 @@ def offer_price(product_id: int, price_id: int):
         if done:
             named = f"{plans.plan_name(row)} ({plans.price_label(row)})"
             flash(f"{named} is {'offered' if offered else 'no longer offered'} in the portal.", "success")
-            if offered and plans.namesakes(session, vendor_id=g.vendor_id, row=row):
-                flash(f"Another plan of {product.name} on offer is also named {plans.plan_name(row)}: customers "
-                      "tell them apart by their price alone. Give one a plan name in its settings.", "warning")
+            twins = plans.namesakes(session, vendor_id=g.vendor_id, row=row) if offered else []
+            if twins:
+                alike = any(plans.price_label(twin) == plans.price_label(row) for twin in twins)
+                flash(f"Another plan of {product.name} on offer is also named {plans.plan_name(row)}" + (
+                      ", at the same price: customers cannot tell them apart." if alike else
+                      ": customers tell them apart by their price alone.") +
+                      " Give one a plan name in its settings.", "warning")
         else:
             flash(" ".join(form.form_errors), "error")
     return _back_to(product)
