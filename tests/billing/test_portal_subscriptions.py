@@ -866,3 +866,18 @@ def test_a_customer_with_an_older_and_a_newer_stripe_customer_sees_each_subscrip
     lines, billing = services._lines_and_billing(db, vendor_id=vendor.id, customer_id=customer.id)  # noqa: SLF001
     assert billing and [line.record.stripe_subscription_id for line in lines] == ["sub_1"]
     assert services._lines_and_billing(db, vendor_id=vendor.id, customer_id=customer.id + 1) == ([], False)  # noqa: SLF001
+
+
+def test_a_plan_card_of_no_features_starts_with_its_machines(offered, vendor, portal_client):
+    """No empty line where a plan with features lists them (found by a newcomer)."""
+    with app_session(offered.app) as session:
+        for price in session.exec(select(StripePrice)).all():
+            features = {"F1": True} if price.stripe_price_id == offered.yearly else {}
+            price.skm = json.dumps({**features, "MaxNoOfMachines": 2})
+            session.add(price)
+        session.commit()
+    page = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions").get_data(as_text=True)
+    cards = {re.search(r"&middot; (\w+)</strong>", card)[1]: re.sub(r"\s+", " ", card)
+             for card in page.split('<article class="plan"')[1:]}
+    assert '<p> <small class="muted">2 machines' in cards["Monthly"] and "<br>" not in cards["Monthly"]
+    assert re.search(r'<small class="tag">[^<]+</small> <br> <small class="muted">2 machines', cards["Yearly"])
