@@ -136,16 +136,23 @@ def _standing(plan: Plan, lines: list[Line]) -> Standing:
     same = next((record for record in live if record.stripe_price_id == plan.price.stripe_price_id), None)
     standing = Standing(trial_left=not of_product)
     if same is not None and same.cancel_at_period_end:
-        end = same.current_period_end.strftime("%Y-%m-%d") if same.current_period_end else "the period's end"
-        standing.note = (f"Your subscription to this plan ends on {end}: to keep it, resume it under Manage billing. "
-                         "Subscribing again buys a second license.")
+        standing.note = (f"Your subscription to this plan ends on {_end_of(same)}: to keep it, resume it under Manage "
+                         "billing. Subscribing again buys a second license.")
     elif same is not None:
         standing.note = "You are already subscribed to this plan: subscribing again buys a second license."
+    elif live and all(record.cancel_at_period_end for record in live):
+        standing.note = (f"Your subscription to {plan.product.name} on another plan ends on {_end_of(live[0])}. "
+                         "Subscribing here buys this plan's license now, beside it until then; to switch plans "
+                         "instead, resume it under Manage billing.")
     elif live:
         standing.note = (f"You are subscribed to {plan.product.name} on another plan: to switch to this one, use "
                          "Manage billing. Subscribing here buys a second license.")
     standing.again = bool(live)
     return standing
+
+
+def _end_of(record: Subscription) -> str:
+    return record.current_period_end.strftime("%Y-%m-%d") if record.current_period_end else "the period's end"
 
 
 def section(session: Session, *, vendor_id: int, customer_id: int) -> dict:
