@@ -2,13 +2,14 @@
 
 from flask import current_app
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
+from portal.web import requester
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(get_remote_address)
+limiter = Limiter(requester)  # per IPv4 address or IPv6 /64
 
 
 def count_key(*identifiers: str) -> tuple[str, ...]:

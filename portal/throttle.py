@@ -18,7 +18,7 @@ from werkzeug.exceptions import TooManyRequests
 from portal.db import get_session
 from portal.extensions import count_key, limiter
 from portal.rules import normalize_email
-from portal.web import client_ip
+from portal.web import requester
 
 Login = TypeVar("Login")
 
@@ -68,7 +68,7 @@ class LoginThrottle:
 def throttled(scope: str, email: str, authenticate: Callable[[], Login | None]) -> Login | None:
     """Check a password under the throttle: `authenticate`'s login, or None for a wrong password; a refused try
     answers 429 (Too Many Requests)."""
-    throttle = LoginThrottle(scope=scope, email=email, address=client_ip())
+    throttle = LoginThrottle(scope=scope, email=email, address=requester())
     if throttle.refused_outright():
         too_many(FAILURES_PER_LOGIN)
     found = authenticate()
@@ -112,13 +112,13 @@ MAILS_TO_ONE_ADDRESS = (parse("20 per day"),)
 
 def may_mail(purpose: str, vendor_id: int, email: str) -> bool:
     """Whether a request may mail an address someone typed (a reset link, a sign-up's confirmation), per purpose,
-    portal and address: five an hour for each network address that asks, and twenty a day in all, whoever asks.
+    portal and address: five an hour for each asker (an IPv4 address, an IPv6 /64), and twenty a day in all.
     So nobody floods an inbox, and nobody from one place uses up its owner's share: a stranger's sign-ups naming
     someone's e-mail (mails whose links want the stranger's password) leave its owner's own sign-up its mail. A
     request its asker's count refuses is not counted against the address. Over either, the request gets its usual
     answer and sends nothing: the answer still says nothing about the address."""
     address = normalize_email(email)[:254]
-    return (spend(MAILS_FROM_ONE_REQUESTER, "mails-asked", purpose, str(vendor_id), address, client_ip())
+    return (spend(MAILS_FROM_ONE_REQUESTER, "mails-asked", purpose, str(vendor_id), address, requester())
             and spend(MAILS_TO_ONE_ADDRESS, "mails-to", purpose, str(vendor_id), address))
 
 

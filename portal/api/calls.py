@@ -16,7 +16,7 @@ from portal.domain import NO_SUCH_PRODUCT, DomainError, NotFound, find_owned
 from portal.keys.services import keys_of_customer
 from portal.models import Customer, Product, utcnow
 from portal.throttle import spend
-from portal.web import client_ip
+from portal.web import client_ip, requester
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 # Lower-case path ("key/activate") -> (group, the view's endpoint): what the catch-all route tells apart.
@@ -112,7 +112,7 @@ def _token(session: Session, params: Params, group: str) -> Row:
     try:
         token = tokens.live_token(session, text)
     except NotFound as error:
-        if not spend((WRONG_TOKENS_PER_ADDRESS,), "api-wrong-tokens", client_ip()):
+        if not spend((WRONG_TOKENS_PER_ADDRESS,), "api-wrong-tokens", requester()):
             raise ApiError("Too many calls with wrong access tokens from this address: wait a minute.", 429) from error
         raise ApiError("Unable to authenticate.", 401) from error
     if group not in token.scopes.split():

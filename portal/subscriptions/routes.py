@@ -17,7 +17,7 @@ from portal.tenancy import portal_blueprint
 from portal.terms.services import still_to_accept
 from portal.throttle import spend
 from portal.urls import absolute_url
-from portal.web import client_ip
+from portal.web import requester
 
 blueprint = portal_blueprint("subscriptions", __name__)
 # How long the page Checkout returns to waits for the key before it says what to do.
@@ -39,7 +39,7 @@ def _actor() -> str:
 
 def _stripe_call_allowed() -> bool:
     by_login = spend(STRIPE_CALLS_PER_LOGIN, "portal-stripe", "login", str(g.account.id))
-    by_address = spend(STRIPE_CALLS_PER_ADDRESS, "portal-stripe", "address", str(g.vendor.id), client_ip())
+    by_address = spend(STRIPE_CALLS_PER_ADDRESS, "portal-stripe", "address", str(g.vendor.id), requester())
     return by_address and by_login
 
 

@@ -56,3 +56,22 @@ def test_an_address_gets_twenty_mails_a_day_whoever_asks(client, vendor, mailbox
     assert {a.status_code for a in answers} == {200}
     assert all("Check your mail" in a.get_data(as_text=True) for a in answers)
     assert len(mailbox.to("grace@example.test")) == 20
+
+
+def test_the_addresses_of_one_ipv6_64_are_one_asker(client, vendor, mailbox):
+    for n in range(1, 8):
+        post_form(client, f"/Portal/@{vendor.slug}/SignUp", {"name": "Grace Hopper", "email": "grace@example.test",
+                                                             "password": "a-long-password"},
+                  environ_base={"REMOTE_ADDR": f"2001:db8:0:1::{n:x}"})
+    assert len(mailbox.to("grace@example.test")) == 5
+    _sign_up(client, vendor, 2)  # another asker
+    assert len(mailbox.to("grace@example.test")) == 6
+
+
+def test_what_an_askers_own_count_refuses_is_not_counted_against_the_address(client, vendor, mailbox):
+    for _ in range(30):
+        _sign_up(client, vendor, 1)  # five mailed, twenty-five refused by the asker's count alone
+    for n in (2, 3, 4):
+        for _ in range(5):
+            _sign_up(client, vendor, n)
+    assert len(mailbox.to("grace@example.test")) == 20
