@@ -205,10 +205,9 @@ def set_association(session: Session, *, customer: Customer, action: str, encryp
                     actor: str, ip: str = "") -> Customer:
     """`enable` (keeps a live code), `regenerate` (the old link dies) or `disable`."""
     before = {"enable_customer_association": customer.enable_customer_association}
-    if action == "enable" and association_code(customer, encryptor) is None:
+    if action == "regenerate" or (action == "enable" and association_code(customer, encryptor) is None):
         _new_association_code(customer, encryptor)
-    elif action == "regenerate":
-        _new_association_code(customer, encryptor)
+        before = None  # a new link is a change even where association was on: the old link dies
     elif action == "disable":
         customer.enable_customer_association = False
         customer.association_code_encrypted = None

@@ -133,9 +133,10 @@ def _state(key: LicenseKey) -> dict:
 
 
 def _audit(session: Session, key: LicenseKey, actor: str, action: str, *, before=None, after=None, ip="") -> None:
-    record_change(session, vendor_id=key.vendor_id, actor=actor, action=action, subject_type="key",
-                  subject_id=key.id, before=before, after=after, ip=ip)
-    if key.customer_id is not None:
+    """The change in the key's trail, and its customer's (none when nothing changed)."""
+    recorded = record_change(session, vendor_id=key.vendor_id, actor=actor, action=action, subject_type="key",
+                             subject_id=key.id, before=before, after=after, ip=ip)
+    if recorded is not None and key.customer_id is not None:
         record_change(session, vendor_id=key.vendor_id, actor=actor, action=action, subject_type="customer",
                       subject_id=key.customer_id, before=None, after={"key": key.key_number, "product": key.product_id},
                       ip=ip)

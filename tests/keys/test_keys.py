@@ -104,6 +104,7 @@ def test_key_page_actions_are_audited(vendor_client, make, product, customer, db
     assert response.status_code == 303 and response.headers["Location"] == page
     assert db.get(LicenseKey, key.id).block
     post_form(vendor_client, f"{page}/block", {"block": "0"}, page=page)
+    post_form(vendor_client, f"{page}/block", {"block": "0"}, page=page)  # unblocked already: no change
     expires = db.get(LicenseKey, key.id).expires
     post_form(vendor_client, f"{page}/extend", {"days": "10"}, page=page)
     assert db.get(LicenseKey, key.id).expires == expires + timedelta(days=10)
@@ -120,6 +121,10 @@ def test_key_page_actions_are_audited(vendor_client, make, product, customer, db
                                          .order_by(AuditEvent.id))]
     assert actions == ["key.created", "key.machine_activated", "key.blocked", "key.unblocked", "key.extended",
                        "key.changed", "key.customer_changed", "key.machine_deactivated"]
+    assert [e.action for e in db.exec(select(AuditEvent).where(AuditEvent.subject_type == "customer",
+                                                               AuditEvent.action.startswith("key.")))] == [
+        "key.created", "key.machine_activated", "key.blocked", "key.unblocked", "key.extended", "key.changed",
+        "key.customer_changed"]  # the key's changes while it was the customer's, and nothing more
     blocked = db.exec(select(AuditEvent).where(AuditEvent.action == "key.blocked",
                                                AuditEvent.subject_type == "key")).one()
     assert json.loads(blocked.before) == {"block": False} and json.loads(blocked.after) == {"block": True}

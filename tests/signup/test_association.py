@@ -1,7 +1,7 @@
 import pytest
 from sqlmodel import func, select
 
-from portal.models import Customer, PortalAccount
+from portal.models import AuditEvent, Customer, PortalAccount
 from tests.support.factories import CUSTOMER_PASSWORD
 from tests.support.mail import text_of
 from tests.support.pages import post_form
@@ -98,10 +98,11 @@ def test_wrong_link_gets_the_neutral_page(client, link, mangle):
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
-def test_regenerated_or_disabled_link_dies(vendor_client, client, make, vendor, invited, link):
+def test_regenerated_or_disabled_link_dies(vendor_client, client, make, vendor, invited, link, db):
     post_form(vendor_client, f"/vendor/customers/{invited.id}/association", {"action": "regenerate"},
               page=f"/vendor/customers/{invited.id}")
     assert client.get(link).status_code == 404
+    assert db.exec(select(AuditEvent.id).where(AuditEvent.action == "customer.association_regenerated")).all()
     new_link = make.association_link(vendor, invited)
     assert client.get(new_link).status_code == 200
     post_form(vendor_client, f"/vendor/customers/{invited.id}/association", {"action": "disable"},
