@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.accounts import routes as accounts
     from portal.activity import routes as activity
     from portal.api import routes as api
+    from portal.billing import plans
     from portal.billing import routes as billing
     from portal.branding import routes as branding
     from portal.customers import routes as customers
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.terms import routes as terms
     from portal.vendors import routes as vendors
 
+    app.jinja_env.filters.update(plan_name=plans.plan_name, price_label=plans.price_label)  # a StripePrice in words
     for module in (vendors, customers, products, keys, billing, dataobjects, accounts, signup, terms, licenses,
                    subscriptions, dashboard, activity, api, health, cli, branding):
         module.init_app(app)

@@ -193,7 +193,8 @@ def offer_price(product_id: int, price_id: int):
                 flash(f"Another plan of {product.name} on offer is also named {plans.plan_name(row)}" + (
                       ", at the same price: customers cannot tell them apart." if alike else
                       ": customers tell them apart by their price alone.") +
-                      " Give one a plan name in its settings.", "warning")
+                      (" Rename one of them" if row.nickname else " Give one a plan name") + " in its settings.",
+                      "warning")
         else:
             flash(" ".join(form.form_errors), "error")
     return _back_to(product)
@@ -215,5 +216,4 @@ def init_app(app: Flask) -> None:
     app.extensions["stripe_access"] = StripeAccess(app.extensions["encryptor"], app.config["STRIPE_API_BASE"] or None)
     app.register_blueprint(blueprint)
     app.register_blueprint(subscription_routes.blueprint)
-    app.jinja_env.filters.update(plan_name=plans.plan_name, price_label=plans.price_label)  # a StripePrice in words
     webhooks.init_app(app)

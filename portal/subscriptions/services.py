@@ -91,7 +91,8 @@ def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) ->
         .outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
         .where(StripeConnection.vendor_id == vendor_id)
         .order_by(Subscription.id.desc())).all()
-    lines = [Line(record, product or "", price_label(price) if price else "", plan_name(price) if price else "",
+    lines = [Line(record, product or "", price_label(price) if price else "",
+                  plan_name(price) if price and price.product_id == record.product_id else "",
                   record.in_words(), KeyLink(key_id, (key[:5], key[-5:])) if key_id else None,
                   price.product_id if price else None)
              for _billing, record, price, product, key_id, key in rows if record is not None]
@@ -141,9 +142,11 @@ def _standing(plan: Plan, lines: list[Line]) -> Standing:
     elif same is not None:
         standing.note = "You are already subscribed to this plan: subscribing again buys a second license."
     elif live and all(record.cancel_at_period_end for record in live):
-        standing.note = (f"Your subscription to {plan.product.name} on another plan ends on {_end_of(live[0])}. "
+        dated = [record for record in live if record.current_period_end] or live
+        last = max(dated, key=lambda record: record.current_period_end or 0)
+        standing.note = (f"Your subscription to {plan.product.name} on another plan ends on {_end_of(last)}. "
                          "Subscribing here buys this plan's license now, beside it until then; to switch plans "
-                         "instead, resume it under Manage billing.")
+                         "instead, resume it and change its plan under Manage billing.")
     elif live:
         standing.note = (f"You are subscribed to {plan.product.name} on another plan: to switch to this one, use "
                          "Manage billing. Subscribing here buys a second license.")

@@ -134,7 +134,7 @@ def test_manage_billing_cancels_at_period_end_and_the_portal_says_so(offered, ve
     assert shop.key().renews_on is None
     assert (f"Your subscription to {shop.product.name} on another plan ends on {record.current_period_end:%Y-%m-%d}."
             " Subscribing here buys this plan&#39;s license now" in page)  # the yearly plan's card
-    assert "to switch to this one, use Manage billing" not in page
+    assert "to switch to this one, use Manage billing" not in page and "resume it and change its plan" in page
 
 
 def test_a_subscription_is_named_by_its_plan_as_the_plan_on_offer_is(offered, vendor, portal_client):

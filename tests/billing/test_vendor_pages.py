@@ -284,7 +284,7 @@ def test_a_plan_is_named_for_customers_when_made_and_renamed_after(app, vendor_c
     same_id = db.exec(select(StripePrice.id).order_by(StripePrice.id.desc())).first()
     warned = post_form(vendor_client, f"{base}/prices/{same_id}/offer", {"offered": "1"}, page=base,
                        follow_redirects=True).get_data(as_text=True)
-    assert "is also named Pro, at the same price: customers cannot tell them apart." in warned
+    assert "is also named Pro, at the same price: customers cannot tell them apart. Rename one of them" in warned
     post_form(vendor_client, settings, {"name": "Team", "max_no_of_machines": "1", "trial_days": "0"})
     import stripe
     client = stripe.StripeClient(secret_key, base_addresses={"api": standin_access.url}).v1
