@@ -114,9 +114,10 @@ def may_mail(purpose: str, vendor_id: int, email: str) -> bool:
     """Whether a request may mail an address someone typed (a reset link, a sign-up's confirmation), per purpose,
     portal and address: five an hour for each asker (an IPv4 address, an IPv6 /64), and twenty a day in all.
     So nobody floods an inbox, and nobody from one place uses up its owner's share: a stranger's sign-ups naming
-    someone's e-mail (mails whose links want the stranger's password) leave its owner's own sign-up its mail. A
-    request its asker's count refuses is not counted against the address. Over either, the request gets its usual
-    answer and sends nothing: the answer still says nothing about the address."""
+    someone's e-mail (mails whose links want the stranger's password) leave its owner's own sign-up its mail.
+    Strangers asking from four places could still use up a day's twenty: the price of any cap that keeps an inbox
+    from being flooded. A request its asker's count refuses is not counted against the address. Over either, the
+    request gets its usual answer and sends nothing: the answer still says nothing about the address."""
     address = normalize_email(email)[:254]
     return (spend(MAILS_FROM_ONE_REQUESTER, "mails-asked", purpose, str(vendor_id), address, requester())
             and spend(MAILS_TO_ONE_ADDRESS, "mails-to", purpose, str(vendor_id), address))
