@@ -19,9 +19,14 @@ from portal.keys.reminders import MAX_DAYS
 from portal.models import NAME_MAX
 
 
-class _CompanyForm(FlaskForm):
+class CompanyNameForm(FlaskForm):
+    """The company's name, given at registration and changed in Settings: customers see it everywhere."""
+
     name = StringField("Company name", filters=[strip],
                        validators=[required(), at_most(NAME_MAX), single_line])
+
+
+class _CompanyForm(CompanyNameForm):
     slug = StringField("Portal address", filters=[strip], validators=[required(), valid_slug])
 
 

@@ -22,7 +22,13 @@ from portal.terms.services import terms_settings
 from portal.throttle import check_current_password_tries, mail_if_allowed, throttled, wrong_current_password
 from portal.urls import absolute_url, is_safe_next
 from portal.vendors import password_reset, registration, services, sessions
-from portal.vendors.forms import FinishRegistrationForm, RegisterForm, ReminderSettingsForm, SettingsForm
+from portal.vendors.forms import (
+    CompanyNameForm,
+    FinishRegistrationForm,
+    RegisterForm,
+    ReminderSettingsForm,
+    SettingsForm,
+)
 from portal.vendors.home import overview
 from portal.web import client_ip
 
@@ -184,6 +190,7 @@ def _settings_page(vendor, *, status: int = 200, **forms):
     # The forms not posted show what is saved, not the post of another form (formdata=None).
     forms.setdefault("form", SettingsForm(obj=vendor, formdata=None))
     forms.setdefault("reminders", ReminderSettingsForm(obj=vendor, formdata=None))
+    forms.setdefault("company", CompanyNameForm(obj=vendor, formdata=None))
     signup_url = absolute_url("signup.sign_up", vendor_slug=vendor.slug)
     terms = terms_settings(get_session(), vendor_id=vendor.id)
     return render_template("vendors/settings.html", vendor=vendor, signup_url=signup_url, terms=terms,
@@ -212,6 +219,19 @@ def reminders():
     return _settings_page(vendor, reminders=form, status=422)
 
 
+@blueprint.route("/settings/name", methods=["POST"])
+def company_name():
+    """The company's name, its own small form on the settings page (registration gave it first)."""
+    session = get_session()
+    vendor = services.get_vendor(session, vendor_id=g.vendor_id)
+    form = CompanyNameForm()
+    if form.validate_on_submit() and commit_or_show(session, form, lambda: services.rename_vendor(
+            session, vendor=vendor, name=form.name.data, actor=current_user.actor, ip=client_ip()))[0]:
+        flash(f"Your company's name is {vendor.name}.", "success")
+        return redirect(url_for("vendors.settings"), code=303)
+    return _settings_page(vendor, company=form, status=422)
+
+
 # The navigation's section of each page: a key's pages and a product's prices are under Products; Stripe, the brand
 # and the terms under Settings.
 _SECTIONS = {"customers": "customers", "products": "products", "keys": "products", "billing": "settings",
@@ -225,7 +245,7 @@ def section_of(endpoint: str | None) -> str:
     endpoint = endpoint or ""
     if endpoint in _PRODUCT_PAGES:
         return "products"
-    if endpoint in ("vendors.settings", "vendors.reminders"):
+    if endpoint in ("vendors.settings", "vendors.reminders", "vendors.company_name"):
         return "settings"
     if endpoint in ("vendors.home", "keys.standing"):  # the home's counts open the keys by standing
         return "home"

@@ -123,6 +123,17 @@ def update_settings(session: Session, *, vendor: Vendor, portal_enabled: bool, s
     return vendor
 
 
+def rename_vendor(session: Session, *, vendor: Vendor, name: str, actor: str, ip: str = "") -> Vendor:
+    """The company's name, shown on every page of its portal and in every mail it sends."""
+    name = valid_name(name, max_length=NAME_MAX)
+    before = {"name": vendor.name}
+    vendor.name = name
+    session.add(vendor)
+    record_change(session, vendor_id=vendor.id, actor=actor, action="vendor.settings_changed", subject_type="vendor",
+                  subject_id=vendor.id, before=before, after={"name": name}, ip=ip)
+    return vendor
+
+
 def set_expiry_reminder(session: Session, *, vendor: Vendor, days: int, actor: str, ip: str = "") -> Vendor:
     """Mail customers `days` before a key of theirs expires (0: never); portal/keys/reminders.py sends them."""
     if not 0 <= days <= MAX_REMINDER_DAYS:

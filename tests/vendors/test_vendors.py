@@ -220,3 +220,18 @@ def test_only_sent_registrations_count_towards_the_hourly_limit_which_says_when_
         assert register(client, slug=f"initech{n}", email=f"boss{n}@initech.test").status_code == 200
     refused = register(client, slug="initech-last", email="last@initech.test")
     assert refused.status_code == 429 and "Try again within the hour." in refused.get_data(as_text=True)
+
+
+def test_the_company_name_given_at_registration_can_be_changed_in_settings(vendor_client, client, vendor, db):
+    """A typo in the name, or a new name, is not for ever: Settings changes what every portal page and mail says."""
+    page = vendor_client.get("/vendor/settings").get_data(as_text=True)
+    assert 'action="/vendor/settings/name"' in page and 'value="Acme &lt;Software&gt; &amp; Co"' in page
+    refused = post_form(vendor_client, "/vendor/settings/name", {"name": "  "}, page="/vendor/settings")
+    assert refused.status_code == 422 and 'aria-invalid="true"' in refused.get_data(as_text=True)
+    answer = post_form(vendor_client, "/vendor/settings/name", {"name": " Acme Tools "}, page="/vendor/settings")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/vendor/settings"
+    db.expire_all()
+    assert db.get(Vendor, vendor.id).name == "Acme Tools"
+    assert "Create your Acme Tools account" in client.get(f"/Portal/@{vendor.slug}/SignUp").get_data(as_text=True)
+    activity = vendor_client.get("/vendor/activity/").get_data(as_text=True)
+    assert "Acme Tools" in activity and "Acme &lt;Software&gt; &amp; Co" in activity
