@@ -100,6 +100,14 @@ def _back_to(product: Product):
     return redirect(url_for("products.show", product_id=product.id, _anchor="plans-heading"), code=303)
 
 
+def _to_key_settings(product: Product, row, done: str):
+    """A price just linked or created is not offered yet: its key settings come first (a linked price of Stripe's has
+    none, and offering it as it is would give subscribers keys with no features and no machine limit)."""
+    flash(f"Price {row.stripe_price_id} ({plans.price_label(row)}) {done}, not yet offered in the customer portal. "
+          "Choose the key settings it gives, then offer it on the product's page.", "success")
+    return redirect(url_for("billing.price_settings", product_id=product.id, price_id=row.id), code=303)
+
+
 def _price_form_page(template: str, product: Product, form, **context):
     return render_template(template, product=product, form=form, **context), form_status(form)
 
@@ -113,8 +121,7 @@ def link_price(product_id: int):
             session, _access(), vendor_id=g.vendor_id, product_id=product.id,
             stripe_price_id=form.stripe_price_id.data, actor=current_user.actor, ip=client_ip()))
         if done:
-            flash(f"Price {row.stripe_price_id} ({plans.price_label(row)}) is linked to {product.name}.", "success")
-            return _back_to(product)
+            return _to_key_settings(product, row, f"is linked to {product.name}")
     choices, linked, problem = plans.linkable_prices(get_session(), _access(), vendor_id=g.vendor_id)
     return _price_form_page("billing/link_price.html", product, form, choices=choices, linked_already=linked,
                             choices_problem=problem)
@@ -130,10 +137,7 @@ def new_price(product_id: int):
             currency=form.currency.data, interval=form.interval.data, actor=current_user.actor, ip=client_ip(),
             name=form.name.data or ""))
         if done:
-            flash(f"Price {row.stripe_price_id} ({plans.price_label(row)}) is created in Stripe, not yet offered "
-                  "in the customer portal. Choose the key settings it gives, then offer it on the product's page.",
-                  "success")
-            return redirect(url_for("billing.price_settings", product_id=product.id, price_id=row.id), code=303)
+            return _to_key_settings(product, row, "is created in Stripe")
     return _price_form_page("billing/new_price.html", product, form)
 
 

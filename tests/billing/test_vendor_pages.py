@@ -293,6 +293,26 @@ def test_a_plan_is_named_for_customers_when_made_and_renamed_after(app, vendor_c
     assert f"{product.name} &middot; Team" in shown
 
 
+def test_a_linked_price_goes_to_its_key_settings_before_it_is_offered(app, vendor_client, standin_access, db, vendor,
+                                                                    product):
+    """A price made in Stripe has no key settings: linking it leads to them, as creating one here does, rather than
+    back to the product page, where Offer would sell keys with no features and no machine limit."""
+    import stripe
+    secret_key = connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    client = stripe.StripeClient(secret_key, base_addresses={"api": standin_access.url}).v1
+    stripe_product = client.products.create(params={"name": "Made in Stripe"})
+    price = client.prices.create(params={"product": stripe_product.id, "unit_amount": 9900, "currency": "usd",
+                                         "recurring": {"interval": "year"}})
+    base = f"/vendor/products/{product.id}"
+    answer = post_form(vendor_client, f"{base}/prices/link", {"stripe_price_id": price.id})
+    row = db.exec(select(StripePrice)).one()
+    assert answer.status_code == 303 and answer.headers["Location"] == f"{base}/prices/{row.id}/settings"
+    page = vendor_client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert f"Price {price.id} ($99.00 / year) is linked to {product.name}, not yet offered" in page
+    assert "Choose the key settings it gives, then offer it on the product&#39;s page." in page
+    assert not row.offered
+
+
 def test_an_existing_price_is_linked_and_bad_skm_shown_as_a_problem(app, vendor_client, standin_access, db,
                                                                      vendor, product):
     import stripe
