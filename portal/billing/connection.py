@@ -19,6 +19,7 @@ from portal.billing_models import (
     StripeConnection,
     StripeCustomer,
     StripeDrift,
+    StripeEvent,
     StripePrice,
     Subscription,
     of_the_connection,
@@ -272,13 +273,42 @@ def test_connection(session: Session, access: StripeAccess, *, vendor_id: int) -
         account = gateway.account()
     except (StripeRefused, StripeUnavailable) as error:
         return TestResult(False, f"Stripe answered: {error}")
+    undelivered = _undelivered_since_connecting(gateway, connection)
     connection.account_name, connection.tested_at = _account_name(account)[:200], utcnow()
     learn_account(session, connection, account)
     session.add(connection)
     if _held_by_another(session, vendor_id, connection.stripe_account_id, connection.livemode):
         # Connected before the portal refused a shared account: said here, for the vendor to connect another.
         return TestResult(False, f"Connected to {connected_to(connection)}, but: {SHARED}")
+    missed = _never_received(session, vendor_id, undelivered)
+    if missed:
+        return TestResult(False, f"Connected to {connected_to(connection)}, but Stripe could not deliver {missed} "
+                                 f"event{'s' if missed != 1 else ''} of your subscriptions to the portal since these "
+                                 "keys were saved: check that the webhook endpoint in Stripe has the address below "
+                                 "and that the signing secret saved here is that endpoint's. Until then a subscriber's "
+                                 "key is made only by Needs attention (Check now, or its hourly run).")
     return TestResult(True, f"Connected to {connected_to(connection)}.")
+
+
+def _undelivered_since_connecting(gateway: Gateway, connection: StripeConnection) -> list[str]:
+    """The ids of the events the portal needs that Stripe has not delivered since the keys were saved (a key that
+    may not list events is no answer)."""
+    since = int(connection.connected_at.timestamp()) if connection.connected_at else None
+    try:
+        return [event["id"] for event in gateway.undelivered_events(since=since)
+                if event.get("type") in WEBHOOK_EVENTS]
+    except (StripeRefused, StripeUnavailable):
+        return []
+
+
+def _never_received(session: Session, vendor_id: int, event_ids: list[str]) -> int:
+    """How many of the events never reached the webhook (a wrong signing secret or address), as against an event
+    received whose work failed (Needs attention tells of that)."""
+    if not event_ids:
+        return 0
+    received = session.exec(select(StripeEvent.event_id).where(StripeEvent.vendor_id == vendor_id,
+                                                               col(StripeEvent.event_id).in_(event_ids))).all()
+    return len(set(event_ids) - set(received))
 
 
 def learn_account(session: Session, connection: StripeConnection, account: dict) -> None:

@@ -233,9 +233,13 @@ class Gateway:
     def customers(self) -> list[dict]:
         return _listing(self._v1.customers.list, params={"limit": 100})
 
-    def undelivered_events(self) -> list[dict]:
-        """Events whose delivery to the webhook failed (the last 30 days): Stripe's own path to what was missed."""
-        return _listing(self._v1.events.list, params={"delivery_success": False, "limit": 100})
+    def undelivered_events(self, *, since: int | None = None) -> list[dict]:
+        """Events whose delivery to the webhook failed (the last 30 days, or since a Unix time): Stripe's own path to
+        what was missed."""
+        params = {"delivery_success": False, "limit": 100}
+        if since is not None:
+            params["created"] = {"gte": since}
+        return _listing(self._v1.events.list, params=params)
 
     # Checkout and the Billing Portal
 
