@@ -3,6 +3,8 @@
 from flask import Blueprint, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
+from portal.rendering import is_htmx, redirect_to
+
 PORTAL_PREFIX = "/Portal/@<vendor_slug>"
 
 
@@ -39,7 +41,10 @@ def vendor_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
         if is_public_endpoint():
             return None
         if not current_user.is_authenticated:
-            return redirect(url_for("vendors.login", next=request.full_path.rstrip("?")))
+            # A part of a page asking after the login ended (in another tab, or by a password change elsewhere):
+            # the whole page goes to the login, not the login page into that part of it.
+            login = url_for("vendors.login", next=request.full_path.rstrip("?"))
+            return redirect_to(login) if is_htmx() else redirect(login)
         g.vendor_id = current_user.vendor_id
         return None
 

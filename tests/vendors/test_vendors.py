@@ -235,3 +235,13 @@ def test_the_company_name_given_at_registration_can_be_changed_in_settings(vendo
     assert "Create your Acme Tools account" in client.get(f"/Portal/@{vendor.slug}/SignUp").get_data(as_text=True)
     activity = vendor_client.get("/vendor/activity/").get_data(as_text=True)
     assert "Acme Tools" in activity and "Acme &lt;Software&gt; &amp; Co" in activity
+
+
+def test_a_part_of_a_page_asked_for_after_the_login_ended_sends_the_whole_page_to_the_login(client, make, vendor):
+    """A key search typed on a product page opened before the login ended (logged out in another tab): htmx put the
+    whole login page, header and footer, inside the key list. It is told to load the login as a page instead."""
+    product = make.product(vendor)
+    answer = client.get(f"/vendor/products/{product.id}", query_string={"q": "id=1"}, headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and answer.get_data(as_text=True) == ""
+    assert answer.headers["HX-Redirect"] == f"/vendor/login?next=/vendor/products/{product.id}?q%3Did%253D1"
+    assert client.get("/vendor/").status_code == 302  # a page opened by the browser is redirected as before
