@@ -100,10 +100,15 @@ def edit(product_id: int):
     form = ProductForm(obj=product)
     if form.validate_on_submit():
         session = get_session()
+        named = product.name
         done, _product = commit_or_show(session, form, lambda: services.update_product(
             session, product=product, actor=current_user.actor, ip=client_ip(), **form.values()))
         if done:
             flash("Product saved.", "success")
+            if product.name != named and prices_of(session, vendor_id=g.vendor_id, product_id=product.id):
+                flash("Stripe's Checkout, receipts and invoices name your plans by their product in Stripe, which "
+                      f"keeps its own name: rename it there too, or customers who subscribe to {product.name} "
+                      f"pay for {named}.", "warning")
             return redirect(url_for("products.show", product_id=product.id), code=303)
     return render_template("products/form.html", form=form, product=product), form_status(form)
 

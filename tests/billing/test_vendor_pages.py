@@ -380,6 +380,24 @@ def test_an_existing_price_is_linked_and_bad_skm_shown_as_a_problem(app, vendor_
     assert answer.status_code == 422 and f"That price is linked to {product.name}: unlink it there first." in refused
 
 
+def test_renaming_a_product_with_plans_says_stripe_keeps_the_old_name(app, vendor_client, standin_access, db, vendor,
+                                                                      product):
+    """Checkout, receipts and invoices name a plan by its Stripe product, which a rename here leaves as it was: the
+    portal's plan cards said one name and Checkout another, and nothing told the vendor."""
+    edit = f"/vendor/products/{product.id}/edit"
+    quiet = post_form(vendor_client, edit, {"name": "Before Stripe"}, follow_redirects=True).get_data(as_text=True)
+    assert "Product saved." in quiet and "keeps its own name" not in quiet  # no plans: nothing in Stripe to rename
+    connect_vendor(app, db, standin_access, vendor, webhook_url=None)
+    post_form(vendor_client, f"/vendor/products/{product.id}/prices/new",
+              {"amount": "9.99", "currency": "usd", "interval": "month"})
+    page = post_form(vendor_client, edit, {"name": "Photo Studio"}, follow_redirects=True).get_data(as_text=True)
+    assert "keeps its own name: rename it there too, or customers who subscribe to Photo Studio pay for Before " \
+           "Stripe." in page
+    same = post_form(vendor_client, edit, {"name": "Photo Studio", "f1_name": "Pro"},
+                     follow_redirects=True).get_data(as_text=True)
+    assert "Product saved." in same and "keeps its own name" not in same  # the name unchanged: nothing to say
+
+
 def test_another_vendors_price_and_product_are_not_found(app, vendor_client, standin_access, db, make, other_vendor):
     theirs = create_product(db, vendor_id=other_vendor.id, actor="test", name="Theirs")
     db.commit()
