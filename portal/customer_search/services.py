@@ -104,9 +104,10 @@ def _query_shape(query: str, params: dict, dialect: str) -> tuple:
     # browsers send (`xn--…`); typed as read, both are found.
     ascii_email = ascii_domain(query.lower()) if "@" in query else query.lower()
     email_ascii = prefix_params(params, "email_ascii", ascii_email) if ascii_email != query.lower() else None
-    by_id = query.isdecimal() and len(query) <= 10 and int(query) <= ID_MAX
+    number = query.removeprefix("#")  # `#3`, as the pages show a customer's id
+    by_id = number.isdecimal() and len(number) <= 10 and int(number) <= ID_MAX
     if by_id:
-        params["id"] = int(query)
+        params["id"] = int(number)
     by_stripe = query.startswith("cus_") and len(query) <= 255  # a Stripe customer id, pasted from Stripe
     if by_stripe:
         params["stripe_customer_id"] = query

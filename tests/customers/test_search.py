@@ -41,6 +41,7 @@ def test_search_matches_words_emails_and_stays_in_the_vendor(vendor_client, peop
 def test_search_by_exact_id_and_secret(vendor_client, people):
     grace = people["grace"]
     assert names(vendor_client, str(grace.id)) == {"Grace Hopper"}
+    assert names(vendor_client, f"#{grace.id}") == {"Grace Hopper"}  # as the pages show it ("#3", "Customer #3")
     assert names(vendor_client, grace.secret) == {"Grace Hopper"}
 
 
