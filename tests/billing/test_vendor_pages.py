@@ -13,7 +13,7 @@ from portal.domain import DomainErrors
 from portal.models import Product
 from portal.products.services import create_product
 from tests.billing.conftest import SIGNING_SECRET, app_session, connect_vendor, roll_key
-from tests.support.pages import post_form
+from tests.support.pages import links_in, post_form
 
 SETTINGS = "/vendor/settings/stripe"
 
@@ -482,3 +482,16 @@ def test_the_vendor_sees_which_plan_each_subscription_is_on(vendor_client, db, v
     page = vendor_client.get(f"/vendor/customers/{customer.id}").get_data(as_text=True)
     assert '<td data-label="Plan">Team<br><small class="muted">$9.00 / month</small></td>' in page
     assert '<td data-label="Plan"><span class="muted">—</span></td>' in page  # a price not linked here
+
+
+def test_a_name_searched_among_subscriptions_points_to_the_customers(vendor_client, db, vendor, customer):
+    """The subscriptions' search looks for Stripe ids only: a name or an e-mail typed there found nothing and said no
+    more. It says what it looks for, and leads to the customers' search, whose pages list their subscriptions."""
+    db.add(StripeConnection(vendor_id=vendor.id))
+    db.commit()
+    html = vendor_client.get("/vendor/subscriptions/", query_string={"q": " Ada "}).get_data(as_text=True)
+    assert "No subscription matches <strong> Ada </strong>: only a Stripe subscription id (sub_…)" in html
+    (link,) = [link["href"] for link in links_in(html) if "/vendor/customers/?q=" in link["href"]]
+    assert link == "/vendor/customers/?q=Ada"
+    unknown = vendor_client.get("/vendor/subscriptions/", query_string={"q": "sub_nope"}).get_data(as_text=True)
+    assert "No subscription matches." in unknown and "only a Stripe" not in unknown
