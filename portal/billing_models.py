@@ -232,9 +232,15 @@ def stripe_dashboard_url(kind: str, stripe_id: str, *, livemode: bool) -> str:
 
 
 def live_subscription_ids(session: Session, *, vendor_id: int, customer_id: int | None = None,
-                          product_id: int | None = None) -> list[str]:
-    """The Stripe subscriptions of the customer or of the product that have not ended (of any account or mode)."""
-    owner = Subscription.customer_id == customer_id if product_id is None else Subscription.product_id == product_id
+                          product_id: int | None = None, key_id: int | None = None) -> list[str]:
+    """The Stripe subscriptions of the customer, of the product or of the key that have not ended (of any account or
+    mode)."""
+    if key_id is not None:
+        owner = Subscription.key_id == key_id
+    elif product_id is not None:
+        owner = Subscription.product_id == product_id
+    else:
+        owner = Subscription.customer_id == customer_id
     return list(session.exec(select(Subscription.stripe_subscription_id).where(
         Subscription.vendor_id == vendor_id, owner, Subscription.status.not_in(ENDED)).order_by(Subscription.id)).all())
 

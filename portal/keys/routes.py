@@ -6,6 +6,7 @@ from flask import Flask, abort, current_app, flash, g, redirect, render_template
 from flask_login import current_user
 
 from portal.activity.services import history_of
+from portal.billing_models import live_subscription_ids
 from portal.customer_search import services as customer_search
 from portal.dataobjects import features
 from portal.dataobjects import services as dataobjects
@@ -254,12 +255,18 @@ def delete(key_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         product_id = key.product_id
-        services.delete_key(session, key=key, actor=current_user.actor, ip=client_ip())
+        try:
+            services.delete_key(session, key=key, actor=current_user.actor, ip=client_ip())
+        except DomainError as error:
+            session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("keys.show", key_id=key_id), code=303)
         session.commit()
         flash(f"Key {key.key} deleted.", "success")
         return redirect(url_for("products.show", product_id=product_id), code=303)
     return render_template("keys/delete.html", key=key, form=form,
-                           machines=len(services.machines_of(session, key_ids=[key.id])[key.id]))
+                           machines=len(services.machines_of(session, key_ids=[key.id])[key.id]),
+                           live=live_subscription_ids(session, vendor_id=g.vendor_id, key_id=key.id))
 
 
 def init_app(app: Flask) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.audit import record_change, snapshot
+from portal.billing_models import live_subscription_ids, still_paid_for
 from portal.dataobjects.services import KEY, MACHINE, delete_objects_of
 from portal.domain import NO_SUCH_KEY, DomainError, NotFound, find_owned, get_owned
 from portal.keys import countdown, product_settings
@@ -231,6 +232,10 @@ def change_details(session: Session, *, key: LicenseKey, actor: str, ip: str = "
 
 
 def delete_key(session: Session, *, key: LicenseKey, actor: str, ip: str = "") -> None:
+    """Refused while the Stripe subscription that pays for the key runs: Stripe would go on charging for it."""
+    live = live_subscription_ids(session, vendor_id=key.vendor_id, key_id=key.id)
+    if live:
+        raise DomainError(still_paid_for(live, "Its customer pays for", "delete the key"))
     _audit(session, key, actor, "key.deleted", before=_state(key), ip=ip)
     delete_objects_of(session, vendor_id=key.vendor_id, referencer_type=KEY, referencer_ids=[key.id])
     machine_ids = session.exec(select(ActivatedMachine.id).where(ActivatedMachine.key_id == key.id)).all()

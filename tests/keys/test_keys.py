@@ -148,6 +148,33 @@ def test_delete_key_asks_first(vendor_client, make, product, db):
     assert db.get(LicenseKey, key_id) is None and db.exec(select(ActivatedMachine)).all() == []
 
 
+def test_a_key_a_running_stripe_subscription_pays_for_is_not_deleted(vendor_client, make, vendor, product, db):
+    """As a product or a customer is not: Stripe would go on charging the subscriber for a key that is gone. The
+    delete page says so instead of offering the button; once the subscription has ended the key can go."""
+    from portal.billing_models import Subscription
+
+    key = make.key(product)
+    key_id = key.id
+    paid = Subscription(vendor_id=vendor.id, stripe_subscription_id="sub_paid", key_id=key_id, status="active")
+    db.add(paid)
+    db.commit()
+    page = vendor_client.get(f"/vendor/keys/{key_id}/delete").get_data(as_text=True)
+    assert "Its customer pays for the Stripe subscription sub_paid,\n    which has not ended" in page
+    assert "Delete key</button>" not in page
+    refused = post_form(vendor_client, f"/vendor/keys/{key_id}/delete", {}, follow_redirects=True)
+    assert "(sub_paid): cancel it in Stripe first, then delete the key." in refused.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(LicenseKey, key_id) is not None
+    paid = db.get(Subscription, paid.id)
+    paid.status = "canceled"
+    db.add(paid)
+    db.commit()
+    answer = post_form(vendor_client, f"/vendor/keys/{key_id}/delete", {})
+    assert answer.status_code == 303 and answer.headers["Location"] == f"/vendor/products/{product.id}"
+    db.expire_all()
+    assert db.get(LicenseKey, key_id) is None
+
+
 def test_machine_limits(make, product, vendor, db):
     customer = make.customer(vendor, max_no_of_devices=2)
     one = make.key(product, customer=customer, max_no_of_machines=2, machines=("a", "b"))
