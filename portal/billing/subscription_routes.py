@@ -138,12 +138,21 @@ def attach(subscription_id: int):
                     raise DomainError("Connect Stripe first.")
                 reconcile.attach_key(session, _access(), connection=connection, subscription_id=row.id,
                                      key_id=key_id, actor=current_user.actor)
-                flash(f"The key is attached to {row.stripe_subscription_id}, and Stripe is told.", "success")
+                flash(f"{_key_words(session.get(LicenseKey, key_id))} is attached to {row.stripe_subscription_id}, "
+                      "and Stripe is told.", "success")
                 return redirect(url_for("subscriptions_admin.attention"), code=303)
             except (DomainError, StripeRefused, StripeUnavailable) as error:
                 session.rollback()
                 form.form_errors.append(getattr(error, "message", str(error)))
-    return render_template("billing/attach.html", subscription=row, form=form, typed=typed), form_status(form)
+    current = session.get(LicenseKey, row.key_id) if row.key_id else None
+    return render_template("billing/attach.html", subscription=row, form=form, typed=typed,
+                           current=_key_words(current) if current else ""), form_status(form)
+
+
+def _key_words(key: LicenseKey) -> str:
+    """A key as the vendor tells it from the others: its ID, GlobalId and text ("Key ID 52 (GlobalId 64,
+    GPLZL-…)")."""
+    return f"Key ID {key.key_number} (GlobalId {key.id}, {key.key})"
 
 
 def _key_named(session, typed: str) -> int | None:

@@ -146,12 +146,21 @@ def test_a_key_is_attached_by_hand(shop, customer, vendor_client, make, unsettle
     made = record.key_id
     mine = make.key(shop.product)  # a key of nobody's: attached, it becomes the subscription's customer's
     page = f"/vendor/subscriptions/{record.id}/attach"
+    # The page names the key paid for now, and says a number is a GlobalId: the lists' "key 52" is an ID, and 52
+    # typed here attached another key, whose GlobalId it was, in place of the subscriber's.
+    replaced_now = shop.db.get(LicenseKey, made)
+    shown = vendor_client.get(page).get_data(as_text=True)
+    assert (f"It pays for Key ID {replaced_now.key_number} (GlobalId {made}, {replaced_now.key}) now: the key you "
+            "attach takes its place") in shown
+    assert "A number is a\n      GlobalId, not the ID the lists show" in shown
     wrong = vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, page), "key": "AAAAA-BBBBB"})
     assert wrong.status_code == 422 and "No key of yours is AAAAA-BBBBB" in wrong.get_data(as_text=True)
     too_big = vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, page), "key": "2147483648"})
     assert too_big.status_code == 422  # a GlobalId past the 32-bit ids: no key, not a database error
     done = vendor_client.post(page, data={"csrf_token": csrf_token(vendor_client, page), "key": mine.key})
     assert done.status_code == 303
+    said = vendor_client.get(done.headers["Location"]).get_data(as_text=True)
+    assert f"Key ID {mine.key_number} (GlobalId {mine.id}, {mine.key}) is attached to {subscription['id']}" in said
     record = shop.db.exec(select(Subscription)).one()
     assert record.key_id == mine.id and record.key_written
     metadata = shop.stripe.subscriptions.retrieve(subscription["id"]).to_dict()["metadata"]
