@@ -60,19 +60,20 @@ def local_findings(session: Session, *, vendor_id: int) -> list[Finding]:
         .order_by(Subscription.id.desc())).all()
     found = []
     for row, key in rows:
+        named = f"Its key (ID {key.key_number}, GlobalId {key.id})" if key is not None else ""
         if key is None:
             problem = row.problem or "Paid for, and no license key was made."
             found.append(Finding("no_key", row.stripe_subscription_id, problem, "Make the key", row))
         elif key.product_id != row.product_id or key.customer_id != row.customer_id:
             found.append(Finding("wrong_key", row.stripe_subscription_id,
-                                 f"Its key {key.key_number} belongs to another product or customer.",
+                                 f"{named} belongs to another product or customer.",
                                  "Make the right key", row))
         elif not row.key_written:
             found.append(Finding("write_back", row.stripe_subscription_id,
                                  "Stripe has not been told the key's ID yet (skm_key_id).", "Write the metadata", row))
         elif key.block and row.paid_up:
             found.append(Finding("blocked", row.stripe_subscription_id,
-                                 f"Its key {key.key_number} is blocked while the subscription is paid up.", "Unblock",
+                                 f"{named} is blocked while the subscription is paid up.", "Unblock",
                                  row))
     return found
 

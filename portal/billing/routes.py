@@ -162,7 +162,7 @@ def price_settings(product_id: int, price_id: int):
         form.fill(kept)
         form.fill_name(row)
     return _price_form_page("billing/price_settings.html", product, form, price=row, problem=problem,
-                            label=plans.price_label(row))
+                            label=f"{plans.plan_name(row)} ({plans.price_label(row)})")
 
 
 @blueprint.route("/products/<int:product_id>/prices/refresh", methods=["POST"])

@@ -71,7 +71,9 @@ def test_a_key_blocked_while_paid_up_is_unblocked(shop, customer, vendor_client)
         set_blocked(session, key=session.get(type(shop.key()), shop.key().id), blocked=True, actor="test")
         session.commit()
     page = vendor_client.get(ATTENTION).get_data(as_text=True)
-    assert "is blocked while the subscription is paid up" in page and 'name="unblock" value="1"' in page
+    key = shop.key()
+    assert f"Its key (ID {key.key_number}, GlobalId {key.id}) is blocked while the subscription is paid up" in page
+    assert 'name="unblock" value="1"' in page
     record = shop.db.exec(select(Subscription)).one()
     vendor_client.post(f"/vendor/subscriptions/{record.id}/repair",
                        data={"csrf_token": csrf_token(vendor_client, ATTENTION), "unblock": "1"})

@@ -316,12 +316,17 @@ def test_a_plan_is_named_for_customers_when_made_and_renamed_after(app, vendor_c
     warned = post_form(vendor_client, f"{base}/prices/{same_id}/offer", {"offered": "1"}, page=base,
                        follow_redirects=True).get_data(as_text=True)
     assert "is also named Pro, at the same price: customers cannot tell them apart. Rename one of them" in warned
+    assert "<h1>Key settings of Monthly ($19.99 / month)</h1>" in vendor_client.get(settings).get_data(as_text=True)
     post_form(vendor_client, settings, {"name": "Team", "max_no_of_machines": "1", "trial_days": "0"})
     import stripe
     client = stripe.StripeClient(secret_key, base_addresses={"api": standin_access.url}).v1
     assert client.prices.retrieve(plain.stripe_price_id).nickname == "Team"
     shown = portal_client.get(f"/Portal/@{vendor.slug}/Subscriptions").get_data(as_text=True)
     assert f"{product.name} &middot; Team" in shown
+    post_form(vendor_client, f"{SETTINGS}/disconnect", {}, page=SETTINGS)
+    plans_part = vendor_client.get(base).get_data(as_text=True).split('id="plans-heading"')[1]
+    assert "<strong>Offered</strong>" not in plans_part
+    assert "Offered; not shown to customers while Stripe is disconnected" in plans_part
 
 
 def test_a_linked_price_goes_to_its_key_settings_before_it_is_offered(app, vendor_client, standin_access, db, vendor,
