@@ -208,6 +208,7 @@ class StripeEvent(SQLModel, table=True):
 
 
 UNSEEN = "unseen"
+UNDELIVERED = "undelivered"
 
 
 class StripeDrift(SQLModel, table=True):
@@ -219,7 +220,8 @@ class StripeDrift(SQLModel, table=True):
     vendor_id: int = Field(sa_column=fk("vendor.id", index=False))
     # "no_key_id" (paid, still skm_temp_var or no skm_key_id), "unknown_key" (skm_key_id names no key here),
     # "customer_unlinked" (a Stripe customer without skm_customer_id); and UNSEEN, kept by the webhook rather than by
-    # reconcile: a signed event named a subscription the vendor's key cannot see (two accounts' secrets?).
+    # reconcile: a signed event named a subscription the vendor's key cannot see (two accounts' secrets?); and
+    # UNDELIVERED (its stripe_id the newest event's): events Stripe could not deliver that the portal never received.
     kind: str = Field(max_length=24)
     stripe_id: str = Field(max_length=STRIPE_ID_MAX)
     detail: str = Field(default="", max_length=PROBLEM_MAX)

@@ -20,6 +20,7 @@ from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.named_keys import replace_key
 from portal.billing.sync import KEYED, customer_of
 from portal.billing_models import (
+    UNDELIVERED,
     UNSEEN,
     StripeConnection,
     StripeDrift,
@@ -79,7 +80,7 @@ def local_findings(session: Session, *, vendor_id: int) -> list[Finding]:
 
 
 _DRIFT_REPAIRS = {"no_key_id": "Make the key and write the metadata", "unknown_key": "Write the metadata",
-                  "customer_unlinked": "Link the customer", UNSEEN: "Dismiss"}
+                  "customer_unlinked": "Link the customer", UNSEEN: "Dismiss", UNDELIVERED: "Dismiss"}
 
 
 def needs_attention(session: Session, *, vendor_id: int) -> list[Finding]:
@@ -95,10 +96,10 @@ def needs_attention(session: Session, *, vendor_id: int) -> list[Finding]:
     return local + found
 
 
-def dismiss_unseen(session: Session, *, vendor_id: int, stripe_id: str) -> None:
-    """Forget that events named this subscription the vendor's key could not see (every note of it: two events
-    handled at once may each have noted it)."""
-    session.execute(delete(StripeDrift).where(StripeDrift.vendor_id == vendor_id, StripeDrift.kind == UNSEEN,
+def dismiss_unseen(session: Session, *, vendor_id: int, stripe_id: str, kind: str = UNSEEN) -> None:
+    """Forget a note that asks for no repair: that events named this subscription the vendor's key could not see
+    (every note of it: two events handled at once may each have noted it), or that Stripe could not deliver events."""
+    session.execute(delete(StripeDrift).where(StripeDrift.vendor_id == vendor_id, StripeDrift.kind == kind,
                                               StripeDrift.stripe_id == stripe_id))
 
 
@@ -329,17 +330,29 @@ def reconcile(session: Session, access: StripeAccess, *, connection: StripeConne
             _try(session, summary, drift.stripe_id, lambda drift=drift: repair_customer(
                 session, access, connection=connection, stripe_customer_id=drift.stripe_id, actor=actor))
             step(drift.stripe_id)
-    done = set(session.exec(select(StripeEvent.event_id).where(StripeEvent.vendor_id == connection.vendor_id,
-                                                               StripeEvent.done_at.is_not(None))).all())
+    received = dict(session.exec(select(StripeEvent.event_id, StripeEvent.done_at)
+                                 .where(StripeEvent.vendor_id == connection.vendor_id)).all())
     session.commit()
+    never = []  # settled events Stripe could not deliver that never reached the webhook: its secret or address
     for event in gateway.undelivered_events():
-        if event["id"] not in done and subscription_named_by(event):
+        if event["id"] not in received and _created(event) <= utcnow() - SETTLING_TIME:
+            never.append(event)
+        if received.get(event["id"]) is None and subscription_named_by(event):
             if _try(session, summary, event["id"], lambda event=event: handle_event(
                     session, access, connection=connection, event=event, portal_link=portal_link), count=False):
                 summary.events_redone += 1
             step(event["id"])
-    _keep(session, connection, [])
+    _keep(session, connection, [_undelivered(never)] if never else [])
     return summary
+
+
+def _undelivered(events: list[dict]) -> Drift:
+    newest = max(events, key=_created)
+    return Drift(UNDELIVERED, newest["id"], (
+        f"Stripe could not deliver {len(events)} event{'s' if len(events) != 1 else ''} to the portal (the newest "
+        f"{_created(newest):%Y-%m-%d %H:%M} UTC), and the portal never received them: check that the webhook "
+        "endpoint in Stripe has the address in Settings → Stripe and that the signing secret saved there is that "
+        "endpoint's. This hourly run did their work; until then each subscriber's key waits for it."))
 
 
 def _try(session: Session, summary: Summary, what: str, repair, *, count: bool = True) -> bool:

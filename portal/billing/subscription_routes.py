@@ -9,7 +9,7 @@ from portal.billing import reconcile, records
 from portal.billing.connection import connected, connection_of
 from portal.billing.gateway import StripeRefused, StripeUnavailable
 from portal.billing.scope import hidden_note
-from portal.billing_models import UNSEEN, StripeDrift, Subscription, stripe_dashboard_url
+from portal.billing_models import UNDELIVERED, UNSEEN, StripeDrift, Subscription, stripe_dashboard_url
 from portal.db import get_session
 from portal.domain import DomainError, get_owned
 from portal.forms import ConfirmForm, form_status
@@ -94,9 +94,9 @@ def repair(subscription_id: int):
 def repair_drift(drift_id: int):
     session = get_session()
     drift = get_owned(session, StripeDrift, drift_id, vendor_id=g.vendor_id)
-    if drift.kind == UNSEEN:  # nothing to repair in Stripe: dismissed, connected or not
+    if drift.kind in (UNSEEN, UNDELIVERED):  # nothing to repair in Stripe: dismissed, connected or not
         if ConfirmForm().validate_on_submit():
-            reconcile.dismiss_unseen(session, vendor_id=g.vendor_id, stripe_id=drift.stripe_id)
+            reconcile.dismiss_unseen(session, vendor_id=g.vendor_id, stripe_id=drift.stripe_id, kind=drift.kind)
             session.commit()
             flash(f"Dismissed {drift.stripe_id}.", "success")
         else:

@@ -2,6 +2,7 @@
 and a second repair changes nothing."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -282,3 +283,22 @@ def test_linking_a_stripe_customer_says_which_customer_it_linked(shop, vendor_cl
                                 data={"csrf_token": csrf_token(vendor_client, ATTENTION)}, follow_redirects=True)
     made = shop.db.exec(select(Customer).where(Customer.email == "lonely@example.test")).one()
     assert f"Linked {lonely.id} to a new customer lonely@example.test (#{made.id})." in answer.get_data(as_text=True)
+
+
+def test_events_the_portal_never_received_are_told_until_they_arrive(shop, customer, vendor_client, runner, db,
+                                                                     unsettled):
+    """A wrong signing secret or address refuses every delivery and writes nothing: the hourly run, which does the
+    missed events' work, tells the vendor why each key waited for it."""
+    _plant(shop, customer)
+    assert runner.invoke(args=["stripe", "reconcile", "--vendor", shop.vendor.slug]).exit_code == 0
+    assert len(shop.keys()) == 1
+    page = vendor_client.get(ATTENTION).get_data(as_text=True)
+    assert re.search(r"Stripe could not deliver \d+ events? to the portal", page)
+    assert "the signing secret saved there is that endpoint&#39;s" in page
+    note = db.exec(select(StripeDrift).where(StripeDrift.kind == "undelivered")).one()
+    post_form(vendor_client, f"/vendor/subscriptions/drift/{note.id}/repair", {}, page=ATTENTION)
+    assert "could not deliver" not in vendor_client.get(ATTENTION).get_data(as_text=True)
+    shop.standin.release_deliveries()
+    shop.settle()
+    assert runner.invoke(args=["stripe", "reconcile", "--vendor", shop.vendor.slug]).exit_code == 0
+    assert "Nothing needs attention" in vendor_client.get(ATTENTION).get_data(as_text=True)
