@@ -90,10 +90,18 @@ def needs_attention(session: Session, *, vendor_id: int) -> list[Finding]:
                          .order_by(StripeDrift.id)).all()
     found = []
     for d in drift:
+        if d.kind == UNDELIVERED and _delivered_since(session, vendor_id, d.found_at):
+            continue  # the webhook has had an event since: put right
         if d.stripe_id not in seen:
             seen.add(d.stripe_id)  # once, though two events handled at once may each have noted it
             found.append(Finding(d.kind, d.stripe_id, d.detail, _DRIFT_REPAIRS[d.kind], drift_id=d.id))
     return local + found
+
+
+def _delivered_since(session: Session, vendor_id: int, moment: datetime) -> bool:
+    newest = session.exec(select(StripeEvent.received_at).where(StripeEvent.vendor_id == vendor_id)
+                          .order_by(StripeEvent.id.desc()).limit(1)).first()
+    return newest is not None and newest > moment
 
 
 def dismiss_unseen(session: Session, *, vendor_id: int, stripe_id: str, kind: str = UNSEEN) -> None:
@@ -167,7 +175,8 @@ def check_now(session: Session, access: StripeAccess, *, connection: StripeConne
     session.commit()  # no transaction (on SQLite, no write lock) is held while Stripe lists the account
     found = find_drift(session, connection=connection, subscriptions=gateway.subscriptions(),
                        customers=gateway.customers())
-    _keep(session, connection, found)
+    _events, _received, never = _undelivered_events(session, gateway, connection.vendor_id)
+    _keep(session, connection, found + ([_undelivered(never)] if never else []))
     return len(found)
 
 
@@ -330,13 +339,8 @@ def reconcile(session: Session, access: StripeAccess, *, connection: StripeConne
             _try(session, summary, drift.stripe_id, lambda drift=drift: repair_customer(
                 session, access, connection=connection, stripe_customer_id=drift.stripe_id, actor=actor))
             step(drift.stripe_id)
-    received = dict(session.exec(select(StripeEvent.event_id, StripeEvent.done_at)
-                                 .where(StripeEvent.vendor_id == connection.vendor_id)).all())
-    session.commit()
-    never = []  # settled events Stripe could not deliver that never reached the webhook: its secret or address
-    for event in gateway.undelivered_events():
-        if event["id"] not in received and _created(event) <= utcnow() - SETTLING_TIME:
-            never.append(event)
+    events, received, never = _undelivered_events(session, gateway, connection.vendor_id)
+    for event in events:
         if received.get(event["id"]) is None and subscription_named_by(event):
             if _try(session, summary, event["id"], lambda event=event: handle_event(
                     session, access, connection=connection, event=event, portal_link=portal_link), count=False):
@@ -346,13 +350,25 @@ def reconcile(session: Session, access: StripeAccess, *, connection: StripeConne
     return summary
 
 
+def _undelivered_events(session: Session, gateway, vendor_id: int) -> tuple[list[dict], dict, list[dict]]:
+    """The events Stripe could not deliver, the portal's records of events (id: when done), and those of the events
+    that never reached the webhook (its secret or address) and are settled (not still on their way)."""
+    received = dict(session.exec(select(StripeEvent.event_id, StripeEvent.done_at)
+                                 .where(StripeEvent.vendor_id == vendor_id)).all())
+    session.commit()
+    events = gateway.undelivered_events()
+    never = [e for e in events if e["id"] not in received and _created(e) <= utcnow() - SETTLING_TIME]
+    return events, received, never
+
+
 def _undelivered(events: list[dict]) -> Drift:
     newest = max(events, key=_created)
     return Drift(UNDELIVERED, newest["id"], (
         f"Stripe could not deliver {len(events)} event{'s' if len(events) != 1 else ''} to the portal (the newest "
         f"{_created(newest):%Y-%m-%d %H:%M} UTC), and the portal never received them: check that the webhook "
         "endpoint in Stripe has the address in Settings → Stripe and that the signing secret saved there is that "
-        "endpoint's. This hourly run did their work; until then each subscriber's key waits for it."))
+        "endpoint's. The hourly run does their work: until the webhook is put right, each subscriber's key waits for "
+        "it."))
 
 
 def _try(session: Session, summary: Summary, what: str, repair, *, count: bool = True) -> bool:

@@ -41,7 +41,8 @@ def test_a_charged_subscription_without_a_key_is_shown_and_repaired_once(shop, c
                                 follow_redirects=True)
     page = answer.get_data(as_text=True)
     assert subscription["id"] in page and "charged with no key made" in page
-    assert "1</span> needs attention" in vendor_client.get("/vendor/").get_data(as_text=True)
+    assert "Stripe could not deliver" in page  # the planted events never reached the portal
+    assert "2</span> need attention" in vendor_client.get("/vendor/").get_data(as_text=True)
 
     drift = shop.db.exec(select(StripeDrift).where(StripeDrift.stripe_id == subscription["id"])).one()
     repair = f"/vendor/subscriptions/drift/{drift.id}/repair"
@@ -290,6 +291,8 @@ def test_events_the_portal_never_received_are_told_until_they_arrive(shop, custo
     """A wrong signing secret or address refuses every delivery and writes nothing: the hourly run, which does the
     missed events' work, tells the vendor why each key waited for it."""
     _plant(shop, customer)
+    vendor_client.post(f"{ATTENTION}/check", data={"csrf_token": csrf_token(vendor_client, ATTENTION)})
+    assert "could not deliver" in vendor_client.get(ATTENTION).get_data(as_text=True) and shop.keys() == []
     assert runner.invoke(args=["stripe", "reconcile", "--vendor", shop.vendor.slug]).exit_code == 0
     assert len(shop.keys()) == 1
     page = vendor_client.get(ATTENTION).get_data(as_text=True)
@@ -298,7 +301,10 @@ def test_events_the_portal_never_received_are_told_until_they_arrive(shop, custo
     note = db.exec(select(StripeDrift).where(StripeDrift.kind == "undelivered")).one()
     post_form(vendor_client, f"/vendor/subscriptions/drift/{note.id}/repair", {}, page=ATTENTION)
     assert "could not deliver" not in vendor_client.get(ATTENTION).get_data(as_text=True)
+    vendor_client.post(f"{ATTENTION}/check", data={"csrf_token": csrf_token(vendor_client, ATTENTION)})
+    assert "could not deliver" in vendor_client.get(ATTENTION).get_data(as_text=True)  # Stripe still lists them
     shop.standin.release_deliveries()
     shop.settle()
+    assert "could not deliver" not in vendor_client.get(ATTENTION).get_data(as_text=True)  # the webhook hears again
     assert runner.invoke(args=["stripe", "reconcile", "--vendor", shop.vendor.slug]).exit_code == 0
     assert "Nothing needs attention" in vendor_client.get(ATTENTION).get_data(as_text=True)
