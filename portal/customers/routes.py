@@ -96,7 +96,7 @@ def _customer_page(customer, *, status: int = 200, mail_error: str | None = None
         licenses=licenses_of(session, customer_id=customer.id),
         history=history_of(session, vendor_id=g.vendor_id, subject_type="customer", subject_id=customer.id),
         billing=services.billing_of(session, vendor_id=g.vendor_id, customer_id=customer.id),
-        confirm=ConfirmForm()), status
+        same_email=services.another_with_email(session, customer=customer), confirm=ConfirmForm()), status
 
 
 @blueprint.route("/<int:customer_id>/edit", methods=["GET", "POST"])

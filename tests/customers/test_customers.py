@@ -33,6 +33,10 @@ def test_saving_a_customer_with_another_customers_email_is_allowed_and_says_what
     page = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Customer created." in page and f"Ada Lovelace (#{customer.id}) has this e-mail address too" in page
     assert "flash-warning" in page and "joined to neither" in page
+    second = db.exec(select(Customer)).all()[-1]
+    for shown, other in ((customer, second), (second, customer)):  # each page points to the other, for good
+        page = vendor_client.get(f"/vendor/customers/{shown.id}").get_data(as_text=True)
+        assert f'<a href="/vendor/customers/{other.id}">{other.name} (#{other.id})</a>' in page
     alone = post_form(vendor_client, f"/vendor/customers/{customer.id}/edit", {"name": "Ada", "email": "ada@own.test"})
     assert "has this e-mail address too" not in vendor_client.get(alone.headers["Location"]).get_data(as_text=True)
 
