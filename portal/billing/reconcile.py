@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal.billing.connection import StripeAccess, know_the_account
 from portal.billing.events import TEMP_VAR, handle_event, settle, subscription_named_by
@@ -351,12 +351,16 @@ def reconcile(session: Session, access: StripeAccess, *, connection: StripeConne
 
 
 def _undelivered_events(session: Session, gateway, vendor_id: int) -> tuple[list[dict], dict, list[dict]]:
-    """The events Stripe could not deliver, the portal's records of events (id: when done), and those of the events
-    that never reached the webhook (its secret or address) and are settled (not still on their way)."""
-    received = dict(session.exec(select(StripeEvent.event_id, StripeEvent.done_at)
-                                 .where(StripeEvent.vendor_id == vendor_id)).all())
-    session.commit()
+    """The events Stripe could not deliver, the portal's records of them (id: when done), and those of them that never
+    reached the webhook (its secret or address) and are settled (not still on their way)."""
+    session.commit()  # no transaction (on SQLite, no write lock) is held while Stripe lists them
     events = gateway.undelivered_events()
+    ids = [event["id"] for event in events]
+    received = {}
+    for start in range(0, len(ids), 500):  # a few statements of bounded size, however many Stripe lists
+        received.update(session.exec(select(StripeEvent.event_id, StripeEvent.done_at).where(
+            StripeEvent.vendor_id == vendor_id, col(StripeEvent.event_id).in_(ids[start:start + 500]))).all())
+    session.commit()
     never = [e for e in events if e["id"] not in received and _created(e) <= utcnow() - SETTLING_TIME]
     return events, received, never
 
