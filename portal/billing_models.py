@@ -254,3 +254,9 @@ def still_paid_for(live: list[str], whose: str, then: str) -> str:
     return (f"{whose} {len(live)} Stripe subscription{'s' if many else ''} that {'have' if many else 'has'} not "
             f"ended ({', '.join(live[:3])}{', …' if len(live) > 3 else ''}): cancel {'them' if many else 'it'} in "
             f"Stripe first, then {then}.")
+
+
+def price_of_subscription() -> sa.ColumnElement[bool]:
+    """The outer join's condition from a subscription's record to its price, when that price is linked here."""
+    return sa.and_(StripePrice.vendor_id == Subscription.vendor_id,
+                   StripePrice.stripe_price_id == Subscription.stripe_price_id)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, or_, select
 
-from portal.billing_models import StripeConnection, StripePrice, Subscription, of_the_connection
+from portal.billing_models import StripeConnection, StripePrice, Subscription, of_the_connection, price_of_subscription
 from portal.models import Customer, LicenseKey, Product
 from portal.rules import is_stripe_id
 
@@ -27,8 +27,7 @@ def list_subscriptions(session: Session, *, vendor_id: int, status: str = "", qu
                  .outerjoin(Customer, Customer.id == Subscription.customer_id)
                  .outerjoin(Product, Product.id == Subscription.product_id)
                  .outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
-                 .outerjoin(StripePrice, (StripePrice.vendor_id == Subscription.vendor_id)
-                            & (StripePrice.stripe_price_id == Subscription.stripe_price_id))
+                 .outerjoin(StripePrice, price_of_subscription())
                  .join(StripeConnection, StripeConnection.vendor_id == Subscription.vendor_id)
                  .where(Subscription.vendor_id == vendor_id, of_the_connection(Subscription, StripeConnection)))
     if status in STATUSES:

@@ -16,6 +16,7 @@ from portal.billing_models import (
     Subscription,
     live_subscription_ids,
     of_the_connection,
+    price_of_subscription,
     still_paid_for,
     stripe_dashboard_url,
 )
@@ -160,8 +161,7 @@ def billing_of(session: Session, *, vendor_id: int, customer_id: int) -> dict:
         of_the_connection(StripeCustomer, connection))).first()
     subscriptions = session.exec(
         select(Subscription, LicenseKey, StripePrice).outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
-        .outerjoin(StripePrice, (StripePrice.vendor_id == Subscription.vendor_id)
-                   & (StripePrice.stripe_price_id == Subscription.stripe_price_id))
+        .outerjoin(StripePrice, price_of_subscription())
         .where(Subscription.vendor_id == vendor_id, Subscription.customer_id == customer_id,
                of_the_connection(Subscription, connection))
         .order_by(Subscription.id.desc())).all()

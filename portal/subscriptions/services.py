@@ -20,6 +20,7 @@ from portal.billing_models import (
     StripePrice,
     Subscription,
     of_the_connection,
+    price_of_subscription,
     scope_of,
 )
 from portal.db import database_now
@@ -85,8 +86,7 @@ def _lines_and_billing(session: Session, *, vendor_id: int, customer_id: int) ->
         .outerjoin(Subscription, (Subscription.vendor_id == StripeConnection.vendor_id)
                    & (Subscription.customer_id == customer_id)
                    & of_the_connection(Subscription, StripeConnection))
-        .outerjoin(StripePrice, (StripePrice.vendor_id == Subscription.vendor_id)
-                   & (StripePrice.stripe_price_id == Subscription.stripe_price_id))
+        .outerjoin(StripePrice, price_of_subscription())
         .outerjoin(Product, Product.id == Subscription.product_id)
         .outerjoin(LicenseKey, LicenseKey.id == Subscription.key_id)
         .where(StripeConnection.vendor_id == vendor_id)
