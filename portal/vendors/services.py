@@ -125,13 +125,7 @@ def update_settings(session: Session, *, vendor: Vendor, portal_enabled: bool, s
 
 def rename_vendor(session: Session, *, vendor: Vendor, name: str, actor: str, ip: str = "") -> Vendor:
     """The company's name, shown on every page of its portal and in every mail it sends."""
-    name = valid_name(name, max_length=NAME_MAX)
-    before = {"name": vendor.name}
-    vendor.name = name
-    session.add(vendor)
-    record_change(session, vendor_id=vendor.id, actor=actor, action="vendor.settings_changed", subject_type="vendor",
-                  subject_id=vendor.id, before=before, after={"name": name}, ip=ip)
-    return vendor
+    return _set(session, vendor, "name", valid_name(name, max_length=NAME_MAX), actor, ip)
 
 
 def set_expiry_reminder(session: Session, *, vendor: Vendor, days: int, actor: str, ip: str = "") -> Vendor:
@@ -139,10 +133,15 @@ def set_expiry_reminder(session: Session, *, vendor: Vendor, days: int, actor: s
     if not 0 <= days <= MAX_REMINDER_DAYS:
         raise DomainError(f"Give a whole number of days from 0 to {MAX_REMINDER_DAYS}.",
                           field="remind_days_before_expiry")
-    before = {"remind_days_before_expiry": vendor.remind_days_before_expiry}
-    vendor.remind_days_before_expiry = days
+    return _set(session, vendor, "remind_days_before_expiry", days, actor, ip)
+
+
+def _set(session: Session, vendor: Vendor, name: str, value, actor: str, ip: str) -> Vendor:
+    """One setting of the vendor's changed, and recorded as a settings change."""
+    before = {name: getattr(vendor, name)}
+    setattr(vendor, name, value)
     session.add(vendor)
     record_change(session, vendor_id=vendor.id, actor=actor, action="vendor.settings_changed", subject_type="vendor",
-                  subject_id=vendor.id, before=before, after={"remind_days_before_expiry": days}, ip=ip)
+                  subject_id=vendor.id, before=before, after={name: value}, ip=ip)
     return vendor
 
